@@ -1,0 +1,53 @@
+/**
+ * The one event shape every reader produces and every detector consumes (see docs/DESIGN.md).
+ * Field names are the ones Sigma rules use; values keep their JSON types.
+ */
+export type FieldValue = string | number | boolean | null | FieldValue[] | { [key: string]: FieldValue };
+
+export interface EventSource {
+  /** File the event came from, as given by the user. */
+  file: string;
+  /** 1-based position of the record in its file (JSON object index or EVTX record number). */
+  record: number;
+  /** 1-based line where the record starts, for text formats. */
+  line?: number;
+}
+
+export interface LogEvent {
+  /** Flat view: Sigma field name -> value (`EventID`, `Image`, `Provider_Name`, `process.command_line`). */
+  readonly fields: Readonly<Record<string, FieldValue>>;
+  /** The nested original, reachable by dotted path when a name is not a flat field. */
+  readonly raw?: FieldValue;
+  readonly source: EventSource;
+  /** Milliseconds since the epoch (UTC), when the event carries a time. */
+  readonly time?: number;
+}
+
+/** A field by Sigma name: the flat view first, then a dotted path through the nested original. */
+export function getField(event: LogEvent, name: string): FieldValue | undefined {
+  const flat = event.fields[name];
+  if (flat !== undefined) return flat;
+  if (event.raw === undefined || !name.includes('.')) return undefined;
+  return getPath(event.raw, name);
+}
+
+export function getPath(root: FieldValue, dotted: string): FieldValue | undefined {
+  let node: FieldValue | undefined = root;
+  for (const key of dotted.split('.')) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = node[key];
+    if (node === undefined) return undefined;
+  }
+  return node;
+}
+
+/** Hostname of the event, whatever the source calls it. */
+export function eventHost(event: LogEvent): string | undefined {
+  for (const name of HOST_FIELDS) {
+    const value = event.fields[name];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+const HOST_FIELDS = ['Computer', 'ComputerName', 'Hostname', 'host.name', 'hostname', 'host'];

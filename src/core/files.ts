@@ -1,0 +1,54 @@
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { VigilError } from './errors.js';
+
+export interface CollectedFiles {
+  files: string[];
+  /** Paths the user named that do not exist or cannot be read; the rest is still collected. */
+  errors: VigilError[];
+}
+
+/**
+ * Expands files and folders (recursively) into the files whose extension is in `extensions`
+ * (lower case, with the dot). Files named explicitly are kept whatever their extension.
+ * The order is stable: sorted by path within each folder, folders in the order given.
+ */
+export async function collectFiles(
+  paths: readonly string[],
+  extensions: readonly string[],
+): Promise<CollectedFiles> {
+  const files: string[] = [];
+  const errors: VigilError[] = [];
+  const wanted = new Set(extensions);
+
+  async function walk(dir: string): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      errors.push(
+        new VigilError('FILE_UNREADABLE', `cannot read folder: ${(error as Error).message}`, { file: dir }),
+      );
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && wanted.has(extname(entry.name).toLowerCase())) files.push(path);
+    }
+  }
+
+  for (const path of paths) {
+    let info: import('node:fs').Stats;
+    try {
+      info = await stat(path);
+    } catch {
+      errors.push(new VigilError('FILE_NOT_FOUND', 'no such file or folder', { file: path }));
+      continue;
+    }
+    if (info.isDirectory()) await walk(path);
+    else files.push(path);
+  }
+  return { files, errors };
+}

@@ -1,0 +1,100 @@
+/** IP addresses as numbers, for CIDR tests on values that arrive as text. */
+
+export interface Cidr {
+  family: 4 | 6;
+  /** The network address: one 32-bit number for IPv4, eight 16-bit groups for IPv6. */
+  groups: number[];
+  bits: number;
+}
+
+/** IPv4 dotted quad to a 32-bit number. */
+export function parseIPv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let out = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part)) return undefined;
+    const n = Number(part);
+    if (n > 255) return undefined;
+    out = out * 256 + n;
+  }
+  return out;
+}
+
+/** IPv6 (with `::`, a zone and an embedded IPv4 tail) to eight 16-bit groups. */
+export function parseIPv6(text: string): number[] | undefined {
+  const zone = text.indexOf('%');
+  const address = zone < 0 ? text : text.slice(0, zone);
+  const halves = address.split('::');
+  if (halves.length > 2) return undefined;
+  const head = ipv6Groups(halves[0]!);
+  const tail = halves.length === 2 ? ipv6Groups(halves[1]!) : [];
+  if (!head || !tail) return undefined;
+  if (halves.length === 1) return head.length === 8 ? head : undefined;
+  const missing = 8 - head.length - tail.length;
+  if (missing < 1) return undefined;
+  return [...head, ...new Array<number>(missing).fill(0), ...tail];
+}
+
+function ipv6Groups(half: string): number[] | undefined {
+  if (half === '') return [];
+  const out: number[] = [];
+  const pieces = half.split(':');
+  for (let i = 0; i < pieces.length; i++) {
+    const piece = pieces[i]!;
+    if (i === pieces.length - 1 && piece.includes('.')) {
+      const v4 = parseIPv4(piece);
+      if (v4 === undefined) return undefined;
+      out.push(Math.floor(v4 / 65536), v4 % 65536);
+    } else if (/^[0-9A-Fa-f]{1,4}$/.test(piece)) {
+      out.push(Number.parseInt(piece, 16));
+    } else {
+      return undefined;
+    }
+  }
+  return out;
+}
+
+/** `10.0.0.0/8`, `fe80::/10`, or a bare address (a /32 or /128 network). */
+export function parseCidr(text: string): Cidr | undefined {
+  const slash = text.lastIndexOf('/');
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const bitsText = slash < 0 ? undefined : text.slice(slash + 1);
+  if (bitsText !== undefined && !/^\d{1,3}$/.test(bitsText)) return undefined;
+  if (address.includes(':')) {
+    const groups = parseIPv6(address);
+    const bits = bitsText === undefined ? 128 : Number(bitsText);
+    if (!groups || bits > 128) return undefined;
+    return { family: 6, groups, bits };
+  }
+  const v4 = parseIPv4(address);
+  const bits = bitsText === undefined ? 32 : Number(bitsText);
+  if (v4 === undefined || bits > 32) return undefined;
+  return { family: 4, groups: [v4], bits };
+}
+
+/** Whether an address given as text lies in the network; IPv4-mapped IPv6 (`::ffff:a.b.c.d`) counts as IPv4. */
+export function cidrContains(cidr: Cidr, text: string): boolean {
+  const address = text.trim();
+  if (cidr.family === 4) {
+    let v4 = parseIPv4(address);
+    if (v4 === undefined && address.includes(':')) {
+      const v6 = parseIPv6(address);
+      if (v6?.slice(0, 5).every((g) => g === 0) && v6[5] === 0xffff) v4 = v6[6]! * 65536 + v6[7]!;
+    }
+    if (v4 === undefined) return false;
+    if (cidr.bits === 0) return true;
+    const shift = 32 - cidr.bits;
+    return Math.floor(v4 / 2 ** shift) === Math.floor(cidr.groups[0]! / 2 ** shift);
+  }
+  const v6 = parseIPv6(address);
+  if (!v6) return false;
+  let remaining = cidr.bits;
+  for (let i = 0; i < 8 && remaining > 0; i++) {
+    const take = Math.min(16, remaining);
+    const mask = (0xffff << (16 - take)) & 0xffff;
+    if ((v6[i]! & mask) !== (cidr.groups[i]! & mask)) return false;
+    remaining -= take;
+  }
+  return true;
+}

@@ -1,0 +1,42 @@
+/**
+ * Timestamps as logs write them, to milliseconds since the epoch (UTC). A time without a zone is
+ * taken as UTC: Windows writes `SystemTime` and Sysmon writes `UtcTime` in UTC without saying so.
+ */
+const ISO_LIKE =
+  /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(Z|z|[+-]\d{2}:?\d{2}|UTC)?$/;
+
+export function parseTimestamp(value: unknown): number | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return undefined;
+    // Seconds or milliseconds since the epoch: 1e11 seconds is the year 5138.
+    return Math.abs(value) < 1e11 ? value * 1000 : value;
+  }
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  const match = ISO_LIKE.exec(text);
+  if (match) {
+    const [, date, clock, zone] = match;
+    const fraction = clock!.replace(',', '.');
+    // Keep milliseconds only: Date.parse does not take the 7 digits of FILETIME precision.
+    const trimmed = fraction.replace(/(\.\d{3})\d+$/, '$1');
+    const offset =
+      !zone || zone === 'z' || zone === 'UTC'
+        ? 'Z'
+        : zone.length === 5
+          ? `${zone.slice(0, 3)}:${zone.slice(3)}`
+          : zone;
+    const ms = Date.parse(`${date}T${trimmed}${offset}`);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return Date.parse(`${text}T00:00:00Z`);
+  return undefined;
+}
+
+/** ISO 8601 week number (1-53) of a UTC time. */
+export function isoWeek(ms: number): number {
+  const date = new Date(ms);
+  const day = (date.getUTCDay() + 6) % 7; // Monday = 0
+  const thursday = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() - day + 3);
+  const yearStart = Date.UTC(new Date(thursday).getUTCFullYear(), 0, 1);
+  return 1 + Math.floor((thursday - yearStart) / (7 * 86400000));
+}

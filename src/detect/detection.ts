@@ -1,0 +1,99 @@
+import { eventHost, type FieldValue, type LogEvent } from '../core/index.js';
+import { attackTags, type CorrelationResult, type Level, type RuleMeta } from '../sigma/index.js';
+import type { RuleMatch } from './engine.js';
+
+/** What Vigil reports when a rule fires: one event for a detection rule, several for a correlation. */
+export interface Detection {
+  /** ISO 8601 time of the event (the last event for a correlation), when known. */
+  time?: string;
+  timeMs?: number;
+  rule: {
+    id?: string;
+    title: string;
+    level: Level;
+    status?: string;
+    /** Kept in every match output: the Detection Rule License requires author attribution. */
+    author?: string;
+    kind: 'detection' | 'correlation';
+    file: string;
+  };
+  techniques: string[];
+  tactics: string[];
+  host?: string;
+  channel?: string;
+  eventId?: FieldValue;
+  source: { file: string; record: number };
+  /** Fields that made the match and their values. */
+  matched: Record<string, FieldValue>;
+  correlation?: {
+    type: string;
+    group: Record<string, FieldValue>;
+    value: number;
+    firstTime?: string;
+    events: { file: string; record: number; time?: string }[];
+  };
+}
+
+export const LEVEL_ORDER: readonly Level[] = ['informational', 'low', 'medium', 'high', 'critical'];
+
+function ruleInfo(rule: RuleMeta, kind: 'detection' | 'correlation', level: Level) {
+  return {
+    id: rule.id,
+    title: rule.title,
+    level,
+    status: rule.status,
+    author: rule.author,
+    kind,
+    file: rule.origin.file,
+  };
+}
+
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+function eventPlace(event: LogEvent) {
+  const channel = event.fields.Channel;
+  return {
+    host: eventHost(event),
+    channel: typeof channel === 'string' ? channel : undefined,
+    eventId: event.fields.EventID,
+    source: { file: event.source.file, record: event.source.record },
+  };
+}
+
+export function detectionFromMatch(match: RuleMatch): Detection {
+  const { rule, event } = match;
+  return {
+    time: iso(event.time),
+    timeMs: event.time,
+    rule: ruleInfo(rule, 'detection', rule.level ?? 'medium'),
+    ...attackTags(rule.tags),
+    ...eventPlace(event),
+    matched: match.matched,
+  };
+}
+
+/**
+ * A correlation's level is its own; without one it takes the highest level among the rules it
+ * names (the spec lets correlations raise levels, so never lower them silently).
+ */
+export function detectionFromCorrelation(result: CorrelationResult, memberLevel: Level): Detection {
+  const last = result.events[result.events.length - 1]!;
+  const rule = result.rule;
+  return {
+    time: iso(result.time),
+    timeMs: result.time,
+    rule: ruleInfo(rule, 'correlation', rule.level ?? memberLevel),
+    ...attackTags(rule.tags),
+    ...eventPlace(last),
+    matched: result.group,
+    correlation: {
+      type: rule.correlation.type,
+      group: result.group,
+      value: result.value,
+      firstTime: iso(result.firstTime),
+      events: result.events.map((e) => ({ file: e.source.file, record: e.source.record, time: iso(e.time) })),
+    },
+  };
+}

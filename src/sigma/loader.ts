@@ -1,0 +1,190 @@
+import { readFile } from 'node:fs/promises';
+import { collectFiles, describeError, VigilError } from '../core/index.js';
+import { SigmaError } from './errors.js';
+import { applyFilter, filterApplies } from './filters.js';
+import {
+  type AnyRule,
+  type CorrelationRule,
+  type DetectionRule,
+  type FilterRule,
+  parseRuleDocument,
+} from './rule.js';
+import { parseSigmaYaml, resolveCollectionActions } from './yaml.js';
+
+export interface LoadOptions {
+  /** Values for `%name%` placeholders of `|expand`. */
+  placeholders?: ReadonlyMap<string, readonly string[]>;
+  /** Extra filters to apply (e.g. from `--filters`), on top of filter documents among the rules. */
+  filters?: readonly FilterRule[];
+}
+
+export interface RuleSet {
+  /** Rule files read. */
+  files: number;
+  /** Detection rules, with the filters that apply to them already added. */
+  rules: DetectionRule[];
+  correlations: CorrelationRule[];
+  filters: FilterRule[];
+  /** Everything that could not be loaded, each with its file and line; the rest loaded fine. */
+  errors: VigilError[];
+  /** Things that load but deserve a look (duplicate ids, references to unknown rules). */
+  warnings: VigilError[];
+}
+
+const RULE_EXTENSIONS = ['.yml', '.yaml'];
+
+/** Reads rule files and folders (recursively). One broken rule never stops the others. */
+export async function loadRules(paths: readonly string[], options: LoadOptions = {}): Promise<RuleSet> {
+  const { files, errors } = await collectFiles(paths, RULE_EXTENSIONS);
+  const parsed: AnyRule[] = [];
+  const texts = await readAll(files, errors);
+  for (const [file, text] of texts) {
+    const result = parseRuleText(text, file, options);
+    parsed.push(...result.rules);
+    errors.push(...result.errors);
+  }
+  return assembleRuleSet(parsed, files.length, errors, options);
+}
+
+async function readAll(files: string[], errors: VigilError[]): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  const batch = 64;
+  for (let i = 0; i < files.length; i += batch) {
+    const slice = files.slice(i, i + batch);
+    const contents = await Promise.all(
+      slice.map((file) =>
+        readFile(file, 'utf8').catch((error: Error) => {
+          errors.push(new VigilError('FILE_UNREADABLE', `cannot read rule file: ${error.message}`, { file }));
+          return undefined;
+        }),
+      ),
+    );
+    slice.forEach((file, index) => {
+      const text = contents[index];
+      if (text !== undefined) out.push([file, text]);
+    });
+  }
+  return out;
+}
+
+/** Parses the YAML text of one rule file into rules; every failure is located and returned. */
+export function parseRuleText(
+  text: string,
+  file: string,
+  options: LoadOptions = {},
+): { rules: AnyRule[]; errors: SigmaError[] } {
+  const { documents, errors } = parseSigmaYaml(text, file);
+  const rules: AnyRule[] = [];
+  const placeholders = options.placeholders ?? new Map();
+  for (const doc of resolveCollectionActions(documents)) {
+    const origin = { file, line: doc.line, document: doc.index };
+    try {
+      rules.push(parseRuleDocument(doc.data, origin, { placeholders }));
+    } catch (error) {
+      if (!(error instanceof SigmaError)) {
+        errors.push(new SigmaError('SIGMA_SCHEMA', describeError(error), { file, line: doc.line }));
+        continue;
+      }
+      const line = error.path ? doc.lineOf(error.path) : doc.line;
+      errors.push(error.at({ file, line }));
+    }
+  }
+  return { rules, errors };
+}
+
+/**
+ * Links what the files hold: correlations to the rules they name, filters onto their rules, and
+ * warns about duplicate ids. Correlations whose references cannot be resolved are reported and dropped.
+ */
+export function assembleRuleSet(
+  parsed: readonly AnyRule[],
+  files: number,
+  errors: VigilError[] = [],
+  options: LoadOptions = {},
+): RuleSet {
+  const warnings: VigilError[] = [];
+  const detections: DetectionRule[] = [];
+  const correlations: CorrelationRule[] = [];
+  const filters: FilterRule[] = [...(options.filters ?? [])];
+  for (const rule of parsed) {
+    if (rule.kind === 'detection') detections.push(rule);
+    else if (rule.kind === 'correlation') correlations.push(rule);
+    else filters.push(rule);
+  }
+
+  const byId = new Map<string, DetectionRule | CorrelationRule>();
+  const byName = new Map<string, DetectionRule | CorrelationRule>();
+  for (const rule of [...detections, ...correlations]) {
+    for (const [key, index] of [
+      [rule.id, byId],
+      [rule.name, byName],
+    ] as const) {
+      if (key === undefined) continue;
+      const existing = index.get(key);
+      if (existing) {
+        warnings.push(
+          new SigmaError(
+            'SIGMA_DUPLICATE',
+            `${index === byId ? 'id' : 'name'} '${key}' is also used by ${existing.origin.file}:${existing.origin.line}; references resolve to that one`,
+            { file: rule.origin.file, line: rule.origin.line },
+          ),
+        );
+      } else {
+        index.set(key, rule);
+      }
+    }
+  }
+  for (const rule of detections) {
+    const missing = rule.detection.unresolvedPlaceholders;
+    if (missing.length === 0) continue;
+    warnings.push(
+      new SigmaError(
+        'SIGMA_PLACEHOLDER',
+        `placeholder ${missing.map((p) => `%${p}%`).join(', ')} has no values, so the exclusion it belongs to excludes less; give them in a placeholder file (--placeholders FILE)`,
+        { file: rule.origin.file, line: rule.origin.line },
+      ),
+    );
+  }
+  const resolve = (reference: string) => byId.get(reference) ?? byName.get(reference);
+
+  const validCorrelations = correlations.filter((correlation) => {
+    const missing = correlation.correlation.rules.filter((reference) => !resolve(reference));
+    if (missing.length === 0) return true;
+    errors.push(
+      new SigmaError(
+        'SIGMA_CORRELATION',
+        `correlation.rules: no rule has the id or name ${missing.map((m) => `'${m}'`).join(', ')}`,
+        {
+          file: correlation.origin.file,
+          line: correlation.origin.line,
+          field: 'correlation.rules',
+        },
+      ),
+    );
+    return false;
+  });
+
+  let rules = detections;
+  filters.forEach((filter, ordinal) => {
+    const targets = filter.rules === 'all' ? undefined : new Set(filter.rules.map((ref) => resolve(ref)));
+    if (filter.rules !== 'all') {
+      for (const reference of filter.rules) {
+        if (!resolve(reference)) {
+          warnings.push(
+            new SigmaError('SIGMA_FILTER', `filter.rules: no rule has the id or name '${reference}'`, {
+              file: filter.origin.file,
+              line: filter.origin.line,
+            }),
+          );
+        }
+      }
+    }
+    rules = rules.map((rule) => {
+      const original = byId.get(rule.id ?? '') ?? byName.get(rule.name ?? '');
+      const named = targets === undefined || (original !== undefined && targets.has(original));
+      return named && filterApplies(filter, rule) ? applyFilter(rule, filter, ordinal + 1) : rule;
+    });
+  });
+
+  return { files, rules, correlations: validCorrelations, filters, errors, warnings };
+}

@@ -1,0 +1,231 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { VigilError } from '../core/index.js';
+import { compileSelection, type FieldMap, type Predicate } from './compile.js';
+import { parseSelectionMap, type SearchNode } from './detection.js';
+import { SigmaError } from './errors.js';
+import type { LogSource } from './rule.js';
+import { globIsPlain, globText } from './values.js';
+import { parseSigmaYaml } from './yaml.js';
+
+/**
+ * Processing pipelines as data: which events a Sigma log source stands for, and how the rules'
+ * field names map onto those events. Users read, copy and extend them as YAML files.
+ */
+export interface PipelineSource {
+  /** The events of this source, as a selection; undefined when the index keys say it all. */
+  residual?: Predicate;
+  /** Channels (lower case) and event ids (as text) the source is indexed by; undefined = any. */
+  channels?: string[];
+  eventIds?: string[];
+  /** Rule field -> event field for this source (on top of the pipeline-wide renames). */
+  fieldmap: FieldMap;
+}
+
+export interface PipelineEntry {
+  logsource: LogSource;
+  sources: PipelineSource[];
+}
+
+export interface Pipeline {
+  name: string;
+  file: string;
+  /** Lower runs first; the first pipeline that maps a log source decides its sources. */
+  priority: number;
+  products: Map<string, Predicate>;
+  entries: PipelineEntry[];
+  fieldmap: Map<string, string>;
+  placeholders: Map<string, string[]>;
+}
+
+const stringMap = z.record(z.string(), z.string());
+
+const pipelineSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  priority: z.number().optional(),
+  products: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  logsources: z
+    .array(
+      z.object({
+        logsource: z.object({
+          category: z.string().optional(),
+          product: z.string().optional(),
+          service: z.string().optional(),
+        }),
+        sources: z
+          .array(z.object({ when: z.record(z.string(), z.unknown()), fieldmap: stringMap.optional() }))
+          .min(1),
+      }),
+    )
+    .optional(),
+  fieldmap: stringMap.optional(),
+  placeholders: z
+    .record(z.string(), z.union([z.string(), z.array(z.union([z.string(), z.number()]))]))
+    .optional(),
+});
+
+/** Parses a pipeline file's text; throws SigmaError('SIGMA_PIPELINE') naming the file and line. */
+export function parsePipeline(text: string, file: string, defaultPriority = 50): Pipeline {
+  const { documents, errors } = parseSigmaYaml(text, file);
+  if (errors.length) throw new SigmaError('SIGMA_PIPELINE', errors[0]!.message, errors[0]!.location);
+  const doc = documents[0];
+  if (!doc) throw new SigmaError('SIGMA_PIPELINE', 'the pipeline file is empty', { file });
+  const result = pipelineSchema.safeParse(doc.data);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const path = issue.path as (string | number)[];
+    throw new SigmaError('SIGMA_PIPELINE', `${path.join('.') || 'pipeline'}: ${issue.message}`, {
+      file,
+      line: doc.lineOf(path),
+    });
+  }
+  const data = result.data;
+  const noPlaceholders = new Map<string, string[]>();
+  const selection = (map: Record<string, unknown>, path: (string | number)[]): SearchNode => {
+    try {
+      return parseSelectionMap(map, { placeholders: noPlaceholders }, path);
+    } catch (error) {
+      if (error instanceof SigmaError) {
+        throw new SigmaError('SIGMA_PIPELINE', error.message, { file, line: doc.lineOf(error.path ?? path) });
+      }
+      throw error;
+    }
+  };
+  const products = new Map<string, Predicate>();
+  for (const [product, when] of Object.entries(data.products ?? {})) {
+    products.set(product, compileSelection(selection(when, ['products', product])));
+  }
+  const entries = (data.logsources ?? []).map((entry, i) => ({
+    logsource: entry.logsource,
+    sources: entry.sources.map((source, j) =>
+      indexSource(
+        selection(source.when, ['logsources', i, 'sources', j, 'when']),
+        new Map(Object.entries(source.fieldmap ?? {})),
+      ),
+    ),
+  }));
+  const placeholders = new Map<string, string[]>();
+  for (const [name, values] of Object.entries(data.placeholders ?? {})) {
+    placeholders.set(name, (Array.isArray(values) ? values : [values]).map(String));
+  }
+  return {
+    name: data.name,
+    file,
+    priority: data.priority ?? defaultPriority,
+    products,
+    entries,
+    fieldmap: new Map(Object.entries(data.fieldmap ?? {})),
+    placeholders,
+  };
+}
+
+/** Pulls `Channel` and `EventID` equalities out of a selection, so events can be routed by table lookup. */
+function indexSource(node: SearchNode, fieldmap: FieldMap): PipelineSource {
+  const items = node.kind === 'all' ? node.children : [node];
+  const rest: SearchNode[] = [];
+  const source: PipelineSource = { fieldmap };
+  for (const child of items) {
+    const item = child.kind === 'item' ? child.item : undefined;
+    const plain = item && item.modifiers.length === 0 && !item.negated && item.linking === 'any';
+    if (
+      plain &&
+      item.field === 'Channel' &&
+      item.values.every((v) => v.kind === 'string' && globIsPlain(v.glob))
+    ) {
+      source.channels = item.values.map((v) => (v.kind === 'string' ? globText(v.glob).toLowerCase() : ''));
+      continue;
+    }
+    if (
+      plain &&
+      item.field === 'EventID' &&
+      item.values.every((v) => v.kind === 'number' || (v.kind === 'string' && /^\d+$/.test(globText(v.glob))))
+    ) {
+      source.eventIds = item.values.map((v) =>
+        v.kind === 'number' ? String(v.value) : v.kind === 'string' ? globText(v.glob) : '',
+      );
+      continue;
+    }
+    rest.push(child);
+  }
+  if (rest.length)
+    source.residual = compileSelection(rest.length === 1 ? rest[0]! : { kind: 'all', children: rest });
+  return source;
+}
+
+export async function loadPipeline(file: string): Promise<Pipeline> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new VigilError('FILE_UNREADABLE', `cannot read pipeline: ${(error as Error).message}`, { file });
+  }
+  return parsePipeline(text, file);
+}
+
+/** Where the pipelines shipped with Vigil live (the same relative place from `src/` and `dist/`). */
+export const BUILTIN_PIPELINE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'pipelines');
+
+export async function builtinPipelines(): Promise<Pipeline[]> {
+  const pipeline = await loadPipeline(join(BUILTIN_PIPELINE_DIR, 'windows.yml'));
+  return [{ ...pipeline, priority: 100 }];
+}
+
+/** How a rule is routed: the sources of its log source, or the events of a product, or what no product claims. */
+export type Route =
+  | { kind: 'sources'; pipeline: string; sources: PipelineSource[] }
+  | { kind: 'product'; product: string; mapped: boolean }
+  | { kind: 'unclaimed' }
+  | { kind: 'any' };
+
+export interface PipelineSet {
+  pipelines: Pipeline[];
+  products: Map<string, Predicate>;
+  fieldmap: Map<string, string>;
+  placeholders: Map<string, string[]>;
+}
+
+/** Orders pipelines and merges what they share; earlier (lower priority number) wins. */
+export function combinePipelines(pipelines: readonly Pipeline[]): PipelineSet {
+  const ordered = [...pipelines].sort((a, b) => a.priority - b.priority);
+  const products = new Map<string, Predicate>();
+  const fieldmap = new Map<string, string>();
+  const placeholders = new Map<string, string[]>();
+  for (const pipeline of [...ordered].reverse()) {
+    for (const [k, v] of pipeline.products) products.set(k, v);
+    for (const [k, v] of pipeline.fieldmap) fieldmap.set(k, v);
+    for (const [k, v] of pipeline.placeholders) placeholders.set(k, v);
+  }
+  return { pipelines: ordered, products, fieldmap, placeholders };
+}
+
+function entryServes(entry: LogSource, rule: LogSource): boolean {
+  return (['category', 'product', 'service'] as const).every(
+    (key) => rule[key] === undefined || entry[key] === rule[key],
+  );
+}
+
+export function routeFor(set: PipelineSet, logsource: LogSource): Route {
+  if (
+    logsource.category === undefined &&
+    logsource.service === undefined &&
+    logsource.product === undefined
+  ) {
+    return { kind: 'any' };
+  }
+  const specific = logsource.category !== undefined || logsource.service !== undefined;
+  if (specific) {
+    for (const pipeline of set.pipelines) {
+      const sources = pipeline.entries
+        .filter((e) => entryServes(e.logsource, logsource))
+        .flatMap((e) => e.sources);
+      if (sources.length) return { kind: 'sources', pipeline: pipeline.name, sources };
+    }
+  }
+  if (logsource.product !== undefined && set.products.has(logsource.product)) {
+    return { kind: 'product', product: logsource.product, mapped: !specific };
+  }
+  return { kind: 'unclaimed' };
+}
