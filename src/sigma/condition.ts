@@ -92,13 +92,6 @@ export function parseCondition(condition: string): ConditionNode {
         throw conditionError(condition, close.offset, `expected ')' but found '${close.text}'`);
       return inner;
     }
-    if (token.text === '|') {
-      throw conditionError(
-        condition,
-        token.offset,
-        "aggregations after '|' are not part of Sigma 2 (write a correlation rule instead)",
-      );
-    }
     if (token.text === ')') throw conditionError(condition, token.offset, "unexpected ')'");
     const lower = token.text.toLowerCase();
     const quantity =
@@ -120,6 +113,14 @@ export function parseCondition(condition: string): ConditionNode {
   }
 
   if (tokens.length === 0) throw conditionError(condition, 0, 'empty condition');
+  const pipe = tokens.find((t) => t.text === '|');
+  if (pipe) {
+    throw conditionError(
+      condition,
+      pipe.offset,
+      "aggregations after '|' are not part of Sigma 2 (write a correlation rule instead)",
+    );
+  }
   const tree = orExpr();
   const rest = peek();
   if (rest) throw conditionError(condition, rest.offset, `unexpected '${rest.text}'`);

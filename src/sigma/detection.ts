@@ -12,6 +12,8 @@ export interface DetectionItem {
   values: readonly SigmaValue[];
   linking: 'any' | 'all';
   negated: boolean;
+  /** Where the item is in its YAML document. */
+  path: YamlPath;
 }
 
 /** A search identifier's body: maps are AND, lists are OR. */
@@ -96,6 +98,7 @@ export function parseItem(
       values: state.values,
       linking: state.linking,
       negated: state.negated,
+      path,
     };
   });
 }
@@ -153,8 +156,9 @@ export function parseDetection(
   return { searches, unresolvedPlaceholders, condition: condition.tree, conditionText: condition.text };
 }
 
-function unresolvedIn(node: SearchNode): string[] {
-  return node.kind === 'item' ? [...node.item.unresolved] : node.children.flatMap(unresolvedIn);
+function itemsWithUnresolved(node: SearchNode): DetectionItem[] {
+  if (node.kind === 'item') return node.item.unresolved.length ? [node.item] : [];
+  return node.children.flatMap(itemsWithUnresolved);
 }
 
 /**
@@ -171,15 +175,17 @@ function checkPlaceholders(
   const identifiers = [...searches.keys()];
   const polarity = identifierPolarity(condition, identifiers);
   for (const [name, node] of searches) {
-    const missing = unresolvedIn(node);
-    if (missing.length === 0) continue;
+    const items = itemsWithUnresolved(node);
+    if (items.length === 0) continue;
+    const missing = items.flatMap((item) => item.unresolved);
     if (polarity.get(name) !== 'negative') {
       const list = [...new Set(missing)].map((p) => `%${p}%`).join(', ');
+      const first = items[0]!.path;
       throw new SigmaError(
         'SIGMA_PLACEHOLDER',
         `placeholder ${list} has no values: give them in a placeholder file (--placeholders FILE)`,
-        {},
-        [...path, name],
+        { field: first.join('.') },
+        first,
       );
     }
     for (const p of missing) all.add(p);

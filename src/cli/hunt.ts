@@ -1,0 +1,202 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { collectFiles, type VigilError } from '../core/index.js';
+import {
+  csvHeader,
+  csvRow,
+  type Detection,
+  type DetectionFormat,
+  type HuntSummary,
+  hunt,
+  jsonLine,
+  LEVEL_ORDER,
+  loadDetectionSetup,
+  matchedText,
+} from '../detect/index.js';
+import { LOG_EXTENSIONS } from '../logs/index.js';
+import { LEVELS, type Level } from '../sigma/index.js';
+import { huntProgressBar } from './progress.js';
+import { addRuleOptions, defaultRulePaths, type RuleFlags, setupOptions } from './rules-options.js';
+import {
+  colorLevel,
+  formatBytes,
+  formatCount,
+  formatDuration,
+  heading,
+  problemLine,
+  table,
+  UsageError,
+} from './terminal.js';
+
+interface HuntFlags extends RuleFlags {
+  format: DetectionFormat;
+  output?: string;
+  minLevel: Level;
+  summary: boolean;
+  progress: boolean;
+  maxErrors: string;
+}
+
+export function registerHunt(program: Command): void {
+  const command = program
+    .command('hunt')
+    .description('run Sigma rules over log files (JSON, JSONL) and report what they detect')
+    .argument('<logs...>', 'log files or folders (searched recursively for .json, .jsonl, .ndjson)')
+    .option('-f, --format <format>', 'detections as table, jsonl or csv', 'table')
+    .option('-o, --output <file>', 'write detections to a file instead of standard output')
+    .option(
+      '--min-level <level>',
+      `report only detections at or above this level (${LEVELS.join(', ')})`,
+      'informational',
+    )
+    .option('--no-summary', 'do not print the summary at the end')
+    .option('--no-progress', 'no progress bar')
+    .option('--max-errors <n>', 'how many unreadable records to list before only counting them', '20');
+  addRuleOptions(command, false).action(async (logs: string[], flags: HuntFlags) => {
+    await runHunt(logs, flags, program.opts().content);
+  });
+}
+
+async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | undefined): Promise<void> {
+  if (!['table', 'jsonl', 'csv'].includes(flags.format))
+    throw new UsageError(`--format must be table, jsonl or csv, not '${flags.format}'`);
+  if (!LEVELS.includes(flags.minLevel))
+    throw new UsageError(`--min-level must be one of ${LEVELS.join(', ')}`);
+  const maxErrors = Number(flags.maxErrors);
+
+  const { files, errors: pathErrors } = await collectFiles(logs, LOG_EXTENSIONS);
+  for (const error of pathErrors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
+  if (files.length === 0)
+    throw new UsageError(`no log files (${LOG_EXTENSIONS.join(', ')}) found in ${logs.join(', ')}`);
+
+  const rulePaths = flags.rules ?? defaultRulePaths(contentFlag);
+  const setup = await loadDetectionSetup(setupOptions(flags, rulePaths));
+  const loaded = setup.ruleSet.rules.length + setup.ruleSet.correlations.length;
+  process.stderr.write(
+    `${pc.dim(`Loaded ${formatCount(loaded)} rules from ${formatCount(setup.ruleSet.files)} files`)}${
+      setup.errors.length
+        ? pc.yellow(` (${setup.errors.length} could not be loaded: see 'vigil rules check')`)
+        : ''
+    }\n`,
+  );
+
+  const toFile = flags.output !== undefined;
+  const sink: NodeJS.WritableStream | WriteStream = toFile
+    ? createWriteStream(flags.output!)
+    : process.stdout;
+  const write = (line: string) => sink.write(`${line}\n`);
+  if (flags.format === 'csv') write(csvHeader());
+  if (flags.format === 'table' && !toFile && process.stdout.isTTY) write(heading(tableHeader()));
+
+  let shownErrors = 0;
+  const onError = (error: VigilError) => {
+    if (shownErrors++ < maxErrors) process.stderr.write(`${pc.yellow('skipped')} ${problemLine(error)}\n`);
+  };
+  const bar = huntProgressBar(flags.progress);
+  const summary = await hunt(files, {
+    engine: setup.engine,
+    ruleSet: setup.ruleSet,
+    minLevel: flags.minLevel,
+    onError,
+    onProgress: bar.update,
+    onDetection: (detection) => {
+      write(
+        flags.format === 'jsonl'
+          ? jsonLine(detection)
+          : flags.format === 'csv'
+            ? csvRow(detection)
+            : tableRow(detection),
+      );
+    },
+  });
+  bar.stop();
+  if (shownErrors > maxErrors)
+    process.stderr.write(pc.yellow(`… and ${shownErrors - maxErrors} more unreadable records\n`));
+  if (toFile)
+    await new Promise<void>((resolve, reject) =>
+      (sink as WriteStream).end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
+
+  if (flags.summary) {
+    // With machine formats on stdout, the summary goes to stderr so pipes get only detections.
+    const out = !toFile && flags.format !== 'table' ? process.stderr : process.stdout;
+    out.write(`${renderSummary(summary, flags.output)}\n`);
+  }
+}
+
+function tableHeader(): string {
+  return `${'Time'.padEnd(24)} ${'Level'.padEnd(13)} ${'Rule'.padEnd(60)} Host / Event / Source`;
+}
+
+function tableRow(d: Detection): string {
+  const time = (d.time ?? '-')
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')
+    .padEnd(24);
+  const level = colorLevel(d.rule.level, d.rule.level.padEnd(13));
+  const title = d.rule.title.length > 60 ? `${d.rule.title.slice(0, 59)}…` : d.rule.title.padEnd(60);
+  const where = [
+    d.host ?? '-',
+    d.eventId !== undefined ? `EventID ${String(d.eventId)}` : undefined,
+    `${d.source.file}#${d.source.record}`,
+  ]
+    .filter(Boolean)
+    .join('  ');
+  const details = matchedText(d.matched);
+  const short = details.length > 200 ? `${details.slice(0, 199)}…` : details;
+  return `${time} ${level} ${title} ${where}${short ? `\n${' '.repeat(25)}${pc.dim(short)}` : ''}`;
+}
+
+export function renderSummary(s: HuntSummary, output?: string): string {
+  const lines: string[] = [''];
+  const rate = s.durationMs > 0 ? (s.events / s.durationMs) * 1000 : 0;
+  lines.push(heading('Hunt summary'));
+  lines.push(
+    `  ${formatCount(s.files)} files, ${formatCount(s.events)} events (${formatBytes(s.bytes)}) in ${formatDuration(s.durationMs)}: ${formatCount(Math.round(rate))} events/s`,
+  );
+  if (s.readErrors)
+    lines.push(
+      pc.yellow(`  ${formatCount(s.readErrors)} records or files could not be read and were skipped`),
+    );
+  const levels = [...LEVEL_ORDER]
+    .reverse()
+    .filter((l) => s.byLevel[l] > 0)
+    .map((l) => colorLevel(l, `${l} ${formatCount(s.byLevel[l])}`));
+  lines.push(`  ${formatCount(s.detections)} detections${levels.length ? `: ${levels.join(', ')}` : ''}`);
+  if (output) lines.push(`  written to ${output}`);
+  if (s.firstTime) lines.push(`  first ${s.firstTime}, last ${s.lastTime}`);
+  if (s.untimedCorrelationInputs) {
+    lines.push(
+      pc.yellow(
+        `  ${formatCount(s.untimedCorrelationInputs)} matches had no timestamp and could not be correlated`,
+      ),
+    );
+  }
+  if (s.detections === 0) return lines.join('\n');
+  lines.push('', heading('Top rules'));
+  lines.push(
+    table(
+      ['Detections', 'Level', 'Rule', 'Id'],
+      s.byRule.slice(0, 15).map((r) => [formatCount(r.count), colorLevel(r.level), r.title, r.id ?? '']),
+    ),
+  );
+  if (s.byRule.length > 15) lines.push(pc.dim(`  … ${s.byRule.length - 15} more rules matched`));
+  lines.push('', heading('Hosts'));
+  lines.push(
+    table(
+      ['Detections', 'Host'],
+      s.byHost.slice(0, 15).map((h) => [formatCount(h.count), h.key]),
+    ),
+  );
+  if (s.byTactic.length) {
+    lines.push('', heading('ATT&CK tactics'));
+    lines.push(
+      table(
+        ['Detections', 'Tactic'],
+        s.byTactic.map((t) => [formatCount(t.count), t.key]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import type { VigilError } from '../core/index.js';
+import { type DetectionSetup, loadDetectionSetup } from '../detect/index.js';
+import { LEVELS, type LogSource, STATUSES } from '../sigma/index.js';
+import { addRuleOptions, type RuleFlags, setupOptions } from './rules-options.js';
+import { formatCount, heading, problemLine, table } from './terminal.js';
+
+interface CheckFlags extends RuleFlags {
+  json: boolean;
+  warnings: boolean;
+}
+
+export function registerRules(program: Command): void {
+  const rules = program.command('rules').description('work with Sigma rule sets');
+  const check = rules
+    .command('check')
+    .description('load and validate Sigma rules; report every rule that cannot be used, with file and line')
+    .argument('<paths...>', 'rule files or folders (searched recursively for .yml and .yaml)')
+    .option(
+      '--json',
+      'print one JSON object: {"files","rules","loaded","failed":[{file,line,error}],"warnings":[...]}',
+    )
+    .option('--no-warnings', 'do not list warnings');
+  addRuleOptions(check, true).action(async (paths: string[], flags: CheckFlags) => {
+    const setup = await loadDetectionSetup(setupOptions(flags, paths));
+    if (flags.json) process.stdout.write(`${JSON.stringify(checkReport(setup))}\n`);
+    else process.stdout.write(`${renderCheck(setup, flags.warnings)}\n`);
+    if (setup.errors.length > 0) process.exitCode = 1;
+  });
+}
+
+function problem(error: VigilError) {
+  return { file: error.location.file ?? null, line: error.location.line ?? null, error: error.message };
+}
+
+export function checkReport(setup: DetectionSetup) {
+  const { ruleSet } = setup;
+  const loaded = ruleSet.rules.length + ruleSet.correlations.length + ruleSet.filters.length;
+  return {
+    files: ruleSet.files,
+    rules: loaded + setup.errors.length,
+    loaded,
+    failed: setup.errors.map(problem),
+    warnings: ruleSet.warnings.map(problem),
+  };
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const item of items) out.set(key(item), (out.get(key(item)) ?? 0) + 1);
+  return out;
+}
+
+function logsourceText(ls: LogSource): string {
+  return (
+    (['product', 'category', 'service'] as const)
+      .filter((k) => ls[k] !== undefined)
+      .map((k) => `${k}: ${ls[k]}`)
+      .join(', ') || '(none)'
+  );
+}
+
+function renderCheck(setup: DetectionSetup, showWarnings: boolean): string {
+  const { ruleSet, engine } = setup;
+  const report = checkReport(setup);
+  const lines: string[] = [heading('Rules check')];
+  const failed = report.failed.length;
+  lines.push(
+    `  ${formatCount(report.files)} files, ${formatCount(report.rules)} rules: ${formatCount(report.loaded)} loaded, ${
+      failed ? pc.red(`${formatCount(failed)} failed`) : pc.green('0 failed')
+    }, ${formatCount(report.warnings.length)} warnings`,
+  );
+  lines.push(
+    `  detection ${formatCount(ruleSet.rules.length)}, correlation ${formatCount(ruleSet.correlations.length)}, filter ${formatCount(ruleSet.filters.length)}`,
+  );
+  const statuses = countBy(ruleSet.rules, (r) => r.status ?? '(none)');
+  const levels = countBy(ruleSet.rules, (r) => r.level ?? '(none)');
+  const ordered = (map: Map<string, number>, order: readonly string[]) =>
+    [...order, '(none)']
+      .filter((k) => map.has(k))
+      .map((k) => `${k} ${formatCount(map.get(k)!)}`)
+      .join(', ');
+  lines.push(`  status: ${ordered(statuses, STATUSES)}`);
+  lines.push(`  level: ${ordered(levels, [...LEVELS].reverse())}`);
+
+  const sources = [...countBy(ruleSet.rules, (r) => logsourceText(r.logsource))].sort((a, b) => b[1] - a[1]);
+  lines.push('', heading('Log sources'));
+  lines.push(
+    table(
+      ['Rules', 'Log source'],
+      sources.slice(0, 20).map(([k, n]) => [formatCount(n), k]),
+    ),
+  );
+  if (sources.length > 20) lines.push(pc.dim(`  … ${sources.length - 20} more log sources`));
+
+  const r = engine.routing;
+  lines.push('', heading('Routing'));
+  lines.push(`  ${formatCount(r.mapped)} rules run on the channels and event ids their log source maps to`);
+  if (r.productWide)
+    lines.push(`  ${formatCount(r.productWide)} rules name only a product and run on all its events`);
+  if (r.unmapped.length) {
+    const byLogsource = countBy(r.unmapped, (u) => logsourceText(u.rule.logsource));
+    lines.push(
+      pc.yellow(
+        `  ${formatCount(r.unmapped.length)} rules have a log source no pipeline maps; they run on all events of their product:`,
+      ),
+    );
+    for (const [ls, n] of byLogsource) lines.push(pc.yellow(`    ${ls} (${n})`));
+  }
+  if (r.unclaimed) {
+    lines.push(
+      `  ${formatCount(r.unclaimed)} rules are for products no pipeline identifies; they run on events no pipeline claims`,
+    );
+  }
+
+  if (failed) {
+    lines.push('', heading(pc.red('Failed')));
+    for (const error of setup.errors) lines.push(`  ${problemLine(error)}`);
+  }
+  if (showWarnings && ruleSet.warnings.length) {
+    lines.push('', heading(pc.yellow('Warnings')));
+    for (const warning of ruleSet.warnings) lines.push(`  ${problemLine(warning)}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,60 @@
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import { formatLocation, VigilError } from '../core/index.js';
+import type { Level } from '../sigma/index.js';
+
+/** Terminal rendering shared by the commands: colours by level, tables, error lines. */
+
+const LEVEL_COLOR: Record<Level, (text: string) => string> = {
+  critical: (t) => pc.bold(pc.red(t)),
+  high: pc.red,
+  medium: pc.yellow,
+  low: pc.cyan,
+  informational: pc.dim,
+};
+
+export function colorLevel(level: Level, text: string = level): string {
+  return LEVEL_COLOR[level](text);
+}
+
+export function table(head: string[], rows: (string | number)[][]): string {
+  const t = new Table({
+    head: head.map((h) => pc.bold(h)),
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const row of rows) t.push(row.map(String));
+  return t.toString();
+}
+
+export function heading(text: string): string {
+  return pc.bold(text);
+}
+
+/** `file:line: message` for problems, in one line each, dimmed place. */
+export function problemLine(error: VigilError): string {
+  const where = formatLocation(error.location);
+  return where ? `${pc.dim(`${where}:`)} ${error.message}` : error.message;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** A short one-line reason with no stack, for errors the user can act on. */
+export class UsageError extends VigilError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}

@@ -1,0 +1,8 @@
+export {
+  type ContentLocation,
+  candidateContentDirs,
+  contentHelp,
+  type LocateOptions,
+  locateContent,
+  vigilHome,
+} from './locate.js';
