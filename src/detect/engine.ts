@@ -1,11 +1,13 @@
-import { type FieldValue, type LogEvent, VigilError } from '../core/index.js';
+import { AhoCorasick, type FieldValue, type LogEvent, VigilError } from '../core/index.js';
 import {
   type CompiledDetection,
   compileDetection,
   type DetectionRule,
+  detectionRequirement,
   MatchContext,
   type PipelineSet,
   type Predicate,
+  type Requirement,
   type Route,
   routeFor,
 } from '../sigma/index.js';
@@ -15,12 +17,69 @@ interface Variant {
   rule: DetectionRule;
   residual?: Predicate;
   matcher: CompiledDetection;
+  /** Literals one of which the event must hold for this variant to have a chance. */
+  requirement: Requirement;
 }
 
-/** The variants of one rule that apply to a kind of event. */
-interface Candidate {
-  rule: DetectionRule;
-  variants: Variant[];
+/**
+ * The variants that apply to one kind of event (product, channel, event id), in rule order,
+ * with one literal scanner per field that tells which of them can possibly match an event.
+ */
+class Bucket {
+  readonly always: Uint8Array;
+  /** One scanner per field; the field null scans every value of the event (keyword searches). */
+  readonly scanners: { field: string | null; automaton: AhoCorasick; targets: number[][] }[] = [];
+  private readonly stamp: Uint32Array;
+  private generation = 0;
+
+  constructor(readonly variants: Variant[]) {
+    this.always = new Uint8Array(variants.length);
+    this.stamp = new Uint32Array(variants.length);
+    const byField = new Map<string | null, Map<string, number[]>>();
+    variants.forEach((variant, index) => {
+      if (variant.requirement === 'always') {
+        this.always[index] = 1;
+        return;
+      }
+      for (const atom of variant.requirement) {
+        let literals = byField.get(atom.field);
+        if (!literals) byField.set(atom.field, (literals = new Map()));
+        const targets = literals.get(atom.literal);
+        if (targets) {
+          if (targets[targets.length - 1] !== index) targets.push(index);
+        } else literals.set(atom.literal, [index]);
+      }
+    });
+    for (const [field, literals] of byField) {
+      this.scanners.push({
+        field,
+        automaton: new AhoCorasick([...literals.keys()]),
+        targets: [...literals.values()],
+      });
+    }
+  }
+
+  /** Marks the variants whose literals occur in the event; returns the mark to test with `hit`. */
+  scan(ctx: MatchContext): number {
+    if (++this.generation === 0xffffffff) {
+      this.stamp.fill(0);
+      this.generation = 1;
+    }
+    const generation = this.generation;
+    const stamp = this.stamp;
+    for (const { field, automaton, targets } of this.scanners) {
+      for (const text of field === null ? ctx.allTexts(false) : ctx.texts(field, false)) {
+        automaton.search(text, (id) => {
+          for (const index of targets[id]!) stamp[index] = generation;
+        });
+      }
+    }
+    return generation;
+  }
+
+  hit(index: number, generation: number): boolean {
+    return this.always[index] === 1 || this.stamp[index] === generation;
+  }
 }
 
 export interface RuleMatch {
@@ -56,7 +115,7 @@ export class DetectionEngine {
   private readonly byProduct = new Map<string, Variant[]>();
   private readonly unclaimed: Variant[] = [];
   private readonly everywhere: Variant[] = [];
-  private readonly candidates = new Map<string, Candidate[]>();
+  private readonly buckets = new Map<string, Bucket>();
   private readonly order = new Map<DetectionRule, number>();
   readonly routing: RoutingStats = { mapped: 0, unmapped: [], productWide: 0, unclaimed: 0, any: 0 };
   readonly errors: VigilError[] = [];
@@ -88,7 +147,11 @@ export class DetectionEngine {
     };
     const global = this.pipelines.fieldmap;
     if (route.kind !== 'sources') {
-      const variant = { rule, matcher: compileDetection(rule.detection, global) };
+      const variant = {
+        rule,
+        matcher: compileDetection(rule.detection, global),
+        requirement: detectionRequirement(rule.detection, global),
+      };
       if (route.kind === 'product') {
         push(this.byProduct, route.product, variant);
         if (route.mapped) this.routing.productWide++;
@@ -103,16 +166,19 @@ export class DetectionEngine {
       return;
     }
     this.routing.mapped++;
-    const compiled = new Map<string, CompiledDetection>();
+    const compiled = new Map<string, { matcher: CompiledDetection; requirement: Requirement }>();
     for (const source of route.sources) {
       const fieldmap = new Map([...global, ...source.fieldmap]);
       const key = JSON.stringify([...fieldmap]);
-      let matcher = compiled.get(key);
-      if (!matcher) {
-        matcher = compileDetection(rule.detection, fieldmap);
-        compiled.set(key, matcher);
+      let shared = compiled.get(key);
+      if (!shared) {
+        shared = {
+          matcher: compileDetection(rule.detection, fieldmap),
+          requirement: detectionRequirement(rule.detection, fieldmap),
+        };
+        compiled.set(key, shared);
       }
-      const variant: Variant = { rule, matcher, residual: source.residual };
+      const variant: Variant = { rule, ...shared, residual: source.residual };
       if (source.channels && source.eventIds) {
         for (const channel of source.channels)
           for (const id of source.eventIds) push(this.byKey, `${channel}\0${id}`, variant);
@@ -132,10 +198,10 @@ export class DetectionEngine {
     return undefined;
   }
 
-  private candidatesFor(product: string | undefined, channel: string, eventId: string): Candidate[] {
+  private bucketFor(product: string | undefined, channel: string, eventId: string): Bucket {
     const key = `${product ?? ''}\0${channel}\0${eventId}`;
-    let list = this.candidates.get(key);
-    if (list) return list;
+    let bucket = this.buckets.get(key);
+    if (bucket) return bucket;
     const variants = [
       ...(this.byKey.get(`${channel}\0${eventId}`) ?? []),
       ...(this.byChannel.get(channel) ?? []),
@@ -144,17 +210,12 @@ export class DetectionEngine {
       ...(product === undefined ? this.unclaimed : (this.byProduct.get(product) ?? [])),
       ...this.everywhere,
     ];
-    const byRule = new Map<DetectionRule, Variant[]>();
-    for (const variant of variants) {
-      const existing = byRule.get(variant.rule);
-      if (existing) {
-        if (!existing.includes(variant)) existing.push(variant);
-      } else byRule.set(variant.rule, [variant]);
-    }
-    list = [...byRule].map(([rule, ruleVariants]) => ({ rule, variants: ruleVariants }));
-    list.sort((a, b) => this.order.get(a.rule)! - this.order.get(b.rule)!);
-    this.candidates.set(key, list);
-    return list;
+    // One entry per (rule, variant), the variants of a rule next to each other, rules in load order.
+    const unique = [...new Set(variants)];
+    unique.sort((a, b) => this.order.get(a.rule)! - this.order.get(b.rule)!);
+    bucket = new Bucket(unique);
+    this.buckets.set(key, bucket);
+    return bucket;
   }
 
   /** Every rule that matches the event, in rule order. */
@@ -165,13 +226,18 @@ export class DetectionEngine {
     const channel = typeof channelValue === 'string' ? channelValue.toLowerCase() : '';
     const eventId = eventIdValue === undefined || eventIdValue === null ? '' : String(eventIdValue);
     const matches: RuleMatch[] = [];
-    for (const candidate of this.candidatesFor(this.productOf(ctx), channel, eventId)) {
-      for (const variant of candidate.variants) {
-        if (variant.residual && !variant.residual(ctx)) continue;
-        if (variant.matcher.matches(ctx)) {
-          matches.push({ rule: candidate.rule, event, matched: variant.matcher.explain(ctx) });
-          break;
-        }
+    const bucket = this.bucketFor(this.productOf(ctx), channel, eventId);
+    const generation = bucket.scan(ctx);
+    const variants = bucket.variants;
+    let matched: DetectionRule | undefined;
+    for (let i = 0; i < variants.length; i++) {
+      if (!bucket.hit(i, generation)) continue;
+      const variant = variants[i]!;
+      if (variant.rule === matched) continue; // another source of a rule that already matched
+      if (variant.residual && !variant.residual(ctx)) continue;
+      if (variant.matcher.matches(ctx)) {
+        matched = variant.rule;
+        matches.push({ rule: variant.rule, event, matched: variant.matcher.explain(ctx) });
       }
     }
     return matches;

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { type FieldValue, type LogEvent, parseTimestamp, VigilError } from '../core/index.js';
-import { JsonRecordSplitter, type RecordText } from './json-records.js';
+import { JsonRecordSplitter, LineSplitter, type RecordText } from './json-records.js';
 import { flattenGeneric, flattenWindowsEvent, flattenWinlog, windowsEventElement } from './windows-json.js';
 
 export interface ReadOptions {
@@ -39,7 +39,7 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
 /** Events of a `.json`, `.jsonl` or `.ndjson` file, streamed; broken records are reported and skipped. */
 export async function* readJsonEvents(file: string, options: ReadOptions = {}): AsyncGenerator<LogEvent> {
   const byLine = ['.jsonl', '.ndjson'].includes(extname(file).toLowerCase());
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const splitter = byLine ? new LineSplitter() : new JsonRecordSplitter();
   let recordNumber = 0;
   let bytes = 0;
   const report = (line: number, message: string) =>
@@ -62,48 +62,31 @@ export async function* readJsonEvents(file: string, options: ReadOptions = {}): 
   };
 
   try {
-    if (byLine) {
-      let pending = '';
-      let line = 0;
-      for await (const chunk of stream as AsyncIterable<string>) {
-        bytes += Buffer.byteLength(chunk);
-        const lines = (pending + chunk).split('\n');
-        pending = lines.pop()!;
-        for (const text of lines) {
-          line++;
-          if (text.trim() === '') continue;
-          const event = parse({ text, line });
-          if (event) yield event;
-        }
-        options.onProgress?.(bytes);
-      }
-      if (pending.trim() !== '') {
-        const event = parse({ text: pending, line: line + 1 });
-        if (event) yield event;
-      }
-      return;
-    }
-    const splitter = new JsonRecordSplitter();
-    for await (const chunk of stream as AsyncIterable<string>) {
-      bytes += Buffer.byteLength(chunk);
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
       for (const record of splitter.feed(chunk)) {
         const event = parse(record);
         if (event) yield event;
       }
-      for (const stray of splitter.stray.splice(0)) {
-        options.onError?.(
-          new VigilError('LOG_RECORD', `unexpected text outside a JSON object: '${stray.text}'`, {
-            file,
-            line: stray.line,
-          }),
-        );
+      if (splitter instanceof JsonRecordSplitter) {
+        for (const stray of splitter.stray.splice(0)) {
+          options.onError?.(
+            new VigilError('LOG_RECORD', `unexpected text outside a JSON object: '${stray.text}'`, {
+              file,
+              line: stray.line,
+            }),
+          );
+        }
       }
       options.onProgress?.(bytes);
     }
     const rest = splitter.end();
-    if (rest) {
+    if (rest && splitter instanceof JsonRecordSplitter) {
       recordNumber++;
       report(rest.line, 'the file ends inside a JSON object (truncated?)');
+    } else if (rest) {
+      const event = parse(rest);
+      if (event) yield event;
     }
   } catch (error) {
     options.onError?.(

@@ -152,7 +152,7 @@ export function parseDetection(
   }
   const condition = parseConditionField(section.condition, [...path, 'condition']);
   checkReferences(condition.tree, [...searches.keys()], [...path, 'condition']);
-  const unresolvedPlaceholders = checkPlaceholders(searches, condition.tree, path);
+  const unresolvedPlaceholders = checkPlaceholders(searches, condition.tree);
   return { searches, unresolvedPlaceholders, condition: condition.tree, conditionText: condition.text };
 }
 
@@ -166,11 +166,7 @@ function itemsWithUnresolved(node: SearchNode): DetectionItem[] {
  * identifiers the condition uses under `not` and nowhere else. Anywhere else the rule would
  * silently detect nothing, so it is rejected.
  */
-function checkPlaceholders(
-  searches: ReadonlyMap<string, SearchNode>,
-  condition: ConditionNode,
-  path: YamlPath,
-): string[] {
+function checkPlaceholders(searches: ReadonlyMap<string, SearchNode>, condition: ConditionNode): string[] {
   const all = new Set<string>();
   const identifiers = [...searches.keys()];
   const polarity = identifierPolarity(condition, identifiers);

@@ -2,14 +2,18 @@ import { setFlagsFromString } from 'node:v8';
 import { SigmaError } from './errors.js';
 
 /**
- * Sigma regexes (PCRE flavour) translated for V8's linear-time engine (the `l` flag).
+ * Sigma regexes (PCRE flavour) made safe to run on untrusted rules and logs.
  *
- * Rules are untrusted input: a backtracking engine can be made to hang by one pattern such as
- * `(a+)+$`. V8's experimental engine runs in time linear in the subject, but it supports neither
- * the `i` nor the `u` flag, nor lookaround or backreferences. So case-insensitivity, inline flags
- * (`(?i)`, `(?s)`, `(?i:...)`) and PCRE-only syntax are rewritten here into plain constructs, and
- * what cannot be run in linear time (lookaround, backreferences, recursion) rejects the rule with a
- * clear error. The Sigma specification excludes those metacharacters anyway.
+ * A backtracking engine can be made to hang by one pattern such as `(a+)+$`. V8 has a second,
+ * linear-time engine, and can fall back to it when a match backtracks too much
+ * (`--enable-experimental-regexp-engine-on-excessive-backtracks`). Patterns run on the fast
+ * backtracking engine, and the fallback bounds the worst case, as long as the linear engine can
+ * take the pattern. It takes neither the `i` nor the `u` flag, nor lookaround or backreferences,
+ * nor large counted repetitions. So case-insensitivity and inline flags (`(?i)`, `(?s)`,
+ * `(?i:...)`) are rewritten here into plain constructs, counted repetitions are written out, every
+ * pattern is checked against the linear engine when compiled, and what it cannot take
+ * (lookaround, backreferences, recursion) rejects the rule with a clear error. The Sigma
+ * specification excludes those metacharacters anyway.
  */
 
 export interface RegexFlags {
@@ -23,6 +27,7 @@ let linearEngineEnabled = false;
 function enableLinearEngine(): void {
   if (linearEngineEnabled) return;
   setFlagsFromString('--enable-experimental-regexp-engine');
+  setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
   linearEngineEnabled = true;
 }
 
@@ -40,9 +45,12 @@ export function compileSigmaRegex(pattern: string, flags: RegexFlags = {}): RegE
   if (cached) return cached;
   const translated = translatePcre(pattern, flags);
   enableLinearEngine();
+  const jsFlags = translated.multiline ? 'm' : '';
   let regex: RegExp;
   try {
-    regex = new RegExp(translated.source, translated.multiline ? 'ml' : 'l');
+    // The linear engine must accept the pattern, or the fallback that bounds its run time cannot happen.
+    new RegExp(translated.source, `${jsFlags}l`);
+    regex = new RegExp(translated.source, jsFlags);
   } catch (error) {
     throw new SigmaError(
       'SIGMA_REGEX',

@@ -22,7 +22,7 @@ export function rule(yaml: string, options: RuleTextOptions = {}): DetectionRule
   });
   if (errors.length) throw new Error(errors.map((e) => e.describe()).join('\n'));
   const found = rules.find((r) => r.kind === 'detection');
-  if (!found || found.kind !== 'detection') throw new Error('no detection rule in the text');
+  if (found?.kind !== 'detection') throw new Error('no detection rule in the text');
   return found;
 }
 

@@ -181,7 +181,7 @@ describe('value_count', () => {
 });
 
 describe('temporal and temporal_ordered', () => {
-  const rules = BASE('a') + '---\n' + BASE('b') + '---\n' + BASE('c');
+  const rules = `${BASE('a')}---\n${BASE('b')}---\n${BASE('c')}`;
   const temporal = ruleSet(
     correlation('    type: temporal\n    rules: [a, b, c]\n    group-by: [Host]\n    timespan: 5m') + rules,
   );

@@ -1,0 +1,105 @@
+/**
+ * Aho-Corasick: finds every occurrence of many literal patterns in one pass over a text. Used to
+ * pre-select the rules whose literals occur in an event (and later for indicator lists).
+ *
+ * The automaton is a full DFA over character classes: every character that occurs in a pattern
+ * is its own class, all others share class 0, so a step is one table lookup.
+ */
+export class AhoCorasick {
+  /** Character code -> class. */
+  private readonly classOf: Uint16Array;
+  private readonly classes: number;
+  /**
+   * Row of a state (state * classes) + class -> (row of the next state << 1) | 1 if that state
+   * ends a pattern somewhere along its failure chain. Rows instead of states save a multiply
+   * per character.
+   */
+  private readonly delta: Int32Array;
+  /** Patterns ending exactly at a state. */
+  private readonly ends: (number[] | undefined)[];
+  /** Nearest state along the failure chain that ends a pattern (-1: none). */
+  private readonly dictLink: Int32Array;
+  readonly size: number;
+
+  constructor(patterns: readonly string[]) {
+    this.size = patterns.length;
+    this.classOf = new Uint16Array(0x10000);
+    let classes = 1;
+    for (const pattern of patterns) {
+      for (let i = 0; i < pattern.length; i++) {
+        const c = pattern.charCodeAt(i);
+        if (this.classOf[c] === 0) this.classOf[c] = classes++;
+      }
+    }
+    this.classes = classes;
+
+    // The trie, with sparse children while building.
+    const children: Map<number, number>[] = [new Map()];
+    const ends: (number[] | undefined)[] = [undefined];
+    patterns.forEach((pattern, id) => {
+      let state = 0;
+      for (let i = 0; i < pattern.length; i++) {
+        const cls = this.classOf[pattern.charCodeAt(i)]!;
+        let child = children[state]!.get(cls);
+        if (child === undefined) {
+          child = children.length;
+          children.push(new Map());
+          ends.push(undefined);
+          children[state]!.set(cls, child);
+        }
+        state = child;
+      }
+      (ends[state] ??= []).push(id);
+    });
+
+    const states = children.length;
+    const delta = new Int32Array(states * classes);
+    const fail = new Int32Array(states);
+    const dictLink = new Int32Array(states).fill(-1);
+    const queue: number[] = [];
+    for (const [cls, child] of children[0]!) {
+      delta[cls] = child;
+      queue.push(child);
+    }
+    for (let head = 0; head < queue.length; head++) {
+      const state = queue[head]!;
+      const f = fail[state]!;
+      // Missing transitions follow the failure state's (already complete, being nearer the root).
+      delta.copyWithin(state * classes, f * classes, f * classes + classes);
+      for (const [cls, child] of children[state]!) {
+        const target = delta[f * classes + cls]!;
+        fail[child] = target;
+        dictLink[child] = ends[target] ? target : dictLink[target]!;
+        delta[state * classes + cls] = child;
+        queue.push(child);
+      }
+    }
+    if (states * classes * 2 > 0x7fffffff) throw new RangeError('too many patterns for one automaton');
+    for (let i = 0; i < delta.length; i++) {
+      const next = delta[i]!;
+      const reports = ends[next] !== undefined || dictLink[next] !== -1;
+      delta[i] = ((next * classes) << 1) | (reports ? 1 : 0);
+    }
+    this.delta = delta;
+    this.ends = ends;
+    this.dictLink = dictLink;
+  }
+
+  /** Calls `hit` with the id of every pattern occurring in `text` (once per occurrence). */
+  search(text: string, hit: (patternId: number) => void): void {
+    const { classOf, delta } = this;
+    let row = 0;
+    for (let i = 0; i < text.length; i++) {
+      const entry = delta[row + classOf[text.charCodeAt(i)]!]!;
+      row = entry >>> 1;
+      if (entry & 1) this.report(row / this.classes, hit);
+    }
+  }
+
+  private report(state: number, hit: (patternId: number) => void): void {
+    const own = this.ends[state];
+    if (own) for (const id of own) hit(id);
+    for (let d = this.dictLink[state]!; d !== -1; d = this.dictLink[d]!)
+      for (const id of this.ends[d]!) hit(id);
+  }
+}

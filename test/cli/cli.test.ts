@@ -1,0 +1,183 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { vigil } from '../helpers/cli.js';
+import { contentPath, hasContent } from '../helpers/content.js';
+
+async function dir(files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'vigil-cli-'));
+  for (const [name, text] of Object.entries(files)) await writeFile(join(root, name), text);
+  return root;
+}
+
+const RULE = `title: Whoami
+id: 00000000-0000-0000-0000-0000000000aa
+author: Tester
+level: high
+status: test
+tags: [attack.discovery, attack.t1033]
+logsource: {category: process_creation, product: windows}
+detection:
+    selection:
+        Image|endswith: '\\whoami.exe'
+    condition: selection
+`;
+
+const EVENT = (image: string, record: number) =>
+  JSON.stringify({
+    Event: {
+      System: {
+        EventID: 1,
+        EventRecordID: record,
+        Channel: 'Microsoft-Windows-Sysmon/Operational',
+        Computer: 'ws1',
+        TimeCreated: { '#attributes': { SystemTime: '2024-05-01T10:00:00Z' } },
+      },
+      EventData: { Image: image, CommandLine: 'whoami, "quoted"' },
+    },
+  });
+
+describe('vigil rules check', () => {
+  it('--json: counts and every failure with file and line; exit 1 when something failed', async () => {
+    const rules = await dir({ 'good.yml': RULE, 'bad.yml': RULE.replace('level: high', 'level: huge') });
+    const result = vigil(['rules', 'check', rules, '--json']);
+    expect(result.status).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ files: 2, rules: 2, loaded: 1 });
+    expect(report.failed).toEqual([
+      { file: join(rules, 'bad.yml'), line: 4, error: expect.stringContaining('level') },
+    ]);
+  });
+
+  it('prints a readable report and exits 0 when all load', async () => {
+    const rules = await dir({ 'good.yml': RULE });
+    const result = vigil(['rules', 'check', rules]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('1 rules: 1 loaded, 0 failed');
+    expect(result.stdout).toContain('product: windows, category: process_creation');
+  });
+
+  it.skipIf(!hasContent)('loads the whole SigmaHQ pack with 0 failed', () => {
+    const folders = ['rules', 'rules-emerging-threats', 'rules-threat-hunting', 'rules-compliance'].map((f) =>
+      contentPath('sigma', f),
+    );
+    const result = vigil(['rules', 'check', ...folders, '--json']);
+    const report = JSON.parse(result.stdout);
+    expect(report.failed).toEqual([]);
+    expect(report.loaded).toBe(3757);
+    expect(result.status).toBe(0);
+  });
+
+  it.skipIf(!hasContent)(
+    'rules-placeholder fails clearly without a placeholder file and loads with one',
+    () => {
+      const folder = contentPath('sigma', 'rules-placeholder');
+      const without = vigil(['rules', 'check', folder, '--json']);
+      expect(without.status).toBe(1);
+      expect(JSON.parse(without.stdout).failed[0].error).toMatch(
+        /placeholder %.+% has no values: give them in a placeholder file/,
+      );
+      const withFile = vigil([
+        'rules',
+        'check',
+        folder,
+        '--json',
+        '--placeholders',
+        'examples/placeholders.yml',
+      ]);
+      expect(JSON.parse(withFile.stdout)).toMatchObject({ rules: 23, loaded: 23, failed: [] });
+      expect(withFile.status).toBe(0);
+    },
+  );
+});
+
+describe('vigil hunt', () => {
+  it('writes detections as JSONL, CSV and a table, with a summary', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({
+      'l.jsonl': [EVENT('C:\\Windows\\whoami.exe', 7), EVENT('C:\\cmd.exe', 8), '{broken'].join('\n'),
+    });
+
+    const jsonl = vigil(['hunt', logs, '--rules', rules, '--format', 'jsonl']);
+    expect(jsonl.status).toBe(0);
+    const lines = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      rule: { title: 'Whoami', author: 'Tester' },
+      techniques: ['T1033'],
+      source: { record: 1 },
+    });
+    expect(jsonl.stderr).toContain('1 detections: high 1');
+    expect(jsonl.stderr).toMatch(/skipped .*l\.jsonl:3: record 3: not valid JSON/);
+
+    const csv = vigil(['hunt', logs, '--rules', rules, '--format', 'csv', '--no-summary']);
+    const [header, row] = csv.stdout.trim().split('\n');
+    expect(header).toBe(
+      'time,level,rule_id,rule_title,rule_author,techniques,tactics,host,channel,event_id,file,record,matched',
+    );
+    expect(row).toContain(
+      '2024-05-01T10:00:00.000Z,high,00000000-0000-0000-0000-0000000000aa,Whoami,Tester,T1033,discovery,ws1',
+    );
+
+    const table = vigil(['hunt', logs, '--rules', rules]);
+    expect(table.stdout).toContain('Whoami');
+    expect(table.stdout).toContain('Hunt summary');
+    expect(table.stdout).toContain('Top rules');
+  });
+
+  it('--output writes the detections to a file', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({ 'l.json': EVENT('C:\\whoami.exe', 1) });
+    const out = join(logs, 'out.jsonl');
+    const result = vigil([
+      'hunt',
+      join(logs, 'l.json'),
+      '--rules',
+      rules,
+      '--format',
+      'jsonl',
+      '--output',
+      out,
+    ]);
+    expect(result.status).toBe(0);
+    expect((await readFile(out, 'utf8')).trim().split('\n')).toHaveLength(1);
+    expect(result.stdout).toContain(`written to ${out}`);
+  });
+
+  it('bad flags and missing inputs are clear errors, not stack traces', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const empty = await dir({});
+    const logs = await dir({ 'l.json': EVENT('C:\\whoami.exe', 1) });
+    const cases = [
+      vigil(['hunt', empty, '--rules', rules]),
+      vigil(['hunt', empty, '--rules', rules, '--format', 'xml']),
+      vigil(['hunt', empty, '--rules', rules, '--min-level', 'urgent']),
+      vigil(['hunt', logs], { VIGIL_CONTENT_DIR: join(empty, 'missing') }),
+    ];
+    for (const result of cases) {
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/^vigil: error: /m);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(cases[3]!.stderr).toContain('--content DIR or VIGIL_CONTENT_DIR');
+  });
+
+  it.skipIf(!hasContent)('hunts the SigmaHQ regression events with the default rules from content', () => {
+    const result = vigil(
+      ['hunt', contentPath('sigma', 'regression_data'), '--format', 'jsonl', '--no-summary'],
+      {
+        VIGIL_CONTENT_DIR: contentPath(),
+      },
+    );
+    expect(result.status).toBe(0);
+    const detections = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(detections.length).toBeGreaterThan(300);
+  });
+});

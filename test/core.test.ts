@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { AhoCorasick, cidrContains, isoWeek, parseCidr, parseTimestamp } from '../src/core/index.js';
+
+function occurrences(patterns: string[], text: string): [number, number][] {
+  const found = new Map<number, number>();
+  new AhoCorasick(patterns).search(text, (id) => found.set(id, (found.get(id) ?? 0) + 1));
+  return [...found].sort((a, b) => a[0] - b[0]);
+}
+
+function naive(patterns: string[], text: string): [number, number][] {
+  const out: [number, number][] = [];
+  patterns.forEach((p, id) => {
+    let n = 0;
+    for (let i = text.indexOf(p); i >= 0; i = text.indexOf(p, i + 1)) n++;
+    if (n) out.push([id, n]);
+  });
+  return out;
+}
+
+describe('Aho-Corasick', () => {
+  it('finds every occurrence of every pattern, overlapping and nested ones too', () => {
+    const patterns = ['he', 'she', 'his', 'hers', 'e', 'ers', 'rs'];
+    expect(occurrences(patterns, 'ushers and his heroes')).toEqual(naive(patterns, 'ushers and his heroes'));
+  });
+
+  it('agrees with a naive search on random texts', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = 'ab\\c.-é';
+    const word = (len: number) =>
+      Array.from({ length: len }, () => alphabet[random(alphabet.length)]).join('');
+    for (let round = 0; round < 200; round++) {
+      const patterns = [...new Set(Array.from({ length: 1 + random(8) }, () => word(1 + random(4))))];
+      const text = word(random(60));
+      expect(occurrences(patterns, text), `${patterns} in ${text}`).toEqual(naive(patterns, text));
+    }
+  });
+
+  it('handles characters outside every pattern and an empty pattern set', () => {
+    expect(occurrences(['abc'], 'xxabc\u{1F600}abc')).toEqual([[0, 2]]);
+    expect(occurrences([], 'anything')).toEqual([]);
+  });
+});
+
+describe('time and IP helpers', () => {
+  it('reads log timestamps as UTC', () => {
+    expect(parseTimestamp('2019-03-02 08:51:00.008')).toBe(Date.UTC(2019, 2, 2, 8, 51, 0, 8));
+    expect(parseTimestamp('2021-03-04T05:06:07.1234567Z')).toBe(Date.UTC(2021, 2, 4, 5, 6, 7, 123));
+    expect(parseTimestamp('2021-03-04T05:06:07+02:00')).toBe(Date.UTC(2021, 2, 4, 3, 6, 7));
+    expect(parseTimestamp('not a time')).toBeUndefined();
+    expect(isoWeek(Date.UTC(2021, 0, 3))).toBe(53);
+    expect(isoWeek(Date.UTC(2021, 0, 4))).toBe(1);
+  });
+
+  it('parses networks and tests membership', () => {
+    expect(cidrContains(parseCidr('10.0.0.0/8')!, '10.255.0.1')).toBe(true);
+    expect(cidrContains(parseCidr('2001:db8::/32')!, '2001:db9::1')).toBe(false);
+    expect(parseCidr('300.0.0.0/8')).toBeUndefined();
+    expect(parseCidr('1::2::3')).toBeUndefined();
+  });
+});
