@@ -1,9 +1,35 @@
+/** Each UTF-16 code unit's lower-case form when that is one code unit (else itself). */
+let lowerTable: Uint16Array | undefined;
+
+function lower(): Uint16Array {
+  if (!lowerTable) {
+    lowerTable = new Uint16Array(0x10000);
+    for (let c = 0; c < 0x10000; c++) {
+      const l = String.fromCharCode(c).toLowerCase();
+      lowerTable[c] = l.length === 1 ? l.charCodeAt(0) : c;
+    }
+  }
+  return lowerTable;
+}
+
+/**
+ * Whether matching a lower-case pattern against text folded one code unit at a time finds at
+ * least what `text.toLowerCase().includes(pattern)` finds. Lower-casing is per character except
+ * for the Greek sigma (final form depends on context) and characters that lower-case to two
+ * (U+0130 becomes i + U+0307), so patterns holding those are left out of case-insensitive scans.
+ */
+export function foldsSafely(pattern: string): boolean {
+  return !/[\u03c2\u03c3\u0307]/.test(pattern);
+}
+
 /**
  * Aho-Corasick: finds every occurrence of many literal patterns in one pass over a text. Used to
  * pre-select the rules whose literals occur in an event (and later for indicator lists).
  *
  * The automaton is a full DFA over character classes: every character that occurs in a pattern
- * is its own class, all others share class 0, so a step is one table lookup.
+ * is its own class, all others share class 0, so a step is one table lookup. With
+ * `caseInsensitive`, patterns are given in lower case and every character that lower-cases to a
+ * pattern character shares its class, so texts need no lower-casing before a search.
  */
 export class AhoCorasick {
   /** Character code -> class. */
@@ -21,7 +47,7 @@ export class AhoCorasick {
   private readonly dictLink: Int32Array;
   readonly size: number;
 
-  constructor(patterns: readonly string[]) {
+  constructor(patterns: readonly string[], options: { caseInsensitive?: boolean } = {}) {
     this.size = patterns.length;
     this.classOf = new Uint16Array(0x10000);
     let classes = 1;
@@ -29,6 +55,13 @@ export class AhoCorasick {
       for (let i = 0; i < pattern.length; i++) {
         const c = pattern.charCodeAt(i);
         if (this.classOf[c] === 0) this.classOf[c] = classes++;
+      }
+    }
+    if (options.caseInsensitive) {
+      const table = lower();
+      for (let c = 0; c < 0x10000; c++) {
+        const l = table[c]!;
+        if (l !== c && this.classOf[l] !== 0) this.classOf[c] = this.classOf[l]!;
       }
     }
     this.classes = classes;
@@ -49,7 +82,9 @@ export class AhoCorasick {
         }
         state = child;
       }
-      (ends[state] ??= []).push(id);
+      const list = ends[state];
+      if (list) list.push(id);
+      else ends[state] = [id];
     });
 
     const states = children.length;

@@ -1,4 +1,4 @@
-export { AhoCorasick } from './aho-corasick.js';
+export { AhoCorasick, foldsSafely } from './aho-corasick.js';
 export { describeError, formatLocation, type SourceLocation, VigilError } from './errors.js';
 export { type EventSource, eventHost, type FieldValue, getField, getPath, type LogEvent } from './event.js';
 export { type CollectedFiles, collectFiles } from './files.js';

@@ -1,5 +1,6 @@
 import { AhoCorasick, type FieldValue, type LogEvent, VigilError } from '../core/index.js';
 import {
+  AtomIndex,
   type CompiledDetection,
   compileDetection,
   type DetectionRule,
@@ -23,62 +24,111 @@ interface Variant {
 
 /**
  * The variants that apply to one kind of event (product, channel, event id), in rule order,
- * with one literal scanner per field that tells which of them can possibly match an event.
+ * with one literal scanner per field. A scan marks the atoms (field, literal) found in the event,
+ * which the variants' compiled items read, and the variants that can possibly match.
  */
 class Bucket {
-  readonly always: Uint8Array;
+  /** Indices of the variants evaluated on every event (no literal requirement). */
+  private readonly always: number[] = [];
   /** One scanner per field; the field null scans every value of the event (keyword searches). */
-  readonly scanners: { field: string | null; automaton: AhoCorasick; targets: number[][] }[] = [];
+  private readonly scanners: {
+    field: string | null;
+    automaton: AhoCorasick;
+    /** Pattern -> atom id. */
+    atomIds: number[];
+    /** Pattern -> variants that need it (their requirement), if any. */
+    targets: (number[] | undefined)[];
+  }[] = [];
   private readonly stamp: Uint32Array;
-  private generation = 0;
+  /** Reused between events: the variants to evaluate for the current one. */
+  private readonly selected: number[] = [];
+  private readonly hits: number[] = [];
 
-  constructor(readonly variants: Variant[]) {
-    this.always = new Uint8Array(variants.length);
+  constructor(
+    readonly variants: Variant[],
+    atoms: AtomIndex,
+  ) {
     this.stamp = new Uint32Array(variants.length);
-    const byField = new Map<string | null, Map<string, number[]>>();
+    const targets = new Map<number, number[]>();
+    const used = new Set<number>();
     variants.forEach((variant, index) => {
+      for (const atom of variant.matcher.atoms) used.add(atom);
       if (variant.requirement === 'always') {
-        this.always[index] = 1;
+        this.always.push(index);
         return;
       }
-      for (const atom of variant.requirement) {
-        let literals = byField.get(atom.field);
-        if (!literals) byField.set(atom.field, (literals = new Map()));
-        const targets = literals.get(atom.literal);
-        if (targets) {
-          if (targets[targets.length - 1] !== index) targets.push(index);
-        } else literals.set(atom.literal, [index]);
+      for (const { field, literal } of variant.requirement) {
+        const atom = atoms.id(field, literal);
+        used.add(atom);
+        const list = targets.get(atom);
+        if (!list) targets.set(atom, [index]);
+        else if (list[list.length - 1] !== index) list.push(index);
       }
     });
-    for (const [field, literals] of byField) {
+    const byField = new Map<string | null, number[]>();
+    for (const atom of used) {
+      const field = atoms.fields[atom]!;
+      const list = byField.get(field);
+      if (list) list.push(atom);
+      else byField.set(field, [atom]);
+    }
+    for (const [field, atomIds] of byField) {
       this.scanners.push({
         field,
-        automaton: new AhoCorasick([...literals.keys()]),
-        targets: [...literals.values()],
+        automaton: new AhoCorasick(
+          atomIds.map((id) => atoms.literals[id]!),
+          { caseInsensitive: true },
+        ),
+        atomIds,
+        targets: atomIds.map((id) => targets.get(id)),
       });
     }
   }
 
-  /** Marks the variants whose literals occur in the event; returns the mark to test with `hit`. */
-  scan(ctx: MatchContext): number {
-    if (++this.generation === 0xffffffff) {
-      this.stamp.fill(0);
-      this.generation = 1;
-    }
-    const generation = this.generation;
+  /**
+   * Marks the atoms found in the event (in `atomStamp`) and returns the variants that can match,
+   * in rule order: those whose requirement was found, and those always evaluated. The texts are
+   * scanned as written: the automata ignore case themselves.
+   */
+  scan(ctx: MatchContext, atomStamp: Uint32Array, generation: number): readonly number[] {
     const stamp = this.stamp;
-    for (const { field, automaton, targets } of this.scanners) {
-      for (const text of field === null ? ctx.allTexts(false) : ctx.texts(field, false)) {
-        automaton.search(text, (id) => {
-          for (const index of targets[id]!) stamp[index] = generation;
-        });
+    const hits = this.hits;
+    hits.length = 0;
+    const found = (scanner: (typeof this.scanners)[number]) => (pattern: number) => {
+      atomStamp[scanner.atomIds[pattern]!] = generation;
+      const variants = scanner.targets[pattern];
+      if (variants) {
+        for (const index of variants) {
+          if (stamp[index] !== generation) {
+            stamp[index] = generation;
+            hits.push(index);
+          }
+        }
       }
+    };
+    for (const scanner of this.scanners) {
+      const texts = scanner.field === null ? ctx.allTexts(true) : ctx.texts(scanner.field, true);
+      if (texts.length === 0) continue;
+      const onHit = found(scanner);
+      for (const text of texts) scanner.automaton.search(text, onHit);
     }
-    return generation;
+    hits.sort((a, b) => a - b);
+    // merge the two sorted lists
+    const selected = this.selected;
+    selected.length = 0;
+    const always = this.always;
+    let i = 0;
+    let j = 0;
+    while (i < hits.length || j < always.length) {
+      if (j >= always.length || (i < hits.length && hits[i]! < always[j]!)) selected.push(hits[i++]!);
+      else selected.push(always[j++]!);
+    }
+    return selected;
   }
 
-  hit(index: number, generation: number): boolean {
-    return this.always[index] === 1 || this.stamp[index] === generation;
+  /** Forgets every mark (when the generation counter wraps). */
+  reset(): void {
+    this.stamp.fill(0);
   }
 }
 
@@ -116,6 +166,10 @@ export class DetectionEngine {
   private readonly unclaimed: Variant[] = [];
   private readonly everywhere: Variant[] = [];
   private readonly buckets = new Map<string, Bucket>();
+  /** Literal atoms of all compiled rules, and the scan generation each was last seen in. */
+  private readonly atoms = new AtomIndex();
+  private atomStamp = new Uint32Array(0);
+  private generation = 0;
   private readonly order = new Map<DetectionRule, number>();
   readonly routing: RoutingStats = { mapped: 0, unmapped: [], productWide: 0, unclaimed: 0, any: 0 };
   readonly errors: VigilError[] = [];
@@ -213,7 +267,12 @@ export class DetectionEngine {
     // One entry per (rule, variant), the variants of a rule next to each other, rules in load order.
     const unique = [...new Set(variants)];
     unique.sort((a, b) => this.order.get(a.rule)! - this.order.get(b.rule)!);
-    bucket = new Bucket(unique);
+    bucket = new Bucket(unique, this.atoms);
+    if (this.atomStamp.length < this.atoms.size) {
+      const grown = new Uint32Array(this.atoms.size);
+      grown.set(this.atomStamp);
+      this.atomStamp = grown;
+    }
     this.buckets.set(key, bucket);
     return bucket;
   }
@@ -227,12 +286,19 @@ export class DetectionEngine {
     const eventId = eventIdValue === undefined || eventIdValue === null ? '' : String(eventIdValue);
     const matches: RuleMatch[] = [];
     const bucket = this.bucketFor(this.productOf(ctx), channel, eventId);
-    const generation = bucket.scan(ctx);
+    if (++this.generation === 0xffffffff) {
+      this.atomStamp.fill(0);
+      for (const b of this.buckets.values()) b.reset();
+      this.generation = 1;
+    }
+    const generation = this.generation;
+    ctx.atomStamp = this.atomStamp;
+    ctx.atomGeneration = generation;
+    const selected = bucket.scan(ctx, this.atomStamp, generation);
     const variants = bucket.variants;
     let matched: DetectionRule | undefined;
-    for (let i = 0; i < variants.length; i++) {
-      if (!bucket.hit(i, generation)) continue;
-      const variant = variants[i]!;
+    for (const index of selected) {
+      const variant = variants[index]!;
       if (variant.rule === matched) continue; // another source of a rule that already matched
       if (variant.residual && !variant.residual(ctx)) continue;
       if (variant.matcher.matches(ctx)) {

@@ -1,10 +1,26 @@
-import { cidrContains, type FieldValue, isoWeek, parseCidr, parseTimestamp } from '../core/index.js';
+import {
+  cidrContains,
+  type FieldValue,
+  foldsSafely,
+  isoWeek,
+  parseCidr,
+  parseTimestamp,
+} from '../core/index.js';
 import { type ConditionNode, identifiersMatching } from './condition.js';
 import type { MatchContext } from './context.js';
 import type { Detection, DetectionItem, SearchNode } from './detection.js';
 import { globTest, type TextTest } from './glob.js';
-import { compileSigmaRegex } from './regex.js';
-import { ANY, type CompareOp, globIsPlain, globText, type SigmaValue, type TimePart } from './values.js';
+import type { AtomIndex } from './prefilter.js';
+import { compileSigmaRegex, regexRequiredLiterals } from './regex.js';
+import {
+  ANY,
+  type CompareOp,
+  globIsPlain,
+  globText,
+  longestLiteral,
+  type SigmaValue,
+  type TimePart,
+} from './values.js';
 
 /** A compiled test on one event. Built once per rule; no YAML is looked at while matching. */
 export type Predicate = (ctx: MatchContext) => boolean;
@@ -15,18 +31,38 @@ const NO_FIELDS: FieldMap = new Map();
 
 export interface CompiledDetection {
   matches: Predicate;
+  /** Atoms the matcher reads (when compiled with an AtomIndex): the events must be scanned for them. */
+  atoms: number[];
   /** The fields (after field mapping) of the items that made a matching event match, with their values. */
   explain(ctx: MatchContext): Record<string, FieldValue>;
 }
 
-export function compileDetection(detection: Detection, fieldmap: FieldMap = NO_FIELDS): CompiledDetection {
+/** What compilation needs besides the rule: field renames, and optionally the engine's literal atoms. */
+interface Compiler {
+  fieldmap: FieldMap;
+  /**
+   * When given, string values are guarded by their literal's atom: the engine scans each event
+   * for all atoms first (and must, before running matchers compiled this way).
+   */
+  atoms?: AtomIndex;
+  /** Atoms used so far. */
+  used: Set<number>;
+}
+
+export function compileDetection(
+  detection: Detection,
+  fieldmap: FieldMap = NO_FIELDS,
+  atoms?: AtomIndex,
+): CompiledDetection {
+  const compiler: Compiler = { fieldmap, atoms, used: new Set() };
   const identifiers = [...detection.searches.keys()];
   const searches = new Map<string, CompiledSearch>();
-  for (const [name, node] of detection.searches) searches.set(name, compileSearch(node, fieldmap));
+  for (const [name, node] of detection.searches) searches.set(name, compileSearch(node, compiler));
   const matches = compileCondition(detection.condition, identifiers, searches);
   const positive = positiveIdentifiers(detection.condition, identifiers);
   return {
     matches,
+    atoms: [...compiler.used],
     explain(ctx) {
       const out: Record<string, FieldValue> = {};
       for (const name of positive) searches.get(name)?.explain(ctx, out);
@@ -37,7 +73,7 @@ export function compileDetection(detection: Detection, fieldmap: FieldMap = NO_F
 
 /** A lone selection (a pipeline's `when`), without condition. */
 export function compileSelection(node: SearchNode, fieldmap: FieldMap = NO_FIELDS): Predicate {
-  return compileSearch(node, fieldmap).test;
+  return compileSearch(node, { fieldmap, used: new Set() }).test;
 }
 
 interface CompiledSearch {
@@ -46,9 +82,10 @@ interface CompiledSearch {
   explain(ctx: MatchContext, out: Record<string, FieldValue>): boolean;
 }
 
-function compileSearch(node: SearchNode, fieldmap: FieldMap): CompiledSearch {
+function compileSearch(node: SearchNode, compiler: Compiler): CompiledSearch {
+  const { fieldmap } = compiler;
   if (node.kind === 'item') {
-    const test = compileItem(node.item, fieldmap);
+    const test = compileItem(node.item, compiler);
     const field = node.item.field === null ? null : (fieldmap.get(node.item.field) ?? node.item.field);
     return {
       test,
@@ -62,7 +99,7 @@ function compileSearch(node: SearchNode, fieldmap: FieldMap): CompiledSearch {
       },
     };
   }
-  const children = node.children.map((child) => compileSearch(child, fieldmap));
+  const children = node.children.map((child) => compileSearch(child, compiler));
   const tests = children.map((child) => child.test);
   if (node.kind === 'all') {
     return {
@@ -156,8 +193,9 @@ export function anyOf(tests: Predicate[]): Predicate {
 
 type TextReader = (ctx: MatchContext, cased: boolean) => readonly string[];
 
-function compileItem(item: DetectionItem, fieldmap: FieldMap): Predicate {
+function compileItem(item: DetectionItem, compiler: Compiler): Predicate {
   if (item.values.length === 0) return () => false; // every value was a placeholder without values
+  const { fieldmap } = compiler;
   const field = item.field === null ? null : (fieldmap.get(item.field) ?? item.field);
   const read: TextReader =
     field === null ? (ctx, cased) => ctx.allTexts(cased) : (ctx, cased) => ctx.texts(field, cased);
@@ -172,11 +210,11 @@ function compileItem(item: DetectionItem, fieldmap: FieldMap): Predicate {
       else others.push(value);
     }
     tests = [];
-    if (strings.lower.length) tests.push(textsTest(read, false, strings.lower));
-    if (strings.cased.length) tests.push(textsTest(read, true, strings.cased));
-    for (const value of others) tests.push(compileValue(value, field, read, fieldmap));
+    if (strings.lower.length) tests.push(textsTest(read, false, strings.lower, field, compiler));
+    if (strings.cased.length) tests.push(textsTest(read, true, strings.cased, field, compiler));
+    for (const value of others) tests.push(compileValue(value, field, read, compiler));
   } else {
-    tests = values.map((value) => compileValue(value, field, read, fieldmap));
+    tests = values.map((value) => compileValue(value, field, read, compiler));
   }
   const combined = item.linking === 'all' ? allOf(tests) : anyOf(tests);
   return item.negated ? (ctx) => !combined(ctx) : combined;
@@ -194,7 +232,14 @@ function asKeyword(value: SigmaValue): SigmaValue {
   return { ...value, glob };
 }
 
-function textsTest(read: TextReader, cased: boolean, values: SigmaValue[]): Predicate {
+function textsTest(
+  read: TextReader,
+  cased: boolean,
+  values: SigmaValue[],
+  field: string | null,
+  compiler: Compiler,
+): Predicate {
+  if (compiler.atoms) return guardedTextsTest(read, values, field, cased, compiler);
   const exact = new Set<string>();
   const tests: TextTest[] = [];
   for (const value of values) {
@@ -213,6 +258,47 @@ function textsTest(read: TextReader, cased: boolean, values: SigmaValue[]): Pred
   const test = tests.length === 1 ? tests[0]! : (text: string) => tests.some((t) => t(text));
   return (ctx) => {
     for (const text of read(ctx, cased)) if (test(text)) return true;
+    return false;
+  };
+}
+
+/**
+ * Values checked only when the engine's scan found their literal in the field: of fifty
+ * `contains` values, the one or two whose literal occurs are verified, the rest cost a lookup.
+ */
+function guardedTextsTest(
+  read: TextReader,
+  values: SigmaValue[],
+  field: string | null,
+  cased: boolean,
+  compiler: Compiler,
+): Predicate {
+  const atoms = compiler.atoms!;
+  const guardAtoms: number[] = [];
+  const guardTests: TextTest[] = [];
+  const free: TextTest[] = [];
+  for (const value of values) {
+    if (value.kind !== 'string') continue;
+    const test = globTest(value.glob, cased);
+    const literal = longestLiteral(value.glob);
+    if (literal === '' || !foldsSafely(literal)) free.push(test);
+    else {
+      const atom = atoms.id(field, literal);
+      compiler.used.add(atom);
+      guardAtoms.push(atom);
+      guardTests.push(test);
+    }
+  }
+  const ids = Int32Array.from(guardAtoms);
+  return (ctx) => {
+    const stamp = ctx.atomStamp!;
+    const generation = ctx.atomGeneration;
+    for (let i = 0; i < ids.length; i++) {
+      if (stamp[ids[i]!] !== generation) continue;
+      const test = guardTests[i]!;
+      for (const text of read(ctx, cased)) if (test(text)) return true;
+    }
+    for (const test of free) for (const text of read(ctx, cased)) if (test(text)) return true;
     return false;
   };
 }
@@ -261,13 +347,25 @@ function compileValue(
   value: SigmaValue,
   field: string | null,
   read: TextReader,
-  fieldmap: FieldMap,
+  compiler: Compiler,
 ): Predicate {
+  const { fieldmap } = compiler;
   switch (value.kind) {
     case 'string':
-      return textsTest(read, value.cased, [value]);
+      return textsTest(read, value.cased, [value], field, compiler);
     case 'regex': {
       const regex = compileSigmaRegex(value.source, value);
+      const literals = compiler.atoms ? regexRequiredLiterals(value.source) : undefined;
+      if (compiler.atoms && literals?.every(foldsSafely)) {
+        // Run the regex only when one of the literals it needs was found in the event.
+        const guards = literals.map((literal) => compiler.atoms!.id(field, literal));
+        for (const atom of guards) compiler.used.add(atom);
+        return (ctx) => {
+          if (!guards.some((atom) => ctx.atomHit(atom))) return false;
+          for (const text of read(ctx, true)) if (regex.test(text)) return true;
+          return false;
+        };
+      }
       return (ctx) => {
         for (const text of read(ctx, true)) if (regex.test(text)) return true;
         return false;

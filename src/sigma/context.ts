@@ -12,7 +12,18 @@ export class MatchContext {
   private allLower: readonly string[] | undefined;
   private allCased: readonly string[] | undefined;
 
+  /**
+   * Set by an engine that scanned the event for the literals of its rules: atom id -> the scan's
+   * generation when the literal occurs. Rules compiled with atoms read it instead of searching.
+   */
+  atomStamp: Uint32Array | undefined;
+  atomGeneration = 0;
+
   constructor(readonly event: LogEvent) {}
+
+  atomHit(id: number): boolean {
+    return this.atomStamp![id] === this.atomGeneration;
+  }
 
   get(field: string): FieldValue | undefined {
     return getField(this.event, field);
@@ -66,15 +77,12 @@ function toTexts(value: FieldValue | undefined, cased: boolean): readonly string
 
 function collectAll(fields: Readonly<Record<string, FieldValue>>, cased: boolean): string[] {
   const out: string[] = [];
-  const visit = (value: FieldValue): void => {
-    if (value === null) return;
-    if (Array.isArray(value)) value.forEach(visit);
-    else if (typeof value === 'object') Object.values(value).forEach(visit);
-    else {
-      const text = String(value);
-      out.push(cased ? text : text.toLowerCase());
-    }
+  const add = (value: FieldValue): void => {
+    if (typeof value === 'string') out.push(cased ? value : value.toLowerCase());
+    else if (typeof value === 'number' || typeof value === 'boolean') out.push(String(value));
+    else if (Array.isArray(value)) for (const element of value) add(element);
+    else if (value !== null) for (const key in value) add(value[key]!);
   };
-  for (const value of Object.values(fields)) visit(value);
+  for (const key in fields) add(fields[key]!);
   return out;
 }

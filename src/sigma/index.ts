@@ -32,7 +32,7 @@ export {
   routeFor,
 } from './pipeline.js';
 export { loadPlaceholders, parsePlaceholders } from './placeholders.js';
-export { type Atom, detectionRequirement, type Requirement } from './prefilter.js';
+export { type Atom, AtomIndex, detectionRequirement, type Requirement } from './prefilter.js';
 export { compileSigmaRegex, translatePcre } from './regex.js';
 export {
   type AnyRule,

@@ -1,11 +1,13 @@
+import { foldsSafely } from '../core/index.js';
 import type { FieldMap } from './compile.js';
 import { type ConditionNode, identifiersMatching } from './condition.js';
 import type { Detection, DetectionItem, SearchNode } from './detection.js';
-import type { Glob } from './values.js';
+import { regexRequiredLiterals } from './regex.js';
+import { longestLiteral } from './values.js';
 
 /**
  * What must be in an event for a rule to have any chance: a set of (field, literal) pairs of
- * which at least one occurs, lower-cased, in the field's text. Most rules need a literal in some
+ * which at least one occurs, ignoring case, in the field's text. Most rules need a literal in some
  * field (`Image|endswith: '\\rundll32.exe'`), so one multi-pattern scan per field tells which few
  * rules to evaluate. 'always' means no such set can be proven (a `not` at the top, a regex ...):
  * the rule is always evaluated. Correctness never depends on this: it only skips rules that
@@ -19,21 +21,6 @@ export interface Atom {
 
 export type Requirement = Atom[] | 'always';
 
-/** The longest run of plain characters of a glob, lower-cased; '' when there is none. */
-function longestLiteral(glob: Glob): string {
-  let best = '';
-  let run = '';
-  for (const part of glob) {
-    if (typeof part === 'string') run += part;
-    else {
-      if (run.length > best.length) best = run;
-      run = '';
-    }
-  }
-  if (run.length > best.length) best = run;
-  return best.toLowerCase();
-}
-
 function itemRequirement(item: DetectionItem, fieldmap: FieldMap): Requirement {
   if (item.negated) return 'always';
   if (item.values.length === 0) return []; // can never match
@@ -44,13 +31,18 @@ function itemRequirement(item: DetectionItem, fieldmap: FieldMap): Requirement {
       perValue.push([{ field, literal: String(value.value) }]); // a numeric keyword is searched as text
       continue;
     }
-    // Cased values stay exact: lower-casing is not always a bijection (Greek final sigma).
-    if (value.kind !== 'string' || value.cased) return 'always';
+    if (value.kind === 'regex') {
+      const literals = regexRequiredLiterals(value.source);
+      if (!literals || !literals.every(foldsSafely)) return 'always';
+      perValue.push(literals.map((literal) => ({ field, literal })));
+      continue;
+    }
+    if (value.kind !== 'string') return 'always';
     const literal = longestLiteral(value.glob);
-    if (literal === '') return 'always';
+    if (literal === '' || !foldsSafely(literal)) return 'always';
     perValue.push([{ field, literal }]);
   }
-  // With `all`, any one value's literal is necessary; otherwise one of them is.
+  // With `all`, any one value's literals are necessary; otherwise one of all of them is.
   return item.linking === 'all' ? best(perValue) : perValue.flat();
 }
 
@@ -109,4 +101,30 @@ export function detectionRequirement(detection: Detection, fieldmap: FieldMap): 
     }
   };
   return visit(detection.condition);
+}
+
+/**
+ * Numbers for (field, literal) pairs, shared by all compiled rules of an engine: the engine scans
+ * each event once for all of them, and compiled items check their values' literals by number.
+ */
+export class AtomIndex {
+  private readonly ids = new Map<string, number>();
+  readonly fields: (string | null)[] = [];
+  readonly literals: string[] = [];
+
+  id(field: string | null, literal: string): number {
+    const key = `${field ?? '\u0000*'}\u0000${literal}`;
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.literals.length;
+      this.ids.set(key, id);
+      this.fields.push(field);
+      this.literals.push(literal);
+    }
+    return id;
+  }
+
+  get size(): number {
+    return this.literals.length;
+  }
 }

@@ -485,3 +485,144 @@ function compressRanges(codes: number[]): string {
   }
   return out;
 }
+
+/**
+ * Literals one of which occurs (ignoring case) in any text the pattern matches, or undefined when
+ * no such set is found: `(?i)\\$pshome\[\d+\]` needs "$pshome[", `foo|bar\d` needs "foo" or "bar".
+ * Used to skip a regex on texts that cannot match. Only runs of at least `minLength` characters
+ * count, since shorter ones occur almost everywhere.
+ */
+export function regexRequiredLiterals(pattern: string, minLength = 3): string[] | undefined {
+  let pos = 0;
+  const src = pattern;
+
+  // Returns the required literal set of an alternation, stopping at ')' or the end.
+  function alternation(): string[] | undefined {
+    const alternatives: (string[] | undefined)[] = [sequence()];
+    while (src[pos] === '|') {
+      pos++;
+      alternatives.push(sequence());
+    }
+    if (alternatives.some((a) => a === undefined)) return undefined;
+    return alternatives.flat() as string[];
+  }
+
+  function sequence(): string[] | undefined {
+    let best: string[] | undefined;
+    let bestScore = 0;
+    let run = '';
+    const consider = (set: string[] | undefined) => {
+      if (!set || set.length === 0) return;
+      const score = Math.min(...set.map((s) => s.length)) * 100 - set.length;
+      if (set.every((s) => s.length >= minLength) && score > bestScore) {
+        best = set;
+        bestScore = score;
+      }
+    };
+    const endRun = () => {
+      consider(run ? [run] : undefined);
+      run = '';
+    };
+    while (pos < src.length && src[pos] !== '|' && src[pos] !== ')') {
+      const atom = nextAtom();
+      const { min, max } = quantifier();
+      if (atom.kind === 'char' && min >= 1) {
+        run += atom.text;
+        if (max !== 1) endRun(); // `ab+c`: "ab" is certain, what follows the repeat is not adjacent
+      } else {
+        endRun();
+        if (atom.kind === 'group' && min >= 1) consider(atom.required);
+      }
+    }
+    endRun();
+    return best ?? undefined;
+  }
+
+  type Atom =
+    | { kind: 'char'; text: string }
+    | { kind: 'group'; required: string[] | undefined }
+    | { kind: 'other' };
+
+  function nextAtom(): Atom {
+    const ch = src[pos]!;
+    if (ch === '(') {
+      pos++;
+      if (src[pos] === '?') {
+        const inline = /^\?[imsxnU-]*\)/.exec(src.slice(pos));
+        if (inline) {
+          pos += inline[0].length;
+          return { kind: 'other' };
+        }
+        const prefix = /^\?(?::|>|P?<[A-Za-z_]\w*>|'[A-Za-z_]\w*'|[imsxnU-]*:)/.exec(src.slice(pos));
+        if (prefix) pos += prefix[0].length;
+        else {
+          skipGroup();
+          return { kind: 'other' };
+        }
+      }
+      const required = alternation();
+      if (src[pos] === ')') pos++;
+      return { kind: 'group', required };
+    }
+    if (ch === '[') {
+      pos++;
+      if (src[pos] === '^') pos++;
+      if (src[pos] === ']') pos++;
+      while (pos < src.length && src[pos] !== ']') pos += src[pos] === '\\' ? 2 : 1;
+      pos++;
+      return { kind: 'other' };
+    }
+    if (ch === '\\') {
+      const next = src[pos + 1] ?? '';
+      pos += 2;
+      if (/[A-Za-z0-9]/.test(next)) {
+        if (next === 'x' || next === 'u' || next === 'c' || next === 'Q')
+          throw new Error('escape too rare to analyse');
+        return { kind: 'other' };
+      }
+      return { kind: 'char', text: next.toLowerCase() };
+    }
+    pos++;
+    if ('.^$'.includes(ch)) return { kind: 'other' };
+    return { kind: 'char', text: ch.toLowerCase() };
+  }
+
+  function skipGroup(): void {
+    let depth = 1;
+    while (pos < src.length && depth > 0) {
+      if (src[pos] === '\\') pos++;
+      else if (src[pos] === '(') depth++;
+      else if (src[pos] === ')') depth--;
+      pos++;
+    }
+  }
+
+  function quantifier(): { min: number; max: number } {
+    const ch = src[pos];
+    let min = 1;
+    let max = 1;
+    if (ch === '*' || ch === '+' || ch === '?') {
+      pos++;
+      min = ch === '+' ? 1 : 0;
+      max = ch === '?' ? 1 : Number.POSITIVE_INFINITY;
+    } else if (ch === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(src.slice(pos));
+      if (!m) return { min, max };
+      pos += m[0].length;
+      min = Number(m[1]);
+      max = m[2] === undefined ? min : m[3] === '' ? Number.POSITIVE_INFINITY : Number(m[3]);
+    } else {
+      return { min, max };
+    }
+    if (src[pos] === '?' || src[pos] === '+') pos++;
+    return { min, max };
+  }
+
+  try {
+    const result = alternation();
+    if (pos < src.length) return undefined;
+    return result && result.every((s) => s.length >= minLength) ? [...new Set(result)] : undefined;
+  } catch {
+    return undefined;
+  }
+}

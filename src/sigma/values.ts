@@ -139,3 +139,18 @@ export function describeValue(value: SigmaValue): string {
       return `${value.part} ${describeValue(value.test)}`;
   }
 }
+
+/** The longest run of plain characters of a glob, lower-cased; '' when there is none. */
+export function longestLiteral(glob: Glob): string {
+  let best = '';
+  let run = '';
+  for (const part of glob) {
+    if (typeof part === 'string') run += part;
+    else {
+      if (run.length > best.length) best = run;
+      run = '';
+    }
+  }
+  if (run.length > best.length) best = run;
+  return best.toLowerCase();
+}
