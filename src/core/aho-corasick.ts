@@ -19,7 +19,11 @@ function lower(): Uint16Array {
  * (U+0130 becomes i + U+0307), so patterns holding those are left out of case-insensitive scans.
  */
 export function foldsSafely(pattern: string): boolean {
-  return !/[\u03c2\u03c3\u0307]/.test(pattern);
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern.charCodeAt(i);
+    if (c === 0x3c2 || c === 0x3c3 || c === 0x307) return false;
+  }
+  return true;
 }
 
 /**

@@ -33,7 +33,7 @@ function itemRequirement(item: DetectionItem, fieldmap: FieldMap): Requirement {
     }
     if (value.kind === 'regex') {
       const literals = regexRequiredLiterals(value.source);
-      if (!literals || !literals.every(foldsSafely)) return 'always';
+      if (!literals?.every(foldsSafely)) return 'always';
       perValue.push(literals.map((literal) => ({ field, literal })));
       continue;
     }

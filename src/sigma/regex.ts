@@ -621,7 +621,7 @@ export function regexRequiredLiterals(pattern: string, minLength = 3): string[] 
   try {
     const result = alternation();
     if (pos < src.length) return undefined;
-    return result && result.every((s) => s.length >= minLength) ? [...new Set(result)] : undefined;
+    return result?.every((s) => s.length >= minLength) ? [...new Set(result)] : undefined;
   } catch {
     return undefined;
   }
