@@ -26,6 +26,7 @@ function arg(name: string, fallback: number): number {
 
 const EVENTS = arg('events', 500_000);
 const FILE_EVENTS = arg('file-events', 100_000);
+const POOL = 20_000;
 const rss = () => process.resourceUsage().maxRSS / 1024;
 
 function vary(base: LogEvent, i: number, start: number): LogEvent {
@@ -62,17 +63,15 @@ async function main(): Promise<void> {
   for (const file of files) for await (const event of readEvents(file)) base.push(event);
   const start = Date.UTC(2024, 0, 1);
 
-  // generation alone, to separate its cost from evaluation
-  t = performance.now();
-  let sink = 0;
-  for (let i = 0; i < EVENTS; i++) sink += vary(base[i % base.length]!, i, start).source.record;
-  const generateMs = performance.now() - t;
-
+  // A pool of distinct events (hosts and times varied), cycled through: building 500,000 objects
+  // would measure the allocator, not the engine.
+  const pool: LogEvent[] = [];
+  for (let i = 0; i < POOL; i++) pool.push(vary(base[i % base.length]!, i, start));
+  for (let i = 0; i < 20_000; i++) engine.evaluate(pool[i % pool.length]!); // warm-up
   t = performance.now();
   let matches = 0;
-  for (let i = 0; i < EVENTS; i++) matches += engine.evaluate(vary(base[i % base.length]!, i, start)).length;
+  for (let i = 0; i < EVENTS; i++) matches += engine.evaluate(pool[i % pool.length]!).length;
   const evalMs = performance.now() - t;
-  const evalOnly = Math.max(evalMs - generateMs, 1);
 
   // end to end: a JSONL file of Windows events in the nested evtx_dump form
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
@@ -111,15 +110,11 @@ async function main(): Promise<void> {
     ['distinct base events', String(base.length)],
     [
       'events evaluated in memory',
-      `${EVENTS.toLocaleString('en-US')} -> ${matches.toLocaleString('en-US')} rule matches`,
+      `${EVENTS.toLocaleString('en-US')} (${POOL.toLocaleString('en-US')} distinct) -> ${matches.toLocaleString('en-US')} rule matches`,
     ],
     [
       'evaluation rate (routing + rules)',
-      `${Math.round((EVENTS / evalOnly) * 1000).toLocaleString('en-US')} events/s`,
-    ],
-    [
-      '  with event generation included',
-      `${Math.round((EVENTS / evalMs) * 1000).toLocaleString('en-US')} events/s`,
+      `${Math.round((EVENTS / evalMs) * 1000).toLocaleString('en-US')} events/s on one thread`,
     ],
     [
       'end-to-end hunt over JSONL',
@@ -134,11 +129,10 @@ async function main(): Promise<void> {
       rules: windowsRules.length,
       loadSeconds: +(loadAll / 1000).toFixed(2),
       events: EVENTS,
-      eventsPerSecond: Math.round((EVENTS / evalOnly) * 1000),
+      eventsPerSecond: Math.round((EVENTS / evalMs) * 1000),
       huntEventsPerSecond: Math.round((summary.events / huntMs) * 1000),
       huntMBPerSecond: +(bytes / 1e6 / (huntMs / 1000)).toFixed(1),
       peakRssMB: Math.round(rss()),
-      sink,
     }),
   );
 }

@@ -48,6 +48,18 @@ function ruleInfo(rule: RuleMeta, kind: 'detection' | 'correlation', level: Leve
   };
 }
 
+const tagCache = new WeakMap<RuleMeta, { techniques: string[]; tactics: string[] }>();
+
+/** A rule's ATT&CK ids and tactics, read from its tags once. */
+function attackOf(rule: RuleMeta): { techniques: string[]; tactics: string[] } {
+  let found = tagCache.get(rule);
+  if (!found) {
+    found = attackTags(rule.tags);
+    tagCache.set(rule, found);
+  }
+  return { techniques: [...found.techniques], tactics: [...found.tactics] };
+}
+
 function iso(ms: number | undefined): string | undefined {
   return ms === undefined ? undefined : new Date(ms).toISOString();
 }
@@ -68,7 +80,7 @@ export function detectionFromMatch(match: RuleMatch): Detection {
     time: iso(event.time),
     timeMs: event.time,
     rule: ruleInfo(rule, 'detection', rule.level ?? 'medium'),
-    ...attackTags(rule.tags),
+    ...attackOf(rule),
     ...eventPlace(event),
     matched: match.matched,
   };
@@ -85,7 +97,7 @@ export function detectionFromCorrelation(result: CorrelationResult, memberLevel:
     time: iso(result.time),
     timeMs: result.time,
     rule: ruleInfo(rule, 'correlation', rule.level ?? memberLevel),
-    ...attackTags(rule.tags),
+    ...attackOf(rule),
     ...eventPlace(last),
     matched: result.group,
     correlation: {

@@ -44,6 +44,17 @@ export function parseSigmaYaml(text: string, file: string): ParsedFile {
       }
       continue;
     }
+    const tag = doc.warnings.find((warning) => warning.code === 'TAG_RESOLVE_FAILED');
+    if (tag) {
+      // Sigma is plain YAML: a custom tag (`!include`, `!!python/...`) has no business in a rule.
+      errors.push(
+        new SigmaError('SIGMA_YAML', `YAML: ${tag.message.split('\n')[0]} (custom tags are not allowed)`, {
+          file,
+          line: lineOfOffset(tag.pos[0]),
+        }),
+      );
+      continue;
+    }
     if (doc.contents === null) continue; // empty document between `---` separators
     let data: unknown;
     try {

@@ -217,3 +217,15 @@ describe.skipIf(!hasContent)('the SigmaHQ corpus (reference content)', () => {
     expect(withValues.rules).toHaveLength(23);
   });
 });
+
+describe('rules are untrusted input', () => {
+  it('custom YAML tags are refused, with their line', () => {
+    const { errors, rules } = parseRuleText(
+      "title: t\nlogsource: {product: x}\ndetection:\n    sel:\n        A: !include /etc/passwd\n    condition: sel\n",
+      'x.yml',
+    );
+    expect(rules).toEqual([]);
+    expect(errors[0]).toMatchObject({ code: 'SIGMA_YAML', location: { line: 5 } });
+    expect(errors[0]!.message).toContain('custom tags are not allowed');
+  });
+});

@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { compileDetection, MatchContext } from '../../src/sigma/index.js';
+import { collectFiles } from '../../src/core/index.js';
+import { compileDetection, MatchContext, parseRuleText } from '../../src/sigma/index.js';
+import { contentPath, hasContent } from '../helpers/content.js';
 import { event, item, matches, rule } from '../helpers/sigma.js';
 
 /** The examples of the Sigma 2.1 rules specification and modifiers appendix, one test each. */
@@ -144,5 +147,18 @@ describe('modifiers appendix examples', () => {
     expect(item("Image|endswith: '\\cmd.exe'", { Image: 'c:\\cmd.exe' })).toBe(
       item("Image: '*\\cmd.exe'", { Image: 'c:\\cmd.exe' }),
     );
+  });
+});
+
+describe.skipIf(!hasContent)("the specification's example documents (reference content)", () => {
+  it('every rule, correlation and filter example of sigma-specification/tests/schema loads', async () => {
+    const { files } = await collectFiles([contentPath('sigma-specification', 'tests', 'schema')], ['.yml']);
+    expect(files.length).toBeGreaterThanOrEqual(12);
+    for (const file of files) {
+      const { rules, errors } = parseRuleText(await readFile(file, 'utf8'), file);
+      expect(errors.map((e) => e.describe()), file).toEqual([]);
+      const kind = file.includes('/correlation/') ? 'correlation' : file.includes('/filter/') ? 'filter' : 'detection';
+      expect(rules.map((r) => r.kind), file).toContain(kind);
+    }
   });
 });
