@@ -5,18 +5,21 @@
  * varied hosts and times. Three figures:
  *   1. load + compile time of the rule corpus;
  *   2. evaluation rate: events already in memory, through routing and every applicable rule;
- *   3. end-to-end hunt rate: a JSONL file read, parsed, routed and evaluated (the `vigil hunt` path).
+ *   3. end to end: the `vigil hunt` command over a JSONL file with SigmaHQ's rules/windows, and
+ *      Zircolite on the same file and rules when the peers are set up (PEERS, ../shared/peers).
  * Peak memory is the process's maximum resident set size.
  *
  *   npm run bench:sigma [-- --events 500000] [-- --file-events 100000]
  */
-import { createWriteStream } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { contentHelp, locateContent } from '../src/content/index.js';
 import { collectFiles, type FieldValue, type LogEvent } from '../src/core/index.js';
-import { DetectionEngine, hunt, loadDetectionSetup } from '../src/detect/index.js';
+import { DetectionEngine, loadDetectionSetup } from '../src/detect/index.js';
 import { LOG_EXTENSIONS, readEvents } from '../src/logs/index.js';
 
 function arg(name: string, fallback: number): number {
@@ -37,6 +40,68 @@ function vary(base: LogEvent, i: number, start: number): LogEvent {
     TimeCreated: new Date(time).toISOString(),
   };
   return { fields, source: { file: 'bench', record: i + 1 }, time };
+}
+
+/** Runs a command to completion: wall time, output, and peak memory when GNU time is there to tell. */
+function timed(command: string, args: string[], options: { cwd?: string } = {}) {
+  const gnuTime = '/usr/bin/time';
+  const memoryFile = join(tmpdir(), `vigil-bench-rss-${process.pid}`);
+  const [cmd, argv] = existsSync(gnuTime)
+    ? [gnuTime, ['-f', '%M', '-o', memoryFile, command, ...args]]
+    : [command, args];
+  const started = performance.now();
+  const result = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 30, ...options });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.status !== 0) throw new Error(`${command} failed (${result.status}): ${result.stderr}`);
+  const peakMB = existsSync(memoryFile) ? Number(readFileSync(memoryFile, 'utf8').trim()) / 1024 : undefined;
+  return { seconds, stdout: result.stdout, peakMB };
+}
+
+/** Zircolite over the same JSONL, when the peers are set up: its wall time and detection count. */
+function zircolite(
+  jsonl: string,
+  dir: string,
+): { seconds: number; detections: number; peakMB?: number } | undefined {
+  const peers = process.env.PEERS;
+  if (!peers) return undefined;
+  const python = join(peers, 'venv', 'bin', 'python');
+  const home = join(peers, 'zircolite');
+  const rules = [
+    join(peers, 'rules_windows_sysmon.json'),
+    join(peers, 'rulesets', 'sigma-windows.zircolite.json'),
+  ].find(existsSync);
+  if (!existsSync(python) || !existsSync(join(home, 'zircolite.py')) || !rules) return undefined;
+  const config = existsSync(join(home, 'config', 'config-notransforms.yaml'))
+    ? 'config/config-notransforms.yaml'
+    : 'config/config.yaml';
+  const output = join(dir, 'zircolite.json');
+  const run = timed(
+    python,
+    [
+      'zircolite.py',
+      '-e',
+      jsonl,
+      '-j',
+      '-r',
+      rules,
+      '-c',
+      config,
+      '-o',
+      output,
+      '-l',
+      join(dir, 'z.log'),
+      '-q',
+    ],
+    {
+      cwd: home,
+    },
+  );
+  const results = JSON.parse(readFileSync(output, 'utf8')) as { count: number }[];
+  return {
+    seconds: run.seconds,
+    detections: results.reduce((sum, r) => sum + r.count, 0),
+    peakMB: run.peakMB,
+  };
 }
 
 async function main(): Promise<void> {
@@ -73,7 +138,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < EVENTS; i++) matches += engine.evaluate(pool[i % pool.length]!).length;
   const evalMs = performance.now() - t;
 
-  // end to end: a JSONL file of Windows events in the nested evtx_dump form
+  // End to end, as a user runs it: the `vigil hunt` command over a JSONL file of Windows events in
+  // the nested evtx_dump form, with the SigmaHQ rules/windows folder, and the same with Zircolite
+  // when it is set up (../shared/peers/README.md), so both are measured in the same run.
   const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-'));
   const path = join(dir, 'events.jsonl');
   const out = createWriteStream(path);
@@ -88,14 +155,20 @@ async function main(): Promise<void> {
   }
   await new Promise<void>((r) => out.end(() => r()));
   const bytes = (await stat(path)).size;
-  t = performance.now();
-  let fileDetections = 0;
-  const summary = await hunt([path], {
-    engine,
-    ruleSet: { ...all.ruleSet, rules: windowsRules },
-    onDetection: () => fileDetections++,
-  });
-  const huntMs = performance.now() - t;
+  const windowsFolder = join(sigma, 'rules', 'windows');
+  const vigilRun = timed(process.execPath, [
+    fileURLToPath(new URL('../bin/vigil.js', import.meta.url)),
+    'hunt',
+    path,
+    '--rules',
+    windowsFolder,
+    '--format',
+    'jsonl',
+    '--no-summary',
+    '--no-progress',
+  ]);
+  const vigilDetections = vigilRun.stdout.split('\n').filter(Boolean).length;
+  const peer = zircolite(path, dir);
   await rm(dir, { recursive: true });
 
   const rows: [string, string][] = [
@@ -117,10 +190,16 @@ async function main(): Promise<void> {
       `${Math.round((EVENTS / evalMs) * 1000).toLocaleString('en-US')} events/s on one thread`,
     ],
     [
-      'end-to-end hunt over JSONL',
-      `${summary.events.toLocaleString('en-US')} events, ${(bytes / 1e6).toFixed(0)} MB in ${(huntMs / 1000).toFixed(1)} s = ${Math.round((summary.events / huntMs) * 1000).toLocaleString('en-US')} events/s, ${(bytes / 1e6 / (huntMs / 1000)).toFixed(1)} MB/s, ${fileDetections} detections`,
+      '`vigil hunt` over JSONL, rules/windows, end to end',
+      `${FILE_EVENTS.toLocaleString('en-US')} events, ${(bytes / 1e6).toFixed(0)} MB in ${vigilRun.seconds.toFixed(1)} s = ${Math.round(FILE_EVENTS / vigilRun.seconds).toLocaleString('en-US')} events/s, ${(bytes / 1e6 / vigilRun.seconds).toFixed(1)} MB/s, ${vigilDetections.toLocaleString('en-US')} detections${vigilRun.peakMB ? `, peak ${vigilRun.peakMB.toFixed(0)} MB` : ''}`,
     ],
-    ['peak memory (max RSS)', `${rss().toFixed(0)} MB`],
+    peer
+      ? [
+          'Zircolite 3.7 on the same file (pre-converted rules)',
+          `${peer.seconds.toFixed(1)} s, ${peer.detections.toLocaleString('en-US')} detections${peer.peakMB ? `, peak ${peer.peakMB.toFixed(0)} MB` : ''}: Vigil is ${(peer.seconds / vigilRun.seconds).toFixed(1)}x faster`,
+        ]
+      : ['Zircolite', 'not set up here (see ../shared/peers/README.md; set PEERS)'],
+    ['peak memory of this benchmark process (max RSS)', `${rss().toFixed(0)} MB`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
@@ -130,9 +209,12 @@ async function main(): Promise<void> {
       loadSeconds: +(loadAll / 1000).toFixed(2),
       events: EVENTS,
       eventsPerSecond: Math.round((EVENTS / evalMs) * 1000),
-      huntEventsPerSecond: Math.round((summary.events / huntMs) * 1000),
-      huntMBPerSecond: +(bytes / 1e6 / (huntMs / 1000)).toFixed(1),
+      huntEventsPerSecond: Math.round(FILE_EVENTS / vigilRun.seconds),
+      huntMBPerSecond: +(bytes / 1e6 / vigilRun.seconds).toFixed(1),
+      zircoliteSeconds: peer ? +peer.seconds.toFixed(1) : null,
+      speedupOverZircolite: peer ? +(peer.seconds / vigilRun.seconds).toFixed(2) : null,
       peakRssMB: Math.round(rss()),
+      huntPeakRssMB: vigilRun.peakMB ? Math.round(vigilRun.peakMB) : null,
     }),
   );
 }

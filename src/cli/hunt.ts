@@ -28,6 +28,7 @@ import {
   table,
   UsageError,
 } from './terminal.js';
+import { LineWriter } from './writer.js';
 
 interface HuntFlags extends RuleFlags {
   format: DetectionFormat;
@@ -82,10 +83,11 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   );
 
   const toFile = flags.output !== undefined;
-  const sink: NodeJS.WritableStream | WriteStream = toFile
+  const sink: WriteStream | typeof process.stdout = toFile
     ? createWriteStream(flags.output!)
     : process.stdout;
-  const write = (line: string) => sink.write(`${line}\n`);
+  const writer = new LineWriter(sink);
+  const write = (line: string) => writer.line(line);
   if (flags.format === 'csv') write(csvHeader());
   if (flags.format === 'table' && !toFile && process.stdout.isTTY) write(heading(tableHeader()));
 
@@ -110,6 +112,7 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
       );
     },
   });
+  writer.flush();
   bar.stop();
   if (shownErrors > maxErrors)
     process.stderr.write(pc.yellow(`… and ${shownErrors - maxErrors} more unreadable records\n`));

@@ -1,15 +1,20 @@
-/** Each UTF-16 code unit's lower-case form when that is one code unit (else itself). */
-let lowerTable: Uint16Array | undefined;
+/** For each UTF-16 code unit, the other code units that lower-case to it (one code unit each). */
+let foldedFrom: Map<number, number[]> | undefined;
 
-function lower(): Uint16Array {
-  if (!lowerTable) {
-    lowerTable = new Uint16Array(0x10000);
+function upperForms(): Map<number, number[]> {
+  if (!foldedFrom) {
+    foldedFrom = new Map();
     for (let c = 0; c < 0x10000; c++) {
       const l = String.fromCharCode(c).toLowerCase();
-      lowerTable[c] = l.length === 1 ? l.charCodeAt(0) : c;
+      if (l.length !== 1) continue;
+      const target = l.charCodeAt(0);
+      if (target === c) continue;
+      const list = foldedFrom.get(target);
+      if (list) list.push(c);
+      else foldedFrom.set(target, [c]);
     }
   }
-  return lowerTable;
+  return foldedFrom;
 }
 
 /**
@@ -62,27 +67,31 @@ export class AhoCorasick {
       }
     }
     if (options.caseInsensitive) {
-      const table = lower();
+      const uppers = upperForms();
       for (let c = 0; c < 0x10000; c++) {
-        const l = table[c]!;
-        if (l !== c && this.classOf[l] !== 0) this.classOf[c] = this.classOf[l]!;
+        const cls = this.classOf[c]!;
+        if (cls === 0) continue;
+        for (const upper of uppers.get(c) ?? []) if (this.classOf[upper] === 0) this.classOf[upper] = cls;
       }
     }
     this.classes = classes;
 
-    // The trie, with sparse children while building.
-    const children: Map<number, number>[] = [new Map()];
+    // The trie, written straight into the transition table (0 = no child yet: no trie edge
+    // leads back to the root), then completed breadth-first into the DFA.
+    let capacity = 1;
+    for (const pattern of patterns) capacity += pattern.length;
+    let delta = new Int32Array(capacity * classes);
     const ends: (number[] | undefined)[] = [undefined];
+    let states = 1;
     patterns.forEach((pattern, id) => {
       let state = 0;
       for (let i = 0; i < pattern.length; i++) {
-        const cls = this.classOf[pattern.charCodeAt(i)]!;
-        let child = children[state]!.get(cls);
-        if (child === undefined) {
-          child = children.length;
-          children.push(new Map());
+        const slot = state * classes + this.classOf[pattern.charCodeAt(i)]!;
+        let child = delta[slot]!;
+        if (child === 0) {
+          child = states++;
           ends.push(undefined);
-          children[state]!.set(cls, child);
+          delta[slot] = child;
         }
         state = child;
       }
@@ -90,27 +99,31 @@ export class AhoCorasick {
       if (list) list.push(id);
       else ends[state] = [id];
     });
+    delta = delta.slice(0, states * classes);
 
-    const states = children.length;
-    const delta = new Int32Array(states * classes);
     const fail = new Int32Array(states);
     const dictLink = new Int32Array(states).fill(-1);
-    const queue: number[] = [];
-    for (const [cls, child] of children[0]!) {
-      delta[cls] = child;
-      queue.push(child);
-    }
-    for (let head = 0; head < queue.length; head++) {
+    const isTrieEdge = new Uint8Array(states * classes);
+    for (let i = 0; i < isTrieEdge.length; i++) if (delta[i] !== 0) isTrieEdge[i] = 1;
+    const queue = new Int32Array(states);
+    let tail = 0;
+    for (let cls = 0; cls < classes; cls++) if (isTrieEdge[cls]) queue[tail++] = delta[cls]!;
+    for (let head = 0; head < tail; head++) {
       const state = queue[head]!;
       const f = fail[state]!;
-      // Missing transitions follow the failure state's (already complete, being nearer the root).
-      delta.copyWithin(state * classes, f * classes, f * classes + classes);
-      for (const [cls, child] of children[state]!) {
-        const target = delta[f * classes + cls]!;
-        fail[child] = target;
-        dictLink[child] = ends[target] ? target : dictLink[target]!;
-        delta[state * classes + cls] = child;
-        queue.push(child);
+      const row = state * classes;
+      const failRow = f * classes;
+      for (let cls = 0; cls < classes; cls++) {
+        if (isTrieEdge[row + cls]) {
+          const child = delta[row + cls]!;
+          const target = delta[failRow + cls]!;
+          fail[child] = target;
+          dictLink[child] = ends[target] ? target : dictLink[target]!;
+          queue[tail++] = child;
+        } else {
+          // Missing transitions follow the failure state's (already complete, being nearer the root).
+          delta[row + cls] = delta[failRow + cls]!;
+        }
       }
     }
     if (states * classes * 2 > 0x7fffffff) throw new RangeError('too many patterns for one automaton');

@@ -93,7 +93,9 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
           if (event.time === undefined) untimed++;
           else correlationInputs.push({ rule: match.rule, event, time: event.time });
         }
-        if (!silenced.has(match.rule)) report(detectionFromMatch(match));
+        if (!silenced.has(match.rule) && LEVEL_ORDER.indexOf(match.rule.level ?? 'medium') >= minRank) {
+          report(detectionFromMatch(match));
+        }
       }
     }
     bytesBefore += sizes[fileIndex]!;
