@@ -39,6 +39,18 @@ describe('Aho-Corasick', () => {
     }
   });
 
+  it('never misses a non-ASCII pattern, ignoring case when asked', () => {
+    const found = (patterns: string[], text: string, caseInsensitive = false) => {
+      const ids = new Set<number>();
+      new AhoCorasick(patterns, { caseInsensitive }).search(text, (id) => ids.add(id));
+      return [...ids].sort();
+    };
+    expect(found(['😀', 'а', 'é'], 'x😀yаz')).toEqual(expect.arrayContaining([0, 1]));
+    expect(found(['straße', 'été'], 'STRAßE and ÉTÉ', true)).toEqual([0, 1]);
+    expect(found(['cmd.exe'], 'C:\\Windows\\CMD.EXE', true)).toEqual([0]);
+    expect(found(['cmd.exe'], 'CMD.EXE')).toEqual([]);
+  });
+
   it('handles characters outside every pattern and an empty pattern set', () => {
     expect(occurrences(['abc'], 'xxabc\u{1F600}abc')).toEqual([[0, 2]]);
     expect(occurrences([], 'anything')).toEqual([]);

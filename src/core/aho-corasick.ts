@@ -1,21 +1,19 @@
-/** For each UTF-16 code unit, the other code units that lower-case to it (one code unit each). */
-let foldedFrom: Map<number, number[]> | undefined;
+/** Each UTF-16 code unit's lower-case form when that is one code unit (else itself). */
+let lowerTable: Uint16Array | undefined;
 
-function upperForms(): Map<number, number[]> {
-  if (!foldedFrom) {
-    foldedFrom = new Map();
+function lowerCase(): Uint16Array {
+  if (!lowerTable) {
+    lowerTable = new Uint16Array(0x10000);
     for (let c = 0; c < 0x10000; c++) {
       const l = String.fromCharCode(c).toLowerCase();
-      if (l.length !== 1) continue;
-      const target = l.charCodeAt(0);
-      if (target === c) continue;
-      const list = foldedFrom.get(target);
-      if (list) list.push(c);
-      else foldedFrom.set(target, [c]);
+      lowerTable[c] = l.length === 1 ? l.charCodeAt(0) : c;
     }
   }
-  return foldedFrom;
+  return lowerTable;
 }
+
+/** Classes shared by all non-ASCII code units, by their low bits. */
+const WIDE_CLASSES = 32;
 
 /**
  * Whether matching a lower-case pattern against text folded one code unit at a time finds at
@@ -35,10 +33,11 @@ export function foldsSafely(pattern: string): boolean {
  * Aho-Corasick: finds every occurrence of many literal patterns in one pass over a text. Used to
  * pre-select the rules whose literals occur in an event (and later for indicator lists).
  *
- * The automaton is a full DFA over character classes: every character that occurs in a pattern
- * is its own class, all others share class 0, so a step is one table lookup. With
- * `caseInsensitive`, patterns are given in lower case and every character that lower-cases to a
- * pattern character shares its class, so texts need no lower-casing before a search.
+ * The automaton is a full DFA over character classes, so a step is one table lookup. With
+ * `caseInsensitive`, patterns are given in lower case and characters are folded to lower case
+ * as they are read, so texts need no lower-casing before a search. Reports are a superset: a
+ * pattern with non-ASCII characters may be reported where a different character of the same
+ * class stands, so callers verify what matters.
  */
 export class AhoCorasick {
   /** Character code -> class. */
@@ -58,21 +57,28 @@ export class AhoCorasick {
 
   constructor(patterns: readonly string[], options: { caseInsensitive?: boolean } = {}) {
     this.size = patterns.length;
-    this.classOf = new Uint16Array(0x10000);
+    // Every ASCII character of the patterns is its own class; all other code units share
+    // WIDE_CLASSES classes by their low bits. Rows stay narrow whatever scripts or emoji the
+    // patterns hold; a shared class may report a pattern that is not there (the caller checks
+    // hits anyway), never miss one that is.
+    const fold = options.caseInsensitive ? lowerCase() : undefined;
+    const ascii = new Uint16Array(128);
     let classes = 1;
+    let wide = false;
     for (const pattern of patterns) {
       for (let i = 0; i < pattern.length; i++) {
         const c = pattern.charCodeAt(i);
-        if (this.classOf[c] === 0) this.classOf[c] = classes++;
+        if (c >= 128) wide = true;
+        else if (ascii[c] === 0) ascii[c] = classes++;
       }
     }
-    if (options.caseInsensitive) {
-      const uppers = upperForms();
-      for (let c = 0; c < 0x10000; c++) {
-        const cls = this.classOf[c]!;
-        if (cls === 0) continue;
-        for (const upper of uppers.get(c) ?? []) if (this.classOf[upper] === 0) this.classOf[upper] = cls;
-      }
+    const wideBase = classes;
+    if (wide) classes += WIDE_CLASSES;
+    this.classOf = new Uint16Array(0x10000);
+    for (let c = 0; c < 0x10000; c++) {
+      const f = fold ? fold[c]! : c;
+      if (f < 128) this.classOf[c] = ascii[f]!;
+      else if (wide) this.classOf[c] = wideBase + (f & (WIDE_CLASSES - 1));
     }
     this.classes = classes;
 

@@ -18,27 +18,29 @@ interface Variant {
   rule: DetectionRule;
   residual?: Predicate;
   matcher: CompiledDetection;
-  /** Literals one of which the event must hold for this variant to have a chance. */
-  requirement: Requirement;
+  /** Atoms (literals) one of which the event must hold for this variant to have a chance. */
+  requirement: number[] | 'always';
+}
+
+/** One automaton per field over the literals of every rule that tests the field, shared by all buckets. */
+interface FieldScanner {
+  field: string | null;
+  automaton: AhoCorasick;
+  /** Pattern -> atom id. */
+  atomIds: Int32Array;
 }
 
 /**
- * The variants that apply to one kind of event (product, channel, event id), in rule order,
- * with one literal scanner per field. A scan marks the atoms (field, literal) found in the event,
- * which the variants' compiled items read, and the variants that can possibly match.
+ * The variants that apply to one kind of event (product, channel, event id), in rule order.
+ * A scan of the fields they test marks the atoms (field, literal) found in the event, which
+ * the variants' compiled items read, and selects the variants that can possibly match.
  */
 class Bucket {
   /** Indices of the variants evaluated on every event (no literal requirement). */
   private readonly always: number[] = [];
-  /** One scanner per field; the field null scans every value of the event (keyword searches). */
-  private readonly scanners: {
-    field: string | null;
-    automaton: AhoCorasick;
-    /** Pattern -> atom id. */
-    atomIds: number[];
-    /** Pattern -> variants that need it (their requirement), if any. */
-    targets: (number[] | undefined)[];
-  }[] = [];
+  private readonly scanners: FieldScanner[];
+  /** Atom id -> variants whose requirement it belongs to. */
+  private readonly targets = new Map<number, number[]>();
   private readonly stamp: Uint32Array;
   /** Reused between events: the variants to evaluate for the current one. */
   private readonly selected: number[] = [];
@@ -47,42 +49,24 @@ class Bucket {
   constructor(
     readonly variants: Variant[],
     atoms: AtomIndex,
+    scannerFor: (field: string | null) => FieldScanner,
   ) {
     this.stamp = new Uint32Array(variants.length);
-    const targets = new Map<number, number[]>();
-    const used = new Set<number>();
+    const fields = new Set<string | null>();
     variants.forEach((variant, index) => {
-      for (const atom of variant.matcher.atoms) used.add(atom);
+      for (const atom of variant.matcher.atoms) fields.add(atoms.fields[atom]!);
       if (variant.requirement === 'always') {
         this.always.push(index);
         return;
       }
-      for (const { field, literal } of variant.requirement) {
-        const atom = atoms.id(field, literal);
-        used.add(atom);
-        const list = targets.get(atom);
-        if (!list) targets.set(atom, [index]);
+      for (const atom of variant.requirement) {
+        fields.add(atoms.fields[atom]!);
+        const list = this.targets.get(atom);
+        if (!list) this.targets.set(atom, [index]);
         else if (list[list.length - 1] !== index) list.push(index);
       }
     });
-    const byField = new Map<string | null, number[]>();
-    for (const atom of used) {
-      const field = atoms.fields[atom]!;
-      const list = byField.get(field);
-      if (list) list.push(atom);
-      else byField.set(field, [atom]);
-    }
-    for (const [field, atomIds] of byField) {
-      this.scanners.push({
-        field,
-        automaton: new AhoCorasick(
-          atomIds.map((id) => atoms.literals[id]!),
-          { caseInsensitive: true },
-        ),
-        atomIds,
-        targets: atomIds.map((id) => targets.get(id)),
-      });
-    }
+    this.scanners = [...fields].map(scannerFor);
   }
 
   /**
@@ -91,26 +75,25 @@ class Bucket {
    * scanned as written: the automata ignore case themselves.
    */
   scan(ctx: MatchContext, atomStamp: Uint32Array, generation: number): readonly number[] {
-    const stamp = this.stamp;
-    const hits = this.hits;
+    const { stamp, hits, targets } = this;
     hits.length = 0;
-    const found = (scanner: (typeof this.scanners)[number]) => (pattern: number) => {
-      atomStamp[scanner.atomIds[pattern]!] = generation;
-      const variants = scanner.targets[pattern];
-      if (variants) {
-        for (const index of variants) {
-          if (stamp[index] !== generation) {
-            stamp[index] = generation;
-            hits.push(index);
+    for (const { field, automaton, atomIds } of this.scanners) {
+      const texts = field === null ? ctx.allTexts(true) : ctx.texts(field, true);
+      if (texts.length === 0) continue;
+      const onHit = (pattern: number) => {
+        const atom = atomIds[pattern]!;
+        atomStamp[atom] = generation;
+        const variants = targets.get(atom);
+        if (variants) {
+          for (const index of variants) {
+            if (stamp[index] !== generation) {
+              stamp[index] = generation;
+              hits.push(index);
+            }
           }
         }
-      }
-    };
-    for (const scanner of this.scanners) {
-      const texts = scanner.field === null ? ctx.allTexts(true) : ctx.texts(scanner.field, true);
-      if (texts.length === 0) continue;
-      const onHit = found(scanner);
-      for (const text of texts) scanner.automaton.search(text, onHit);
+      };
+      for (const text of texts) automaton.search(text, onHit);
     }
     hits.sort((a, b) => a - b);
     // merge the two sorted lists
@@ -170,6 +153,7 @@ export class DetectionEngine {
   private readonly atoms = new AtomIndex();
   private atomStamp = new Uint32Array(0);
   private generation = 0;
+  private readonly scanners = new Map<string | null, FieldScanner>();
   private readonly order = new Map<DetectionRule, number>();
   readonly routing: RoutingStats = { mapped: 0, unmapped: [], productWide: 0, unclaimed: 0, any: 0 };
   readonly errors: VigilError[] = [];
@@ -201,10 +185,10 @@ export class DetectionEngine {
     };
     const global = this.pipelines.fieldmap;
     if (route.kind !== 'sources') {
-      const variant = {
+      const variant: Variant = {
         rule,
-        matcher: compileDetection(rule.detection, global),
-        requirement: detectionRequirement(rule.detection, global),
+        matcher: compileDetection(rule.detection, global, this.atoms),
+        requirement: this.atomsOf(detectionRequirement(rule.detection, global)),
       };
       if (route.kind === 'product') {
         push(this.byProduct, route.product, variant);
@@ -220,15 +204,15 @@ export class DetectionEngine {
       return;
     }
     this.routing.mapped++;
-    const compiled = new Map<string, { matcher: CompiledDetection; requirement: Requirement }>();
+    const compiled = new Map<string, { matcher: CompiledDetection; requirement: number[] | 'always' }>();
     for (const source of route.sources) {
       const fieldmap = new Map([...global, ...source.fieldmap]);
       const key = JSON.stringify([...fieldmap]);
       let shared = compiled.get(key);
       if (!shared) {
         shared = {
-          matcher: compileDetection(rule.detection, fieldmap),
-          requirement: detectionRequirement(rule.detection, fieldmap),
+          matcher: compileDetection(rule.detection, fieldmap, this.atoms),
+          requirement: this.atomsOf(detectionRequirement(rule.detection, fieldmap)),
         };
         compiled.set(key, shared);
       }
@@ -244,6 +228,33 @@ export class DetectionEngine {
         this.generic.push(variant);
       }
     }
+  }
+
+  private atomsOf(requirement: Requirement): number[] | 'always' {
+    if (requirement === 'always') return requirement;
+    return [...new Set(requirement.map(({ field, literal }) => this.atoms.id(field, literal)))];
+  }
+
+  /**
+   * The automaton of a field, over every atom of that field (built on first use, once every rule
+   * is compiled, so the atoms are all known).
+   */
+  private scannerFor(field: string | null): FieldScanner {
+    let scanner = this.scanners.get(field);
+    if (!scanner) {
+      const ids: number[] = [];
+      for (let id = 0; id < this.atoms.size; id++) if (this.atoms.fields[id] === field) ids.push(id);
+      scanner = {
+        field,
+        atomIds: Int32Array.from(ids),
+        automaton: new AhoCorasick(
+          ids.map((id) => this.atoms.literals[id]!),
+          { caseInsensitive: true },
+        ),
+      };
+      this.scanners.set(field, scanner);
+    }
+    return scanner;
   }
 
   /** The product an event belongs to, by the pipelines' product selections. */
@@ -267,7 +278,7 @@ export class DetectionEngine {
     // One entry per (rule, variant), the variants of a rule next to each other, rules in load order.
     const unique = [...new Set(variants)];
     unique.sort((a, b) => this.order.get(a.rule)! - this.order.get(b.rule)!);
-    bucket = new Bucket(unique, this.atoms);
+    bucket = new Bucket(unique, this.atoms, (field) => this.scannerFor(field));
     if (this.atomStamp.length < this.atoms.size) {
       const grown = new Uint32Array(this.atoms.size);
       grown.set(this.atomStamp);

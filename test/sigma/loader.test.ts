@@ -221,7 +221,7 @@ describe.skipIf(!hasContent)('the SigmaHQ corpus (reference content)', () => {
 describe('rules are untrusted input', () => {
   it('custom YAML tags are refused, with their line', () => {
     const { errors, rules } = parseRuleText(
-      "title: t\nlogsource: {product: x}\ndetection:\n    sel:\n        A: !include /etc/passwd\n    condition: sel\n",
+      'title: t\nlogsource: {product: x}\ndetection:\n    sel:\n        A: !include /etc/passwd\n    condition: sel\n',
       'x.yml',
     );
     expect(rules).toEqual([]);

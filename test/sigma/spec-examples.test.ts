@@ -156,9 +156,19 @@ describe.skipIf(!hasContent)("the specification's example documents (reference c
     expect(files.length).toBeGreaterThanOrEqual(12);
     for (const file of files) {
       const { rules, errors } = parseRuleText(await readFile(file, 'utf8'), file);
-      expect(errors.map((e) => e.describe()), file).toEqual([]);
-      const kind = file.includes('/correlation/') ? 'correlation' : file.includes('/filter/') ? 'filter' : 'detection';
-      expect(rules.map((r) => r.kind), file).toContain(kind);
+      expect(
+        errors.map((e) => e.describe()),
+        file,
+      ).toEqual([]);
+      const kind = file.includes('/correlation/')
+        ? 'correlation'
+        : file.includes('/filter/')
+          ? 'filter'
+          : 'detection';
+      expect(
+        rules.map((r) => r.kind),
+        file,
+      ).toContain(kind);
     }
   });
 });
