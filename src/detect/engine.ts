@@ -122,6 +122,15 @@ export interface RuleMatch {
   matched: Record<string, FieldValue>;
 }
 
+export interface EngineOptions {
+  /**
+   * Skip rules whose literals an event lacks, and test values only where their literal was
+   * found (default true). Off, every rule of the event's log source is evaluated in full: the
+   * reference the prefilter is tested against.
+   */
+  prefilter?: boolean;
+}
+
 export interface RoutingStats {
   /** Rules routed by their log source to specific channels and event ids. */
   mapped: number;
@@ -158,10 +167,15 @@ export class DetectionEngine {
   readonly routing: RoutingStats = { mapped: 0, unmapped: [], productWide: 0, unclaimed: 0, any: 0 };
   readonly errors: VigilError[] = [];
 
+  /** Compile with atoms (or not) and with requirements (or evaluate every rule of a bucket). */
+  private readonly prefilter: boolean;
+
   constructor(
     readonly rules: readonly DetectionRule[],
     private readonly pipelines: PipelineSet,
+    options: EngineOptions = {},
   ) {
+    this.prefilter = options.prefilter ?? true;
     rules.forEach((rule, index) => {
       this.order.set(rule, index);
       try {
@@ -187,7 +201,7 @@ export class DetectionEngine {
     if (route.kind !== 'sources') {
       const variant: Variant = {
         rule,
-        matcher: compileDetection(rule.detection, global, this.atoms),
+        matcher: compileDetection(rule.detection, global, this.prefilter ? this.atoms : undefined),
         requirement: this.atomsOf(detectionRequirement(rule.detection, global)),
       };
       if (route.kind === 'product') {
@@ -211,7 +225,7 @@ export class DetectionEngine {
       let shared = compiled.get(key);
       if (!shared) {
         shared = {
-          matcher: compileDetection(rule.detection, fieldmap, this.atoms),
+          matcher: compileDetection(rule.detection, fieldmap, this.prefilter ? this.atoms : undefined),
           requirement: this.atomsOf(detectionRequirement(rule.detection, fieldmap)),
         };
         compiled.set(key, shared);
@@ -231,7 +245,7 @@ export class DetectionEngine {
   }
 
   private atomsOf(requirement: Requirement): number[] | 'always' {
-    if (requirement === 'always') return requirement;
+    if (requirement === 'always' || !this.prefilter) return 'always';
     return [...new Set(requirement.map(({ field, literal }) => this.atoms.id(field, literal)))];
   }
 
