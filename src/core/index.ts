@@ -1,6 +1,6 @@
 export { AhoCorasick, foldsSafely } from './aho-corasick.js';
 export { describeError, formatLocation, type SourceLocation, VigilError } from './errors.js';
-export { type EventSource, eventHost, type FieldValue, getField, getPath, type LogEvent } from './event.js';
+export { type EventSource, eventHost, type FieldValue, getField, type LogEvent } from './event.js';
 export { type CollectedFiles, collectFiles } from './files.js';
 export { type Cidr, cidrContains, parseCidr, parseIPv4, parseIPv6 } from './ip.js';
 export { isoWeek, parseTimestamp } from './time.js';

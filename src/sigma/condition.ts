@@ -138,17 +138,3 @@ export function identifiersMatching(pattern: string, identifiers: readonly strin
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-
-/** Every identifier a condition names, for validation and for listing what a rule uses. */
-export function conditionReferences(node: ConditionNode, identifiers: readonly string[]): string[] {
-  switch (node.kind) {
-    case 'ref':
-      return [node.name];
-    case 'of':
-      return identifiersMatching(node.pattern, identifiers);
-    case 'not':
-      return conditionReferences(node.child, identifiers);
-    default:
-      return node.children.flatMap((child) => conditionReferences(child, identifiers));
-  }
-}

@@ -104,42 +104,6 @@ export function globText(glob: Glob): string {
   return out;
 }
 
-/** The glob written back in Sigma syntax (for messages and matched-value reports). */
-export function globToSigma(glob: Glob): string {
-  let out = '';
-  for (const part of glob) {
-    if (part === ANY) out += '*';
-    else if (part === ONE) out += '?';
-    else if (typeof part === 'string') out += part.replace(/[\\*?]/g, (c) => `\\${c}`);
-    else out += part.chars[0] ?? '';
-  }
-  return out;
-}
-
-export function describeValue(value: SigmaValue): string {
-  switch (value.kind) {
-    case 'string':
-      return `'${globToSigma(value.glob)}'`;
-    case 'number':
-    case 'boolean':
-      return String(value.value);
-    case 'null':
-      return 'null';
-    case 'regex':
-      return `/${value.source}/`;
-    case 'cidr':
-      return value.network;
-    case 'fieldref':
-      return `field ${value.field}`;
-    case 'compare':
-      return `${value.op} ${value.value}`;
-    case 'exists':
-      return `exists ${value.value}`;
-    case 'timepart':
-      return `${value.part} ${describeValue(value.test)}`;
-  }
-}
-
 /** The longest run of plain characters of a glob, lower-cased; '' when there is none. */
 export function longestLiteral(glob: Glob): string {
   let best = '';
