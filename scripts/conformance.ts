@@ -2,10 +2,12 @@
  * Sigma conformance: every SigmaHQ rule that carries regression data (`regression_tests_path`)
  * must fire on its own events at least `match_count` times (at least once when absent), as
  * SigmaHQ's own regression runner requires. Runs through Vigil's normal path: the rule folders
- * loaded with the built-in pipeline, then one hunt over all the regression event files.
+ * loaded with the built-in pipeline, then one hunt over all the regression `.json` files and one
+ * over their `.evtx` originals; both must pass, with the same detections.
  *
  * Also counts what the *other* rules match on those events (matches across the corpus), which
- * is information, not failure. Last line: {"total":N,"passed":N,"failed":N}.
+ * is information, not failure. Last line: {"total":N,"passed":N,"failed":N}, where a case passes
+ * when it passes on both formats.
  *
  *   npm run conformance [-- --content DIR] [-- --verbose]
  */
@@ -23,16 +25,25 @@ interface Case {
   rule: DetectionRule;
   expected: number;
   exact: boolean;
-  file: string;
+  evtx: string;
+  json: string;
+}
+
+export interface FormatResult {
+  passed: number;
+  failed: number;
+  events: number;
 }
 
 export interface ConformanceResult {
   total: number;
-  passed: number;
-  failed: number;
-  /** Rule id -> how often it matched the regression events of other rules. */
+  /** Per input format: the regression `.json` files and their `.evtx` originals. */
+  json: FormatResult;
+  evtx: FormatResult;
+  /** Cases where the two formats gave different detections (rule, record), described. */
+  formatDifferences: string[];
+  /** Rule id -> how often it matched the regression events of other rules (JSON path). */
   crossMatches: Map<string, number>;
-  events: number;
 }
 
 /** Runs the regression cases of the SigmaHQ pack in `sigmaDir`, printing per-rule lines with `log`. */
@@ -52,18 +63,20 @@ export async function runConformance(
     if (declared !== rule.id)
       log(`warning: ${rule.regressionTestsPath} names rule ${declared}, not ${rule.id}`);
     const matchCount = test?.match_count;
+    const evtx = join(sigmaDir, String(test.path));
     cases.push({
       rule,
       expected: typeof matchCount === 'number' ? matchCount : 1,
       exact: typeof matchCount === 'number',
-      file: join(sigmaDir, String(test.path).replace(/\.evtx$/, '.json')),
+      evtx,
+      json: evtx.replace(/\.evtx$/, '.json'),
     });
   }
 
-  const byFile = new Map<string, Detection[]>();
-  const summary = await hunt(
-    cases.map((c) => c.file),
-    {
+  // One hunt per format over all the regression files, as `vigil hunt` would run it.
+  const huntAll = async (files: string[]) => {
+    const byFile = new Map<string, Detection[]>();
+    const summary = await hunt(files, {
       engine: setup.engine,
       ruleSet: setup.ruleSet,
       onError: (error) => log(`unreadable: ${error.describe()}`),
@@ -72,32 +85,58 @@ export async function runConformance(
         list.push(detection);
         byFile.set(detection.source.file, list);
       },
-    },
-  );
+    });
+    return { byFile, events: summary.events };
+  };
+  const fromJson = await huntAll(cases.map((c) => c.json));
+  const fromEvtx = await huntAll(cases.map((c) => c.evtx));
 
-  let passed = 0;
-  let failed = 0;
+  const json: FormatResult = { passed: 0, failed: 0, events: fromJson.events };
+  const evtx: FormatResult = { passed: 0, failed: 0, events: fromEvtx.events };
   const crossMatches = new Map<string, number>();
+  const formatDifferences: string[] = [];
+  // Records are numbered 1..n in both: the JSON reader counts objects, and the .evtx files were
+  // written with record ids renumbered from 1.
+  const pairs = (detections: Detection[]) =>
+    detections
+      .map((d) => `${d.rule.id}#${d.source.record}`)
+      .sort()
+      .join(' ');
   for (const c of cases) {
-    const detections = byFile.get(c.file) ?? [];
-    const own = detections.filter((d) => d.rule.id === c.rule.id).length;
-    for (const d of detections) {
-      if (d.rule.id === c.rule.id) continue;
-      const key = `${d.rule.id} ${d.rule.title}`;
-      crossMatches.set(key, (crossMatches.get(key) ?? 0) + 1);
+    for (const [format, result, byFile, file] of [
+      ['json', json, fromJson.byFile, c.json],
+      ['evtx', evtx, fromEvtx.byFile, c.evtx],
+    ] as const) {
+      const detections = byFile.get(file) ?? [];
+      const own = detections.filter((d) => d.rule.id === c.rule.id).length;
+      if (own >= c.expected) {
+        result.passed++;
+        if (c.exact && own > c.expected && format === 'json') {
+          log(`note: ${c.rule.id} ${c.rule.title}: ${own} matches, match_count says ${c.expected}`);
+        }
+      } else {
+        result.failed++;
+        log(
+          `FAIL (${format}) ${c.rule.id} ${c.rule.title} (${c.rule.origin.file}): ${own} matches, expected ${c.expected}`,
+        );
+      }
+      if (format === 'json') {
+        for (const d of detections) {
+          if (d.rule.id === c.rule.id) continue;
+          const key = `${d.rule.id} ${d.rule.title}`;
+          crossMatches.set(key, (crossMatches.get(key) ?? 0) + 1);
+        }
+      }
     }
-    if (own >= c.expected) {
-      passed++;
-      if (c.exact && own > c.expected)
-        log(`note: ${c.rule.id} ${c.rule.title}: ${own} matches, match_count says ${c.expected}`);
-    } else {
-      failed++;
-      log(
-        `FAIL ${c.rule.id} ${c.rule.title} (${c.rule.origin.file}): ${own} matches, expected ${c.expected}`,
-      );
+    const a = pairs(fromJson.byFile.get(c.json) ?? []);
+    const b = pairs(fromEvtx.byFile.get(c.evtx) ?? []);
+    if (a !== b) {
+      const difference = `${c.rule.id}: json [${a}] evtx [${b}]`;
+      formatDifferences.push(difference);
+      log(`DIFFERENT ${difference}`);
     }
   }
-  return { total: cases.length, passed, failed, crossMatches, events: summary.events };
+  return { total: cases.length, json, evtx, formatDifferences, crossMatches };
 }
 
 async function main(): Promise<void> {
@@ -112,7 +151,9 @@ async function main(): Promise<void> {
   const started = performance.now();
   const result = await runConformance(join(content.dir, 'sigma'), (line) => console.log(line));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`${result.total} regression cases, ${result.events} events, ${seconds} s`);
+  console.log(
+    `${result.total} regression cases in ${seconds} s: JSON ${result.json.passed} passed (${result.json.events} events), EVTX ${result.evtx.passed} passed (${result.evtx.events} events), ${result.formatDifferences.length} cases where the two formats differ`,
+  );
   const top = [...result.crossMatches].sort((a, b) => b[1] - a[1]);
   const crossTotal = top.reduce((sum, [, n]) => sum + n, 0);
   console.log(
@@ -120,8 +161,10 @@ async function main(): Promise<void> {
   );
   for (const [rule, n] of verbose ? top : top.slice(0, 10)) console.log(`  ${n}  ${rule}`);
   if (!verbose && top.length > 10) console.log(`  … ${top.length - 10} more (--verbose lists all)`);
-  console.log(JSON.stringify({ total: result.total, passed: result.passed, failed: result.failed }));
-  if (result.failed > 0) process.exitCode = 1;
+  const passed = Math.min(result.json.passed, result.evtx.passed);
+  const failed = result.total - passed;
+  console.log(JSON.stringify({ total: result.total, passed, failed }));
+  if (failed > 0 || result.formatDifferences.length > 0) process.exitCode = 1;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

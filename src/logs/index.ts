@@ -1,16 +1,28 @@
 import { extname } from 'node:path';
 import type { LogEvent } from '../core/index.js';
+import { readEvtxEvents } from './evtx/index.js';
 import { type ReadOptions, readJsonEvents } from './json.js';
 
+export {
+  type EvtxRecord,
+  elementToJson,
+  elementToXml,
+  parseChunk,
+  readEvtxChunks,
+  readEvtxEvents,
+  recordToEvent,
+} from './evtx/index.js';
 export { type ReadOptions, readJsonEvents, toLogEvent } from './json.js';
 export { JsonRecordSplitter } from './json-records.js';
 
 /** File extensions Vigil reads as logs when given a folder. */
-export const LOG_EXTENSIONS = ['.json', '.jsonl', '.ndjson'];
+export const LOG_EXTENSIONS = ['.evtx', '.json', '.jsonl', '.ndjson'];
 
 /** Events of one log file, whatever its format. */
 export function readEvents(file: string, options: ReadOptions = {}): AsyncGenerator<LogEvent> {
   switch (extname(file).toLowerCase()) {
+    case '.evtx':
+      return readEvtxEvents(file, options);
     default:
       return readJsonEvents(file, options);
   }
