@@ -74,3 +74,22 @@ describe('time and IP helpers', () => {
     expect(parseCidr('1::2::3')).toBeUndefined();
   });
 });
+
+describe('event fields', () => {
+  it('are the event own fields, never properties inherited from Object.prototype', async () => {
+    const { getField } = await import('../src/core/index.js');
+    const event = {
+      fields: { Image: 'x' },
+      raw: { process: { name: 'p' } },
+      source: { file: 'f', record: 1 },
+    };
+    expect(getField(event, 'constructor')).toBeUndefined();
+    expect(getField(event, 'toString')).toBeUndefined();
+    expect(getField(event, '__proto__')).toBeUndefined();
+    expect(getField(event, 'process.constructor')).toBeUndefined();
+    expect(getField(event, 'process.name')).toBe('p');
+    const parsed = JSON.parse('{"constructor": "c", "__proto__": "p"}');
+    expect(getField({ fields: parsed, source: { file: 'f', record: 1 } }, 'constructor')).toBe('c');
+    expect(getField({ fields: parsed, source: { file: 'f', record: 1 } }, '__proto__')).toBe('p');
+  });
+});

@@ -1,7 +1,7 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { collectFiles, type VigilError } from '../core/index.js';
+import { collectFiles, VigilError } from '../core/index.js';
 import {
   csvHeader,
   csvRow,
@@ -83,9 +83,7 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   );
 
   const toFile = flags.output !== undefined;
-  const sink: WriteStream | typeof process.stdout = toFile
-    ? createWriteStream(flags.output!)
-    : process.stdout;
+  const sink: WriteStream | typeof process.stdout = toFile ? openOutput(flags.output!) : process.stdout;
   const writer = new LineWriter(sink);
   const write = (line: string) => writer.line(line);
   if (flags.format === 'csv') write(csvHeader());
@@ -128,6 +126,32 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   }
 }
 
+/** The output file, opened now so that a bad path is an error before the hunt, not a crash after. */
+function openOutput(path: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (error) {
+    throw new VigilError('OUTPUT_UNWRITABLE', `cannot write the output file: ${(error as Error).message}`, {
+      file: path,
+    });
+  }
+  const stream = createWriteStream(path, { fd });
+  stream.on('error', (error) => {
+    process.stderr.write(`vigil: error: ${path}: cannot write the output file: ${error.message}\n`);
+    process.exit(2);
+  });
+  return stream;
+}
+
+/** Event text shown on a terminal: control characters written as escapes, so logs cannot drive it. */
+function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
 function tableHeader(): string {
   return `${'Time'.padEnd(24)} ${'Level'.padEnd(13)} ${'Rule'.padEnd(60)} Host / Event / Source`;
 }
@@ -138,15 +162,18 @@ function tableRow(d: Detection): string {
     .replace(/\.\d+Z$/, 'Z')
     .padEnd(24);
   const level = colorLevel(d.rule.level, d.rule.level.padEnd(13));
-  const title = d.rule.title.length > 60 ? `${d.rule.title.slice(0, 59)}…` : d.rule.title.padEnd(60);
+  const title = printable(
+    d.rule.title.length > 60 ? `${d.rule.title.slice(0, 59)}…` : d.rule.title.padEnd(60),
+  );
   const where = [
     d.host ?? '-',
     d.eventId !== undefined ? `EventID ${String(d.eventId)}` : undefined,
     `${d.source.file}#${d.source.record}`,
   ]
     .filter(Boolean)
+    .map((part) => printable(String(part)))
     .join('  ');
-  const details = matchedText(d.matched);
+  const details = printable(matchedText(d.matched));
   const short = details.length > 200 ? `${details.slice(0, 199)}…` : details;
   return `${time} ${level} ${title} ${where}${short ? `\n${' '.repeat(25)}${pc.dim(short)}` : ''}`;
 }

@@ -31,7 +31,12 @@ export function registerRules(program: Command): void {
 }
 
 function problem(error: VigilError) {
-  return { file: error.location.file ?? null, line: error.location.line ?? null, error: error.message };
+  const { file, line, field } = error.location;
+  return {
+    file: file ?? null,
+    line: line ?? null,
+    error: field ? `${field}: ${error.message}` : error.message,
+  };
 }
 
 export function checkReport(setup: DetectionSetup) {

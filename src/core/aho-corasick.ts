@@ -5,9 +5,10 @@ function lowerCase(): Uint16Array {
   if (!lowerTable) {
     lowerTable = new Uint16Array(0x10000);
     for (let c = 0; c < 0x10000; c++) {
-      const l = String.fromCharCode(c).toLowerCase();
-      lowerTable[c] = l.length === 1 ? l.charCodeAt(0) : c;
+      // Where lower case is two code units (İ is i + U+0307), the first one stands in.
+      lowerTable[c] = String.fromCharCode(c).toLowerCase().charCodeAt(0);
     }
+    lowerTable[0x03c2] = 0x03c3; // final sigma folds like sigma (see foldCase)
   }
   return lowerTable;
 }
@@ -16,17 +17,13 @@ function lowerCase(): Uint16Array {
 const WIDE_CLASSES = 32;
 
 /**
- * Whether matching a lower-case pattern against text folded one code unit at a time finds at
- * least what `text.toLowerCase().includes(pattern)` finds. Lower-casing is per character except
- * for the Greek sigma (final form depends on context) and characters that lower-case to two
- * (U+0130 becomes i + U+0307), so patterns holding those are left out of case-insensitive scans.
+ * Whether matching a folded pattern (see foldCase) against text folded one code unit at a time
+ * finds at least what `foldCase(text).includes(pattern)` finds. It does, except for the combining
+ * dot U+0307 that lower-casing adds after i (İ becomes i + U+0307), so patterns holding it are
+ * left out of case-insensitive scans.
  */
 export function foldsSafely(pattern: string): boolean {
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern.charCodeAt(i);
-    if (c === 0x3c2 || c === 0x3c3 || c === 0x307) return false;
-  }
-  return true;
+  return !pattern.includes('\u0307');
 }
 
 /**
@@ -78,7 +75,9 @@ export class AhoCorasick {
     for (let c = 0; c < 0x10000; c++) {
       const f = fold ? fold[c]! : c;
       if (f < 128) this.classOf[c] = ascii[f]!;
-      else if (wide) this.classOf[c] = wideBase + (f & (WIDE_CLASSES - 1));
+      // Surrogates share one class: folding a character outside the BMP takes both halves.
+      else if (wide)
+        this.classOf[c] = f >= 0xd800 && f <= 0xdfff ? wideBase : wideBase + 1 + (f & (WIDE_CLASSES - 2));
     }
     this.classes = classes;
 

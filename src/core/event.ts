@@ -25,17 +25,25 @@ export interface LogEvent {
 
 /** A field by Sigma name: the flat view first, then a dotted path through the nested original. */
 export function getField(event: LogEvent, name: string): FieldValue | undefined {
-  const flat = event.fields[name];
+  const flat = own(event.fields, name);
   if (flat !== undefined) return flat;
   if (event.raw === undefined || !name.includes('.')) return undefined;
   return getPath(event.raw, name);
+}
+
+/** A field of an object itself, never one inherited from `Object.prototype` (`constructor`, `toString`). */
+function own(object: Readonly<Record<string, FieldValue>>, key: string): FieldValue | undefined {
+  const value = object[key];
+  if (value === undefined || (typeof value === 'function' && !Object.hasOwn(object, key))) return undefined;
+  if (key === '__proto__' && !Object.hasOwn(object, key)) return undefined;
+  return value;
 }
 
 export function getPath(root: FieldValue, dotted: string): FieldValue | undefined {
   let node: FieldValue | undefined = root;
   for (const key of dotted.split('.')) {
     if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
-    node = node[key];
+    node = own(node, key);
     if (node === undefined) return undefined;
   }
   return node;

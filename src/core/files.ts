@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { VigilError } from './errors.js';
 
@@ -21,7 +21,13 @@ export async function collectFiles(
   const errors: VigilError[] = [];
   const wanted = new Set(extensions);
 
+  const visited = new Set<string>();
+
   async function walk(dir: string): Promise<void> {
+    // Symbolic links are followed; a folder met twice (a link loop) is walked once.
+    const real = await realpath(dir).catch(() => dir);
+    if (visited.has(real)) return;
+    visited.add(real);
     let entries: import('node:fs').Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -34,8 +40,15 @@ export async function collectFiles(
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile() && wanted.has(extname(entry.name).toLowerCase())) files.push(path);
+      let isDirectory = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const target = await stat(path).catch(() => undefined);
+        isDirectory = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+      }
+      if (isDirectory) await walk(path);
+      else if (isFile && wanted.has(extname(entry.name).toLowerCase())) files.push(path);
     }
   }
 

@@ -3,4 +3,5 @@ export { describeError, formatLocation, type SourceLocation, VigilError } from '
 export { type EventSource, eventHost, type FieldValue, getField, type LogEvent } from './event.js';
 export { type CollectedFiles, collectFiles } from './files.js';
 export { type Cidr, cidrContains, parseCidr, parseIPv4, parseIPv6 } from './ip.js';
+export { foldCase } from './text.js';
 export { isoWeek, parseTimestamp } from './time.js';

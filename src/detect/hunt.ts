@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { LogEvent, VigilError } from '../core/index.js';
+import { type FieldValue, getField, type LogEvent, VigilError } from '../core/index.js';
 import { readEvents } from '../logs/index.js';
 import {
   type CorrelatedRule,
@@ -10,7 +10,7 @@ import {
   type RuleSet,
 } from '../sigma/index.js';
 import { type Detection, detectionFromCorrelation, detectionFromMatch, LEVEL_ORDER } from './detection.js';
-import type { DetectionEngine } from './engine.js';
+import type { DetectionEngine, RuleMatch } from './engine.js';
 import { type HuntSummary, SummaryBuilder } from './summary.js';
 
 export interface HuntProgress {
@@ -88,10 +88,29 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
     });
     for await (const event of stream) {
       events++;
-      for (const match of engine.evaluate(event)) {
+      let matches: RuleMatch[];
+      try {
+        matches = engine.evaluate(event);
+      } catch (error) {
+        // One event the engine cannot handle (whatever it holds) costs that event, not the hunt.
+        readErrors++;
+        options.onError?.(
+          new VigilError('EVENT_FAILED', `event could not be evaluated: ${(error as Error).message}`, {
+            file: event.source.file,
+            record: event.source.record,
+          }),
+        );
+        continue;
+      }
+      for (const match of matches) {
         if (correlations.consumes(match.rule)) {
           if (event.time === undefined) untimed++;
-          else correlationInputs.push({ rule: match.rule, event, time: event.time });
+          else
+            correlationInputs.push({
+              rule: match.rule,
+              event: slim(event, correlations.fieldsFor(match.rule)),
+              time: event.time,
+            });
         }
         if (!silenced.has(match.rule) && LEVEL_ORDER.indexOf(match.rule.level ?? 'medium') >= minRank) {
           report(detectionFromMatch(match));
@@ -123,6 +142,32 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
     readErrors,
     untimedCorrelationInputs: untimed,
   });
+}
+
+/** Fields a detection shows besides those correlations use. */
+const PLACE_FIELDS = [
+  'Computer',
+  'ComputerName',
+  'Hostname',
+  'host.name',
+  'hostname',
+  'host',
+  'Channel',
+  'EventID',
+];
+
+/**
+ * What a correlation needs to keep of a matched event until the end of the run: the fields it
+ * groups and aggregates by, and where the event came from. Files are not in time order, so
+ * matches are correlated once all are read; keeping whole events would cost memory per match.
+ */
+function slim(event: LogEvent, fields: readonly string[]): LogEvent {
+  const kept: Record<string, FieldValue> = Object.create(null);
+  for (const name of [...fields, ...PLACE_FIELDS]) {
+    const value = getField(event, name);
+    if (value !== undefined) kept[name] = value;
+  }
+  return { fields: kept, source: event.source, time: event.time };
 }
 
 export function referenceResolver(ruleSet: RuleSet): (reference: string) => CorrelatedRule | undefined {

@@ -20,8 +20,13 @@ export const CSV_COLUMNS = [
   'matched',
 ] as const;
 
+/**
+ * A CSV cell. Text that a spreadsheet would run as a formula (starting with = + - @, a tab or a
+ * carriage return: event data is attacker-controlled) is prefixed with a quote, as OWASP advises.
+ */
 function csvCell(value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value);
+  let text = value === undefined || value === null ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

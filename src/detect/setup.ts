@@ -1,4 +1,4 @@
-import type { VigilError } from '../core/index.js';
+import { VigilError } from '../core/index.js';
 import {
   builtinPipelines,
   combinePipelines,
@@ -40,10 +40,25 @@ export async function loadDetectionSetup(options: SetupOptions): Promise<Detecti
   const placeholders = new Map(pipelines.placeholders);
   if (options.placeholders)
     for (const [k, v] of await loadPlaceholders(options.placeholders)) placeholders.set(k, v);
-  const extraFilters = options.filters?.length
-    ? (await loadRules(options.filters, { placeholders })).filters
-    : [];
-  const ruleSet = await loadRules(options.rules, { placeholders, filters: extraFilters });
+  const filterSet = options.filters?.length ? await loadRules(options.filters, { placeholders }) : undefined;
+  const ruleSet = await loadRules(options.rules, { placeholders, filters: filterSet?.filters ?? [] });
+  if (filterSet) {
+    // A filter file that does not load is a rule that does not load: the user counts on it.
+    ruleSet.errors.push(...filterSet.errors);
+    ruleSet.warnings.push(...filterSet.warnings);
+    for (const rule of [...filterSet.rules, ...filterSet.correlations]) {
+      ruleSet.warnings.push(
+        new VigilError(
+          'NOT_A_FILTER',
+          `'${rule.title}' is not a filter; --filters only takes filter documents`,
+          {
+            file: rule.origin.file,
+            line: rule.origin.line,
+          },
+        ),
+      );
+    }
+  }
   const engine = new DetectionEngine(ruleSet.rules, pipelines);
   return { ruleSet, pipelines, engine, errors: [...ruleSet.errors, ...engine.errors] };
 }

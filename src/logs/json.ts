@@ -62,8 +62,11 @@ export async function* readJsonEvents(file: string, options: ReadOptions = {}): 
   };
 
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
+    for await (const read of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      // A UTF-8 byte order mark (as Windows tools write) is not part of the first record.
+      const chunk =
+        bytes === 0 && read[0] === 0xef && read[1] === 0xbb && read[2] === 0xbf ? read.subarray(3) : read;
+      bytes += read.length;
       for (const record of splitter.feed(chunk)) {
         const event = parse(record);
         if (event) yield event;

@@ -24,7 +24,7 @@ export function windowsEventElement(record: JsonObject): JsonObject | undefined 
 }
 
 export function flattenWindowsEvent(event: JsonObject): Record<string, FieldValue> {
-  const fields: Record<string, FieldValue> = {};
+  const fields = newFields();
   const system = event.System as JsonObject;
   for (const [name, value] of Object.entries(system)) {
     if (name === ATTRIBUTES) continue;
@@ -108,7 +108,7 @@ function namedData(item: JsonObject): { key: string; text: FieldValue } {
 export function flattenWinlog(record: JsonObject): Record<string, FieldValue> | undefined {
   const winlog = record.winlog;
   if (!isObject(winlog) || (winlog.channel === undefined && winlog.event_id === undefined)) return undefined;
-  const fields: Record<string, FieldValue> = {};
+  const fields = newFields();
   const set = (name: string, value: FieldValue | undefined) => {
     if (value !== undefined) fields[name] = value;
   };
@@ -125,16 +125,25 @@ export function flattenWinlog(record: JsonObject): Record<string, FieldValue> | 
   return fields;
 }
 
+/** Objects nested deeper than this stay whole under their dotted name. */
+const MAX_FLATTEN_DEPTH = 16;
+
 /** Any other JSON object: top-level keys as they are, nested objects also as dotted names. */
 export function flattenGeneric(record: JsonObject): Record<string, FieldValue> {
-  const fields: Record<string, FieldValue> = {};
-  const visit = (prefix: string, value: FieldValue): void => {
-    if (isObject(value)) {
-      for (const [key, child] of Object.entries(value)) visit(prefix ? `${prefix}.${key}` : key, child);
+  const fields = newFields();
+  const visit = (prefix: string, value: FieldValue, depth: number): void => {
+    if (isObject(value) && depth < MAX_FLATTEN_DEPTH) {
+      for (const [key, child] of Object.entries(value))
+        visit(prefix ? `${prefix}.${key}` : key, child, depth + 1);
     } else if (prefix) {
       fields[prefix] = value;
     }
   };
-  visit('', record);
+  visit('', record, 0);
   return fields;
+}
+
+/** A fields object without a prototype: a field named `constructor` or `__proto__` is just a field. */
+export function newFields(): Record<string, FieldValue> {
+  return Object.create(null) as Record<string, FieldValue>;
 }

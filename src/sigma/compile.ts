@@ -1,6 +1,7 @@
 import {
   cidrContains,
   type FieldValue,
+  foldCase,
   foldsSafely,
   isoWeek,
   parseCidr,
@@ -244,7 +245,7 @@ function textsTest(
   const tests: TextTest[] = [];
   for (const value of values) {
     if (value.kind !== 'string') continue;
-    if (globIsPlain(value.glob)) exact.add(cased ? globText(value.glob) : globText(value.glob).toLowerCase());
+    if (globIsPlain(value.glob)) exact.add(cased ? globText(value.glob) : foldCase(globText(value.glob)));
     else tests.push(globTest(value.glob, cased));
   }
   if (exact.size === 1 && tests.length === 0) {

@@ -1,4 +1,4 @@
-import { type FieldValue, getField, type LogEvent } from '../core/index.js';
+import { type FieldValue, foldCase, getField, type LogEvent } from '../core/index.js';
 
 const EMPTY: readonly string[] = [];
 
@@ -66,23 +66,27 @@ function toTexts(value: FieldValue | undefined, cased: boolean): readonly string
     const out: string[] = [];
     for (const element of value) {
       const text = scalarText(element);
-      if (text !== undefined) out.push(cased ? text : text.toLowerCase());
+      if (text !== undefined) out.push(cased ? text : foldCase(text));
     }
     return out;
   }
   const text = scalarText(value);
   if (text === undefined) return EMPTY;
-  return [cased ? text : text.toLowerCase()];
+  return [cased ? text : foldCase(text)];
 }
+
+/** Values nested deeper than this are not searched by keywords (a hostile record cannot exhaust the stack). */
+const MAX_KEYWORD_DEPTH = 32;
 
 function collectAll(fields: Readonly<Record<string, FieldValue>>, cased: boolean): string[] {
   const out: string[] = [];
-  const add = (value: FieldValue): void => {
-    if (typeof value === 'string') out.push(cased ? value : value.toLowerCase());
+  const add = (value: FieldValue, depth: number): void => {
+    if (typeof value === 'string') out.push(cased ? value : foldCase(value));
     else if (typeof value === 'number' || typeof value === 'boolean') out.push(String(value));
-    else if (Array.isArray(value)) for (const element of value) add(element);
-    else if (value !== null) for (const key in value) add(value[key]!);
+    else if (value === null || depth >= MAX_KEYWORD_DEPTH) return;
+    else if (Array.isArray(value)) for (const element of value) add(element, depth + 1);
+    else for (const key in value) add(value[key]!, depth + 1);
   };
-  for (const key in fields) add(fields[key]!);
+  for (const key in fields) add(fields[key]!, 0);
   return out;
 }

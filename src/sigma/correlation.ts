@@ -244,6 +244,7 @@ export class CorrelationEngine {
   /** rule -> the correlations that name it, with its position there. */
   private readonly consumers = new Map<CorrelatedRule, { state: CorrelationState; index: number }[]>();
   private watermark = Number.NEGATIVE_INFINITY;
+  private readonly fieldCache = new Map<CorrelatedRule, string[]>();
   private pushes = 0;
 
   constructor(
@@ -290,6 +291,24 @@ export class CorrelationEngine {
   /** Whether matches of this rule feed any correlation. */
   consumes(rule: CorrelatedRule): boolean {
     return this.consumers.has(rule);
+  }
+
+  /** The event fields the correlations that read this rule's matches look at, up the chain. */
+  fieldsFor(rule: CorrelatedRule): string[] {
+    let fields = this.fieldCache.get(rule);
+    if (!fields) {
+      const set = new Set<string>();
+      this.fieldCache.set(rule, []); // a correlation chain that loops ends here
+      for (const { state, index } of this.consumers.get(rule) ?? []) {
+        for (const group of state.groupFields) set.add(group.perMember[index]!);
+        for (const field of state.rule.correlation.condition.fields) set.add(field);
+        // A correlation's result reads missing fields from its last event: keep what its readers need.
+        for (const field of this.fieldsFor(state.rule)) set.add(field);
+      }
+      fields = [...set];
+      this.fieldCache.set(rule, fields);
+    }
+    return fields;
   }
 
   /** Feeds one match of a detection rule. Matches must come in time order. */

@@ -1,3 +1,4 @@
+import { foldCase } from '../core/index.js';
 import { ANY, type CharSet, type Glob, ONE } from './values.js';
 
 /** A test on text that is already in the case the pattern expects (lower-cased unless cased). */
@@ -15,8 +16,8 @@ interface Segment {
 
 function lowerGlob(glob: Glob): Glob {
   return glob.map((part) => {
-    if (typeof part === 'string') return part.toLowerCase();
-    if (typeof part === 'object') return { chars: part.chars.toLowerCase() };
+    if (typeof part === 'string') return foldCase(part);
+    if (typeof part === 'object') return { chars: foldCase(part.chars) };
     return part;
   });
 }

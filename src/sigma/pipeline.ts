@@ -141,7 +141,11 @@ function indexSource(node: SearchNode, fieldmap: FieldMap): PipelineSource {
     if (
       plain &&
       item.field === 'EventID' &&
-      item.values.every((v) => v.kind === 'number' || (v.kind === 'string' && /^\d+$/.test(globText(v.glob))))
+      item.values.every(
+        (v) =>
+          v.kind === 'number' ||
+          (v.kind === 'string' && globIsPlain(v.glob) && /^\d+$/.test(globText(v.glob))),
+      )
     ) {
       source.eventIds = item.values.map((v) =>
         v.kind === 'number' ? String(v.value) : v.kind === 'string' ? globText(v.glob) : '',

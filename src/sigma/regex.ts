@@ -97,6 +97,10 @@ const POSIX_CLASSES: Record<string, string> = {
 class PcreTranslator {
   private pos = 0;
   multiline: boolean;
+  /** Whether `^` or `$` was written yet (an inline `(?m)` after them would change their meaning). */
+  private anchored = false;
+  /** Whether `\A`, `\z` or `\Z` was used: JavaScript can only write them outside multi-line mode. */
+  private absolute = false;
 
   constructor(
     private readonly src: string,
@@ -108,6 +112,7 @@ class PcreTranslator {
   translate(flags: ScopeFlags): string {
     const out = this.alternation({ ...flags });
     if (this.pos < this.src.length) this.fail(`unmatched ')' at offset ${this.pos}`);
+    if (this.absolute && this.multiline) this.fail('\\A, \\z and \\Z are not supported in multi-line mode');
     return out;
   }
 
@@ -139,8 +144,9 @@ class PcreTranslator {
   }
 
   /**
-   * The atom with the quantifier that follows it. Laziness and possessiveness do not change whether
-   * a pattern matches, only which match is found, so both are dropped. Counted repetitions are
+   * The atom with the quantifier that follows it. Laziness does not change whether a pattern
+   * matches, only which match is found, so it is dropped; possessiveness does, and is refused
+   * (the linear-time engine cannot express it). Counted repetitions are
    * written out (`x{2,4}` becomes `xx(?:x(?:x)?)?`): V8's linear engine refuses large counts, but
    * accepts the same automaton spelled with `?`.
    */
@@ -175,7 +181,12 @@ class PcreTranslator {
   }
 
   private skipQuantifierSuffix(): void {
-    if (this.peek() === '?' || this.peek() === '+') this.pos++;
+    if (this.peek() === '+') {
+      this.fail(
+        `possessive quantifier at offset ${this.pos} is not supported (write the pattern without it)`,
+      );
+    }
+    if (this.peek() === '?') this.pos++;
   }
 
   /** One atom, or null for constructs that produce nothing (inline flags, comments). */
@@ -190,9 +201,14 @@ class PcreTranslator {
         this.pos++;
         return flags.dotAll ? '[\\s\\S]' : '[^\\n]';
       case '^':
+        this.pos++;
+        this.anchored = true;
+        return '^';
       case '$':
         this.pos++;
-        return ch;
+        this.anchored = true;
+        // PCRE's `$` also matches before a newline that ends the text; JavaScript's does not.
+        return this.multiline ? '$' : '(?:\\n?$)';
       case '\\':
         return this.escape(flags);
       case '*':
@@ -228,8 +244,7 @@ class PcreTranslator {
       return this.groupBody('(?:', { ...flags });
     }
     if (rest.startsWith('>')) {
-      this.pos += 2;
-      return this.groupBody('(?:', { ...flags }); // atomic groups only prune backtracking
+      this.fail(`atomic group at offset ${start} is not supported (write the pattern without it)`);
     }
     if (/^(=|!|<=|<!)/.test(rest)) {
       this.fail(
@@ -255,8 +270,12 @@ class PcreTranslator {
   private applyInlineFlag(flags: ScopeFlags, flag: string, on: boolean): void {
     if (flag === 'i') flags.ignoreCase = on;
     else if (flag === 's') flags.dotAll = on;
-    else if (flag === 'm') this.multiline = this.multiline || on;
-    else this.fail(`inline flag '${flag}' is not supported`);
+    else if (flag === 'm') {
+      if (on && !this.multiline && this.anchored)
+        this.fail("an inline (?m) after '^' or '$' is not supported");
+      if (!on && this.multiline) this.fail('turning multi-line mode off with (?-m) is not supported');
+      this.multiline = this.multiline || on;
+    } else this.fail(`inline flag '${flag}' is not supported`);
   }
 
   private groupBody(open: string, flags: ScopeFlags): string {
@@ -281,10 +300,17 @@ class PcreTranslator {
       case 'B':
         return `\\${next}`;
       case 'A':
+        this.absolute = true;
+        this.anchored = true;
         return '^';
       case 'z':
-      case 'Z':
+        this.absolute = true;
+        this.anchored = true;
         return '$';
+      case 'Z':
+        this.absolute = true;
+        this.anchored = true;
+        return '(?:\\n?$)';
       case 'h':
         return '[ \\t\\xa0]';
       case 'H':
@@ -568,7 +594,12 @@ export function regexRequiredLiterals(pattern: string, minLength = 3): string[] 
       pos++;
       if (src[pos] === '^') pos++;
       if (src[pos] === ']') pos++;
-      while (pos < src.length && src[pos] !== ']') pos += src[pos] === '\\' ? 2 : 1;
+      while (pos < src.length && src[pos] !== ']') {
+        if (src[pos] === '[' && src[pos + 1] === ':') {
+          const close = src.indexOf(':]', pos + 2);
+          pos = close < 0 ? src.length : close + 2;
+        } else pos += src[pos] === '\\' ? 2 : 1;
+      }
       pos++;
       return { kind: 'other' };
     }
@@ -620,9 +651,18 @@ export function regexRequiredLiterals(pattern: string, minLength = 3): string[] 
 
   try {
     const result = alternation();
-    if (pos < src.length) return undefined;
-    return result?.every((s) => s.length >= minLength) ? [...new Set(result)] : undefined;
+    if (pos < src.length || !result?.every((s) => s.length >= minLength && caseStable(s))) return undefined;
+    return [...new Set(result)];
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether every character comes back to itself through upper and lower case. Characters such
+ * as ı, ſ or µ do not (ı upper-cases to I, which lower-cases to i), and a case-insensitive regex
+ * matches them in ways a lower-cased scan cannot see.
+ */
+function caseStable(text: string): boolean {
+  return text.toUpperCase().toLowerCase() === text;
 }

@@ -146,7 +146,7 @@ function check<T extends z.ZodTypeAny>(schema: T, data: unknown, path: YamlPath 
   const issue = result.error.issues[0]!;
   const issuePath = [...path, ...(issue.path as (string | number)[])];
   const where = issuePath.length ? issuePath.join('.') : 'document';
-  throw new SigmaError('SIGMA_SCHEMA', `${where}: ${issueMessage(issue)}`, { field: where }, issuePath);
+  throw new SigmaError('SIGMA_SCHEMA', issueMessage(issue), { field: where }, issuePath);
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {

@@ -2,6 +2,7 @@
  * Typed Sigma values. A string keeps its wildcards as parts, so escaping is decided once, when the
  * rule is read; every other kind of value (regex, CIDR, field reference ...) is its own type.
  */
+import { foldCase } from '../core/index.js';
 
 /** `*`: any sequence of characters. */
 export const ANY = 0;
@@ -116,5 +117,5 @@ export function longestLiteral(glob: Glob): string {
     }
   }
   if (run.length > best.length) best = run;
-  return best.toLowerCase();
+  return foldCase(best);
 }

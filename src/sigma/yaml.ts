@@ -18,13 +18,19 @@ export interface ParsedFile {
 }
 
 /** Limits that keep a hostile file from exhausting memory through YAML aliases. */
-const YAML_OPTIONS = { maxAliasCount: 100 } as const;
+const YAML_OPTIONS = { maxAliasCount: 100, logLevel: 'error' } as const;
 
 export function parseSigmaYaml(text: string, file: string): ParsedFile {
   const lineCounter = new LineCounter();
   const documents: SigmaDocument[] = [];
   const errors: SigmaError[] = [];
-  const yamlDocs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  // The library's own console warnings are silenced: problems come back as located errors.
+  const yamlDocs = parseAllDocuments(text, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: false,
+    logLevel: 'error',
+  });
   if (!Array.isArray(yamlDocs)) {
     // An empty stream: nothing to load, nothing wrong.
     return { documents, errors };
@@ -68,6 +74,7 @@ export function parseSigmaYaml(text: string, file: string): ParsedFile {
       );
       continue;
     }
+    if (data === null || data === undefined) continue; // a document with nothing in it (a trailing `---`)
     documents.push({
       data,
       index,

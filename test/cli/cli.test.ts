@@ -181,3 +181,43 @@ describe('vigil hunt', () => {
     expect(detections.length).toBeGreaterThan(300);
   });
 });
+
+describe('odd paths and hostile values', () => {
+  it('an output file in a missing folder is a clear error before any work', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({ 'l.json': EVENT('C:\\whoami.exe', 1) });
+    const result = vigil(['hunt', logs, '--rules', rules, '--output', join(logs, 'no', 'such', 'out.jsonl')]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/vigil: error: .*out\.jsonl: cannot write the output file/);
+  });
+
+  it('a broken --filters file is a failure, not a silent no-op', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const filters = await dir({
+      'f.yml':
+        'title: F\nlogsource: {product: windows}\nfilter:\n    sel: {User: x}\n    condition: not sel and\n',
+    });
+    const result = vigil(['rules', 'check', rules, '--filters', join(filters, 'f.yml'), '--json']);
+    expect(result.status).toBe(1);
+    expect(JSON.parse(result.stdout).failed[0].file).toBe(join(filters, 'f.yml'));
+  });
+
+  it('folders reached through symbolic links are read', async () => {
+    const { symlink } = await import('node:fs/promises');
+    const rules = await dir({ 'r.yml': RULE });
+    const links = await dir({});
+    await symlink(rules, join(links, 'linked-rules'));
+    await symlink(join(rules, 'r.yml'), join(links, 'linked.yml'));
+    const result = vigil(['rules', 'check', links, '--json']);
+    expect(JSON.parse(result.stdout)).toMatchObject({ files: 2, loaded: 2 });
+  });
+
+  it('CSV cells cannot become spreadsheet formulas', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const event = JSON.parse(EVENT('C:\\whoami.exe', 1));
+    event.Event.System.Computer = '=HYPERLINK("http://x")';
+    const logs = await dir({ 'l.json': JSON.stringify(event) });
+    const csv = vigil(['hunt', logs, '--rules', rules, '--format', 'csv', '--no-summary']);
+    expect(csv.stdout).toContain(`"'=HYPERLINK(""http://x"")"`);
+  });
+});

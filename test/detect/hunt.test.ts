@@ -166,3 +166,27 @@ describe.skipIf(!hasContent)('Sigma conformance on SigmaHQ regression data (refe
     });
   });
 });
+
+describe('hostile and odd input', () => {
+  it('a record nested thousands deep is skipped or read without taking the hunt down', async () => {
+    const rules = await dir({
+      'r.yml': `title: Keyword\nid: 00000000-0000-0000-0000-0000000000bb\nlogsource: {product: linux}\ndetection:\n    keywords: ['whoami']\n    condition: keywords\n`,
+    });
+    const deep = `{"a":${'['.repeat(6000)}${']'.repeat(6000)}}`;
+    const deeper = `{"a":${'{"b":'.repeat(20000)}1${'}'.repeat(20000)}}`;
+    const logs = await dir({
+      'x.jsonl': [deep, deeper, '{"cmd":"whoami /all"}', '\ufeff'].join('\n'),
+      'bom.jsonl': '\ufeff{"cmd":"whoami"}\n',
+    });
+    const setup = await loadDetectionSetup({ rules: [rules] });
+    const found: Detection[] = [];
+    const errors: string[] = [];
+    await hunt([join(logs, 'x.jsonl'), join(logs, 'bom.jsonl')], {
+      engine: setup.engine,
+      ruleSet: setup.ruleSet,
+      onDetection: (d) => found.push(d),
+      onError: (e) => errors.push(e.message),
+    });
+    expect(found.map((d) => d.source.file.split('/').pop())).toEqual(['x.jsonl', 'bom.jsonl']);
+  });
+});

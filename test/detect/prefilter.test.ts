@@ -49,3 +49,47 @@ describe.skipIf(!hasContent)('the literal prefilter never changes what fires (re
     for (let i = 0; i < all.length; i++) expect(fast[i], `event ${i}`).toBe(full[i]);
   });
 });
+
+describe('the prefilter on hand-made edge cases', () => {
+  async function both(rules: string, events: Record<string, FieldValue>[]): Promise<[string[], string[]]> {
+    const { parseRuleText, assembleRuleSet, builtinPipelines, combinePipelines } = await import(
+      '../../src/sigma/index.js'
+    );
+    const { rules: parsed, errors } = parseRuleText(rules, 'r.yml');
+    expect(errors).toEqual([]);
+    const set = assembleRuleSet(parsed, 1);
+    const pipelines = combinePipelines(await builtinPipelines());
+    const evs = events.map((fields, i) => ({ fields, source: { file: 'e', record: i + 1 } }));
+    return [
+      outcomes(new DetectionEngine(set.rules, pipelines), evs),
+      outcomes(new DetectionEngine(set.rules, pipelines, { prefilter: false }), evs),
+    ];
+  }
+  const rule = (id: string, item: string) =>
+    `title: ${id}\nid: ${id}\nlogsource: {product: test}\ndetection:\n    sel:\n        ${item}\n    condition: sel\n---\n`;
+
+  it('agrees with full evaluation on case folding, scripts outside ASCII and regex literals', async () => {
+    const rules = [
+      rule('a', "CommandLine|contains: 'adi'"),
+      rule('b', "CommandLine|contains: '\u{10400}x'"),
+      rule('c', "CommandLine|re|i: '\u0131ex'"),
+      rule('d', "CommandLine|re: '(?i)\u017ftop'"),
+      rule('e', "CommandLine|contains: '\u039f\u03a3'"),
+      rule('f', "Image|re: '^[[:alpha:]]:\\\\Windows\\\\Temp\\\\'"),
+      rule('g', "CommandLine|re: 'abc$'"),
+    ].join('');
+    const events: Record<string, FieldValue>[] = [
+      { CommandLine: 'AD\u0130' },
+      { CommandLine: '\u{10400}x' },
+      { CommandLine: 'IEX' },
+      { CommandLine: 'STOP' },
+      { CommandLine: '\u03bf\u03c3' },
+      { CommandLine: '\u039f\u03a3\u0391' },
+      { Image: 'C:\\Windows\\Temp\\x.exe' },
+      { CommandLine: 'xabc\n' },
+    ];
+    const [fast, full] = await both(rules, events);
+    expect(fast).toEqual(full);
+    expect(full.map((line) => line.split('{')[0])).toEqual(['a', 'b', 'c', 'd', 'e', 'e', 'f', 'g']);
+  });
+});

@@ -423,7 +423,9 @@ describe('correlation rule validation', () => {
   const bad = (body: string) => parseRuleText(`title: c\ncorrelation:\n${body}\n`, 'c.yml').errors[0];
 
   it('rejects bad types, timespans and conditions with the place', () => {
-    expect(bad('    type: counting\n    rules: [a]\n    timespan: 1h')?.message).toMatch(/type/);
+    expect(bad('    type: counting\n    rules: [a]\n    timespan: 1h')?.describe()).toMatch(
+      /correlation\.type: /,
+    );
     expect(
       bad('    type: event_count\n    rules: [a]\n    timespan: 1 hour\n    condition: {gte: 1}')?.message,
     ).toMatch(/timespan/);

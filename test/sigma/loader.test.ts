@@ -87,7 +87,7 @@ describe('loading rules', () => {
     for (const [text, message] of cases) {
       const { errors } = parseRuleText(text, 'x.yml');
       if (message.source === '^$') expect(errors).toEqual([]);
-      else expect(errors[0]?.message, text).toMatch(message);
+      else expect(errors[0]?.describe(), text).toMatch(message);
     }
   });
 

@@ -157,3 +157,18 @@ fieldmap:
     }
   });
 });
+
+describe('pipeline edge cases', () => {
+  it('an EventID with a wildcard is a condition, not an index key', async () => {
+    const pipeline = parsePipeline(
+      'name: wild\nlogsources:\n  - logsource: {product: windows, category: odd}\n    sources:\n      - when: {Channel: Security, EventID: "46*"}\n',
+      'wild.yml',
+    );
+    const engine = await engineFor(
+      [rule('odd', '{product: windows, category: odd}', "        TargetUserName: 'bob'")],
+      [pipeline],
+    );
+    expect(fired(engine, { Channel: 'Security', EventID: 4624, TargetUserName: 'bob' })).toEqual(['odd']);
+    expect(fired(engine, { Channel: 'Security', EventID: 4768, TargetUserName: 'bob' })).toEqual([]);
+  });
+});
