@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -254,5 +255,27 @@ describe.skipIf(!hasContent)('EVTX files (reference content)', () => {
       code: 'EVTX_NOT_EVTX',
       message: 'not an EVTX file (no ElfFile signature)',
     });
+  });
+});
+
+const hasEvtxexport = (() => {
+  try {
+    execFileSync('evtxexport', ['-h'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+})();
+if (!hasEvtxexport)
+  console.warn(
+    '\n*** evtxexport (Debian libevtx-utils) not installed: the check against libevtx is SKIPPED ***\n',
+  );
+
+describe.skipIf(!hasContent || !hasEvtxexport)('agreement with libevtx (reference content)', () => {
+  it('every record of EVTX-ATTACK-SAMPLES reads the same as libevtx reads it', async () => {
+    const { verifyEvtx } = await import('../../scripts/verify-evtx.js');
+    const result = await verifyEvtx(contentPath('..', 'datasets', 'evtx-attack-samples'));
+    expect(result.details).toEqual([]);
+    expect(result).toMatchObject({ files: 277, records: 8255, differences: 0 });
   });
 });

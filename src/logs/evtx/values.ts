@@ -114,6 +114,11 @@ function sid(buf: Buffer, start: number, size: number): string {
   return text;
 }
 
+/** A 64-bit integer as a number when that is exact, else as its decimal text (never rounded). */
+function exactNumber(n: bigint): number | string {
+  return n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n.toString();
+}
+
 /** Fixed sizes of the scalar types that have one. */
 const FIXED: Record<number, number> = {
   3: 1,
@@ -160,9 +165,9 @@ function scalar(type: number, buf: Buffer, start: number, size: number): EvtxSca
     case 0x08:
       return buf.readUInt32LE(start);
     case 0x09:
-      return Number(buf.readBigInt64LE(start));
+      return exactNumber(buf.readBigInt64LE(start));
     case 0x0a:
-      return Number(buf.readBigUInt64LE(start));
+      return exactNumber(buf.readBigUInt64LE(start));
     case 0x0b:
       return buf.readFloatLE(start);
     case 0x0c:
