@@ -95,8 +95,7 @@ export async function runConformance(
   const evtx: FormatResult = { passed: 0, failed: 0, events: fromEvtx.events };
   const crossMatches = new Map<string, number>();
   const formatDifferences: string[] = [];
-  // Records are numbered 1..n in both: the JSON reader counts objects, and the .evtx files were
-  // written with record ids renumbered from 1.
+  // Both readers number Windows events by their EventRecordID.
   const pairs = (detections: Detection[]) =>
     detections
       .map((d) => `${d.rule.id}#${d.source.record}`)

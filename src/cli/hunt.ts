@@ -1,7 +1,7 @@
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { collectFiles, VigilError } from '../core/index.js';
+import { collectFiles, type VigilError } from '../core/index.js';
 import {
   csvHeader,
   csvRow,
@@ -16,6 +16,7 @@ import {
 } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import { LEVELS, type Level } from '../sigma/index.js';
+import { defaultThreads, LineWriter, openOutput, parseThreads } from './io.js';
 import { huntProgressBar } from './progress.js';
 import { addRuleOptions, defaultRulePaths, type RuleFlags, setupOptions } from './rules-options.js';
 import {
@@ -28,10 +29,11 @@ import {
   table,
   UsageError,
 } from './terminal.js';
-import { LineWriter } from './writer.js';
 
 interface HuntFlags extends RuleFlags {
   format: DetectionFormat;
+  threads: string;
+  timeline: boolean;
   output?: string;
   minLevel: Level;
   summary: boolean;
@@ -42,8 +44,8 @@ interface HuntFlags extends RuleFlags {
 export function registerHunt(program: Command): void {
   const command = program
     .command('hunt')
-    .description('run Sigma rules over log files (JSON, JSONL) and report what they detect')
-    .argument('<logs...>', 'log files or folders (searched recursively for .json, .jsonl, .ndjson)')
+    .description('run Sigma rules over log files (EVTX, JSON, JSONL) and report what they detect')
+    .argument('<logs...>', 'log files or folders (searched recursively for .evtx, .json, .jsonl, .ndjson)')
     .option('-f, --format <format>', 'detections as table, jsonl or csv', 'table')
     .option('-o, --output <file>', 'write detections to a file instead of standard output')
     .option(
@@ -53,6 +55,12 @@ export function registerHunt(program: Command): void {
     )
     .option('--no-summary', 'do not print the summary at the end')
     .option('--no-progress', 'no progress bar')
+    .option('--timeline', 'write the detections sorted by time (after the whole hunt) instead of as found')
+    .option(
+      '-t, --threads <n>',
+      'worker threads that parse and detect (default: the number of cores)',
+      String(defaultThreads()),
+    )
     .option('--max-errors <n>', 'how many unreadable records to list before only counting them', '20');
   addRuleOptions(command, false).action(async (logs: string[], flags: HuntFlags) => {
     await runHunt(logs, flags, program.opts().content);
@@ -65,6 +73,7 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   if (!LEVELS.includes(flags.minLevel))
     throw new UsageError(`--min-level must be one of ${LEVELS.join(', ')}`);
   const maxErrors = Number(flags.maxErrors);
+  const threads = parseThreads(flags.threads);
 
   const { files, errors: pathErrors } = await collectFiles(logs, LOG_EXTENSIONS);
   for (const error of pathErrors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
@@ -124,24 +133,6 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
     const out = !toFile && flags.format !== 'table' ? process.stderr : process.stdout;
     out.write(`${renderSummary(summary, flags.output)}\n`);
   }
-}
-
-/** The output file, opened now so that a bad path is an error before the hunt, not a crash after. */
-function openOutput(path: string): WriteStream {
-  let fd: number;
-  try {
-    fd = openSync(path, 'w');
-  } catch (error) {
-    throw new VigilError('OUTPUT_UNWRITABLE', `cannot write the output file: ${(error as Error).message}`, {
-      file: path,
-    });
-  }
-  const stream = createWriteStream(path, { fd });
-  stream.on('error', (error) => {
-    process.stderr.write(`vigil: error: ${path}: cannot write the output file: ${error.message}\n`);
-    process.exit(2);
-  });
-  return stream;
 }
 
 /** Event text shown on a terminal: control characters written as escapes, so logs cannot drive it. */

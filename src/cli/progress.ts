@@ -21,8 +21,6 @@ export function huntProgressBar(enabled: boolean): { update: (p: HuntProgress) =
   return {
     update(p) {
       const payload = {
-        file: p.fileIndex + 1,
-        files: p.files,
         events: formatCount(p.events),
         detections: formatCount(p.detections),
       };

@@ -81,10 +81,11 @@ export class AhoCorasick {
     }
     this.classes = classes;
 
-    // The trie, written straight into the transition table (0 = no child yet: no trie edge
-    // leads back to the root), then completed breadth-first into the DFA.
+    // The trie, written straight into the transition table with edges marked negative (-1 - child),
+    // then completed breadth-first into the DFA, each row encoded as it is finished.
     let capacity = 1;
     for (const pattern of patterns) capacity += pattern.length;
+    if (capacity * classes * 2 > 0x7fffffff) throw new RangeError('too many patterns for one automaton');
     let delta = new Int32Array(capacity * classes);
     const ends: (number[] | undefined)[] = [undefined];
     let states = 1;
@@ -96,46 +97,51 @@ export class AhoCorasick {
         if (child === 0) {
           child = states++;
           ends.push(undefined);
-          delta[slot] = child;
-        }
+          delta[slot] = -1 - child;
+        } else child = -1 - child;
         state = child;
       }
       const list = ends[state];
       if (list) list.push(id);
       else ends[state] = [id];
     });
-    delta = delta.slice(0, states * classes);
+    delta = delta.subarray(0, states * classes);
 
-    const fail = new Int32Array(states);
     const dictLink = new Int32Array(states).fill(-1);
-    const isTrieEdge = new Uint8Array(states * classes);
-    for (let i = 0; i < isTrieEdge.length; i++) if (delta[i] !== 0) isTrieEdge[i] = 1;
+    /** Whether reaching a state reports a pattern (its own, or one along its failure chain). */
+    const reports = new Uint8Array(states);
+    const encode = (state: number) => ((state * classes) << 1) | reports[state]!;
     const queue = new Int32Array(states);
+    const fail = new Int32Array(states);
     let tail = 0;
-    for (let cls = 0; cls < classes; cls++) if (isTrieEdge[cls]) queue[tail++] = delta[cls]!;
-    for (let head = 0; head < tail; head++) {
-      const state = queue[head]!;
-      const f = fail[state]!;
-      const row = state * classes;
-      const failRow = f * classes;
-      for (let cls = 0; cls < classes; cls++) {
-        if (isTrieEdge[row + cls]) {
-          const child = delta[row + cls]!;
-          const target = delta[failRow + cls]!;
-          fail[child] = target;
-          dictLink[child] = ends[target] ? target : dictLink[target]!;
-          queue[tail++] = child;
-        } else {
-          // Missing transitions follow the failure state's (already complete, being nearer the root).
-          delta[row + cls] = delta[failRow + cls]!;
-        }
+    for (let cls = 0; cls < classes; cls++) {
+      const v = delta[cls]!;
+      if (v < 0) {
+        const child = -1 - v;
+        reports[child] = ends[child] ? 1 : 0;
+        delta[cls] = encode(child);
+        queue[tail++] = child;
       }
     }
-    if (states * classes * 2 > 0x7fffffff) throw new RangeError('too many patterns for one automaton');
-    for (let i = 0; i < delta.length; i++) {
-      const next = delta[i]!;
-      const reports = ends[next] !== undefined || dictLink[next] !== -1;
-      delta[i] = ((next * classes) << 1) | (reports ? 1 : 0);
+    for (let head = 0; head < tail; head++) {
+      const state = queue[head]!;
+      const row = state * classes;
+      const failRow = fail[state]! * classes;
+      for (let cls = 0; cls < classes; cls++) {
+        const v = delta[row + cls]!;
+        const inherited = delta[failRow + cls]!; // already encoded: the failure state is nearer the root
+        if (v < 0) {
+          const child = -1 - v;
+          const target = (inherited >>> 1) / classes;
+          fail[child] = target;
+          dictLink[child] = ends[target] ? target : dictLink[target]!;
+          reports[child] = ends[child] || dictLink[child] !== -1 ? 1 : 0;
+          delta[row + cls] = encode(child);
+          queue[tail++] = child;
+        } else {
+          delta[row + cls] = inherited;
+        }
+      }
     }
     this.delta = delta;
     this.ends = ends;

@@ -7,7 +7,10 @@ export type FieldValue = string | number | boolean | null | FieldValue[] | { [ke
 export interface EventSource {
   /** File the event came from, as given by the user. */
   file: string;
-  /** 1-based position of the record in its file (JSON object index or EVTX record number). */
+  /**
+   * The record's number: a Windows event's EventRecordID (from EVTX or its JSON dump alike), else
+   * its 1-based position in the file.
+   */
   record: number;
   /** 1-based line where the record starts, for text formats. */
   line?: number;

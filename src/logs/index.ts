@@ -12,7 +12,14 @@ export {
   readEvtxEvents,
   recordToEvent,
 } from './evtx/index.js';
-export { type ReadOptions, readJsonEvents, toLogEvent } from './json.js';
+export {
+  type JsonRecordText,
+  parseJsonRecord,
+  type ReadOptions,
+  readJsonEvents,
+  readJsonRecordBatches,
+  toLogEvent,
+} from './json.js';
 export { JsonRecordSplitter } from './json-records.js';
 
 /** File extensions Vigil reads as logs when given a folder. */

@@ -33,44 +33,64 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
     time = parseTimestamp(fields[name]);
     if (time !== undefined) break;
   }
-  return { fields, raw: record, source: { file, record: recordNumber, line }, time };
+  // Windows events are known by their EventRecordID (as in an EVTX file); others by position.
+  const number = windows && typeof fields.EventRecordID === 'number' ? fields.EventRecordID : recordNumber;
+  return { fields, raw: record, source: { file, record: number, line }, time };
 }
 
-/** Events of a `.json`, `.jsonl` or `.ndjson` file, streamed; broken records are reported and skipped. */
-export async function* readJsonEvents(file: string, options: ReadOptions = {}): AsyncGenerator<LogEvent> {
+/** A JSON record's text with its place, numbered 1.. in its file. */
+export interface JsonRecordText extends RecordText {
+  number: number;
+}
+
+/** Parses one record; a broken one is reported and gives undefined. */
+export function parseJsonRecord(
+  record: JsonRecordText,
+  file: string,
+  onError?: (error: VigilError) => void,
+): LogEvent | undefined {
+  const report = (message: string) =>
+    onError?.(new VigilError('LOG_RECORD', message, { file, line: record.line, record: record.number }));
+  let value: unknown;
+  try {
+    value = JSON.parse(record.text);
+  } catch (error) {
+    report(`not valid JSON: ${(error as Error).message}`);
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    report('a record must be a JSON object');
+    return undefined;
+  }
+  return toLogEvent(value as JsonObject, file, record.number, record.line);
+}
+
+/**
+ * The record texts of a `.json`, `.jsonl` or `.ndjson` file, in batches of about `batchBytes`,
+ * streamed (the unit of parallel work). Text between records is reported.
+ */
+export async function* readJsonRecordBatches(
+  file: string,
+  options: ReadOptions & { batchBytes?: number } = {},
+): AsyncGenerator<JsonRecordText[]> {
   const byLine = ['.jsonl', '.ndjson'].includes(extname(file).toLowerCase());
   const splitter = byLine ? new LineSplitter() : new JsonRecordSplitter();
-  let recordNumber = 0;
+  const batchBytes = options.batchBytes ?? 1 << 20;
+  let number = 0;
   let bytes = 0;
-  const report = (line: number, message: string) =>
-    options.onError?.(new VigilError('LOG_RECORD', message, { file, line, record: recordNumber }));
-
-  const parse = (record: RecordText): LogEvent | undefined => {
-    recordNumber++;
-    let value: unknown;
-    try {
-      value = JSON.parse(record.text);
-    } catch (error) {
-      report(record.line, `not valid JSON: ${(error as Error).message}`);
-      return undefined;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      report(record.line, 'a record must be a JSON object');
-      return undefined;
-    }
-    return toLogEvent(value as JsonObject, file, recordNumber, record.line);
+  let batch: JsonRecordText[] = [];
+  let batchSize = 0;
+  const add = (record: RecordText) => {
+    batch.push({ ...record, number: ++number });
+    batchSize += record.text.length;
   };
-
   try {
     for await (const read of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       // A UTF-8 byte order mark (as Windows tools write) is not part of the first record.
       const chunk =
         bytes === 0 && read[0] === 0xef && read[1] === 0xbb && read[2] === 0xbf ? read.subarray(3) : read;
       bytes += read.length;
-      for (const record of splitter.feed(chunk)) {
-        const event = parse(record);
-        if (event) yield event;
-      }
+      for (const record of splitter.feed(chunk)) add(record);
       if (splitter instanceof JsonRecordSplitter) {
         for (const stray of splitter.stray.splice(0)) {
           options.onError?.(
@@ -82,18 +102,38 @@ export async function* readJsonEvents(file: string, options: ReadOptions = {}): 
         }
       }
       options.onProgress?.(bytes);
+      if (batchSize >= batchBytes) {
+        yield batch;
+        batch = [];
+        batchSize = 0;
+      }
     }
     const rest = splitter.end();
     if (rest && splitter instanceof JsonRecordSplitter) {
-      recordNumber++;
-      report(rest.line, 'the file ends inside a JSON object (truncated?)');
+      options.onError?.(
+        new VigilError('LOG_RECORD', 'the file ends inside a JSON object (truncated?)', {
+          file,
+          line: rest.line,
+          record: ++number,
+        }),
+      );
     } else if (rest) {
-      const event = parse(rest);
-      if (event) yield event;
+      add(rest);
     }
+    if (batch.length) yield batch;
   } catch (error) {
     options.onError?.(
       new VigilError('FILE_UNREADABLE', `cannot read log file: ${(error as Error).message}`, { file }),
     );
+  }
+}
+
+/** Events of a `.json`, `.jsonl` or `.ndjson` file, streamed; broken records are reported and skipped. */
+export async function* readJsonEvents(file: string, options: ReadOptions = {}): AsyncGenerator<LogEvent> {
+  for await (const batch of readJsonRecordBatches(file, { ...options, batchBytes: 1 })) {
+    for (const record of batch) {
+      const event = parseJsonRecord(record, file, options.onError);
+      if (event) yield event;
+    }
   }
 }

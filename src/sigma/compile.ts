@@ -240,7 +240,8 @@ function textsTest(
   field: string | null,
   compiler: Compiler,
 ): Predicate {
-  if (compiler.atoms) return guardedTextsTest(read, values, field, cased, compiler);
+  if (compiler.atoms && values.length >= GUARD_MIN_VALUES)
+    return guardedTextsTest(read, values, field, cased, compiler);
   const exact = new Set<string>();
   const tests: TextTest[] = [];
   for (const value of values) {
@@ -262,6 +263,12 @@ function textsTest(
     return false;
   };
 }
+
+/**
+ * Lists at least this long are guarded by their literals; shorter ones cost less to test
+ * directly than their patterns cost in the field's automaton.
+ */
+const GUARD_MIN_VALUES = 8;
 
 /**
  * Values checked only when the engine's scan found their literal in the field: of fifty

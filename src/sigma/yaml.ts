@@ -1,10 +1,11 @@
+import jsyaml from 'js-yaml';
 import { type Document, isSeq, isMap as isYamlMap, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import { SigmaError, type YamlPath } from './errors.js';
 
 /** One YAML document of a rule file: its data and a way back from a path in it to a line. */
 export interface SigmaDocument {
   data: unknown;
-  /** 1-based position of the document in its file. */
+  /** 1-based position of the document among the file's non-empty documents. */
   index: number;
   /** Line where the document starts. */
   line: number;
@@ -20,7 +21,68 @@ export interface ParsedFile {
 /** Limits that keep a hostile file from exhausting memory through YAML aliases. */
 const YAML_OPTIONS = { maxAliasCount: 100, logLevel: 'error' } as const;
 
+/**
+ * Reads the YAML documents of a rule file. Most files are read by js-yaml (several times faster);
+ * positions are only needed when something is wrong, and then the file is read again by `yaml`,
+ * which knows the line of every node. Files with anchors or aliases, or that js-yaml refuses, are
+ * read by `yaml` straight away (it bounds alias expansion, and words its errors with lines).
+ */
 export function parseSigmaYaml(text: string, file: string): ParsedFile {
+  if (ALIAS_LIKE.test(text)) return parsePrecisely(text, file);
+  let precise: ParsedFile | undefined;
+  const preciseDocument = (index: number) => {
+    precise ??= parsePrecisely(text, file);
+    return precise.documents.find((doc) => doc.index === index);
+  };
+  const documents: SigmaDocument[] = [];
+  try {
+    for (const segment of documentSegments(text)) {
+      const data = jsyaml.load(segment.text, { schema: jsyaml.CORE_SCHEMA });
+      if (data === null || data === undefined) continue;
+      documents.push({
+        data,
+        index: segment.index,
+        line: segment.line,
+        lineOf: (path) => preciseDocument(segment.index)?.lineOf(path) ?? segment.line,
+      });
+    }
+  } catch {
+    return parsePrecisely(text, file);
+  }
+  return { documents, errors: [] };
+}
+
+/** An anchor or alias (`&name`, `*name`) in a place a plain YAML value could start. */
+const ALIAS_LIKE = /(?:^|[\s[{,:-])[&*][^\s,\]}]/m;
+
+/**
+ * The documents of a YAML stream holding something, split at `---` and `...` lines: their text,
+ * their 1-based number among such documents, and the line where their content starts.
+ */
+function documentSegments(text: string): { text: string; index: number; line: number }[] {
+  const lines = text.split('\n');
+  const segments: { text: string; index: number; line: number }[] = [];
+  let start = 0;
+  const close = (end: number) => {
+    const body = lines.slice(start, end);
+    if (body.length && /^(---|\.\.\.)(\s|$)/.test(body[0]!)) body[0] = body[0]!.slice(3);
+    const first = body.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+    if (first >= 0)
+      segments.push({ text: body.join('\n'), index: segments.length + 1, line: start + first + 1 });
+  };
+  for (let i = 0; i < lines.length; i++) {
+    if (i > start && /^(---|\.\.\.)(\s|$)/.test(lines[i]!)) {
+      close(i);
+      start = i;
+    } else if (i === 0 && /^(---|\.\.\.)(\s|$)/.test(lines[0]!)) {
+      start = 0;
+    }
+  }
+  close(lines.length);
+  return segments;
+}
+
+export function parsePrecisely(text: string, file: string): ParsedFile {
   const lineCounter = new LineCounter();
   const documents: SigmaDocument[] = [];
   const errors: SigmaError[] = [];
@@ -37,7 +99,6 @@ export function parseSigmaYaml(text: string, file: string): ParsedFile {
   }
   let index = 0;
   for (const doc of yamlDocs) {
-    index++;
     const lineOfOffset = (offset: number) => lineCounter.linePos(offset).line;
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
@@ -77,7 +138,7 @@ export function parseSigmaYaml(text: string, file: string): ParsedFile {
     if (data === null || data === undefined) continue; // a document with nothing in it (a trailing `---`)
     documents.push({
       data,
-      index,
+      index: ++index,
       line: lineOfOffset(doc.contents.range?.[0] ?? 0),
       lineOf: (path) => lineOfOffset(offsetOf(doc, path)),
     });

@@ -109,7 +109,7 @@ describe('vigil hunt', () => {
     expect(lines[0]).toMatchObject({
       rule: { title: 'Whoami', author: 'Tester' },
       techniques: ['T1033'],
-      source: { record: 1 },
+      source: { record: 7 },
     });
     expect(jsonl.stderr).toContain('1 detections: high 1');
     expect(jsonl.stderr).toMatch(/skipped .*l\.jsonl:3: record 3: not valid JSON/);

@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { collectFiles } from '../../src/core/index.js';
 import { loadRules, parseRuleText } from '../../src/sigma/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
@@ -227,5 +228,34 @@ describe('rules are untrusted input', () => {
     expect(rules).toEqual([]);
     expect(errors[0]).toMatchObject({ code: 'SIGMA_YAML', location: { line: 5 } });
     expect(errors[0]!.message).toContain('custom tags are not allowed');
+  });
+});
+
+describe('the two YAML readers agree', () => {
+  const texts = [
+    'title: a\n',
+    '# comment\n---\ntitle: a\n---\n\n---\ntitle: b\n...\n',
+    'title: a\ndescription: |\n    line\n    --- not a marker\n---  # next\ntitle: b\n',
+    'action: global\ntitle: g\n---\nlogsource: {product: x}\n',
+    'a: [1, 2]\nb: {c: true, d: null, e: 0x10, f: 1.5, g: "2019-10-23", h: 2019-10-23}\n',
+  ];
+  it('gives the same documents, lines and values from js-yaml and from yaml', async () => {
+    const { parseSigmaYaml, parsePrecisely } = await import('../../src/sigma/yaml.js');
+    const view = (parsed: ReturnType<typeof parseSigmaYaml>) =>
+      parsed.documents.map((d) => [d.index, d.line, d.data]);
+    for (const text of texts)
+      expect(view(parseSigmaYaml(text, 'x.yml')), text).toEqual(view(parsePrecisely(text, 'x.yml')));
+  });
+
+  it.skipIf(!hasContent)('on every rule file of the SigmaHQ pack', async () => {
+    const { parseSigmaYaml, parsePrecisely } = await import('../../src/sigma/yaml.js');
+    const { files } = await collectFiles([contentPath('sigma')], ['.yml']);
+    expect(files.length).toBeGreaterThan(4000);
+    for (const file of files) {
+      const text = await readFile(file, 'utf8');
+      const fast = parseSigmaYaml(text, file).documents.map((d) => [d.index, d.line, d.data]);
+      const slow = parsePrecisely(text, file).documents.map((d) => [d.index, d.line, d.data]);
+      expect(fast, file).toEqual(slow);
+    }
   });
 });

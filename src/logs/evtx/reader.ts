@@ -147,7 +147,9 @@ export function recordToEvent(record: EvtxRecord, file: string): LogEvent {
   ) as Record<string, FieldValue>;
   const fields = eventObject.System ? flattenWindowsEvent(eventObject) : {};
   const time = parseTimestamp(fields.TimeCreated) ?? parseTimestamp(record.written);
-  return { fields, raw: { Event: eventObject }, source: { file, record: record.id }, time };
+  // The record as Windows numbers it (System/EventRecordID); the chunk's own number otherwise.
+  const number = typeof fields.EventRecordID === 'number' ? fields.EventRecordID : record.id;
+  return { fields, raw: { Event: eventObject }, source: { file, record: number }, time };
 }
 
 export interface EvtxReadOptions {

@@ -1,0 +1,253 @@
+import { type FieldValue, getField, type LogEvent, type SourceLocation, VigilError } from '../core/index.js';
+import {
+  type CorrelatedRule,
+  CorrelationEngine,
+  type CorrelationRule,
+  type DetectionRule,
+  type Level,
+  type RuleSet,
+} from '../sigma/index.js';
+import { type Detection, detectionFromCorrelation, detectionFromMatch, LEVEL_ORDER } from './detection.js';
+import type { DetectionEngine } from './engine.js';
+import { type HuntSummary, SummaryBuilder } from './summary.js';
+import { unitEvents, type WorkUnit } from './units.js';
+
+/** A problem as it crosses threads (classes do not). */
+export interface ProblemData {
+  code: string;
+  message: string;
+  location: SourceLocation;
+}
+
+/** What evaluating one unit gives, in the unit's record order. */
+export interface UnitResult {
+  events: number;
+  detections: Detection[];
+  /** Matches of rules that feed correlations: the rule's index in the rule set, a slim event. */
+  correlationInputs: { rule: number; event: LogEvent; time: number }[];
+  untimed: number;
+  errors: ProblemData[];
+}
+
+/** Fields a detection shows besides those correlations use. */
+const PLACE_FIELDS = [
+  'Computer',
+  'ComputerName',
+  'Hostname',
+  'host.name',
+  'hostname',
+  'host',
+  'Channel',
+  'EventID',
+];
+
+/**
+ * What a correlation needs to keep of a matched event until the end of the run: the fields it
+ * groups and aggregates by, and where the event came from. Files are not in time order, so
+ * matches are correlated once all are read; keeping whole events would cost memory per match.
+ */
+function slim(event: LogEvent, fields: readonly string[]): LogEvent {
+  const kept: Record<string, FieldValue> = Object.create(null);
+  for (const name of [...fields, ...PLACE_FIELDS]) {
+    const value = getField(event, name);
+    if (value !== undefined) kept[name] = value;
+  }
+  return { fields: kept, source: event.source, time: event.time };
+}
+
+export function referenceResolver(
+  ruleSet: Pick<RuleSet, 'rules' | 'correlations'>,
+): (reference: string) => CorrelatedRule | undefined {
+  const byId = new Map<string, CorrelatedRule>();
+  const byName = new Map<string, CorrelatedRule>();
+  for (const rule of [...ruleSet.rules, ...ruleSet.correlations]) {
+    if (rule.id !== undefined && !byId.has(rule.id)) byId.set(rule.id, rule);
+    if (rule.name !== undefined && !byName.has(rule.name)) byName.set(rule.name, rule);
+  }
+  return (reference) => byId.get(reference) ?? byName.get(reference);
+}
+
+/** Rules named by correlations that none of those asks to `generate`: only the correlation reports. */
+export function silencedRules(
+  correlations: readonly CorrelationRule[],
+  resolve: (reference: string) => CorrelatedRule | undefined,
+): Set<CorrelatedRule> {
+  const referenced = new Set<CorrelatedRule>();
+  const generated = new Set<CorrelatedRule>();
+  for (const correlation of correlations) {
+    for (const reference of correlation.correlation.rules) {
+      const rule = resolve(reference);
+      if (!rule) continue;
+      referenced.add(rule);
+      if (correlation.generate) generated.add(rule);
+    }
+  }
+  return new Set([...referenced].filter((rule) => !generated.has(rule)));
+}
+
+/**
+ * Evaluates units where the engine is (the main thread, or each worker): parses the events,
+ * runs the rules, and keeps what the collector needs: detections at or above the minimum
+ * level, and slim copies of the matches correlations read.
+ */
+export class UnitEvaluator {
+  private readonly correlations: CorrelationEngine;
+  private readonly silenced: Set<CorrelatedRule>;
+  private readonly minRank: number;
+  private readonly ruleIndex = new Map<DetectionRule, number>();
+
+  constructor(
+    private readonly engine: DetectionEngine,
+    ruleSet: Pick<RuleSet, 'rules' | 'correlations'>,
+    minLevel: Level = 'informational',
+  ) {
+    const resolve = referenceResolver(ruleSet);
+    this.correlations = new CorrelationEngine(ruleSet.correlations, resolve);
+    this.silenced = silencedRules(ruleSet.correlations, resolve);
+    this.minRank = LEVEL_ORDER.indexOf(minLevel);
+    ruleSet.rules.forEach((rule, index) => this.ruleIndex.set(rule, index));
+  }
+
+  evaluate(unit: WorkUnit): UnitResult {
+    const result: UnitResult = { events: 0, detections: [], correlationInputs: [], untimed: 0, errors: [] };
+    const report = (error: VigilError) =>
+      result.errors.push({ code: error.code, message: error.message, location: error.location });
+    for (const event of unitEvents(unit, report)) {
+      result.events++;
+      let matches: ReturnType<DetectionEngine['evaluate']>;
+      try {
+        matches = this.engine.evaluate(event);
+      } catch (error) {
+        // One event the engine cannot handle (whatever it holds) costs that event, not the hunt.
+        report(
+          new VigilError('EVENT_FAILED', `event could not be evaluated: ${(error as Error).message}`, {
+            file: event.source.file,
+            record: event.source.record,
+          }),
+        );
+        continue;
+      }
+      for (const match of matches) {
+        if (this.correlations.consumes(match.rule)) {
+          if (event.time === undefined) result.untimed++;
+          else {
+            result.correlationInputs.push({
+              rule: this.ruleIndex.get(match.rule)!,
+              event: slim(event, this.correlations.fieldsFor(match.rule)),
+              time: event.time,
+            });
+          }
+        }
+        if (
+          !this.silenced.has(match.rule) &&
+          LEVEL_ORDER.indexOf(match.rule.level ?? 'medium') >= this.minRank
+        ) {
+          result.detections.push(detectionFromMatch(match));
+        }
+      }
+    }
+    return result;
+  }
+}
+
+export interface CollectorOptions {
+  minLevel?: Level;
+  onDetection: (detection: Detection) => void;
+  onError?: (error: VigilError) => void;
+}
+
+/**
+ * Takes unit results in order on the main thread: reports detections and problems as they
+ * come, keeps the correlation inputs, and at the end correlates them in time order.
+ */
+export class HuntCollector {
+  private readonly summary = new SummaryBuilder();
+  private readonly inputs: { rule: number; event: LogEvent; time: number }[] = [];
+  private readonly minRank: number;
+  events = 0;
+  detections = 0;
+  readErrors = 0;
+  private untimed = 0;
+
+  constructor(
+    private readonly ruleSet: Pick<RuleSet, 'rules' | 'correlations'>,
+    private readonly options: CollectorOptions,
+  ) {
+    this.minRank = LEVEL_ORDER.indexOf(options.minLevel ?? 'informational');
+  }
+
+  problem(error: VigilError): void {
+    this.readErrors++;
+    this.options.onError?.(error);
+  }
+
+  add(result: UnitResult): void {
+    this.events += result.events;
+    this.untimed += result.untimed;
+    for (const error of result.errors)
+      this.problem(new VigilError(error.code, error.message, error.location));
+    for (const detection of result.detections) this.report(detection);
+    for (const input of result.correlationInputs) this.inputs.push(input);
+  }
+
+  private report(detection: Detection): void {
+    if (LEVEL_ORDER.indexOf(detection.rule.level) < this.minRank) return;
+    this.detections++;
+    this.summary.add(detection);
+    this.options.onDetection(detection);
+  }
+
+  /** Correlates what was gathered and returns the run's summary. */
+  finish(run: { files: number; bytes: number; durationMs: number }): HuntSummary {
+    if (this.inputs.length) {
+      const resolve = referenceResolver(this.ruleSet);
+      const engine = new CorrelationEngine(this.ruleSet.correlations, resolve);
+      const silenced = silencedRules(this.ruleSet.correlations, resolve);
+      const levels = memberLevels(this.ruleSet.correlations, resolve);
+      const emit = (results: ReturnType<CorrelationEngine['flush']>) => {
+        for (const result of results) {
+          if (!silenced.has(result.rule))
+            this.report(detectionFromCorrelation(result, levels.get(result.rule) ?? 'medium'));
+        }
+      };
+      this.inputs.sort((a, b) => a.time - b.time);
+      for (const input of this.inputs)
+        emit(engine.pushMatch(this.ruleSet.rules[input.rule]!, input.event, input.time));
+      emit(engine.flush());
+    }
+    return this.summary.build({
+      ...run,
+      events: this.events,
+      readErrors: this.readErrors,
+      untimedCorrelationInputs: this.untimed,
+    });
+  }
+}
+
+/** For each correlation, the highest level among the rules it names (recursively). */
+function memberLevels(
+  correlations: readonly CorrelationRule[],
+  resolve: (reference: string) => CorrelatedRule | undefined,
+): Map<CorrelationRule, Level> {
+  const out = new Map<CorrelationRule, Level>();
+  const levelOf = (rule: CorrelatedRule, seen: Set<CorrelatedRule>): Level => {
+    if (rule.level) return rule.level;
+    if (rule.kind === 'detection' || seen.has(rule)) return 'medium';
+    seen.add(rule);
+    let best = 0;
+    for (const reference of rule.correlation.rules) {
+      const member = resolve(reference);
+      if (member) best = Math.max(best, LEVEL_ORDER.indexOf(levelOf(member, seen)));
+    }
+    return LEVEL_ORDER[best]!;
+  };
+  for (const correlation of correlations) {
+    let best = 0;
+    for (const reference of correlation.correlation.rules) {
+      const member = resolve(reference);
+      if (member) best = Math.max(best, LEVEL_ORDER.indexOf(levelOf(member, new Set())));
+    }
+    out.set(correlation, LEVEL_ORDER[best]!);
+  }
+  return out;
+}
