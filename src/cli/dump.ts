@@ -3,13 +3,13 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { collectFiles, VigilError } from '../core/index.js';
 import { type DumpFormat, type RenderedUnit, renderUnit, runOrdered, workUnits } from '../detect/index.js';
-import { defaultThreads, LineWriter, openOutput, parseThreads } from './io.js';
+import { chooseThreads, LineWriter, openOutput, parseThreads } from './io.js';
 import { formatBytes, formatCount, formatDuration, problemLine, UsageError } from './terminal.js';
 
 interface DumpFlags {
   format: DumpFormat;
   output?: string;
-  threads: string;
+  threads?: string;
 }
 
 const FORMATS: DumpFormat[] = ['jsonl', 'json', 'xml', 'fields'];
@@ -27,13 +27,12 @@ export function registerDump(program: Command): void {
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .option(
       '-t, --threads <n>',
-      'worker threads that parse (default: the number of cores)',
-      String(defaultThreads()),
+      'worker threads that parse (default: up to the number of cores, as the input size warrants)',
     )
     .action(async (paths: string[], flags: DumpFlags) => {
       if (!FORMATS.includes(flags.format))
         throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${flags.format}'`);
-      const threads = parseThreads(flags.threads);
+      if (flags.threads !== undefined) parseThreads(flags.threads);
       const started = performance.now();
       const { files, errors } = await collectFiles(paths, ['.evtx']);
       for (const error of errors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
@@ -56,7 +55,10 @@ export function registerDump(program: Command): void {
       if (open) writer.line(open);
       await runOrdered<RenderedUnit>(
         workUnits(files, sizes, { onError: problem }),
-        threads,
+        chooseThreads(
+          flags.threads,
+          sizes.reduce((a, b) => a + b, 0),
+        ),
         { kind: 'dump', format: flags.format },
         () => (unit) => renderUnit(unit, flags.format),
         (result) => {

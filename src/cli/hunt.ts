@@ -16,7 +16,7 @@ import {
 } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import { LEVELS, type Level } from '../sigma/index.js';
-import { defaultThreads, LineWriter, openOutput, parseThreads } from './io.js';
+import { chooseThreads, LineWriter, openOutput, parseThreads, totalInputBytes } from './io.js';
 import { huntProgressBar } from './progress.js';
 import { addRuleOptions, defaultRulePaths, type RuleFlags, setupOptions } from './rules-options.js';
 import {
@@ -32,7 +32,7 @@ import {
 
 interface HuntFlags extends RuleFlags {
   format: DetectionFormat;
-  threads: string;
+  threads?: string;
   timeline: boolean;
   output?: string;
   minLevel: Level;
@@ -58,8 +58,7 @@ export function registerHunt(program: Command): void {
     .option('--timeline', 'write the detections sorted by time (after the whole hunt) instead of as found')
     .option(
       '-t, --threads <n>',
-      'worker threads that parse and detect (default: the number of cores)',
-      String(defaultThreads()),
+      'worker threads that parse and detect (default: up to the number of cores, as the input size warrants)',
     )
     .option('--max-errors <n>', 'how many unreadable records to list before only counting them', '20');
   addRuleOptions(command, false).action(async (logs: string[], flags: HuntFlags) => {
@@ -73,7 +72,7 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   if (!LEVELS.includes(flags.minLevel))
     throw new UsageError(`--min-level must be one of ${LEVELS.join(', ')}`);
   const maxErrors = Number(flags.maxErrors);
-  const threads = parseThreads(flags.threads);
+  if (flags.threads !== undefined) parseThreads(flags.threads);
 
   const { files, errors: pathErrors } = await collectFiles(logs, LOG_EXTENSIONS);
   for (const error of pathErrors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
@@ -103,22 +102,31 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
     if (shownErrors++ < maxErrors) process.stderr.write(`${pc.yellow('skipped')} ${problemLine(error)}\n`);
   };
   const bar = huntProgressBar(flags.progress);
+  const line = (detection: Detection) =>
+    flags.format === 'jsonl'
+      ? jsonLine(detection)
+      : flags.format === 'csv'
+        ? csvRow(detection)
+        : tableRow(detection);
+  const timeline: Detection[] = [];
   const summary = await hunt(files, {
     engine: setup.engine,
     ruleSet: setup.ruleSet,
     minLevel: flags.minLevel,
+    threads: chooseThreads(flags.threads, totalInputBytes(files)),
+    pipelines: { files: flags.pipeline ?? [], builtin: flags.builtinPipeline },
     onError,
     onProgress: bar.update,
     onDetection: (detection) => {
-      write(
-        flags.format === 'jsonl'
-          ? jsonLine(detection)
-          : flags.format === 'csv'
-            ? csvRow(detection)
-            : tableRow(detection),
-      );
+      if (flags.timeline) timeline.push(detection);
+      else write(line(detection));
     },
   });
+  if (flags.timeline) {
+    // Stable: detections of the same time keep file and record order; those without a time come last.
+    timeline.sort((a, b) => (a.timeMs ?? Number.POSITIVE_INFINITY) - (b.timeMs ?? Number.POSITIVE_INFINITY));
+    for (const detection of timeline) write(line(detection));
+  }
   writer.flush();
   bar.stop();
   if (shownErrors > maxErrors)

@@ -1,4 +1,4 @@
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, statSync, type WriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import { VigilError } from '../core/index.js';
@@ -6,8 +6,16 @@ import { UsageError } from './terminal.js';
 
 /** Output plumbing shared by the commands that write many lines: files, chunked writes, threads. */
 
-export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
+/** Input below this many bytes per worker is done on one thread: starting a worker costs more. */
+const BYTES_PER_WORKER = 64 * 1024 * 1024;
+
+/**
+ * The threads to use: as many as asked, or by default as many as the input is worth, up to the
+ * number of cores (each worker compiles its own copy of the rules, about a second of work).
+ */
+export function chooseThreads(asked: string | undefined, totalBytes: number): number {
+  if (asked !== undefined) return parseThreads(asked);
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(totalBytes / BYTES_PER_WORKER)));
 }
 
 export function parseThreads(text: string): number {
@@ -61,4 +69,17 @@ export class LineWriter {
     this.buffer = [];
     this.size = 0;
   }
+}
+
+/** Total size of the input files (0 for those that cannot be read: the readers report them). */
+export function totalInputBytes(files: readonly string[]): number {
+  let total = 0;
+  for (const file of files) {
+    try {
+      total += statSync(file).size;
+    } catch {
+      // reported when read
+    }
+  }
+  return total;
 }

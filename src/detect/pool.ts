@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { VigilError } from '../core/index.js';
@@ -21,13 +22,17 @@ export class WorkerPool<Task, Result> {
 
   /** Starts `size` workers with `init`; resolves once each has said it is ready. */
   static async start<Task, Result>(size: number, init: unknown): Promise<WorkerPool<Task, Result>> {
-    const here = fileURLToPath(import.meta.url);
-    const fromSource = here.endsWith('.ts');
-    const script = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
-    const workers = Array.from(
-      { length: size },
-      () => new Worker(script, { workerData: init, execArgv: fromSource ? ['--import', 'tsx'] : [] }),
-    );
+    // Workers run compiled code: when this module runs from its TypeScript source (tests, tsx
+    // scripts), the build's worker is used; the data it is given is plain either way.
+    const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
+    const script = new URL(fromSource ? '../../dist/detect/worker.js' : './worker.js', import.meta.url);
+    if (!existsSync(script)) {
+      throw new VigilError(
+        'WORKER_FAILED',
+        `the worker script ${fileURLToPath(script)} is missing; run npm run build`,
+      );
+    }
+    const workers = Array.from({ length: size }, () => new Worker(script, { workerData: init }));
     const pool = new WorkerPool<Task, Result>(workers);
     await Promise.all(workers.map((worker) => pool.ready(worker)));
     for (const worker of workers) pool.listen(worker);
@@ -72,6 +77,11 @@ export class WorkerPool<Task, Result> {
     for (const job of [...this.running.values(), ...this.queue]) job.reject(error);
     this.running.clear();
     this.queue.length = 0;
+  }
+
+  /** Tasks given to the pool and not finished yet. */
+  get load(): number {
+    return this.running.size + this.queue.length;
   }
 
   run(task: Task, transfer: ArrayBuffer[] = []): Promise<Result> {

@@ -221,3 +221,101 @@ describe('odd paths and hostile values', () => {
     expect(csv.stdout).toContain(`"'=HYPERLINK(""http://x"")"`);
   });
 });
+
+describe.skipIf(!hasContent)('vigil dump and EVTX hunting (reference content)', () => {
+  const sample = () =>
+    join(
+      contentPath('..', 'datasets', 'evtx-attack-samples'),
+      'Defense Evasion',
+      'DE_1102_security_log_cleared.evtx',
+    );
+
+  it('writes every record as JSON lines that Vigil reads back, on 1 or 2 threads alike', async () => {
+    const one = vigil(['dump', sample(), '--threads', '1']);
+    const two = vigil(['dump', sample(), '--threads', '2']);
+    expect(one.status).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+    const lines = one.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0].Event.System).toMatchObject({
+      EventID: 1102,
+      Channel: 'Security',
+      Computer: 'PC01.example.corp',
+    });
+    expect(one.stderr).toMatch(/1 files, \d+ records/);
+    const back = await dir({ 'd.jsonl': one.stdout });
+    const hunted = vigil([
+      'hunt',
+      back,
+      '--rules',
+      contentPath('sigma', 'rules', 'windows', 'builtin', 'security'),
+      '--format',
+      'jsonl',
+      '--no-summary',
+    ]);
+    const direct = vigil([
+      'hunt',
+      sample(),
+      '--rules',
+      contentPath('sigma', 'rules', 'windows', 'builtin', 'security'),
+      '--format',
+      'jsonl',
+      '--no-summary',
+    ]);
+    const ids = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `${JSON.parse(l).rule.id}#${JSON.parse(l).source.record}`);
+    expect(ids(hunted.stdout).length).toBeGreaterThan(0);
+    expect(ids(hunted.stdout)).toEqual(ids(direct.stdout));
+  });
+
+  it('json is one array, xml one document, fields the flat event shape', () => {
+    const json = JSON.parse(vigil(['dump', sample(), '--format', 'json']).stdout);
+    expect(Array.isArray(json) && json.length > 0).toBe(true);
+    const xml = vigil(['dump', sample(), '--format', 'xml']).stdout;
+    expect(xml.startsWith('<?xml version="1.0" encoding="utf-8"?>\n<Events>\n<Event xmlns=')).toBe(true);
+    expect(xml.trim().endsWith('</Events>')).toBe(true);
+    expect(xml).toContain('<EventID>1102</EventID>');
+    const fields = JSON.parse(vigil(['dump', sample(), '--format', 'fields']).stdout.split('\n')[0]!);
+    expect(fields).toMatchObject({
+      source: { record: expect.any(Number) },
+      fields: { EventID: 1102, Channel: 'Security' },
+    });
+  });
+
+  it('hunt --timeline writes detections in time order', () => {
+    const folder = join(contentPath('..', 'datasets', 'evtx-attack-samples'), 'Lateral Movement');
+    const result = vigil([
+      'hunt',
+      folder,
+      '--rules',
+      contentPath('sigma', 'rules', 'windows'),
+      '--format',
+      'jsonl',
+      '--timeline',
+      '--no-summary',
+    ]);
+    const times = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).timeMs as number);
+    expect(times.length).toBeGreaterThan(20);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('bad dump input is a clear error', async () => {
+    const empty = await dir({});
+    const result = vigil(['dump', empty]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/no \.evtx files found/);
+    expect(vigil(['dump', sample(), '--format', 'csv']).stderr).toMatch(
+      /--format must be one of jsonl, json, xml, fields/,
+    );
+    expect(vigil(['dump', sample(), '--threads', '0']).stderr).toMatch(/--threads must be a whole number/);
+  });
+});

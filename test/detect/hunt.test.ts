@@ -190,3 +190,29 @@ describe('hostile and odd input', () => {
     expect(found.map((d) => d.source.file.split('/').pop())).toEqual(['x.jsonl', 'bom.jsonl']);
   });
 });
+
+describe.skipIf(!hasContent)('parallel hunting (reference content)', () => {
+  it('gives the same detections, in the same order, on 1 and 2 threads', async () => {
+    const setup = await loadDetectionSetup({ rules: [contentPath('sigma', 'rules', 'windows')] });
+    const samples = contentPath('..', 'datasets', 'evtx-attack-samples');
+    const files = [
+      join(samples, 'Command and Control', 'bits_openvpn.evtx'),
+      join(samples, 'AutomatedTestingTools', 'PanacheSysmon_vs_AtomicRedTeam01.evtx'),
+      join(samples, 'Credential Access', 'CA_sysmon_hashdump_cmd_meterpreter.evtx'),
+    ];
+    const run = async (threads: number) => {
+      const found: string[] = [];
+      const summary = await hunt(files, {
+        engine: setup.engine,
+        ruleSet: setup.ruleSet,
+        threads,
+        onDetection: (d) => found.push(`${d.rule.id} ${d.source.file} ${d.source.record}`),
+      });
+      return { found, events: summary.events };
+    };
+    const one = await run(1);
+    const two = await run(2);
+    expect(one.found.length).toBeGreaterThan(10);
+    expect(two).toEqual(one);
+  });
+});

@@ -175,6 +175,7 @@ export async function* readEvtxChunks(
     report(new VigilError('FILE_UNREADABLE', `cannot read log file: ${(error as Error).message}`, { file }));
     return;
   }
+  let next: Promise<{ buf: Buffer; bytesRead: number }> | undefined;
   try {
     const headerBuf = Buffer.alloc(FILE_HEADER_SIZE);
     const { bytesRead } = await handle.read(headerBuf, 0, FILE_HEADER_SIZE, 0);
@@ -189,19 +190,26 @@ export async function* readEvtxChunks(
       throw error;
     }
     options.onHeader?.(header);
-    let position = FILE_HEADER_SIZE;
-    for (let index = 0; ; index++) {
+    // The next chunk is read while the caller works on this one.
+    const readAt = (position: number) => {
       const buf = Buffer.allocUnsafe(CHUNK_SIZE);
-      const { bytesRead: got } = await handle.read(buf, 0, CHUNK_SIZE, position);
+      return handle.read(buf, 0, CHUNK_SIZE, position).then(({ bytesRead }) => ({ buf, bytesRead }));
+    };
+    let position = FILE_HEADER_SIZE;
+    next = readAt(position);
+    for (let index = 0; ; index++) {
+      const { buf, bytesRead: got } = await next;
       if (got === 0) break;
       if (got < CHUNK_SIZE)
         report(issue(file, `chunk ${index}: the file ends after ${got} of ${CHUNK_SIZE} bytes (truncated)`));
       position += got;
+      if (got === CHUNK_SIZE) next = readAt(position);
       options.onProgress?.(position);
       yield { index, buf: got < CHUNK_SIZE ? buf.subarray(0, got) : buf, header };
       if (got < CHUNK_SIZE) break;
     }
   } finally {
+    await next?.catch(() => undefined); // a read still under way when the caller stopped early
     await handle.close();
   }
 }
