@@ -43,7 +43,7 @@ interface XmlNode {
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-function unescape(text: string): string {
+function unescapeXml(text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, (whole, name: string) => {
     if (name.startsWith('#x')) return String.fromCodePoint(Number.parseInt(name.slice(2), 16));
     if (name.startsWith('#')) return String.fromCodePoint(Number.parseInt(name.slice(1), 10));
@@ -68,7 +68,7 @@ function parseXml(xml: string): XmlNode[] {
       continue;
     }
     const attributes: Record<string, string> = {};
-    for (const a of attributeText!.matchAll(/([\w:.-]+)="([^"]*)"/g)) attributes[a[1]!] = unescape(a[2]!);
+    for (const a of attributeText!.matchAll(/([\w:.-]+)="([^"]*)"/g)) attributes[a[1]!] = unescapeXml(a[2]!);
     const node: XmlNode = { name: name!, attributes, children: [], text: '' };
     if (stack.length) stack[stack.length - 1]!.children.push(node);
     else roots.push(node);
@@ -91,7 +91,7 @@ function normalize(text: string): string {
 function fromLibevtx(event: XmlNode): Comparable {
   const child = (node: XmlNode | undefined, name: string) => node?.children.find((c) => c.name === name);
   const system = child(event, 'System');
-  const text = (node: XmlNode | undefined) => normalize(unescape(node?.text ?? ''));
+  const text = (node: XmlNode | undefined) => normalize(unescapeXml(node?.text ?? ''));
   const data: string[] = [];
   for (const section of ['EventData', 'UserData']) {
     const leaves = (node: XmlNode, prefix: string): void => {

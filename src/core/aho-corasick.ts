@@ -13,6 +13,12 @@ function lowerCase(): Uint16Array {
   return lowerTable;
 }
 
+/**
+ * Cells of the transition table kept per automaton (4 MiB): rows for the shallowest states.
+ * Transitions of deeper states are worked out from the trie each time they are taken.
+ */
+const DENSE_CELLS = 1 << 20;
+
 /** Classes shared by all non-ASCII code units, by their low bits. */
 const WIDE_CLASSES = 32;
 
@@ -27,25 +33,68 @@ export function foldsSafely(pattern: string): boolean {
 }
 
 /**
+ * Trie edges, slot -> child state, in one open-addressing table: a Map of hundreds of thousands
+ * of entries costs several times more to build and keeps the garbage collector busy.
+ */
+class EdgeTable {
+  /** Key and value side by side: one cache line read per probe. */
+  private readonly table: Int32Array;
+  private readonly mask: number;
+  private readonly shift: number;
+
+  constructor(capacity: number) {
+    let bits = 4;
+    while (1 << bits < capacity * 2) bits++;
+    this.table = new Int32Array(2 << bits).fill(-1);
+    this.mask = (1 << bits) - 1;
+    this.shift = 32 - bits;
+  }
+
+  private index(key: number): number {
+    // Fibonacci hashing: the high bits of the product are the well-mixed ones.
+    let i = Math.imul(key, 0x9e3779b1) >>> this.shift;
+    while (this.table[2 * i] !== -1 && this.table[2 * i] !== key) i = (i + 1) & this.mask;
+    return 2 * i;
+  }
+
+  /** The child at a slot, or -1. */
+  get(key: number): number {
+    return this.table[this.index(key) + 1]!;
+  }
+
+  set(key: number, value: number): void {
+    const i = this.index(key);
+    this.table[i] = key;
+    this.table[i + 1] = value;
+  }
+}
+
+/**
  * Aho-Corasick: finds every occurrence of many literal patterns in one pass over a text. Used to
  * pre-select the rules whose literals occur in an event (and later for indicator lists).
  *
- * The automaton is a full DFA over character classes, so a step is one table lookup. With
- * `caseInsensitive`, patterns are given in lower case and characters are folded to lower case
- * as they are read, so texts need no lower-casing before a search. Reports are a superset: a
- * pattern with non-ASCII characters may be reported where a different character of the same
- * class stands, so callers verify what matters.
+ * The automaton is a DFA over character classes, so a step is one table lookup. Its transitions
+ * are computed on first use: real text visits few of the states of a large automaton (a list of
+ * thousands of hashes has hundreds of thousands), and completing the whole table up front costs
+ * more than all the searches of a hunt. With `caseInsensitive`, patterns are given in lower case
+ * and characters are folded to lower case as they are read, so texts need no lower-casing before
+ * a search. Reports are a superset: a pattern with non-ASCII characters may be reported where a
+ * different character of the same class stands, so callers verify what matters.
  */
 export class AhoCorasick {
   /** Character code -> class. */
   private readonly classOf: Uint16Array;
   private readonly classes: number;
   /**
-   * Row of a state (state * classes) + class -> (row of the next state << 1) | 1 if that state
-   * ends a pattern somewhere along its failure chain. Rows instead of states save a multiply
-   * per character.
+   * Row of a state (state * classes) + class -> 1 + ((row of the next state << 1) | 1 if that
+   * state ends a pattern somewhere along its failure chain); 0 while not computed yet. Rows
+   * instead of states save a multiply per character.
    */
   private readonly delta: Int32Array;
+  /** The trie: row + class -> child state. */
+  private readonly trie: EdgeTable;
+  private readonly fail: Int32Array;
+  private readonly reports: Uint8Array;
   /** Patterns ending exactly at a state. */
   private readonly ends: (number[] | undefined)[];
   /** Nearest state along the failure chain that ends a pattern (-1: none). */
@@ -81,82 +130,117 @@ export class AhoCorasick {
     }
     this.classes = classes;
 
-    // The trie, written straight into the transition table with edges marked negative (-1 - child),
-    // then completed breadth-first into the DFA, each row encoded as it is finished.
     let capacity = 1;
     for (const pattern of patterns) capacity += pattern.length;
-    if (capacity * classes * 2 > 0x7fffffff) throw new RangeError('too many patterns for one automaton');
-    let delta = new Int32Array(capacity * classes);
+    if (capacity * classes * 2 + 1 > 0x7fffffff) throw new RangeError('too many patterns for one automaton');
+    const trie = new EdgeTable(capacity);
+    const parent = new Int32Array(capacity);
+    const via = new Int32Array(capacity);
+    const depth = new Int32Array(capacity);
     const ends: (number[] | undefined)[] = [undefined];
     let states = 1;
     patterns.forEach((pattern, id) => {
       let state = 0;
       for (let i = 0; i < pattern.length; i++) {
-        const slot = state * classes + this.classOf[pattern.charCodeAt(i)]!;
-        let child = delta[slot]!;
-        if (child === 0) {
+        const cls = this.classOf[pattern.charCodeAt(i)]!;
+        const slot = state * classes + cls;
+        let child = trie.get(slot);
+        if (child === -1) {
           child = states++;
+          trie.set(slot, child);
+          parent[child] = state;
+          via[child] = cls;
+          depth[child] = i + 1;
           ends.push(undefined);
-          delta[slot] = -1 - child;
-        } else child = -1 - child;
+        }
         state = child;
       }
       const list = ends[state];
       if (list) list.push(id);
       else ends[state] = [id];
     });
-    delta = delta.subarray(0, states * classes);
 
-    const dictLink = new Int32Array(states).fill(-1);
-    /** Whether reaching a state reports a pattern (its own, or one along its failure chain). */
-    const reports = new Uint8Array(states);
-    const encode = (state: number) => ((state * classes) << 1) | reports[state]!;
-    const queue = new Int32Array(states);
+    // States renumbered breadth-first (a counting sort by depth): failure links are then set in
+    // one pass, each from its parent's, and the shallow states, where text spends nearly all its
+    // time, are the first rows of the table.
+    let maxDepth = 0;
+    for (let s = 1; s < states; s++) if (depth[s]! > maxDepth) maxDepth = depth[s]!;
+    const start = new Int32Array(maxDepth + 2);
+    for (let s = 1; s < states; s++) start[depth[s]! + 1]!++;
+    for (let d = 1; d < start.length; d++) start[d]! += start[d - 1]!;
+    const renumbered = new Int32Array(states);
+    for (let s = 1; s < states; s++) renumbered[s] = 1 + start[depth[s]!]!++;
+    const edges = new EdgeTable(states);
+    const up = new Int32Array(states);
+    const upVia = new Int32Array(states);
+    const endsOf: (number[] | undefined)[] = new Array(states).fill(undefined);
+    for (let s = 1; s < states; s++) {
+      const n = renumbered[s]!;
+      up[n] = renumbered[parent[s]!]!;
+      upVia[n] = via[s]!;
+      endsOf[n] = ends[s];
+      edges.set(up[n]! * classes + via[s]!, n);
+    }
     const fail = new Int32Array(states);
-    let tail = 0;
-    for (let cls = 0; cls < classes; cls++) {
-      const v = delta[cls]!;
-      if (v < 0) {
-        const child = -1 - v;
-        reports[child] = ends[child] ? 1 : 0;
-        delta[cls] = encode(child);
-        queue[tail++] = child;
-      }
-    }
-    for (let head = 0; head < tail; head++) {
-      const state = queue[head]!;
-      const row = state * classes;
-      const failRow = fail[state]! * classes;
-      for (let cls = 0; cls < classes; cls++) {
-        const v = delta[row + cls]!;
-        const inherited = delta[failRow + cls]!; // already encoded: the failure state is nearer the root
-        if (v < 0) {
-          const child = -1 - v;
-          const target = (inherited >>> 1) / classes;
-          fail[child] = target;
-          dictLink[child] = ends[target] ? target : dictLink[target]!;
-          reports[child] = ends[child] || dictLink[child] !== -1 ? 1 : 0;
-          delta[row + cls] = encode(child);
-          queue[tail++] = child;
-        } else {
-          delta[row + cls] = inherited;
+    const dictLink = new Int32Array(states).fill(-1);
+    const reports = new Uint8Array(states);
+    for (let state = 1; state < states; state++) {
+      if (up[state] !== 0) {
+        const cls = upVia[state]!;
+        let f = fail[up[state]!]!;
+        let next = edges.get(f * classes + cls);
+        while (next === -1 && f !== 0) {
+          f = fail[f]!;
+          next = edges.get(f * classes + cls);
         }
+        fail[state] = next === -1 ? 0 : next;
       }
+      const target = fail[state]!;
+      dictLink[state] = endsOf[target] ? target : dictLink[target]!;
+      reports[state] = endsOf[state] || dictLink[state] !== -1 ? 1 : 0;
     }
-    this.delta = delta;
-    this.ends = ends;
+    this.delta = new Int32Array(Math.min(states, Math.max(1, Math.floor(DENSE_CELLS / classes))) * classes);
+    this.trie = edges;
+    this.fail = fail;
+    this.reports = reports;
+    this.ends = endsOf;
     this.dictLink = dictLink;
   }
 
   /** Calls `hit` with the id of every pattern occurring in `text` (once per occurrence). */
   search(text: string, hit: (patternId: number) => void): void {
     const { classOf, delta } = this;
+    const cached = delta.length;
     let row = 0;
     for (let i = 0; i < text.length; i++) {
-      const entry = delta[row + classOf[text.charCodeAt(i)]!]!;
+      const slot = row + classOf[text.charCodeAt(i)]!;
+      const entry = ((slot < cached ? delta[slot]! : 0) || this.transition(slot)) - 1;
       row = entry >>> 1;
       if (entry & 1) this.report(row / this.classes, hit);
     }
+  }
+
+  /**
+   * The encoded entry of a transition not taken before: a trie edge, else the failure state's.
+   * Kept in the table for the shallow states it covers.
+   */
+  private transition(slot: number): number {
+    const classes = this.classes;
+    const cls = slot % classes;
+    const state = (slot - cls) / classes;
+    let next = this.trie.get(slot);
+    if (next === -1) {
+      if (state === 0) next = 0;
+      else {
+        const failSlot = this.fail[state]! * classes + cls;
+        const failEntry =
+          (failSlot < this.delta.length ? this.delta[failSlot]! : 0) || this.transition(failSlot);
+        next = ((failEntry - 1) >>> 1) / classes;
+      }
+    }
+    const entry = 1 + (((next * classes) << 1) | this.reports[next]!);
+    if (slot < this.delta.length) this.delta[slot] = entry;
+    return entry;
   }
 
   private report(state: number, hit: (patternId: number) => void): void {

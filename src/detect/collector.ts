@@ -105,7 +105,7 @@ export class UnitEvaluator {
     this.correlations = new CorrelationEngine(ruleSet.correlations, resolve);
     this.silenced = silencedRules(ruleSet.correlations, resolve);
     this.minRank = LEVEL_ORDER.indexOf(minLevel);
-    ruleSet.rules.forEach((rule, index) => this.ruleIndex.set(rule, index));
+    for (const [index, rule] of ruleSet.rules.entries()) this.ruleIndex.set(rule, index);
   }
 
   evaluate(unit: WorkUnit): UnitResult {

@@ -45,6 +45,23 @@ class Bucket {
   /** Reused between events: the variants to evaluate for the current one. */
   private readonly selected: number[] = [];
   private readonly hits: number[] = [];
+  // The scan under way, read by onHit (one function for every search, not a closure per field).
+  private atomStamp: Uint32Array = new Uint32Array(0);
+  private generation = 0;
+  private atomIds: Int32Array = new Int32Array(0);
+  private readonly onHit = (pattern: number) => {
+    const atom = this.atomIds[pattern]!;
+    this.atomStamp[atom] = this.generation;
+    const variants = this.targets.get(atom);
+    if (variants) {
+      for (const index of variants) {
+        if (this.stamp[index] !== this.generation) {
+          this.stamp[index] = this.generation;
+          this.hits.push(index);
+        }
+      }
+    }
+  };
 
   constructor(
     readonly variants: Variant[],
@@ -75,26 +92,16 @@ class Bucket {
    * scanned as written: the automata ignore case themselves.
    */
   scan(ctx: MatchContext, atomStamp: Uint32Array, generation: number): readonly number[] {
-    const { stamp, hits, targets } = this;
-    hits.length = 0;
-    for (const { field, automaton, atomIds } of this.scanners) {
-      const texts = field === null ? ctx.allTexts(true) : ctx.texts(field, true);
+    this.hits.length = 0;
+    this.atomStamp = atomStamp;
+    this.generation = generation;
+    for (const scanner of this.scanners) {
+      const texts = scanner.field === null ? ctx.allTexts(true) : ctx.texts(scanner.field, true);
       if (texts.length === 0) continue;
-      const onHit = (pattern: number) => {
-        const atom = atomIds[pattern]!;
-        atomStamp[atom] = generation;
-        const variants = targets.get(atom);
-        if (variants) {
-          for (const index of variants) {
-            if (stamp[index] !== generation) {
-              stamp[index] = generation;
-              hits.push(index);
-            }
-          }
-        }
-      };
-      for (const text of texts) automaton.search(text, onHit);
+      this.atomIds = scanner.atomIds;
+      for (const text of texts) scanner.automaton.search(text, this.onHit);
     }
+    const hits = this.hits;
     hits.sort((a, b) => a - b);
     // merge the two sorted lists
     const selected = this.selected;
@@ -160,7 +167,7 @@ export class DetectionEngine {
   private readonly buckets = new Map<string, Bucket>();
   /** Literal atoms of all compiled rules, and the scan generation each was last seen in. */
   private readonly atoms = new AtomIndex();
-  private atomStamp = new Uint32Array(0);
+  private atomStamp: Uint32Array = new Uint32Array(0);
   private generation = 0;
   private readonly scanners = new Map<string | null, FieldScanner>();
   private readonly order = new Map<DetectionRule, number>();

@@ -104,6 +104,14 @@ export function detectionRequirement(detection: Detection, fieldmap: FieldMap): 
 }
 
 /**
+ * Longer literals are kept as their last characters only. An atom is a guard (a value or rule is
+ * verified in full once its atom is found), so any piece of a literal will do, and the tail of a
+ * path or a hash is its most telling piece. Shorter atoms make smaller automata: thousands of
+ * hashes would otherwise need hundreds of thousands of states.
+ */
+const MAX_ATOM_LENGTH = 16;
+
+/**
  * Numbers for (field, literal) pairs, shared by all compiled rules of an engine: the engine scans
  * each event once for all of them, and compiled items check their values' literals by number.
  */
@@ -112,7 +120,8 @@ export class AtomIndex {
   readonly fields: (string | null)[] = [];
   readonly literals: string[] = [];
 
-  id(field: string | null, literal: string): number {
+  id(field: string | null, whole: string): number {
+    const literal = whole.length > MAX_ATOM_LENGTH ? whole.slice(-MAX_ATOM_LENGTH) : whole;
     const key = `${field ?? '\u0000*'}\u0000${literal}`;
     let id = this.ids.get(key);
     if (id === undefined) {

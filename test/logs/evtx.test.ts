@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectFiles, type LogEvent, type VigilError } from '../../src/core/index.js';
-import { crc32 } from '../../src/logs/evtx/crc32.js';
+import { crc32, crc32InJs } from '../../src/logs/evtx/crc32.js';
 import { CHUNK_SIZE, FILE_HEADER_SIZE } from '../../src/logs/evtx/reader.js';
 import { decodeValue, fileTime, Guid } from '../../src/logs/evtx/values.js';
 import { readEvtxEvents } from '../../src/logs/index.js';
@@ -18,6 +18,18 @@ async function readAll(file: string): Promise<{ events: LogEvent[]; errors: Vigi
 }
 
 const b = (...bytes: number[]) => Buffer.from(bytes);
+
+describe('CRC-32', () => {
+  it('is the IEEE CRC-32, natively and in JavaScript alike, over a range and continued from a seed', () => {
+    const check = Buffer.from('xx123456789yy');
+    for (const crc of [crc32, crc32InJs]) {
+      expect(crc(check, 2, 11)).toBe(0xcbf43926);
+      expect(crc(check, 6, 11, crc(check, 2, 6))).toBe(0xcbf43926);
+    }
+    const random = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 251));
+    expect(crc32(random, 3, 4999)).toBe(crc32InJs(random, 3, 4999));
+  });
+});
 
 describe('EVTX value types', () => {
   it('strings: UTF-16 up to the NUL, trailing whitespace trimmed as evtx_dump does; ANSI', () => {
@@ -79,7 +91,7 @@ describe('EVTX value types', () => {
     expect(decodeValue(0x11, ft, 0, 8)).toBe('2019-05-21T15:32:57.286254Z');
     expect(fileTime(0n)).toBe('1601-01-01T00:00:00.000000Z');
     const st = Buffer.alloc(16);
-    [2024, 3, 2, 5, 23, 45, 12, 7].forEach((v, i) => st.writeUInt16LE(v, i * 2));
+    for (const [i, v] of [2024, 3, 2, 5, 23, 45, 12, 7].entries()) st.writeUInt16LE(v, i * 2);
     expect(decodeValue(0x12, st, 0, 16)).toBe('2024-03-05T23:45:12.007000Z');
   });
 

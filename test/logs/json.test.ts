@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectFiles, type LogEvent, type VigilError } from '../../src/core/index.js';
-import { JsonRecordSplitter, LOG_EXTENSIONS, readEvents, toLogEvent } from '../../src/logs/index.js';
+import { JsonRecordSplitter, readEvents, toLogEvent } from '../../src/logs/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
 async function file(name: string, text: string): Promise<string> {

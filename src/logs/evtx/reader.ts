@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { type FieldValue, type LogEvent, parseTimestamp, VigilError } from '../../core/index.js';
 import { flattenWindowsEvent } from '../windows-json.js';
 import { BinXmlError, ChunkBinXml, type XmlElement } from './binxml.js';
@@ -162,26 +162,29 @@ export interface EvtxReadOptions {
 /**
  * Streams the chunks of an EVTX file: the header first, then each 64 KiB chunk, whatever count
  * the header claims (it can be stale). Memory stays at one chunk whatever the file size.
+ *
+ * Reads are synchronous. Parsing is the slow part, not the disk, and every asynchronous read
+ * waits for a turn of the event loop: over a folder of small files those waits added a third
+ * to a whole hunt. A 64 KiB read from the page cache takes microseconds.
  */
 export async function* readEvtxChunks(
   file: string,
   options: EvtxReadOptions = {},
 ): AsyncGenerator<{ index: number; buf: Buffer; header: EvtxFileHeader }> {
   const report = options.onError ?? (() => {});
-  let handle: import('node:fs/promises').FileHandle;
+  let fd: number;
   try {
-    handle = await open(file, 'r');
+    fd = openSync(file, 'r');
   } catch (error) {
     report(new VigilError('FILE_UNREADABLE', `cannot read log file: ${(error as Error).message}`, { file }));
     return;
   }
-  let next: Promise<{ buf: Buffer; bytesRead: number }> | undefined;
   try {
     const headerBuf = Buffer.alloc(FILE_HEADER_SIZE);
-    const { bytesRead } = await handle.read(headerBuf, 0, FILE_HEADER_SIZE, 0);
+    const headerBytes = readSync(fd, headerBuf, 0, FILE_HEADER_SIZE, 0);
     let header: EvtxFileHeader;
     try {
-      header = parseFileHeader(headerBuf.subarray(0, bytesRead), file, report);
+      header = parseFileHeader(headerBuf.subarray(0, headerBytes), file, report);
     } catch (error) {
       if (error instanceof VigilError) {
         report(error);
@@ -190,27 +193,20 @@ export async function* readEvtxChunks(
       throw error;
     }
     options.onHeader?.(header);
-    // The next chunk is read while the caller works on this one.
-    const readAt = (position: number) => {
-      const buf = Buffer.allocUnsafe(CHUNK_SIZE);
-      return handle.read(buf, 0, CHUNK_SIZE, position).then(({ bytesRead }) => ({ buf, bytesRead }));
-    };
     let position = FILE_HEADER_SIZE;
-    next = readAt(position);
     for (let index = 0; ; index++) {
-      const { buf, bytesRead: got } = await next;
+      const buf = Buffer.allocUnsafe(CHUNK_SIZE);
+      const got = readSync(fd, buf, 0, CHUNK_SIZE, position);
       if (got === 0) break;
       if (got < CHUNK_SIZE)
         report(issue(file, `chunk ${index}: the file ends after ${got} of ${CHUNK_SIZE} bytes (truncated)`));
       position += got;
-      if (got === CHUNK_SIZE) next = readAt(position);
       options.onProgress?.(position);
       yield { index, buf: got < CHUNK_SIZE ? buf.subarray(0, got) : buf, header };
       if (got < CHUNK_SIZE) break;
     }
   } finally {
-    await next?.catch(() => undefined); // a read still under way when the caller stopped early
-    await handle.close();
+    closeSync(fd);
   }
 }
 

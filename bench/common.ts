@@ -1,0 +1,113 @@
+/**
+ * What the benchmarks share: timing a command with its peak memory, finding the reference data
+ * and the peer tools, and printing aligned result rows.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { contentHelp, locateContent } from '../src/content/index.js';
+
+export const VIGIL = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
+
+export interface Timed {
+  seconds: number;
+  stdout: string;
+  /** Maximum resident set size, when GNU time is installed to measure it. */
+  peakMB?: number;
+}
+
+export interface TimedOptions {
+  cwd?: string;
+  /** Send standard output to this file instead of capturing it. */
+  stdoutFile?: string;
+}
+
+/** Runs a command to completion; a failure stops the benchmark with the command's own error text. */
+export function timed(command: string, args: string[], options: TimedOptions = {}): Timed {
+  const gnuTime = '/usr/bin/time';
+  const memoryFile = join(tmpdir(), `vigil-bench-rss-${process.pid}`);
+  const [cmd, argv] = existsSync(gnuTime)
+    ? [gnuTime, ['-f', '%M', '-o', memoryFile, command, ...args]]
+    : [command, args];
+  const out = options.stdoutFile ? openSync(options.stdoutFile, 'w') : undefined;
+  const started = performance.now();
+  const result = spawnSync(cmd, argv, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    cwd: options.cwd,
+    stdio: ['ignore', out ?? 'pipe', 'pipe'],
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (out !== undefined) closeSync(out);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  let peakMB: number | undefined;
+  if (existsSync(memoryFile)) {
+    peakMB = Number(readFileSync(memoryFile, 'utf8').trim()) / 1024;
+    rmSync(memoryFile);
+  }
+  return { seconds, stdout: result.stdout ?? '', peakMB };
+}
+
+/** The EVTX-ATTACK-SAMPLES folder of the reference datasets; exits with directions when absent. */
+export function attackSamplesDir(): string {
+  const content = locateContent();
+  const dir = content && join(content.dir, '..', 'datasets', 'evtx-attack-samples');
+  if (!dir || !existsSync(dir)) {
+    console.error(contentHelp());
+    console.error('The benchmark reads datasets/evtx-attack-samples beside the content folder.');
+    process.exit(2);
+  }
+  return dir;
+}
+
+export function sigmaDir(): string {
+  const content = locateContent();
+  if (!content) {
+    console.error(contentHelp());
+    process.exit(2);
+  }
+  return join(content.dir, 'sigma');
+}
+
+/** Peer tools set up as ../shared/peers/README.md describes, under $PEERS; absent ones are undefined. */
+export interface Peers {
+  python?: string;
+  zircolite?: string;
+  /** A Zircolite ruleset converted from SigmaHQ rules/windows. */
+  zircoliteRules?: string;
+  evtxDump?: string;
+}
+
+export function findPeers(): Peers {
+  const root = process.env.PEERS;
+  if (!root) return {};
+  const found = (path: string) => (existsSync(path) ? path : undefined);
+  return {
+    python: found(join(root, 'venv', 'bin', 'python')),
+    zircolite: found(join(root, 'zircolite', 'zircolite.py')) && join(root, 'zircolite'),
+    zircoliteRules: [
+      join(root, 'rules_windows_sysmon.json'),
+      join(root, 'rulesets', 'sigma-windows.zircolite.json'),
+    ].find(existsSync),
+    evtxDump: found(process.env.EVTX_DUMP ?? join(root, 'evtx_dump', 'evtx_dump_lin')),
+  };
+}
+
+/** A program on the PATH, or undefined. */
+export function onPath(program: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const path = join(dir, program);
+    if (dir && existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+export function printRows(rows: [string, string][]): void {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
+}
+
+export const count = (n: number) => Math.round(n).toLocaleString('en-US');
