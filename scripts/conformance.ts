@@ -51,7 +51,8 @@ export async function runConformance(
   sigmaDir: string,
   log: (line: string) => void = () => {},
 ): Promise<ConformanceResult> {
-  const setup = await loadDetectionSetup({ rules: RULE_FOLDERS.map((f) => join(sigmaDir, f)) });
+  const setupOptions = { rules: RULE_FOLDERS.map((f) => join(sigmaDir, f)) };
+  const setup = await loadDetectionSetup(setupOptions);
   for (const error of setup.errors) log(`rule failed to load: ${error.describe()}`);
 
   const cases: Case[] = [];
@@ -77,8 +78,8 @@ export async function runConformance(
   const huntAll = async (files: string[]) => {
     const byFile = new Map<string, Detection[]>();
     const summary = await hunt(files, {
-      engine: setup.engine,
-      ruleSet: setup.ruleSet,
+      setup: setupOptions,
+      loaded: setup,
       onError: (error) => log(`unreadable: ${error.describe()}`),
       onDetection: (detection) => {
         const list = byFile.get(detection.source.file) ?? [];

@@ -60,7 +60,7 @@ export function registerDump(program: Command): void {
           sizes.reduce((a, b) => a + b, 0),
         ),
         { kind: 'dump', format: flags.format },
-        () => (unit) => renderUnit(unit, flags.format),
+        async () => (unit) => renderUnit(unit, flags.format),
         (result) => {
           for (const error of result.errors)
             problem(new VigilError(error.code, error.message, error.location));
@@ -68,6 +68,7 @@ export function registerDump(program: Command): void {
             writer.line(flags.format === 'json' ? `${records === 0 ? '' : ','}${line}` : line);
             records++;
           }
+          return writer.pace();
         },
       );
       if (flags.format === 'json') writer.line(']');

@@ -7,11 +7,11 @@ import {
   csvRow,
   type Detection,
   type DetectionFormat,
+  type DetectionSetup,
   type HuntSummary,
   hunt,
   jsonLine,
   LEVEL_ORDER,
-  loadDetectionSetup,
   matchedText,
 } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
@@ -80,15 +80,17 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
     throw new UsageError(`no log files (${LOG_EXTENSIONS.join(', ')}) found in ${logs.join(', ')}`);
 
   const rulePaths = flags.rules ?? defaultRulePaths(contentFlag);
-  const setup = await loadDetectionSetup(setupOptions(flags, rulePaths));
-  const loaded = setup.ruleSet.rules.length + setup.ruleSet.correlations.length;
-  process.stderr.write(
-    `${pc.dim(`Loaded ${formatCount(loaded)} rules from ${formatCount(setup.ruleSet.files)} files`)}${
-      setup.errors.length
-        ? pc.yellow(` (${setup.errors.length} could not be loaded: see 'vigil rules check')`)
-        : ''
-    }\n`,
-  );
+  const loadStarted = performance.now();
+  const onRulesLoaded = (setup: DetectionSetup) => {
+    const loaded = setup.ruleSet.rules.length + setup.ruleSet.correlations.length;
+    process.stderr.write(
+      `${pc.dim(`Loaded ${formatCount(loaded)} rules from ${formatCount(setup.ruleSet.files)} files in ${formatDuration(performance.now() - loadStarted)}`)}${
+        setup.errors.length
+          ? pc.yellow(` (${setup.errors.length} could not be loaded: see 'vigil rules check')`)
+          : ''
+      }\n`,
+    );
+  };
 
   const toFile = flags.output !== undefined;
   const sink: WriteStream | typeof process.stdout = toFile ? openOutput(flags.output!) : process.stdout;
@@ -110,13 +112,13 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
         : tableRow(detection);
   const timeline: Detection[] = [];
   const summary = await hunt(files, {
-    engine: setup.engine,
-    ruleSet: setup.ruleSet,
+    setup: setupOptions(flags, rulePaths),
+    onRulesLoaded,
     minLevel: flags.minLevel,
     threads: chooseThreads(flags.threads, totalInputBytes(files)),
-    pipelines: { files: flags.pipeline ?? [], builtin: flags.builtinPipeline },
     onError,
     onProgress: bar.update,
+    pace: () => writer.pace(),
     onDetection: (detection) => {
       if (flags.timeline) timeline.push(detection);
       else write(line(detection));

@@ -36,7 +36,7 @@ export function openOutput(path: string): WriteStream {
       file: path,
     });
   }
-  const stream = createWriteStream(path, { fd });
+  const stream = createWriteStream(path, { fd, highWaterMark: 1 << 20 });
   stream.on('error', (error) => {
     process.stderr.write(`vigil: error: ${path}: cannot write the output file: ${error.message}\n`);
     process.exit(2);
@@ -61,6 +61,16 @@ export class LineWriter {
     this.buffer.push(text);
     this.size += text.length + 1;
     if (this.size >= this.chunk) this.flush();
+  }
+
+  /**
+   * Undefined while the stream keeps up; else a promise that settles once it has drained. Callers
+   * wait on it between units of work, so output that is slower than parsing (a pipe, a slow disk)
+   * holds the work back instead of piling up in memory.
+   */
+  pace(): Promise<void> | undefined {
+    if (!this.stream.writableNeedDrain) return undefined;
+    return new Promise((resolve) => this.stream.once('drain', resolve));
   }
 
   flush(): void {

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import type { VigilError } from '../core/index.js';
-import type { Level, RuleSet } from '../sigma/index.js';
+import type { Level } from '../sigma/index.js';
 import { HuntCollector, UnitEvaluator, type UnitResult } from './collector.js';
 import type { Detection } from './detection.js';
-import type { DetectionEngine } from './engine.js';
 import { runOrdered } from './parallel.js';
+import { type DetectionSetup, loadDetectionSetup, ruleSetDigest, type SetupOptions } from './setup.js';
 import type { HuntSummary } from './summary.js';
 import { workUnits } from './units.js';
 
@@ -16,20 +16,25 @@ export interface HuntProgress {
 }
 
 export interface HuntOptions {
-  engine: DetectionEngine;
-  ruleSet: RuleSet;
+  /** The rules, pipelines and placeholders to hunt with; worker threads load them from there. */
+  setup: SetupOptions;
+  /** This thread's copy of them, when the caller has loaded it already (else it is loaded here). */
+  loaded?: DetectionSetup;
+  /** Told once this thread has its rules, before any event is read. */
+  onRulesLoaded?: (setup: DetectionSetup) => void;
   /** Detections below this level are not reported (correlations still see their rules' matches). */
   minLevel?: Level;
   onDetection: (detection: Detection) => void;
   /** Unreadable files and records: reported, skipped, and the hunt goes on. */
   onError?: (error: VigilError) => void;
   onProgress?: (progress: HuntProgress) => void;
+  /** Called between units; a promise it returns (output not keeping up) holds the hunt back until it settles. */
+  pace?: () => Promise<void> | undefined;
   /**
-   * Worker threads that parse and detect (default 1: all on this thread). Each builds its own
-   * engine from the rule set, with these pipelines.
+   * Threads that parse and detect (default 1: all on this thread). Each worker loads and
+   * compiles its own copy of the rules, at the same time as this thread.
    */
   threads?: number;
-  pipelines?: { files: string[]; builtin: boolean };
 }
 
 /**
@@ -39,8 +44,6 @@ export interface HuntOptions {
  */
 export async function hunt(files: readonly string[], options: HuntOptions): Promise<HuntSummary> {
   const started = performance.now();
-  const { engine, ruleSet } = options;
-  const collector = new HuntCollector(ruleSet, options);
   const sizes = await Promise.all(
     files.map((file) =>
       stat(file)
@@ -49,29 +52,39 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
     ),
   );
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
-  const units = workUnits(files, sizes, {
-    onError: (error) => collector.problem(error),
-    onProgress: (bytes) =>
-      options.onProgress?.({ bytes, totalBytes, events: collector.events, detections: collector.detections }),
-  });
   const minLevel = options.minLevel ?? 'informational';
+  // Made once this thread has its rules; units are read only after that.
+  let collector: HuntCollector | undefined;
+  let digest = '';
+  const units = workUnits(files, sizes, {
+    onError: (error) => collector!.problem(error),
+    onProgress: (bytes) =>
+      options.onProgress?.({
+        bytes,
+        totalBytes,
+        events: collector!.events,
+        detections: collector!.detections,
+      }),
+  });
   await runOrdered<UnitResult>(
     units,
     options.threads ?? 1,
-    {
-      kind: 'hunt',
-      ruleSet: { rules: ruleSet.rules, correlations: ruleSet.correlations },
-      pipelines: options.pipelines?.files ?? [],
-      builtinPipeline: options.pipelines?.builtin ?? true,
-      minLevel,
-    },
-    () => {
-      const evaluator = new UnitEvaluator(engine, ruleSet, minLevel);
+    { kind: 'hunt', setup: options.setup, minLevel },
+    async () => {
+      const setup = options.loaded ?? (await loadDetectionSetup(options.setup));
+      options.onRulesLoaded?.(setup);
+      digest = ruleSetDigest(setup.ruleSet);
+      collector = new HuntCollector(setup.ruleSet, { ...options, minLevel });
+      const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, minLevel);
       return (unit) => evaluator.evaluate(unit);
     },
-    (result) => collector.add(result),
+    (result) => {
+      collector!.add(result);
+      return options.pace?.();
+    },
+    { acceptWorkers: (readiness) => readiness.every((info) => info === digest) },
   );
-  return collector.finish({
+  return collector!.finish({
     files: files.length,
     bytes: totalBytes,
     durationMs: performance.now() - started,

@@ -5,6 +5,6 @@ export { type HuntOptions, type HuntProgress, hunt } from './hunt.js';
 export { csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText } from './output.js';
 export { runOrdered, type WorkerInit } from './parallel.js';
 export { type DumpFormat, type RenderedUnit, renderUnit } from './render-unit.js';
-export { type DetectionSetup, loadDetectionSetup, type SetupOptions } from './setup.js';
+export { type DetectionSetup, loadDetectionSetup, ruleSetDigest, type SetupOptions } from './setup.js';
 export { type Count, type HuntSummary, type RuleCount, SummaryBuilder } from './summary.js';
 export { type WorkUnit, workUnits } from './units.js';

@@ -1,20 +1,28 @@
-import type { DetectionRule, Level, RuleSet } from '../sigma/index.js';
+import type { Level } from '../sigma/index.js';
 import { WorkerPool } from './pool.js';
 import type { DumpFormat } from './render-unit.js';
+import type { SetupOptions } from './setup.js';
 import type { WorkUnit } from './units.js';
 
 export type WorkerTask = WorkUnit;
 
-/** What a worker is started with: everything it needs, as data (compiled rules cannot cross threads). */
+/**
+ * What a worker is started with, as data. A hunting worker loads the rules from the same files
+ * as the main thread, while the main thread does: compiled rules cannot cross threads, and
+ * loading in parallel costs less time than loading once and sending a copy.
+ */
 export type WorkerInit =
-  | {
-      kind: 'hunt';
-      ruleSet: Pick<RuleSet, 'rules' | 'correlations'> & { rules: DetectionRule[] };
-      pipelines: string[];
-      builtinPipeline: boolean;
-      minLevel: Level;
-    }
+  | { kind: 'hunt'; setup: SetupOptions; minLevel: Level }
   | { kind: 'dump'; format: DumpFormat };
+
+export interface OrderedRunOptions {
+  /**
+   * Told what the workers said once ready; returns false when they cannot be used (for a hunt:
+   * they loaded other rules than this thread, the files having changed in between). This
+   * thread then does all the work.
+   */
+  acceptWorkers?: (readiness: unknown[]) => boolean;
+}
 
 /** Units waiting for each worker: enough to keep it busy while the main thread works too. */
 const QUEUED_PER_WORKER = 2;
@@ -24,34 +32,39 @@ const MAX_OUTSTANDING = 256;
 
 /**
  * Runs every unit and hands the results to `deliver` in unit order, whatever order they finish
- * in. With more than one thread, `threads - 1` workers take units while the main thread (which
- * has its own engine already) takes a unit itself whenever the workers have enough queued.
+ * in. With more than one thread, `threads - 1` workers start first and take units while the main
+ * thread, once `prepare` has given it its own handler, takes a unit itself whenever the workers
+ * have enough queued.
  */
 export async function runOrdered<Result>(
   units: AsyncIterable<WorkUnit>,
   threads: number,
   init: WorkerInit,
-  inline: () => (unit: WorkUnit) => Result,
-  deliver: (result: Result) => void,
+  prepare: () => Promise<(unit: WorkUnit) => Result>,
+  /** Takes each result; a promise it returns (output not keeping up) is awaited before going on. */
+  deliver: (result: Result) => void | Promise<void>,
+  options: OrderedRunOptions = {},
 ): Promise<void> {
-  const handle = inline();
   if (threads <= 1) {
-    for await (const unit of units) deliver(handle(unit));
+    const handle = await prepare();
+    for await (const unit of units) await deliver(handle(unit));
     return;
   }
   const workers = threads - 1;
-  // The workers start (parse the rule set, compile) while this thread already works.
+  // The workers start (and load what they need) while this thread prepares and already works.
   let pool: WorkerPool<WorkerTask, Result> | undefined;
-  const starting = WorkerPool.start<WorkerTask, Result>(workers, init).then((started) => {
-    pool = started;
+  const starting = WorkerPool.start<WorkerTask, Result>(workers, init).then(async (started) => {
+    if (options.acceptWorkers && !options.acceptWorkers(started.readiness)) await started.close();
+    else pool = started;
     return started;
   });
   try {
+    const handle = await prepare();
     // Results in unit order; those not in yet are awaited only when too many are outstanding,
     // so this thread keeps taking units instead of waiting for a worker.
     const pending: { done: boolean; value?: Result; promise: Promise<Result> }[] = [];
-    const drain = () => {
-      while (pending.length && pending[0]!.done) deliver(pending.shift()!.value as Result);
+    const drain = async () => {
+      while (pending.length && pending[0]!.done) await deliver(pending.shift()!.value as Result);
     };
     for await (const unit of units) {
       if (pool && pool.load < workers * QUEUED_PER_WORKER) {
@@ -72,10 +85,10 @@ export async function runOrdered<Result>(
         const value = handle(unit);
         pending.push({ done: true, value, promise: Promise.resolve(value) });
       }
-      drain();
-      while (pending.length > MAX_OUTSTANDING) deliver(await pending.shift()!.promise);
+      await drain();
+      while (pending.length > MAX_OUTSTANDING) await deliver(await pending.shift()!.promise);
     }
-    for (const entry of pending.splice(0)) deliver(await entry.promise);
+    for (const entry of pending.splice(0)) await deliver(await entry.promise);
   } finally {
     await (await starting).close();
   }

@@ -17,6 +17,8 @@ export class WorkerPool<Task, Result> {
   }[] = [];
   private readonly running = new Map<Worker, { resolve: (r: Result) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
+  /** What each worker said when it was ready (see worker.ts). */
+  readonly readiness: unknown[] = [];
 
   private constructor(private readonly workers: Worker[]) {}
 
@@ -41,10 +43,11 @@ export class WorkerPool<Task, Result> {
 
   private ready(worker: Worker): Promise<void> {
     return new Promise((resolve, reject) => {
-      const onMessage = (message: { type: string; message?: string }) => {
+      const onMessage = (message: { type: string; message?: string; info?: unknown }) => {
         if (message.type === 'ready') {
           worker.off('message', onMessage);
           worker.off('error', reject);
+          this.readiness.push(message.info);
           this.idle.push(worker);
           resolve();
         } else if (message.type === 'failed') {

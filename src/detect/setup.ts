@@ -62,3 +62,18 @@ export async function loadDetectionSetup(options: SetupOptions): Promise<Detecti
   const engine = new DetectionEngine(ruleSet.rules, pipelines);
   return { ruleSet, pipelines, engine, errors: [...ruleSet.errors, ...engine.errors] };
 }
+
+/**
+ * A short digest of which rules a set holds, in order. Worker threads load the rules themselves
+ * and refer to them by position: equal digests mean the positions mean the same rules (the
+ * files did not change between two loads).
+ */
+export function ruleSetDigest(ruleSet: Pick<RuleSet, 'rules' | 'correlations'>): string {
+  let hash = 0x811c9dc5;
+  const add = (text: string) => {
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  };
+  for (const rule of [...ruleSet.rules, ...ruleSet.correlations])
+    add(`${rule.origin.file}:${rule.origin.document}:${rule.id ?? ''}:${rule.title}\n`);
+  return `${ruleSet.rules.length}/${ruleSet.correlations.length}/${(hash >>> 0).toString(16)}`;
+}

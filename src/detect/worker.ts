@@ -1,18 +1,24 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { builtinPipelines, combinePipelines, loadPipeline, type Pipeline } from '../sigma/index.js';
 import { UnitEvaluator } from './collector.js';
-import { DetectionEngine } from './engine.js';
 import type { WorkerInit, WorkerTask } from './parallel.js';
 import { renderUnit } from './render-unit.js';
+import { loadDetectionSetup, ruleSetDigest } from './setup.js';
 
-/** A worker thread: builds its own engine from the rules the main thread parsed, then evaluates units. */
-async function start(init: WorkerInit): Promise<(task: WorkerTask) => unknown> {
-  if (init.kind === 'dump') return (task) => renderUnit(revive(task), init.format);
-  const pipelines: Pipeline[] = init.builtinPipeline ? await builtinPipelines() : [];
-  for (const file of init.pipelines) pipelines.push(await loadPipeline(file));
-  const engine = new DetectionEngine(init.ruleSet.rules, combinePipelines(pipelines));
-  const evaluator = new UnitEvaluator(engine, init.ruleSet, init.minLevel);
-  return (task) => evaluator.evaluate(revive(task));
+interface Started {
+  handle: (task: WorkerTask) => unknown;
+  /** Sent with 'ready': for a hunt, the digest of the rules this worker loaded. */
+  info?: string;
+}
+
+/**
+ * A worker thread. For a hunt it loads and compiles the rules itself, from the same files as the
+ * main thread and at the same time (rather than after it, from a copy), then evaluates units.
+ */
+async function start(init: WorkerInit): Promise<Started> {
+  if (init.kind === 'dump') return { handle: (task) => renderUnit(revive(task), init.format) };
+  const setup = await loadDetectionSetup(init.setup);
+  const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, init.minLevel);
+  return { handle: (task) => evaluator.evaluate(revive(task)), info: ruleSetDigest(setup.ruleSet) };
 }
 
 /** Chunk bytes arrive as a plain Uint8Array; the parsers want a Buffer over the same memory. */
@@ -24,7 +30,7 @@ function revive(task: WorkerTask): WorkerTask {
 
 const port = parentPort!;
 start(workerData as WorkerInit).then(
-  (handle) => {
+  ({ handle, info }) => {
     port.on('message', (message: { type: string; task: WorkerTask }) => {
       try {
         port.postMessage({ type: 'done', result: handle(message.task) });
@@ -32,7 +38,7 @@ start(workerData as WorkerInit).then(
         port.postMessage({ type: 'error', message: (error as Error).message });
       }
     });
-    port.postMessage({ type: 'ready' });
+    port.postMessage({ type: 'ready', info });
   },
   (error: Error) => port.postMessage({ type: 'failed', message: error.message }),
 );

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runConformance } from '../../scripts/conformance.js';
-import { type Detection, hunt, loadDetectionSetup } from '../../src/detect/index.js';
+import {
+  type Detection,
+  hunt,
+  loadDetectionSetup,
+  ruleSetDigest,
+  runOrdered,
+  workUnits,
+} from '../../src/detect/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
 async function dir(files: Record<string, string>): Promise<string> {
@@ -75,12 +82,13 @@ describe('hunting', () => {
       'b.jsonl': [sec(4624, 'bob', 100), sec(4624, 'alice', 5)].join('\n'),
       'a.jsonl': [sec(4625, 'bob', 30), sec(4625, 'bob', 10), sec(4625, 'bob', 20)].join('\n'),
     });
-    const setup = await loadDetectionSetup({ rules: [rules] });
+    const options = { rules: [rules] };
+    const setup = await loadDetectionSetup(options);
     expect(setup.errors).toEqual([]);
     const detections: Detection[] = [];
     const summary = await hunt([join(logs, 'a.jsonl'), join(logs, 'b.jsonl')], {
-      engine: setup.engine,
-      ruleSet: setup.ruleSet,
+      setup: options,
+      loaded: setup,
       onDetection: (d) => detections.push(d),
     });
     // The base rules feed correlations that do not ask to generate them: only the correlation reports.
@@ -125,11 +133,12 @@ detection:
         },
       }),
     });
-    const setup = await loadDetectionSetup({ rules: [rules] });
+    const options = { rules: [rules] };
+    const setup = await loadDetectionSetup(options);
     const detections: Detection[] = [];
     await hunt([join(logs, 'p.json')], {
-      engine: setup.engine,
-      ruleSet: setup.ruleSet,
+      setup: options,
+      loaded: setup,
       onDetection: (d) => detections.push(d),
     });
     expect(detections[0]).toMatchObject({
@@ -144,8 +153,8 @@ detection:
     });
     const high: Detection[] = [];
     await hunt([join(logs, 'p.json')], {
-      engine: setup.engine,
-      ruleSet: setup.ruleSet,
+      setup: options,
+      loaded: setup,
       minLevel: 'high',
       onDetection: (d) => high.push(d),
     });
@@ -178,12 +187,13 @@ describe('hostile and odd input', () => {
       'x.jsonl': [deep, deeper, '{"cmd":"whoami /all"}', '\ufeff'].join('\n'),
       'bom.jsonl': '\ufeff{"cmd":"whoami"}\n',
     });
-    const setup = await loadDetectionSetup({ rules: [rules] });
+    const options = { rules: [rules] };
+    const setup = await loadDetectionSetup(options);
     const found: Detection[] = [];
     const errors: string[] = [];
     await hunt([join(logs, 'x.jsonl'), join(logs, 'bom.jsonl')], {
-      engine: setup.engine,
-      ruleSet: setup.ruleSet,
+      setup: options,
+      loaded: setup,
       onDetection: (d) => found.push(d),
       onError: (e) => errors.push(e.message),
     });
@@ -193,7 +203,8 @@ describe('hostile and odd input', () => {
 
 describe.skipIf(!hasContent)('parallel hunting (reference content)', () => {
   it('gives the same detections, in the same order, on 1 and 2 threads', async () => {
-    const setup = await loadDetectionSetup({ rules: [contentPath('sigma', 'rules', 'windows')] });
+    const options = { rules: [contentPath('sigma', 'rules', 'windows')] };
+    const setup = await loadDetectionSetup(options);
     const samples = contentPath('..', 'datasets', 'evtx-attack-samples');
     const files = [
       join(samples, 'Command and Control', 'bits_openvpn.evtx'),
@@ -203,8 +214,8 @@ describe.skipIf(!hasContent)('parallel hunting (reference content)', () => {
     const run = async (threads: number) => {
       const found: string[] = [];
       const summary = await hunt(files, {
-        engine: setup.engine,
-        ruleSet: setup.ruleSet,
+        setup: options,
+        loaded: setup,
         threads,
         onDetection: (d) => found.push(`${d.rule.id} ${d.source.file} ${d.source.record}`),
       });
@@ -214,5 +225,54 @@ describe.skipIf(!hasContent)('parallel hunting (reference content)', () => {
     const two = await run(2);
     expect(one.found.length).toBeGreaterThan(10);
     expect(two).toEqual(one);
+  });
+
+  it("the digest that tells workers' rules from this thread's: same files, same digest", async () => {
+    const rule = (id: string) =>
+      `title: Any Sysmon event\nid: ${id}\nlogsource: { product: windows }\ndetection:\n  selection: { Channel: Microsoft-Windows-Sysmon/Operational }\n  condition: selection\n`;
+    const a = await dir({ 'rule.yml': rule('6f9b0d8e-3c0a-4c55-9d0e-5d8a4c1b2a10') });
+    const b = await dir({ 'rule.yml': rule('0c1e7a52-8f3d-4b6e-a1c9-2d4f6b8e0a13') });
+    const digest = async (rules: string) =>
+      ruleSetDigest((await loadDetectionSetup({ rules: [rules] })).ruleSet);
+    expect(await digest(a)).toBe(await digest(a));
+    expect(await digest(a)).not.toBe(await digest(b));
+  });
+
+  it('workers refused once ready leave all the work to this thread, results in order', async () => {
+    const file = join(
+      contentPath('..', 'datasets', 'evtx-attack-samples'),
+      'AutomatedTestingTools',
+      'PanacheSysmon_vs_AtomicRedTeam01.evtx',
+    );
+    const run = async (accept: boolean) => {
+      let readiness: (() => void) | undefined;
+      const workersReady = new Promise<void>((resolve) => {
+        readiness = resolve;
+      });
+      const handled: string[] = [];
+      await runOrdered<{ by: string; chunk: number }>(
+        workUnits([file], [0]),
+        2,
+        { kind: 'dump', format: 'jsonl' },
+        async () => {
+          await workersReady; // the decision on the workers is made before this thread starts
+          return (unit) => ({ by: 'main', chunk: unit.kind === 'evtx' ? unit.chunk : -1 });
+        },
+        (result) => {
+          handled.push(`${'by' in result ? result.by : 'worker'}`);
+        },
+        {
+          acceptWorkers: () => {
+            readiness!();
+            return accept;
+          },
+        },
+      );
+      return handled;
+    };
+    const refused = await run(false);
+    expect(refused.length).toBe(17);
+    expect(new Set(refused)).toEqual(new Set(['main']));
+    expect(new Set(await run(true))).toContain('worker');
   });
 });
