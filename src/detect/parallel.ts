@@ -67,6 +67,9 @@ export async function runOrdered<Result>(
       while (pending.length && pending[0]!.done) await deliver(pending.shift()!.value as Result);
     };
     for await (const unit of units) {
+      // Files are read synchronously, so without this turn of the event loop no message from a
+      // worker (ready, or a result) would arrive until every unit had been handed out.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (pool && pool.load < workers * QUEUED_PER_WORKER) {
         const transfer = unit.kind === 'evtx' ? [unit.buf.buffer as ArrayBuffer] : [];
         const entry: { done: boolean; value?: Result; promise: Promise<Result> } = {
