@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { describeError, VigilError } from '../core/index.js';
+import { registerAttack } from './attack.js';
 import { registerDump } from './dump.js';
 import { registerHunt } from './hunt.js';
 import { registerRules } from './rules.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerHunt(program);
   registerDump(program);
   registerRules(program);
+  registerAttack(program);
   return program;
 }
 

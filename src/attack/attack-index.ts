@@ -1,0 +1,252 @@
+import { compareIds } from './build.js';
+import type {
+  AttackKnowledge,
+  Campaign,
+  DataComponent,
+  Group,
+  Mitigation,
+  Software,
+  Tactic,
+  Technique,
+} from './model.js';
+import { canonicalTechniqueId, normalizeName, stem, words } from './names.js';
+
+/** How a query reached a technique. */
+export type TechniqueVia = 'id' | 'revoked-id' | 'name' | 'former-name';
+
+export interface TechniqueMatch {
+  technique: Technique;
+  via: TechniqueVia;
+  /** The ID or name as asked, when it is not the technique's own (a revoked ID, a former name). */
+  asked?: string;
+}
+
+/** Lookups over one loaded ATT&CK release: IDs, names old and new, aliases. */
+export class AttackIndex {
+  readonly knowledge: AttackKnowledge;
+  private readonly techniquesById = new Map<string, Technique>();
+  private readonly techniquesByName = new Map<string, string[]>();
+  private readonly techniquesByFormerName = new Map<string, string[]>();
+  private readonly tacticsByKey = new Map<string, Tactic>();
+  private readonly groupsByKey = new Map<string, Group[]>();
+  private readonly softwareByKey = new Map<string, Software[]>();
+  private readonly mitigationsById = new Map<string, Mitigation>();
+  private readonly componentsById = new Map<string, DataComponent>();
+  private readonly campaignsById = new Map<string, Campaign>();
+
+  constructor(knowledge: AttackKnowledge) {
+    this.knowledge = knowledge;
+    for (const technique of knowledge.techniques) {
+      this.techniquesById.set(technique.id, technique);
+      // Revoked objects keep their IDs but not their names: a revoked name often equals the
+      // replacement's, and the former-name table catches the rest.
+      if (!technique.revoked) push(this.techniquesByName, normalizeName(technique.name), technique.id);
+    }
+    for (const [id, names] of Object.entries(knowledge.formerNames)) {
+      for (const name of names) push(this.techniquesByFormerName, normalizeName(name), id);
+    }
+    for (const tactic of knowledge.tactics) {
+      for (const key of [tactic.id.toLowerCase(), tactic.shortName, normalizeName(tactic.name)]) {
+        this.tacticsByKey.set(key, tactic);
+      }
+    }
+    for (const group of knowledge.groups) {
+      for (const key of [group.id, group.name, ...group.aliases])
+        pushObject(this.groupsByKey, normalizeName(key), group);
+    }
+    for (const item of knowledge.software) {
+      for (const key of [item.id, item.name, ...item.aliases])
+        pushObject(this.softwareByKey, normalizeName(key), item);
+    }
+    for (const mitigation of knowledge.mitigations) this.mitigationsById.set(mitigation.id, mitigation);
+    for (const component of knowledge.dataComponents) this.componentsById.set(component.id, component);
+    for (const campaign of knowledge.campaigns) this.campaignsById.set(campaign.id, campaign);
+  }
+
+  get version(): string | undefined {
+    return this.knowledge.version;
+  }
+
+  /** Tactics in matrix order. */
+  get tactics(): readonly Tactic[] {
+    return this.knowledge.tactics;
+  }
+
+  /** Every technique and sub-technique that is neither revoked nor deprecated. */
+  activeTechniques(): Technique[] {
+    return this.knowledge.techniques.filter((t) => !t.revoked && !t.deprecated);
+  }
+
+  /** The technique with exactly this ID (revoked and deprecated ones included), any case. */
+  technique(id: string): Technique | undefined {
+    const canonical = canonicalTechniqueId(id);
+    return canonical ? this.techniquesById.get(canonical) : undefined;
+  }
+
+  /**
+   * The techniques an ID or name stands for. A revoked ID leads to its replacement; a name may be
+   * current or former (renamed in a later release), may be written `Parent: Sub-technique`, and is
+   * compared in normalised form. A name shared by several sub-techniques ("Domain Account") gives all
+   * of them. Empty when this release does not know the query.
+   */
+  resolveTechnique(query: string): TechniqueMatch[] {
+    const canonical = canonicalTechniqueId(query);
+    if (canonical) {
+      const technique = this.techniquesById.get(canonical);
+      if (!technique) return [];
+      const replacement = this.followRevocation(technique);
+      if (replacement !== technique) return [{ technique: replacement, via: 'revoked-id', asked: canonical }];
+      return [{ technique, via: 'id' }];
+    }
+    const colon = query.indexOf(':');
+    if (colon > 0) {
+      const parents = this.resolveTechnique(query.slice(0, colon));
+      const subName = normalizeName(query.slice(colon + 1));
+      const matches: TechniqueMatch[] = [];
+      for (const { technique: parent } of parents) {
+        for (const subId of parent.subtechniques) {
+          const sub = this.techniquesById.get(subId)!;
+          if (!sub.revoked && normalizeName(sub.name) === subName)
+            matches.push({ technique: sub, via: 'name' });
+        }
+      }
+      if (matches.length > 0) return matches;
+    }
+    const key = normalizeName(query);
+    const current = this.techniquesByName.get(key);
+    if (current) return current.map((id) => ({ technique: this.techniquesById.get(id)!, via: 'name' }));
+    const former = this.techniquesByFormerName.get(key);
+    if (!former) return [];
+    const seen = new Set<string>();
+    const matches: TechniqueMatch[] = [];
+    for (const id of former) {
+      const known = this.techniquesById.get(id);
+      if (!known) continue;
+      const technique = this.followRevocation(known);
+      if (seen.has(technique.id)) continue;
+      seen.add(technique.id);
+      matches.push({ technique, via: 'former-name', asked: query.trim() });
+    }
+    return matches;
+  }
+
+  /** Follows `revoked-by` links to the technique in use now (the technique itself if not revoked). */
+  followRevocation(technique: Technique): Technique {
+    let current = technique;
+    for (let hops = 0; current.revoked && current.revokedBy && hops < 10; hops++) {
+      const next = this.techniquesById.get(current.revokedBy);
+      if (!next) break;
+      current = next;
+    }
+    return current;
+  }
+
+  /** Names the technique carried in earlier releases. */
+  formerNames(id: string): string[] {
+    return this.knowledge.formerNames[id] ?? [];
+  }
+
+  /** A tactic by ID (`TA0005`), short name (`defense-evasion`, `defense_evasion`) or name. */
+  tactic(query: string): Tactic | undefined {
+    const trimmed = query.trim().toLowerCase();
+    return (
+      this.tacticsByKey.get(trimmed) ??
+      this.tacticsByKey.get(trimmed.replace(/_/g, '-')) ??
+      this.tacticsByKey.get(normalizeName(query))
+    );
+  }
+
+  /** Groups by ID (`G0065`), name or alias (`APT40`). Several when an alias is shared. */
+  groups(query: string): Group[] {
+    return this.groupsByKey.get(normalizeName(query)) ?? [];
+  }
+
+  software(query: string): Software[] {
+    return this.softwareByKey.get(normalizeName(query)) ?? [];
+  }
+
+  mitigation(id: string): Mitigation | undefined {
+    return this.mitigationsById.get(id.trim().toUpperCase());
+  }
+
+  dataComponent(id: string): DataComponent | undefined {
+    return this.componentsById.get(id.trim().toUpperCase());
+  }
+
+  campaign(id: string): Campaign | undefined {
+    return this.campaignsById.get(id.trim().toUpperCase());
+  }
+
+  /** The parent of a sub-technique, or the technique itself. */
+  parentOf(technique: Technique): Technique {
+    return technique.parent ? (this.techniquesById.get(technique.parent) ?? technique) : technique;
+  }
+
+  /**
+   * Techniques whose text mentions every word of the query (compared by stem: "copies" finds
+   * "copy"), best first: words in the name count most, then in former names, then in the
+   * description and detection text.
+   */
+  searchTechniques(text: string, limit = 20): { technique: Technique; score: number }[] {
+    const query = stems(text);
+    if (query.length === 0) return [];
+    const phrase = query.join(' ');
+    const results: { technique: Technique; score: number }[] = [];
+    for (const { technique, name, former, body } of this.searchTexts()) {
+      let score = 0;
+      let all = true;
+      for (const word of query) {
+        if (name.words.has(word)) score += 10;
+        else if (former.words.has(word)) score += 6;
+        else if (body.words.has(word)) score += 1;
+        else all = false;
+      }
+      if (!all) continue;
+      if (name.text === phrase) score += 100;
+      else if (` ${name.text} `.includes(` ${phrase} `)) score += 20;
+      else if (` ${body.text} `.includes(` ${phrase} `)) score += 5;
+      results.push({ technique, score });
+    }
+    return results
+      .sort((a, b) => b.score - a.score || compareIds(a.technique.id, b.technique.id))
+      .slice(0, limit);
+  }
+
+  private searchCache?: { technique: Technique; name: StemmedText; former: StemmedText; body: StemmedText }[];
+
+  private searchTexts() {
+    this.searchCache ??= this.activeTechniques().map((technique) => ({
+      technique,
+      name: stemmedText(technique.name),
+      former: stemmedText(this.formerNames(technique.id).join(' ')),
+      body: stemmedText(`${technique.description} ${technique.detection}`),
+    }));
+    return this.searchCache;
+  }
+}
+
+interface StemmedText {
+  text: string;
+  words: Set<string>;
+}
+
+function stems(text: string): string[] {
+  return words(text).map(stem);
+}
+
+function stemmedText(text: string): StemmedText {
+  const list = stems(text);
+  return { text: list.join(' '), words: new Set(list) };
+}
+
+function push(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [value]);
+  else if (!list.includes(value)) list.push(value);
+}
+
+function pushObject<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [value]);
+  else if (!list.includes(value)) list.push(value);
+}

@@ -1,0 +1,17 @@
+export { AttackIndex, type TechniqueMatch, type TechniqueVia } from './attack-index.js';
+export { buildKnowledge, compareIds } from './build.js';
+export { type AttackSource, attackSourceIn, loadAttack, loadKnowledge } from './load.js';
+export type {
+  AttackKnowledge,
+  Campaign,
+  DataComponent,
+  Group,
+  LogSourceReference,
+  Mitigation,
+  Software,
+  Tactic,
+  Technique,
+  Use,
+} from './model.js';
+export { canonicalTechniqueId, normalizeName, squashName, stem, words } from './names.js';
+export { attackId, parseStixBundle, readStixBundle, type StixBundle, type StixObject } from './stix.js';

@@ -1,0 +1,286 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AttackIndex,
+  attackSourceIn,
+  buildKnowledge,
+  canonicalTechniqueId,
+  loadAttack,
+  normalizeName,
+  parseStixBundle,
+} from '../../src/attack/index.js';
+import { contentPath, hasContent } from '../helpers/content.js';
+
+describe('names', () => {
+  it('normalises case, punctuation, hyphens and ampersands', () => {
+    expect(normalizeName('Drive-by Compromise')).toBe(normalizeName('drive by  compromise.'));
+    expect(normalizeName('Command & Control')).toBe('command and control');
+    expect(normalizeName('Deobfuscate/Decode Files or Information')).toBe(
+      'deobfuscate decode files or information',
+    );
+  });
+
+  it('reads technique IDs as people write them', () => {
+    expect(canonicalTechniqueId('t1059.001')).toBe('T1059.001');
+    expect(canonicalTechniqueId('T1059/001')).toBe('T1059.001');
+    expect(canonicalTechniqueId(' T1218 ')).toBe('T1218');
+    expect(canonicalTechniqueId('T12189')).toBeUndefined();
+    expect(canonicalTechniqueId('TA0001')).toBeUndefined();
+  });
+});
+
+/** A bundle of a few hand-made objects, in the v18 structure, for what real data cannot pin. */
+function smallBundle(): string {
+  const ref = (id: string) => [{ source_name: 'mitre-attack', external_id: id }];
+  const objects = [
+    { type: 'x-mitre-collection', id: 'x-mitre-collection--1', x_mitre_version: '99.0' },
+    {
+      type: 'x-mitre-matrix',
+      id: 'x-mitre-matrix--1',
+      tactic_refs: ['x-mitre-tactic--2', 'x-mitre-tactic--1'],
+    },
+    {
+      type: 'x-mitre-tactic',
+      id: 'x-mitre-tactic--1',
+      name: 'Execution',
+      x_mitre_shortname: 'execution',
+      external_references: ref('TA0002'),
+    },
+    {
+      type: 'x-mitre-tactic',
+      id: 'x-mitre-tactic--2',
+      name: 'Initial Access',
+      x_mitre_shortname: 'initial-access',
+      external_references: ref('TA0001'),
+    },
+    {
+      type: 'attack-pattern',
+      id: 'attack-pattern--1',
+      name: 'Scripting',
+      external_references: ref('T1000'),
+      kill_chain_phases: [{ kill_chain_name: 'mitre-attack', phase_name: 'execution' }],
+    },
+    {
+      type: 'attack-pattern',
+      id: 'attack-pattern--old',
+      name: 'Old Scripting',
+      revoked: true,
+      external_references: ref('T1064'),
+    },
+    {
+      type: 'attack-pattern',
+      id: 'attack-pattern--2',
+      name: 'Shell',
+      x_mitre_is_subtechnique: true,
+      external_references: ref('T1000.001'),
+      kill_chain_phases: [
+        { kill_chain_name: 'mitre-attack', phase_name: 'execution' },
+        { kill_chain_name: 'mitre-attack', phase_name: 'initial-access' },
+      ],
+    },
+    {
+      type: 'x-mitre-data-component',
+      id: 'x-mitre-data-component--1',
+      name: 'Process Creation',
+      external_references: ref('DC0032'),
+    },
+    {
+      type: 'x-mitre-analytic',
+      id: 'x-mitre-analytic--1',
+      description: 'Look at new shells.',
+      x_mitre_log_source_references: [
+        { x_mitre_data_component_ref: 'x-mitre-data-component--1', name: 'sysmon' },
+      ],
+    },
+    {
+      type: 'x-mitre-detection-strategy',
+      id: 'x-mitre-detection-strategy--1',
+      name: 'Shells',
+      x_mitre_analytic_refs: ['x-mitre-analytic--1'],
+    },
+    {
+      type: 'course-of-action',
+      id: 'course-of-action--1',
+      name: 'Restrict Shells',
+      external_references: ref('M1000'),
+    },
+    {
+      type: 'intrusion-set',
+      id: 'intrusion-set--1',
+      name: 'Big Group',
+      aliases: ['Big Group', 'APT99'],
+      external_references: ref('G0001'),
+    },
+    { type: 'tool', id: 'tool--1', name: 'Hammer', external_references: ref('S0001') },
+    {
+      type: 'relationship',
+      id: 'relationship--1',
+      relationship_type: 'revoked-by',
+      source_ref: 'attack-pattern--old',
+      target_ref: 'attack-pattern--1',
+    },
+    {
+      type: 'relationship',
+      id: 'relationship--2',
+      relationship_type: 'detects',
+      source_ref: 'x-mitre-detection-strategy--1',
+      target_ref: 'attack-pattern--2',
+    },
+    {
+      type: 'relationship',
+      id: 'relationship--3',
+      relationship_type: 'mitigates',
+      source_ref: 'course-of-action--1',
+      target_ref: 'attack-pattern--2',
+    },
+    {
+      type: 'relationship',
+      id: 'relationship--4',
+      relationship_type: 'uses',
+      source_ref: 'intrusion-set--1',
+      target_ref: 'attack-pattern--2',
+      description: 'They shell.',
+    },
+    {
+      type: 'relationship',
+      id: 'relationship--5',
+      relationship_type: 'uses',
+      source_ref: 'intrusion-set--1',
+      target_ref: 'tool--1',
+    },
+    {
+      type: 'relationship',
+      id: 'relationship--6',
+      relationship_type: 'uses',
+      source_ref: 'intrusion-set--1',
+      target_ref: 'attack-pattern--1',
+      revoked: true,
+    },
+    'not an object',
+  ];
+  return JSON.stringify({ type: 'bundle', id: 'bundle--1', objects });
+}
+
+describe('building the index from a bundle', () => {
+  const knowledge = buildKnowledge(parseStixBundle(smallBundle(), 'small.json'));
+
+  it('keeps tactics in matrix order and techniques in it too', () => {
+    expect(knowledge.version).toBe('99.0');
+    expect(knowledge.tactics.map((t) => t.id)).toEqual(['TA0001', 'TA0002']);
+    const shell = knowledge.techniques.find((t) => t.id === 'T1000.001')!;
+    expect(shell.tactics).toEqual(['initial-access', 'execution']);
+    expect(shell.parent).toBe('T1000');
+    expect(knowledge.techniques.find((t) => t.id === 'T1000')!.subtechniques).toEqual(['T1000.001']);
+  });
+
+  it('finds data components and detection text through detection strategies and analytics', () => {
+    const shell = knowledge.techniques.find((t) => t.id === 'T1000.001')!;
+    expect(shell.dataComponents).toEqual(['DC0032']);
+    expect(shell.detection).toContain('Look at new shells.');
+    expect(shell.mitigations).toEqual(['M1000']);
+  });
+
+  it('links groups to techniques and software, ignoring revoked relationships', () => {
+    const group = knowledge.groups[0]!;
+    expect(group.aliases).toEqual(['APT99']);
+    expect(group.techniques).toEqual([{ technique: 'T1000.001', description: 'They shell.' }]);
+    expect(group.software).toEqual(['S0001']);
+  });
+
+  it('resolves revoked IDs forward', () => {
+    const old = knowledge.techniques.find((t) => t.id === 'T1064')!;
+    expect(old).toMatchObject({ revoked: true, revokedBy: 'T1000' });
+  });
+
+  it('rejects what is not a bundle with the reason', () => {
+    expect(() => parseStixBundle('{"objects":', 'x.json')).toThrow(/not valid JSON/);
+    expect(() => parseStixBundle('[]', 'x.json')).toThrow(/not a STIX bundle/);
+  });
+});
+
+describe.skipIf(!hasContent)('ATT&CK v18.1 from the shared content', () => {
+  let index: AttackIndex;
+  let cacheDir: string;
+  beforeAll(() => {
+    cacheDir = mkdtempSync(join(tmpdir(), 'vigil-attack-'));
+    index = loadAttack(attackSourceIn(contentPath('attack'), cacheDir));
+  });
+  afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+  it('holds the whole enterprise matrix', () => {
+    expect(index.version).toBe('18.1');
+    expect(index.tactics.map((t) => t.shortName)).toEqual([
+      'reconnaissance',
+      'resource-development',
+      'initial-access',
+      'execution',
+      'persistence',
+      'privilege-escalation',
+      'defense-evasion',
+      'credential-access',
+      'discovery',
+      'lateral-movement',
+      'collection',
+      'command-and-control',
+      'exfiltration',
+      'impact',
+    ]);
+    const active = index.activeTechniques();
+    expect(active.filter((t) => !t.parent).length).toBeGreaterThan(200);
+    expect(active.filter((t) => t.parent).length).toBeGreaterThan(400);
+  });
+
+  it('resolves T1218 by its former name "Signed Binary Proxy Execution"', () => {
+    const [match] = index.resolveTechnique('Signed Binary Proxy Execution');
+    expect(match).toMatchObject({
+      technique: { id: 'T1218', name: 'System Binary Proxy Execution' },
+      via: 'former-name',
+    });
+    expect(index.resolveTechnique('Indicator Removal on Host')[0]?.technique.id).toBe('T1070');
+  });
+
+  it('tolerates loose variants, parent-prefixed and ambiguous sub-technique names', () => {
+    expect(index.resolveTechnique('Drive By Compromise')[0]?.technique.id).toBe('T1189');
+    expect(index.resolveTechnique('phishing: spearphishing attachment')[0]?.technique.id).toBe('T1566.001');
+    const domainAccounts = index.resolveTechnique('Domain Account').map((m) => m.technique.id);
+    expect(domainAccounts).toEqual(expect.arrayContaining(['T1087.002', 'T1136.002']));
+  });
+
+  it('maps a revoked ID to its replacement and reports IDs it does not know', () => {
+    const revoked = index.knowledge.techniques.find((t) => t.revoked && t.revokedBy)!;
+    const [match] = index.resolveTechnique(revoked.id);
+    expect(match?.via).toBe('revoked-id');
+    expect(match?.technique.revoked).toBe(false);
+    expect(index.resolveTechnique('T1686')).toEqual([]);
+  });
+
+  it('finds a group by alias with its techniques', () => {
+    const [group] = index.groups('APT40');
+    expect(group?.id).toBe('G0065');
+    expect(group?.techniques.length).toBeGreaterThan(20);
+    expect(group?.techniques.map((u) => u.technique)).toContain('T1190');
+  });
+
+  it('gives techniques data components, mitigations and detection text', () => {
+    const powershell = index.technique('T1059.001')!;
+    expect(powershell.dataComponents.length).toBeGreaterThan(0);
+    expect(powershell.dataComponents.map((id) => index.dataComponent(id)?.name)).toContain(
+      'Process Creation',
+    );
+    expect(powershell.mitigations.length).toBeGreaterThan(0);
+    expect(powershell.detection.length).toBeGreaterThan(50);
+  });
+
+  it('searches names before descriptions', () => {
+    const [first] = index.searchTechniques('credential dumping');
+    expect(first?.technique.id).toBe('T1003');
+  });
+
+  it('writes the index to its cache and reads it back the same', () => {
+    expect(readdirSync(cacheDir).filter((f) => f.startsWith('attack-'))).toHaveLength(1);
+    const again = loadAttack(attackSourceIn(contentPath('attack'), cacheDir));
+    expect(again.knowledge).toEqual(index.knowledge);
+  });
+});
