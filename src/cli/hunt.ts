@@ -25,6 +25,7 @@ import {
   formatCount,
   formatDuration,
   heading,
+  printable,
   problemLine,
   table,
   UsageError,
@@ -143,14 +144,6 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
     const out = !toFile && flags.format !== 'table' ? process.stderr : process.stdout;
     out.write(`${renderSummary(summary, flags.output)}\n`);
   }
-}
-
-/** Event text shown on a terminal: control characters written as escapes, so logs cannot drive it. */
-function printable(text: string): string {
-  return text.replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
 }
 
 function tableHeader(): string {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { describeError, VigilError } from '../core/index.js';
+import { registerAdvisory } from './advisory.js';
 import { registerAttack } from './attack.js';
 import { registerDump } from './dump.js';
 import { registerHunt } from './hunt.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDump(program);
   registerRules(program);
   registerAttack(program);
+  registerAdvisory(program);
   return program;
 }
 

@@ -60,3 +60,11 @@ export class UsageError extends VigilError {
     super('USAGE', message);
   }
 }
+
+/** Text from logs or documents shown on a terminal: control characters written as escapes, so the input cannot drive the terminal. */
+export function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}

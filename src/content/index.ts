@@ -1,3 +1,4 @@
+export { type KevCatalog, type KevEntry, readKevCatalog } from './kev.js';
 export {
   type ContentLocation,
   candidateContentDirs,

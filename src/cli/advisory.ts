@@ -1,0 +1,264 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { type KevCatalog, locateContent, readKevCatalog } from '../content/index.js';
+import { describeError, VigilError } from '../core/index.js';
+import {
+  type Advisory,
+  analyzeAdvisory,
+  readAdvisory,
+  readWarningLists,
+  TechniqueExtractor,
+  WarningListIndex,
+} from '../intel/index.js';
+import { openAttack } from './attack.js';
+import { heading, printable, table, UsageError } from './terminal.js';
+
+interface ParseFlags {
+  format: string;
+  minConfidence: string;
+  date?: string;
+  warninglists: boolean;
+}
+
+const FORMATS = ['table', 'json', 'md'];
+
+export function registerAdvisory(program: Command): void {
+  const advisory = program.command('advisory').description('read threat advisories and reports');
+  advisory
+    .command('parse')
+    .description(
+      'extract ATT&CK techniques (with evidence), indicators (refanged, with an actionability verdict), CVEs (with KEV status) and mitigations from advisories',
+    )
+    .argument('<inputs...>', 'text, HTML, PDF or STIX 2.1 files, http(s) URLs, or - for standard input')
+    .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'table')
+    .option('--min-confidence <n>', 'leave out techniques found with less confidence (0-1)', '0.3')
+    .option('--date <YYYY-MM-DD>', "when the advisory's indicators were seen (default: the date it carries)")
+    .option('--no-warninglists', 'do not check indicators against the MISP warning lists')
+    .action(async (inputs: string[], flags: ParseFlags) => {
+      if (!FORMATS.includes(flags.format)) {
+        throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${flags.format}'`);
+      }
+      const minConfidence = Number(flags.minConfidence);
+      if (!(minConfidence >= 0 && minConfidence <= 1)) {
+        throw new UsageError(`--min-confidence must be a number from 0 to 1, not '${flags.minConfidence}'`);
+      }
+      const observed = flags.date ? parseDate(flags.date) : undefined;
+      const contentFlag = program.opts().content as string | undefined;
+      const attack = openAttack(contentFlag);
+      const extractor = new TechniqueExtractor(attack);
+      const content = locateContent({ flag: contentFlag });
+      const warningLists =
+        flags.warninglists && content && existsSync(join(content.dir, 'warninglists'))
+          ? new WarningListIndex(readWarningLists(join(content.dir, 'warninglists')))
+          : undefined;
+      const kev = content
+        ? openKev(join(content.dir, 'kev', 'known_exploited_vulnerabilities.json'))
+        : undefined;
+
+      const results: Advisory[] = [];
+      let failed = 0;
+      for (const input of inputs) {
+        try {
+          const document = await readAdvisory(input);
+          results.push(
+            analyzeAdvisory(document, { attack, extractor, warningLists, kev, observed, minConfidence }),
+          );
+        } catch (error) {
+          if (!(error instanceof VigilError)) throw error;
+          failed++;
+          process.stderr.write(`${pc.red('vigil: error:')} ${describeError(error)}\n`);
+        }
+      }
+      if (flags.format === 'json') {
+        const out = results.map(advisoryJson);
+        if (out.length > 0 || inputs.length > 1) {
+          process.stdout.write(`${JSON.stringify(inputs.length === 1 ? out[0] : out, null, 2)}\n`);
+        }
+      } else {
+        const render = flags.format === 'md' ? renderMarkdown : renderTable;
+        process.stdout.write(
+          results.map((r) => render(r, warningLists !== undefined, kev !== undefined)).join('\n\n'),
+        );
+        if (results.length) process.stdout.write('\n');
+      }
+      if (failed > 0) process.exitCode = 1;
+    });
+}
+
+function parseDate(text: string): Date {
+  const date = new Date(`${text}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(date.getTime())) {
+    throw new UsageError(`--date must be a date as YYYY-MM-DD, not '${text}'`);
+  }
+  return date;
+}
+
+function openKev(file: string): KevCatalog | undefined {
+  if (!existsSync(file)) return undefined;
+  const catalog = readKevCatalog(file);
+  for (const problem of catalog.problems.slice(0, 3)) {
+    process.stderr.write(`${pc.yellow('vigil: warning:')} ${describeError(problem)}\n`);
+  }
+  return catalog;
+}
+
+/** The JSON of one advisory: the fields the issue names first, then the extras. */
+export function advisoryJson(advisory: Advisory) {
+  return {
+    source: advisory.source,
+    title: advisory.title ?? null,
+    kind: advisory.kind,
+    published: advisory.published ?? null,
+    attackVersion: advisory.attackVersion ?? null,
+    techniques: advisory.techniques.map((t) => ({
+      id: t.id,
+      name: t.name,
+      confidence: t.confidence,
+      evidence: t.evidence,
+      signals: t.signals,
+    })),
+    indicators: advisory.indicators.map((i) => ({
+      type: i.type,
+      value: i.value,
+      actionable: i.actionable,
+      reason: i.reason,
+      score: i.score ?? null,
+      context: i.context,
+    })),
+    cves: advisory.cves,
+    mitigations: advisory.mitigations,
+  };
+}
+
+function clip(text: string, length: number): string {
+  const one = printable(text.replace(/\s+/g, ' ').trim());
+  return one.length > length ? `${one.slice(0, length - 1)}…` : one;
+}
+
+function renderTable(advisory: Advisory, checkedLists: boolean, checkedKev: boolean): string {
+  const lines = [heading(printable(advisory.title ?? advisory.source))];
+  lines.push(
+    pc.dim(
+      `  ${printable(advisory.source)} (${advisory.kind})${advisory.published ? `, dated ${advisory.published}` : ''}, ATT&CK v${advisory.attackVersion ?? '?'}`,
+    ),
+  );
+  lines.push('', heading(`Techniques (${advisory.techniques.length})`));
+  if (advisory.techniques.length) {
+    lines.push(
+      table(
+        ['ID', 'Technique', 'Conf.', 'Found by', 'Evidence'],
+        advisory.techniques.map((t) => [
+          t.id,
+          clip(t.name, 40),
+          t.confidence.toFixed(2),
+          t.signals.join(', '),
+          clip(t.evidence[0] ?? '', 70),
+        ]),
+      ),
+    );
+  }
+  const actionable = advisory.indicators.filter((i) => i.actionable).length;
+  lines.push('', heading(`Indicators (${advisory.indicators.length}, ${actionable} actionable)`));
+  if (!checkedLists)
+    lines.push(pc.yellow('  MISP warning lists not found: known-good values are not flagged.'));
+  if (advisory.indicators.length) {
+    lines.push(
+      table(
+        ['Type', 'Value', 'Act?', 'Why'],
+        advisory.indicators.map((i) => [
+          i.type,
+          clip(i.value, 60),
+          i.actionable ? pc.green('yes') : pc.red('no'),
+          clip(i.reason, 70),
+        ]),
+      ),
+    );
+  }
+  lines.push('', heading(`CVEs (${advisory.cves.length})`));
+  if (!checkedKev && advisory.cves.length)
+    lines.push(pc.yellow('  KEV catalogue not found: exploitation status unknown.'));
+  if (advisory.cves.length) {
+    lines.push(
+      table(
+        ['CVE', 'KEV', 'Added', 'Ransomware', 'Product'],
+        advisory.cves.map((c) => [
+          c.id,
+          c.kev === null ? '?' : c.kev ? pc.red('yes') : 'no',
+          c.kevDateAdded ?? '',
+          c.knownRansomwareUse ? 'known' : '',
+          clip(`${c.vendor ?? ''} ${c.product ?? ''}`, 40),
+        ]),
+      ),
+    );
+  }
+  lines.push('', heading(`Mitigations (${advisory.mitigations.length})`));
+  if (advisory.mitigations.length) {
+    lines.push(
+      table(
+        ['ID', 'Mitigation', 'In advisory', 'Techniques'],
+        advisory.mitigations.map((m) => [m.id, m.name, m.mentioned ? 'yes' : '', m.techniques.join(' ')]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Markdown cell text: one line, pipes and markup characters escaped. */
+function cell(text: string): string {
+  return text
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[\\|*_`[\]<>]/g, (c) => `\\${c}`);
+}
+
+function renderMarkdown(advisory: Advisory): string {
+  const lines = [`# ${cell(advisory.title ?? advisory.source)}`, ''];
+  lines.push(
+    `Source: ${cell(advisory.source)} (${advisory.kind})${advisory.published ? `, dated ${advisory.published}` : ''}`,
+  );
+  lines.push(
+    '',
+    `## Techniques (${advisory.techniques.length})`,
+    '',
+    '| ID | Technique | Confidence | Evidence |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const t of advisory.techniques) {
+    lines.push(`| ${t.id} | ${cell(t.name)} | ${t.confidence.toFixed(2)} | ${cell(t.evidence[0] ?? '')} |`);
+  }
+  lines.push(
+    '',
+    `## Indicators (${advisory.indicators.length})`,
+    '',
+    '| Type | Value | Actionable | Reason |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const i of advisory.indicators) {
+    lines.push(`| ${i.type} | ${cell(i.value)} | ${i.actionable ? 'yes' : 'no'} | ${cell(i.reason)} |`);
+  }
+  lines.push(
+    '',
+    `## CVEs (${advisory.cves.length})`,
+    '',
+    '| CVE | In KEV | Added | Known ransomware use |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const c of advisory.cves) {
+    lines.push(
+      `| ${c.id} | ${c.kev === null ? 'unknown' : c.kev ? 'yes' : 'no'} | ${c.kevDateAdded ?? ''} | ${c.knownRansomwareUse ? 'yes' : ''} |`,
+    );
+  }
+  lines.push(
+    '',
+    `## Mitigations (${advisory.mitigations.length})`,
+    '',
+    '| ID | Mitigation | Named in advisory | Techniques |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const m of advisory.mitigations) {
+    lines.push(`| ${m.id} | ${cell(m.name)} | ${m.mentioned ? 'yes' : 'no'} | ${m.techniques.join(', ')} |`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,34 @@
+export {
+  DECAY_MODELS,
+  DECAY_THRESHOLD,
+  type DecayModel,
+  decayScore,
+  judgeIndicator,
+  type Verdict,
+} from './actionability.js';
+export {
+  type Advisory,
+  type AdvisoryContext,
+  advisoryDate,
+  analyzeAdvisory,
+  type CveFinding,
+  type IndicatorFinding,
+  type MitigationFinding,
+} from './advisory.js';
+export { type AdvisoryDocument, decodeAdvisory, htmlText, readAdvisory } from './documents.js';
+export {
+  type ExtractedIndicator,
+  extractIndicators,
+  INDICATOR_TYPES,
+  type IndicatorType,
+  isPublicDomain,
+} from './indicators.js';
+export { refang } from './refang.js';
+export { patternIndicators, stixStatements } from './stix-objects.js';
+export {
+  type ExtractOptions,
+  TechniqueExtractor,
+  type TechniqueFinding,
+  type TechniqueSignal,
+} from './techniques.js';
+export { readWarningLists, type WarningHit, type WarningList, WarningListIndex } from './warninglists.js';

@@ -1,0 +1,308 @@
+import { type AttackIndex, compareIds, squashName, stem, type Technique } from '../attack/index.js';
+import { contentStems, NeighbourIndex, termCounts } from './vectors.js';
+
+export type TechniqueSignal = 'id' | 'name' | 'behaviour';
+
+export interface TechniqueFinding {
+  id: string;
+  name: string;
+  /** 0..1: how sure Vigil is that the text describes this technique. */
+  confidence: number;
+  /** The sentences that show it, as written (at most a few). */
+  evidence: string[];
+  /** What found it: an explicit ID, a name (current or former), or described behaviour. */
+  signals: TechniqueSignal[];
+}
+
+export interface ExtractOptions {
+  /** Findings below this confidence are left out (default 0.5). */
+  minConfidence?: number;
+  /** Below this cosine similarity a sentence is not taken as describing a technique (default 0.2). */
+  minSimilarity?: number;
+}
+
+interface Sentence {
+  text: string;
+  stems: string[];
+  /** A recommendation to defenders ("Enable multifactor authentication…"), not an account of what attackers did. */
+  advice: boolean;
+}
+
+interface Evidence {
+  score: number;
+  signal: TechniqueSignal;
+  sentence: string;
+}
+
+/** Technique names and words matched in run-together scraped tables are at least this long. */
+const MIN_SQUASHED_NAME = 14;
+const MAX_EVIDENCE = 3;
+/** At most this many sentences add up: more of the same faint hint is still a faint hint. */
+const COMBINED_EVIDENCE = 3;
+
+/**
+ * Finds the ATT&CK techniques a report describes. Everything it knows comes from the loaded ATT&CK
+ * release: technique IDs, current and former names, and, for behaviour described without a name,
+ * the nearest neighbours of each sentence among ATT&CK's own sentences about each technique: the
+ * procedure examples it records for groups, software and campaigns ("has used vssadmin to delete
+ * shadow copies"), and the sentences of the technique's description.
+ */
+export class TechniqueExtractor {
+  private readonly index: AttackIndex;
+  private readonly techniques: Technique[];
+  private readonly neighbours: NeighbourIndex<number>;
+  /** Name (as content stems joined by spaces) -> techniques bearing it. */
+  private readonly names = new Map<string, Set<number>>();
+  private readonly longestName: number;
+  /** How many techniques' profiles hold each name: a name common to many says little. */
+  private readonly nameSpread = new Map<string, number>();
+  private readonly squashedNames: { squashed: string; technique: number }[] = [];
+
+  constructor(index: AttackIndex) {
+    this.index = index;
+    this.techniques = index.activeTechniques();
+    const position = new Map(this.techniques.map((t, i) => [t.id, i]));
+    const examples: { label: number; terms: Map<string, number> }[] = [];
+    for (const owner of [
+      ...index.knowledge.groups,
+      ...index.knowledge.software,
+      ...index.knowledge.campaigns,
+    ]) {
+      for (const use of owner.techniques) {
+        const label = position.get(use.technique);
+        if (use.description && label !== undefined) {
+          examples.push({ label, terms: termCounts(cleanAttackText(use.description)) });
+        }
+      }
+    }
+    this.techniques.forEach((technique, label) => {
+      examples.push({ label, terms: termCounts(`${technique.name}. ${technique.name}.`) });
+      for (const sentence of cleanAttackText(technique.description).split(/(?<=[.!?])\s+/)) {
+        if (sentence.length >= MIN_EXAMPLE_LENGTH) examples.push({ label, terms: termCounts(sentence) });
+      }
+    });
+    this.neighbours = new NeighbourIndex(examples);
+    let longest = 1;
+    const allNames: { key: string; technique: number }[] = [];
+    this.techniques.forEach((technique, i) => {
+      for (const name of [technique.name, ...index.formerNames(technique.id)].map(withoutQualifier)) {
+        const stems = contentStems(name);
+        if (stems.length === 0 || (stems.length === 1 && GENERIC_WORDS.has(stems[0]!))) continue;
+        const key = stems.join(' ');
+        const set = this.names.get(key) ?? new Set<number>();
+        set.add(i);
+        this.names.set(key, set);
+        allNames.push({ key, technique: i });
+        longest = Math.max(longest, stems.length);
+        const squashed = squashName(name);
+        if (squashed.length >= MIN_SQUASHED_NAME) this.squashedNames.push({ squashed, technique: i });
+      }
+    });
+    this.longestName = longest;
+    // Revoked techniques' names lead to their replacements.
+    for (const technique of index.knowledge.techniques) {
+      if (!technique.revoked) continue;
+      const target = position.get(index.followRevocation(technique).id);
+      if (target === undefined) continue;
+      const key = contentStems(withoutQualifier(technique.name)).join(' ');
+      if (key.includes(' ') && !this.names.has(key)) this.names.set(key, new Set([target]));
+    }
+    // In one pass over the examples: which techniques' examples hold each name.
+    const holders = new Map<string, Set<number>>(allNames.map(({ key }) => [key, new Set<number>()]));
+    for (const example of examples) {
+      for (const term of example.terms.keys()) holders.get(term)?.add(example.label);
+    }
+    for (const [key, labels] of holders) this.nameSpread.set(key, labels.size);
+  }
+
+  extract(text: string, options: ExtractOptions = {}): TechniqueFinding[] {
+    const minConfidence = options.minConfidence ?? 0.5;
+    const minSimilarity = options.minSimilarity ?? BEHAVIOUR_MIN_SIMILARITY;
+    const evidence = new Map<number, Evidence[]>();
+    const add = (technique: number, item: Evidence) => {
+      const list = evidence.get(technique) ?? [];
+      list.push(item);
+      evidence.set(technique, list);
+    };
+    const position = new Map(this.techniques.map((t, i) => [t.id, i]));
+
+    const sentences = this.sentences(text);
+    const adviceSentences = new Set(sentences.filter((s) => s.advice).map((s) => s.text));
+    for (const sentence of sentences) {
+      for (const match of sentence.text.matchAll(/\bT\d{4}(?:[./]\d{3})?\b/g)) {
+        for (const { technique } of this.index.resolveTechnique(match[0])) {
+          const i = position.get(technique.id);
+          if (i !== undefined) add(i, { score: 1, signal: 'id', sentence: sentence.text });
+        }
+      }
+      const votes = this.votes(sentence);
+      for (const { technique, specific } of this.namesIn(sentence)) {
+        // A specific name is enough; a common one ("Web Service", "PowerShell") counts fully only
+        // where the sentence reads like that technique's examples.
+        const share = votes?.shares.get(technique) ?? 0;
+        const score = specific ? 0.9 : Math.min(0.85, 0.25 + 0.6 * share);
+        add(technique, { score, signal: 'name', sentence: sentence.text });
+      }
+      if (votes && votes.top >= minSimilarity) {
+        const [best, share] = [...votes.shares].sort((a, b) => b[1] - a[1])[0]!;
+        add(best, {
+          score: Math.min(0.85, votes.top * share * BEHAVIOUR_SCALE),
+          signal: 'behaviour',
+          sentence: sentence.text,
+        });
+      }
+    }
+
+    // What defenders are told to do names techniques too; by itself it shows little.
+    for (const items of evidence.values()) {
+      for (const item of items)
+        if (item.signal !== 'id' && adviceSentences.has(item.sentence)) item.score *= ADVICE_WEIGHT;
+    }
+    const findings: TechniqueFinding[] = [];
+    for (const [i, items] of evidence) {
+      // Several independent sentences make a finding surer: noisy-OR of their scores.
+      const bySentence = new Map<string, Evidence>();
+      for (const item of items) {
+        const previous = bySentence.get(item.sentence);
+        if (!previous || previous.score < item.score) bySentence.set(item.sentence, item);
+      }
+      const ordered = [...bySentence.values()].sort((a, b) => b.score - a.score);
+      let miss = 1;
+      for (const item of ordered.slice(0, COMBINED_EVIDENCE)) miss *= 1 - item.score;
+      const confidence = Math.round((1 - miss) * 100) / 100;
+      if (confidence < minConfidence) continue;
+      const technique = this.techniques[i]!;
+      findings.push({
+        id: technique.id,
+        name: technique.name,
+        confidence,
+        evidence: ordered.slice(0, MAX_EVIDENCE).map((item) => item.sentence),
+        signals: [...new Set(items.map((item) => item.signal))].sort(
+          (a, b) => SIGNAL_ORDER.indexOf(a) - SIGNAL_ORDER.indexOf(b),
+        ),
+      });
+    }
+    return findings.sort((a, b) => b.confidence - a.confidence || compareIds(a.id, b.id));
+  }
+
+  /**
+   * What the sentence's nearest ATT&CK sentences are about: each technique's share of the
+   * similarity of the nearest few, and the similarity of the nearest one.
+   */
+  private votes(sentence: Sentence): { top: number; shares: Map<number, number> } | undefined {
+    if (sentence.stems.length < MIN_SENTENCE_STEMS) return undefined;
+    const nearest = this.neighbours.nearest(termCounts(sentence.text), NEIGHBOURS);
+    if (nearest.length === 0) return undefined;
+    const shares = new Map<number, number>();
+    let total = 0;
+    for (const { label, similarity } of nearest) {
+      shares.set(label, (shares.get(label) ?? 0) + similarity);
+      total += similarity;
+    }
+    for (const [label, sum] of shares) shares.set(label, sum / total);
+    return { top: nearest[0]!.similarity, shares };
+  }
+
+  /** Technique names in a sentence, by content stems, and run together in scraped tables. */
+  private namesIn(sentence: Sentence): { technique: number; specific: boolean }[] {
+    const found = new Map<number, boolean>();
+    const { stems } = sentence;
+    for (let start = 0; start < stems.length; start++) {
+      for (let length = Math.min(this.longestName, stems.length - start); length >= 1; length--) {
+        const key = stems.slice(start, start + length).join(' ');
+        const techniques = this.names.get(key);
+        if (!techniques) continue;
+        // A line that is nothing but the name (a table cell, a list item) names the technique.
+        const wholeLine = length === stems.length;
+        const specific =
+          techniques.size === 1 &&
+          (wholeLine || (length >= 2 && (this.nameSpread.get(key) ?? 0) <= NAME_SPREAD_SPECIFIC));
+        for (const technique of techniques) found.set(technique, (found.get(technique) ?? false) || specific);
+        break;
+      }
+    }
+    const squashed = squashName(sentence.text);
+    if (squashed.length >= MIN_SQUASHED_NAME) {
+      for (const { squashed: name, technique } of this.squashedNames) {
+        if (!found.has(technique) && squashed.includes(name)) found.set(technique, true);
+      }
+    }
+    return [...found].map(([technique, specific]) => ({ technique, specific }));
+  }
+
+  private sentences(text: string): Sentence[] {
+    const out: Sentence[] = [];
+    for (const line of text.split(/\r?\n/)) {
+      for (const part of line.split(/(?<=[.!?])\s+(?=[A-Z0-9("'\u201c])/)) {
+        const trimmed = part.trim();
+        if (trimmed.length < 3) continue;
+        out.push({ text: trimmed, stems: contentStems(trimmed), advice: ADVICE.test(trimmed) });
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * "At (Windows)" was a name of T1053.002: the qualifier in brackets is not part of what a report
+ * would write.
+ */
+function withoutQualifier(name: string): string {
+  return name.replace(/\s*\([^)]*\)\s*/g, ' ').trim();
+}
+
+/**
+ * One-word names that are ordinary words of the trade ("Malware", "Server", "Tool"): written in
+ * a report, they name a thing, not the technique.
+ */
+const GENERIC_WORDS = new Set(
+  [
+    'Malware',
+    'Server',
+    'Tool',
+    'Software',
+    'Hardware',
+    'Firmware',
+    'Domains',
+    'Credentials',
+    'Exploits',
+    'Vulnerabilities',
+    'Botnet',
+    'Serverless',
+    'Databases',
+    'Compression',
+    'Trap',
+    'At',
+    'DLL',
+    'CDNs',
+  ].map((word) => stem(word)),
+);
+
+/** A sentence that opens (after any bullet) with an instruction to the reader. */
+const ADVICE =
+  /^(?:[-•*\u2022\u25aa\u25cf]\s*|\d+[.)]\s*)?(?:enable|disable|implement|ensure|require|use|install|monitor|review|restrict|limit|apply|keep|maintain|consider|prioriti[sz]e|update|patch|audit|remove|block|deploy|configure|enforce|segment|train|back ?up|store|identify|regularly|close|filter|prevent|avoid|do not|employ|establish|adopt|mandate|harden|investigate|verify|report|turn off|add|set|check|encrypt|protect|utili[sz]e)\b/i;
+
+/** How much a finding from advice counts, next to one from an account of the attack. */
+const ADVICE_WEIGHT = 0.3;
+
+const SIGNAL_ORDER: TechniqueSignal[] = ['id', 'name', 'behaviour'];
+
+/** A name held by at most this many techniques' profiles is specific to its technique. */
+const NAME_SPREAD_SPECIFIC = 3;
+
+/** Below this cosine similarity to its nearest ATT&CK sentence, a sentence describes nothing. */
+const BEHAVIOUR_MIN_SIMILARITY = 0.2;
+/** Similarity times vote share, scaled to a confidence. */
+const BEHAVIOUR_SCALE = 1;
+/** Neighbours that vote. */
+const NEIGHBOURS = 5;
+/** Sentences with fewer content words are headings or fragments. */
+const MIN_SENTENCE_STEMS = 3;
+/** Description sentences shorter than this are not examples of anything. */
+const MIN_EXAMPLE_LENGTH = 20;
+
+/** ATT&CK prose without its citations, and with links reduced to nothing: group and software
+ * names in procedure examples say who, not what. */
+function cleanAttackText(text: string): string {
+  return text.replace(/\(Citation:[^)]*\)/g, ' ').replace(/\[[^\]]*\]\([^)]*\)/g, ' ');
+}

@@ -1,0 +1,250 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ipaddr from 'ipaddr.js';
+import type { IndicatorType } from './indicators.js';
+
+/**
+ * MISP warning lists: values known to be harmless or too common to act on (cloud ranges, top
+ * sites, hashes of empty files, public DNS resolvers…). Format and matching as the MISP project
+ * defines them: each list has a `type` (string, substring, hostname, cidr, regex) and the MISP
+ * attribute types it applies to.
+ */
+export interface WarningList {
+  name: string;
+  description: string;
+  type: 'string' | 'substring' | 'hostname' | 'cidr' | 'regex';
+  /** Vigil's indicator types it applies to; all when the list names none. */
+  appliesTo: Set<IndicatorType> | undefined;
+  entries: string[];
+}
+
+export interface WarningHit {
+  list: string;
+  description: string;
+  entry: string;
+}
+
+/** MISP attribute types, as written in `matching_attributes`, in Vigil's terms. */
+const MISP_ATTRIBUTES: Record<string, IndicatorType[]> = {
+  'ip-src': ['ipv4', 'ipv6'],
+  'ip-dst': ['ipv4', 'ipv6'],
+  'ip-src|port': ['ipv4', 'ipv6'],
+  'ip-dst|port': ['ipv4', 'ipv6'],
+  'domain|ip': ['domain', 'ipv4', 'ipv6'],
+  domain: ['domain'],
+  hostname: ['domain'],
+  'hostname|port': ['domain'],
+  url: ['url'],
+  uri: ['url'],
+  link: ['url'],
+  md5: ['md5'],
+  sha1: ['sha1'],
+  sha256: ['sha256'],
+  sha512: ['sha512'],
+  'filename|md5': ['md5', 'filename'],
+  'filename|sha1': ['sha1', 'filename'],
+  'filename|sha256': ['sha256', 'filename'],
+  'filename|sha512': ['sha512', 'filename'],
+  filename: ['filename'],
+  'email-src': ['email'],
+  'email-dst': ['email'],
+  'target-email': ['email'],
+  'whois-registrant-email': ['email'],
+  'dns-soa-email': ['email'],
+  vulnerability: ['cve'],
+};
+
+export function readWarningLists(dir: string): WarningList[] {
+  const root = existsSync(join(dir, 'lists')) ? join(dir, 'lists') : dir;
+  const lists: WarningList[] = [];
+  for (const name of readdirSync(root).sort()) {
+    const file = join(root, name, 'list.json');
+    if (!existsSync(file)) continue;
+    let raw: {
+      name?: string;
+      description?: string;
+      type?: string;
+      matching_attributes?: string[];
+      list?: unknown[];
+    };
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      // One unreadable list costs its own verdicts, not the others'.
+      continue;
+    }
+    const type = raw.type ?? 'string';
+    if (!['string', 'substring', 'hostname', 'cidr', 'regex'].includes(type) || !Array.isArray(raw.list))
+      continue;
+    const appliesTo = raw.matching_attributes?.length
+      ? new Set(raw.matching_attributes.flatMap((attribute) => MISP_ATTRIBUTES[attribute] ?? []))
+      : undefined;
+    lists.push({
+      name: raw.name ?? name,
+      description: raw.description ?? '',
+      type: type as WarningList['type'],
+      appliesTo,
+      entries: raw.list.filter((entry): entry is string => typeof entry === 'string'),
+    });
+  }
+  return lists;
+}
+
+interface Ipv4Range {
+  start: number;
+  end: number;
+  list: number;
+  entry: string;
+}
+
+/** Warning lists indexed for lookups: exact sets, host suffixes, and address ranges by first byte. */
+export class WarningListIndex {
+  readonly lists: WarningList[];
+  private readonly exact = new Map<string, number[]>();
+  private readonly hosts = new Map<string, number[]>();
+  private readonly ipv4 = new Map<number, Ipv4Range[]>();
+  private readonly ipv6: { range: [ipaddr.IPv6, number]; list: number; entry: string }[] = [];
+  /** Address ranges are many (cloud providers' lists) and only parsed once an address is asked about. */
+  private rangesIndexed = false;
+  private readonly substrings: { entry: string; list: number }[] = [];
+  private readonly regexes: { pattern: RegExp; list: number; entry: string }[] = [];
+
+  constructor(lists: WarningList[]) {
+    this.lists = lists;
+    lists.forEach((list, index) => {
+      for (const entry of list.entries) this.add(list, index, entry);
+    });
+  }
+
+  private add(list: WarningList, index: number, entry: string): void {
+    switch (list.type) {
+      case 'string':
+        push(this.exact, entry.toLowerCase(), index);
+        break;
+      case 'hostname':
+        push(this.hosts, entry.toLowerCase().replace(/^\.+|\.+$/g, ''), index);
+        break;
+      case 'substring':
+        this.substrings.push({ entry: entry.toLowerCase(), list: index });
+        break;
+      case 'regex': {
+        const match = /^\/(.*)\/([a-z]*)$/s.exec(entry);
+        try {
+          const pattern = match
+            ? new RegExp(match[1]!, match[2]!.replace(/[^imsu]/g, ''))
+            : new RegExp(entry);
+          this.regexes.push({ pattern, list: index, entry });
+        } catch {
+          // A pattern JavaScript cannot read is left out.
+        }
+        break;
+      }
+      case 'cidr':
+        break;
+    }
+  }
+
+  private indexRanges(): void {
+    if (this.rangesIndexed) return;
+    this.rangesIndexed = true;
+    this.lists.forEach((list, index) => {
+      if (list.type === 'cidr') for (const entry of list.entries) this.addRange(entry, index);
+    });
+  }
+
+  private addRange(entry: string, list: number): void {
+    let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
+    try {
+      parsed = entry.includes('/')
+        ? ipaddr.parseCIDR(entry)
+        : [ipaddr.parse(entry), entry.includes(':') ? 128 : 32];
+    } catch {
+      return;
+    }
+    const [address, bits] = parsed;
+    if (address.kind() === 'ipv6') {
+      this.ipv6.push({ range: [address as ipaddr.IPv6, bits], list, entry });
+      return;
+    }
+    const start = ipv4Number(address as ipaddr.IPv4) & (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0);
+    const end = (start + 2 ** (32 - bits) - 1) >>> 0;
+    const range = { start: start >>> 0, end, list, entry };
+    for (let first = range.start >>> 24; first <= end >>> 24; first++) {
+      const bucket = this.ipv4.get(first) ?? [];
+      this.ipv4.set(first, bucket);
+      bucket.push(range);
+    }
+  }
+
+  /** The first list (by name) that holds this value for its type. */
+  match(type: IndicatorType, value: string): WarningHit | undefined {
+    const hits = new Map<number, string>();
+    const consider = (list: number, entry: string) => {
+      const applies = this.lists[list]!.appliesTo;
+      if ((!applies || applies.has(type)) && !hits.has(list)) hits.set(list, entry);
+    };
+    const lower = value.toLowerCase();
+    for (const list of this.exact.get(lower) ?? []) consider(list, value);
+    const host = hostOf(type, lower);
+    if (host) {
+      const labels = host.split('.');
+      for (let i = 0; i < labels.length - 1; i++) {
+        const suffix = labels.slice(i).join('.');
+        for (const list of this.hosts.get(suffix) ?? []) consider(list, suffix);
+      }
+    }
+    if (type === 'ipv4' || type === 'ipv6') {
+      this.indexRanges();
+      this.matchAddress(value, consider);
+    }
+    for (const { entry, list } of this.substrings) if (lower.includes(entry)) consider(list, entry);
+    for (const { pattern, list, entry } of this.regexes) if (pattern.test(value)) consider(list, entry);
+    if (hits.size === 0) return undefined;
+    const [list, entry] = [...hits].sort((a, b) =>
+      this.lists[a[0]]!.name.localeCompare(this.lists[b[0]]!.name),
+    )[0]!;
+    return { list: this.lists[list]!.name, description: this.lists[list]!.description, entry };
+  }
+
+  private matchAddress(value: string, consider: (list: number, entry: string) => void): void {
+    let address: ipaddr.IPv4 | ipaddr.IPv6;
+    try {
+      address = ipaddr.parse(value.replace(/\/\d+$/, ''));
+    } catch {
+      return;
+    }
+    if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+      address = (address as ipaddr.IPv6).toIPv4Address();
+    }
+    if (address.kind() === 'ipv4') {
+      const n = ipv4Number(address as ipaddr.IPv4);
+      for (const range of this.ipv4.get(n >>> 24) ?? [])
+        if (n >= range.start && n <= range.end) consider(range.list, range.entry);
+      return;
+    }
+    for (const { range, list, entry } of this.ipv6)
+      if ((address as ipaddr.IPv6).match(range)) consider(list, entry);
+  }
+}
+
+function ipv4Number(address: ipaddr.IPv4): number {
+  const [a, b, c, d] = address.octets as [number, number, number, number];
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+}
+
+/** The host name inside a value: a domain itself, a URL's host, an e-mail's domain. */
+function hostOf(type: IndicatorType, value: string): string | undefined {
+  if (type === 'domain') return value;
+  if (type === 'email') return value.slice(value.lastIndexOf('@') + 1);
+  if (type === 'url') {
+    const match = /^[a-z]+:\/\/(?:[^@/?#]*@)?([^/?#:]+)/.exec(value);
+    return match?.[1];
+  }
+  return undefined;
+}
+
+function push(map: Map<string, number[]>, key: string, value: number): void {
+  const list = map.get(key);
+  if (!list) map.set(key, [value]);
+  else if (!list.includes(value)) list.push(value);
+}

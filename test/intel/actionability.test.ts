@@ -1,0 +1,130 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  DECAY_MODELS,
+  decayScore,
+  type ExtractedIndicator,
+  judgeIndicator,
+  readWarningLists,
+  type WarningList,
+  WarningListIndex,
+} from '../../src/intel/index.js';
+import { contentPath, hasContent } from '../helpers/content.js';
+
+const indicator = (type: ExtractedIndicator['type'], value: string): ExtractedIndicator => ({
+  type,
+  value,
+  context: '',
+});
+
+describe('the MISP decay model', () => {
+  const model = { lifetimeDays: 100, decaySpeed: 1 };
+  it('is linear with speed 1, full at 0 and none at the lifetime', () => {
+    expect(decayScore(0, model)).toBe(100);
+    expect(decayScore(50, model)).toBeCloseTo(50);
+    expect(decayScore(100, model)).toBe(0);
+    expect(decayScore(500, model)).toBe(0);
+  });
+  it('falls faster early with a higher speed and slower with a lower one', () => {
+    expect(decayScore(25, { lifetimeDays: 100, decaySpeed: 2 })).toBeCloseTo(50);
+    expect(decayScore(25, { lifetimeDays: 100, decaySpeed: 0.5 })).toBeCloseTo(93.75);
+  });
+  it('never ages a CVE', () => {
+    expect(DECAY_MODELS.cve).toBeUndefined();
+  });
+});
+
+describe('verdicts', () => {
+  it('rejects private, loopback and documentation addresses and names', () => {
+    expect(judgeIndicator(indicator('ipv4', '10.1.2.3'), {})).toMatchObject({
+      actionable: false,
+      reason: expect.stringMatching(/private/),
+    });
+    expect(judgeIndicator(indicator('ipv4', '127.0.0.1'), {}).actionable).toBe(false);
+    expect(judgeIndicator(indicator('ipv6', 'fe80::1'), {}).actionable).toBe(false);
+    expect(judgeIndicator(indicator('ipv6', '2001:db8::1'), {}).actionable).toBe(false);
+    expect(judgeIndicator(indicator('domain', 'www.example.com'), {}).actionable).toBe(false);
+    expect(judgeIndicator(indicator('url', 'http://10.0.0.5/x'), {}).actionable).toBe(false);
+    expect(judgeIndicator(indicator('ipv4', '185.220.101.4'), {}).actionable).toBe(true);
+  });
+
+  it('marks old indicators stale by the decay model, and fresh ones with their score', () => {
+    const observed = new Date('2021-03-17T00:00:00Z');
+    const stale = judgeIndicator(indicator('ipv4', '185.220.101.4'), {
+      observed,
+      now: new Date('2022-03-17T00:00:00Z'),
+    });
+    expect(stale).toMatchObject({ actionable: false, score: 0 });
+    expect(stale.reason).toMatch(/stale: reported 2021-03-17/);
+    const fresh = judgeIndicator(indicator('sha256', 'a'.repeat(63) + 'b'), {
+      observed,
+      now: new Date('2021-04-16T00:00:00Z'),
+    });
+    expect(fresh.actionable).toBe(true);
+    expect(fresh.score).toBeGreaterThan(80);
+  });
+
+  it('matches hand-made warning lists of every MISP type', () => {
+    const lists: WarningList[] = [
+      {
+        name: 'resolvers',
+        description: '',
+        type: 'cidr',
+        appliesTo: new Set(['ipv4', 'ipv6']),
+        entries: ['8.8.8.0/24', '2001:4860::/32'],
+      },
+      {
+        name: 'top sites',
+        description: '',
+        type: 'hostname',
+        appliesTo: new Set(['domain', 'url', 'email']),
+        entries: ['google.com'],
+      },
+      {
+        name: 'empty hashes',
+        description: '',
+        type: 'string',
+        appliesTo: new Set(['md5']),
+        entries: ['D41D8CD98F00B204E9800998ECF8427E'],
+      },
+      { name: 'cdn', description: '', type: 'substring', appliesTo: undefined, entries: ['akamaiedge'] },
+      {
+        name: 'pattern',
+        description: '',
+        type: 'regex',
+        appliesTo: new Set(['domain']),
+        entries: ['/^ntp\\d+\\./i'],
+      },
+    ];
+    const index = new WarningListIndex(lists);
+    expect(index.match('ipv4', '8.8.8.8')?.list).toBe('resolvers');
+    expect(index.match('ipv4', '8.8.9.8')).toBeUndefined();
+    expect(index.match('ipv6', '2001:4860:4860::8888')?.list).toBe('resolvers');
+    expect(index.match('domain', 'mail.google.com')?.list).toBe('top sites');
+    expect(index.match('url', 'https://drive.google.com/file')?.list).toBe('top sites');
+    expect(index.match('domain', 'notgoogle.com')).toBeUndefined();
+    expect(index.match('md5', 'd41d8cd98f00b204e9800998ecf8427e')?.list).toBe('empty hashes');
+    expect(index.match('sha1', 'd41d8cd98f00b204e9800998ecf8427e')).toBeUndefined();
+    expect(index.match('domain', 'e123.akamaiedge.net')?.list).toBe('cdn');
+    expect(index.match('domain', 'NTP1.example.org')?.list).toBe('pattern');
+    const verdict = judgeIndicator(indicator('ipv4', '8.8.8.8'), { warningLists: index });
+    expect(verdict).toMatchObject({ actionable: false, reason: expect.stringContaining('"resolvers"') });
+  });
+});
+
+describe.skipIf(!hasContent)('the MISP warning lists from the shared content', () => {
+  let index: WarningListIndex;
+  beforeAll(() => {
+    index = new WarningListIndex(readWarningLists(contentPath('warninglists')));
+  });
+
+  it('reads every list', () => {
+    expect(index.lists.length).toBeGreaterThan(100);
+  });
+
+  it('knows public resolvers, popular sites and the hash of nothing, and not an attacker address', () => {
+    expect(index.match('ipv4', '8.8.8.8')).toBeDefined();
+    expect(index.match('domain', 'www.microsoft.com')).toBeDefined();
+    expect(index.match('md5', 'd41d8cd98f00b204e9800998ecf8427e')).toBeDefined();
+    expect(index.match('domain', 'asq.d6shiiwz.pw')).toBeUndefined();
+  });
+});

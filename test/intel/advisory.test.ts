@@ -1,0 +1,190 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AttackIndex, attackSourceIn, loadAttack } from '../../src/attack/index.js';
+import { type KevCatalog, readKevCatalog } from '../../src/content/index.js';
+import {
+  type Advisory,
+  advisoryDate,
+  analyzeAdvisory,
+  decodeAdvisory,
+  htmlText,
+  patternIndicators,
+  TechniqueExtractor,
+} from '../../src/intel/index.js';
+import { contentPath, hasContent } from '../helpers/content.js';
+import { makePdf } from './pdf.js';
+
+describe('reading advisories', () => {
+  it('reads the visible text of HTML, without scripts, styles or the head', () => {
+    const { title, body } = htmlText(
+      '<html><head><title>AA99 &amp; more</title><style>p{}</style></head><body><script>alert(1)</script>' +
+        '<h1>Heading</h1><p>First <b>bold</b> paragraph.</p><table><tr><td>T1059</td><td>PowerShell</td></tr></table></body></html>',
+    );
+    expect(title).toBe('AA99 & more');
+    expect(body).toContain('First bold paragraph.');
+    expect(body).toContain('T1059');
+    expect(body).not.toContain('alert');
+    expect(body).not.toContain('p{}');
+  });
+
+  it('reads the text layer of a PDF, page by page', async () => {
+    const pdf = makePdf([
+      ['Joint advisory', 'The actors used T1059.001 and evil[.]com.'],
+      ['Second page: CVE-2021-44228'],
+    ]);
+    const document = await decodeAdvisory(pdf, 'advisory.pdf');
+    expect(document.kind).toBe('pdf');
+    expect(document.text).toContain('T1059.001');
+    expect(document.text).toContain('CVE-2021-44228');
+  });
+
+  it('refuses what is not an advisory with a clear reason', async () => {
+    await expect(decodeAdvisory(Buffer.alloc(0), 'empty.txt')).rejects.toThrow(/empty/);
+    await expect(decodeAdvisory(Buffer.from('  \n\t '), 'blank.txt')).rejects.toThrow(/empty/);
+    await expect(
+      decodeAdvisory(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 3, 0, 0]), 'a.bin'),
+    ).rejects.toThrow(/binary/);
+    await expect(
+      decodeAdvisory(Buffer.from('<html><body><script>x()</script></body></html>'), 'a.html'),
+    ).rejects.toThrow(/no text/);
+    await expect(decodeAdvisory(Buffer.from('{"type": "bundle", "objects": ['), 'a.json')).rejects.toThrow(
+      /not valid JSON/,
+    );
+    await expect(decodeAdvisory(Buffer.from('%PDF-1.4 garbage'), 'a.pdf')).rejects.toThrow(/PDF/);
+  });
+
+  it('reads indicators from STIX patterns and checks their values', () => {
+    const found = patternIndicators(
+      "[ipv4-addr:value = '198.51.100.7'] OR [file:hashes.'SHA-256' = 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855'] OR [domain-name:value = 'not a domain']",
+    );
+    expect(found.map((i) => [i.type, i.value])).toEqual([
+      ['ipv4', '198.51.100.7'],
+      ['sha256', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
+    ]);
+  });
+
+  it('finds the date an advisory carries', () => {
+    expect(
+      advisoryDate('Alert (AA21-076A)\nOriginal release date: March 17, 2021\nLast revised: May 01, 2021'),
+    ).toBe('2021-03-17');
+    expect(advisoryDate('Published 2022-11-17 by CISA')).toBe('2022-11-17');
+    expect(advisoryDate('Report of 28 November 2022 on Emotet')).toBe('2022-11-28');
+    expect(advisoryDate('No date here, version 1.2')).toBeUndefined();
+  });
+});
+
+describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', () => {
+  let attack: AttackIndex;
+  let extractor: TechniqueExtractor;
+  let kev: KevCatalog;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-advisory-'));
+    attack = loadAttack(attackSourceIn(contentPath('attack'), dir));
+    extractor = new TechniqueExtractor(attack);
+    kev = readKevCatalog(contentPath('kev', 'known_exploited_vulnerabilities.json'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const analyze = async (text: string, source = 'a.txt'): Promise<Advisory> =>
+    analyzeAdvisory(await decodeAdvisory(Buffer.from(text), source), {
+      attack,
+      extractor,
+      kev,
+      now: new Date('2026-11-27T00:00:00Z'),
+    });
+
+  it('finds explicit IDs with their sentence, maps revoked IDs forward and ignores unknown ones', async () => {
+    const revoked = attack.knowledge.techniques.find((t) => t.revoked && t.revokedBy && !t.id.includes('.'))!;
+    const advisory = await analyze(
+      `The actors ran scripts (T1059.001).\nThey also used ${revoked.id}.\nSee T1686 too.`,
+    );
+    const powershell = advisory.techniques.find((t) => t.id === 'T1059.001');
+    expect(powershell).toMatchObject({ confidence: 1, evidence: ['The actors ran scripts (T1059.001).'] });
+    expect(advisory.techniques.map((t) => t.id)).toContain(attack.followRevocation(revoked).id);
+    expect(advisory.techniques.map((t) => t.id)).not.toContain('T1686');
+  });
+
+  it('finds techniques by former and loose names, also run together in scraped tables', async () => {
+    const advisory = await analyze(
+      'Technique Title\nSigned Binary Proxy Execution\nIndicator Removal on Host\nDrive By Compromise\nExploiting Public-Facing Application\nActive ScanningGather Victim Network Information',
+    );
+    const ids = advisory.techniques.map((t) => t.id);
+    expect(ids).toEqual(expect.arrayContaining(['T1218', 'T1070', 'T1189', 'T1190', 'T1595', 'T1590']));
+  });
+
+  it('finds a technique that is only described', async () => {
+    const advisory = await analyze(
+      'The ransomware deletes all volume shadow copies with vssadmin.exe delete shadows /all /quiet and disables Windows recovery with bcdedit so that victims cannot restore their files.',
+    );
+    expect(advisory.techniques[0]?.id).toBe('T1490');
+    expect(advisory.techniques[0]?.signals).toContain('behaviour');
+  });
+
+  it('flags CVEs with their KEV status and gives mitigations named or implied', async () => {
+    const advisory = await analyze(
+      'The actors exploited CVE-2021-34473 and CVE-1999-0001 on Exchange servers.\nMitigations: enforce multi-factor authentication and network segmentation.',
+    );
+    expect(advisory.cves.find((c) => c.id === 'CVE-2021-34473')).toMatchObject({
+      kev: true,
+      kevDateAdded: '2021-11-03',
+    });
+    expect(advisory.cves.find((c) => c.id === 'CVE-1999-0001')).toMatchObject({ kev: false });
+    const named = advisory.mitigations.filter((m) => m.mentioned).map((m) => m.id);
+    expect(named).toEqual(expect.arrayContaining(['M1032', 'M1030']));
+  });
+
+  it('reads a STIX 2.1 bundle: attack patterns, indicators, vulnerabilities, courses of action', async () => {
+    const bundle = {
+      type: 'bundle',
+      id: 'bundle--1',
+      objects: [
+        {
+          type: 'report',
+          id: 'report--1',
+          name: 'Test report',
+          description: 'Actors used spearphishing attachments.',
+        },
+        {
+          type: 'attack-pattern',
+          id: 'attack-pattern--1',
+          name: 'PowerShell',
+          external_references: [{ source_name: 'mitre-attack', external_id: 'T1059.001' }],
+        },
+        {
+          type: 'indicator',
+          id: 'indicator--1',
+          pattern: "[url:value = 'http://evil.com/x']",
+          valid_from: '2020-01-01T00:00:00Z',
+        },
+        { type: 'vulnerability', id: 'vulnerability--1', name: 'CVE-2021-44228' },
+        { type: 'course-of-action', id: 'course-of-action--1', name: 'Multi-factor Authentication' },
+      ],
+    };
+    const advisory = await analyze(JSON.stringify(bundle), 'bundle.json');
+    expect(advisory.kind).toBe('stix');
+    expect(advisory.title).toBe('Test report');
+    expect(advisory.techniques[0]).toMatchObject({ id: 'T1059.001', confidence: 1 });
+    expect(advisory.indicators.find((i) => i.type === 'url')).toMatchObject({
+      value: 'http://evil.com/x',
+      actionable: false,
+    });
+    expect(advisory.cves[0]).toMatchObject({ id: 'CVE-2021-44228', kev: true });
+    expect(advisory.mitigations.find((m) => m.id === 'M1032')?.mentioned).toBe(true);
+  });
+
+  it('reads the Hive advisory: its ten cited techniques, its CVEs in KEV, its indicators', async () => {
+    const text = readFileSync(contentPath('..', 'datasets', 'advisories', 'cisa-aa22-321a.txt'), 'utf8');
+    const advisory = await analyze(text);
+    const truth = JSON.parse(
+      readFileSync(contentPath('..', 'datasets', 'advisories', 'cisa-aa22-321a.json'), 'utf8'),
+    );
+    const ids = advisory.techniques.map((t) => t.id);
+    expect(ids).toEqual(expect.arrayContaining(truth.techniques_cited_in_body));
+    expect(advisory.cves.length).toBeGreaterThanOrEqual(4);
+    expect(advisory.cves.every((c) => c.kev === true)).toBe(true);
+    expect(advisory.indicators.some((i) => i.type === 'domain' && i.value === 'asq.d6shiiwz.pw')).toBe(true);
+  });
+});
