@@ -1,5 +1,6 @@
 export { AttackIndex, type TechniqueMatch, type TechniqueVia } from './attack-index.js';
 export { buildKnowledge, compareIds } from './build.js';
+export { buildNameHistory, HISTORY_RELEASES } from './history.js';
 export { type AttackSource, attackSourceIn, loadAttack, loadKnowledge } from './load.js';
 export type {
   AttackKnowledge,
@@ -13,5 +14,6 @@ export type {
   Technique,
   Use,
 } from './model.js';
+export type { NameHistory } from './names.js';
 export { canonicalTechniqueId, normalizeName, squashName, stem, words } from './names.js';
 export { attackId, parseStixBundle, readStixBundle, type StixBundle, type StixObject } from './stix.js';

@@ -17,13 +17,12 @@ import { heading, table } from './terminal.js';
 export function openAttack(contentFlag: string | undefined): AttackIndex {
   const content = locateContent({ flag: contentFlag });
   const attackDir = content ? join(content.dir, 'attack') : undefined;
-  if (!attackDir || !existsSync(join(attackDir, 'enterprise-attack.json'))) {
-    const where = attackDir
-      ? `${attackDir} has no enterprise-attack.json.`
-      : contentHelp({ flag: contentFlag });
+  if (!attackDir)
+    throw new VigilError('ATTACK_MISSING', `no ATT&CK content.\n${contentHelp({ flag: contentFlag })}`);
+  if (!existsSync(join(attackDir, 'enterprise-attack.json'))) {
     throw new VigilError(
       'ATTACK_MISSING',
-      `no ATT&CK content. ${where}\nGet it with: vigil content update --only attack (or --content DIR pointing at a folder with attack/enterprise-attack.json)`,
+      `no ATT&CK content: ${attackDir} has no enterprise-attack.json.\nGet it with: vigil content update --only attack`,
     );
   }
   return loadAttack(attackSourceIn(attackDir, join(vigilHome(), 'cache')));

@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import { describeError, VigilError } from '../core/index.js';
 import { registerAdvisory } from './advisory.js';
 import { registerAttack } from './attack.js';
+import { registerContent } from './content.js';
 import { registerDump } from './dump.js';
 import { registerHunt } from './hunt.js';
 import { registerRules } from './rules.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerRules(program);
   registerAttack(program);
   registerAdvisory(program);
+  registerContent(program);
   return program;
 }
 

@@ -7,3 +7,23 @@ export {
   locateContent,
   vigilHome,
 } from './locate.js';
+export {
+  attackReleaseUrl,
+  CONTENT_SOURCES,
+  type ContentSource,
+  SOURCE_NAMES,
+  type SourceName,
+  sourceUrl,
+} from './sources.js';
+export {
+  contentDirIn,
+  type Manifest,
+  type ManifestEntry,
+  type ProgressEvent,
+  readManifest,
+  sourcePresent,
+  type UpdateOptions,
+  type UpdateResult,
+  updateContent,
+} from './update.js';
+export { epssFile, type Verified, verifySource } from './verify.js';

@@ -57,8 +57,9 @@ export function contentHelp(options: LocateOptions = {}): string {
     ? [`The content folder ${resolve(named)} does not exist.`]
     : ['No content folder found. Looked in:', ...candidateContentDirs(options).map((c) => `  ${c.dir}`)];
   lines.push(
-    'Point Vigil at a folder that holds sigma/, attack/, kev/ ... with --content DIR or VIGIL_CONTENT_DIR,',
-    'or give the rules directly with --rules PATH.',
+    'Get it with:  vigil content update          (downloads ATT&CK, Sigma rules, KEV, EPSS, MISP warning lists)',
+    '         or:  vigil content update --from DIR   (copies a folder that holds attack/, sigma/, kev/ ...)',
+    'or point Vigil at such a folder with --content DIR or VIGIL_CONTENT_DIR; rules can also be given with --rules PATH.',
   );
   return lines.join('\n');
 }

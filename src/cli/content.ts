@@ -1,0 +1,191 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import {
+  CONTENT_SOURCES,
+  contentDirIn,
+  locateContent,
+  type ProgressEvent,
+  readManifest,
+  SOURCE_NAMES,
+  type SourceName,
+  sourcePresent,
+  updateContent,
+  vigilHome,
+} from '../content/index.js';
+import { formatBytes, heading, table, UsageError } from './terminal.js';
+
+interface UpdateFlags {
+  only?: string;
+  from?: string;
+}
+
+export function registerContent(program: Command): void {
+  const content = program
+    .command('content')
+    .description('third-party content: ATT&CK, Sigma rules, KEV, EPSS, MISP warning lists');
+  content
+    .command('update')
+    .description(
+      `download content from its official sources (or copy it from a folder), verify it and install it under $VIGIL_HOME/content; a failed source keeps its previous copy`,
+    )
+    .option('--only <sources>', `comma-separated: ${SOURCE_NAMES.join(',')} (default: all)`)
+    .option('--from <dir>', 'copy from this folder (laid out like ../shared/content) instead of downloading')
+    .addHelpText(
+      'after',
+      '\nSources:\n' +
+        SOURCE_NAMES.map(
+          (n) =>
+            `  ${n.padEnd(13)} ${CONTENT_SOURCES[n].description}\n${''.padEnd(16)}${CONTENT_SOURCES[n].url}`,
+        ).join('\n') +
+        '\n\nVIGIL_CONTENT_MIRROR=URL fetches every source from a mirror serving the same files.',
+    )
+    .action(async (flags: UpdateFlags) => {
+      const only = flags.only ? parseOnly(flags.only) : undefined;
+      const home = vigilHome();
+      const progress = progressReporter();
+      const results = await updateContent({
+        home,
+        only,
+        from: flags.from,
+        mirror: process.env.VIGIL_CONTENT_MIRROR || undefined,
+        onProgress: progress.event,
+      });
+      progress.stop();
+      const rows = results.map((r) => [
+        r.source,
+        r.ok ? pc.green('updated') : pc.red('failed'),
+        r.version ?? '',
+        r.ok ? (r.summary ?? '') : (r.error ?? ''),
+      ]);
+      process.stdout.write(`${table(['Source', 'Result', 'Version', 'What arrived'], rows)}\n`);
+      for (const result of results) {
+        for (const warning of result.warnings)
+          process.stderr.write(`${pc.yellow('vigil: warning:')} ${result.source}: ${warning}\n`);
+      }
+      process.stdout.write(pc.dim(`Installed in ${contentDirIn(home)}\n`));
+      if (results.some((r) => !r.ok)) process.exitCode = 1;
+    });
+
+  content
+    .command('status')
+    .description('which content is installed, its version, where it came from and how old it is')
+    .option('--json', 'print the status as JSON')
+    .action((flags: { json: boolean }) => {
+      const located = locateContent({ flag: program.opts().content });
+      const home = contentDirIn(vigilHome());
+      const dir = located?.dir ?? home;
+      const manifest = readManifest(dir);
+      const now = Date.now();
+      const status = SOURCE_NAMES.map((name) => {
+        const entry = manifest[name];
+        const present = sourcePresent(dir, name);
+        return {
+          source: name,
+          present,
+          version: entry?.version ?? null,
+          updated: entry?.updated ?? null,
+          ageDays: entry ? Math.floor((now - Date.parse(entry.updated)) / 86_400_000) : null,
+          origin: entry?.origin ?? null,
+          summary: entry?.summary ?? null,
+        };
+      });
+      if (flags.json) {
+        process.stdout.write(
+          `${JSON.stringify({ folder: dir, via: located?.via ?? null, sources: status }, null, 2)}\n`,
+        );
+        return;
+      }
+      process.stdout.write(
+        `${heading('Content')} ${dir}${located ? pc.dim(` (found via ${located.via})`) : pc.yellow(' (not found)')}\n`,
+      );
+      const rows = status.map((s) => [
+        s.source,
+        s.present ? pc.green('present') : pc.red('missing'),
+        s.version ?? '',
+        s.updated
+          ? `${s.updated.slice(0, 10)} (${age(s.ageDays!)})`
+          : s.present
+            ? pc.dim('not installed by vigil')
+            : '',
+        s.present ? (s.summary ?? '') : `vigil content update --only ${s.source}`,
+      ]);
+      process.stdout.write(
+        `${table(['Source', 'State', 'Version', 'Updated', 'Contents / how to get it'], rows)}\n`,
+      );
+    });
+}
+
+function parseOnly(text: string): SourceName[] {
+  const names = text
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !SOURCE_NAMES.includes(n as SourceName));
+  if (unknown.length || names.length === 0) {
+    throw new UsageError(`--only takes ${SOURCE_NAMES.join(', ')}; not '${unknown.join(',') || text}'`);
+  }
+  return names as SourceName[];
+}
+
+function age(days: number): string {
+  if (days < 1) return 'today';
+  if (days === 1) return '1 day ago';
+  return `${days} days ago`;
+}
+
+/** A download bar per source on a terminal; a line per step otherwise. */
+function progressReporter(): { event: (e: ProgressEvent) => void; stop: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let bar: cliProgress.SingleBar | undefined;
+  let barFor = '';
+  let lastPhase = '';
+  const stopBar = () => {
+    bar?.stop();
+    bar = undefined;
+    barFor = '';
+  };
+  return {
+    event(e) {
+      const key = `${e.source}:${e.phase}:${e.what ?? ''}`;
+      if (e.phase === 'download' && tty) {
+        if (barFor !== key) {
+          stopBar();
+          bar = new cliProgress.SingleBar(
+            {
+              stream: process.stderr,
+              format: ` ${e.source.padEnd(12)} {bar} {value_text} / {total_text}`,
+              hideCursor: true,
+            },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(e.total || 1, 0, { value_text: '0 B', total_text: e.total ? formatBytes(e.total) : '?' });
+          barFor = key;
+        }
+        bar!.setTotal(Math.max(e.total || 1, e.received ?? 0));
+        bar!.update(e.received ?? 0, {
+          value_text: formatBytes(e.received ?? 0),
+          total_text: e.total ? formatBytes(e.total) : '?',
+        });
+        return;
+      }
+      if (e.phase === 'download') {
+        if (lastPhase !== key) process.stderr.write(`${e.source}: downloading ${e.what ?? ''}\n`);
+        lastPhase = key;
+        return;
+      }
+      stopBar();
+      if (lastPhase === key) return;
+      lastPhase = key;
+      const text: Record<string, string> = {
+        unpack: 'unpacking',
+        verify: 'verifying',
+        history: `building the name history: ${e.what ?? ''}`,
+        done: 'done',
+        failed: 'failed, previous copy kept',
+      };
+      process.stderr.write(pc.dim(`${e.source}: ${text[e.phase] ?? e.phase}\n`));
+    },
+    stop: stopBar,
+  };
+}
