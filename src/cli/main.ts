@@ -5,6 +5,7 @@ import { describeError, VigilError } from '../core/index.js';
 import { registerAdvisory } from './advisory.js';
 import { registerAttack } from './attack.js';
 import { registerContent } from './content.js';
+import { registerCoverage } from './coverage.js';
 import { registerDump } from './dump.js';
 import { registerHunt } from './hunt.js';
 import { registerRules } from './rules.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAttack(program);
   registerAdvisory(program);
   registerContent(program);
+  registerCoverage(program);
   return program;
 }
 

@@ -1,0 +1,360 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import type { AttackIndex } from '../attack/index.js';
+import { locateContent } from '../content/index.js';
+import { collectFiles, describeError, VigilError } from '../core/index.js';
+import {
+  assessCoverage,
+  type CoverageReport,
+  coverageLayer,
+  type Inventory,
+  inferInventory,
+  type RuleFacts,
+  readInventory,
+  readLogSourceMap,
+  readThreatLayer,
+  ruleFacts,
+  type STATE_COLORS,
+  type ThreatProfile,
+} from '../coverage/index.js';
+import { loadDetectionSetup } from '../detect/index.js';
+import { analyzeAdvisory, readAdvisory, TechniqueExtractor } from '../intel/index.js';
+import { LOG_EXTENSIONS, readEvents } from '../logs/index.js';
+import type { DetectionRule } from '../sigma/index.js';
+import { openAttack } from './attack.js';
+import { formatCount, heading, table, UsageError } from './terminal.js';
+
+export interface CoverageFlags {
+  group?: string[];
+  advisory?: string[];
+  layer?: string[];
+  rules: string[];
+  reference?: string[];
+  logsources?: string;
+  logs?: string[];
+  logSourceMap?: string;
+  format: string;
+  navigator?: string;
+}
+
+/** The SigmaHQ packs that stand for "public rules" when no --reference is given. */
+const REFERENCE_FOLDERS = ['rules', 'rules-emerging-threats', 'rules-threat-hunting'];
+
+export function addCoverageOptions(command: Command): Command {
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  return command
+    .option(
+      '--group <name>',
+      'an ATT&CK group (name, alias or ID) whose techniques are the threat; repeatable',
+      collect,
+    )
+    .option(
+      '--advisory <file>',
+      'an advisory (text, HTML, PDF, STIX) whose techniques are the threat; repeatable',
+      collect,
+    )
+    .option(
+      '--layer <file>',
+      'an ATT&CK Navigator layer whose techniques are the threat; repeatable',
+      collect,
+    )
+    .requiredOption('--rules <paths...>', 'the Sigma rules deployed (files or folders)')
+    .option(
+      '--reference <paths...>',
+      'public rules to compare with (default: the SigmaHQ packs in the content folder)',
+    )
+    .option('--logsources <file>', 'the log-source inventory (YAML; see the README)')
+    .option(
+      '--logs <paths...>',
+      'sample logs: what they contain is taken as collected when no --logsources is given',
+    )
+    .option(
+      '--log-source-map <file>',
+      'ATT&CK log-source names to channels and Sigma log sources (default: mappings/attack-log-sources.yml)',
+    );
+}
+
+export function registerCoverage(program: Command): void {
+  const command = program
+    .command('coverage')
+    .description(
+      'technique by technique: covered, blind, available or uncovered, with detection and visibility scores',
+    );
+  addCoverageOptions(command)
+    .option('-f, --format <format>', 'table, json or csv', 'table')
+    .option('--navigator <file>', 'also write an ATT&CK Navigator layer (format 4.5)')
+    .action(async (flags: CoverageFlags) => {
+      if (!['table', 'json', 'csv'].includes(flags.format)) {
+        throw new UsageError(`--format must be table, json or csv, not '${flags.format}'`);
+      }
+      const { report, groups, attack, inventory, threats } = await runCoverage(
+        flags,
+        program.opts().content,
+        true,
+      );
+      if (flags.navigator) {
+        writeFileSync(
+          flags.navigator,
+          `${JSON.stringify(coverageLayer(report, { name: 'Vigil coverage', description: coverageDescription(threats, inventory), attackVersion: attack.version }), null, 2)}\n`,
+        );
+      }
+      if (flags.format === 'json')
+        process.stdout.write(`${JSON.stringify(coverageJson(report, groups), null, 2)}\n`);
+      else if (flags.format === 'csv') process.stdout.write(coverageCsv(report));
+      else {
+        process.stdout.write(`${renderCoverage(report, attack, inventory, threats)}\n`);
+        for (const [name, group] of groups) {
+          const { counts, maturity } = group;
+          process.stdout.write(
+            `Host group ${name}: ${counts.covered} covered, ${counts.blind} blind, ${counts.available} available, ${counts.uncovered} uncovered; maturity ${maturity.score}/100\n`,
+          );
+        }
+      }
+    });
+}
+
+export interface CoverageRun {
+  report: CoverageReport;
+  /** The same assessment for each host group of the inventory that collects differently. */
+  groups: Map<string, CoverageReport>;
+  attack: AttackIndex;
+  inventory: Inventory | undefined;
+  threats: ThreatProfile[];
+}
+
+/** Loads everything coverage needs from the flags and computes it. */
+export async function runCoverage(
+  flags: CoverageFlags,
+  contentFlag: string | undefined,
+  verbose: boolean,
+): Promise<CoverageRun> {
+  const attack = openAttack(contentFlag);
+  const note = (text: string) => {
+    if (verbose) process.stderr.write(pc.dim(`${text}\n`));
+  };
+  const threats: ThreatProfile[] = [];
+  for (const name of flags.group ?? []) {
+    const groups = attack.groups(name);
+    if (groups.length === 0)
+      throw new VigilError('ATTACK_UNKNOWN', `ATT&CK v${attack.version ?? '?'} has no group "${name}"`);
+    for (const group of groups) {
+      threats.push({
+        name: `${group.name} (${group.id})`,
+        kind: 'group',
+        techniques: new Map(group.techniques.map((u) => [u.technique, u.description ? [u.description] : []])),
+      });
+    }
+  }
+  if (flags.advisory?.length) {
+    const extractor = new TechniqueExtractor(attack);
+    for (const file of flags.advisory) {
+      const advisory = analyzeAdvisory(await readAdvisory(file), { attack, extractor });
+      threats.push({
+        name: advisory.title ?? file,
+        kind: 'advisory',
+        techniques: new Map(advisory.techniques.map((t) => [t.id, t.evidence])),
+      });
+    }
+  }
+  for (const file of flags.layer ?? []) threats.push(readThreatLayer(file));
+
+  const deployedSetup = await loadDetectionSetup({ rules: flags.rules });
+  for (const error of deployedSetup.errors.slice(0, 5)) note(`rule skipped: ${describeError(error)}`);
+  const referencePaths = flags.reference ?? defaultReference(contentFlag);
+  const referenceSetup = referencePaths.length
+    ? await loadDetectionSetup({ rules: referencePaths })
+    : undefined;
+  const facts = (rules: readonly DetectionRule[], pipelines: typeof deployedSetup.pipelines): RuleFacts[] =>
+    rules.map((rule) => ruleFacts(rule, attack, pipelines, hasRegressionData(rule)));
+  const deployed = facts(deployedSetup.ruleSet.rules, deployedSetup.pipelines);
+  const reference = referenceSetup ? facts(referenceSetup.ruleSet.rules, referenceSetup.pipelines) : [];
+
+  let inventory: Inventory | undefined;
+  if (flags.logsources) inventory = readInventory(flags.logsources);
+  else if (flags.logs?.length) {
+    inventory = await inventoryFromLogs(flags.logs);
+    note(
+      `No --logsources: taking as collected what the logs hold (${inventory.collection.windows.size} Windows channels).`,
+    );
+  } else note('No --logsources or --logs: nothing counts as collected, so every deployed rule is blind.');
+  const logSourceMap = readLogSourceMap(flags.logSourceMap);
+  const assess = (collection: Inventory['collection']) =>
+    assessCoverage({ attack, threats, deployed, reference, collection, logSourceMap });
+  const report = assess(inventory?.collection ?? { windows: new Map(), logsources: [] });
+  const groups = new Map(
+    [...(inventory?.groups ?? [])].map(([name, collection]) => [name, assess(collection)]),
+  );
+  note(
+    `${formatCount(deployed.length)} deployed and ${formatCount(reference.length)} reference rules; ${formatCount(report.techniques.length)} techniques in scope`,
+  );
+  return { report, groups, attack, inventory, threats };
+}
+
+function defaultReference(contentFlag: string | undefined): string[] {
+  const content = locateContent({ flag: contentFlag });
+  if (!content) return [];
+  return REFERENCE_FOLDERS.map((folder) => join(content.dir, 'sigma', folder)).filter((path) =>
+    existsSync(path),
+  );
+}
+
+/** SigmaHQ's regression data for a rule lies under the repository root the rule's path starts from. */
+function hasRegressionData(rule: DetectionRule): boolean {
+  if (!rule.regressionTestsPath) return false;
+  let dir = dirname(resolve(rule.origin.file));
+  for (let up = 0; up < 8; up++) {
+    if (existsSync(join(dir, rule.regressionTestsPath))) return true;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return false;
+}
+
+/** Every (channel, event ID) the logs hold. */
+async function inventoryFromLogs(paths: string[]): Promise<Inventory> {
+  const { files } = await collectFiles(paths, LOG_EXTENSIONS);
+  const seen = new Map<string, Set<number>>();
+  for (const file of files) {
+    try {
+      for await (const event of readEvents(file, { onError: () => {} })) {
+        const channel = event.fields.Channel;
+        const id = Number(event.fields.EventID);
+        if (typeof channel !== 'string' || !Number.isInteger(id)) continue;
+        const set = seen.get(channel) ?? new Set<number>();
+        set.add(id);
+        seen.set(channel, set);
+      }
+    } catch {
+      // A log that cannot be read shows nothing collected; the hunt reports it.
+    }
+  }
+  return inferInventory(seen, paths.join(', '));
+}
+
+export function coverageDescription(threats: ThreatProfile[], inventory: Inventory | undefined): string {
+  const threat = threats.length ? threats.map((t) => t.name).join('; ') : 'all ATT&CK techniques';
+  const logs = inventory
+    ? `${inventory.inferred ? 'logs inferred from' : 'inventory'} ${inventory.name}`
+    : 'no inventory';
+  return `Coverage of ${threat}; ${logs}`;
+}
+
+/** The JSON of `vigil coverage --format json`. */
+export function coverageJson(report: CoverageReport, groups: Map<string, CoverageReport> = new Map()) {
+  return {
+    techniques: report.techniques.map((t) => ({
+      id: t.id,
+      name: t.name,
+      tactics: t.tactics,
+      state: t.state,
+      detection_score: t.detectionScore,
+      visibility_score: t.visibilityScore,
+      rules: t.rules,
+      validated: t.validated,
+      data_components: t.dataComponents,
+      missing_logs: t.missingLogs,
+      profiles: t.profiles,
+    })),
+    maturity: report.maturity,
+    counts: report.counts,
+    backlog: report.backlog,
+    unknown_tags: report.unknownTags,
+    groups: Object.fromEntries(
+      [...groups].map(([name, group]) => [
+        name,
+        {
+          counts: group.counts,
+          maturity: group.maturity,
+          states: Object.fromEntries(group.techniques.map((t) => [t.id, t.state])),
+        },
+      ]),
+    ),
+  };
+}
+
+function csvCell(value: string | number | boolean): string {
+  const text = String(value);
+  // A leading = + - @ would be a formula to a spreadsheet.
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function coverageCsv(report: CoverageReport): string {
+  const head = [
+    'id',
+    'name',
+    'tactics',
+    'state',
+    'detection_score',
+    'visibility_score',
+    'deployed',
+    'blind',
+    'available',
+    'validated',
+    'profiles',
+  ];
+  const rows = report.techniques.map((t) => [
+    t.id,
+    t.name,
+    t.tactics.join(' '),
+    t.state,
+    t.detectionScore,
+    t.visibilityScore,
+    t.rules.deployed.length,
+    t.rules.blind.length,
+    t.rules.available.length,
+    t.validated,
+    t.profiles.join('; '),
+  ]);
+  return `${[head, ...rows].map((row) => row.map(csvCell).join(',')).join('\n')}\n`;
+}
+
+function renderCoverage(
+  report: CoverageReport,
+  attack: AttackIndex,
+  inventory: Inventory | undefined,
+  threats: ThreatProfile[],
+): string {
+  const paint = (state: keyof typeof STATE_COLORS, text: string) =>
+    state === 'covered'
+      ? pc.green(text)
+      : state === 'blind'
+        ? pc.yellow(text)
+        : state === 'available'
+          ? pc.cyan(text)
+          : pc.red(text);
+  const lines = [heading(coverageDescription(threats, inventory))];
+  lines.push(
+    table(
+      ['ID', 'Technique', 'Tactic', 'State', 'Det.', 'Vis.', 'Rules (deployed/blind/available)'],
+      report.techniques.map((t) => [
+        t.id,
+        t.name.length > 40 ? `${t.name.slice(0, 39)}…` : t.name,
+        attack.tactic(t.tactics[0] ?? '')?.name ?? '',
+        paint(t.state, t.state),
+        t.detectionScore,
+        t.visibilityScore,
+        `${t.rules.deployed.length}/${t.rules.blind.length}/${t.rules.available.length}`,
+      ]),
+    ),
+  );
+  const { counts, maturity } = report;
+  lines.push(
+    `${paint('covered', `${counts.covered} covered`)}, ${paint('blind', `${counts.blind} blind`)}, ${paint('available', `${counts.available} available`)}, ${paint('uncovered', `${counts.uncovered} uncovered`)} of ${report.techniques.length} techniques`,
+    `Maturity ${maturity.score}/100 (visibility ${maturity.parts.visibility}, detection ${maturity.parts.detection}, validation ${maturity.parts.validation})`,
+  );
+  if (report.unknownTags.length) {
+    lines.push(
+      pc.yellow(
+        `Rule tags this ATT&CK release (v${attack.version ?? '?'}) does not know: ${report.unknownTags
+          .slice(0, 8)
+          .map((u) => `${u.tag} (${u.rules})`)
+          .join(', ')}${report.unknownTags.length > 8 ? ', …' : ''}`,
+      ),
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vigil } from '../helpers/cli.js';
+import { contentPath, hasContent } from '../helpers/content.js';
+
+describe.skipIf(!hasContent)('vigil coverage', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-coverage-cli-'));
+    env = { VIGIL_HOME: join(dir, 'home'), VIGIL_CONTENT_DIR: contentPath() };
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('APT40 against SigmaHQ rules/ with Security + Sysmon 1,3,11,13,22: every technique, a state each, counts and a layer', () => {
+    const layerFile = join(dir, 'layer.json');
+    const result = vigil(
+      [
+        'coverage',
+        '--rules',
+        contentPath('sigma', 'rules'),
+        '--logsources',
+        'examples/logsources.yml',
+        '--group',
+        'APT40',
+        '--format',
+        'json',
+        '--navigator',
+        layerFile,
+      ],
+      env,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    const group = JSON.parse(vigil(['attack', 'group', 'APT40', '--json'], env).stdout);
+    expect(report.techniques.map((t: { id: string }) => t.id).sort()).toEqual(
+      group.techniques.map((t: { id: string }) => t.id).sort(),
+    );
+    for (const t of report.techniques) {
+      expect(['covered', 'blind', 'available', 'uncovered']).toContain(t.state);
+      expect(t.detection_score).toBeGreaterThanOrEqual(0);
+      expect(t.detection_score).toBeLessThanOrEqual(5);
+      expect(t.visibility_score).toBeGreaterThanOrEqual(0);
+      expect(t.visibility_score).toBeLessThanOrEqual(5);
+      if (t.state === 'covered') expect(t.rules.deployed.length).toBeGreaterThan(0);
+      if (t.state === 'blind') expect([t.rules.deployed.length, t.rules.blind.length > 0]).toEqual([0, true]);
+      if (t.state === 'available') expect(t.rules.available.length).toBeGreaterThan(0);
+      if (t.state === 'uncovered')
+        expect([t.rules.deployed, t.rules.blind, t.rules.available]).toEqual([[], [], []]);
+    }
+    const counts = report.counts;
+    expect(counts.covered + counts.blind + counts.available + counts.uncovered).toBe(
+      report.techniques.length,
+    );
+    expect(counts.covered).toBeGreaterThan(10);
+    expect(report.maturity.score).toBeGreaterThan(0);
+    // Rules tagged with ATT&CK v19 IDs are reported, not dropped.
+    expect(report.unknown_tags.some((u: { tag: string }) => u.tag.startsWith('attack.t168'))).toBe(true);
+    const layer = JSON.parse(readFileSync(layerFile, 'utf8'));
+    expect(layer.versions.layer).toBe('4.5');
+    expect(layer.techniques).toHaveLength(report.techniques.length);
+    const table = vigil(
+      [
+        'coverage',
+        '--rules',
+        contentPath('sigma', 'rules'),
+        '--logsources',
+        'examples/logsources.yml',
+        '--group',
+        'APT40',
+      ],
+      env,
+    );
+    expect(table.stdout).toMatch(/\d+ covered, \d+ blind, \d+ available, \d+ uncovered of \d+ techniques/);
+    expect(table.stdout).toMatch(/Maturity \d+\/100/);
+  });
+
+  it('refuses a broken inventory with file, line and field', () => {
+    const result = vigil(
+      [
+        'coverage',
+        '--rules',
+        contentPath('sigma', 'rules', 'windows', 'process_creation'),
+        '--logsources',
+        'package.json',
+      ],
+      env,
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/package\.json/);
+  });
+});
