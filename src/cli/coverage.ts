@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { AttackIndex } from '../attack/index.js';
-import { locateContent } from '../content/index.js';
+import { locateContent, readKevCatalog } from '../content/index.js';
 import { collectFiles, describeError, VigilError } from '../core/index.js';
 import {
   assessCoverage,
@@ -19,18 +19,26 @@ import {
   type STATE_COLORS,
   type ThreatProfile,
 } from '../coverage/index.js';
-import { loadDetectionSetup } from '../detect/index.js';
-import { analyzeAdvisory, readAdvisory, TechniqueExtractor } from '../intel/index.js';
+import { type DetectionSetup, loadDetectionSetup } from '../detect/index.js';
+import {
+  type Advisory,
+  analyzeAdvisory,
+  readAdvisory,
+  readWarningLists,
+  TechniqueExtractor,
+  WarningListIndex,
+} from '../intel/index.js';
 import { LOG_EXTENSIONS, readEvents } from '../logs/index.js';
 import type { DetectionRule } from '../sigma/index.js';
 import { openAttack } from './attack.js';
+import { defaultRulePaths } from './rules-options.js';
 import { formatCount, heading, table, UsageError } from './terminal.js';
 
 export interface CoverageFlags {
   group?: string[];
   advisory?: string[];
   layer?: string[];
-  rules: string[];
+  rules?: string[];
   reference?: string[];
   logsources?: string;
   logs?: string[];
@@ -60,7 +68,10 @@ export function addCoverageOptions(command: Command): Command {
       'an ATT&CK Navigator layer whose techniques are the threat; repeatable',
       collect,
     )
-    .requiredOption('--rules <paths...>', 'the Sigma rules deployed (files or folders)')
+    .option(
+      '--rules <paths...>',
+      'the Sigma rules deployed (files or folders; default: the SigmaHQ rules and rules-emerging-threats packs in the content folder)',
+    )
     .option(
       '--reference <paths...>',
       'public rules to compare with (default: the SigmaHQ packs in the content folder)',
@@ -117,6 +128,12 @@ export function registerCoverage(program: Command): void {
 
 export interface CoverageRun {
   report: CoverageReport;
+  advisories: Advisory[];
+  /** Rule id -> title, deployed and reference. */
+  ruleTitles: Map<string, string>;
+  /** The deployed rules, loaded: a hunt in the same run uses them. */
+  deployedSetup: DetectionSetup;
+  deployedRules: string[];
   /** The same assessment for each host group of the inventory that collects differently. */
   groups: Map<string, CoverageReport>;
   attack: AttackIndex;
@@ -147,10 +164,18 @@ export async function runCoverage(
       });
     }
   }
+  const advisories: Advisory[] = [];
   if (flags.advisory?.length) {
     const extractor = new TechniqueExtractor(attack);
+    const content = locateContent({ flag: contentFlag });
+    const lists = content ? join(content.dir, 'warninglists') : undefined;
+    const warningLists =
+      lists && existsSync(lists) ? new WarningListIndex(readWarningLists(lists)) : undefined;
+    const kevFile = content ? join(content.dir, 'kev', 'known_exploited_vulnerabilities.json') : undefined;
+    const kev = kevFile && existsSync(kevFile) ? readKevCatalog(kevFile) : undefined;
     for (const file of flags.advisory) {
-      const advisory = analyzeAdvisory(await readAdvisory(file), { attack, extractor });
+      const advisory = analyzeAdvisory(await readAdvisory(file), { attack, extractor, warningLists, kev });
+      advisories.push(advisory);
       threats.push({
         name: advisory.title ?? file,
         kind: 'advisory',
@@ -160,7 +185,8 @@ export async function runCoverage(
   }
   for (const file of flags.layer ?? []) threats.push(readThreatLayer(file));
 
-  const deployedSetup = await loadDetectionSetup({ rules: flags.rules });
+  const deployedRules = flags.rules ?? defaultRulePaths(contentFlag);
+  const deployedSetup = await loadDetectionSetup({ rules: deployedRules });
   for (const error of deployedSetup.errors.slice(0, 5)) note(`rule skipped: ${describeError(error)}`);
   const referencePaths = flags.reference ?? defaultReference(contentFlag);
   const referenceSetup = referencePaths.length
@@ -189,7 +215,16 @@ export async function runCoverage(
   note(
     `${formatCount(deployed.length)} deployed and ${formatCount(reference.length)} reference rules; ${formatCount(report.techniques.length)} techniques in scope`,
   );
-  return { report, groups, attack, inventory, threats };
+  const ruleTitles = new Map<string, string>();
+  for (const [list, setup] of [
+    [deployed, deployedSetup],
+    [reference, referenceSetup],
+  ] as const) {
+    setup?.ruleSet.rules.forEach((rule, i) => {
+      ruleTitles.set(list[i]!.id, rule.title);
+    });
+  }
+  return { report, groups, attack, inventory, threats, advisories, ruleTitles, deployedSetup, deployedRules };
 }
 
 function defaultReference(contentFlag: string | undefined): string[] {
@@ -236,9 +271,7 @@ async function inventoryFromLogs(paths: string[]): Promise<Inventory> {
 
 export function coverageDescription(threats: ThreatProfile[], inventory: Inventory | undefined): string {
   const threat = threats.length ? threats.map((t) => t.name).join('; ') : 'all ATT&CK techniques';
-  const logs = inventory
-    ? `${inventory.inferred ? 'logs inferred from' : 'inventory'} ${inventory.name}`
-    : 'no inventory';
+  const logs = inventory ? `${inventory.inferred ? 'logs' : 'inventory'} ${inventory.name}` : 'no inventory';
   return `Coverage of ${threat}; ${logs}`;
 }
 

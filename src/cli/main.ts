@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import pc from 'picocolors';
 import { describeError, VigilError } from '../core/index.js';
 import { registerAdvisory } from './advisory.js';
+import { registerAssess } from './assess.js';
 import { registerAttack } from './attack.js';
 import { registerContent } from './content.js';
 import { registerCoverage } from './coverage.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerAdvisory(program);
   registerContent(program);
   registerCoverage(program);
+  registerAssess(program);
   return program;
 }
 

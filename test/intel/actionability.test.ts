@@ -55,7 +55,7 @@ describe('verdicts', () => {
     });
     expect(stale).toMatchObject({ actionable: false, score: 0 });
     expect(stale.reason).toMatch(/stale: reported 2021-03-17/);
-    const fresh = judgeIndicator(indicator('sha256', 'a'.repeat(63) + 'b'), {
+    const fresh = judgeIndicator(indicator('sha256', `${'a'.repeat(63)}b`), {
       observed,
       now: new Date('2021-04-16T00:00:00Z'),
     });

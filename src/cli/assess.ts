@@ -1,0 +1,145 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { collectFiles } from '../core/index.js';
+import { coverageLayer } from '../coverage/index.js';
+import { type Detection, hunt, sweepIndicators } from '../detect/index.js';
+import { LOG_EXTENSIONS } from '../logs/index.js';
+import {
+  buildAssessment,
+  type HuntFindings,
+  MAX_LISTED,
+  renderHtml,
+  renderMarkdown,
+} from '../report/index.js';
+import {
+  addCoverageOptions,
+  type CoverageFlags,
+  coverageDescription,
+  coverageJson,
+  runCoverage,
+} from './coverage.js';
+import { formatCount, formatDuration, heading, printable, table } from './terminal.js';
+
+interface AssessFlags extends CoverageFlags {
+  out: string;
+}
+
+const LEVEL_RANK = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 } as const;
+
+export function registerAssess(program: Command): void {
+  const command = program
+    .command('assess')
+    .description(
+      "the advisory assessment: the threat's techniques against your rules and logs (covered, blind, available, uncovered), a backlog, a hunt of its techniques and indicators in your logs; writes report.html, report.md, report.json and layer.json",
+    );
+  addCoverageOptions(command)
+    .requiredOption('-o, --out <dir>', 'folder to write the report to (created if needed)')
+    .action(async (flags: AssessFlags) => {
+      const started = performance.now();
+      const run = await runCoverage({ ...flags, format: 'json' }, program.opts().content, true);
+      const { report, attack, inventory, threats, advisories } = run;
+
+      let huntFindings: HuntFindings | null = null;
+      if (flags.logs?.length) {
+        const { files, errors: pathErrors } = await collectFiles(flags.logs, LOG_EXTENSIONS);
+        const inScope = new Set(report.techniques.map((t) => t.id));
+        const detections: Detection[] = [];
+        const byTechnique: Record<string, number> = {};
+        let total = 0;
+        let errors = pathErrors.length;
+        const summary = await hunt(files, {
+          setup: { rules: run.deployedRules },
+          loaded: run.deployedSetup,
+          minLevel: 'informational',
+          onError: () => {
+            errors++;
+          },
+          onDetection: (detection) => {
+            total++;
+            const relevant = detection.techniques.filter(
+              (id) => inScope.has(id) || inScope.has(id.split('.')[0]!),
+            );
+            if (relevant.length === 0) return;
+            for (const id of relevant) byTechnique[id] = (byTechnique[id] ?? 0) + 1;
+            detections.push(detection);
+          },
+        });
+        const targets = advisories.flatMap((a) =>
+          a.indicators.filter((i) => i.actionable && i.type !== 'cve'),
+        );
+        const sweep = await sweepIndicators(files, targets, () => {
+          errors++;
+        });
+        detections.sort(
+          (a, b) => LEVEL_RANK[b.rule.level] - LEVEL_RANK[a.rule.level] || (a.timeMs ?? 0) - (b.timeMs ?? 0),
+        );
+        huntFindings = {
+          files: files.length,
+          events: summary.events,
+          detections: total,
+          inScope: detections.slice(0, MAX_LISTED),
+          inScopeTotal: detections.length,
+          byTechnique,
+          indicatorHits: sweep.hits.slice(0, MAX_LISTED),
+          errors,
+        };
+      }
+
+      const assessment = buildAssessment({
+        attack,
+        threats,
+        inventory,
+        coverage: report,
+        ruleTitles: run.ruleTitles,
+        advisories,
+        hunt: huntFindings,
+      });
+      const out = resolve(flags.out);
+      mkdirSync(out, { recursive: true });
+      const layer = coverageLayer(report, {
+        name: 'Vigil assessment',
+        description: coverageDescription(threats, inventory),
+        attackVersion: attack.version,
+      });
+      const json = { ...assessment, coverage: coverageJson(report, run.groups) };
+      writeFileSync(join(out, 'report.json'), `${JSON.stringify(json, null, 2)}\n`);
+      writeFileSync(join(out, 'report.md'), renderMarkdown(assessment));
+      writeFileSync(join(out, 'report.html'), renderHtml(assessment));
+      writeFileSync(join(out, 'layer.json'), `${JSON.stringify(layer, null, 2)}\n`);
+
+      const { counts, maturity } = report;
+      const lines = [heading(coverageDescription(threats, inventory))];
+      lines.push(
+        `  ${report.techniques.length} techniques: ${pc.green(`${counts.covered} covered`)}, ${pc.yellow(`${counts.blind} blind`)}, ${pc.cyan(`${counts.available} available`)}, ${pc.red(`${counts.uncovered} uncovered`)}; maturity ${maturity.score}/100`,
+      );
+      if (huntFindings) {
+        lines.push(
+          `  Hunt: ${formatCount(huntFindings.events)} events, ${formatCount(huntFindings.detections)} detections, ${formatCount(huntFindings.inScopeTotal)} on the threat's techniques (${Object.keys(huntFindings.byTechnique).length} techniques); ${formatCount(huntFindings.indicatorHits.length)} indicator hits`,
+        );
+      }
+      const indicators = advisories.flatMap((a) => a.indicators);
+      if (indicators.length) {
+        lines.push(
+          `  Indicators: ${indicators.length}, ${indicators.filter((i) => i.actionable).length} actionable`,
+        );
+      }
+      if (report.backlog.length) {
+        lines.push('', heading('Build first'));
+        lines.push(
+          table(
+            ['Technique', 'State', 'Profiles', 'Fix'],
+            report.backlog
+              .slice(0, 8)
+              .map((b) => [`${b.id} ${printable(b.name)}`, b.state, b.profiles, printable(b.fix)]),
+          ),
+        );
+      }
+      lines.push(
+        '',
+        `Wrote report.html, report.md, report.json and layer.json to ${out} in ${formatDuration(performance.now() - started)}`,
+      );
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

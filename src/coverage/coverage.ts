@@ -1,0 +1,285 @@
+import { type AttackIndex, compareIds, type Technique } from '../attack/index.js';
+import type { Collection } from './inventory.js';
+import type { RuleFacts } from './rules.js';
+import { collects, componentNeeds, type LogNeed, type LogSourceMap, needText } from './visibility.js';
+
+export const STATES = ['covered', 'blind', 'available', 'uncovered'] as const;
+export type CoverageState = (typeof STATES)[number];
+
+/** Techniques a threat uses: an ATT&CK group, an advisory, a Navigator layer. */
+export interface ThreatProfile {
+  name: string;
+  kind: 'group' | 'advisory' | 'layer';
+  /** Technique ID -> what the source says of it (evidence sentences, layer comment). */
+  techniques: Map<string, string[]>;
+}
+
+export interface TechniqueCoverage {
+  id: string;
+  name: string;
+  tactics: string[];
+  parent?: string;
+  state: CoverageState;
+  /** 0-5, see DETECTION_SCALE. */
+  detectionScore: number;
+  /** 0-5: the share of the technique's data components the inventory collects, in fifths. */
+  visibilityScore: number;
+  rules: {
+    /** Deployed, and their logs are collected. */
+    deployed: string[];
+    /** Deployed, but none of the logs they read is collected. */
+    blind: string[];
+    /** Reference rules that are not deployed. */
+    available: string[];
+  };
+  /** A covering rule has regression events that show it firing. */
+  validated: boolean;
+  dataComponents: { id: string; name: string; visible: boolean }[];
+  /** Logs the blind rules would need (any one per rule). */
+  missingLogs: string[];
+  /** Names of the threat profiles that use it. */
+  profiles: string[];
+  /** What the threat sources say of it. */
+  evidence: string[];
+}
+
+export interface BacklogItem {
+  id: string;
+  name: string;
+  state: Exclude<CoverageState, 'covered'>;
+  profiles: number;
+  firstTactic?: string;
+  /** What to do: collect which logs, deploy which public rules, or write a rule. */
+  fix: string;
+  cost: 'collect logs' | 'deploy rules' | 'write a rule';
+}
+
+export interface Maturity {
+  /** 0-100 = 100 × (0.4 × visibility + 0.4 × detection + 0.2 × validation). */
+  score: number;
+  parts: {
+    /** Mean visibility score of the techniques in scope, over 5 (0-1). */
+    visibility: number;
+    /** Mean detection score over 5 (0-1). */
+    detection: number;
+    /** Share of covered techniques with a validated rule (0-1). */
+    validation: number;
+  };
+}
+
+export interface CoverageReport {
+  techniques: TechniqueCoverage[];
+  counts: Record<CoverageState, number>;
+  maturity: Maturity;
+  backlog: BacklogItem[];
+  /** Rule tags naming techniques this ATT&CK release does not know, with how many rules carry them. */
+  unknownTags: { tag: string; rules: number }[];
+}
+
+export interface CoverageInput {
+  attack: AttackIndex;
+  /** None: every technique of the release is in scope. */
+  threats: ThreatProfile[];
+  deployed: RuleFacts[];
+  reference: RuleFacts[];
+  collection: Collection;
+  logSourceMap: LogSourceMap;
+}
+
+/**
+ * Detection score, from the deployed rules whose logs are collected:
+ * 0 none; 1 only experimental or low/informational rules; 2 one test or stable rule of medium level
+ * or above; 3 two such rules, or one stable high/critical one; 4 three such rules, one validated by
+ * regression events; 5 five such rules, two of them validated.
+ */
+export function detectionScore(rules: RuleFacts[]): number {
+  if (rules.length === 0) return 0;
+  const good = rules.filter(
+    (r) => (r.status === 'stable' || r.status === 'test') && ['medium', 'high', 'critical'].includes(r.level),
+  );
+  const validated = good.filter((r) => r.validated).length;
+  if (good.length >= 5 && validated >= 2) return 5;
+  if (good.length >= 3 && validated >= 1) return 4;
+  if (
+    good.length >= 2 ||
+    good.some((r) => r.status === 'stable' && (r.level === 'high' || r.level === 'critical'))
+  )
+    return 3;
+  if (good.length >= 1) return 2;
+  return 1;
+}
+
+export function assessCoverage(input: CoverageInput): CoverageReport {
+  const { attack, collection } = input;
+  const inScope = new Map<string, { profiles: string[]; evidence: string[] }>();
+  if (input.threats.length === 0) {
+    for (const technique of attack.activeTechniques())
+      inScope.set(technique.id, { profiles: [], evidence: [] });
+  }
+  for (const threat of input.threats) {
+    for (const [id, evidence] of threat.techniques) {
+      const technique = attack.resolveTechnique(id)[0]?.technique;
+      if (!technique) continue;
+      const entry = inScope.get(technique.id) ?? { profiles: [], evidence: [] };
+      if (!entry.profiles.includes(threat.name)) entry.profiles.push(threat.name);
+      entry.evidence.push(...evidence.filter((e) => !entry.evidence.includes(e)));
+      inScope.set(technique.id, entry);
+    }
+  }
+
+  const deployedIds = new Set(input.deployed.map((r) => r.id));
+  const byTechnique = (rules: RuleFacts[]) => {
+    const map = new Map<string, RuleFacts[]>();
+    for (const rule of rules) {
+      // A sub-technique's rule also covers its parent; a rule tagged with both counts once.
+      const ids = new Set(
+        rule.techniques.flatMap((id) => (id.includes('.') ? [id, id.split('.')[0]!] : [id])),
+      );
+      for (const id of ids) {
+        const list = map.get(id) ?? [];
+        list.push(rule);
+        map.set(id, list);
+      }
+    }
+    return map;
+  };
+  const deployedBy = byTechnique(input.deployed);
+  const referenceBy = byTechnique(input.reference.filter((r) => !deployedIds.has(r.id)));
+  const visible = new Map<RuleFacts, boolean>();
+  const isVisible = (rule: RuleFacts) => {
+    let known = visible.get(rule);
+    if (known === undefined) {
+      known = rule.needs.some((need) => collects(collection, need));
+      visible.set(rule, known);
+    }
+    return known;
+  };
+
+  const techniques: TechniqueCoverage[] = [];
+  for (const [id, scope] of inScope) {
+    const technique = attack.technique(id)!;
+    const deployed = deployedBy.get(id) ?? [];
+    const seeing = deployed.filter(isVisible);
+    const blind = deployed.filter((r) => !isVisible(r));
+    const available = referenceBy.get(id) ?? [];
+    const state: CoverageState =
+      seeing.length > 0
+        ? 'covered'
+        : blind.length > 0
+          ? 'blind'
+          : available.length > 0
+            ? 'available'
+            : 'uncovered';
+    const components = componentsOf(attack, technique);
+    const dataComponents = components.map((dc) => ({
+      id: dc,
+      name: attack.dataComponent(dc)?.name ?? dc,
+      visible: componentNeeds(
+        attack.dataComponent(dc) ?? { id: dc, name: dc, description: '', logSources: [] },
+        input.logSourceMap,
+      ).some((need) => collects(collection, need)),
+    }));
+    const visibleShare = dataComponents.length
+      ? dataComponents.filter((d) => d.visible).length / dataComponents.length
+      : 0;
+    techniques.push({
+      id,
+      name: technique.name,
+      tactics: technique.tactics,
+      parent: technique.parent,
+      state,
+      detectionScore: detectionScore(seeing),
+      visibilityScore: Math.round(5 * visibleShare),
+      rules: { deployed: ids(seeing), blind: ids(blind), available: ids(available) },
+      validated: seeing.some((r) => r.validated),
+      dataComponents,
+      missingLogs: [...new Set(blind.flatMap((r) => r.needs.map((n: LogNeed) => needText(n))))].sort(),
+      profiles: scope.profiles,
+      evidence: scope.evidence.slice(0, 5),
+    });
+  }
+  techniques.sort((a, b) => tacticRank(attack, a) - tacticRank(attack, b) || compareIds(a.id, b.id));
+
+  const counts = { covered: 0, blind: 0, available: 0, uncovered: 0 };
+  for (const t of techniques) counts[t.state]++;
+  const unknown = new Map<string, number>();
+  for (const rule of [...input.deployed, ...input.reference])
+    for (const tag of rule.unknownTags) unknown.set(tag, (unknown.get(tag) ?? 0) + 1);
+  return {
+    techniques,
+    counts,
+    maturity: maturityOf(techniques),
+    backlog: backlogOf(techniques, attack),
+    unknownTags: [...unknown]
+      .map(([tag, rules]) => ({ tag, rules }))
+      .sort((a, b) => b.rules - a.rules || a.tag.localeCompare(b.tag)),
+  };
+}
+
+/** A sub-technique without data components of its own is seen through its parent's. */
+function componentsOf(attack: AttackIndex, technique: Technique): string[] {
+  if (technique.dataComponents.length > 0 || !technique.parent) return technique.dataComponents;
+  return attack.technique(technique.parent)?.dataComponents ?? [];
+}
+
+function ids(rules: RuleFacts[]): string[] {
+  return [...new Set(rules.map((r) => r.id))].sort();
+}
+
+function tacticRank(attack: AttackIndex, technique: { tactics: string[] }): number {
+  const first = technique.tactics[0];
+  const index = attack.tactics.findIndex((t) => t.shortName === first);
+  return index < 0 ? 99 : index;
+}
+
+export function maturityOf(techniques: TechniqueCoverage[]): Maturity {
+  const n = techniques.length || 1;
+  const visibility = techniques.reduce((sum, t) => sum + t.visibilityScore, 0) / (5 * n);
+  const detection = techniques.reduce((sum, t) => sum + t.detectionScore, 0) / (5 * n);
+  const covered = techniques.filter((t) => t.state === 'covered');
+  const validation = covered.length ? covered.filter((t) => t.validated).length / covered.length : 0;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    score: Math.round(100 * (0.4 * visibility + 0.4 * detection + 0.2 * validation)),
+    parts: { visibility: round(visibility), detection: round(detection), validation: round(validation) },
+  };
+}
+
+const COST_ORDER = { 'collect logs': 0, 'deploy rules': 1, 'write a rule': 2 } as const;
+
+/**
+ * What to build first: techniques used by more threat profiles first; among equals the cheapest
+ * fix first (collect logs for rules already deployed, then deploy public rules, then write one);
+ * then earlier kill-chain stages.
+ */
+function backlogOf(techniques: TechniqueCoverage[], attack: AttackIndex): BacklogItem[] {
+  const items: BacklogItem[] = [];
+  for (const t of techniques) {
+    if (t.state === 'covered') continue;
+    const cost =
+      t.state === 'blind' ? 'collect logs' : t.state === 'available' ? 'deploy rules' : 'write a rule';
+    const fix =
+      t.state === 'blind'
+        ? `collect ${t.missingLogs.slice(0, 3).join(' or ')} for ${t.rules.blind.length} deployed rule(s)`
+        : t.state === 'available'
+          ? `deploy ${t.rules.available.length} public rule(s), e.g. ${t.rules.available.slice(0, 2).join(', ')}`
+          : 'no rule exists: write one';
+    items.push({
+      id: t.id,
+      name: t.name,
+      state: t.state,
+      profiles: t.profiles.length,
+      firstTactic: t.tactics[0],
+      fix,
+      cost,
+    });
+  }
+  return items.sort(
+    (a, b) =>
+      b.profiles - a.profiles ||
+      COST_ORDER[a.cost] - COST_ORDER[b.cost] ||
+      tacticRank(attack, { tactics: a.firstTactic ? [a.firstTactic] : [] }) -
+        tacticRank(attack, { tactics: b.firstTactic ? [b.firstTactic] : [] }) ||
+      compareIds(a.id, b.id),
+  );
+}

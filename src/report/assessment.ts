@@ -1,0 +1,66 @@
+import type { CoverageReport, CoverageState, Inventory, ThreatProfile } from '../coverage/index.js';
+import type { Detection, SweepHit } from '../detect/index.js';
+import type { Advisory } from '../intel/index.js';
+
+/** Everything `vigil assess` found, as data: report.json, and what report.md and report.html show. */
+export interface Assessment {
+  generated: string;
+  attackVersion?: string;
+  /** Tactics of the loaded ATT&CK release in matrix order: the report's matrix shows them all. */
+  tactics: { id: string; shortName: string; name: string }[];
+  threats: { name: string; kind: ThreatProfile['kind']; techniques: number }[];
+  inventory: { name: string; origin: string; inferred: boolean } | null;
+  coverage: CoverageReport;
+  /** Rule id -> title, for the rules the report names. */
+  ruleTitles: Record<string, string>;
+  advisories: Advisory[];
+  hunt: HuntFindings | null;
+}
+
+export interface HuntFindings {
+  files: number;
+  events: number;
+  /** All detections of the deployed rules. */
+  detections: number;
+  /** Detections of techniques in the threat's scope (the most relevant first, at most MAX_LISTED). */
+  inScope: Detection[];
+  inScopeTotal: number;
+  /** Technique ID -> detections. */
+  byTechnique: Record<string, number>;
+  indicatorHits: SweepHit[];
+  errors: number;
+}
+
+export const MAX_LISTED = 500;
+
+export function stateOf(assessment: Assessment, id: string): CoverageState | undefined {
+  return assessment.coverage.techniques.find((t) => t.id === id)?.state;
+}
+
+export function buildAssessment(parts: {
+  attack: { version?: string; tactics: readonly { id: string; shortName: string; name: string }[] };
+  threats: ThreatProfile[];
+  inventory: Inventory | undefined;
+  coverage: CoverageReport;
+  ruleTitles: Map<string, string>;
+  advisories: Advisory[];
+  hunt: HuntFindings | null;
+  now?: Date;
+}): Assessment {
+  const wanted = new Set(
+    parts.coverage.techniques.flatMap((t) => [...t.rules.deployed, ...t.rules.blind, ...t.rules.available]),
+  );
+  return {
+    generated: (parts.now ?? new Date()).toISOString(),
+    attackVersion: parts.attack.version,
+    tactics: parts.attack.tactics.map(({ id, shortName, name }) => ({ id, shortName, name })),
+    threats: parts.threats.map((t) => ({ name: t.name, kind: t.kind, techniques: t.techniques.size })),
+    inventory: parts.inventory
+      ? { name: parts.inventory.name, origin: parts.inventory.origin, inferred: parts.inventory.inferred }
+      : null,
+    coverage: parts.coverage,
+    ruleTitles: Object.fromEntries([...parts.ruleTitles].filter(([id]) => wanted.has(id))),
+    advisories: parts.advisories,
+    hunt: parts.hunt,
+  };
+}

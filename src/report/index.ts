@@ -1,0 +1,3 @@
+export { type Assessment, buildAssessment, type HuntFindings, MAX_LISTED, stateOf } from './assessment.js';
+export { escapeHtml, renderHtml } from './html.js';
+export { mdText, renderMarkdown } from './markdown.js';

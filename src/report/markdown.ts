@@ -1,0 +1,149 @@
+import type { Assessment } from './assessment.js';
+
+/** Text from advisories, rules and logs as a Markdown table cell: one line, markup characters escaped. */
+export function mdText(text: string): string {
+  return text
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[\\`*_{}[\]<>()#+!|]/g, (c) => `\\${c}`);
+}
+
+function table(head: string[], rows: (string | number)[][]): string[] {
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
+}
+
+export function renderMarkdown(a: Assessment): string {
+  const { coverage } = a;
+  const lines: string[] = ['# Vigil assessment', ''];
+  lines.push(`Generated ${a.generated} with ATT&CK v${a.attackVersion ?? '?'}.`, '');
+  lines.push(
+    `Threat: ${a.threats.length ? a.threats.map((t) => `${mdText(t.name)} (${t.kind}, ${t.techniques} techniques)`).join('; ') : 'all ATT&CK techniques'}.`,
+  );
+  lines.push(
+    `Logs: ${a.inventory ? `${a.inventory.inferred ? '' : 'inventory '}${mdText(a.inventory.name)}` : 'no inventory given (nothing counts as collected)'}.`,
+    '',
+  );
+  const c = coverage.counts;
+  lines.push('## Summary', '');
+  lines.push(
+    `- ${coverage.techniques.length} techniques: **${c.covered} covered**, ${c.blind} blind, ${c.available} available, ${c.uncovered} uncovered`,
+    `- Maturity **${coverage.maturity.score}/100** (visibility ${coverage.maturity.parts.visibility}, detection ${coverage.maturity.parts.detection}, validation ${coverage.maturity.parts.validation})`,
+  );
+  if (a.hunt) {
+    lines.push(
+      `- Hunt: ${a.hunt.events} events in ${a.hunt.files} files; ${a.hunt.detections} detections, ${a.hunt.inScopeTotal} of the threat's techniques; ${a.hunt.indicatorHits.length} indicator hits`,
+    );
+  }
+  const indicators = a.advisories.flatMap((x) => x.indicators);
+  if (indicators.length) {
+    lines.push(
+      `- Indicators: ${indicators.length}, ${indicators.filter((i) => i.actionable).length} actionable`,
+    );
+  }
+  lines.push('', '## Techniques', '');
+  lines.push(
+    ...table(
+      [
+        'ID',
+        'Technique',
+        'Tactics',
+        'State',
+        'Detection',
+        'Visibility',
+        'Deployed',
+        'Blind',
+        'Available',
+        'Hunt hits',
+      ],
+      coverage.techniques.map((t) => [
+        t.id,
+        mdText(t.name),
+        t.tactics.join(', '),
+        t.state,
+        t.detectionScore,
+        t.visibilityScore,
+        t.rules.deployed.length,
+        t.rules.blind.length,
+        t.rules.available.length,
+        a.hunt?.byTechnique[t.id] ?? '',
+      ]),
+    ),
+  );
+  lines.push('', '## Backlog', '');
+  lines.push(
+    ...table(
+      ['#', 'ID', 'Technique', 'State', 'Profiles', 'Fix'],
+      coverage.backlog.map((b, i) => [i + 1, b.id, mdText(b.name), b.state, b.profiles, mdText(b.fix)]),
+    ),
+  );
+  if (a.hunt) {
+    lines.push('', "## Hunt detections of the threat's techniques", '');
+    lines.push(
+      ...table(
+        ['Time', 'Level', 'Rule', 'Techniques', 'Host', 'Source'],
+        a.hunt.inScope
+          .slice(0, 100)
+          .map((d) => [
+            d.time ?? '',
+            d.rule.level,
+            mdText(d.rule.title),
+            d.techniques.join(' '),
+            mdText(d.host ?? ''),
+            mdText(`${d.source.file}#${d.source.record}`),
+          ]),
+      ),
+    );
+    if (a.hunt.indicatorHits.length) {
+      lines.push('', '## Indicators seen in the logs', '');
+      lines.push(
+        ...table(
+          ['Indicator', 'Type', 'Field', 'Host', 'Source'],
+          a.hunt.indicatorHits
+            .slice(0, 100)
+            .map((h) => [
+              mdText(h.value),
+              h.type,
+              mdText(h.field),
+              mdText(h.host ?? ''),
+              mdText(`${h.file}#${h.record}`),
+            ]),
+        ),
+      );
+    }
+  }
+  if (indicators.length) {
+    lines.push('', '## Indicators', '');
+    lines.push(
+      ...table(
+        ['Type', 'Value', 'Actionable', 'Why'],
+        indicators.map((i) => [i.type, mdText(i.value), i.actionable ? 'yes' : 'no', mdText(i.reason)]),
+      ),
+    );
+  }
+  const cves = a.advisories.flatMap((x) => x.cves);
+  if (cves.length) {
+    lines.push('', '## CVEs', '');
+    lines.push(
+      ...table(
+        ['CVE', 'In KEV', 'Added', 'Ransomware'],
+        cves.map((c) => [
+          c.id,
+          c.kev === null ? 'unknown' : c.kev ? 'yes' : 'no',
+          c.kevDateAdded ?? '',
+          c.knownRansomwareUse ? 'yes' : '',
+        ]),
+      ),
+    );
+  }
+  if (coverage.unknownTags.length) {
+    lines.push(
+      '',
+      `Rule tags ATT&CK v${a.attackVersion ?? '?'} does not know: ${coverage.unknownTags.map((u) => `${mdText(u.tag)} (${u.rules})`).join(', ')}.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
