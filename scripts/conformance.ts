@@ -11,23 +11,18 @@
  *
  *   npm run conformance [-- --content DIR] [-- --verbose]
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse } from 'yaml';
 import { contentHelp, locateContent } from '../src/content/index.js';
-import { type Detection, hunt, loadDetectionSetup } from '../src/detect/index.js';
-import type { DetectionRule } from '../src/sigma/index.js';
+import {
+  type Detection,
+  hunt,
+  loadDetectionSetup,
+  type RegressionCase,
+  regressionCase,
+} from '../src/detect/index.js';
 
 const RULE_FOLDERS = ['rules', 'rules-emerging-threats', 'rules-threat-hunting'];
-
-interface Case {
-  rule: DetectionRule;
-  expected: number;
-  exact: boolean;
-  evtx: string;
-  json: string;
-}
 
 export interface FormatResult {
   passed: number;
@@ -55,23 +50,14 @@ export async function runConformance(
   const setup = await loadDetectionSetup(setupOptions);
   for (const error of setup.errors) log(`rule failed to load: ${error.describe()}`);
 
-  const cases: Case[] = [];
+  const cases: RegressionCase[] = [];
   for (const rule of setup.ruleSet.rules) {
-    if (!rule.regressionTestsPath) continue;
-    const info = parse(await readFile(join(sigmaDir, rule.regressionTestsPath), 'utf8'));
-    const test = info.regression_tests_info?.[0];
-    const declared = info.rule_metadata?.at(-1)?.id;
-    if (declared !== rule.id)
-      log(`warning: ${rule.regressionTestsPath} names rule ${declared}, not ${rule.id}`);
-    const matchCount = test?.match_count;
-    const evtx = join(sigmaDir, String(test.path));
-    cases.push({
-      rule,
-      expected: typeof matchCount === 'number' ? matchCount : 1,
-      exact: typeof matchCount === 'number',
-      evtx,
-      json: evtx.replace(/\.evtx$/, '.json'),
-    });
+    const test = regressionCase(rule, sigmaDir);
+    if (!test) continue;
+    if (test.declaredId !== rule.id) {
+      log(`warning: ${rule.regressionTestsPath} names rule ${test.declaredId}, not ${rule.id}`);
+    }
+    cases.push(test);
   }
 
   // One hunt per format over all the regression files, as `vigil hunt` would run it.

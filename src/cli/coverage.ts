@@ -11,7 +11,6 @@ import {
   coverageLayer,
   type Inventory,
   inferInventory,
-  type RuleFacts,
   readInventory,
   readLogSourceMap,
   readThreatLayer,
@@ -19,7 +18,12 @@ import {
   type STATE_COLORS,
   type ThreatProfile,
 } from '../coverage/index.js';
-import { type DetectionSetup, loadDetectionSetup } from '../detect/index.js';
+import {
+  type DetectionSetup,
+  loadDetectionSetup,
+  passesRegression,
+  regressionCase,
+} from '../detect/index.js';
 import {
   type Advisory,
   analyzeAdvisory,
@@ -192,10 +196,18 @@ export async function runCoverage(
   const referenceSetup = referencePaths.length
     ? await loadDetectionSetup({ rules: referencePaths })
     : undefined;
-  const facts = (rules: readonly DetectionRule[], pipelines: typeof deployedSetup.pipelines): RuleFacts[] =>
-    rules.map((rule) => ruleFacts(rule, attack, pipelines, hasRegressionData(rule)));
-  const deployed = facts(deployedSetup.ruleSet.rules, deployedSetup.pipelines);
-  const reference = referenceSetup ? facts(referenceSetup.ruleSet.rules, referenceSetup.pipelines) : [];
+  // A deployed rule is validated when it fires on its own regression events, run here and now.
+  const validated = new Set<DetectionRule>();
+  for (const rule of deployedSetup.ruleSet.rules) {
+    const test = regressionCase(rule);
+    if (test && (await passesRegression(deployedSetup.engine, test))) validated.add(rule);
+  }
+  const deployed = deployedSetup.ruleSet.rules.map((rule) =>
+    ruleFacts(rule, attack, deployedSetup.pipelines, validated.has(rule)),
+  );
+  const reference = referenceSetup
+    ? referenceSetup.ruleSet.rules.map((rule) => ruleFacts(rule, attack, referenceSetup.pipelines, false))
+    : [];
 
   let inventory: Inventory | undefined;
   if (flags.logsources) inventory = readInventory(flags.logsources);
@@ -233,19 +245,6 @@ function defaultReference(contentFlag: string | undefined): string[] {
   return REFERENCE_FOLDERS.map((folder) => join(content.dir, 'sigma', folder)).filter((path) =>
     existsSync(path),
   );
-}
-
-/** SigmaHQ's regression data for a rule lies under the repository root the rule's path starts from. */
-function hasRegressionData(rule: DetectionRule): boolean {
-  if (!rule.regressionTestsPath) return false;
-  let dir = dirname(resolve(rule.origin.file));
-  for (let up = 0; up < 8; up++) {
-    if (existsSync(join(dir, rule.regressionTestsPath))) return true;
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return false;
 }
 
 /** Every (channel, event ID) the logs hold. */

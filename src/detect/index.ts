@@ -4,6 +4,7 @@ export { DetectionEngine, type EngineOptions, type RoutingStats, type RuleMatch 
 export { type HuntOptions, type HuntProgress, hunt } from './hunt.js';
 export { csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText } from './output.js';
 export { runOrdered, type WorkerInit } from './parallel.js';
+export { passesRegression, type RegressionCase, regressionCase } from './regression.js';
 export { type DumpFormat, type RenderedUnit, renderUnit } from './render-unit.js';
 export { type DetectionSetup, loadDetectionSetup, ruleSetDigest, type SetupOptions } from './setup.js';
 export { type Count, type HuntSummary, type RuleCount, SummaryBuilder } from './summary.js';
