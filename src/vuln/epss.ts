@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { VigilError } from '../core/index.js';
+
+export interface EpssScores {
+  /** Score date (YYYY-MM-DD) when the file says. */
+  date?: string;
+  scores: Map<string, { epss: number; percentile: number }>;
+}
+
+/** FIRST EPSS scores as published (`epss_scores-YYYY-MM-DD.csv.gz`, an optional `#model_version…` line first). */
+export function readEpss(file: string): EpssScores {
+  let text: string;
+  try {
+    const bytes = readFileSync(file);
+    text = (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+  } catch (error) {
+    throw new VigilError('EPSS_INVALID', `cannot read the EPSS scores: ${(error as Error).message}`, {
+      file,
+    });
+  }
+  const scores = new Map<string, { epss: number; percentile: number }>();
+  let date = /(\d{4}-\d{2}-\d{2})/.exec(file)?.[1];
+  let line = 0;
+  for (const row of text.split('\n')) {
+    line++;
+    if (row.startsWith('#')) {
+      date = /score_date:(\d{4}-\d{2}-\d{2})/.exec(row)?.[1] ?? date;
+      continue;
+    }
+    if (!row || row.startsWith('cve,')) continue;
+    const [cve, epss, percentile] = row.split(',');
+    const e = Number(epss);
+    const p = Number(percentile);
+    if (!cve?.startsWith('CVE-') || !(e >= 0 && e <= 1) || !(p >= 0 && p <= 1)) {
+      throw new VigilError('EPSS_INVALID', `not "cve,epss,percentile": ${row.slice(0, 80)}`, { file, line });
+    }
+    scores.set(cve, { epss: e, percentile: p });
+  }
+  return { date, scores };
+}
