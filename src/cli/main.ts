@@ -10,6 +10,7 @@ import { registerCoverage } from './coverage.js';
 import { registerDump } from './dump.js';
 import { registerHunt } from './hunt.js';
 import { registerRules } from './rules.js';
+import { registerVulns } from './vulns.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerContent(program);
   registerCoverage(program);
   registerAssess(program);
+  registerVulns(program);
   return program;
 }
 

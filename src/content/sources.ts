@@ -3,17 +3,19 @@
  * (`VIGIL_CONTENT_MIRROR`, for networks that reach only an internal copy, and for the tests) serves
  * the same files under `mirrorPath`.
  */
-export type SourceName = 'attack' | 'sigma' | 'kev' | 'epss' | 'warninglists';
+export type SourceName = 'attack' | 'sigma' | 'kev' | 'epss' | 'warninglists' | 'ssvc';
 
-export const SOURCE_NAMES: SourceName[] = ['attack', 'sigma', 'kev', 'epss', 'warninglists'];
+export const SOURCE_NAMES: SourceName[] = ['attack', 'sigma', 'kev', 'epss', 'warninglists', 'ssvc'];
 
 export interface ContentSource {
   name: SourceName;
   description: string;
   /** The official address. */
   url: string;
-  /** A single file, or a zip archive to unpack. */
-  format: 'file' | 'zip';
+  /** A single file, several files (`files`, beside `url`), or a zip archive to unpack. */
+  format: 'file' | 'files' | 'zip';
+  /** For `files`: their names, fetched from `url` + name. */
+  files?: string[];
   /** Its path under a mirror's base address. */
   mirrorPath: string;
   /** The folder it occupies in a content folder. */
@@ -65,6 +67,15 @@ export const CONTENT_SOURCES: Record<SourceName, ContentSource> = {
     format: 'zip',
     mirrorPath: 'warninglists/misp-warninglists.zip',
     folder: 'warninglists',
+  },
+  ssvc: {
+    name: 'ssvc',
+    description: 'CISA SSVC decision tables (CERT/CC)',
+    url: 'https://raw.githubusercontent.com/CERTCC/SSVC/main/data/json/decision_tables/cisa/',
+    format: 'files',
+    files: ['cisa_coordinator_2_0_3.json', 'cisa_bod_26_04_1_0_0.json'],
+    mirrorPath: 'ssvc/',
+    folder: 'ssvc',
   },
 };
 

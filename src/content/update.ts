@@ -168,6 +168,13 @@ function copyFrom(source: ContentSource, from: string, staging: string): string 
     case 'warninglists':
       cpSync(join(folder, 'lists'), join(staging, 'lists'), { recursive: true });
       break;
+    case 'ssvc':
+      for (const name of source.files ?? []) {
+        if (!existsSync(join(folder, name)))
+          throw new VigilError('CONTENT_MISSING', `ssvc: no ${name} in ${folder}`, { file: folder });
+        cpSync(join(folder, name), join(staging, name));
+      }
+      break;
     default:
       cpSync(folder, staging, { recursive: true });
   }
@@ -176,6 +183,13 @@ function copyFrom(source: ContentSource, from: string, staging: string): string 
 
 async function download(source: ContentSource, staging: string, options: UpdateOptions): Promise<string> {
   const url = sourceUrl(source, options.mirror);
+  if (source.format === 'files') {
+    for (const name of source.files ?? []) {
+      const { bytes } = await fetchBytes(`${url}${name}`, source.name, options);
+      writeFileSync(join(staging, name), bytes);
+    }
+    return url;
+  }
   const { bytes, finalUrl } = await fetchBytes(url, source.name, options);
   if (source.format === 'file') {
     writeFileSync(join(staging, source.fileName!), bytes);
@@ -328,5 +342,7 @@ export function sourcePresent(contentDir: string, name: SourceName): boolean {
       return existsSync(join(folder, 'lists'));
     case 'sigma':
       return existsSync(folder) && readdirSync(folder).some((f) => f.startsWith('rules'));
+    case 'ssvc':
+      return (CONTENT_SOURCES.ssvc.files ?? []).every((f) => existsSync(join(folder, f)));
   }
 }

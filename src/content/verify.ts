@@ -25,6 +25,8 @@ export function verifySource(name: SourceName, folder: string): Verified {
       return verifyEpss(folder);
     case 'warninglists':
       return verifyWarningLists(folder);
+    case 'ssvc':
+      return verifySsvc(folder);
   }
 }
 
@@ -153,4 +155,29 @@ function verifyWarningLists(folder: string): Verified {
   }
   if (lists === 0) throw invalid('warninglists', root, 'no list.json files');
   return { version: newest ? String(newest) : undefined, summary: `${lists} lists, ${entries} entries` };
+}
+
+function verifySsvc(folder: string): Verified {
+  const names = ['cisa_coordinator_2_0_3.json', 'cisa_bod_26_04_1_0_0.json'];
+  const parts: string[] = [];
+  for (const name of names) {
+    const file = join(folder, name);
+    let table: {
+      name?: string;
+      version?: string;
+      mapping?: unknown[];
+      decision_points?: object;
+      outcome?: string;
+    };
+    try {
+      table = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw invalid('ssvc', file, `not valid JSON: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(table.mapping) || !table.decision_points || !table.outcome) {
+      throw invalid('ssvc', file, 'not an SSVC decision table (decision_points, outcome, mapping)');
+    }
+    parts.push(`${table.name ?? name} ${table.version ?? ''}: ${table.mapping.length} rows`);
+  }
+  return { version: undefined, summary: parts.join('; ') };
 }

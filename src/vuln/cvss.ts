@@ -1,4 +1,7 @@
-import { Cvss3P0, Cvss3P1, Cvss4P0 } from 'ae-cvss-calculator';
+import cvssCalculator from 'ae-cvss-calculator';
+
+// A CommonJS package: its classes come through the default export under Node's ESM loader.
+const { Cvss3P0, Cvss3P1, Cvss4P0 } = cvssCalculator;
 
 export interface CvssFacts {
   version: '3.0' | '3.1' | '4.0';
@@ -19,7 +22,17 @@ export interface CvssFacts {
  * points CISA's guidance ties to it. Undefined for anything that is not a valid vector.
  */
 export function cvssFacts(vector: string): CvssFacts | undefined {
-  const text = vector.trim();
+  // Scans repeat a few thousand vectors over hundreds of thousands of findings.
+  if (known.has(vector)) return known.get(vector);
+  const facts = readVector(vector.trim());
+  if (known.size > 100_000) known.clear();
+  known.set(vector, facts);
+  return facts;
+}
+
+const known = new Map<string, CvssFacts | undefined>();
+
+function readVector(text: string): CvssFacts | undefined {
   const metrics = new Map(
     text
       .split('/')

@@ -22,6 +22,8 @@ export interface Finding {
 export interface ImportResult {
   format: Finding['scanner'];
   findings: Finding[];
+  /** Every asset the scan covered, with findings or without: what a later scan can mark fixed. */
+  scannedAssets: string[];
   /** Entries that could not be used, with where and why; the rest is imported. */
   problems: VigilError[];
 }
@@ -110,7 +112,7 @@ function trivy(report: TrivyReport, file: string): ImportResult {
       });
     });
   });
-  return { format: 'trivy', findings, problems };
+  return { format: 'trivy', findings, problems, scannedAssets: [asset] };
 }
 
 interface GrypeCvss {
@@ -157,7 +159,7 @@ function grype(report: GrypeReport, file: string): ImportResult {
       scanner: 'grype',
     });
   });
-  return { format: 'grype', findings, problems };
+  return { format: 'grype', findings, problems, scannedAssets: [asset] };
 }
 
 /** A small XML walker: element paths with attributes and text, and the line each element starts on. */
@@ -227,6 +229,7 @@ function nessus(text: string, file: string): ImportResult {
       }
     | undefined;
   const hostFindings: Omit<Finding, 'asset' | 'address'>[] = [];
+  const scannedAssets: string[] = [];
   walkXml(text, file, {
     open(name, attributes, line) {
       if (name === 'ReportHost') {
@@ -279,11 +282,12 @@ function nessus(text: string, file: string): ImportResult {
         item = undefined;
       } else if (name === 'ReportHost') {
         const asset = fqdn ?? host;
+        scannedAssets.push(asset);
         for (const finding of hostFindings) findings.push({ ...finding, asset, address: address ?? host });
       }
     },
   });
-  return { format: 'nessus', findings, problems };
+  return { format: 'nessus', findings, problems, scannedAssets };
 }
 
 function openvas(text: string, file: string): ImportResult {
@@ -303,6 +307,7 @@ function openvas(text: string, file: string): ImportResult {
       }
     | undefined;
   const stack: string[] = [];
+  const scannedAssets = new Set<string>();
   walkXml(text, file, {
     open(name, attributes, line) {
       stack.push(name);
@@ -360,7 +365,7 @@ function openvas(text: string, file: string): ImportResult {
       }
     },
   });
-  return { format: 'openvas', findings, problems };
+  return { format: 'openvas', findings, problems, scannedAssets: [...scannedAssets] };
 }
 
 /**
@@ -411,7 +416,7 @@ function csv(text: string, file: string): ImportResult {
       scanner: 'csv',
     });
   }
-  return { format: 'csv', findings, problems };
+  return { format: 'csv', findings, problems, scannedAssets: [...new Set(findings.map((f) => f.asset))] };
 }
 
 /** One CSV line into cells (RFC 4180 quoting). */

@@ -1,4 +1,16 @@
+export { type Asset, AssetIndex, type Criticality, readAssets } from './assets.js';
 export { type CvssFacts, cvssFacts } from './cvss.js';
 export { type EpssScores, readEpss } from './epss.js';
 export { type Finding, type ImportResult, importFindings } from './imports.js';
+export {
+  BOD_TIMELINE_DAYS,
+  byUrgency,
+  DEFAULT_EPSS_THRESHOLD,
+  type Decision,
+  type FindingFacts,
+  type Prioritized,
+  type PrioritizeOptions,
+  prioritize,
+} from './prioritize.js';
 export { type DecisionPoint, type DecisionTable, decide, pointByKey, readDecisionTable } from './ssvc.js';
+export { type ImportCounts, type StoredFinding, VulnStore } from './store.js';

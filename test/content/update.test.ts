@@ -55,6 +55,8 @@ describe.skipIf(!hasContent)('vigil content update', () => {
     );
     const epss = readdirSync(contentPath('epss')).find((f) => f.endsWith('.csv.gz'))!;
     routes.set('/epss/epss_scores-current.csv.gz', file('epss', epss));
+    for (const name of ['cisa_coordinator_2_0_3.json', 'cisa_bod_26_04_1_0_0.json'])
+      routes.set(`/ssvc/${name}`, file('ssvc', name));
     for (const version of HISTORY_RELEASES) {
       routes.set(`/attack/releases/enterprise-attack-${version}.json`, () =>
         version === '18.1'
@@ -107,6 +109,7 @@ describe.skipIf(!hasContent)('vigil content update', () => {
       ['kev', true, undefined],
       ['epss', true, undefined],
       ['warninglists', true, undefined],
+      ['ssvc', true, undefined],
     ]);
     expect(phases).toContain('attack:download');
     expect(phases).toContain('sigma:unpack');
@@ -180,7 +183,7 @@ describe.skipIf(!hasContent)('vigil content update', () => {
       (e) => e,
     );
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--only takes attack, sigma, kev, epss, warninglists; not 'nope'/);
+    expect(bad.stderr).toMatch(/--only takes attack, sigma, kev, epss, warninglists, ssvc; not 'nope'/);
   });
 });
 
