@@ -8,11 +8,13 @@ import { type Detection, hunt, sweepIndicators } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import {
   buildAssessment,
+  type Exposure,
   type HuntFindings,
   MAX_LISTED,
   renderHtml,
   renderMarkdown,
 } from '../report/index.js';
+import { byUrgency, importFindings, prioritize, readAssets } from '../vuln/index.js';
 import {
   addCoverageOptions,
   type CoverageFlags,
@@ -21,9 +23,12 @@ import {
   runCoverage,
 } from './coverage.js';
 import { formatCount, formatDuration, heading, printable, table } from './terminal.js';
+import { prioritizeOptions } from './vulns.js';
 
 interface AssessFlags extends CoverageFlags {
   out: string;
+  vulns?: string[];
+  assets?: string;
 }
 
 const LEVEL_RANK = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 } as const;
@@ -36,6 +41,11 @@ export function registerAssess(program: Command): void {
     );
   addCoverageOptions(command)
     .requiredOption('-o, --out <dir>', 'folder to write the report to (created if needed)')
+    .option(
+      '--vulns <files...>',
+      "scanner results (as for vigil vulns import): adds an exposure section, the advisory's CVEs first",
+    )
+    .option('--assets <file>', 'asset inventory for --vulns (public-facing, criticality)')
     .action(async (flags: AssessFlags) => {
       const started = performance.now();
       const run = await runCoverage({ ...flags, format: 'json' }, program.opts().content, true);
@@ -87,7 +97,16 @@ export function registerAssess(program: Command): void {
         };
       }
 
+      const exposure = flags.vulns?.length
+        ? exposureOf(
+            flags.vulns,
+            flags.assets,
+            new Set(advisories.flatMap((a) => a.cves.map((c) => c.id))),
+            program.opts().content,
+          )
+        : null;
       const assessment = buildAssessment({
+        exposure,
         attack,
         threats,
         inventory,
@@ -119,6 +138,11 @@ export function registerAssess(program: Command): void {
           `  Hunt: ${formatCount(huntFindings.events)} events, ${formatCount(huntFindings.detections)} detections, ${formatCount(huntFindings.inScopeTotal)} on the threat's techniques (${Object.keys(huntFindings.byTechnique).length} techniques); ${formatCount(huntFindings.indicatorHits.length)} indicator hits`,
         );
       }
+      if (exposure) {
+        lines.push(
+          `  Exposure: ${formatCount(exposure.findings)} findings on ${formatCount(exposure.assets)} assets, ${exposure.byDecision.act ?? 0} act; ${exposure.advisoryFindings.length} of the advisory's CVEs on our assets`,
+        );
+      }
       const indicators = advisories.flatMap((a) => a.indicators);
       if (indicators.length) {
         lines.push(
@@ -142,4 +166,33 @@ export function registerAssess(program: Command): void {
       );
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+/** The scans of --vulns, prioritized as `vigil vulns list` would, without touching the database. */
+function exposureOf(
+  files: string[],
+  assetsFile: string | undefined,
+  advisoryCves: Set<string>,
+  contentFlag: string | undefined,
+): Exposure {
+  const options = prioritizeOptions(
+    contentFlag,
+    assetsFile ? readAssets(assetsFile).assets : undefined,
+    0.1,
+    advisoryCves,
+  );
+  const today = new Date().toISOString().slice(0, 10);
+  const findings = files.flatMap((file) => importFindings(file).findings);
+  const prioritized = findings
+    .map((f) => prioritize({ ...f, firstSeen: f.firstSeen ?? today }, options))
+    .sort(byUrgency);
+  const byDecision: Record<string, number> = {};
+  for (const p of prioritized) byDecision[p.decision] = (byDecision[p.decision] ?? 0) + 1;
+  return {
+    findings: prioritized.length,
+    assets: new Set(prioritized.map((p) => p.asset)).size,
+    byDecision,
+    advisoryFindings: prioritized.filter((p) => p.advisory).slice(0, MAX_LISTED),
+    top: prioritized.slice(0, MAX_LISTED),
+  };
 }

@@ -228,19 +228,10 @@ async function prioritizedFindings(
   program: Command,
   flags: DbFlags & { all?: boolean; advisory?: string; assets?: string; epssThreshold: string },
 ): Promise<Prioritized[]> {
-  const content = locateContent({ flag: program.opts().content });
-  const ssvc = content ? join(content.dir, 'ssvc') : undefined;
-  if (!ssvc || !existsSync(join(ssvc, 'cisa_coordinator_2_0_3.json'))) {
-    throw new VigilError(
-      'SSVC_MISSING',
-      'no SSVC decision tables. Get them with: vigil content update --only ssvc',
-    );
-  }
   const threshold = Number(flags.epssThreshold);
-  if (!(threshold >= 0 && threshold <= 1))
+  if (!(threshold >= 0 && threshold <= 1)) {
     throw new UsageError(`--epss-threshold must be a probability from 0 to 1, not '${flags.epssThreshold}'`);
-  const kevFile = join(content!.dir, 'kev', 'known_exploited_vulnerabilities.json');
-  const epss = epssFile(join(content!.dir, 'epss'));
+  }
   const store = VulnStore.open(dbPath(flags));
   try {
     const assets = flags.assets ? readAssets(flags.assets).assets : new AssetIndex(store.assets());
@@ -251,15 +242,7 @@ async function prioritizedFindings(
             .map((i) => i.value),
         )
       : undefined;
-    const options: PrioritizeOptions = {
-      coordinator: readDecisionTable(join(ssvc, 'cisa_coordinator_2_0_3.json')),
-      bod: readDecisionTable(join(ssvc, 'cisa_bod_26_04_1_0_0.json')),
-      kev: existsSync(kevFile) ? readKevCatalog(kevFile) : undefined,
-      epss: epss ? readEpss(epss) : undefined,
-      assets,
-      epssThreshold: threshold,
-      advisoryCves,
-    };
+    const options = prioritizeOptions(program.opts().content, assets, threshold, advisoryCves);
     if (!options.kev)
       warn(
         'no KEV catalogue: exploitation is judged by EPSS and scanners only (vigil content update --only kev)',
@@ -272,6 +255,34 @@ async function prioritizedFindings(
   } finally {
     store.close();
   }
+}
+
+/** The decision tables, KEV and EPSS from the content folder, with the assets and the advisory's CVEs. */
+export function prioritizeOptions(
+  contentFlag: string | undefined,
+  assets: AssetIndex | undefined,
+  epssThreshold: number,
+  advisoryCves?: Set<string>,
+): PrioritizeOptions {
+  const content = locateContent({ flag: contentFlag });
+  const ssvc = content ? join(content.dir, 'ssvc') : undefined;
+  if (!content || !ssvc || !existsSync(join(ssvc, 'cisa_coordinator_2_0_3.json'))) {
+    throw new VigilError(
+      'SSVC_MISSING',
+      'no SSVC decision tables. Get them with: vigil content update --only ssvc',
+    );
+  }
+  const kevFile = join(content.dir, 'kev', 'known_exploited_vulnerabilities.json');
+  const epss = epssFile(join(content.dir, 'epss'));
+  return {
+    coordinator: readDecisionTable(join(ssvc, 'cisa_coordinator_2_0_3.json')),
+    bod: readDecisionTable(join(ssvc, 'cisa_bod_26_04_1_0_0.json')),
+    kev: existsSync(kevFile) ? readKevCatalog(kevFile) : undefined,
+    epss: epss ? readEpss(epss) : undefined,
+    assets,
+    epssThreshold,
+    advisoryCves,
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { CoverageReport, CoverageState, Inventory, ThreatProfile } from '../coverage/index.js';
 import type { Detection, SweepHit } from '../detect/index.js';
 import type { Advisory } from '../intel/index.js';
+import type { Prioritized } from '../vuln/index.js';
 
 /** Everything `vigil assess` found, as data: report.json, and what report.md and report.html show. */
 export interface Assessment {
@@ -15,6 +16,18 @@ export interface Assessment {
   ruleTitles: Record<string, string>;
   advisories: Advisory[];
   hunt: HuntFindings | null;
+  /** With --vulns: the scanner findings, prioritized, CVEs of the advisory first within a decision. */
+  exposure: Exposure | null;
+}
+
+export interface Exposure {
+  findings: number;
+  assets: number;
+  byDecision: Record<string, number>;
+  /** Findings of CVEs the advisory names: the systems it says are at risk. */
+  advisoryFindings: Prioritized[];
+  /** Most urgent first, at most MAX_LISTED. */
+  top: Prioritized[];
 }
 
 export interface HuntFindings {
@@ -45,6 +58,7 @@ export function buildAssessment(parts: {
   ruleTitles: Map<string, string>;
   advisories: Advisory[];
   hunt: HuntFindings | null;
+  exposure?: Exposure | null;
   now?: Date;
 }): Assessment {
   const wanted = new Set(
@@ -62,5 +76,6 @@ export function buildAssessment(parts: {
     ruleTitles: Object.fromEntries([...parts.ruleTitles].filter(([id]) => wanted.has(id))),
     advisories: parts.advisories,
     hunt: parts.hunt,
+    exposure: parts.exposure ?? null,
   };
 }

@@ -110,6 +110,27 @@ export function renderHtml(a: Assessment): string {
         ]),
       )}</section>`
     : '';
+  const exposure = a.exposure
+    ? `<section><h2>Exposure</h2><p>${a.exposure.findings} findings on ${a.exposure.assets} assets: ${['act', 'attend', 'track*', 'track'].map((d) => `${a.exposure!.byDecision[d] ?? 0} ${d}`).join(', ')}. ${a.exposure.advisoryFindings.length} findings are CVEs the advisory names.</p>
+<h3>CVEs of the advisory on our assets</h3>${table(
+        ['Asset', 'CVE', 'Decision', 'Due', 'In KEV', 'EPSS', 'Public-facing'],
+        a.exposure.advisoryFindings.map((f) => [
+          f.asset,
+          f.cve,
+          f.decision,
+          f.due ?? '',
+          f.kev ? 'yes' : 'no',
+          f.epss?.toFixed(3) ?? '',
+          f.public_facing ? 'yes' : 'no',
+        ]),
+      )}
+<h3>Most urgent findings</h3>${table(
+        ['Decision', 'Due', 'Asset', 'CVE', 'Timeline', 'Why'],
+        a.exposure.top
+          .slice(0, 100)
+          .map((f) => [f.decision, f.due ?? '', f.asset, f.cve, f.timeline, f.reasons[0] ?? '']),
+      )}</section>`
+    : '';
   const threat = a.threats.length
     ? a.threats.map((t) => `${t.name} (${t.kind}, ${t.techniques} techniques)`).join('; ')
     : 'all ATT&CK techniques';
@@ -142,6 +163,7 @@ details{border-bottom:1px solid #e6e9ef;padding:6px 0}summary{cursor:pointer}.gr
 <section><h2>ATT&amp;CK matrix</h2><p>${legend}</p><p class="none">Maturity = 100 × (0.4 × visibility ${m.parts.visibility} + 0.4 × detection ${m.parts.detection} + 0.2 × validation ${m.parts.validation})</p><div class="matrix">${matrix}</div></section>
 <section><h2>Backlog: what to build first</h2>${backlog}</section>
 ${hunt}
+${exposure}
 ${intel}
 <section><h2>Techniques in detail</h2>${details}</section>
 ${c.unknownTags.length ? `<section><h2>Rule tags ATT&amp;CK v${escapeHtml(a.attackVersion ?? '?')} does not know</h2><p>${escapeHtml(c.unknownTags.map((u) => `${u.tag} (${u.rules} rules)`).join(', '))}</p></section>` : ''}

@@ -115,6 +115,29 @@ export function renderMarkdown(a: Assessment): string {
       );
     }
   }
+  if (a.exposure) {
+    const e = a.exposure;
+    lines.push('', '## Exposure', '');
+    lines.push(
+      `${e.findings} findings on ${e.assets} assets: ${['act', 'attend', 'track*', 'track'].map((d) => `${e.byDecision[d] ?? 0} ${d}`).join(', ')}; ${e.advisoryFindings.length} of the advisory's CVEs.`,
+      '',
+    );
+    lines.push(
+      ...table(
+        ['Asset', 'CVE', 'Decision', 'Due', 'In KEV', 'Advisory'],
+        e.top
+          .slice(0, 100)
+          .map((f) => [
+            mdText(f.asset),
+            f.cve,
+            f.decision,
+            f.due ?? '',
+            f.kev ? 'yes' : 'no',
+            f.advisory ? 'yes' : '',
+          ]),
+      ),
+    );
+  }
   if (indicators.length) {
     lines.push('', '## Indicators', '');
     lines.push(

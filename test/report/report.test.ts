@@ -121,6 +121,47 @@ describe.skipIf(!hasContent)('vigil assess', () => {
     await page.close();
   });
 
+  it("gains an exposure section with --vulns: the advisory's CVEs on our assets first", async () => {
+    const out = join(dir, 'exposure');
+    const samples = join(import.meta.dirname, '..', 'vuln', 'samples');
+    const result = vigil(
+      [
+        'assess',
+        '--advisory',
+        contentPath('..', 'datasets', 'advisories', 'cisa-aa22-321a.txt'),
+        '--rules',
+        contentPath('sigma', 'rules', 'windows', 'process_creation'),
+        '--vulns',
+        join(samples, 'scan.nessus'),
+        join(samples, 'findings.csv'),
+        '--assets',
+        join(samples, 'assets.yml'),
+        '--out',
+        out,
+      ],
+      env,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /Exposure: 6 findings on 5 assets, \d+ act; 2 of the advisory's CVEs on our assets/,
+    );
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.exposure.advisoryFindings.map((f: { cve: string }) => f.cve)).toEqual([
+      'CVE-2021-34473',
+      'CVE-2021-34523',
+    ]);
+    expect(report.exposure.top[0]).toMatchObject({
+      asset: 'mail.example.org',
+      decision: 'act',
+      advisory: true,
+    });
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Exposure');
+    const { page, problems } = await openReport(browser, join(out, 'report.html'));
+    expect(await page.locator('h2', { hasText: 'Exposure' }).count()).toBe(1);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('escapes hostile text from advisories, rules and logs: nothing runs', async () => {
     const payload = `<script>window.__pwned = 1; alert('xss')</script><img src=x onerror="window.__pwned=2">`;
     const advisory = join(dir, 'hostile.txt');
