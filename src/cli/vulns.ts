@@ -7,6 +7,7 @@ import { describeError, VigilError } from '../core/index.js';
 import { extractIndicators, readAdvisory } from '../intel/index.js';
 import {
   AssetIndex,
+  BOD_TIMELINE_DAYS,
   byUrgency,
   type Decision,
   importFindings,
@@ -95,6 +96,10 @@ export function registerVulns(program: Command): void {
     .option('--advisory <file>', 'raise and mark the CVEs this advisory names')
     .option('--assets <file>', 'use this asset inventory instead of the one imported')
     .option('--epss-threshold <p>', 'EPSS probability that counts as a public exploit', '0.1')
+    .option(
+      '--sla <days>',
+      "days per BOD 26-04 timeline instead of the directive's, e.g. 3D=2,14D=10,60D=45,FSU=180 (3DF, none: no date)",
+    )
     .option('--db <path>', 'the database (default: $VIGIL_HOME/vulns.db)')
     .action(
       async (
@@ -179,8 +184,9 @@ export function registerVulns(program: Command): void {
     .command('metrics')
     .description('open findings by decision, overdue, fixed and mean time to remediate')
     .option('--json', 'print the metrics as JSON')
+    .option('--sla <days>', 'days per BOD 26-04 timeline, as for vulns list')
     .option('--db <path>', 'the database (default: $VIGIL_HOME/vulns.db)')
-    .action(async (flags: DbFlags & { json?: boolean }) => {
+    .action(async (flags: DbFlags & { json?: boolean; sla?: string }) => {
       const prioritized = await prioritizedFindings(program, { ...flags, all: true, epssThreshold: '0.1' });
       const store = VulnStore.open(dbPath(flags));
       const mttr = store.meanTimeToRemediateDays();
@@ -226,7 +232,7 @@ function paint(decision: Decision): string {
 
 async function prioritizedFindings(
   program: Command,
-  flags: DbFlags & { all?: boolean; advisory?: string; assets?: string; epssThreshold: string },
+  flags: DbFlags & { all?: boolean; advisory?: string; assets?: string; epssThreshold: string; sla?: string },
 ): Promise<Prioritized[]> {
   const threshold = Number(flags.epssThreshold);
   if (!(threshold >= 0 && threshold <= 1)) {
@@ -243,6 +249,7 @@ async function prioritizedFindings(
         )
       : undefined;
     const options = prioritizeOptions(program.opts().content, assets, threshold, advisoryCves);
+    if (flags.sla) options.timelineDays = parseSla(flags.sla);
     if (!options.kev)
       warn(
         'no KEV catalogue: exploitation is judged by EPSS and scanners only (vigil content update --only kev)',
@@ -303,4 +310,25 @@ async function writeJsonArray(items: readonly unknown[]): Promise<void> {
     }
   }
   await write(`${chunk}\n]\n`);
+}
+
+/** `3D=2,14D=10,FSU=none` over the directive's days: keys are the BOD 26-04 timeline keys. */
+export function parseSla(text: string): Record<string, number | null> {
+  const days: Record<string, number | null> = { ...BOD_TIMELINE_DAYS };
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [key, value] = part.split('=').map((p) => p.trim());
+    if (!key || !(key.toUpperCase() in BOD_TIMELINE_DAYS) || value === undefined) {
+      throw new UsageError(
+        `--sla takes ${Object.keys(BOD_TIMELINE_DAYS).join(', ')} = days or none, not '${part}'`,
+      );
+    }
+    const n = value === 'none' ? null : Number(value);
+    if (n !== null && !(Number.isInteger(n) && n >= 0))
+      throw new UsageError(`--sla: '${value}' is not a number of days`);
+    days[key.toUpperCase()] = n;
+  }
+  return days;
 }

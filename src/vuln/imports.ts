@@ -16,6 +16,9 @@ export interface Finding {
   /** The scanner says a public exploit exists. */
   exploitAvailable?: boolean;
   firstSeen?: string;
+  /** SSVC Automatable and Technical Impact as the team judged them, overriding the CVSS vector. */
+  automatable?: boolean;
+  technicalImpact?: 'partial' | 'total';
   scanner: 'nessus' | 'openvas' | 'trivy' | 'grype' | 'csv';
 }
 
@@ -370,7 +373,8 @@ function openvas(text: string, file: string): ImportResult {
 
 /**
  * The documented CSV: a header line naming the columns, `asset` and `cve` required;
- * `cvss_vector`, `port`, `service`, `product`, `first_seen`, `exploit_available` optional.
+ * `cvss_vector`, `port`, `service`, `product`, `first_seen`, `exploit_available`, and the SSVC
+ * overrides `automatable` (yes/no) and `technical_impact` (partial/total) optional.
  */
 function csv(text: string, file: string): ImportResult {
   const findings: Finding[] = [];
@@ -413,6 +417,11 @@ function csv(text: string, file: string): ImportResult {
       product: row.product || undefined,
       firstSeen: row.first_seen || undefined,
       exploitAvailable: row.exploit_available ? /^(true|yes|1)$/i.test(row.exploit_available) : undefined,
+      automatable: row.automatable ? /^(true|yes|1)$/i.test(row.automatable) : undefined,
+      technicalImpact:
+        row.technical_impact === 'total' || row.technical_impact === 'partial'
+          ? row.technical_impact
+          : undefined,
       scanner: 'csv',
     });
   }

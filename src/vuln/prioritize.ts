@@ -14,6 +14,9 @@ export interface FindingFacts {
   cvssVector?: string;
   cvssScore?: number;
   exploitAvailable?: boolean;
+  /** The team's own judgement, over what the CVSS vector implies. */
+  automatable?: boolean;
+  technicalImpact?: 'partial' | 'total';
   /** YYYY-MM-DD or ISO time: when the finding was first seen, where SLAs start. */
   firstSeen: string;
   status?: 'open' | 'fixed';
@@ -107,18 +110,29 @@ export function prioritize(finding: FindingFacts, options: PrioritizeOptions): P
     );
   }
   const facts = finding.cvssVector ? cvssFacts(finding.cvssVector) : undefined;
-  if (facts) {
+  let automatable = facts?.automatable ?? false;
+  let totalImpact = facts?.totalImpact ?? false;
+  if (finding.automatable !== undefined) {
+    automatable = finding.automatable;
+    reasons.push(`${automatable ? 'automatable' : 'not automatable'}: as given with the finding`);
+  } else if (facts) {
     reasons.push(
-      facts.automatable
+      automatable
         ? 'automatable: network, low complexity, no privileges, no user action'
         : 'not automatable (per the CVSS vector)',
     );
+  }
+  if (finding.technicalImpact !== undefined) {
+    totalImpact = finding.technicalImpact === 'total';
+    reasons.push(`technical impact ${finding.technicalImpact}: as given with the finding`);
+  } else if (facts) {
     reasons.push(
-      facts.totalImpact
+      totalImpact
         ? 'technical impact total: high confidentiality and integrity impact'
         : 'technical impact partial (per the CVSS vector)',
     );
-  } else {
+  }
+  if (!facts && (finding.automatable === undefined || finding.technicalImpact === undefined)) {
     reasons.push('no usable CVSS vector: taken as not automatable, partial technical impact');
   }
   const asset = options.assets?.find(finding.asset, finding.address);
@@ -131,18 +145,13 @@ export function prioritize(finding: FindingFacts, options: PrioritizeOptions): P
   const publicFacing = asset?.publicFacing ?? false;
   if (publicFacing) reasons.push('publicly exposed');
 
-  const automatable = facts?.automatable ? 'yes' : 'no';
-  const impact = facts?.totalImpact ? 'total' : 'partial';
-  const level = decide(options.coordinator, {
-    E: exploitation,
-    A: automatable,
-    TI: impact,
-    MWI: criticality,
-  });
+  const a = automatable ? 'yes' : 'no';
+  const impact = totalImpact ? 'total' : 'partial';
+  const level = decide(options.coordinator, { E: exploitation, A: a, TI: impact, MWI: criticality });
   const timeline = decide(options.bod, {
     KEV: kevEntry ? 'yes' : 'no',
     PE: publicFacing ? 'yes' : 'no',
-    A: automatable,
+    A: a,
     TI: impact,
   });
   const days = (options.timelineDays ?? BOD_TIMELINE_DAYS)[timeline.key];

@@ -43,6 +43,8 @@ const MIGRATIONS: string[] = [
      owner TEXT,
      tags TEXT NOT NULL
    );`,
+  `ALTER TABLE findings ADD COLUMN automatable INTEGER;
+   ALTER TABLE findings ADD COLUMN technical_impact TEXT;`,
 ];
 
 export interface StoredFinding {
@@ -55,6 +57,8 @@ export interface StoredFinding {
   cvssVector?: string;
   cvssScore?: number;
   exploitAvailable?: boolean;
+  automatable?: boolean;
+  technicalImpact?: 'partial' | 'total';
   scanner: string;
   firstSeen: string;
   lastSeen: string;
@@ -131,12 +135,13 @@ export class VulnStore {
       'SELECT id, status FROM findings WHERE asset = ? AND cve = ? AND port = ?',
     );
     const insert = this.db.prepare(
-      `INSERT INTO findings (asset, address, cve, port, product, service, cvss_vector, cvss_score, exploit_available, scanner, first_seen, last_seen, last_import, status)
-       VALUES (@asset, @address, @cve, @port, @product, @service, @cvssVector, @cvssScore, @exploit, @scanner, @firstSeen, @at, @importId, 'open')`,
+      `INSERT INTO findings (asset, address, cve, port, product, service, cvss_vector, cvss_score, exploit_available, automatable, technical_impact, scanner, first_seen, last_seen, last_import, status)
+       VALUES (@asset, @address, @cve, @port, @product, @service, @cvssVector, @cvssScore, @exploit, @automatable, @technicalImpact, @scanner, @firstSeen, @at, @importId, 'open')`,
     );
     const update = this.db.prepare(
       `UPDATE findings SET address = coalesce(@address, address), product = coalesce(@product, product), service = coalesce(@service, service),
          cvss_vector = coalesce(@cvssVector, cvss_vector), cvss_score = coalesce(@cvssScore, cvss_score), exploit_available = coalesce(@exploit, exploit_available),
+         automatable = coalesce(@automatable, automatable), technical_impact = coalesce(@technicalImpact, technical_impact),
          last_seen = @at, last_import = @importId, status = 'open', fixed_at = NULL WHERE id = @id`,
     );
     this.db.transaction(() => {
@@ -155,6 +160,8 @@ export class VulnStore {
           cvssVector: f.cvssVector ?? null,
           cvssScore: f.cvssScore ?? null,
           exploit: f.exploitAvailable === undefined ? null : f.exploitAvailable ? 1 : 0,
+          automatable: f.automatable === undefined ? null : f.automatable ? 1 : 0,
+          technicalImpact: f.technicalImpact ?? null,
           scanner,
           firstSeen: f.firstSeen ?? at,
           at,
@@ -195,6 +202,8 @@ export class VulnStore {
       cvssVector: (r.cvss_vector as string | null) ?? undefined,
       cvssScore: (r.cvss_score as number | null) ?? undefined,
       exploitAvailable: r.exploit_available === null ? undefined : r.exploit_available === 1,
+      automatable: r.automatable === null ? undefined : r.automatable === 1,
+      technicalImpact: (r.technical_impact as 'partial' | 'total' | null) ?? undefined,
       scanner: r.scanner as string,
       firstSeen: r.first_seen as string,
       lastSeen: r.last_seen as string,

@@ -85,6 +85,24 @@ describe.skipIf(!hasContent)('vigil vulns', () => {
     expect(list).toContain('CVE-2023-48795 *');
   });
 
+  it('takes other SLA days, and SSVC judgements from the CSV', () => {
+    const scan = join(dir, 'judged.csv');
+    writeFileSync(
+      scan,
+      'asset,cve,cvss_vector,automatable,technical_impact\nvpn.example.org,CVE-2023-46805,,yes,total\n',
+    );
+    const own = join(dir, 'own.db');
+    vigil(['vulns', 'import', scan, '--assets', join(samples, 'assets.yml'), '--db', own], env);
+    const [finding] = JSON.parse(
+      vigil(['vulns', 'list', '--format', 'json', '--sla', '3DF=1', '--db', own], env).stdout,
+    );
+    expect(finding.reasons).toContain('automatable: as given with the finding');
+    expect(finding.timeline).toBe('3 days & forensic investigation');
+    expect(vigil(['vulns', 'list', '--sla', '5D=1', '--db', own], env).stderr).toMatch(
+      /--sla takes FSU, 60D, 14D, 3D, 3DF/,
+    );
+  });
+
   it('says what is wrong with bad input', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"Results": [');

@@ -105,6 +105,20 @@ describe.skipIf(!hasContent)('prioritization with KEV, EPSS, CVSS, assets and SS
     );
   });
 
+  it("takes the team's own automatable and technical impact over the CVSS vector", () => {
+    const base = {
+      asset: 'mail.example.org',
+      cve: 'CVE-2021-34473',
+      cvssVector: LOCAL_TOTAL,
+      firstSeen: '2026-11-01',
+    };
+    expect(prioritize(base, options).reasons).toContain('not automatable (per the CVSS vector)');
+    const given = prioritize({ ...base, automatable: true, technicalImpact: 'partial' as const }, options);
+    expect(given.reasons).toContain('automatable: as given with the finding');
+    expect(given.reasons).toContain('technical impact partial: as given with the finding');
+    expect(given.timeline).toBe('3 days');
+  });
+
   it('orders by decision, then advisory, public-facing, RCE/DoS, EPSS, CVSS, criticality', () => {
     const make = (asset: string, cve: string, vector: string) =>
       prioritize(
@@ -131,7 +145,7 @@ describe('the findings store', () => {
 
   it('migrates a new database, does not duplicate a re-import, marks what a later scan lost as fixed, and measures remediation', () => {
     const store = VulnStore.open(':memory:');
-    expect(store.schemaVersion).toBe(2);
+    expect(store.schemaVersion).toBe(3);
     const first = [
       finding('a', 'CVE-2021-1111', 443),
       finding('a', 'CVE-2021-2222'),
@@ -196,6 +210,6 @@ describe('the findings store', () => {
     const db = new Database(file);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => VulnStore.open(file)).toThrow(/schema version 99; this Vigil knows 2/);
+    expect(() => VulnStore.open(file)).toThrow(/schema version 99; this Vigil knows 3/);
   });
 });
