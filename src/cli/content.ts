@@ -23,7 +23,9 @@ interface UpdateFlags {
 export function registerContent(program: Command): void {
   const content = program
     .command('content')
-    .description('third-party content: ATT&CK, Sigma rules, KEV, EPSS, MISP warning lists');
+    .description(
+      'third-party content: ATT&CK, Sigma rules, KEV, EPSS, MISP warning lists, SSVC decision tables',
+    );
   content
     .command('update')
     .description(
