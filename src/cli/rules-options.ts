@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { contentHelp, locateContent } from '../content/index.js';
+import { contentHelp, locateContent, vigilHome } from '../content/index.js';
 import type { SetupOptions } from '../detect/index.js';
 import { UsageError } from './terminal.js';
 
@@ -58,5 +58,6 @@ export function setupOptions(flags: RuleFlags, rules: string[]): SetupOptions {
     pipelines: flags.pipeline,
     builtinPipeline: flags.builtinPipeline,
     placeholders: flags.placeholders,
+    ruleCache: join(vigilHome(), 'cache'),
   };
 }

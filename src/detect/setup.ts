@@ -22,6 +22,8 @@ export interface SetupOptions {
   builtinPipeline?: boolean;
   /** Placeholder file for `|expand`. */
   placeholders?: string;
+  /** Folder to keep parsed rules in between runs: start-up in a fraction of the time. */
+  ruleCache?: string;
 }
 
 export interface DetectionSetup {
@@ -41,7 +43,11 @@ export async function loadDetectionSetup(options: SetupOptions): Promise<Detecti
   if (options.placeholders)
     for (const [k, v] of await loadPlaceholders(options.placeholders)) placeholders.set(k, v);
   const filterSet = options.filters?.length ? await loadRules(options.filters, { placeholders }) : undefined;
-  const ruleSet = await loadRules(options.rules, { placeholders, filters: filterSet?.filters ?? [] });
+  const ruleSet = await loadRules(options.rules, {
+    placeholders,
+    filters: filterSet?.filters ?? [],
+    cacheDir: options.ruleCache,
+  });
   if (filterSet) {
     // A filter file that does not load is a rule that does not load: the user counts on it.
     ruleSet.errors.push(...filterSet.errors);

@@ -9,6 +9,7 @@ import {
   type FilterRule,
   parseRuleDocument,
 } from './rule.js';
+import { RuleCache } from './rule-cache.js';
 import { parseSigmaYaml, resolveCollectionActions } from './yaml.js';
 
 export interface LoadOptions {
@@ -16,6 +17,8 @@ export interface LoadOptions {
   placeholders?: ReadonlyMap<string, readonly string[]>;
   /** Extra filters to apply (e.g. from `--filters`), on top of filter documents among the rules. */
   filters?: readonly FilterRule[];
+  /** Folder to keep parsed rules in between runs (see RuleCache). */
+  cacheDir?: string;
 }
 
 export interface RuleSet {
@@ -37,12 +40,27 @@ const RULE_EXTENSIONS = ['.yml', '.yaml'];
 export async function loadRules(paths: readonly string[], options: LoadOptions = {}): Promise<RuleSet> {
   const { files, errors } = await collectFiles(paths, RULE_EXTENSIONS);
   const parsed: AnyRule[] = [];
-  const texts = readAll(files, errors);
-  for (const [file, text] of texts) {
+  const cache = options.cacheDir
+    ? new RuleCache(options.cacheDir, JSON.stringify([...(options.placeholders ?? new Map())]))
+    : undefined;
+  const fresh: string[] = [];
+  for (const file of files) {
+    const kept = cache?.get(file);
+    if (kept) parsed.push(...kept);
+    else fresh.push(file);
+  }
+  for (const [file, text] of readAll(fresh, errors)) {
     const result = parseRuleText(text, file, options);
     parsed.push(...result.rules);
     errors.push(...result.errors);
+    if (result.errors.length === 0) cache?.set(file, result.rules);
   }
+  cache?.save();
+  // Files in the order found, whichever way their rules came: rule order decides output order.
+  const order = new Map(files.map((file, i) => [file, i]));
+  parsed.sort(
+    (a, b) => order.get(a.origin.file)! - order.get(b.origin.file)! || a.origin.document - b.origin.document,
+  );
   return assembleRuleSet(parsed, files.length, errors, options);
 }
 

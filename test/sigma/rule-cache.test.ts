@@ -1,0 +1,53 @@
+import { cpSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRules } from '../../src/sigma/index.js';
+import { contentPath, hasContent } from '../helpers/content.js';
+
+describe.skipIf(!hasContent)('the parsed-rule cache', () => {
+  let dir: string;
+  let rules: string;
+  let cacheDir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-rule-cache-'));
+    rules = join(dir, 'rules');
+    cacheDir = join(dir, 'cache');
+    cpSync(contentPath('sigma', 'rules', 'windows', 'process_creation'), rules, { recursive: true });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives back exactly the rule set a fresh parse gives, in the same order', async () => {
+    const fresh = await loadRules([rules]);
+    const first = await loadRules([rules], { cacheDir });
+    expect(readdirSync(cacheDir)).toHaveLength(1);
+    const cached = await loadRules([rules], { cacheDir });
+    expect(cached).toEqual(fresh);
+    expect(first).toEqual(fresh);
+    expect(cached.rules.map((r) => r.id)).toEqual(fresh.rules.map((r) => r.id));
+    expect(cached.rules[0]!.detection.searches).toBeInstanceOf(Map);
+  });
+
+  it('parses a changed file again, and never keeps a broken one', async () => {
+    const file = join(rules, readdirSync(rules).find((f) => f.endsWith('.yml'))!);
+    writeFileSync(
+      file,
+      'title: Changed\nlogsource: { product: windows, category: process_creation }\ndetection: { sel: { Image: x }, condition: sel }\n',
+    );
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const changed = await loadRules([rules], { cacheDir });
+    expect(changed.rules.some((r) => r.title === 'Changed')).toBe(true);
+    writeFileSync(file, 'title: Broken\ndetection: { condition: nothing }\n');
+    utimesSync(file, new Date(), new Date(Date.now() + 10000));
+    for (let i = 0; i < 2; i++) {
+      const broken = await loadRules([rules], { cacheDir });
+      expect(broken.errors.map((e) => e.location.file)).toContain(file);
+    }
+  });
+
+  it('ignores a damaged cache file', async () => {
+    for (const name of readdirSync(cacheDir)) writeFileSync(join(cacheDir, name), '{"not json');
+    const fresh = await loadRules([rules]);
+    expect(await loadRules([rules], { cacheDir })).toEqual(fresh);
+  });
+});
