@@ -48,14 +48,7 @@ export function registerAdvisory(program: Command): void {
       const contentFlag = program.opts().content as string | undefined;
       const attack = openAttack(contentFlag);
       const extractor = new TechniqueExtractor(attack);
-      const content = locateContent({ flag: contentFlag });
-      const warningLists =
-        flags.warninglists && content && existsSync(join(content.dir, 'warninglists'))
-          ? new WarningListIndex(readWarningLists(join(content.dir, 'warninglists')))
-          : undefined;
-      const kev = content
-        ? openKev(join(content.dir, 'kev', 'known_exploited_vulnerabilities.json'))
-        : undefined;
+      const { warningLists, kev } = advisorySources(contentFlag, flags.warninglists);
 
       const results: Advisory[] = [];
       let failed = 0;
@@ -95,13 +88,27 @@ function parseDate(text: string): Date {
   return date;
 }
 
-function openKev(file: string): KevCatalog | undefined {
-  if (!existsSync(file)) return undefined;
-  const catalog = readKevCatalog(file);
-  for (const problem of catalog.problems.slice(0, 3)) {
+/**
+ * What judging indicators and CVEs takes from the content folder, each only when present: the MISP
+ * warning lists and the KEV catalogue (its malformed entries reported, the rest used).
+ */
+export function advisorySources(
+  contentFlag: string | undefined,
+  withWarningLists: boolean,
+): { warningLists?: WarningListIndex; kev?: KevCatalog } {
+  const content = locateContent({ flag: contentFlag });
+  if (!content) return {};
+  const lists = join(content.dir, 'warninglists');
+  const kevFile = join(content.dir, 'kev', 'known_exploited_vulnerabilities.json');
+  const kev = existsSync(kevFile) ? readKevCatalog(kevFile) : undefined;
+  for (const problem of kev?.problems.slice(0, 3) ?? []) {
     process.stderr.write(`${pc.yellow('vigil: warning:')} ${describeError(problem)}\n`);
   }
-  return catalog;
+  return {
+    warningLists:
+      withWarningLists && existsSync(lists) ? new WarningListIndex(readWarningLists(lists)) : undefined,
+    kev,
+  };
 }
 
 /** The JSON of one advisory: the fields the issue names first, then the extras. */

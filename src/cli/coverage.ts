@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { AttackIndex } from '../attack/index.js';
-import { locateContent, readKevCatalog } from '../content/index.js';
+import { locateContent } from '../content/index.js';
 import { collectFiles, describeError, VigilError } from '../core/index.js';
 import {
   assessCoverage,
@@ -19,21 +19,16 @@ import {
   type ThreatProfile,
 } from '../coverage/index.js';
 import {
+  csvCell,
   type DetectionSetup,
   loadDetectionSetup,
   passesRegression,
   regressionCase,
 } from '../detect/index.js';
-import {
-  type Advisory,
-  analyzeAdvisory,
-  readAdvisory,
-  readWarningLists,
-  TechniqueExtractor,
-  WarningListIndex,
-} from '../intel/index.js';
+import { type Advisory, analyzeAdvisory, readAdvisory, TechniqueExtractor } from '../intel/index.js';
 import { LOG_EXTENSIONS, readEvents } from '../logs/index.js';
 import type { DetectionRule } from '../sigma/index.js';
+import { advisorySources } from './advisory.js';
 import { openAttack } from './attack.js';
 import { defaultRulePaths } from './rules-options.js';
 import { formatCount, heading, table, UsageError } from './terminal.js';
@@ -171,12 +166,7 @@ export async function runCoverage(
   const advisories: Advisory[] = [];
   if (flags.advisory?.length) {
     const extractor = new TechniqueExtractor(attack);
-    const content = locateContent({ flag: contentFlag });
-    const lists = content ? join(content.dir, 'warninglists') : undefined;
-    const warningLists =
-      lists && existsSync(lists) ? new WarningListIndex(readWarningLists(lists)) : undefined;
-    const kevFile = content ? join(content.dir, 'kev', 'known_exploited_vulnerabilities.json') : undefined;
-    const kev = kevFile && existsSync(kevFile) ? readKevCatalog(kevFile) : undefined;
+    const { warningLists, kev } = advisorySources(contentFlag, true);
     for (const file of flags.advisory) {
       const advisory = analyzeAdvisory(await readAdvisory(file), { attack, extractor, warningLists, kev });
       advisories.push(advisory);
@@ -305,13 +295,6 @@ export function coverageJson(report: CoverageReport, groups: Map<string, Coverag
       ]),
     ),
   };
-}
-
-function csvCell(value: string | number | boolean): string {
-  const text = String(value);
-  // A leading = + - @ would be a formula to a spreadsheet.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 function coverageCsv(report: CoverageReport): string {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { epssFile, locateContent, readKevCatalog, vigilHome } from '../content/index.js';
 import { describeError, VigilError } from '../core/index.js';
+import { csvCell } from '../detect/index.js';
 import { extractIndicators, readAdvisory } from '../intel/index.js';
 import {
   AssetIndex,
@@ -149,13 +150,8 @@ export function registerVulns(program: Command): void {
             'status',
             'reasons',
           ];
-          const cell = (v: unknown) => {
-            const text = Array.isArray(v) ? v.join('; ') : v === null ? '' : String(v);
-            const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
-            return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-          };
           process.stdout.write(
-            `${[head.join(','), ...out.map((r) => head.map((h) => cell(r[h as keyof typeof r])).join(','))].join('\n')}\n`,
+            `${[head.join(','), ...out.map((r) => head.map((h) => csvCell(r[h as keyof typeof r])).join(','))].join('\n')}\n`,
           );
         } else {
           process.stdout.write(

@@ -2,7 +2,7 @@ export { HuntCollector, referenceResolver, UnitEvaluator, type UnitResult } from
 export { type Detection, detectionFromCorrelation, detectionFromMatch, LEVEL_ORDER } from './detection.js';
 export { DetectionEngine, type EngineOptions, type RoutingStats, type RuleMatch } from './engine.js';
 export { type HuntOptions, type HuntProgress, hunt } from './hunt.js';
-export { csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText } from './output.js';
+export { csvCell, csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText } from './output.js';
 export { runOrdered, type WorkerInit } from './parallel.js';
 export { passesRegression, type RegressionCase, regressionCase } from './regression.js';
 export { type DumpFormat, type RenderedUnit, renderUnit } from './render-unit.js';

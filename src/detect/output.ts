@@ -24,8 +24,9 @@ export const CSV_COLUMNS = [
  * A CSV cell. Text that a spreadsheet would run as a formula (starting with = + - @, a tab or a
  * carriage return: event data is attacker-controlled) is prefixed with a quote, as OWASP advises.
  */
-function csvCell(value: unknown): string {
-  let text = value === undefined || value === null ? '' : String(value);
+export function csvCell(value: unknown): string {
+  let text =
+    value === undefined || value === null ? '' : Array.isArray(value) ? value.join('; ') : String(value);
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

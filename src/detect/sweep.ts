@@ -44,13 +44,15 @@ export async function sweepIndicators(
   const result: SweepResult = { events: 0, hits: [] };
   if (patterns.length === 0) return result;
   const automaton = new AhoCorasick(patterns, { caseInsensitive: true });
+  // Reused for every field of every event: the sweep runs per field value.
+  const found = new Set<number>();
   for (const file of files) {
     try {
       for await (const event of readEvents(file, { onError })) {
         result.events++;
         for (const [field, value] of Object.entries(event.fields)) {
           for (const text of strings(value)) {
-            const found = new Set<number>();
+            found.clear();
             automaton.search(text, (id) => found.add(id));
             if (found.size === 0) continue;
             const lower = text.toLowerCase();

@@ -100,9 +100,7 @@ export function patternIndicators(pattern: string, name?: string): ExtractedIndi
       if (raw.trim()) out.push({ type, value: raw.trim(), context });
       continue;
     }
-    const found = extractIndicators(raw).find(
-      (i) => i.type === type || (type === 'ipv4' && i.type === 'ipv4'),
-    );
+    const found = extractIndicators(raw).find((i) => i.type === type);
     if (found) out.push({ ...found, context });
   }
   return out;
