@@ -49,6 +49,9 @@ describe('Aho-Corasick', () => {
     expect(found(['straße', 'été'], 'STRAßE and ÉTÉ', true)).toEqual([0, 1]);
     expect(found(['cmd.exe'], 'C:\\Windows\\CMD.EXE', true)).toEqual([0]);
     expect(found(['cmd.exe'], 'CMD.EXE')).toEqual([]);
+    // Code units above ASCII that lower-case into it: the Kelvin sign K and İ (i + U+0307).
+    expect(found(['kernel', 'admin'], '\u212aERNEL AD\u0130N', true)).toEqual([0]);
+    expect(found(['kernel'], '\u212aERNEL')).toEqual([]);
   });
 
   it('agrees with a naive search on an automaton too large for its transition table', () => {

@@ -2,15 +2,37 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { describeError, VigilError } from '../core/index.js';
-import { registerAdvisory } from './advisory.js';
-import { registerAssess } from './assess.js';
-import { registerAttack } from './attack.js';
-import { registerContent } from './content.js';
-import { registerCoverage } from './coverage.js';
-import { registerDump } from './dump.js';
-import { registerHunt } from './hunt.js';
-import { registerRules } from './rules.js';
-import { registerVulns } from './vulns.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when that command runs: together they pull in every
+ * dependency Vigil has (PDF reading, SQLite ...), which costs a hunt half a second of start-up.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  hunt: async () => (await import('./hunt.js')).registerHunt,
+  dump: async () => (await import('./dump.js')).registerDump,
+  rules: async () => (await import('./rules.js')).registerRules,
+  attack: async () => (await import('./attack.js')).registerAttack,
+  advisory: async () => (await import('./advisory.js')).registerAdvisory,
+  content: async () => (await import('./content.js')).registerContent,
+  coverage: async () => (await import('./coverage.js')).registerCoverage,
+  assess: async () => (await import('./assess.js')).registerAssess,
+  vulns: async () => (await import('./vulns.js')).registerVulns,
+};
+
+/** Global options that take a value, so the value is not taken for the command's name. */
+const VALUED_OPTIONS = new Set(['--content']);
+
+/** The command named on the command line, if it is one of Vigil's; else all are needed (help). */
+function commandNamed(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (VALUED_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) return Object.hasOwn(COMMANDS, arg) ? arg : undefined;
+  }
+  return undefined;
+}
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -19,7 +41,8 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function buildProgram(): Command {
+/** The program with the commands given (all of them by default, in the order `--help` lists them). */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('vigil')
     .description(
       'Threat-informed detection and response workbench: Sigma rules over your logs, ATT&CK first.',
@@ -30,15 +53,9 @@ export function buildProgram(): Command {
       'folder with third-party content (sigma/, attack/, ...); also VIGIL_CONTENT_DIR',
     )
     .showHelpAfterError();
-  registerHunt(program);
-  registerDump(program);
-  registerRules(program);
-  registerAttack(program);
-  registerAdvisory(program);
-  registerContent(program);
-  registerCoverage(program);
-  registerAssess(program);
-  registerVulns(program);
+  const names = only ? [only] : Object.keys(COMMANDS);
+  const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  for (const register of registers) register(program);
   return program;
 }
 
@@ -49,7 +66,7 @@ export async function main(argv: string[]): Promise<void> {
     throw error;
   });
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(commandNamed(argv))).parseAsync(argv);
   } catch (error) {
     if (error instanceof VigilError) {
       process.stderr.write(`${pc.red('vigil: error:')} ${describeError(error)}\n`);

@@ -13,6 +13,18 @@ function lowerCase(): Uint16Array {
   return lowerTable;
 }
 
+let intoAscii: number[] | undefined;
+
+/** Code units above ASCII whose lower-case form is ASCII. */
+function foldingIntoAscii(): number[] {
+  if (!intoAscii) {
+    const fold = lowerCase();
+    intoAscii = [];
+    for (let c = 128; c < 0x10000; c++) if (fold[c]! < 128) intoAscii.push(c);
+  }
+  return intoAscii;
+}
+
 /**
  * Cells of the transition table kept per automaton (4 MiB): rows for the shallowest states.
  * Transitions of deeper states are worked out from the trie each time they are taken.
@@ -82,8 +94,13 @@ class EdgeTable {
  * different character of the same class stands, so callers verify what matters.
  */
 export class AhoCorasick {
-  /** Character code -> class. */
+  /**
+   * Character code -> class: for all code units when patterns hold non-ASCII characters, else
+   * for ASCII only (a 128 KiB table per automaton, for a hundred automata, is felt at start-up).
+   */
   private readonly classOf: Uint16Array;
+  /** Without non-ASCII patterns: the class of the code units above ASCII that fold into it. */
+  private readonly foldedIntoAscii: Map<number, number> = new Map();
   private readonly classes: number;
   /**
    * Row of a state (state * classes) + class -> 1 + ((row of the next state << 1) | 1 if that
@@ -120,13 +137,25 @@ export class AhoCorasick {
     }
     const wideBase = classes;
     if (wide) classes += WIDE_CLASSES;
-    this.classOf = new Uint16Array(0x10000);
-    for (let c = 0; c < 0x10000; c++) {
-      const f = fold ? fold[c]! : c;
-      if (f < 128) this.classOf[c] = ascii[f]!;
-      // Surrogates share one class: folding a character outside the BMP takes both halves.
-      else if (wide)
-        this.classOf[c] = f >= 0xd800 && f <= 0xdfff ? wideBase : wideBase + 1 + (f & (WIDE_CLASSES - 2));
+    this.classOf = new Uint16Array(wide ? 0x10000 : 0x80);
+    for (let c = 0; c < 128; c++) this.classOf[c] = ascii[fold ? fold[c]! : c]!;
+    if (wide) {
+      for (let c = 128; c < 0x10000; c++) {
+        const f = fold ? fold[c]! : c;
+        // Surrogates share one class: folding a character outside the BMP takes both halves.
+        this.classOf[c] =
+          f < 128
+            ? ascii[f]!
+            : f >= 0xd800 && f <= 0xdfff
+              ? wideBase
+              : wideBase + 1 + (f & (WIDE_CLASSES - 2));
+      }
+    } else if (fold) {
+      // Only the few code units that fold into ASCII (K for Kelvin, İ) can be in a pattern's class.
+      for (const c of foldingIntoAscii()) {
+        const cls = ascii[fold[c]!]!;
+        if (cls) this.foldedIntoAscii.set(c, cls);
+      }
     }
     this.classes = classes;
 
@@ -142,7 +171,7 @@ export class AhoCorasick {
     patterns.forEach((pattern, id) => {
       let state = 0;
       for (let i = 0; i < pattern.length; i++) {
-        const cls = this.classOf[pattern.charCodeAt(i)]!;
+        const cls = this.classOf[pattern.charCodeAt(i)]!; // patterns hold ASCII, or classOf is full
         const slot = state * classes + cls;
         let child = trie.get(slot);
         if (child === -1) {
@@ -211,9 +240,11 @@ export class AhoCorasick {
   search(text: string, hit: (patternId: number) => void): void {
     const { classOf, delta } = this;
     const cached = delta.length;
+    const mapped = classOf.length;
     let row = 0;
     for (let i = 0; i < text.length; i++) {
-      const slot = row + classOf[text.charCodeAt(i)]!;
+      const c = text.charCodeAt(i);
+      const slot = row + (c < mapped ? classOf[c]! : (this.foldedIntoAscii.get(c) ?? 0));
       const entry = ((slot < cached ? delta[slot]! : 0) || this.transition(slot)) - 1;
       row = entry >>> 1;
       if (entry & 1) this.report(row / this.classes, hit);

@@ -16,6 +16,7 @@ import { compileSigmaRegex, regexRequiredLiterals } from './regex.js';
 import {
   ANY,
   type CompareOp,
+  type Glob,
   globIsPlain,
   globText,
   longestLiteral,
@@ -283,27 +284,32 @@ function guardedTextsTest(
 ): Predicate {
   const atoms = compiler.atoms!;
   const guardAtoms: number[] = [];
-  const guardTests: TextTest[] = [];
+  const guardGlobs: Glob[] = [];
   const free: TextTest[] = [];
   for (const value of values) {
     if (value.kind !== 'string') continue;
-    const test = globTest(value.glob, cased);
     const literal = longestLiteral(value.glob);
-    if (literal === '' || !foldsSafely(literal)) free.push(test);
+    if (literal === '' || !foldsSafely(literal)) free.push(globTest(value.glob, cased));
     else {
       const atom = atoms.id(field, literal);
       compiler.used.add(atom);
       guardAtoms.push(atom);
-      guardTests.push(test);
+      guardGlobs.push(value.glob);
     }
   }
   const ids = Int32Array.from(guardAtoms);
+  // Built when their literal is first found: most guarded values never are, in a whole hunt.
+  const guardTests: (TextTest | undefined)[] = new Array(ids.length);
   return (ctx) => {
     const stamp = ctx.atomStamp!;
     const generation = ctx.atomGeneration;
     for (let i = 0; i < ids.length; i++) {
       if (stamp[ids[i]!] !== generation) continue;
-      const test = guardTests[i]!;
+      let test = guardTests[i];
+      if (!test) {
+        test = globTest(guardGlobs[i]!, cased);
+        guardTests[i] = test;
+      }
       for (const text of read(ctx, cased)) if (test(text)) return true;
     }
     for (const test of free) for (const text of read(ctx, cased)) if (test(text)) return true;

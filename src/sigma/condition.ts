@@ -130,11 +130,24 @@ export function parseCondition(condition: string): ConditionNode {
 /** Identifiers an `x of` pattern stands for; `them` and patterns not starting with `_` skip `_`-prefixed ones. */
 export function identifiersMatching(pattern: string, identifiers: readonly string[]): string[] {
   if (pattern === 'them') return identifiers.filter((name) => !name.startsWith('_'));
-  const regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`);
   const skipPrivate = !pattern.startsWith('_');
-  return identifiers.filter((name) => regex.test(name) && !(skipPrivate && name.startsWith('_')));
+  return identifiers.filter((name) => wildcardMatch(pattern, name) && !(skipPrivate && name.startsWith('_')));
 }
 
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Whether `name` matches `pattern`, whose only wildcard is `*` (any run of characters). */
+function wildcardMatch(pattern: string, name: string): boolean {
+  const parts = pattern.split('*');
+  if (parts.length === 1) return pattern === name;
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
+  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last))
+    return false;
+  let at = first.length;
+  const end = name.length - last.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const found = name.indexOf(parts[i]!, at);
+    if (found < 0 || found + parts[i]!.length > end) return false;
+    at = found + parts[i]!.length;
+  }
+  return true;
 }

@@ -116,17 +116,22 @@ const MAX_ATOM_LENGTH = 16;
  * each event once for all of them, and compiled items check their values' literals by number.
  */
 export class AtomIndex {
-  private readonly ids = new Map<string, number>();
+  /** Field (null: any) -> literal -> id. */
+  private readonly ids = new Map<string | null, Map<string, number>>();
   readonly fields: (string | null)[] = [];
   readonly literals: string[] = [];
 
   id(field: string | null, whole: string): number {
     const literal = whole.length > MAX_ATOM_LENGTH ? whole.slice(-MAX_ATOM_LENGTH) : whole;
-    const key = `${field ?? '\u0000*'}\u0000${literal}`;
-    let id = this.ids.get(key);
+    let ofField = this.ids.get(field);
+    if (!ofField) {
+      ofField = new Map();
+      this.ids.set(field, ofField);
+    }
+    let id = ofField.get(literal);
     if (id === undefined) {
       id = this.literals.length;
-      this.ids.set(key, id);
+      ofField.set(literal, id);
       this.fields.push(field);
       this.literals.push(literal);
     }

@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Detection, SearchNode } from './detection.js';
 import type { AnyRule } from './rule.js';
 
 /**
@@ -10,13 +19,21 @@ import type { AnyRule } from './rule.js';
  * few files; reading them back as JSON takes a tenth of that. Only files that parsed without
  * error are kept: a broken rule is parsed, and reported, every time.
  */
-const FORMAT = 1;
+const FORMAT = 2;
+
+/** Cache files of other builds or contexts older than this are deleted when a cache is written. */
+const STALE_MS = 30 * 24 * 3600 * 1000;
+
+/** A rule as kept: the searches of its detection, a Map, as a list of entries. */
+type StoredRule = Omit<AnyRule, 'detection'> & {
+  detection?: Omit<Detection, 'searches'> & { searches: [string, SearchNode][] };
+};
 
 interface Entry {
   size: number;
   mtimeMs: number;
-  /** The rules as JSON, taken when parsed: assembling a rule set adds filters to the rule objects. */
-  rules: string;
+  /** Plain JSON (a reviver would visit every value and triple the time to read it back). */
+  rules: StoredRule[];
 }
 
 export class RuleCache {
@@ -45,8 +62,7 @@ export class RuleCache {
     if (!entry) return undefined;
     try {
       const stat = statSync(file);
-      if (stat.size === entry.size && stat.mtimeMs === entry.mtimeMs)
-        return JSON.parse(entry.rules, revive) as AnyRule[];
+      if (stat.size === entry.size && stat.mtimeMs === entry.mtimeMs) return entry.rules.map(revive);
     } catch {
       // Gone or unreadable: parsed (and reported) the normal way.
     }
@@ -56,41 +72,52 @@ export class RuleCache {
   set(file: string, rules: AnyRule[]): void {
     try {
       const stat = statSync(file);
-      this.entries[file] = { size: stat.size, mtimeMs: stat.mtimeMs, rules: JSON.stringify(rules, replace) };
+      this.entries[file] = { size: stat.size, mtimeMs: stat.mtimeMs, rules: rules.map(store) };
       this.changed = true;
     } catch {
       // Not kept; parsed again next time.
     }
   }
 
+  /** Writes the cache if anything was added; call it before the rules are used and extended. */
   save(): void {
     if (!this.changed) return;
     try {
-      mkdirSync(join(this.file, '..'), { recursive: true });
+      const dir = dirname(this.file);
+      mkdirSync(dir, { recursive: true });
       const temporary = `${this.file}.${process.pid}.tmp`;
       writeFileSync(temporary, JSON.stringify(this.entries));
       renameSync(temporary, this.file);
+      pruneStale(dir, this.file);
     } catch {
       // A cache that cannot be written costs the next run time, not this run its rules.
     }
   }
 }
 
-/** Maps (the searches of a detection) survive JSON as tagged entry lists. */
-function replace(_key: string, value: unknown): unknown {
-  return value instanceof Map ? { __map: [...value] } : value;
+function store(rule: AnyRule): StoredRule {
+  if (!('detection' in rule)) return rule;
+  return { ...rule, detection: { ...rule.detection, searches: [...rule.detection.searches] } };
 }
 
-function revive(_key: string, value: unknown): unknown {
-  if (
-    value &&
-    typeof value === 'object' &&
-    '__map' in value &&
-    Array.isArray((value as { __map: unknown }).__map)
-  ) {
-    return new Map((value as { __map: [unknown, unknown][] }).__map);
+function revive(rule: StoredRule): AnyRule {
+  if (!rule.detection) return rule as AnyRule;
+  const detection = { ...rule.detection, searches: new Map(rule.detection.searches) };
+  return { ...rule, detection } as unknown as AnyRule;
+}
+
+/** Deletes rule caches last written more than STALE_MS ago (other builds, other placeholder sets). */
+function pruneStale(dir: string, keep: string): void {
+  const now = Date.now();
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (!name.startsWith('rules-') || path === keep) continue;
+    try {
+      if (now - statSync(path).mtimeMs > STALE_MS) unlinkSync(path);
+    } catch {
+      // Another process got there first.
+    }
   }
-  return value;
 }
 
 /**

@@ -166,6 +166,41 @@ describe('vigil hunt', () => {
     expect(cases[3]!.stderr).toContain('--content DIR or VIGIL_CONTENT_DIR');
   });
 
+  it('loads only the command it runs, yet help lists them all and global options come first', async () => {
+    const help = vigil(['--help']);
+    expect(help.status).toBe(0);
+    for (const command of [
+      'hunt',
+      'dump',
+      'rules',
+      'attack',
+      'advisory',
+      'content',
+      'coverage',
+      'assess',
+      'vulns',
+    ])
+      expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({ 'l.json': EVENT('C:\\whoami.exe', 1) });
+    const found = vigil([
+      '--content',
+      logs,
+      'hunt',
+      logs,
+      '--rules',
+      rules,
+      '--format',
+      'jsonl',
+      '--no-summary',
+    ]);
+    expect(found.status).toBe(0);
+    expect(found.stdout.trim().split('\n')).toHaveLength(1);
+    const typo = vigil(['hnut', logs]);
+    expect(typo.status).not.toBe(0);
+    expect(typo.stderr).toContain("unknown command 'hnut'");
+  });
+
   it.skipIf(!hasContent)('hunts the SigmaHQ regression events with the default rules from content', () => {
     const result = vigil(
       ['hunt', contentPath('sigma', 'regression_data'), '--format', 'jsonl', '--no-summary'],

@@ -75,6 +75,14 @@ describe('x of', () => {
     expect(matches(`${sel}    condition: all of selection_*`, rows)).toEqual([false, true, false, false]);
   });
 
+  it('a pattern with a wildcard inside, or none, takes exactly the names it fits', () => {
+    expect(matches(`${sel}    condition: 1 of sel*_b`, rows)).toEqual([false, true, false, false]);
+    expect(matches(`${sel}    condition: 1 of *_*a`, rows)).toEqual([true, true, false, false]);
+    expect(matches(`${sel}    condition: 1 of filter_c`, rows)).toEqual([false, false, true, false]);
+    expect(matches(`${sel}    condition: 1 of filter_c*`, rows)).toEqual([false, false, true, false]);
+    expect(matches(`${sel}    condition: 1 of *`, rows)).toEqual([true, true, true, false]);
+  });
+
   it('them covers every identifier but those starting with _', () => {
     expect(matches(`${sel}    condition: 1 of them`, rows)).toEqual([true, true, true, false]);
     expect(matches(`${sel}    condition: all of them`, rows)).toEqual([false, false, false, false]);

@@ -45,6 +45,23 @@ describe.skipIf(!hasContent)('the parsed-rule cache', () => {
     }
   });
 
+  it('deletes the caches of other builds once they are a month old, and keeps recent ones', async () => {
+    const old = join(cacheDir, 'rules-0000000000000000.json');
+    const recent = join(cacheDir, 'rules-1111111111111111.json');
+    const other = join(cacheDir, 'attack-0000000000000000.json');
+    for (const file of [old, recent, other]) writeFileSync(file, '{}');
+    const longAgo = new Date(Date.now() - 40 * 24 * 3600 * 1000);
+    utimesSync(old, longAgo, longAgo);
+    utimesSync(other, longAgo, longAgo);
+    const file = join(rules, readdirSync(rules).findLast((f) => f.endsWith('.yml'))!);
+    utimesSync(file, new Date(), new Date(Date.now() + 20000)); // a change, so the cache is written
+    await loadRules([rules], { cacheDir });
+    const names = readdirSync(cacheDir);
+    expect(names).not.toContain('rules-0000000000000000.json');
+    expect(names).toContain('rules-1111111111111111.json');
+    expect(names).toContain('attack-0000000000000000.json');
+  });
+
   it('ignores a damaged cache file', async () => {
     for (const name of readdirSync(cacheDir)) writeFileSync(join(cacheDir, name), '{"not json');
     const fresh = await loadRules([rules]);
