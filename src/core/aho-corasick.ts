@@ -13,16 +13,29 @@ function lowerCase(): Uint16Array {
   return lowerTable;
 }
 
-let intoAscii: number[] | undefined;
+/** Marks, in a wide-offset table, a code unit whose lower-case form is ASCII. */
+const INTO_ASCII = 0xff;
+const wideOffsetTables: { folded?: Uint8Array; cased?: Uint8Array } = {};
 
-/** Code units above ASCII whose lower-case form is ASCII. */
-function foldingIntoAscii(): number[] {
-  if (!intoAscii) {
-    const fold = lowerCase();
-    intoAscii = [];
-    for (let c = 128; c < 0x10000; c++) if (fold[c]! < 128) intoAscii.push(c);
+/**
+ * For each code unit above ASCII (after folding, when `folded`): INTO_ASCII if that is ASCII,
+ * else its offset from an automaton's first wide class. Surrogates share one class (folding a
+ * character outside the BMP takes both halves); the rest share WIDE_CLASSES - 1 by low bits.
+ * One table for all automata, so none needs a table of its own for every code unit.
+ */
+function wideOffsets(folded: boolean): Uint8Array {
+  const key = folded ? 'folded' : 'cased';
+  let table = wideOffsetTables[key];
+  if (!table) {
+    const fold = folded ? lowerCase() : undefined;
+    table = new Uint8Array(0x10000);
+    for (let c = 128; c < 0x10000; c++) {
+      const f = fold ? fold[c]! : c;
+      table[c] = f < 128 ? INTO_ASCII : f >= 0xd800 && f <= 0xdfff ? 0 : 1 + (f & (WIDE_CLASSES - 2));
+    }
+    wideOffsetTables[key] = table;
   }
-  return intoAscii;
+  return table;
 }
 
 /**
@@ -94,13 +107,13 @@ class EdgeTable {
  * different character of the same class stands, so callers verify what matters.
  */
 export class AhoCorasick {
-  /**
-   * Character code -> class: for all code units when patterns hold non-ASCII characters, else
-   * for ASCII only (a 128 KiB table per automaton, for a hundred automata, is felt at start-up).
-   */
-  private readonly classOf: Uint16Array;
-  /** Without non-ASCII patterns: the class of the code units above ASCII that fold into it. */
-  private readonly foldedIntoAscii: Map<number, number> = new Map();
+  /** ASCII character code (folded, when ignoring case) -> class; 0 for characters of no pattern. */
+  private readonly asciiClass: Uint16Array;
+  /** Code units above ASCII -> offset from wideBase, or INTO_ASCII (see wideOffsets). */
+  private readonly wideOffset: Uint8Array;
+  private readonly fold: Uint16Array | undefined;
+  /** The first of the WIDE_CLASSES classes of non-ASCII characters, or -1 when no pattern has any. */
+  private readonly wideBase: number;
   private readonly classes: number;
   /**
    * Row of a state (state * classes) + class -> 1 + ((row of the next state << 1) | 1 if that
@@ -135,28 +148,12 @@ export class AhoCorasick {
         else if (ascii[c] === 0) ascii[c] = classes++;
       }
     }
-    const wideBase = classes;
+    this.wideBase = wide ? classes : -1;
     if (wide) classes += WIDE_CLASSES;
-    this.classOf = new Uint16Array(wide ? 0x10000 : 0x80);
-    for (let c = 0; c < 128; c++) this.classOf[c] = ascii[fold ? fold[c]! : c]!;
-    if (wide) {
-      for (let c = 128; c < 0x10000; c++) {
-        const f = fold ? fold[c]! : c;
-        // Surrogates share one class: folding a character outside the BMP takes both halves.
-        this.classOf[c] =
-          f < 128
-            ? ascii[f]!
-            : f >= 0xd800 && f <= 0xdfff
-              ? wideBase
-              : wideBase + 1 + (f & (WIDE_CLASSES - 2));
-      }
-    } else if (fold) {
-      // Only the few code units that fold into ASCII (K for Kelvin, İ) can be in a pattern's class.
-      for (const c of foldingIntoAscii()) {
-        const cls = ascii[fold[c]!]!;
-        if (cls) this.foldedIntoAscii.set(c, cls);
-      }
-    }
+    this.fold = fold;
+    this.asciiClass = new Uint16Array(128);
+    for (let c = 0; c < 128; c++) this.asciiClass[c] = ascii[fold ? fold[c]! : c]!;
+    this.wideOffset = wideOffsets(fold !== undefined);
     this.classes = classes;
 
     let capacity = 1;
@@ -171,7 +168,8 @@ export class AhoCorasick {
     patterns.forEach((pattern, id) => {
       let state = 0;
       for (let i = 0; i < pattern.length; i++) {
-        const cls = this.classOf[pattern.charCodeAt(i)]!; // patterns hold ASCII, or classOf is full
+        const c = pattern.charCodeAt(i);
+        const cls = c < 128 ? this.asciiClass[c]! : this.wideClass(c);
         const slot = state * classes + cls;
         let child = trie.get(slot);
         if (child === -1) {
@@ -238,17 +236,23 @@ export class AhoCorasick {
 
   /** Calls `hit` with the id of every pattern occurring in `text` (once per occurrence). */
   search(text: string, hit: (patternId: number) => void): void {
-    const { classOf, delta } = this;
+    const { asciiClass, delta } = this;
     const cached = delta.length;
-    const mapped = classOf.length;
     let row = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      const slot = row + (c < mapped ? classOf[c]! : (this.foldedIntoAscii.get(c) ?? 0));
+      const slot = row + (c < 128 ? asciiClass[c]! : this.wideClass(c));
       const entry = ((slot < cached ? delta[slot]! : 0) || this.transition(slot)) - 1;
       row = entry >>> 1;
       if (entry & 1) this.report(row / this.classes, hit);
     }
+  }
+
+  /** The class of a code unit above ASCII. */
+  private wideClass(c: number): number {
+    const offset = this.wideOffset[c]!;
+    if (offset === INTO_ASCII) return this.asciiClass[this.fold![c]!]!;
+    return this.wideBase < 0 ? 0 : this.wideBase + offset;
   }
 
   /**

@@ -263,8 +263,7 @@ export class DetectionEngine {
   private scannerFor(field: string | null): FieldScanner {
     let scanner = this.scanners.get(field);
     if (!scanner) {
-      const ids: number[] = [];
-      for (let id = 0; id < this.atoms.size; id++) if (this.atoms.fields[id] === field) ids.push(id);
+      const ids = this.atoms.idsOf(field);
       scanner = {
         field,
         atomIds: Int32Array.from(ids),

@@ -138,6 +138,11 @@ export class AtomIndex {
     return id;
   }
 
+  /** The ids of a field's atoms, in the order they were numbered. */
+  idsOf(field: string | null): number[] {
+    return [...(this.ids.get(field)?.values() ?? [])];
+  }
+
   get size(): number {
     return this.literals.length;
   }
