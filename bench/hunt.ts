@@ -6,9 +6,11 @@
  *   2. the same with no rules loaded: parsing alone, so the cost of detection shows as a ratio;
  *   3. with SigmaHQ rules/windows, against Zircolite with the same rules converted by sigma-cli,
  *      when the peers are set up (PEERS, ../shared/peers/README.md): both times, and the two
- *      detection sets compared as (rule id, file name, EventRecordID) triples.
+ *      detection sets compared as (rule id, file name, EventRecordID) triples. The two take N
+ *      turns each (default 3) and their medians are compared.
  *
- *   npm run bench:hunt [-- --differences FILE]   (FILE: every triple found by only one of the two)
+ *   npm run bench:hunt [-- --repeat N] [-- --differences FILE]
+ *   (FILE: every triple found by only one of the two)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -75,6 +77,19 @@ function zircolite(samples: string, dir: string): { seconds: number; triples: st
   return { seconds, triples };
 }
 
+/** Turns of the Vigil/Zircolite comparison (--repeat N). */
+const REPEAT = Math.max(1, Number(argValue('--repeat') ?? 3));
+
+function argValue(flag: string): string | undefined {
+  const index = process.argv.indexOf(flag);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+/** The run of median time (the upper middle one of an even count). */
+function medianRun<T extends { seconds: number }>(runs: T[]): T {
+  return [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
+}
+
 function differencesByRule(only: string[], titles: Map<string, string>): string[] {
   const byRule = new Map<string, number>();
   for (const t of only) byRule.set(t.split('\t')[0]!, (byRule.get(t.split('\t')[0]!) ?? 0) + 1);
@@ -96,8 +111,17 @@ async function main(): Promise<void> {
     const one = hunt('full rule set, 1 thread', samples, full, 1);
     const two = hunt('full rule set, 2 threads', samples, full, 2);
     const parseOnlyTwo = hunt('no rules, 2 threads', samples, [noRules], 2);
-    const windows = hunt('rules/windows, 1 thread', samples, [join(sigma, 'rules', 'windows')], 1);
-    const peer = zircolite(samples, dir);
+    // The comparison with Zircolite is repeated, the two taking turns, and medians compared:
+    // on a shared VM one run of either can take half as long again as the next.
+    const windowsRuns: HuntRun[] = [];
+    const peerRuns: { seconds: number; triples: string[] }[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      windowsRuns.push(hunt('rules/windows, 1 thread', samples, [join(sigma, 'rules', 'windows')], 1));
+      const run = zircolite(samples, dir);
+      if (run) peerRuns.push(run);
+    }
+    const windows = medianRun(windowsRuns);
+    const peer = peerRuns.length ? medianRun(peerRuns) : undefined;
 
     console.log(`\n8,255 events in 277 files; rule counts as loaded by vigil`);
     printRows([
@@ -105,14 +129,20 @@ async function main(): Promise<void> {
       [`vigil hunt, ${two.label}`, describe(two, parseOnlyTwo)],
       [`vigil hunt, ${parseOnly.label} (parsing only)`, describe(parseOnly)],
       [`vigil hunt, ${parseOnlyTwo.label} (parsing only)`, describe(parseOnlyTwo)],
-      [`vigil hunt, ${windows.label}`, describe(windows)],
+      [`vigil hunt, ${windows.label}`, `${describe(windows)} (median of ${windowsRuns.length})`],
       peer
         ? [
             'Zircolite 3.7, rules/windows (sigma-cli sqlite)',
-            `${peer.seconds.toFixed(2)} s, ${count(peer.triples.length)} detections: Vigil ${(peer.seconds / windows.seconds).toFixed(1)}x faster`,
+            `${peer.seconds.toFixed(2)} s, ${count(peer.triples.length)} detections: Vigil ${(peer.seconds / windows.seconds).toFixed(2)}x faster`,
           ]
         : ['Zircolite', 'not set up here (see ../shared/peers/README.md; set PEERS)'],
     ]);
+    if (peer) {
+      const pairs = windowsRuns.map(
+        (run, i) => `${run.seconds.toFixed(2)}/${peerRuns[i]!.seconds.toFixed(2)} s`,
+      );
+      console.log(`  (each turn, Vigil/Zircolite: ${pairs.join(', ')}; medians compared)`);
+    }
 
     const summary: Record<string, unknown> = {
       fullOneThreadSeconds: +one.seconds.toFixed(2),
@@ -142,13 +172,13 @@ async function main(): Promise<void> {
       for (const line of differencesByRule(onlyVigil, titles)) console.log(`    ${line}`);
       console.log('  only Zircolite, by rule:');
       for (const line of differencesByRule(onlyZircolite, titles)) console.log(`    ${line}`);
-      const index = process.argv.indexOf('--differences');
-      if (index >= 0) {
+      const differences = argValue('--differences');
+      if (differences) {
         const lines = [
           ...onlyVigil.map((t) => `vigil\t${t}`),
           ...onlyZircolite.map((t) => `zircolite\t${t}`),
         ];
-        writeFileSync(process.argv[index + 1]!, `${lines.join('\n')}\n`);
+        writeFileSync(differences, `${lines.join('\n')}\n`);
       }
       Object.assign(summary, {
         zircoliteSeconds: +peer.seconds.toFixed(2),

@@ -7,6 +7,7 @@ import { describeError, VigilError } from '../core/index.js';
 import {
   type Advisory,
   analyzeAdvisory,
+  DEFAULT_MIN_CONFIDENCE,
   readAdvisory,
   readWarningLists,
   TechniqueExtractor,
@@ -33,7 +34,11 @@ export function registerAdvisory(program: Command): void {
     )
     .argument('<inputs...>', 'text, HTML, PDF or STIX 2.1 files, http(s) URLs, or - for standard input')
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'table')
-    .option('--min-confidence <n>', 'leave out techniques found with less confidence (0-1)', '0.3')
+    .option(
+      '--min-confidence <n>',
+      'leave out techniques found with less confidence (0-1)',
+      String(DEFAULT_MIN_CONFIDENCE),
+    )
     .option('--date <YYYY-MM-DD>', "when the advisory's indicators were seen (default: the date it carries)")
     .option('--no-warninglists', 'do not check indicators against the MISP warning lists')
     .action(async (inputs: string[], flags: ParseFlags) => {
@@ -119,6 +124,7 @@ export function advisoryJson(advisory: Advisory) {
     kind: advisory.kind,
     published: advisory.published ?? null,
     attackVersion: advisory.attackVersion ?? null,
+    actors: advisory.actors,
     techniques: advisory.techniques.map((t) => ({
       id: t.id,
       name: t.name,
@@ -144,6 +150,13 @@ function clip(text: string, length: number): string {
   return one.length > length ? `${one.slice(0, length - 1)}…` : one;
 }
 
+/** The ATT&CK software and groups named, the salient ones (what the advisory is about) first. */
+function actorList(advisory: Advisory): string {
+  const shown = advisory.actors.slice(0, 8).map((a) => `${printable(a.name)} (${a.id}, ${a.mentions}x)`);
+  const more = advisory.actors.length - shown.length;
+  return `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
 function renderTable(advisory: Advisory, checkedLists: boolean, checkedKev: boolean): string {
   const lines = [heading(printable(advisory.title ?? advisory.source))];
   lines.push(
@@ -151,6 +164,7 @@ function renderTable(advisory: Advisory, checkedLists: boolean, checkedKev: bool
       `  ${printable(advisory.source)} (${advisory.kind})${advisory.published ? `, dated ${advisory.published}` : ''}, ATT&CK v${advisory.attackVersion ?? '?'}`,
     ),
   );
+  if (advisory.actors.length) lines.push('', `${pc.bold('Names')} ${actorList(advisory)}`);
   lines.push('', heading(`Techniques (${advisory.techniques.length})`));
   if (advisory.techniques.length) {
     lines.push(
@@ -225,6 +239,7 @@ function renderMarkdown(advisory: Advisory): string {
   lines.push(
     `Source: ${cell(advisory.source)} (${advisory.kind})${advisory.published ? `, dated ${advisory.published}` : ''}`,
   );
+  if (advisory.actors.length) lines.push('', `Names: ${cell(actorList(advisory))}`);
   lines.push(
     '',
     `## Techniques (${advisory.techniques.length})`,

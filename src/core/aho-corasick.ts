@@ -234,8 +234,11 @@ export class AhoCorasick {
     this.dictLink = dictLink;
   }
 
-  /** Calls `hit` with the id of every pattern occurring in `text` (once per occurrence). */
-  search(text: string, hit: (patternId: number) => void): void {
+  /**
+   * Calls `hit` with the id of every pattern occurring in `text` (once per occurrence) and the
+   * index just past the occurrence's end.
+   */
+  search(text: string, hit: (patternId: number, end: number) => void): void {
     const { asciiClass, delta } = this;
     const cached = delta.length;
     let row = 0;
@@ -244,7 +247,7 @@ export class AhoCorasick {
       const slot = row + (c < 128 ? asciiClass[c]! : this.wideClass(c));
       const entry = ((slot < cached ? delta[slot]! : 0) || this.transition(slot)) - 1;
       row = entry >>> 1;
-      if (entry & 1) this.report(row / this.classes, hit);
+      if (entry & 1) this.report(row / this.classes, i + 1, hit);
     }
   }
 
@@ -278,10 +281,10 @@ export class AhoCorasick {
     return entry;
   }
 
-  private report(state: number, hit: (patternId: number) => void): void {
+  private report(state: number, end: number, hit: (patternId: number, end: number) => void): void {
     const own = this.ends[state];
-    if (own) for (const id of own) hit(id);
+    if (own) for (const id of own) hit(id, end);
     for (let d = this.dictLink[state]!; d !== -1; d = this.dictLink[d]!)
-      for (const id of this.ends[d]!) hit(id);
+      for (const id of this.ends[d]!) hit(id, end);
   }
 }

@@ -4,7 +4,7 @@ import { judgeIndicator, type Verdict } from './actionability.js';
 import type { AdvisoryDocument } from './documents.js';
 import { type ExtractedIndicator, extractIndicators } from './indicators.js';
 import { stixStatements } from './stix-objects.js';
-import type { TechniqueExtractor, TechniqueFinding } from './techniques.js';
+import type { ActorMention, TechniqueExtractor, TechniqueFinding } from './techniques.js';
 import type { WarningListIndex } from './warninglists.js';
 
 export type IndicatorFinding = ExtractedIndicator & Verdict;
@@ -38,6 +38,8 @@ export interface Advisory {
   /** The date the advisory carries (YYYY-MM-DD), when it has one. */
   published?: string;
   attackVersion?: string;
+  /** ATT&CK software, groups and campaigns the advisory names, most named first. */
+  actors: ActorMention[];
   techniques: TechniqueFinding[];
   indicators: IndicatorFinding[];
   cves: CveFinding[];
@@ -108,6 +110,7 @@ export function analyzeAdvisory(document: AdvisoryDocument, context: AdvisoryCon
     title: document.title,
     published,
     attackVersion: attack.version,
+    actors: context.extractor.mentionedActors(document.text),
     techniques,
     indicators,
     cves,

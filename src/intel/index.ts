@@ -26,6 +26,8 @@ export {
 export { refang } from './refang.js';
 export { patternIndicators, stixStatements } from './stix-objects.js';
 export {
+  type ActorMention,
+  DEFAULT_MIN_CONFIDENCE,
   type ExtractOptions,
   TechniqueExtractor,
   type TechniqueFinding,

@@ -1,7 +1,23 @@
 import { type AttackIndex, compareIds, squashName, stem, type Technique } from '../attack/index.js';
+import { AhoCorasick } from '../core/index.js';
 import { contentStems, NeighbourIndex, termCounts } from './vectors.js';
 
-export type TechniqueSignal = 'id' | 'name' | 'behaviour';
+/**
+ * What found a technique: an explicit ID, a name (current or former), described behaviour, or
+ * ATT&CK's record of the software or group the report is about using it.
+ */
+export type TechniqueSignal = 'id' | 'name' | 'behaviour' | 'known-use';
+
+/** ATT&CK software, group or campaign named in a report. */
+export interface ActorMention {
+  id: string;
+  name: string;
+  kind: 'software' | 'group' | 'campaign';
+  /** Times the report names it (by name or alias). */
+  mentions: number;
+  /** Named often enough, and often enough next to the others, to be what the report is about. */
+  salient: boolean;
+}
 
 export interface TechniqueFinding {
   id: string;
@@ -14,8 +30,14 @@ export interface TechniqueFinding {
   signals: TechniqueSignal[];
 }
 
+/**
+ * Findings below this confidence are left out unless asked otherwise: the cut with the best F1
+ * over the evaluation reports, the same for all of them (see scripts/eval-advisories.ts).
+ */
+export const DEFAULT_MIN_CONFIDENCE = 0.4;
+
 export interface ExtractOptions {
-  /** Findings below this confidence are left out (default 0.5). */
+  /** Findings below this confidence are left out (default DEFAULT_MIN_CONFIDENCE). */
   minConfidence?: number;
   /** Below this cosine similarity a sentence is not taken as describing a technique (default 0.2). */
   minSimilarity?: number;
@@ -57,6 +79,13 @@ export class TechniqueExtractor {
   /** How many techniques' profiles hold each name: a name common to many says little. */
   private readonly nameSpread = new Map<string, number>();
   private readonly squashedNames: { squashed: string; technique: number }[] = [];
+  /** Software, groups and campaigns with the techniques ATT&CK records them using. */
+  private readonly actors: (Omit<ActorMention, 'mentions' | 'salient'> & { techniques: Set<number> })[] = [];
+  /** Their names and aliases, found case-sensitively; pattern -> actor. */
+  private readonly actorNames: AhoCorasick;
+  private readonly actorOfName: number[] = [];
+  private readonly actorById = new Map<string, number>();
+  private readonly actorNameLength: number[] = [];
 
   constructor(index: AttackIndex) {
     this.index = index;
@@ -82,6 +111,33 @@ export class TechniqueExtractor {
       }
     });
     this.neighbours = new NeighbourIndex(examples);
+    const actorPatterns: string[] = [];
+    const kinds = [
+      ['software', index.knowledge.software],
+      ['group', index.knowledge.groups],
+      ['campaign', index.knowledge.campaigns],
+    ] as const;
+    for (const [kind, owners] of kinds) {
+      for (const owner of owners) {
+        if (('deprecated' in owner && owner.deprecated) || ('revoked' in owner && owner.revoked)) continue;
+        const techniques = new Set<number>();
+        for (const use of owner.techniques) {
+          const label = position.get(use.technique);
+          if (label !== undefined) techniques.add(label);
+        }
+        if (techniques.size === 0) continue;
+        const actor = this.actors.push({ id: owner.id, name: owner.name, kind, techniques }) - 1;
+        this.actorById.set(owner.id, actor);
+        for (const name of new Set([owner.name, ...owner.aliases])) {
+          // Shorter names are words of the trade ("Net", "cmd", "at"), not the thing itself.
+          if (name.length < MIN_ACTOR_NAME) continue;
+          actorPatterns.push(name);
+          this.actorOfName.push(actor);
+          this.actorNameLength.push(name.length);
+        }
+      }
+    }
+    this.actorNames = new AhoCorasick(actorPatterns);
     let longest = 1;
     const allNames: { key: string; technique: number }[] = [];
     this.techniques.forEach((technique, i) => {
@@ -116,7 +172,7 @@ export class TechniqueExtractor {
   }
 
   extract(text: string, options: ExtractOptions = {}): TechniqueFinding[] {
-    const minConfidence = options.minConfidence ?? 0.5;
+    const minConfidence = options.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
     const minSimilarity = options.minSimilarity ?? BEHAVIOUR_MIN_SIMILARITY;
     const evidence = new Map<number, Evidence[]>();
     const add = (technique: number, item: Evidence) => {
@@ -158,6 +214,20 @@ export class TechniqueExtractor {
       for (const item of items)
         if (item.signal !== 'id' && adviceSentences.has(item.sentence)) item.score *= ADVICE_WEIGHT;
     }
+    const actors = this.mentionedActors(text);
+    const salient = actors.filter((a) => a.salient);
+    const subject =
+      salient[0] && (actors[1] === undefined || salient[0].mentions >= SUBJECT_LEAD * actors[1].mentions)
+        ? salient[0]
+        : undefined;
+    const knownUse = (i: number) =>
+      salient.filter((actor) => this.actors[this.actorIndex(actor)]!.techniques.has(i));
+    const knownUseNote = (actor: ActorMention) =>
+      `ATT&CK records ${actor.name} (${actor.id}), named ${actor.mentions} times here, using this technique`;
+    if (subject) {
+      for (const i of this.actors[this.actorIndex(subject)]!.techniques)
+        if (!evidence.has(i)) evidence.set(i, []);
+    }
     const findings: TechniqueFinding[] = [];
     for (const [i, items] of evidence) {
       // Several independent sentences make a finding surer: noisy-OR of their scores.
@@ -169,20 +239,59 @@ export class TechniqueExtractor {
       const ordered = [...bySentence.values()].sort((a, b) => b.score - a.score);
       let miss = 1;
       for (const item of ordered.slice(0, COMBINED_EVIDENCE)) miss *= 1 - item.score;
+      // What the report is about makes what it says about that thing likelier; a technique the
+      // subject is known for but the text never shows is a lead, not a finding of the text.
+      const users = knownUse(i);
+      if (users.length && items.length) miss *= 1 - KNOWN_USE_SUPPORT;
+      else if (users.length && users[0] === subject) miss = 1 - KNOWN_USE_ALONE;
       const confidence = Math.round((1 - miss) * 100) / 100;
       if (confidence < minConfidence) continue;
       const technique = this.techniques[i]!;
+      const signals = new Set(items.map((item) => item.signal));
+      if (users.length) signals.add('known-use');
       findings.push({
         id: technique.id,
         name: technique.name,
         confidence,
-        evidence: ordered.slice(0, MAX_EVIDENCE).map((item) => item.sentence),
-        signals: [...new Set(items.map((item) => item.signal))].sort(
-          (a, b) => SIGNAL_ORDER.indexOf(a) - SIGNAL_ORDER.indexOf(b),
-        ),
+        evidence: [
+          ...ordered.slice(0, MAX_EVIDENCE).map((item) => item.sentence),
+          ...users.slice(0, 1).map(knownUseNote),
+        ],
+        signals: [...signals].sort((a, b) => SIGNAL_ORDER.indexOf(a) - SIGNAL_ORDER.indexOf(b)),
       });
     }
     return findings.sort((a, b) => b.confidence - a.confidence || compareIds(a.id, b.id));
+  }
+
+  /**
+   * The ATT&CK software, groups and campaigns a text names, most named first. Names are matched
+   * as written (case and all) and as whole words: "Emotet", not "emotional".
+   */
+  mentionedActors(text: string): ActorMention[] {
+    const starts = new Map<number, Set<number>>();
+    this.actorNames.search(text, (pattern, end) => {
+      const start = end - this.actorNameLength[pattern]!;
+      if (WORD_CHAR.test(text[start - 1] ?? '') || WORD_CHAR.test(text[end] ?? '')) return;
+      const actor = this.actorOfName[pattern]!;
+      const set = starts.get(actor) ?? new Set<number>();
+      set.add(start);
+      starts.set(actor, set);
+    });
+    const mentions = [...starts].map(([actor, at]) => ({ actor: this.actors[actor]!, mentions: at.size }));
+    const total = mentions.reduce((sum, m) => sum + m.mentions, 0);
+    return mentions
+      .sort((a, b) => b.mentions - a.mentions || a.actor.id.localeCompare(b.actor.id))
+      .map(({ actor, mentions: count }) => ({
+        id: actor.id,
+        name: actor.name,
+        kind: actor.kind,
+        mentions: count,
+        salient: count >= SALIENT_MENTIONS && count >= SALIENT_SHARE * total,
+      }));
+  }
+
+  private actorIndex(mention: ActorMention): number {
+    return this.actorById.get(mention.id)!;
   }
 
   /**
@@ -285,7 +394,20 @@ const ADVICE =
 /** How much a finding from advice counts, next to one from an account of the attack. */
 const ADVICE_WEIGHT = 0.3;
 
-const SIGNAL_ORDER: TechniqueSignal[] = ['id', 'name', 'behaviour'];
+const SIGNAL_ORDER: TechniqueSignal[] = ['id', 'name', 'behaviour', 'known-use'];
+
+/** Software and group names shorter than this are not looked for. */
+const MIN_ACTOR_NAME = 4;
+const WORD_CHAR = /[\p{L}\p{N}_-]/u;
+/** An actor named at least this often, and in this share of all actor mentions, is salient. */
+const SALIENT_MENTIONS = 3;
+const SALIENT_SHARE = 0.2;
+/** The salient actor named this many times more than any other is the report's subject. */
+const SUBJECT_LEAD = 1.5;
+/** How much a salient actor's known use of a technique adds to the text's own evidence of it. */
+const KNOWN_USE_SUPPORT = 0.3;
+/** Confidence in a technique the subject is known for that the text does not show. */
+const KNOWN_USE_ALONE = 0.5;
 
 /** A name held by at most this many techniques' profiles is specific to its technique. */
 const NAME_SPREAD_SPECIFIC = 3;

@@ -123,6 +123,53 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
     expect(advisory.techniques[0]?.signals).toContain('behaviour');
   });
 
+  it('names the ATT&CK software a report is about, and adds what ATT&CK records it doing as leads', async () => {
+    const trickbot = attack.knowledge.software.find((s) => s.name === 'TrickBot')!;
+    const text =
+      'TrickBot infections rose this month. The TrickBot operators sell access; TrickBot modules ' +
+      'steal data. Emotet dropped it once. Trickbotting and trickbot are not names of it.\n' +
+      'TrickBot creates a scheduled task with schtasks.exe that runs it every few minutes, so it starts again after a reboot.';
+    const advisory = await analyze(text);
+    expect(advisory.actors[0]).toEqual({
+      id: trickbot.id,
+      name: 'TrickBot',
+      kind: 'software',
+      mentions: 4,
+      salient: true,
+    });
+    expect(advisory.actors).toContainEqual({
+      id: 'S0367',
+      name: 'Emotet',
+      kind: 'software',
+      mentions: 1,
+      salient: false,
+    });
+    expect(advisory.actors.filter((a) => a.salient)).toHaveLength(1);
+    const byId = new Map(advisory.techniques.map((t) => [t.id, t]));
+    // Known for it, never shown by the text: a lead at a fixed confidence, saying where it comes from.
+    const lead = trickbot.techniques.map((u) => byId.get(u.technique)).find((t) => t?.signals.length === 1)!;
+    expect(lead).toMatchObject({ confidence: 0.5, signals: ['known-use'] });
+    expect(lead.evidence[0]).toContain(`ATT&CK records TrickBot (${trickbot.id}), named 4 times here`);
+    // Shown by the text and known for it: surer than the text alone.
+    const alone = await analyze(text.replaceAll('TrickBot', 'The malware'));
+    const shown = alone.techniques.find((t) => t.id === 'T1053.005')!;
+    expect(alone.actors.filter((a) => a.salient)).toEqual([]);
+    expect(alone.techniques.every((t) => !t.signals.includes('known-use'))).toBe(true);
+    expect(trickbot.techniques.map((u) => u.technique)).toContain('T1053.005');
+    expect(shown.signals).toContain('behaviour');
+    expect(byId.get('T1053.005')!.signals).toEqual([...shown.signals, 'known-use']);
+    expect(shown.confidence).toBeLessThan(1);
+    expect(byId.get('T1053.005')!.confidence).toBeGreaterThan(shown.confidence);
+  });
+
+  it('takes no subject when two actors are named about as often', async () => {
+    const advisory = await analyze(
+      'Emotet loaded Cobalt Strike. Emotet spread by mail, Cobalt Strike moved laterally. Emotet and Cobalt Strike beacons were seen.',
+    );
+    expect(advisory.actors.filter((a) => a.salient).map((a) => a.name)).toEqual(['Cobalt Strike', 'Emotet']);
+    expect(advisory.techniques.filter((t) => t.signals.join() === 'known-use')).toEqual([]);
+  });
+
   it('flags CVEs with their KEV status and gives mitigations named or implied', async () => {
     const advisory = await analyze(
       'The actors exploited CVE-2021-34473 and CVE-1999-0001 on Exchange servers.\nMitigations: enforce multi-factor authentication and network segmentation.',
