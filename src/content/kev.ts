@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { VigilError } from '../core/index.js';
 
 /** One entry of CISA's Known Exploited Vulnerabilities catalogue, as far as Vigil uses it. */

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import type { ExtractedIndicator, IndicatorType } from './indicators.js';
-import type { WarningListIndex } from './warninglists.js';
+import { urlHost, type WarningListIndex } from './warninglists.js';
 
 export interface Verdict {
   actionable: boolean;
@@ -142,9 +142,4 @@ function addressRange(value: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function urlHost(url: string): string | undefined {
-  const match = /^[a-z]+:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^/?#:]+)/.exec(url);
-  return match?.[1]?.replace(/^\[|\]$/g, '');
 }

@@ -236,11 +236,14 @@ function ipv4Number(address: ipaddr.IPv4): number {
 function hostOf(type: IndicatorType, value: string): string | undefined {
   if (type === 'domain') return value;
   if (type === 'email') return value.slice(value.lastIndexOf('@') + 1);
-  if (type === 'url') {
-    const match = /^[a-z]+:\/\/(?:[^@/?#]*@)?([^/?#:]+)/.exec(value);
-    return match?.[1];
-  }
+  if (type === 'url') return urlHost(value);
   return undefined;
+}
+
+/** The host of a URL (an IPv6 address without its brackets), by the URL's own syntax. */
+export function urlHost(url: string): string | undefined {
+  const match = /^[a-z]+:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^/?#:]+)/.exec(url);
+  return match?.[1]?.replace(/^\[|\]$/g, '');
 }
 
 function push(map: Map<string, number[]>, key: string, value: number): void {

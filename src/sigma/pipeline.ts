@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { VigilError } from '../core/index.js';
 import { compileSelection, type FieldMap, type Predicate } from './compile.js';
 import { parseSelectionMap, type SearchNode } from './detection.js';

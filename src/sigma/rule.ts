@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { type Detection, type DetectionOptions, parseDetection } from './detection.js';
 import { atPath, SigmaError, type YamlPath } from './errors.js';
 import { isPlainMap } from './yaml.js';
@@ -149,8 +149,8 @@ function check<T extends z.ZodTypeAny>(schema: T, data: unknown, path: YamlPath 
   throw new SigmaError('SIGMA_SCHEMA', issueMessage(issue), { field: where }, issuePath);
 }
 
-function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return 'is required';
+function issueMessage(issue: z.ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.received === 'undefined') return 'is required';
   return issue.message;
 }
 
