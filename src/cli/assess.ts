@@ -114,6 +114,7 @@ export function registerAssess(program: Command): void {
         ruleTitles: run.ruleTitles,
         advisories,
         hunt: huntFindings,
+        groups: run.groups,
       });
       const out = resolve(flags.out);
       mkdirSync(out, { recursive: true });
@@ -141,6 +142,11 @@ export function registerAssess(program: Command): void {
       if (exposure) {
         lines.push(
           `  Exposure: ${formatCount(exposure.findings)} findings on ${formatCount(exposure.assets)} assets, ${exposure.byDecision.act ?? 0} act; ${exposure.advisoryFindings.length} of the advisory's CVEs on our assets`,
+        );
+      }
+      for (const group of assessment.hostGroups) {
+        lines.push(
+          `  Host group ${printable(group.name)}: maturity ${group.maturity}/100, ${group.counts.covered} covered${group.weaker.length ? `; ${group.weaker.length} techniques covered elsewhere are not here` : ''}`,
         );
       }
       const indicators = advisories.flatMap((a) => a.indicators);

@@ -18,6 +18,16 @@ export interface Assessment {
   hunt: HuntFindings | null;
   /** With --vulns: the scanner findings, prioritized, CVEs of the advisory first within a decision. */
   exposure: Exposure | null;
+  /** The inventory's host groups that collect differently, each assessed on its own. */
+  hostGroups: HostGroupCoverage[];
+}
+
+export interface HostGroupCoverage {
+  name: string;
+  counts: Record<CoverageState, number>;
+  maturity: number;
+  /** Techniques covered across the estate but not on this group: where its hosts go unwatched. */
+  weaker: { id: string; name: string; state: CoverageState }[];
 }
 
 export interface Exposure {
@@ -59,6 +69,8 @@ export function buildAssessment(parts: {
   advisories: Advisory[];
   hunt: HuntFindings | null;
   exposure?: Exposure | null;
+  /** Coverage per host group of the inventory (see runCoverage). */
+  groups?: ReadonlyMap<string, CoverageReport>;
   now?: Date;
 }): Assessment {
   const wanted = new Set(
@@ -77,5 +89,18 @@ export function buildAssessment(parts: {
     advisories: parts.advisories,
     hunt: parts.hunt,
     exposure: parts.exposure ?? null,
+    hostGroups: [...(parts.groups ?? [])].map(([name, group]) => hostGroup(name, group, parts.coverage)),
+  };
+}
+
+function hostGroup(name: string, group: CoverageReport, whole: CoverageReport): HostGroupCoverage {
+  const wholeState = new Map(whole.techniques.map((t) => [t.id, t.state]));
+  return {
+    name,
+    counts: group.counts,
+    maturity: group.maturity.score,
+    weaker: group.techniques
+      .filter((t) => t.state !== 'covered' && wholeState.get(t.id) === 'covered')
+      .map((t) => ({ id: t.id, name: t.name, state: t.state })),
   };
 }

@@ -138,6 +138,17 @@ export function renderHtml(a: Assessment): string {
     ? `${a.inventory.inferred ? '' : 'inventory '}${a.inventory.name}`
     : 'no inventory (nothing counts as collected)';
   const m = c.maturity;
+  const hostGroups = a.hostGroups.length
+    ? `<section><h2>Host groups</h2><p class="none">Each group of the inventory that collects differently, assessed on its own: what its hosts would show of the same threat.</p>${table(
+        ['Group', 'Maturity', ...STATES, 'Covered across the estate, not here'],
+        a.hostGroups.map((g) => [
+          g.name,
+          `${g.maturity}/100`,
+          ...STATES.map((s) => String(g.counts[s])),
+          g.weaker.map((t) => `${t.id} ${t.name} (${t.state})`).join('; ') || '—',
+        ]),
+      )}</section>`
+    : '';
 
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -162,6 +173,7 @@ details{border-bottom:1px solid #e6e9ef;padding:6px 0}summary{cursor:pointer}.gr
 <div class="kpis"><div class="kpi"><b>${m.score}/100</b>maturity</div><div class="kpi"><b>${c.techniques.length}</b>techniques in scope</div>${STATES.map((s) => `<div class="kpi"><b>${c.counts[s]}</b>${s}</div>`).join('')}${a.hunt ? `<div class="kpi"><b>${a.hunt.inScopeTotal}</b>hunt detections in scope</div>` : ''}</div>
 <section><h2>ATT&amp;CK matrix</h2><p>${legend}</p><p class="none">Maturity = 100 × (0.4 × visibility ${m.parts.visibility} + 0.4 × detection ${m.parts.detection} + 0.2 × validation ${m.parts.validation})</p><div class="matrix">${matrix}</div></section>
 <section><h2>Backlog: what to build first</h2>${backlog}</section>
+${hostGroups}
 ${hunt}
 ${exposure}
 ${intel}

@@ -80,6 +80,31 @@ export function renderMarkdown(a: Assessment): string {
       coverage.backlog.map((b, i) => [i + 1, b.id, mdText(b.name), b.state, b.profiles, mdText(b.fix)]),
     ),
   );
+  if (a.hostGroups.length) {
+    lines.push('', '## Host groups', '');
+    lines.push(
+      ...table(
+        [
+          'Group',
+          'Maturity',
+          'Covered',
+          'Blind',
+          'Available',
+          'Uncovered',
+          'Covered across the estate, not here',
+        ],
+        a.hostGroups.map((g) => [
+          mdText(g.name),
+          `${g.maturity}/100`,
+          g.counts.covered,
+          g.counts.blind,
+          g.counts.available,
+          g.counts.uncovered,
+          mdText(g.weaker.map((t) => `${t.id} ${t.name} (${t.state})`).join('; ') || '—'),
+        ]),
+      ),
+    );
+  }
   if (a.hunt) {
     lines.push('', "## Hunt detections of the threat's techniques", '');
     lines.push(

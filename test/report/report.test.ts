@@ -162,6 +162,63 @@ describe.skipIf(!hasContent)('vigil assess', () => {
     await page.close();
   });
 
+  it('assesses each host group of the inventory on its own, naming what it loses against the estate', async () => {
+    const out = join(dir, 'groups');
+    const inventory = join(dir, 'groups.yml');
+    writeFileSync(
+      inventory,
+      [
+        'name: Estate',
+        'windows:',
+        '  Security: all',
+        '  Microsoft-Windows-Sysmon/Operational: all',
+        '  Microsoft-Windows-PowerShell/Operational: all',
+        'groups:',
+        '  dmz:',
+        '    windows: { Security: [4624, 4625] }',
+        '  servers:',
+        '    windows: { Security: all, Microsoft-Windows-Sysmon/Operational: all, Microsoft-Windows-PowerShell/Operational: all }',
+        '',
+      ].join('\n'),
+    );
+    const result = vigil(
+      [
+        'assess',
+        '--advisory',
+        contentPath('..', 'datasets', 'advisories', 'cisa-aa22-321a.txt'),
+        '--rules',
+        contentPath('sigma', 'rules', 'windows'),
+        '--logsources',
+        inventory,
+        '--out',
+        out,
+      ],
+      env,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /Host group dmz: maturity \d+\/100, \d+ covered; \d+ techniques covered elsewhere are not here/,
+    );
+    expect(result.stdout).toMatch(/Host group servers: maturity \d+\/100, \d+ covered\n/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    const [dmz, servers] = report.hostGroups;
+    expect([dmz.name, servers.name]).toEqual(['dmz', 'servers']);
+    // Collecting what the estate collects, the servers lose nothing; the DMZ, with two event IDs, loses much.
+    expect(servers.weaker).toEqual([]);
+    expect(servers.counts).toEqual(report.coverage.counts);
+    expect(report.coverage.counts.covered).toBeGreaterThan(0);
+    expect(dmz.counts.covered).toBeLessThan(report.coverage.counts.covered);
+    expect(dmz.weaker.length).toBe(report.coverage.counts.covered - dmz.counts.covered);
+    expect(dmz.weaker.every((t: { state: string }) => t.state !== 'covered')).toBe(true);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/## Host groups[\s\S]*\| dmz \|/);
+    const { page, problems } = await openReport(browser, join(out, 'report.html'));
+    const section = page.locator('section', { has: page.locator('h2', { hasText: 'Host groups' }) });
+    expect(await section.locator('tbody tr').count()).toBe(2);
+    expect(await section.locator('tbody tr').first().textContent()).toContain(dmz.weaker[0].id);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('escapes hostile text from advisories, rules and logs: nothing runs', async () => {
     const payload = `<script>window.__pwned = 1; alert('xss')</script><img src=x onerror="window.__pwned=2">`;
     const advisory = join(dir, 'hostile.txt');
