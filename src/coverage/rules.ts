@@ -63,7 +63,12 @@ function ruleNeeds(rule: DetectionRule, pipelines: PipelineSet): LogNeed[] {
       return route.sources.flatMap((source): LogNeed[] => {
         const eventIds = source.eventIds?.map(Number).filter(Number.isInteger);
         if (!source.channels?.length) return [{ kind: 'windows', eventIds }];
-        return source.channels.map((channel) => ({ kind: 'windows', channel, eventIds }));
+        return source.channels.map((channel, i) => ({
+          kind: 'windows',
+          channel,
+          channelName: source.channelNames?.[i],
+          eventIds,
+        }));
       });
     case 'product':
       return route.product === 'windows' ? [{ kind: 'windows' }] : [logsourceNeed(rule.logsource)];

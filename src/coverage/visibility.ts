@@ -9,7 +9,12 @@ import type { CollectedLogSource, Collection } from './inventory.js';
 
 /** Logs that would show something: one Windows channel (some or any of its events), or a Sigma log source. */
 export type LogNeed =
-  | { kind: 'windows'; channel?: string; eventIds?: number[] }
+  | {
+      kind: 'windows';
+      channel?: string;
+      eventIds?: number[] /** As written, to show. */;
+      channelName?: string;
+    }
   | { kind: 'logsource'; logsource: CollectedLogSource }
   | { kind: 'any' };
 
@@ -22,7 +27,7 @@ export function needText(need: LogNeed): string {
       .join(', ');
   }
   const ids = need.eventIds?.length ? ` ${need.eventIds.join(',')}` : '';
-  return `${need.channel ?? 'any Windows channel'}${ids}`;
+  return `${need.channelName ?? need.channel ?? 'any Windows channel'}${ids}`;
 }
 
 /** Whether a collection holds the logs a need names. */

@@ -19,6 +19,8 @@ export interface PipelineSource {
   residual?: Predicate;
   /** Channels (lower case) and event ids (as text) the source is indexed by; undefined = any. */
   channels?: string[];
+  /** The channels as the pipeline writes them, for people to read. */
+  channelNames?: string[];
   eventIds?: string[];
   /** Rule field -> event field for this source (on top of the pipeline-wide renames). */
   fieldmap: FieldMap;
@@ -135,7 +137,8 @@ function indexSource(node: SearchNode, fieldmap: FieldMap): PipelineSource {
       item.field === 'Channel' &&
       item.values.every((v) => v.kind === 'string' && globIsPlain(v.glob))
     ) {
-      source.channels = item.values.map((v) => (v.kind === 'string' ? globText(v.glob).toLowerCase() : ''));
+      source.channelNames = item.values.map((v) => (v.kind === 'string' ? globText(v.glob) : ''));
+      source.channels = source.channelNames.map((name) => name.toLowerCase());
       continue;
     }
     if (

@@ -10,6 +10,7 @@ import {
   coverageLayer,
   detectionScore,
   type LogSourceMap,
+  needText,
   parseInventory,
   type RuleFacts,
   readThreatLayer,
@@ -343,10 +344,17 @@ describe('rules as coverage sees them', () => {
       unknownTags: ['attack.t1685'],
       level: 'high',
     });
+    // Matched in lower case, shown as the pipeline writes them.
     expect(windows!.needs).toEqual([
-      { kind: 'windows', channel: SYSMON, eventIds: [1] },
-      { kind: 'windows', channel: 'security', eventIds: [4688] },
+      {
+        kind: 'windows',
+        channel: SYSMON,
+        channelName: 'Microsoft-Windows-Sysmon/Operational',
+        eventIds: [1],
+      },
+      { kind: 'windows', channel: 'security', channelName: 'Security', eventIds: [4688] },
     ]);
+    expect(windows!.needs.map(needText)).toEqual(['Microsoft-Windows-Sysmon/Operational 1', 'Security 4688']);
     expect(linux!.needs).toEqual([{ kind: 'logsource', logsource: { product: 'linux', service: 'auditd' } }]);
   });
 });
