@@ -11,16 +11,14 @@
  *
  *   npm run bench:sigma [-- --events 500000] [-- --file-events 100000]
  */
-import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { contentHelp, locateContent } from '../src/content/index.js';
 import { collectFiles, type FieldValue, type LogEvent } from '../src/core/index.js';
 import { DetectionEngine, loadDetectionSetup } from '../src/detect/index.js';
 import { LOG_EXTENSIONS, readEvents } from '../src/logs/index.js';
+import { findPeers, sigmaDir, timed, VIGIL } from './common.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,35 +40,13 @@ function vary(base: LogEvent, i: number, start: number): LogEvent {
   return { fields, source: { file: 'bench', record: i + 1 }, time };
 }
 
-/** Runs a command to completion: wall time, output, and peak memory when GNU time is there to tell. */
-function timed(command: string, args: string[], options: { cwd?: string } = {}) {
-  const gnuTime = '/usr/bin/time';
-  const memoryFile = join(tmpdir(), `vigil-bench-rss-${process.pid}`);
-  const [cmd, argv] = existsSync(gnuTime)
-    ? [gnuTime, ['-f', '%M', '-o', memoryFile, command, ...args]]
-    : [command, args];
-  const started = performance.now();
-  const result = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 30, ...options });
-  const seconds = (performance.now() - started) / 1000;
-  if (result.status !== 0) throw new Error(`${command} failed (${result.status}): ${result.stderr}`);
-  const peakMB = existsSync(memoryFile) ? Number(readFileSync(memoryFile, 'utf8').trim()) / 1024 : undefined;
-  return { seconds, stdout: result.stdout, peakMB };
-}
-
 /** Zircolite over the same JSONL, when the peers are set up: its wall time and detection count. */
 function zircolite(
   jsonl: string,
   dir: string,
 ): { seconds: number; detections: number; peakMB?: number } | undefined {
-  const peers = process.env.PEERS;
-  if (!peers) return undefined;
-  const python = join(peers, 'venv', 'bin', 'python');
-  const home = join(peers, 'zircolite');
-  const rules = [
-    join(peers, 'rules_windows_sysmon.json'),
-    join(peers, 'rulesets', 'sigma-windows.zircolite.json'),
-  ].find(existsSync);
-  if (!existsSync(python) || !existsSync(join(home, 'zircolite.py')) || !rules) return undefined;
+  const { python, zircolite: home, zircoliteRules: rules } = findPeers();
+  if (!python || !home || !rules) return undefined;
   const config = existsSync(join(home, 'config', 'config-notransforms.yaml'))
     ? 'config/config-notransforms.yaml'
     : 'config/config.yaml';
@@ -105,13 +81,8 @@ function zircolite(
 }
 
 async function main(): Promise<void> {
-  const content = locateContent();
-  if (!content) {
-    console.error(contentHelp());
-    process.exit(2);
-  }
-  const sigma = join(content.dir, 'sigma');
-  console.log(`Sigma engine benchmark (Node ${process.version}, content ${content.dir})`);
+  const sigma = sigmaDir();
+  console.log(`Sigma engine benchmark (Node ${process.version}, ${sigma})`);
 
   let t = performance.now();
   const all = await loadDetectionSetup({
@@ -157,7 +128,7 @@ async function main(): Promise<void> {
   const bytes = (await stat(path)).size;
   const windowsFolder = join(sigma, 'rules', 'windows');
   const vigilRun = timed(process.execPath, [
-    fileURLToPath(new URL('../bin/vigil.js', import.meta.url)),
+    VIGIL,
     'hunt',
     path,
     '--rules',
