@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectFiles, type LogEvent, type VigilError } from '../../src/core/index.js';
+import { XmlElement } from '../../src/logs/evtx/binxml.js';
 import { crc32, crc32InJs } from '../../src/logs/evtx/crc32.js';
 import { CHUNK_SIZE, FILE_HEADER_SIZE } from '../../src/logs/evtx/reader.js';
 import { decodeValue, fileTime, Guid } from '../../src/logs/evtx/values.js';
-import { readEvtxEvents } from '../../src/logs/index.js';
+import { type EvtxRecord, elementToJson, readEvtxEvents, recordToEvent } from '../../src/logs/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
 async function readAll(file: string): Promise<{ events: LogEvent[]; errors: VigilError[] }> {
@@ -110,6 +111,32 @@ describe('EVTX value types', () => {
     expect(() => decodeValue(0x08, b(1, 2), 0, 2)).toThrow(/needs 4 bytes/);
     expect(() => decodeValue(0x13, b(1, 5, 0, 0, 0, 0, 0, 5), 0, 8)).toThrow(/SID/);
     expect(() => decodeValue(0x01, b(1, 2), 0, 10)).toThrow(/past the end/);
+  });
+});
+
+describe('EVTX records as JSON', () => {
+  const data = (name: string, text: string) => new XmlElement('Data', [['Name', name]], [text]);
+
+  it('keeps Data items named like members of every JavaScript object under their own names', () => {
+    const event = new XmlElement(
+      'Event',
+      [],
+      [
+        new XmlElement('System', [], [new XmlElement('EventID', [], [4688])]),
+        new XmlElement(
+          'EventData',
+          [],
+          [data('__proto__', 'a'), data('toString', 'b'), data('constructor', 'c'), data('toString', 'd')],
+        ),
+      ],
+    );
+    expect(JSON.stringify(elementToJson(event))).toBe(
+      '{"System":{"EventID":4688},"EventData":{"__proto__":"a","toString":"b","constructor":"c","toString_1":"d"}}',
+    );
+    const record: EvtxRecord = { chunk: 0, id: 1, written: '2024-01-01T00:00:00.000Z', event };
+    const { fields } = recordToEvent(record, 'x.evtx');
+    expect(Object.hasOwn(fields, 'toString') && fields.toString).toBe('b');
+    expect(Object.getOwnPropertyDescriptor(fields, '__proto__')?.value).toBe('a');
   });
 });
 

@@ -21,7 +21,8 @@ export function elementToJson(element: XmlElement): FieldValue {
     const text = texts.length === 1 ? texts[0]! : texts.map(textOf).join('');
     return attributes ? { '#attributes': attributes, '#text': text } : text;
   }
-  const out: Record<string, FieldValue> = {};
+  // No prototype: a Data item named "toString" or "__proto__" is a field like any other.
+  const out: Record<string, FieldValue> = Object.create(null);
   if (attributes) out['#attributes'] = attributes;
   const unnamedData: FieldValue[] = [];
   for (const child of element.children) {
@@ -58,7 +59,7 @@ export function elementToJson(element: XmlElement): FieldValue {
 
 function attributesToJson(attributes: [string, EvtxValue][]): Record<string, FieldValue> | undefined {
   if (attributes.length === 0) return undefined;
-  const out: Record<string, FieldValue> = {};
+  const out: Record<string, FieldValue> = Object.create(null);
   for (const [name, value] of attributes) out[name] = jsonValue(value);
   return out;
 }
