@@ -131,6 +131,7 @@ export function advisoryJson(advisory: Advisory) {
       confidence: t.confidence,
       evidence: t.evidence,
       signals: t.signals,
+      knownUse: t.knownUse ?? [],
     })),
     indicators: advisory.indicators.map((i) => ({
       type: i.type,
@@ -150,9 +151,18 @@ function clip(text: string, length: number): string {
   return one.length > length ? `${one.slice(0, length - 1)}…` : one;
 }
 
+/** What a lead stands on: not a sentence of the report, but ATT&CK's record of its subject. */
+function knownUseText(t: Advisory['techniques'][number]): string {
+  return t.knownUse?.length
+    ? `(no sentence; ATT&CK records ${t.knownUse.map((u) => `${u.name} (${u.id})`).join(', ')} using it)`
+    : '';
+}
+
 /** The ATT&CK software and groups named, the salient ones (what the advisory is about) first. */
 function actorList(advisory: Advisory): string {
-  const shown = advisory.actors.slice(0, 8).map((a) => `${printable(a.name)} (${a.id}, ${a.mentions}x)`);
+  const shown = advisory.actors
+    .slice(0, 8)
+    .map((a) => `${printable(a.name)} (${a.id}, ${a.mentions}x${a.subject ? ', subject' : ''})`);
   const more = advisory.actors.length - shown.length;
   return `${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
@@ -175,7 +185,7 @@ function renderTable(advisory: Advisory, checkedLists: boolean, checkedKev: bool
           clip(t.name, 40),
           t.confidence.toFixed(2),
           t.signals.join(', '),
-          clip(t.evidence[0] ?? '', 70),
+          clip(t.evidence[0] ?? knownUseText(t), 70),
         ]),
       ),
     );
@@ -248,7 +258,9 @@ function renderMarkdown(advisory: Advisory): string {
     '| --- | --- | --- | --- |',
   );
   for (const t of advisory.techniques) {
-    lines.push(`| ${t.id} | ${cell(t.name)} | ${t.confidence.toFixed(2)} | ${cell(t.evidence[0] ?? '')} |`);
+    lines.push(
+      `| ${t.id} | ${cell(t.name)} | ${t.confidence.toFixed(2)} | ${cell(t.evidence[0] ?? knownUseText(t))} |`,
+    );
   }
   lines.push(
     '',

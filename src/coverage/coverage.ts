@@ -193,7 +193,9 @@ export function assessCoverage(input: CoverageInput): CoverageReport {
       rules: { deployed: ids(seeing), blind: ids(blind), available: ids(available) },
       validated: seeing.some((r) => r.validated),
       dataComponents,
-      missingLogs: [...new Set(blind.flatMap((r) => r.needs.map((n: LogNeed) => needText(n))))].sort(),
+      missingLogs: distinctIgnoringCase(
+        blind.flatMap((r) => r.needs.map((n: LogNeed) => needText(n))),
+      ).sort(),
       profiles: scope.profiles,
       evidence: scope.evidence.slice(0, 5),
     });
@@ -282,4 +284,11 @@ function backlogOf(techniques: TechniqueCoverage[], attack: AttackIndex): Backlo
         tacticRank(attack, { tactics: b.firstTactic ? [b.firstTactic] : [] }) ||
       compareIds(a.id, b.id),
   );
+}
+
+/** The first of each group of texts that differ only in case (channel names written two ways). */
+function distinctIgnoringCase(texts: string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const text of texts) if (!seen.has(text.toLowerCase())) seen.set(text.toLowerCase(), text);
+  return [...seen.values()];
 }

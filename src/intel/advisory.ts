@@ -64,7 +64,11 @@ const INFERRED_MITIGATIONS = 10;
 export function analyzeAdvisory(document: AdvisoryDocument, context: AdvisoryContext): Advisory {
   const { attack } = context;
   const statements = document.stix ? stixStatements(document.stix) : undefined;
-  const techniques = context.extractor.extract(document.text, { minConfidence: context.minConfidence });
+  const actors = context.extractor.mentionedActors(document.text);
+  const techniques = context.extractor.extract(document.text, {
+    minConfidence: context.minConfidence,
+    actors,
+  });
   if (statements) mergeStatedTechniques(techniques, statements.techniques, attack);
 
   const published = advisoryDate(document.text);
@@ -110,7 +114,7 @@ export function analyzeAdvisory(document: AdvisoryDocument, context: AdvisoryCon
     title: document.title,
     published,
     attackVersion: attack.version,
-    actors: context.extractor.mentionedActors(document.text),
+    actors,
     techniques,
     indicators,
     cves,

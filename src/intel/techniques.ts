@@ -17,6 +17,8 @@ export interface ActorMention {
   mentions: number;
   /** Named often enough, and often enough next to the others, to be what the report is about. */
   salient: boolean;
+  /** The salient one named well ahead of all others: the report's subject (see extract). */
+  subject: boolean;
 }
 
 export interface TechniqueFinding {
@@ -24,10 +26,12 @@ export interface TechniqueFinding {
   name: string;
   /** 0..1: how sure Vigil is that the text describes this technique. */
   confidence: number;
-  /** The sentences that show it, as written (at most a few). */
+  /** The sentences that show it, as written (at most a few); none for a lead (see knownUse). */
   evidence: string[];
   /** What found it: an explicit ID, a name (current or former), or described behaviour. */
   signals: TechniqueSignal[];
+  /** The salient software or groups of the report that ATT&CK records using it. */
+  knownUse?: { id: string; name: string }[];
 }
 
 /**
@@ -39,6 +43,8 @@ export const DEFAULT_MIN_CONFIDENCE = 0.4;
 export interface ExtractOptions {
   /** Findings below this confidence are left out (default DEFAULT_MIN_CONFIDENCE). */
   minConfidence?: number;
+  /** The text's mentionedActors(), when the caller has them already. */
+  actors?: ActorMention[];
   /** Below this cosine similarity a sentence is not taken as describing a technique (default 0.2). */
   minSimilarity?: number;
 }
@@ -80,10 +86,11 @@ export class TechniqueExtractor {
   private readonly nameSpread = new Map<string, number>();
   private readonly squashedNames: { squashed: string; technique: number }[] = [];
   /** Software, groups and campaigns with the techniques ATT&CK records them using. */
-  private readonly actors: (Omit<ActorMention, 'mentions' | 'salient'> & { techniques: Set<number> })[] = [];
+  private readonly actors: (Pick<ActorMention, 'id' | 'name' | 'kind'> & { techniques: Set<number> })[] = [];
   /** Their names and aliases, found case-sensitively; pattern -> actor. */
   private readonly actorNames: AhoCorasick;
   private readonly actorOfName: number[] = [];
+  private readonly actorPatterns: string[] = [];
   private readonly actorById = new Map<string, number>();
   private readonly actorNameLength: number[] = [];
 
@@ -111,7 +118,7 @@ export class TechniqueExtractor {
       }
     });
     this.neighbours = new NeighbourIndex(examples);
-    const actorPatterns: string[] = [];
+    const actorPatterns = this.actorPatterns;
     const kinds = [
       ['software', index.knowledge.software],
       ['group', index.knowledge.groups],
@@ -214,17 +221,12 @@ export class TechniqueExtractor {
       for (const item of items)
         if (item.signal !== 'id' && adviceSentences.has(item.sentence)) item.score *= ADVICE_WEIGHT;
     }
-    const actors = this.mentionedActors(text);
+    const actors = options.actors ?? this.mentionedActors(text);
     const salient = actors.filter((a) => a.salient);
-    const subject =
-      salient[0] && (actors[1] === undefined || salient[0].mentions >= SUBJECT_LEAD * actors[1].mentions)
-        ? salient[0]
-        : undefined;
-    const knownUse = (i: number) =>
+    const subjects = actors.filter((a) => a.subject);
+    const usersOf = (i: number) =>
       salient.filter((actor) => this.actors[this.actorIndex(actor)]!.techniques.has(i));
-    const knownUseNote = (actor: ActorMention) =>
-      `ATT&CK records ${actor.name} (${actor.id}), named ${actor.mentions} times here, using this technique`;
-    if (subject) {
+    for (const subject of subjects) {
       for (const i of this.actors[this.actorIndex(subject)]!.techniques)
         if (!evidence.has(i)) evidence.set(i, []);
     }
@@ -241,53 +243,79 @@ export class TechniqueExtractor {
       for (const item of ordered.slice(0, COMBINED_EVIDENCE)) miss *= 1 - item.score;
       // What the report is about makes what it says about that thing likelier; a technique the
       // subject is known for but the text never shows is a lead, not a finding of the text.
-      const users = knownUse(i);
-      if (users.length && items.length) miss *= 1 - KNOWN_USE_SUPPORT;
-      else if (users.length && users[0] === subject) miss = 1 - KNOWN_USE_ALONE;
+      const users = usersOf(i);
+      if (users.length) miss *= 1 - KNOWN_USE_SUPPORT;
+      if (users.some((user) => user.subject)) miss = Math.min(miss, 1 - KNOWN_USE_ALONE);
+      if (items.length === 0 && users.length === 0) continue;
       const confidence = Math.round((1 - miss) * 100) / 100;
       if (confidence < minConfidence) continue;
       const technique = this.techniques[i]!;
       const signals = new Set(items.map((item) => item.signal));
       if (users.length) signals.add('known-use');
-      findings.push({
+      const finding: TechniqueFinding = {
         id: technique.id,
         name: technique.name,
         confidence,
-        evidence: [
-          ...ordered.slice(0, MAX_EVIDENCE).map((item) => item.sentence),
-          ...users.slice(0, 1).map(knownUseNote),
-        ],
+        evidence: ordered.slice(0, MAX_EVIDENCE).map((item) => item.sentence),
         signals: [...signals].sort((a, b) => SIGNAL_ORDER.indexOf(a) - SIGNAL_ORDER.indexOf(b)),
-      });
+      };
+      if (users.length) finding.knownUse = users.map(({ id, name }) => ({ id, name }));
+      findings.push(finding);
     }
     return findings.sort((a, b) => b.confidence - a.confidence || compareIds(a.id, b.id));
   }
 
   /**
    * The ATT&CK software, groups and campaigns a text names, most named first. Names are matched
-   * as written (case and all) and as whole words: "Emotet", not "emotional".
+   * as written (case and all), as whole words ("Emotet", not "Emotetic"), and the longest name at
+   * each place ("Emissary Panda", not "Emissary" in it); a name several of them bear counts for
+   * each. The salient one named SUBJECT_LEAD times more than any other is the subject, with those
+   * named at exactly the same places (a group and its malware of one name).
    */
   mentionedActors(text: string): ActorMention[] {
-    const starts = new Map<number, Set<number>>();
+    const hits: { start: number; end: number; pattern: number }[] = [];
     this.actorNames.search(text, (pattern, end) => {
       const start = end - this.actorNameLength[pattern]!;
       if (WORD_CHAR.test(text[start - 1] ?? '') || WORD_CHAR.test(text[end] ?? '')) return;
-      const actor = this.actorOfName[pattern]!;
-      const set = starts.get(actor) ?? new Set<number>();
-      set.add(start);
-      starts.set(actor, set);
+      // The automaton may report a non-ASCII name where a look-alike stands: check.
+      if (!text.startsWith(this.actorPatterns[pattern]!, start)) return;
+      hits.push({ start, end, pattern });
     });
-    const mentions = [...starts].map(([actor, at]) => ({ actor: this.actors[actor]!, mentions: at.size }));
-    const total = mentions.reduce((sum, m) => sum + m.mentions, 0);
-    return mentions
-      .sort((a, b) => b.mentions - a.mentions || a.actor.id.localeCompare(b.actor.id))
-      .map(({ actor, mentions: count }) => ({
-        id: actor.id,
-        name: actor.name,
-        kind: actor.kind,
-        mentions: count,
-        salient: count >= SALIENT_MENTIONS && count >= SALIENT_SHARE * total,
-      }));
+    hits.sort((a, b) => a.start - b.start || b.end - a.end);
+    const places = new Map<number, Set<number>>();
+    let reach = -1;
+    let reachStart = -1;
+    for (const hit of hits) {
+      // Inside a longer name already taken: part of that name, not a mention of its own.
+      if (hit.end <= reach && !(hit.start === reachStart && hit.end === reach)) continue;
+      if (hit.end > reach) {
+        reach = hit.end;
+        reachStart = hit.start;
+      }
+      const actor = this.actorOfName[hit.pattern]!;
+      const set = places.get(actor) ?? new Set<number>();
+      set.add(hit.start);
+      places.set(actor, set);
+    }
+    const mentions = [...places]
+      .map(([actor, at]) => ({ actor: this.actors[actor]!, at, count: at.size }))
+      .sort((a, b) => b.count - a.count || a.actor.id.localeCompare(b.actor.id));
+    const total = mentions.reduce((sum, m) => sum + m.count, 0);
+    const salient = (count: number) => count >= SALIENT_MENTIONS && count >= SALIENT_SHARE * total;
+    const top = mentions[0];
+    const samePlaces = (a: Set<number>, b: Set<number>) => a.size === b.size && [...a].every((x) => b.has(x));
+    const withTop = top ? mentions.filter((m) => samePlaces(m.at, top.at)) : [];
+    const runnerUp = mentions.find((m) => !withTop.includes(m));
+    const hasSubject =
+      top !== undefined && salient(top.count) && (!runnerUp || top.count >= SUBJECT_LEAD * runnerUp.count);
+    return mentions.map((m) => ({
+      id: m.actor.id,
+      name: m.actor.name,
+      kind: m.actor.kind,
+      mentions: m.count,
+      salient: salient(m.count),
+      subject: hasSubject && withTop.includes(m),
+    }));
   }
 
   private actorIndex(mention: ActorMention): number {
@@ -398,7 +426,8 @@ const SIGNAL_ORDER: TechniqueSignal[] = ['id', 'name', 'behaviour', 'known-use']
 
 /** Software and group names shorter than this are not looked for. */
 const MIN_ACTOR_NAME = 4;
-const WORD_CHAR = /[\p{L}\p{N}_-]/u;
+/** Letters and digits around a name make it part of another word; a hyphen does not ("TrickBot-infected"). */
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
 /** An actor named at least this often, and in this share of all actor mentions, is salient. */
 const SALIENT_MENTIONS = 3;
 const SALIENT_SHARE = 0.2;

@@ -6,6 +6,7 @@ import {
   renameSync,
   statSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,7 +22,7 @@ import type { AnyRule } from './rule.js';
  */
 const FORMAT = 2;
 
-/** Cache files of other builds or contexts older than this are deleted when a cache is written. */
+/** Cache files of other builds or contexts unused for this long are deleted when a cache is written. */
 const STALE_MS = 30 * 24 * 3600 * 1000;
 
 /** A rule as kept: the searches of its detection, a Map, as a list of entries. */
@@ -50,6 +51,9 @@ export class RuleCache {
     this.file = join(dir, `rules-${key}.json`);
     try {
       this.entries = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, Entry>;
+      // Read is used: stale caches are those no run has read or written for a while.
+      const now = new Date();
+      utimesSync(this.file, now, now);
     } catch {
       // No cache yet, or a damaged one: parse everything, and write it anew.
       this.entries = {};
@@ -106,7 +110,7 @@ function revive(rule: StoredRule): AnyRule {
   return { ...rule, detection } as unknown as AnyRule;
 }
 
-/** Deletes rule caches last written more than STALE_MS ago (other builds, other placeholder sets). */
+/** Deletes rule caches last used more than STALE_MS ago (other builds, other placeholder sets). */
 function pruneStale(dir: string, keep: string): void {
   const now = Date.now();
   for (const name of readdirSync(dir)) {

@@ -126,8 +126,8 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
   it('names the ATT&CK software a report is about, and adds what ATT&CK records it doing as leads', async () => {
     const trickbot = attack.knowledge.software.find((s) => s.name === 'TrickBot')!;
     const text =
-      'TrickBot infections rose this month. The TrickBot operators sell access; TrickBot modules ' +
-      'steal data. Emotet dropped it once. Trickbotting and trickbot are not names of it.\n' +
+      'TrickBot infections rose this month. The TrickBot operators sell access; TrickBot-infected hosts ' +
+      'leak data. Emotet dropped it once. Trickbotting and trickbot are not names of it.\n' +
       'TrickBot creates a scheduled task with schtasks.exe that runs it every few minutes, so it starts again after a reboot.';
     const advisory = await analyze(text);
     expect(advisory.actors[0]).toEqual({
@@ -136,6 +136,7 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
       kind: 'software',
       mentions: 4,
       salient: true,
+      subject: true,
     });
     expect(advisory.actors).toContainEqual({
       id: 'S0367',
@@ -143,13 +144,22 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
       kind: 'software',
       mentions: 1,
       salient: false,
+      subject: false,
     });
     expect(advisory.actors.filter((a) => a.salient)).toHaveLength(1);
     const byId = new Map(advisory.techniques.map((t) => [t.id, t]));
-    // Known for it, never shown by the text: a lead at a fixed confidence, saying where it comes from.
+    // Known for it, never shown by the text: a lead at a fixed confidence, with no sentence to quote.
     const lead = trickbot.techniques.map((u) => byId.get(u.technique)).find((t) => t?.signals.length === 1)!;
-    expect(lead).toMatchObject({ confidence: 0.5, signals: ['known-use'] });
-    expect(lead.evidence[0]).toContain(`ATT&CK records TrickBot (${trickbot.id}), named 4 times here`);
+    expect(lead).toMatchObject({
+      confidence: 0.5,
+      signals: ['known-use'],
+      evidence: [],
+      knownUse: [{ id: trickbot.id, name: 'TrickBot' }],
+    });
+    // Evidence is only ever the report's own sentences.
+    const sentences = text.split(/\n|(?<=\.) /);
+    for (const t of advisory.techniques)
+      for (const e of t.evidence) expect(sentences.some((x) => x.includes(e) || e.includes(x))).toBe(true);
     // Shown by the text and known for it: surer than the text alone.
     const alone = await analyze(text.replaceAll('TrickBot', 'The malware'));
     const shown = alone.techniques.find((t) => t.id === 'T1053.005')!;
@@ -160,6 +170,29 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
     expect(byId.get('T1053.005')!.signals).toEqual([...shown.signals, 'known-use']);
     expect(shown.confidence).toBeLessThan(1);
     expect(byId.get('T1053.005')!.confidence).toBeGreaterThan(shown.confidence);
+    // However faint the text's own hint, known use by the subject never makes a technique less sure.
+    for (const u of trickbot.techniques) {
+      const t = byId.get(u.technique);
+      if (t) expect(t.confidence).toBeGreaterThanOrEqual(0.5);
+    }
+  });
+
+  it('counts the longest name at each place, and a name two actors share for both', async () => {
+    const named = async (text: string) =>
+      (await analyze(text)).actors.map((a) => `${a.id} ${a.mentions}${a.subject ? ' subject' : ''}`);
+    // "Emissary Panda" (a group) holds "Emissary" (a malware): only the group is named.
+    const panda = attack.knowledge.groups.find((g) => g.aliases.includes('Emissary Panda'))!;
+    expect(await named('Emissary Panda phished. Emissary Panda moved. Emissary Panda stole data.')).toEqual([
+      `${panda.id} 3 subject`,
+    ]);
+    // A group and its ransomware of one name are one subject.
+    const akira = [...attack.knowledge.groups, ...attack.knowledge.software].filter(
+      (a) => a.name === 'Akira',
+    );
+    expect(akira.length).toBe(2);
+    expect(await named('Akira encrypted files. Akira left notes. Akira asked for money.')).toEqual(
+      akira.map((a) => `${a.id} 3 subject`).sort(),
+    );
   });
 
   it('takes no subject when two actors are named about as often', async () => {
