@@ -1,3 +1,4 @@
+import { addDistinct } from '../core/index.js';
 import { compareIds } from './build.js';
 import type {
   AttackKnowledge,
@@ -40,10 +41,10 @@ export class AttackIndex {
       this.techniquesById.set(technique.id, technique);
       // Revoked objects keep their IDs but not their names: a revoked name often equals the
       // replacement's, and the former-name table catches the rest.
-      if (!technique.revoked) push(this.techniquesByName, normalizeName(technique.name), technique.id);
+      if (!technique.revoked) addDistinct(this.techniquesByName, normalizeName(technique.name), technique.id);
     }
     for (const [id, names] of Object.entries(knowledge.formerNames)) {
-      for (const name of names) push(this.techniquesByFormerName, normalizeName(name), id);
+      for (const name of names) addDistinct(this.techniquesByFormerName, normalizeName(name), id);
     }
     for (const tactic of knowledge.tactics) {
       for (const key of [tactic.id.toLowerCase(), tactic.shortName, normalizeName(tactic.name)]) {
@@ -52,11 +53,11 @@ export class AttackIndex {
     }
     for (const group of knowledge.groups) {
       for (const key of [group.id, group.name, ...group.aliases])
-        pushObject(this.groupsByKey, normalizeName(key), group);
+        addDistinct(this.groupsByKey, normalizeName(key), group);
     }
     for (const item of knowledge.software) {
       for (const key of [item.id, item.name, ...item.aliases])
-        pushObject(this.softwareByKey, normalizeName(key), item);
+        addDistinct(this.softwareByKey, normalizeName(key), item);
     }
     for (const mitigation of knowledge.mitigations) this.mitigationsById.set(mitigation.id, mitigation);
     for (const component of knowledge.dataComponents) this.componentsById.set(component.id, component);
@@ -237,16 +238,4 @@ function stems(text: string): string[] {
 function stemmedText(text: string): StemmedText {
   const list = stems(text);
   return { text: list.join(' '), words: new Set(list) };
-}
-
-function push(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key);
-  if (!list) map.set(key, [value]);
-  else if (!list.includes(value)) list.push(value);
-}
-
-function pushObject<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const list = map.get(key);
-  if (!list) map.set(key, [value]);
-  else if (!list.includes(value)) list.push(value);
 }

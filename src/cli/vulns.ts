@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { epssFile, locateContent, readKevCatalog, vigilHome } from '../content/index.js';
+import { epssFile, locateContent, vigilHome } from '../content/index.js';
 import { describeError, VigilError } from '../core/index.js';
 import { csvCell } from '../detect/index.js';
 import { extractIndicators, readAdvisory } from '../intel/index.js';
@@ -20,6 +20,7 @@ import {
   readEpss,
   VulnStore,
 } from '../vuln/index.js';
+import { advisorySources } from './advisory.js';
 import { formatCount, heading, table, UsageError } from './terminal.js';
 
 interface DbFlags {
@@ -275,12 +276,11 @@ export function prioritizeOptions(
       'no SSVC decision tables. Get them with: vigil content update --only ssvc',
     );
   }
-  const kevFile = join(content.dir, 'kev', 'known_exploited_vulnerabilities.json');
   const epss = epssFile(join(content.dir, 'epss'));
   return {
     coordinator: readDecisionTable(join(ssvc, 'cisa_coordinator_2_0_3.json')),
     bod: readDecisionTable(join(ssvc, 'cisa_bod_26_04_1_0_0.json')),
-    kev: existsSync(kevFile) ? readKevCatalog(kevFile) : undefined,
+    kev: advisorySources(contentFlag, false).kev,
     epss: epss ? readEpss(epss) : undefined,
     assets,
     epssThreshold,

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
+import { addDistinct } from '../core/index.js';
 import type { IndicatorType } from './indicators.js';
 
 /**
@@ -119,10 +120,10 @@ export class WarningListIndex {
   private add(list: WarningList, index: number, entry: string): void {
     switch (list.type) {
       case 'string':
-        push(this.exact, entry.toLowerCase(), index);
+        addDistinct(this.exact, entry.toLowerCase(), index);
         break;
       case 'hostname':
-        push(this.hosts, entry.toLowerCase().replace(/^\.+|\.+$/g, ''), index);
+        addDistinct(this.hosts, entry.toLowerCase().replace(/^\.+|\.+$/g, ''), index);
         break;
       case 'substring':
         this.substrings.push({ entry: entry.toLowerCase(), list: index });
@@ -244,10 +245,4 @@ function hostOf(type: IndicatorType, value: string): string | undefined {
 export function urlHost(url: string): string | undefined {
   const match = /^[a-z]+:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^/?#:]+)/.exec(url);
   return match?.[1]?.replace(/^\[|\]$/g, '');
-}
-
-function push(map: Map<string, number[]>, key: string, value: number): void {
-  const list = map.get(key);
-  if (!list) map.set(key, [value]);
-  else if (!list.includes(value)) list.push(value);
 }
