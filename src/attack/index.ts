@@ -1,7 +1,7 @@
 export { AttackIndex, type TechniqueMatch, type TechniqueVia } from './attack-index.js';
 export { buildKnowledge, compareIds } from './build.js';
 export { buildNameHistory, HISTORY_RELEASES } from './history.js';
-export { type AttackSource, attackSourceIn, loadAttack, loadKnowledge } from './load.js';
+export { type AttackSource, attackSourceIn, cacheKnowledge, loadAttack, loadKnowledge } from './load.js';
 export type {
   AttackKnowledge,
   Campaign,

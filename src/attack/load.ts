@@ -33,6 +33,11 @@ export function attackSourceIn(attackDir: string, cacheDir?: string): AttackSour
   };
 }
 
+/** Keeps an index built elsewhere (from a copy being verified) as the cached index of `source`. */
+export function cacheKnowledge(source: AttackSource, knowledge: AttackKnowledge): void {
+  if (source.cacheDir) writeCache(join(source.cacheDir, `attack-${cacheKey(source)}.json`), knowledge);
+}
+
 export function loadAttack(source: AttackSource): AttackIndex {
   return new AttackIndex(loadKnowledge(source));
 }
@@ -70,6 +75,11 @@ function readFormerNames(file: string, knowledge: AttackKnowledge): Record<strin
   }
   if (typeof history !== 'object' || history === null || Array.isArray(history)) {
     throw new VigilError('ATTACK_INVALID', 'the name history must map technique IDs to releases', { file });
+  }
+  for (const [id, releases] of Object.entries(history)) {
+    if (typeof releases !== 'object' || releases === null || Array.isArray(releases)) {
+      throw new VigilError('ATTACK_INVALID', 'must map releases to [name, status]', { file, field: id });
+    }
   }
   return formerNamesFrom(history, new Map(knowledge.techniques.map((t) => [t.id, t.name])));
 }

@@ -82,15 +82,21 @@ export function parseStixBundle(text: string, file: string): StixBundle {
 
 /** The object's ATT&CK ID (`T1059.001`, `G0045` …), from its `mitre-attack` external reference. */
 export function attackId(object: StixObject): string | undefined {
-  for (const reference of object.external_references ?? []) {
-    if (reference.source_name === 'mitre-attack' && reference.external_id) return reference.external_id;
+  for (const reference of references(object)) {
+    if (reference?.source_name === 'mitre-attack' && typeof reference.external_id === 'string')
+      return reference.external_id;
   }
   return undefined;
 }
 
 export function attackUrl(object: StixObject): string | undefined {
-  for (const reference of object.external_references ?? []) {
-    if (reference.source_name === 'mitre-attack' && reference.url) return reference.url;
+  for (const reference of references(object)) {
+    if (reference?.source_name === 'mitre-attack' && typeof reference.url === 'string') return reference.url;
   }
   return undefined;
+}
+
+/** The external references of an object that has a list of them (bundles from elsewhere may not). */
+function references(object: StixObject): NonNullable<StixObject['external_references']> {
+  return Array.isArray(object.external_references) ? object.external_references : [];
 }

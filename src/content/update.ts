@@ -10,7 +10,13 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { unzipSync } from 'fflate';
-import { buildNameHistory, HISTORY_RELEASES, loadKnowledge, readStixBundle } from '../attack/index.js';
+import {
+  attackSourceIn,
+  buildNameHistory,
+  cacheKnowledge,
+  HISTORY_RELEASES,
+  readStixBundle,
+} from '../attack/index.js';
 import { describeError, VigilError } from '../core/index.js';
 import {
   attackReleaseUrl,
@@ -106,14 +112,9 @@ export async function updateContent(options: UpdateOptions): Promise<UpdateResul
       if (existsSync(target)) renameSync(target, previous);
       renameSync(staging, target);
       rmSync(previous, { recursive: true, force: true });
-      if (name === 'attack') {
-        // Index now, so that the first command that needs ATT&CK does not wait for it.
-        loadKnowledge({
-          bundle: join(target, 'enterprise-attack.json'),
-          history: historyIfAny(target),
-          cacheDir: join(options.home, 'cache'),
-        });
-      }
+      // The index built to verify ATT&CK is kept: the first command that needs it does not wait.
+      if (verified.knowledge)
+        cacheKnowledge(attackSourceIn(target, join(options.home, 'cache')), verified.knowledge);
       const manifest = readManifest(contentDir);
       manifest[name] = {
         origin,
@@ -137,11 +138,6 @@ export async function updateContent(options: UpdateOptions): Promise<UpdateResul
     }
   }
   return results;
-}
-
-function historyIfAny(folder: string): string | undefined {
-  const file = join(folder, 'technique-name-history.json');
-  return existsSync(file) ? file : undefined;
 }
 
 /** Copies a source's files from a folder laid out like a content folder. */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { readStixBundle } from '../attack/index.js';
+import { type AttackKnowledge, attackSourceIn, loadKnowledge } from '../attack/index.js';
 import { VigilError } from '../core/index.js';
 import { readKevCatalog } from './kev.js';
 import type { SourceName } from './sources.js';
@@ -10,6 +10,8 @@ export interface Verified {
   version?: string;
   /** One line saying what arrived ("835 techniques, ATT&CK 18.1"). */
   summary: string;
+  /** For ATT&CK: the index built to verify it, kept as the cached index once installed. */
+  knowledge?: AttackKnowledge;
 }
 
 /** Checks a source's folder holds what it should, parsed and counted; throws with the reason if not. */
@@ -36,18 +38,19 @@ function invalid(name: string, file: string, message: string): VigilError {
 
 function verifyAttack(folder: string): Verified {
   const file = join(folder, 'enterprise-attack.json');
-  const bundle = readStixBundle(file);
-  const techniques = bundle.objects.filter(
-    (o) => o.type === 'attack-pattern' && !o.revoked && !o.x_mitre_deprecated,
-  );
-  const tactics = bundle.objects.filter((o) => o.type === 'x-mitre-tactic').length;
-  if (techniques.length === 0 || tactics === 0)
+  // Indexed the way every command will index it, name history included: what fails here would
+  // fail every command after the update.
+  const knowledge = loadKnowledge(attackSourceIn(folder));
+  const techniques = knowledge.techniques.filter((t) => !t.revoked && !t.deprecated).length;
+  const tactics = knowledge.tactics.length;
+  if (techniques === 0 || tactics === 0)
     throw invalid('attack', file, 'the bundle holds no techniques or tactics');
-  const version = bundle.objects.find((o) => o.type === 'x-mitre-collection')?.x_mitre_version;
+  const { version } = knowledge;
   const history = existsSync(join(folder, 'technique-name-history.json')) ? ', name history' : '';
   return {
     version,
-    summary: `ATT&CK ${version ?? '(version not stated)'}: ${techniques.length} techniques and sub-techniques, ${tactics} tactics${history}`,
+    summary: `ATT&CK ${version ?? '(version not stated)'}: ${techniques} techniques and sub-techniques, ${tactics} tactics${history}`,
+    knowledge,
   };
 }
 

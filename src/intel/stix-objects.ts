@@ -1,3 +1,4 @@
+import { attackId, type StixObject } from '../attack/index.js';
 import type { ExtractedIndicator, IndicatorType } from './indicators.js';
 import { extractIndicators } from './indicators.js';
 
@@ -41,7 +42,7 @@ export function stixStatements(objects: Record<string, unknown>[]): StixStatemen
   const seen = new Set<string>();
   for (const object of objects) {
     const name = typeof object.name === 'string' ? object.name : undefined;
-    const externalId = mitreId(object);
+    const externalId = attackId(object as unknown as StixObject);
     switch (object.type) {
       case 'attack-pattern':
         if (externalId ?? name) {
@@ -104,16 +105,6 @@ export function patternIndicators(pattern: string, name?: string): ExtractedIndi
     if (found) out.push({ ...found, context });
   }
   return out;
-}
-
-function mitreId(object: Record<string, unknown>): string | undefined {
-  const references = Array.isArray(object.external_references) ? object.external_references : [];
-  for (const reference of references as { source_name?: string; external_id?: string }[]) {
-    if (reference?.source_name === 'mitre-attack' && typeof reference.external_id === 'string') {
-      return reference.external_id;
-    }
-  }
-  return undefined;
 }
 
 function cveReferences(object: Record<string, unknown>): string[] {

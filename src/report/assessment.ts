@@ -1,6 +1,6 @@
 import type { CoverageReport, CoverageState, Inventory, ThreatProfile } from '../coverage/index.js';
 import type { Detection, SweepHit } from '../detect/index.js';
-import type { Advisory } from '../intel/index.js';
+import type { Advisory, CveFinding } from '../intel/index.js';
 import type { Prioritized } from '../vuln/index.js';
 
 /** Everything `vigil assess` found, as data: report.json, and what report.md and report.html show. */
@@ -55,6 +55,16 @@ export interface HuntFindings {
 }
 
 export const MAX_LISTED = 500;
+
+/** A CVE's row in the report's tables: id, in KEV, date added, known ransomware use. */
+export function cveCells(cve: CveFinding): string[] {
+  return [
+    cve.id,
+    cve.kev === null ? 'unknown' : cve.kev ? 'yes' : 'no',
+    cve.kevDateAdded ?? '',
+    cve.knownRansomwareUse ? 'yes' : '',
+  ];
+}
 
 export function stateOf(assessment: Assessment, id: string): CoverageState | undefined {
   return assessment.coverage.techniques.find((t) => t.id === id)?.state;

@@ -1,6 +1,6 @@
 import type { CoverageState, TechniqueCoverage } from '../coverage/index.js';
 import { STATE_COLORS, STATE_LABELS } from '../coverage/index.js';
-import type { Assessment } from './assessment.js';
+import { type Assessment, cveCells } from './assessment.js';
 
 /**
  * Everything written into the page goes through here: advisories, rules and logs are hostile
@@ -102,12 +102,7 @@ export function renderHtml(a: Assessment): string {
         indicators.map((i) => [i.type, i.value, i.actionable ? 'yes' : 'no', i.reason]),
       )}<h2>CVEs</h2>${table(
         ['CVE', 'In KEV', 'Added', 'Known ransomware use'],
-        cves.map((x) => [
-          x.id,
-          x.kev === null ? 'unknown' : x.kev ? 'yes' : 'no',
-          x.kevDateAdded ?? '',
-          x.knownRansomwareUse ? 'yes' : '',
-        ]),
+        cves.map(cveCells),
       )}</section>`
     : '';
   const exposure = a.exposure

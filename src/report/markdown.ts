@@ -1,4 +1,4 @@
-import type { Assessment } from './assessment.js';
+import { type Assessment, cveCells } from './assessment.js';
 
 /** Text from advisories, rules and logs as a Markdown table cell: one line, markup characters escaped. */
 export function mdText(text: string): string {
@@ -175,17 +175,7 @@ export function renderMarkdown(a: Assessment): string {
   const cves = a.advisories.flatMap((x) => x.cves);
   if (cves.length) {
     lines.push('', '## CVEs', '');
-    lines.push(
-      ...table(
-        ['CVE', 'In KEV', 'Added', 'Ransomware'],
-        cves.map((c) => [
-          c.id,
-          c.kev === null ? 'unknown' : c.kev ? 'yes' : 'no',
-          c.kevDateAdded ?? '',
-          c.knownRansomwareUse ? 'yes' : '',
-        ]),
-      ),
-    );
+    lines.push(...table(['CVE', 'In KEV', 'Added', 'Ransomware'], cves.map(cveCells)));
   }
   if (coverage.unknownTags.length) {
     lines.push(

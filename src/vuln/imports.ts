@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Parser } from 'htmlparser2';
-import { VigilError } from '../core/index.js';
+import { type SourceLocation, VigilError } from '../core/index.js';
 
 /** One vulnerability on one asset, whatever scanner reported it. */
 export interface Finding {
@@ -32,6 +32,10 @@ export interface ImportResult {
 }
 
 const CVE = /^CVE-\d{4}-\d{4,}$/i;
+
+function notACve(value: string | undefined, where: SourceLocation): VigilError {
+  return new VigilError('VULN_ENTRY', `"${value}" is not a CVE id`, where);
+}
 
 /** Reads a scanner report, recognising its format from its content. */
 export function importFindings(file: string): ImportResult {
@@ -258,14 +262,7 @@ function nessus(text: string, file: string): ImportResult {
         if (tag === 'host-fqdn') fqdn = value;
       } else if (item && name === 'cve') {
         if (CVE.test(value)) item.cves.push(value.toUpperCase());
-        else
-          problems.push(
-            new VigilError('VULN_ENTRY', `"${value}" is not a CVE id`, {
-              file,
-              line,
-              field: 'ReportItem.cve',
-            }),
-          );
+        else problems.push(notACve(value, { file, line, field: 'ReportItem.cve' }));
       } else if (item && name === 'cvss3_vector') item.vector = value;
       else if (item && name === 'cvss3_base_score') item.score = Number(value) || undefined;
       else if (item && name === 'exploit_available') item.exploit = value === 'true';
@@ -319,14 +316,7 @@ function openvas(text: string, file: string): ImportResult {
         current = { cves: [], line };
       } else if (inResult && current && name === 'ref' && attributes.type?.toLowerCase() === 'cve') {
         if (attributes.id && CVE.test(attributes.id)) current.cves.push(attributes.id.toUpperCase());
-        else
-          problems.push(
-            new VigilError('VULN_ENTRY', `"${attributes.id}" is not a CVE id`, {
-              file,
-              line,
-              field: 'result.nvt.refs.ref',
-            }),
-          );
+        else problems.push(notACve(attributes.id, { file, line, field: 'result.nvt.refs.ref' }));
       }
     },
     close(name, value) {
@@ -400,7 +390,7 @@ function csv(text: string, file: string): ImportResult {
       continue;
     }
     if (!CVE.test(row.cve ?? '')) {
-      problems.push(new VigilError('VULN_ENTRY', `"${row.cve}" is not a CVE id`, { ...where, field: 'cve' }));
+      problems.push(notACve(row.cve, { ...where, field: 'cve' }));
       continue;
     }
     const port = row.port ? Number(row.port) : undefined;

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AttackIndex,
+  attackId,
   attackSourceIn,
   buildKnowledge,
   canonicalTechniqueId,
   loadAttack,
   normalizeName,
   parseStixBundle,
+  type StixObject,
 } from '../../src/attack/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
@@ -20,6 +22,14 @@ describe('names', () => {
     expect(normalizeName('Deobfuscate/Decode Files or Information')).toBe(
       'deobfuscate decode files or information',
     );
+  });
+
+  it('reads an object ID from whatever external references a bundle holds', () => {
+    const object = (external_references: unknown) =>
+      ({ type: 'attack-pattern', id: 'x', external_references }) as StixObject;
+    expect(attackId(object([null, { source_name: 'mitre-attack', external_id: 'T1059' }]))).toBe('T1059');
+    expect(attackId(object('T1059'))).toBeUndefined();
+    expect(attackId(object([{ source_name: 'mitre-attack', external_id: 5 }]))).toBeUndefined();
   });
 
   it('reads technique IDs as people write them', () => {

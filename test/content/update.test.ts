@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -147,6 +156,22 @@ describe.skipIf(!hasContent)('vigil content update', () => {
     expect(readManifest(join(home, 'content')).kev).toEqual(before);
     expect(existsSync(join(home, 'content', 'kev', 'known_exploited_vulnerabilities.json'))).toBe(true);
     expect(readdirSync(join(home, 'content')).filter((f) => f.startsWith('.staging'))).toEqual([]);
+  });
+
+  it('keeps the previous ATT&CK when the new one cannot be indexed, and says where it is wrong', async () => {
+    const before = readManifest(join(home, 'content')).attack!;
+    const from = join(home, 'bad-from');
+    mkdirSync(join(from, 'attack'), { recursive: true });
+    symlinkSync(
+      contentPath('attack', 'enterprise-attack.json'),
+      join(from, 'attack', 'enterprise-attack.json'),
+    );
+    writeFileSync(join(from, 'attack', 'technique-name-history.json'), '{"T1059": null}');
+    const [result] = await updateContent({ home, from, only: ['attack'] });
+    expect(result).toMatchObject({ ok: false, error: expect.stringMatching(/T1059.*must map releases/) });
+    expect(readManifest(join(home, 'content')).attack).toEqual(before);
+    const installed = readFileSync(join(home, 'content', 'attack', 'technique-name-history.json'), 'utf8');
+    expect(installed).not.toBe('{"T1059": null}');
   });
 
   it('runs from the command line against a mirror, and copies from a folder', async () => {
