@@ -1,8 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { collectFiles } from '../core/index.js';
+import { collectFiles, type VigilError } from '../core/index.js';
 import { coverageLayer } from '../coverage/index.js';
 import { type Detection, hunt, sweepIndicators } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
@@ -14,7 +14,7 @@ import {
   renderHtml,
   renderMarkdown,
 } from '../report/index.js';
-import { byUrgency, importFindings, prioritize, readAssets } from '../vuln/index.js';
+import { byUrgency, DEFAULT_EPSS_THRESHOLD, importFindings, prioritize, readAssets } from '../vuln/index.js';
 import {
   addCoverageOptions,
   type CoverageFlags,
@@ -22,7 +22,8 @@ import {
   coverageJson,
   runCoverage,
 } from './coverage.js';
-import { formatCount, formatDuration, heading, printable, table } from './terminal.js';
+import { makeOutputDir } from './io.js';
+import { formatCount, formatDuration, heading, printable, problemLine, table } from './terminal.js';
 import { prioritizeOptions } from './vulns.js';
 
 interface AssessFlags extends CoverageFlags {
@@ -48,6 +49,8 @@ export function registerAssess(program: Command): void {
     .option('--assets <file>', 'asset inventory for --vulns (public-facing, criticality)')
     .action(async (flags: AssessFlags) => {
       const started = performance.now();
+      const out = resolve(flags.out);
+      makeOutputDir(out);
       const run = await runCoverage({ ...flags, format: 'json' }, program.opts().content, true);
       const { report, attack, inventory, threats, advisories } = run;
 
@@ -93,6 +96,7 @@ export function registerAssess(program: Command): void {
           inScopeTotal: detections.length,
           byTechnique,
           indicatorHits: sweep.hits.slice(0, MAX_LISTED),
+          indicatorHitsTotal: sweep.total,
           errors,
         };
       }
@@ -116,8 +120,6 @@ export function registerAssess(program: Command): void {
         hunt: huntFindings,
         groups: run.groups,
       });
-      const out = resolve(flags.out);
-      mkdirSync(out, { recursive: true });
       const layer = coverageLayer(report, {
         name: 'Vigil assessment',
         description: coverageDescription(threats, inventory),
@@ -136,7 +138,7 @@ export function registerAssess(program: Command): void {
       );
       if (huntFindings) {
         lines.push(
-          `  Hunt: ${formatCount(huntFindings.events)} events, ${formatCount(huntFindings.detections)} detections, ${formatCount(huntFindings.inScopeTotal)} on the threat's techniques (${Object.keys(huntFindings.byTechnique).length} techniques); ${formatCount(huntFindings.indicatorHits.length)} indicator hits`,
+          `  Hunt: ${formatCount(huntFindings.events)} events, ${formatCount(huntFindings.detections)} detections, ${formatCount(huntFindings.inScopeTotal)} on the threat's techniques (${Object.keys(huntFindings.byTechnique).length} techniques); ${formatCount(huntFindings.indicatorHitsTotal)} indicator hits`,
         );
       }
       if (exposure) {
@@ -181,14 +183,19 @@ function exposureOf(
   advisoryCves: Set<string>,
   contentFlag: string | undefined,
 ): Exposure {
-  const options = prioritizeOptions(
-    contentFlag,
-    assetsFile ? readAssets(assetsFile).assets : undefined,
-    0.1,
-    advisoryCves,
-  );
+  // Skipped entries are told, as `vulns import` tells them: the rest still counts.
+  const report = (problems: VigilError[]) => {
+    for (const problem of problems) process.stderr.write(`${pc.yellow('skipped')} ${problemLine(problem)}\n`);
+  };
+  const assets = assetsFile ? readAssets(assetsFile) : undefined;
+  if (assets) report(assets.problems);
+  const options = prioritizeOptions(contentFlag, assets?.assets, DEFAULT_EPSS_THRESHOLD, advisoryCves);
   const today = new Date().toISOString().slice(0, 10);
-  const findings = files.flatMap((file) => importFindings(file).findings);
+  const findings = files.flatMap((file) => {
+    const imported = importFindings(file);
+    report(imported.problems);
+    return imported.findings;
+  });
   const prioritized = findings
     .map((f) => prioritize({ ...f, firstSeen: f.firstSeen ?? today }, options))
     .sort(byUrgency);

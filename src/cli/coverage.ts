@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { AttackIndex } from '../attack/index.js';
-import { locateContent } from '../content/index.js';
+import { locateContent, vigilHome } from '../content/index.js';
 import { collectFiles, describeError, VigilError } from '../core/index.js';
 import {
   assessCoverage,
@@ -30,8 +30,9 @@ import { LOG_EXTENSIONS, readEvents } from '../logs/index.js';
 import type { DetectionRule } from '../sigma/index.js';
 import { advisorySources } from './advisory.js';
 import { openAttack } from './attack.js';
+import { checkOutputFile } from './io.js';
 import { defaultRulePaths } from './rules-options.js';
-import { formatCount, heading, table, UsageError } from './terminal.js';
+import { formatCount, heading, problemLine, table, UsageError } from './terminal.js';
 
 export interface CoverageFlags {
   group?: string[];
@@ -99,6 +100,7 @@ export function registerCoverage(program: Command): void {
       if (!['table', 'json', 'csv'].includes(flags.format)) {
         throw new UsageError(`--format must be table, json or csv, not '${flags.format}'`);
       }
+      if (flags.navigator) checkOutputFile(flags.navigator);
       const { report, groups, attack, inventory, threats } = await runCoverage(
         flags,
         program.opts().content,
@@ -180,11 +182,12 @@ export async function runCoverage(
   for (const file of flags.layer ?? []) threats.push(readThreatLayer(file));
 
   const deployedRules = flags.rules ?? defaultRulePaths(contentFlag);
-  const deployedSetup = await loadDetectionSetup({ rules: deployedRules });
+  const ruleCache = join(vigilHome(), 'cache');
+  const deployedSetup = await loadDetectionSetup({ rules: deployedRules, ruleCache });
   for (const error of deployedSetup.errors.slice(0, 5)) note(`rule skipped: ${describeError(error)}`);
   const referencePaths = flags.reference ?? defaultReference(contentFlag);
   const referenceSetup = referencePaths.length
-    ? await loadDetectionSetup({ rules: referencePaths })
+    ? await loadDetectionSetup({ rules: referencePaths, ruleCache })
     : undefined;
   // A deployed rule is validated when it fires on its own regression events, run here and now.
   const validated = new Set<DetectionRule>();
@@ -239,7 +242,9 @@ function defaultReference(contentFlag: string | undefined): string[] {
 
 /** Every (channel, event ID) the logs hold. */
 async function inventoryFromLogs(paths: string[]): Promise<Inventory> {
-  const { files } = await collectFiles(paths, LOG_EXTENSIONS);
+  const { files, errors } = await collectFiles(paths, LOG_EXTENSIONS);
+  // A mistyped path would otherwise read as "nothing collected", and every rule as blind.
+  for (const error of errors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
   const seen = new Map<string, Set<number>>();
   for (const file of files) {
     try {

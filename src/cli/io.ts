@@ -1,4 +1,4 @@
-import { createWriteStream, openSync, statSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import { VigilError } from '../core/index.js';
@@ -24,6 +24,32 @@ export function parseThreads(text: string): number {
     throw new UsageError(`--threads must be a whole number from 1 to 256, not '${text}'`);
   }
   return threads;
+}
+
+/** Checks an output file can be written, before the work whose result goes there. */
+export function checkOutputFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'a'));
+  } catch (error) {
+    throw new VigilError('OUTPUT_UNWRITABLE', `cannot write the output file: ${(error as Error).message}`, {
+      file: path,
+    });
+  }
+}
+
+/** Creates an output folder (and its parents), before the work whose results go there. */
+export function makeOutputDir(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (error) {
+    throw new VigilError(
+      'OUTPUT_UNWRITABLE',
+      `cannot create the output folder: ${(error as Error).message}`,
+      {
+        file: path,
+      },
+    );
+  }
 }
 
 /** The output file, opened now so that a bad path is an error before the hunt, not a crash after. */

@@ -10,6 +10,7 @@ import {
   AssetIndex,
   BOD_TIMELINE_DAYS,
   byUrgency,
+  DEFAULT_EPSS_THRESHOLD,
   type Decision,
   importFindings,
   type Prioritized,
@@ -97,7 +98,11 @@ export function registerVulns(program: Command): void {
     .option('--all', 'fixed findings too')
     .option('--advisory <file>', 'raise and mark the CVEs this advisory names')
     .option('--assets <file>', 'use this asset inventory instead of the one imported')
-    .option('--epss-threshold <p>', 'EPSS probability that counts as a public exploit', '0.1')
+    .option(
+      '--epss-threshold <p>',
+      'EPSS probability that counts as a public exploit',
+      String(DEFAULT_EPSS_THRESHOLD),
+    )
     .option(
       '--sla <days>',
       "days per BOD 26-04 timeline instead of the directive's, e.g. 3D=2,14D=10,60D=45,FSU=180 (3DF, none: no date)",
@@ -184,7 +189,11 @@ export function registerVulns(program: Command): void {
     .option('--sla <days>', 'days per BOD 26-04 timeline, as for vulns list')
     .option('--db <path>', 'the database (default: $VIGIL_HOME/vulns.db)')
     .action(async (flags: DbFlags & { json?: boolean; sla?: string }) => {
-      const prioritized = await prioritizedFindings(program, { ...flags, all: true, epssThreshold: '0.1' });
+      const prioritized = await prioritizedFindings(program, {
+        ...flags,
+        all: true,
+        epssThreshold: String(DEFAULT_EPSS_THRESHOLD),
+      });
       const store = VulnStore.open(dbPath(flags));
       const mttr = store.meanTimeToRemediateDays();
       store.close();

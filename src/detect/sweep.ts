@@ -1,4 +1,4 @@
-import { AhoCorasick, type FieldValue, type VigilError } from '../core/index.js';
+import { AhoCorasick, eventHost, type FieldValue, type VigilError } from '../core/index.js';
 import { readEvents } from '../logs/index.js';
 
 /** A value to look for in logs, with its kind (as advisories give them: ipv4, domain, sha256 …). */
@@ -21,7 +21,10 @@ export interface SweepHit {
 
 export interface SweepResult {
   events: number;
+  /** The first MAX_HITS hits. */
   hits: SweepHit[];
+  /** All hits, kept or not. */
+  total: number;
 }
 
 /** Hits kept at most, so that a value present everywhere cannot swamp a report. */
@@ -41,7 +44,7 @@ export async function sweepIndicators(
 ): Promise<SweepResult> {
   const usable = targets.filter((t) => t.value.length >= MIN_VALUE_LENGTH);
   const patterns = usable.map((t) => t.value.toLowerCase());
-  const result: SweepResult = { events: 0, hits: [] };
+  const result: SweepResult = { events: 0, hits: [], total: 0 };
   if (patterns.length === 0) return result;
   const automaton = new AhoCorasick(patterns, { caseInsensitive: true });
   // Reused for every field of every event: the sweep runs per field value.
@@ -58,14 +61,15 @@ export async function sweepIndicators(
             const lower = text.toLowerCase();
             for (const id of found) {
               // The automaton may report a near miss among non-ASCII characters: confirm.
-              if (!lower.includes(patterns[id]!) || result.hits.length >= MAX_HITS) continue;
+              if (!lower.includes(patterns[id]!)) continue;
+              if (result.total++ >= MAX_HITS) continue;
               result.hits.push({
                 type: usable[id]!.type,
                 value: usable[id]!.value,
                 file,
                 record: event.source.record,
                 time: event.time === undefined ? undefined : new Date(event.time).toISOString(),
-                host: typeof event.fields.Computer === 'string' ? event.fields.Computer : undefined,
+                host: eventHost(event),
                 field,
                 fieldValue: text.length > 300 ? `${text.slice(0, 297)}...` : text,
               });

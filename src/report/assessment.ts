@@ -50,7 +50,9 @@ export interface HuntFindings {
   inScopeTotal: number;
   /** Technique ID -> detections. */
   byTechnique: Record<string, number>;
+  /** The first MAX_LISTED indicator hits. */
   indicatorHits: SweepHit[];
+  indicatorHitsTotal: number;
   errors: number;
 }
 

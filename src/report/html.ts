@@ -70,7 +70,7 @@ export function renderHtml(a: Assessment): string {
     c.backlog.map((b, i) => [String(i + 1), `${b.id} ${b.name}`, b.state, String(b.profiles), b.fix]),
   );
   const hunt = a.hunt
-    ? `<section><h2>Hunt</h2><p>${a.hunt.events} events in ${a.hunt.files} files: ${a.hunt.detections} detections, ${a.hunt.inScopeTotal} of them on the threat's techniques; ${a.hunt.indicatorHits.length} indicator hits; ${a.hunt.errors} unreadable records or files.</p>
+    ? `<section><h2>Hunt</h2><p>${a.hunt.events} events in ${a.hunt.files} files: ${a.hunt.detections} detections, ${a.hunt.inScopeTotal} of them on the threat's techniques; ${a.hunt.indicatorHitsTotal} indicator hits; ${a.hunt.errors} unreadable records or files.</p>
 <h3>Detections of the threat's techniques</h3>${table(
         ['Time', 'Level', 'Rule', 'Techniques', 'Host', 'Source'],
         a.hunt.inScope.map((d) => [

@@ -35,7 +35,7 @@ export function renderMarkdown(a: Assessment): string {
   );
   if (a.hunt) {
     lines.push(
-      `- Hunt: ${a.hunt.events} events in ${a.hunt.files} files; ${a.hunt.detections} detections, ${a.hunt.inScopeTotal} of the threat's techniques; ${a.hunt.indicatorHits.length} indicator hits`,
+      `- Hunt: ${a.hunt.events} events in ${a.hunt.files} files; ${a.hunt.detections} detections, ${a.hunt.inScopeTotal} of the threat's techniques; ${a.hunt.indicatorHitsTotal} indicator hits`,
     );
   }
   const indicators = a.advisories.flatMap((x) => x.indicators);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { VigilError } from '../core/index.js';
+import { splitCsvLine } from './imports.js';
 
 export type Criticality = 'low' | 'medium' | 'high';
 
@@ -61,7 +62,7 @@ export function readAssets(file: string): { assets: AssetIndex; problems: VigilE
   const rows: { data: Record<string, unknown>; where: { line?: number; field?: string } }[] = [];
   if (/\.csv$/i.test(file)) {
     const lines = text.split(/\r?\n/);
-    const header = (lines[0] ?? '').split(',').map((h) => h.trim().toLowerCase());
+    const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim().toLowerCase());
     if (!header.includes('hostname'))
       throw new VigilError('ASSETS_INVALID', 'the CSV header must name a "hostname" column', {
         file,
@@ -69,7 +70,7 @@ export function readAssets(file: string): { assets: AssetIndex; problems: VigilE
       });
     lines.slice(1).forEach((line, i) => {
       if (!line.trim()) return;
-      const cells = line.split(',');
+      const cells = splitCsvLine(line);
       rows.push({
         data: Object.fromEntries(header.map((h, j) => [h, (cells[j] ?? '').trim()])),
         where: { line: i + 2 },
@@ -92,6 +93,7 @@ export function readAssets(file: string): { assets: AssetIndex; problems: VigilE
     }
   }
   const assets: Asset[] = [];
+  const seen = new Set<string>();
   for (const { data, where } of rows) {
     const fail = (field: string, message: string) =>
       problems.push(
@@ -106,6 +108,11 @@ export function readAssets(file: string): { assets: AssetIndex; problems: VigilE
       fail('hostname', 'an asset needs a hostname');
       continue;
     }
+    if (seen.has(hostname.toLowerCase())) {
+      fail('hostname', `"${hostname}" is listed already; the first entry is kept`);
+      continue;
+    }
+    seen.add(hostname.toLowerCase());
     const criticality = String(data.criticality ?? 'medium').toLowerCase() as Criticality;
     if (!CRITICALITIES.includes(criticality)) {
       fail('criticality', `criticality is low, medium or high, not "${data.criticality}"`);

@@ -339,6 +339,8 @@ function openvas(text: string, file: string): ImportResult {
             }),
           );
         else {
+          // A host with results was scanned, whether or not any result names a CVE.
+          scannedAssets.add(current.hostname ?? current.host);
           const port = Number(/^(\d+)\//.exec(current.port ?? '')?.[1]);
           for (const cve of current.cves) {
             findings.push({
@@ -419,7 +421,7 @@ function csv(text: string, file: string): ImportResult {
 }
 
 /** One CSV line into cells (RFC 4180 quoting). */
-function splitCsvLine(line: string): string[] {
+export function splitCsvLine(line: string): string[] {
   const cells: string[] = [];
   let cell = '';
   let quoted = false;

@@ -91,4 +91,22 @@ describe.skipIf(!hasContent)('vigil coverage', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/package\.json/);
   });
+
+  it('refuses an output it cannot write before doing the work, and names a log path that is not there', () => {
+    const rules = contentPath('sigma', 'rules', 'windows', 'process_creation');
+    const layer = vigil(
+      ['coverage', '--group', 'APT40', '--rules', rules, '--navigator', '/nonexistent/x.json'],
+      env,
+    );
+    expect(layer.status).toBe(2);
+    expect(layer.stderr).toMatch(/\/nonexistent\/x\.json: cannot write the output file/);
+    const assess = vigil(['assess', '--group', 'APT40', '--rules', rules, '--out', '/dev/null/report'], env);
+    expect(assess.status).toBe(2);
+    expect(assess.stderr).toMatch(/\/dev\/null\/report: cannot create the output folder/);
+    const logs = vigil(
+      ['coverage', '--group', 'APT40', '--rules', rules, '--logs', '/nonexistent/logs'],
+      env,
+    );
+    expect(logs.stderr).toMatch(/\/nonexistent\/logs: no such file or folder/);
+  });
 });

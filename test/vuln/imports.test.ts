@@ -1,6 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cvssFacts, importFindings } from '../../src/vuln/index.js';
+import { cvssFacts, importFindings, readAssets } from '../../src/vuln/index.js';
 
 const sample = (name: string) => join(import.meta.dirname, 'samples', name);
 const pick = (f: {
@@ -33,6 +35,8 @@ describe('scanner imports', () => {
       ['www.example.org', 'CVE-2021-41773', 443, 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N', null],
     ]);
     expect(result.findings[0]).toMatchObject({ address: '198.51.100.7', cvssScore: 7.5 });
+    // Scanned hosts, so that a later scan without a finding marks it fixed.
+    expect(result.scannedAssets).toContain('www.example.org');
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]!.message).toMatch(/without a host/);
   });
@@ -115,5 +119,23 @@ describe('CVSS vectors', () => {
     });
     expect(cvssFacts('AV:N/AC:L/Au:N/C:P/I:P/A:P')).toBeUndefined();
     expect(cvssFacts('CVSS:3.1/AV:N')).toBeUndefined();
+  });
+});
+
+describe('asset inventories', () => {
+  it('reads quoted CSV cells, and reports a host listed twice instead of failing the import', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-assets-'));
+    const file = join(dir, 'assets.csv');
+    writeFileSync(
+      file,
+      'hostname,addresses,public_facing,criticality,owner\nweb1,10.0.0.1,yes,high,"Web, team"\nWEB1,10.0.0.2,no,low,x\n',
+    );
+    const { assets, problems } = readAssets(file);
+    expect(assets.assets).toHaveLength(1);
+    expect(assets.find('web1')).toMatchObject({ owner: 'Web, team', criticality: 'high' });
+    expect(problems.map((p) => [p.message, p.location.line])).toEqual([
+      ['"WEB1" is listed already; the first entry is kept', 3],
+    ]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
