@@ -2,7 +2,6 @@ import { addDistinct } from '../core/index.js';
 import { compareIds } from './build.js';
 import type {
   AttackKnowledge,
-  Campaign,
   DataComponent,
   Group,
   Mitigation,
@@ -33,7 +32,6 @@ export class AttackIndex {
   private readonly softwareByKey = new Map<string, Software[]>();
   private readonly mitigationsById = new Map<string, Mitigation>();
   private readonly componentsById = new Map<string, DataComponent>();
-  private readonly campaignsById = new Map<string, Campaign>();
 
   constructor(knowledge: AttackKnowledge) {
     this.knowledge = knowledge;
@@ -61,7 +59,6 @@ export class AttackIndex {
     }
     for (const mitigation of knowledge.mitigations) this.mitigationsById.set(mitigation.id, mitigation);
     for (const component of knowledge.dataComponents) this.componentsById.set(component.id, component);
-    for (const campaign of knowledge.campaigns) this.campaignsById.set(campaign.id, campaign);
   }
 
   get version(): string | undefined {
@@ -172,15 +169,6 @@ export class AttackIndex {
 
   dataComponent(id: string): DataComponent | undefined {
     return this.componentsById.get(id.trim().toUpperCase());
-  }
-
-  campaign(id: string): Campaign | undefined {
-    return this.campaignsById.get(id.trim().toUpperCase());
-  }
-
-  /** The parent of a sub-technique, or the technique itself. */
-  parentOf(technique: Technique): Technique {
-    return technique.parent ? (this.techniquesById.get(technique.parent) ?? technique) : technique;
   }
 
   /**

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import { collectFiles, type VigilError } from '../core/index.js';
 import { coverageLayer } from '../coverage/index.js';
-import { type Detection, hunt, sweepIndicators } from '../detect/index.js';
+import { type Detection, hunt, LEVEL_ORDER, sweepIndicators } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import {
   buildAssessment,
@@ -31,8 +31,6 @@ interface AssessFlags extends CoverageFlags {
   vulns?: string[];
   assets?: string;
 }
-
-const LEVEL_RANK = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 } as const;
 
 export function registerAssess(program: Command): void {
   const command = program
@@ -86,7 +84,9 @@ export function registerAssess(program: Command): void {
           errors++;
         });
         detections.sort(
-          (a, b) => LEVEL_RANK[b.rule.level] - LEVEL_RANK[a.rule.level] || (a.timeMs ?? 0) - (b.timeMs ?? 0),
+          (a, b) =>
+            LEVEL_ORDER.indexOf(b.rule.level) - LEVEL_ORDER.indexOf(a.rule.level) ||
+            (a.timeMs ?? 0) - (b.timeMs ?? 0),
         );
         huntFindings = {
           files: files.length,

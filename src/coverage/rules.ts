@@ -1,7 +1,6 @@
 import type { AttackIndex } from '../attack/index.js';
-import { canonicalTechniqueId } from '../attack/index.js';
 import type { DetectionRule, Level, PipelineSet, Status } from '../sigma/index.js';
-import { routeFor } from '../sigma/index.js';
+import { attackTags, routeFor } from '../sigma/index.js';
 import { type LogNeed, logsourceNeed } from './visibility.js';
 
 /** What coverage needs to know of a rule. */
@@ -33,12 +32,9 @@ export function ruleFacts(
 ): RuleFacts {
   const techniques = new Set<string>();
   const unknownTags: string[] = [];
-  for (const tag of rule.tags) {
-    const match = /^attack\.(t\d{4}(?:\.\d{3})?)$/i.exec(tag);
-    if (!match) continue;
-    const id = canonicalTechniqueId(match[1]!)!;
+  for (const id of attackTags(rule.tags).techniques) {
     const resolved = attack.resolveTechnique(id);
-    if (resolved.length === 0) unknownTags.push(tag);
+    if (resolved.length === 0) unknownTags.push(`attack.${id.toLowerCase()}`);
     for (const { technique } of resolved) techniques.add(technique.id);
   }
   return {

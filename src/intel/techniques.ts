@@ -1,6 +1,6 @@
 import { type AttackIndex, compareIds, squashName, stem, type Technique } from '../attack/index.js';
 import { AhoCorasick } from '../core/index.js';
-import { contentStems, NeighbourIndex, termCounts } from './vectors.js';
+import { contentStems, NeighbourIndex, stemTermCounts, termCounts } from './vectors.js';
 
 /**
  * What found a technique: an explicit ID, a name (current or former), described behaviour, or
@@ -78,6 +78,8 @@ const COMBINED_EVIDENCE = 3;
 export class TechniqueExtractor {
   private readonly index: AttackIndex;
   private readonly techniques: Technique[];
+  /** Technique ID -> its index in `techniques`. */
+  private readonly position: Map<string, number>;
   private readonly neighbours: NeighbourIndex<number>;
   /** Name (as content stems joined by spaces) -> techniques bearing it. */
   private readonly names = new Map<string, Set<number>>();
@@ -98,6 +100,7 @@ export class TechniqueExtractor {
     this.index = index;
     this.techniques = index.activeTechniques();
     const position = new Map(this.techniques.map((t, i) => [t.id, i]));
+    this.position = position;
     const examples: { label: number; terms: Map<string, number> }[] = [];
     for (const owner of [
       ...index.knowledge.groups,
@@ -187,8 +190,7 @@ export class TechniqueExtractor {
       list.push(item);
       evidence.set(technique, list);
     };
-    const position = new Map(this.techniques.map((t, i) => [t.id, i]));
-
+    const { position } = this;
     const sentences = this.sentences(text);
     const adviceSentences = new Set(sentences.filter((s) => s.advice).map((s) => s.text));
     for (const sentence of sentences) {
@@ -209,7 +211,7 @@ export class TechniqueExtractor {
       if (votes && votes.top >= minSimilarity) {
         const [best, share] = [...votes.shares].sort((a, b) => b[1] - a[1])[0]!;
         add(best, {
-          score: Math.min(0.85, votes.top * share * BEHAVIOUR_SCALE),
+          score: Math.min(0.85, votes.top * share),
           signal: 'behaviour',
           sentence: sentence.text,
         });
@@ -328,7 +330,7 @@ export class TechniqueExtractor {
    */
   private votes(sentence: Sentence): { top: number; shares: Map<number, number> } | undefined {
     if (sentence.stems.length < MIN_SENTENCE_STEMS) return undefined;
-    const nearest = this.neighbours.nearest(termCounts(sentence.text), NEIGHBOURS);
+    const nearest = this.neighbours.nearest(stemTermCounts(sentence.stems), NEIGHBOURS);
     if (nearest.length === 0) return undefined;
     const shares = new Map<number, number>();
     let total = 0;
@@ -443,8 +445,6 @@ const NAME_SPREAD_SPECIFIC = 3;
 
 /** Below this cosine similarity to its nearest ATT&CK sentence, a sentence describes nothing. */
 const BEHAVIOUR_MIN_SIMILARITY = 0.2;
-/** Similarity times vote share, scaled to a confidence. */
-const BEHAVIOUR_SCALE = 1;
 /** Neighbours that vote. */
 const NEIGHBOURS = 5;
 /** Sentences with fewer content words are headings or fragments. */

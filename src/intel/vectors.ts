@@ -31,7 +31,15 @@ export function contentStems(text: string): string[] {
 
 /** Stems and adjacent pairs of stems ("shadow copy", "schedul task"), as terms with counts. */
 export function termCounts(text: string, weight = 1, into = new Map<string, number>()): Map<string, number> {
-  const stems = contentStems(text);
+  return stemTermCounts(contentStems(text), weight, into);
+}
+
+/** termCounts of text whose content stems are known already. */
+export function stemTermCounts(
+  stems: readonly string[],
+  weight = 1,
+  into = new Map<string, number>(),
+): Map<string, number> {
   for (let i = 0; i < stems.length; i++) {
     const term = stems[i]!;
     into.set(term, (into.get(term) ?? 0) + weight);

@@ -68,10 +68,6 @@ export function cveCells(cve: CveFinding): string[] {
   ];
 }
 
-export function stateOf(assessment: Assessment, id: string): CoverageState | undefined {
-  return assessment.coverage.techniques.find((t) => t.id === id)?.state;
-}
-
 export function buildAssessment(parts: {
   attack: { version?: string; tactics: readonly { id: string; shortName: string; name: string }[] };
   threats: ThreatProfile[];

@@ -1,5 +1,5 @@
-import type { CoverageState, TechniqueCoverage } from '../coverage/index.js';
-import { STATE_COLORS, STATE_LABELS } from '../coverage/index.js';
+import type { TechniqueCoverage } from '../coverage/index.js';
+import { STATE_COLORS, STATE_LABELS, STATES } from '../coverage/index.js';
 import { type Assessment, cveCells } from './assessment.js';
 
 /**
@@ -9,8 +9,6 @@ import { type Assessment, cveCells } from './assessment.js';
 export function escapeHtml(text: unknown): string {
   return String(text ?? '').replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
-
-const STATES: CoverageState[] = ['covered', 'blind', 'available', 'uncovered'];
 
 /**
  * The assessment as one self-contained HTML page: no script, no network (a Content Security

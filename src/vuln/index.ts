@@ -12,5 +12,5 @@ export {
   type PrioritizeOptions,
   prioritize,
 } from './prioritize.js';
-export { type DecisionPoint, type DecisionTable, decide, pointByKey, readDecisionTable } from './ssvc.js';
+export { type DecisionPoint, type DecisionTable, decide, readDecisionTable } from './ssvc.js';
 export { type ImportCounts, type StoredFinding, VulnStore } from './store.js';

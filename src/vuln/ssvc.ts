@@ -94,13 +94,6 @@ function rowKey(inputs: DecisionPoint[], values: Record<string, string>): string
   return inputs.map((p) => values[p.id]).join('|');
 }
 
-/** A decision point of a table by its key (`E`, `A`, `TI`, `MWI`, `KEV`, `PE`). */
-export function pointByKey(table: DecisionTable, key: string): DecisionPoint {
-  const point = table.inputs.find((p) => p.key === key);
-  if (!point) throw new VigilError('SSVC_INVALID', `${table.name} has no decision point ${key}`);
-  return point;
-}
-
 /**
  * The outcome for the given input values, each given by decision-point key and value key or name
  * (`{ E: 'A', A: 'yes', TI: 'total', MWI: 'H' }`).
