@@ -32,7 +32,7 @@ import { advisorySources } from './advisory.js';
 import { openAttack } from './attack.js';
 import { checkOutputFile } from './io.js';
 import { defaultRulePaths } from './rules-options.js';
-import { formatCount, heading, problemLine, table, UsageError } from './terminal.js';
+import { formatCount, heading, printable, problemLine, table, UsageError } from './terminal.js';
 
 export interface CoverageFlags {
   group?: string[];
@@ -180,6 +180,14 @@ export async function runCoverage(
     }
   }
   for (const file of flags.layer ?? []) threats.push(readThreatLayer(file));
+  for (const threat of threats) {
+    const unknown = [...threat.techniques.keys()].filter((id) => attack.resolveTechnique(id).length === 0);
+    if (unknown.length) {
+      process.stderr.write(
+        `${pc.yellow('vigil: warning:')} ${printable(threat.name)}: ATT&CK v${attack.version ?? '?'} does not know ${unknown.join(', ')}; left out of the scope\n`,
+      );
+    }
+  }
 
   const deployedRules = flags.rules ?? defaultRulePaths(contentFlag);
   const ruleCache = join(vigilHome(), 'cache');

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,5 +108,13 @@ describe.skipIf(!hasContent)('vigil coverage', () => {
       env,
     );
     expect(logs.stderr).toMatch(/\/nonexistent\/logs: no such file or folder/);
+    const layerFile = join(dir, 'layer.json');
+    writeFileSync(
+      layerFile,
+      JSON.stringify({ name: 'L', techniques: [{ techniqueID: 'T1059' }, { techniqueID: 'T1686' }] }),
+    );
+    const unknown = vigil(['coverage', '--layer', layerFile, '--rules', rules], env);
+    expect(unknown.status).toBe(0);
+    expect(unknown.stderr).toMatch(/L: ATT&CK v18\.1 does not know T1686; left out of the scope/);
   });
 });
