@@ -105,6 +105,18 @@ export function onPath(program: string): string | undefined {
   return undefined;
 }
 
+/** The value after `--name` on the command line, if given. */
+export function argText(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
+/** The number after `--name` on the command line, or the fallback. */
+export function argNumber(name: string, fallback: number): number {
+  const text = argText(name);
+  return text === undefined ? fallback : Number(text);
+}
+
 export function printRows(rows: [string, string][]): void {
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);

@@ -20,14 +20,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectFiles } from '../src/core/index.js';
 import { CHUNK_SIZE, crc32, FILE_HEADER_SIZE, readEvtxEvents } from '../src/logs/evtx/index.js';
-import { attackSamplesDir, count, findPeers, onPath, printRows, type Timed, timed, VIGIL } from './common.js';
+import {
+  argNumber,
+  attackSamplesDir,
+  count,
+  findPeers,
+  onPath,
+  printRows,
+  type Timed,
+  timed,
+  VIGIL,
+} from './common.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const BIG_MB = arg('big-mb', 256);
+const BIG_MB = argNumber('big-mb', 256);
 const WITH_PYTHON = !process.argv.includes('--no-python');
 const LARGE_BYTES = 1000 * 1024;
 

@@ -18,7 +18,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { attackSamplesDir, count, findPeers, printRows, sigmaDir, timed, VIGIL } from './common.js';
+import {
+  argNumber,
+  argText,
+  attackSamplesDir,
+  count,
+  findPeers,
+  printRows,
+  sigmaDir,
+  timed,
+  VIGIL,
+} from './common.js';
 
 const EVENTS = 8255;
 
@@ -78,12 +88,7 @@ function zircolite(samples: string, dir: string): { seconds: number; triples: st
 }
 
 /** Turns of the Vigil/Zircolite comparison (--repeat N). */
-const REPEAT = Math.max(1, Number(argValue('--repeat') ?? 3));
-
-function argValue(flag: string): string | undefined {
-  const index = process.argv.indexOf(flag);
-  return index >= 0 ? process.argv[index + 1] : undefined;
-}
+const REPEAT = Math.max(1, argNumber('repeat', 3));
 
 /** The run of median time (the upper middle one of an even count). */
 function medianRun<T extends { seconds: number }>(runs: T[]): T {
@@ -172,7 +177,7 @@ async function main(): Promise<void> {
       for (const line of differencesByRule(onlyVigil, titles)) console.log(`    ${line}`);
       console.log('  only Zircolite, by rule:');
       for (const line of differencesByRule(onlyZircolite, titles)) console.log(`    ${line}`);
-      const differences = argValue('--differences');
+      const differences = argText('differences');
       if (differences) {
         const lines = [
           ...onlyVigil.map((t) => `vigil\t${t}`),

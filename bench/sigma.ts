@@ -18,15 +18,10 @@ import { join } from 'node:path';
 import { collectFiles, type FieldValue, type LogEvent } from '../src/core/index.js';
 import { DetectionEngine, loadDetectionSetup } from '../src/detect/index.js';
 import { LOG_EXTENSIONS, readEvents } from '../src/logs/index.js';
-import { findPeers, sigmaDir, timed, VIGIL } from './common.js';
+import { argNumber, findPeers, sigmaDir, timed, VIGIL } from './common.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const EVENTS = arg('events', 500_000);
-const FILE_EVENTS = arg('file-events', 100_000);
+const EVENTS = argNumber('events', 500_000);
+const FILE_EVENTS = argNumber('file-events', 100_000);
 const POOL = 20_000;
 const rss = () => process.resourceUsage().maxRSS / 1024;
 

@@ -14,15 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { contentHelp, locateContent } from '../src/content/index.js';
-import { count, printRows, timed, VIGIL } from './common.js';
+import { argNumber, count, printRows, timed, VIGIL } from './common.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const FINDINGS = option('--findings', 200_000);
-const ASSETS = option('--assets', 5_000);
+const FINDINGS = argNumber('findings', 200_000);
+const ASSETS = argNumber('assets', 5_000);
 
 const content = locateContent();
 if (!content) {
