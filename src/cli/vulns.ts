@@ -30,6 +30,21 @@ interface DbFlags {
 
 const DECISIONS: Decision[] = ['act', 'attend', 'track*', 'track'];
 
+/** What `vulns list` prints of each finding, in this order, as JSON members or CSV columns. */
+const LISTED_FIELDS = [
+  'asset',
+  'cve',
+  'decision',
+  'timeline',
+  'due',
+  'kev',
+  'epss',
+  'cvss',
+  'public_facing',
+  'status',
+  'reasons',
+] as const satisfies readonly (keyof Prioritized)[];
+
 export function registerVulns(program: Command): void {
   const vulns = program
     .command('vulns')
@@ -126,38 +141,12 @@ export function registerVulns(program: Command): void {
           throw new UsageError(`--format must be table, json or csv, not '${flags.format}'`);
         const prioritized = await prioritizedFindings(program, flags);
         const shown = prioritized.filter((p) => !flags.decision || p.decision === flags.decision);
-        const out = shown.map(
-          ({ asset, cve, decision, timeline, due, kev, epss, cvss, public_facing, status, reasons }) => ({
-            asset,
-            cve,
-            decision,
-            timeline,
-            due,
-            kev,
-            epss,
-            cvss,
-            public_facing,
-            status,
-            reasons,
-          }),
-        );
+        const out = shown.map((p) => Object.fromEntries(LISTED_FIELDS.map((field) => [field, p[field]])));
         if (flags.format === 'json') await writeJsonArray(out);
         else if (flags.format === 'csv') {
-          const head = [
-            'asset',
-            'cve',
-            'decision',
-            'timeline',
-            'due',
-            'kev',
-            'epss',
-            'cvss',
-            'public_facing',
-            'status',
-            'reasons',
-          ];
+          const head = LISTED_FIELDS;
           process.stdout.write(
-            `${[head.join(','), ...out.map((r) => head.map((h) => csvCell(r[h as keyof typeof r])).join(','))].join('\n')}\n`,
+            `${[head.join(','), ...out.map((r) => head.map((h) => csvCell(r[h])).join(','))].join('\n')}\n`,
           );
         } else {
           process.stdout.write(
