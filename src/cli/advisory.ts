@@ -106,12 +106,16 @@ export function advisorySources(
   const lists = join(content.dir, 'warninglists');
   const kevFile = join(content.dir, 'kev', 'known_exploited_vulnerabilities.json');
   const kev = existsSync(kevFile) ? readKevCatalog(kevFile) : undefined;
-  for (const problem of kev?.problems.slice(0, 3) ?? []) {
+  const warn = (problem: VigilError) =>
     process.stderr.write(`${pc.yellow('vigil: warning:')} ${describeError(problem)}\n`);
-  }
+  for (const problem of kev?.problems.slice(0, 3) ?? []) warn(problem);
+  if (kev && kev.problems.length > 3)
+    process.stderr.write(
+      pc.yellow(`… and ${kev.problems.length - 3} more malformed KEV entries, left out\n`),
+    );
   return {
     warningLists:
-      withWarningLists && existsSync(lists) ? new WarningListIndex(readWarningLists(lists)) : undefined,
+      withWarningLists && existsSync(lists) ? new WarningListIndex(readWarningLists(lists, warn)) : undefined,
     kev,
   };
 }

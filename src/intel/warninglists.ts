@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import { addDistinct } from '../core/index.js';
+import { addDistinct, VigilError } from '../core/index.js';
 import type { IndicatorType } from './indicators.js';
 
 /**
@@ -55,7 +55,7 @@ const MISP_ATTRIBUTES: Record<string, IndicatorType[]> = {
   vulnerability: ['cve'],
 };
 
-export function readWarningLists(dir: string): WarningList[] {
+export function readWarningLists(dir: string, onProblem?: (problem: VigilError) => void): WarningList[] {
   const root = existsSync(join(dir, 'lists')) ? join(dir, 'lists') : dir;
   const lists: WarningList[] = [];
   for (const name of readdirSync(root).sort()) {
@@ -70,8 +70,11 @@ export function readWarningLists(dir: string): WarningList[] {
     };
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
-    } catch {
+    } catch (error) {
       // One unreadable list costs its own verdicts, not the others'.
+      onProblem?.(
+        new VigilError('WARNINGLIST_INVALID', `warning list skipped: ${(error as Error).message}`, { file }),
+      );
       continue;
     }
     const type = raw.type ?? 'string';

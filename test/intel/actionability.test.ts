@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { VigilError } from '../../src/core/index.js';
 import {
   DECAY_MODELS,
   decayScore,
@@ -126,5 +130,23 @@ describe.skipIf(!hasContent)('the MISP warning lists from the shared content', (
     expect(index.match('domain', 'www.microsoft.com')).toBeDefined();
     expect(index.match('md5', 'd41d8cd98f00b204e9800998ecf8427e')).toBeDefined();
     expect(index.match('domain', 'asq.d6shiiwz.pw')).toBeUndefined();
+  });
+});
+
+describe('reading warning lists', () => {
+  it('skips a list that is not JSON, says which, and keeps the others', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-lists-'));
+    for (const [name, text] of [
+      ['good', '{"name":"Good","type":"string","list":["example.org"]}'],
+      ['bad', '{"name":'],
+    ]) {
+      mkdirSync(join(dir, 'lists', name!), { recursive: true });
+      writeFileSync(join(dir, 'lists', name!, 'list.json'), text!);
+    }
+    const problems: VigilError[] = [];
+    const lists = readWarningLists(dir, (problem) => problems.push(problem));
+    expect(lists.map((l) => l.name)).toEqual(['Good']);
+    expect(problems.map((p) => p.location.file)).toEqual([join(dir, 'lists', 'bad', 'list.json')]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
