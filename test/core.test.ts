@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { AhoCorasick, cidrContains, isoWeek, parseCidr, parseTimestamp } from '../src/core/index.js';
+import {
+  AhoCorasick,
+  calendarDay,
+  cidrContains,
+  isoWeek,
+  parseCidr,
+  parseTimestamp,
+} from '../src/core/index.js';
 
 function occurrences(patterns: string[], text: string): [number, number][] {
   const found = new Map<number, number>();
@@ -82,6 +89,13 @@ describe('time and IP helpers', () => {
     expect(parseTimestamp('2021-03-04T05:06:07.1234567Z')).toBe(Date.UTC(2021, 2, 4, 5, 6, 7, 123));
     expect(parseTimestamp('2021-03-04T05:06:07+02:00')).toBe(Date.UTC(2021, 2, 4, 3, 6, 7));
     expect(parseTimestamp('not a time')).toBeUndefined();
+    // Days the calendar does not have are refused, not rolled over into the next month.
+    expect(parseTimestamp('2021-02-30 10:00:00')).toBeUndefined();
+    expect(calendarDay('2021-02-30')).toBeUndefined();
+    expect(calendarDay('2021-13-01')).toBeUndefined();
+    expect(calendarDay('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+    expect(calendarDay('2023-02-29')).toBeUndefined();
+    expect(calendarDay('2021-2-3')).toBeUndefined();
     expect(isoWeek(Date.UTC(2021, 0, 3))).toBe(53);
     expect(isoWeek(Date.UTC(2021, 0, 4))).toBe(1);
   });

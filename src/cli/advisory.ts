@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { type KevCatalog, locateContent, readKevCatalog } from '../content/index.js';
-import { describeError, VigilError } from '../core/index.js';
+import { calendarDay, describeError, VigilError } from '../core/index.js';
 import {
   type Advisory,
   analyzeAdvisory,
@@ -86,11 +86,9 @@ export function registerAdvisory(program: Command): void {
 }
 
 function parseDate(text: string): Date {
-  const date = new Date(`${text}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || Number.isNaN(date.getTime())) {
-    throw new UsageError(`--date must be a date as YYYY-MM-DD, not '${text}'`);
-  }
-  return date;
+  const day = calendarDay(text);
+  if (day === undefined) throw new UsageError(`--date must be a date as YYYY-MM-DD, not '${text}'`);
+  return new Date(day);
 }
 
 /**

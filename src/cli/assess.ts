@@ -49,7 +49,7 @@ export function registerAssess(program: Command): void {
       const started = performance.now();
       const out = resolve(flags.out);
       makeOutputDir(out);
-      const run = await runCoverage({ ...flags, format: 'json' }, program.opts().content, true);
+      const run = await runCoverage({ ...flags, format: 'json' }, program.opts().content);
       const { report, attack, inventory, threats, advisories } = run;
 
       let huntFindings: HuntFindings | null = null;

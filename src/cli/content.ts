@@ -1,9 +1,11 @@
+import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import {
   CONTENT_SOURCES,
   contentDirIn,
+  contentHelp,
   locateContent,
   type ProgressEvent,
   readManifest,
@@ -74,9 +76,15 @@ export function registerContent(program: Command): void {
     .description('which content is installed, its version, where it came from and how old it is')
     .option('--json', 'print the status as JSON')
     .action((flags: { json: boolean }) => {
+      const named: string | undefined =
+        program.opts().content ?? (process.env.VIGIL_CONTENT_DIR || undefined);
       const located = locateContent({ flag: program.opts().content });
-      const home = contentDirIn(vigilHome());
-      const dir = located?.dir ?? home;
+      // A folder named by --content or VIGIL_CONTENT_DIR is the one in use, even when it is missing.
+      const dir = located?.dir ?? (named ? resolve(named) : contentDirIn(vigilHome()));
+      if (!located && named) {
+        process.stderr.write(`${pc.red('vigil:')} ${contentHelp({ flag: program.opts().content })}\n`);
+        process.exitCode = 1;
+      }
       const manifest = readManifest(dir);
       const now = Date.now();
       const status = SOURCE_NAMES.map((name) => {

@@ -101,11 +101,7 @@ export function registerCoverage(program: Command): void {
         throw new UsageError(`--format must be table, json or csv, not '${flags.format}'`);
       }
       if (flags.navigator) checkOutputFile(flags.navigator);
-      const { report, groups, attack, inventory, threats } = await runCoverage(
-        flags,
-        program.opts().content,
-        true,
-      );
+      const { report, groups, attack, inventory, threats } = await runCoverage(flags, program.opts().content);
       if (flags.navigator) {
         writeFileSync(
           flags.navigator,
@@ -146,12 +142,9 @@ export interface CoverageRun {
 export async function runCoverage(
   flags: CoverageFlags,
   contentFlag: string | undefined,
-  verbose: boolean,
 ): Promise<CoverageRun> {
   const attack = openAttack(contentFlag);
-  const note = (text: string) => {
-    if (verbose) process.stderr.write(pc.dim(`${text}\n`));
-  };
+  const note = (text: string) => process.stderr.write(pc.dim(`${text}\n`));
   const threats: ThreatProfile[] = [];
   for (const name of flags.group ?? []) {
     const groups = attack.groups(name);

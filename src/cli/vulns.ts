@@ -10,6 +10,7 @@ import {
   AssetIndex,
   BOD_TIMELINE_DAYS,
   byUrgency,
+  DECISION_ORDER,
   DEFAULT_EPSS_THRESHOLD,
   type Decision,
   importFindings,
@@ -27,8 +28,6 @@ import { formatCount, heading, table, UsageError } from './terminal.js';
 interface DbFlags {
   db?: string;
 }
-
-const DECISIONS: Decision[] = ['act', 'attend', 'track*', 'track'];
 
 /** What `vulns list` prints of each finding, in this order, as JSON members or CSV columns. */
 const LISTED_FIELDS = [
@@ -108,7 +107,7 @@ export function registerVulns(program: Command): void {
     .description(
       'open findings, most urgent first: SSVC decision (Track, Track*, Attend, Act), BOD 26-04 timeline and due date, with every reason',
     )
-    .option('--decision <decision>', `only this decision: ${DECISIONS.join(', ')}`)
+    .option('--decision <decision>', `only this decision: ${DECISION_ORDER.join(', ')}`)
     .option('-f, --format <format>', 'table, json or csv', 'table')
     .option('--all', 'fixed findings too')
     .option('--advisory <file>', 'raise and mark the CVEs this advisory names')
@@ -134,8 +133,8 @@ export function registerVulns(program: Command): void {
           epssThreshold: string;
         },
       ) => {
-        if (flags.decision && !DECISIONS.includes(flags.decision as Decision)) {
-          throw new UsageError(`--decision takes ${DECISIONS.join(', ')}, not '${flags.decision}'`);
+        if (flags.decision && !DECISION_ORDER.includes(flags.decision as Decision)) {
+          throw new UsageError(`--decision takes ${DECISION_ORDER.join(', ')}, not '${flags.decision}'`);
         }
         if (!['table', 'json', 'csv'].includes(flags.format))
           throw new UsageError(`--format must be table, json or csv, not '${flags.format}'`);
@@ -191,7 +190,7 @@ export function registerVulns(program: Command): void {
       const metrics = {
         open: open.length,
         byDecision: Object.fromEntries(
-          DECISIONS.map((d) => [d, open.filter((p) => p.decision === d).length]),
+          DECISION_ORDER.map((d) => [d, open.filter((p) => p.decision === d).length]),
         ),
         overdue: open.filter((p) => p.due !== null && p.due < today).length,
         fixed: prioritized.length - open.length,
@@ -202,7 +201,7 @@ export function registerVulns(program: Command): void {
         return;
       }
       process.stdout.write(
-        `${heading('Vulnerabilities')}\n  ${metrics.open} open: ${DECISIONS.map((d) => `${metrics.byDecision[d]} ${paint(d)}`).join(', ')}\n  ${metrics.overdue} overdue\n  ${metrics.fixed} fixed; mean time to remediate ${mttr === null ? 'n/a' : `${mttr} days`}\n`,
+        `${heading('Vulnerabilities')}\n  ${metrics.open} open: ${DECISION_ORDER.map((d) => `${metrics.byDecision[d]} ${paint(d)}`).join(', ')}\n  ${metrics.overdue} overdue\n  ${metrics.fixed} fixed; mean time to remediate ${mttr === null ? 'n/a' : `${mttr} days`}\n`,
       );
     });
 }

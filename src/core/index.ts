@@ -5,4 +5,4 @@ export { type EventSource, eventHost, type FieldValue, getField, type LogEvent }
 export { type CollectedFiles, collectFiles } from './files.js';
 export { type Cidr, cidrContains, parseCidr, parseIPv4, parseIPv6 } from './ip.js';
 export { foldCase } from './text.js';
-export { isoWeek, parseTimestamp } from './time.js';
+export { calendarDay, isoWeek, parseTimestamp } from './time.js';

@@ -25,11 +25,26 @@ export function parseTimestamp(value: unknown): number | undefined {
         : zone.length === 5
           ? `${zone.slice(0, 3)}:${zone.slice(3)}`
           : zone;
+    if (calendarDay(date!) === undefined) return undefined;
     const ms = Date.parse(`${date}T${trimmed}${offset}`);
     return Number.isNaN(ms) ? undefined : ms;
   }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return Date.parse(`${text}T00:00:00Z`);
-  return undefined;
+  return calendarDay(text);
+}
+
+/**
+ * A `YYYY-MM-DD` day that the calendar has, as milliseconds at its UTC midnight. `Date` alone
+ * would take 2021-02-30 as March 2nd.
+ */
+export function calendarDay(text: string): number | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return undefined;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const ms = Date.UTC(year, month - 1, day);
+  const date = new Date(ms);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+    ? ms
+    : undefined;
 }
 
 /** ISO 8601 week number (1-53) of a UTC time. */

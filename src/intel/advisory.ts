@@ -1,8 +1,9 @@
 import { type AttackIndex, compareIds, normalizeName } from '../attack/index.js';
 import type { KevCatalog } from '../content/index.js';
+import { calendarDay } from '../core/index.js';
 import { judgeIndicator, type Verdict } from './actionability.js';
 import type { AdvisoryDocument } from './documents.js';
-import { type ExtractedIndicator, extractIndicators } from './indicators.js';
+import { type ExtractedIndicator, extractIndicators, indicatorKey } from './indicators.js';
 import { stixStatements } from './stix-objects.js';
 import type { ActorMention, TechniqueExtractor, TechniqueFinding } from './techniques.js';
 import type { WarningListIndex } from './warninglists.js';
@@ -78,7 +79,7 @@ export function analyzeAdvisory(document: AdvisoryDocument, context: AdvisoryCon
   const seen = new Set<string>();
   const indicators: IndicatorFinding[] = [];
   for (const indicator of extracted) {
-    const key = `${indicator.type}\u0000${indicator.value.toLowerCase()}`;
+    const key = indicatorKey(indicator);
     if (seen.has(key)) continue;
     seen.add(key);
     indicators.push({
@@ -87,8 +88,9 @@ export function analyzeAdvisory(document: AdvisoryDocument, context: AdvisoryCon
     });
   }
   for (const cve of statements?.cves ?? []) {
-    if (!seen.has(`cve\u0000${cve.toLowerCase()}`)) {
-      seen.add(`cve\u0000${cve.toLowerCase()}`);
+    const key = indicatorKey({ type: 'cve', value: cve });
+    if (!seen.has(key)) {
+      seen.add(key);
       indicators.push({
         type: 'cve',
         value: cve,
@@ -286,6 +288,7 @@ function toIsoDate(form: number, parts: string[]): string | undefined {
     day = Number(dayText);
     year = Number(yearText);
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || year < 1990 || year > 2100) return undefined;
-  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  if (year < 1990 || year > 2100) return undefined;
+  const date = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  return calendarDay(date) === undefined ? undefined : date;
 }

@@ -118,7 +118,7 @@ export function extractIndicators(text: string): ExtractedIndicator[] {
       const value = normalize(type, raw);
       if (value === undefined) continue;
       blanks.push([match.index, match.index + raw.length]);
-      const key = `${type}\u0000${dedupeKey(type, value)}`;
+      const key = indicatorKey({ type, value });
       if (seen.has(key)) continue;
       seen.add(key);
       found.push({ at: match.index, indicator: { type, value, context: lineAround(clean, match.index) } });
@@ -248,12 +248,22 @@ function normalizeRegistry(raw: string): string | undefined {
   return parts.join('\\');
 }
 
-function dedupeKey(type: IndicatorType, value: string): string {
+/**
+ * What makes two indicators the same one, wherever they were found (text or STIX pattern): a
+ * registry hive short or long (`HKLM` = `HKEY_LOCAL_MACHINE`), Windows paths, file names and
+ * mailboxes in any case. URL paths stay case-sensitive, as servers treat them.
+ */
+export function indicatorKey({ type, value }: { type: IndicatorType; value: string }): string {
+  return `${type}\u0000${sameness(type, value)}`;
+}
+
+function sameness(type: IndicatorType, value: string): string {
   if (type === 'registry') {
     const [root, ...rest] = value.split('\\');
     return [REGISTRY_ROOTS[root!.toUpperCase()] ?? root!.toUpperCase(), ...rest].join('\\').toLowerCase();
   }
-  if (type === 'path' || type === 'filename' || type === 'email') return value.toLowerCase();
+  if (type === 'path' || type === 'filename' || type === 'email' || type === 'cve')
+    return value.toLowerCase();
   return value;
 }
 

@@ -1,6 +1,6 @@
 import { attackId, type StixObject } from '../attack/index.js';
 import type { ExtractedIndicator, IndicatorType } from './indicators.js';
-import { extractIndicators } from './indicators.js';
+import { extractIndicators, indicatorKey } from './indicators.js';
 
 /** What a STIX bundle states outright, as opposed to what its prose describes. */
 export interface StixStatements {
@@ -72,7 +72,7 @@ export function stixStatements(objects: Record<string, unknown>[]): StixStatemen
           out.observed = validFrom;
         }
         for (const indicator of patternIndicators(object.pattern, name)) {
-          const key = `${indicator.type}\u0000${indicator.value.toLowerCase()}`;
+          const key = indicatorKey(indicator);
           if (seen.has(key)) continue;
           seen.add(key);
           out.indicators.push(indicator);

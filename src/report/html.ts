@@ -1,5 +1,6 @@
 import type { TechniqueCoverage } from '../coverage/index.js';
 import { STATE_COLORS, STATE_LABELS, STATES } from '../coverage/index.js';
+import { DECISION_ORDER } from '../vuln/index.js';
 import { type Assessment, cveCells } from './assessment.js';
 
 /**
@@ -104,7 +105,7 @@ export function renderHtml(a: Assessment): string {
       )}</section>`
     : '';
   const exposure = a.exposure
-    ? `<section><h2>Exposure</h2><p>${a.exposure.findings} findings on ${a.exposure.assets} assets: ${['act', 'attend', 'track*', 'track'].map((d) => `${a.exposure!.byDecision[d] ?? 0} ${d}`).join(', ')}. ${a.exposure.advisoryFindings.length} findings are CVEs the advisory names.</p>
+    ? `<section><h2>Exposure</h2><p>${a.exposure.findings} findings on ${a.exposure.assets} assets: ${DECISION_ORDER.map((d) => `${a.exposure!.byDecision[d] ?? 0} ${d}`).join(', ')}. ${a.exposure.advisoryFindings.length} findings are CVEs the advisory names.</p>
 <h3>CVEs of the advisory on our assets</h3>${table(
         ['Asset', 'CVE', 'Decision', 'Due', 'In KEV', 'EPSS', 'Public-facing'],
         a.exposure.advisoryFindings.map((f) => [

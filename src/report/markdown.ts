@@ -1,3 +1,4 @@
+import { DECISION_ORDER } from '../vuln/index.js';
 import { type Assessment, cveCells } from './assessment.js';
 
 /** Text from advisories, rules and logs as a Markdown table cell: one line, markup characters escaped. */
@@ -144,7 +145,7 @@ export function renderMarkdown(a: Assessment): string {
     const e = a.exposure;
     lines.push('', '## Exposure', '');
     lines.push(
-      `${e.findings} findings on ${e.assets} assets: ${['act', 'attend', 'track*', 'track'].map((d) => `${e.byDecision[d] ?? 0} ${d}`).join(', ')}; ${e.advisoryFindings.length} of the advisory's CVEs.`,
+      `${e.findings} findings on ${e.assets} assets: ${DECISION_ORDER.map((d) => `${e.byDecision[d] ?? 0} ${d}`).join(', ')}; ${e.advisoryFindings.length} of the advisory's CVEs.`,
       '',
     );
     lines.push(

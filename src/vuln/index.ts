@@ -5,6 +5,7 @@ export { type Finding, type ImportResult, importFindings } from './imports.js';
 export {
   BOD_TIMELINE_DAYS,
   byUrgency,
+  DECISION_ORDER,
   DEFAULT_EPSS_THRESHOLD,
   type Decision,
   type FindingFacts,

@@ -72,8 +72,12 @@ export const BOD_TIMELINE_DAYS: Record<string, number | null> = {
   '3DF': 3,
 };
 
-const DECISIONS: Record<string, Decision> = { T: 'track', 'T*': 'track*', AT: 'attend', AC: 'act' };
-const DECISION_RANK: Record<Decision, number> = { act: 3, attend: 2, 'track*': 1, track: 0 };
+/** The decisions, most urgent first: the order lists and counts show them in. */
+export const DECISION_ORDER: readonly Decision[] = ['act', 'attend', 'track*', 'track'];
+const SSVC_DECISIONS: Record<string, Decision> = { T: 'track', 'T*': 'track*', AT: 'attend', AC: 'act' };
+const DECISION_RANK = Object.fromEntries(
+  DECISION_ORDER.map((d, i) => [d, DECISION_ORDER.length - i]),
+) as Record<Decision, number>;
 const CRITICALITY_RANK: Record<Criticality, number> = { high: 2, medium: 1, low: 0 };
 
 /**
@@ -165,7 +169,7 @@ export function prioritize(finding: FindingFacts, options: PrioritizeOptions): P
   return {
     asset: finding.asset,
     cve: finding.cve,
-    decision: DECISIONS[level.key] ?? 'track',
+    decision: SSVC_DECISIONS[level.key] ?? 'track',
     timeline: timeline.name.toLowerCase(),
     due,
     kev: kevEntry !== undefined,

@@ -64,6 +64,9 @@ describe.skipIf(!hasContent)('vigil attack and vigil advisory', () => {
     expect(array[1].cves[0]).toMatchObject({ id: 'CVE-2021-44228', kev: true });
     const markdown = vigil(['advisory', 'parse', pdf, '--format', 'md'], env);
     expect(markdown.stdout).toContain('| T1190 |');
+    const noSuchDay = vigil(['advisory', 'parse', file, '--date', '2021-02-30'], env);
+    expect(noSuchDay.status).toBe(2);
+    expect(noSuchDay.stderr).toContain("--date must be a date as YYYY-MM-DD, not '2021-02-30'");
   });
 
   it('refuses bad input with a clear error, a non-zero exit and no stack trace, and goes on with the rest', () => {

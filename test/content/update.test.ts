@@ -204,6 +204,14 @@ describe.skipIf(!hasContent)('vigil content update', () => {
     expect(parsed.sources.find((s: { source: string }) => s.source === 'epss')).toMatchObject({
       present: false,
     });
+    // A named folder that does not exist is the one shown, with how to fix it: not the default one.
+    const missing = join(home, 'no-such-content');
+    const pointless = await run(process.execPath, [BIN, 'content', 'status', '--json'], {
+      env: { ...env, VIGIL_CONTENT_DIR: missing },
+    }).catch((e) => e);
+    expect(pointless.code).toBe(1);
+    expect(JSON.parse(pointless.stdout)).toMatchObject({ folder: missing, via: null });
+    expect(pointless.stderr).toContain(`The content folder ${missing} does not exist.`);
     const bad = await run(process.execPath, [BIN, 'content', 'update', '--only', 'kev,nope'], { env }).catch(
       (e) => e,
     );

@@ -72,6 +72,7 @@ describe('reading advisories', () => {
     expect(advisoryDate('Published 2022-11-17 by CISA')).toBe('2022-11-17');
     expect(advisoryDate('Report of 28 November 2022 on Emotet')).toBe('2022-11-28');
     expect(advisoryDate('No date here, version 1.2')).toBeUndefined();
+    expect(advisoryDate('Released February 30, 2021')).toBeUndefined();
   });
 });
 
@@ -225,7 +226,7 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
           type: 'report',
           id: 'report--1',
           name: 'Test report',
-          description: 'Actors used spearphishing attachments.',
+          description: 'Actors used spearphishing attachments and persisted under HKLM\\Software\\Evil\\Run.',
         },
         {
           type: 'attack-pattern',
@@ -237,6 +238,12 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
           type: 'indicator',
           id: 'indicator--1',
           pattern: "[url:value = 'http://evil.com/x']",
+          valid_from: '2020-01-01T00:00:00Z',
+        },
+        {
+          type: 'indicator',
+          id: 'indicator--2',
+          pattern: "[windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\Software\\\\Evil\\\\Run']",
           valid_from: '2020-01-01T00:00:00Z',
         },
         { type: 'vulnerability', id: 'vulnerability--1', name: 'CVE-2021-44228' },
@@ -251,6 +258,10 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
       value: 'http://evil.com/x',
       actionable: false,
     });
+    // The same key, long hive name in the pattern and short in the prose, is one indicator.
+    expect(advisory.indicators.filter((i) => i.type === 'registry').map((i) => i.value)).toEqual([
+      'HKEY_LOCAL_MACHINE\\Software\\Evil\\Run',
+    ]);
     expect(advisory.cves[0]).toMatchObject({ id: 'CVE-2021-44228', kev: true });
     expect(advisory.mitigations.find((m) => m.id === 'M1032')?.mentioned).toBe(true);
   });
