@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { type KevCatalog, locateContent, readKevCatalog } from '../content/index.js';
+import { CONTENT_SOURCES, type KevCatalog, locateContent, readKevCatalog } from '../content/index.js';
 import { calendarDay, describeError, VigilError } from '../core/index.js';
 import {
   type Advisory,
@@ -102,7 +102,7 @@ export function advisorySources(
   const content = locateContent({ flag: contentFlag });
   if (!content) return {};
   const lists = join(content.dir, 'warninglists');
-  const kevFile = join(content.dir, 'kev', 'known_exploited_vulnerabilities.json');
+  const kevFile = join(content.dir, CONTENT_SOURCES.kev.folder, CONTENT_SOURCES.kev.fileName!);
   const kev = existsSync(kevFile) ? readKevCatalog(kevFile) : undefined;
   const warn = (problem: VigilError) =>
     process.stderr.write(`${pc.yellow('vigil: warning:')} ${describeError(problem)}\n`);

@@ -1,8 +1,14 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { epssFile, locateContent, vigilHome } from '../content/index.js';
+import {
+  epssFile,
+  locateContent,
+  readEpss,
+  readSsvcTables,
+  sourcePresent,
+  vigilHome,
+} from '../content/index.js';
 import { describeError, VigilError } from '../core/index.js';
 import { csvCell } from '../detect/index.js';
 import { extractIndicators, readAdvisory } from '../intel/index.js';
@@ -18,8 +24,6 @@ import {
   type PrioritizeOptions,
   prioritize,
   readAssets,
-  readDecisionTable,
-  readEpss,
   VulnStore,
 } from '../vuln/index.js';
 import { advisorySources } from './advisory.js';
@@ -266,8 +270,7 @@ export function prioritizeOptions(
   advisoryCves?: Set<string>,
 ): PrioritizeOptions {
   const content = locateContent({ flag: contentFlag });
-  const ssvc = content ? join(content.dir, 'ssvc') : undefined;
-  if (!content || !ssvc || !existsSync(join(ssvc, 'cisa_coordinator_2_0_3.json'))) {
+  if (!content || !sourcePresent(content.dir, 'ssvc')) {
     throw new VigilError(
       'SSVC_MISSING',
       'no SSVC decision tables. Get them with: vigil content update --only ssvc',
@@ -275,8 +278,7 @@ export function prioritizeOptions(
   }
   const epss = epssFile(join(content.dir, 'epss'));
   return {
-    coordinator: readDecisionTable(join(ssvc, 'cisa_coordinator_2_0_3.json')),
-    bod: readDecisionTable(join(ssvc, 'cisa_bod_26_04_1_0_0.json')),
+    ...readSsvcTables(join(content.dir, 'ssvc')),
     kev: advisorySources(contentFlag, false).kev,
     epss: epss ? readEpss(epss) : undefined,
     assets,

@@ -1,3 +1,12 @@
+export {
+  type DecisionPoint,
+  type DecisionTable,
+  decisionRowKey,
+  readDecisionTable,
+  readSsvcTables,
+  SSVC_TABLES,
+} from './decision-tables.js';
+export { type EpssScores, epssFile, readEpss } from './epss.js';
 export { type KevCatalog, type KevEntry, readKevCatalog } from './kev.js';
 export {
   type ContentLocation,
@@ -26,4 +35,4 @@ export {
   type UpdateResult,
   updateContent,
 } from './update.js';
-export { epssFile, type Verified, verifySource } from './verify.js';
+export { type Verified, verifySource } from './verify.js';

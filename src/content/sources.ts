@@ -1,3 +1,5 @@
+import { SSVC_TABLES } from './decision-tables.js';
+
 /**
  * Where each kind of content officially comes from, and how it lies in a content folder. A mirror
  * (`VIGIL_CONTENT_MIRROR`, for networks that reach only an internal copy, and for the tests) serves
@@ -73,7 +75,7 @@ export const CONTENT_SOURCES: Record<SourceName, ContentSource> = {
     description: 'CISA SSVC decision tables (CERT/CC)',
     url: 'https://raw.githubusercontent.com/CERTCC/SSVC/main/data/json/decision_tables/cisa/',
     format: 'files',
-    files: ['cisa_coordinator_2_0_3.json', 'cisa_bod_26_04_1_0_0.json'],
+    files: Object.values(SSVC_TABLES),
     mirrorPath: 'ssvc/',
     folder: 'ssvc',
   },

@@ -18,6 +18,7 @@ import {
   readStixBundle,
 } from '../attack/index.js';
 import { describeError, VigilError } from '../core/index.js';
+import { epssFile } from './epss.js';
 import {
   attackReleaseUrl,
   CONTENT_SOURCES,
@@ -25,7 +26,7 @@ import {
   type SourceName,
   sourceUrl,
 } from './sources.js';
-import { epssFile, type Verified, verifySource } from './verify.js';
+import { type Verified, verifySource } from './verify.js';
 
 export interface ProgressEvent {
   source: SourceName;
@@ -148,7 +149,7 @@ function copyFrom(source: ContentSource, from: string, staging: string): string 
   }
   switch (source.name) {
     case 'attack':
-      for (const file of ['enterprise-attack.json', 'technique-name-history.json']) {
+      for (const file of [CONTENT_SOURCES.attack.fileName!, 'technique-name-history.json']) {
         if (existsSync(join(folder, file))) cpSync(join(folder, file), join(staging, file));
       }
       break;
@@ -266,7 +267,10 @@ async function attachHistory(
       }
       releases.push({ version, bundle: readStixBundle(cached) });
     }
-    releases.push({ version: 'current', bundle: readStixBundle(join(staging, 'enterprise-attack.json')) });
+    releases.push({
+      version: 'current',
+      bundle: readStixBundle(join(staging, CONTENT_SOURCES.attack.fileName!)),
+    });
     const history = buildNameHistory(releases);
     for (const id of Object.keys(history)) delete history[id]!.vcurrent;
     writeFileSync(join(staging, 'technique-name-history.json'), JSON.stringify(history));
@@ -329,9 +333,9 @@ export function sourcePresent(contentDir: string, name: SourceName): boolean {
   const folder = join(contentDir, CONTENT_SOURCES[name].folder);
   switch (name) {
     case 'attack':
-      return existsSync(join(folder, 'enterprise-attack.json'));
+      return existsSync(join(folder, CONTENT_SOURCES.attack.fileName!));
     case 'kev':
-      return existsSync(join(folder, 'known_exploited_vulnerabilities.json'));
+      return existsSync(join(folder, CONTENT_SOURCES.kev.fileName!));
     case 'epss':
       return epssFile(folder) !== undefined;
     case 'warninglists':

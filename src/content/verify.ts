@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { type AttackKnowledge, attackSourceIn, loadKnowledge } from '../attack/index.js';
 import { VigilError } from '../core/index.js';
+import { readSsvcTables } from './decision-tables.js';
+import { epssFile, readEpss } from './epss.js';
 import { readKevCatalog } from './kev.js';
-import type { SourceName } from './sources.js';
+import { CONTENT_SOURCES, type SourceName } from './sources.js';
 
 export interface Verified {
   version?: string;
@@ -37,7 +38,7 @@ function invalid(name: string, file: string, message: string): VigilError {
 }
 
 function verifyAttack(folder: string): Verified {
-  const file = join(folder, 'enterprise-attack.json');
+  const file = join(folder, CONTENT_SOURCES.attack.fileName!);
   // Indexed the way every command will index it, name history included: what fails here would
   // fail every command after the update.
   const knowledge = loadKnowledge(attackSourceIn(folder));
@@ -76,7 +77,7 @@ function verifySigma(folder: string): Verified {
 }
 
 function verifyKev(folder: string): Verified {
-  const file = join(folder, 'known_exploited_vulnerabilities.json');
+  const file = join(folder, CONTENT_SOURCES.kev.fileName!);
   const catalog = readKevCatalog(file);
   if (catalog.entries.size === 0) throw invalid('kev', file, 'the catalogue lists no vulnerabilities');
   const problems = catalog.problems.length ? `, ${catalog.problems.length} malformed entries skipped` : '';
@@ -86,52 +87,12 @@ function verifyKev(folder: string): Verified {
   };
 }
 
-/** The EPSS file of the folder: `epss_scores-*.csv.gz`, the newest by name. */
-export function epssFile(folder: string): string | undefined {
-  if (!existsSync(folder)) return undefined;
-  const files = readdirSync(folder)
-    .filter((f) => /^epss_scores-.*\.csv\.gz$/.test(f))
-    .sort();
-  return files.length ? join(folder, files.at(-1)!) : undefined;
-}
-
 function verifyEpss(folder: string): Verified {
   const file = epssFile(folder);
   if (!file) throw invalid('epss', folder, 'no epss_scores-*.csv.gz file');
-  let text: string;
-  try {
-    text = gunzipSync(readFileSync(file)).toString('utf8');
-  } catch (error) {
-    throw invalid('epss', file, `not a gzip file: ${(error as Error).message}`);
-  }
-  const lines = text.split('\n');
-  let first = 0;
-  let version: string | undefined;
-  // The official daily file opens with "#model_version:v2025.03.14,score_date:2026-08-16T00:00:00+0000".
-  if (lines[0]?.startsWith('#')) {
-    version = /score_date:(\d{4}-\d{2}-\d{2})/.exec(lines[0])?.[1];
-    first = 1;
-  }
-  if (lines[first]?.trim() !== 'cve,epss,percentile') {
-    throw invalid('epss', file, `line ${first + 1}: expected the header "cve,epss,percentile"`);
-  }
-  let rows = 0;
-  for (let i = first + 1; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    const [cve, epss, percentile] = line.split(',');
-    if (
-      !/^CVE-\d{4}-\d{4,}$/.test(cve ?? '') ||
-      !(Number(epss) >= 0 && Number(epss) <= 1) ||
-      !(Number(percentile) >= 0)
-    ) {
-      throw invalid('epss', file, `line ${i + 1}: not "CVE,probability,percentile": ${line.slice(0, 80)}`);
-    }
-    rows++;
-  }
-  if (rows === 0) throw invalid('epss', file, 'no scores');
-  version ??= /(\d{4}-\d{2}-\d{2})/.exec(file)?.[1];
-  return { version, summary: `${rows} CVEs scored${version ? ` (scores of ${version})` : ''}` };
+  const { date, scores } = readEpss(file);
+  if (scores.size === 0) throw invalid('epss', file, 'no scores');
+  return { version: date, summary: `${scores.size} CVEs scored${date ? ` (scores of ${date})` : ''}` };
 }
 
 function verifyWarningLists(folder: string): Verified {
@@ -161,26 +122,9 @@ function verifyWarningLists(folder: string): Verified {
 }
 
 function verifySsvc(folder: string): Verified {
-  const names = ['cisa_coordinator_2_0_3.json', 'cisa_bod_26_04_1_0_0.json'];
-  const parts: string[] = [];
-  for (const name of names) {
-    const file = join(folder, name);
-    let table: {
-      name?: string;
-      version?: string;
-      mapping?: unknown[];
-      decision_points?: object;
-      outcome?: string;
-    };
-    try {
-      table = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw invalid('ssvc', file, `not valid JSON: ${(error as Error).message}`);
-    }
-    if (!Array.isArray(table.mapping) || !table.decision_points || !table.outcome) {
-      throw invalid('ssvc', file, 'not an SSVC decision table (decision_points, outcome, mapping)');
-    }
-    parts.push(`${table.name ?? name} ${table.version ?? ''}: ${table.mapping.length} rows`);
-  }
-  return { version: undefined, summary: parts.join('; ') };
+  const tables = Object.values(readSsvcTables(folder));
+  return {
+    version: undefined,
+    summary: tables.map((table) => `${table.name} ${table.version}: ${table.rows.size} rows`).join('; '),
+  };
 }

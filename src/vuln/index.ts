@@ -1,6 +1,5 @@
 export { type Asset, AssetIndex, type Criticality, readAssets } from './assets.js';
 export { type CvssFacts, cvssFacts } from './cvss.js';
-export { type EpssScores, readEpss } from './epss.js';
 export { type Finding, type ImportResult, importFindings } from './imports.js';
 export {
   BOD_TIMELINE_DAYS,
@@ -13,5 +12,5 @@ export {
   type PrioritizeOptions,
   prioritize,
 } from './prioritize.js';
-export { type DecisionPoint, type DecisionTable, decide, readDecisionTable } from './ssvc.js';
+export { decide } from './ssvc.js';
 export { type ImportCounts, type StoredFinding, VulnStore } from './store.js';

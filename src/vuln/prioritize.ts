@@ -1,8 +1,7 @@
-import type { KevCatalog } from '../content/index.js';
+import type { DecisionTable, EpssScores, KevCatalog } from '../content/index.js';
 import type { AssetIndex, Criticality } from './assets.js';
 import { cvssFacts } from './cvss.js';
-import type { EpssScores } from './epss.js';
-import { type DecisionTable, decide } from './ssvc.js';
+import { decide } from './ssvc.js';
 
 export type Decision = 'track' | 'track*' | 'attend' | 'act';
 

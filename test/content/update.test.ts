@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNameHistory, HISTORY_RELEASES, readStixBundle } from '../../src/attack/index.js';
@@ -156,6 +157,25 @@ describe.skipIf(!hasContent)('vigil content update', () => {
     expect(readManifest(join(home, 'content')).kev).toEqual(before);
     expect(existsSync(join(home, 'content', 'kev', 'known_exploited_vulnerabilities.json'))).toBe(true);
     expect(readdirSync(join(home, 'content')).filter((f) => f.startsWith('.staging'))).toEqual([]);
+    // Checked as strictly as `vulns` will read them: a percentile above 1, a table without values.
+    routes.set('/epss/epss_scores-current.csv.gz', () => ({
+      status: 200,
+      body: gzipSync('cve,epss,percentile\nCVE-2021-44228,0.97,1.5\n'),
+    }));
+    const bodTable = routes.get('/ssvc/cisa_bod_26_04_1_0_0.json')!;
+    const table = JSON.parse(readFileSync(contentPath('ssvc', 'cisa_bod_26_04_1_0_0.json'), 'utf8'));
+    delete Object.values(table.decision_points as Record<string, { values?: unknown }>)[0]!.values;
+    routes.set('/ssvc/cisa_bod_26_04_1_0_0.json', () => ({ status: 200, body: JSON.stringify(table) }));
+    const strict = await updateContent({ home, mirror, only: ['epss', 'ssvc'] });
+    expect(strict[0]).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/csv\.gz:2: not "cve,epss,percentile"/),
+    });
+    expect(strict[1]).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/decision point .* has no key or no list of values/),
+    });
+    routes.set('/ssvc/cisa_bod_26_04_1_0_0.json', bodTable);
   });
 
   it('keeps the previous ATT&CK when the new one cannot be indexed, and says where it is wrong', async () => {

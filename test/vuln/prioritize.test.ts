@@ -3,16 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type KevCatalog, readKevCatalog } from '../../src/content/index.js';
+import {
+  type DecisionTable,
+  type EpssScores,
+  type KevCatalog,
+  readDecisionTable,
+  readEpss,
+  readKevCatalog,
+} from '../../src/content/index.js';
 import {
   AssetIndex,
   byUrgency,
-  type DecisionTable,
-  type EpssScores,
   type PrioritizeOptions,
   prioritize,
-  readDecisionTable,
-  readEpss,
   VulnStore,
 } from '../../src/vuln/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decide, readDecisionTable } from '../../src/vuln/index.js';
+import { readDecisionTable } from '../../src/content/index.js';
+import { decide } from '../../src/vuln/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
 /** The CSV form of a table, which CERT/CC publishes beside the JSON: an independent statement of every row. */

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { VigilError } from '../core/index.js';
 
@@ -10,14 +11,19 @@ export interface EpssScores {
 
 /** FIRST EPSS scores as published (`epss_scores-YYYY-MM-DD.csv.gz`, an optional `#model_version…` line first). */
 export function readEpss(file: string): EpssScores {
-  let text: string;
+  let bytes: Buffer;
   try {
-    const bytes = readFileSync(file);
-    text = (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+    bytes = readFileSync(file);
   } catch (error) {
     throw new VigilError('EPSS_INVALID', `cannot read the EPSS scores: ${(error as Error).message}`, {
       file,
     });
+  }
+  let text: string;
+  try {
+    text = (file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+  } catch (error) {
+    throw new VigilError('EPSS_INVALID', `not a gzip file: ${(error as Error).message}`, { file });
   }
   const scores = new Map<string, { epss: number; percentile: number }>();
   let date = /(\d{4}-\d{2}-\d{2})/.exec(file)?.[1];
@@ -38,4 +44,13 @@ export function readEpss(file: string): EpssScores {
     scores.set(cve, { epss: e, percentile: p });
   }
   return { date, scores };
+}
+
+/** The EPSS file of the folder: `epss_scores-*.csv.gz`, the newest by name. */
+export function epssFile(folder: string): string | undefined {
+  if (!existsSync(folder)) return undefined;
+  const files = readdirSync(folder)
+    .filter((f) => /^epss_scores-.*\.csv\.gz$/.test(f))
+    .sort();
+  return files.length ? join(folder, files.at(-1)!) : undefined;
 }
