@@ -372,6 +372,7 @@ export class TechniqueExtractor {
   private sentences(text: string): Sentence[] {
     const out: Sentence[] = [];
     for (const line of text.split(/\r?\n/)) {
+      if (MACHINE_TEXT.some((pattern) => pattern.test(line))) continue;
       for (const part of line.split(/(?<=[.!?])\s+(?=[A-Z0-9("'\u201c])/)) {
         const trimmed = part.trim();
         if (trimmed.length < 3) continue;
@@ -420,6 +421,21 @@ const GENERIC_WORDS = new Set(
 /** A sentence that opens (after any bullet) with an instruction to the reader. */
 const ADVICE =
   /^(?:[-•*\u2022\u25aa\u25cf]\s*|\d+[.)]\s*)?(?:enable|disable|implement|ensure|require|use|install|monitor|review|restrict|limit|apply|keep|maintain|consider|prioriti[sz]e|update|patch|audit|remove|block|deploy|configure|enforce|segment|train|back ?up|store|identify|regularly|close|filter|prevent|avoid|do not|employ|establish|adopt|mandate|harden|investigate|verify|report|turn off|add|set|check|encrypt|protect|utili[sz]e)\b/i;
+
+/**
+ * Lines of machine text that reports quote: JSON and YAML keys (a beacon's configuration, a Sigma
+ * rule), YARA rules, Snort and Suricata signatures. What they name ("ssh": null, a YARA string)
+ * is not something the attackers were seen doing.
+ */
+const MACHINE_TEXT = [
+  /^\s*"[^"]*"\s*:/,
+  /^\s*-?\s*[a-z][\w.|-]*:(?:\s|$)/,
+  /^\s*-?\s*\w+\|[\w|]+:/,
+  /^\s*\$\w*\s*=/,
+  /^\s*\w+\s*=\s*["\d]/,
+  /^\s*rule\s+\w+[^{]*\{/,
+  /^\s*(?:alert|drop|reject|pass)\s+(?:tcp|udp|icmp|ip|http|dns|tls|smb|ftp|smtp)\s/i,
+];
 
 /** How much a finding from advice counts, next to one from an account of the attack. */
 const ADVICE_WEIGHT = 0.3;

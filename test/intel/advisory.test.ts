@@ -124,6 +124,29 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
     expect(advisory.techniques[0]?.signals).toContain('behaviour');
   });
 
+  it('takes nothing from the machine text a report quotes: configurations, YARA, Snort and Sigma rules', async () => {
+    const quoted = [
+      'The beacon configuration:',
+      ' "ssh": {',
+      ' "proxy": {',
+      ' "dns-beacon": {',
+      'rule Beacon_Loader {',
+      '  meta:',
+      '    description = "Loader that deletes shadow copies with vssadmin"',
+      '  strings:',
+      '    $s1 = "vssadmin.exe delete shadows /all /quiet"',
+      '  condition:',
+      'alert tcp any any -> any $HTTP_PORTS (msg:"Remote Desktop Protocol brute force"; sid:1;)',
+      'detection:',
+      '  selection_img:',
+      '    Image|endswith: vssadmin.exe',
+    ].join('\n');
+    expect((await analyze(quoted)).techniques).toEqual([]);
+    // The same words in the report's own prose still count.
+    const prose = `${quoted}\nThe actors deleted all volume shadow copies with vssadmin.exe delete shadows /all /quiet so that victims could not restore their files.`;
+    expect((await analyze(prose)).techniques[0]?.id).toBe('T1490');
+  });
+
   it('names the ATT&CK software a report is about, and adds what ATT&CK records it doing as leads', async () => {
     const trickbot = attack.knowledge.software.find((s) => s.name === 'TrickBot')!;
     const text =
