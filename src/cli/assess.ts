@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { collectFiles, type VigilError } from '../core/index.js';
-import { coverageLayer } from '../coverage/index.js';
+import { coverageLayer, NEWER_ATTACK_HINT } from '../coverage/index.js';
 import { type Detection, hunt, LEVEL_ORDER, sweepIndicators } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import {
@@ -155,6 +155,17 @@ export function registerAssess(program: Command): void {
       if (indicators.length) {
         lines.push(
           `  Indicators: ${indicators.length}, ${indicators.filter((i) => i.actionable).length} actionable`,
+        );
+      }
+      if (report.rulesWithUnknownTags) {
+        lines.push(
+          pc.yellow(
+            `  ${formatCount(report.rulesWithUnknownTags)} rules carry ATT&CK IDs v${attack.version ?? '?'} does not know (${report.unknownTags
+              .slice(0, 3)
+              .map((u) => u.tag)
+              .join(', ')}${report.unknownTags.length > 3 ? ', …' : ''}).`,
+          ),
+          pc.yellow(`  ${NEWER_ATTACK_HINT}`),
         );
       }
       if (report.backlog.length) {

@@ -11,6 +11,7 @@ import {
   coverageLayer,
   type Inventory,
   inferInventory,
+  NEWER_ATTACK_HINT,
   readInventory,
   readLogSourceMap,
   readThreatLayer,
@@ -290,6 +291,7 @@ export function coverageJson(report: CoverageReport, groups: Map<string, Coverag
     counts: report.counts,
     backlog: report.backlog,
     unknown_tags: report.unknownTags,
+    rules_with_unknown_tags: report.rulesWithUnknownTags,
     groups: Object.fromEntries(
       [...groups].map(([name, group]) => [
         name,
@@ -370,10 +372,10 @@ function renderCoverage(
   if (report.unknownTags.length) {
     lines.push(
       pc.yellow(
-        `Rule tags this ATT&CK release (v${attack.version ?? '?'}) does not know: ${report.unknownTags
+        `${formatCount(report.rulesWithUnknownTags)} rules carry tags this ATT&CK release (v${attack.version ?? '?'}) does not know: ${report.unknownTags
           .slice(0, 8)
           .map((u) => `${u.tag} (${u.rules})`)
-          .join(', ')}${report.unknownTags.length > 8 ? ', …' : ''}`,
+          .join(', ')}${report.unknownTags.length > 8 ? ', …' : ''}.\n${NEWER_ATTACK_HINT}`,
       ),
     );
   }

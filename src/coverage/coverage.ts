@@ -1,4 +1,5 @@
 import { type AttackIndex, compareIds, type Technique } from '../attack/index.js';
+import { addDistinct } from '../core/index.js';
 import type { Collection } from './inventory.js';
 import type { RuleFacts } from './rules.js';
 import { collects, componentNeeds, type LogNeed, type LogSourceMap, needText } from './visibility.js';
@@ -74,7 +75,16 @@ export interface CoverageReport {
   backlog: BacklogItem[];
   /** Rule tags naming techniques this ATT&CK release does not know, with how many rules carry them. */
   unknownTags: { tag: string; rules: number }[];
+  /**
+   * Distinct rules with such tags. Rules written for a newer ATT&CK than the one loaded: what they
+   * detect may show as uncovered here.
+   */
+  rulesWithUnknownTags: number;
 }
+
+/** What rules tagged for a newer ATT&CK than the loaded one mean for coverage, and what to do. */
+export const NEWER_ATTACK_HINT =
+  'They were written for a newer ATT&CK release, so techniques they detect may show as uncovered here. Update ATT&CK with: vigil content update --only attack';
 
 export interface CoverageInput {
   attack: AttackIndex;
@@ -204,17 +214,24 @@ export function assessCoverage(input: CoverageInput): CoverageReport {
 
   const counts = { covered: 0, blind: 0, available: 0, uncovered: 0 };
   for (const t of techniques) counts[t.state]++;
-  const unknown = new Map<string, number>();
-  for (const rule of [...input.deployed, ...input.reference])
-    for (const tag of rule.unknownTags) unknown.set(tag, (unknown.get(tag) ?? 0) + 1);
+  // A rule both deployed and in the reference set counts once.
+  const unknown = new Map<string, string[]>();
+  const withUnknown = new Set<string>();
+  for (const rule of [...input.deployed, ...input.reference]) {
+    for (const tag of rule.unknownTags) {
+      addDistinct(unknown, tag, rule.id);
+      withUnknown.add(rule.id);
+    }
+  }
   return {
     techniques,
     counts,
     maturity: maturityOf(techniques),
-    backlog: backlogOf(techniques, attack),
+    backlog: backlogOf(techniques, attack, withUnknown.size),
     unknownTags: [...unknown]
-      .map(([tag, rules]) => ({ tag, rules }))
+      .map(([tag, rules]) => ({ tag, rules: rules.length }))
       .sort((a, b) => b.rules - a.rules || a.tag.localeCompare(b.tag)),
+    rulesWithUnknownTags: withUnknown.size,
   };
 }
 
@@ -254,7 +271,15 @@ const COST_ORDER = { 'collect logs': 0, 'deploy rules': 1, 'write a rule': 2 } a
  * fix first (collect logs for rules already deployed, then deploy public rules, then write one);
  * then earlier kill-chain stages.
  */
-function backlogOf(techniques: TechniqueCoverage[], attack: AttackIndex): BacklogItem[] {
+function backlogOf(
+  techniques: TechniqueCoverage[],
+  attack: AttackIndex,
+  rulesWithUnknownTags: number,
+): BacklogItem[] {
+  // Rules tagged for a newer ATT&CK may detect what looks uncovered: update ATT&CK before writing.
+  const uncoveredFix = rulesWithUnknownTags
+    ? `no rule tagged with it; ${rulesWithUnknownTags} rules use IDs ATT&CK v${attack.version ?? '?'} does not know: update ATT&CK first`
+    : 'no rule exists: write one';
   const items: BacklogItem[] = [];
   for (const t of techniques) {
     if (t.state === 'covered') continue;
@@ -265,7 +290,7 @@ function backlogOf(techniques: TechniqueCoverage[], attack: AttackIndex): Backlo
         ? `collect ${t.missingLogs.slice(0, 3).join(' or ')} for ${t.rules.blind.length} deployed rule(s)`
         : t.state === 'available'
           ? `deploy ${t.rules.available.length} public rule(s), e.g. ${t.rules.available.slice(0, 2).join(', ')}`
-          : 'no rule exists: write one';
+          : uncoveredFix;
     items.push({
       id: t.id,
       name: t.name,

@@ -7,6 +7,7 @@ export {
   detectionScore,
   type Maturity,
   maturityOf,
+  NEWER_ATTACK_HINT,
   STATES,
   type TechniqueCoverage,
   type ThreatProfile,

@@ -1,5 +1,5 @@
 import type { TechniqueCoverage } from '../coverage/index.js';
-import { STATE_COLORS, STATE_LABELS, STATES } from '../coverage/index.js';
+import { NEWER_ATTACK_HINT, STATE_COLORS, STATE_LABELS, STATES } from '../coverage/index.js';
 import { DECISION_ORDER } from '../vuln/index.js';
 import { type Assessment, cveCells } from './assessment.js';
 
@@ -172,7 +172,7 @@ ${hunt}
 ${exposure}
 ${intel}
 <section><h2>Techniques in detail</h2>${details}</section>
-${c.unknownTags.length ? `<section><h2>Rule tags ATT&amp;CK v${escapeHtml(a.attackVersion ?? '?')} does not know</h2><p>${escapeHtml(c.unknownTags.map((u) => `${u.tag} (${u.rules} rules)`).join(', '))}</p></section>` : ''}
+${c.unknownTags.length ? `<section><h2>Rule tags ATT&amp;CK v${escapeHtml(a.attackVersion ?? '?')} does not know</h2><p>${c.rulesWithUnknownTags} rules: ${escapeHtml(c.unknownTags.map((u) => `${u.tag} (${u.rules} rules)`).join(', '))}.</p><p>${escapeHtml(NEWER_ATTACK_HINT)}</p></section>` : ''}
 </main></body></html>
 `;
 }

@@ -1,3 +1,4 @@
+import { NEWER_ATTACK_HINT } from '../coverage/index.js';
 import { DECISION_ORDER } from '../vuln/index.js';
 import { type Assessment, cveCells } from './assessment.js';
 
@@ -181,7 +182,7 @@ export function renderMarkdown(a: Assessment): string {
   if (coverage.unknownTags.length) {
     lines.push(
       '',
-      `Rule tags ATT&CK v${a.attackVersion ?? '?'} does not know: ${coverage.unknownTags.map((u) => `${mdText(u.tag)} (${u.rules})`).join(', ')}.`,
+      `${coverage.rulesWithUnknownTags} rules carry tags ATT&CK v${a.attackVersion ?? '?'} does not know: ${coverage.unknownTags.map((u) => `${mdText(u.tag)} (${u.rules})`).join(', ')}. ${NEWER_ATTACK_HINT}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -200,6 +200,32 @@ describe('coverage states and scores', () => {
       logSourceMap: MAP,
     });
     expect(none.techniques.every((t) => t.state === 'uncovered')).toBe(true);
+    expect(none.backlog[0]?.fix).toBe('no rule exists: write one');
+  });
+
+  it('counts rules tagged for a newer ATT&CK once, and says they may cover what looks uncovered', () => {
+    const newer = { unknownTags: ['attack.t1685', 'attack.t1686.003'] };
+    const report = assessCoverage({
+      attack,
+      threats: [threat],
+      deployed: [rule('tamper-1', [], newer)],
+      // Deployed and in the reference set both: still one rule.
+      reference: [rule('tamper-1', [], newer), rule('tamper-2', [], { unknownTags: ['attack.t1685'] })],
+      collection: collection({ [SYSMON]: [1] }),
+      logSourceMap: MAP,
+    });
+    expect(report.rulesWithUnknownTags).toBe(2);
+    expect(report.unknownTags).toEqual([
+      { tag: 'attack.t1685', rules: 2 },
+      { tag: 'attack.t1686.003', rules: 1 },
+    ]);
+    const uncovered = report.backlog.filter((b) => b.state === 'uncovered');
+    expect(uncovered.length).toBeGreaterThan(0);
+    for (const item of uncovered) {
+      expect(item.fix).toMatch(
+        /^no rule tagged with it; 2 rules use IDs ATT&CK v.* does not know: update ATT&CK first$/,
+      );
+    }
   });
 
   it('rolls sub-techniques up to their parent without counting a rule twice', () => {
