@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { AttackIndex } from '../attack/index.js';
@@ -23,6 +23,7 @@ import {
   csvCell,
   type DetectionSetup,
   loadDetectionSetup,
+  loadRuleSetup,
   passesRegression,
   regressionCase,
 } from '../detect/index.js';
@@ -187,9 +188,11 @@ export async function runCoverage(
   const ruleCache = join(vigilHome(), 'cache');
   const deployedSetup = await loadDetectionSetup({ rules: deployedRules, ruleCache });
   for (const error of deployedSetup.errors.slice(0, 5)) note(`rule skipped: ${describeError(error)}`);
-  const referencePaths = flags.reference ?? defaultReference(contentFlag);
+  // Reference rules only say what could be deployed: the deployed ones need not be read again,
+  // and none needs an engine.
+  const referencePaths = notWithin(flags.reference ?? defaultReference(contentFlag), deployedRules);
   const referenceSetup = referencePaths.length
-    ? await loadDetectionSetup({ rules: referencePaths, ruleCache })
+    ? await loadRuleSetup({ rules: referencePaths, ruleCache })
     : undefined;
   // A deployed rule is validated when it fires on its own regression events, run here and now.
   const validated = new Set<DetectionRule>();
@@ -220,7 +223,7 @@ export async function runCoverage(
     [...(inventory?.groups ?? [])].map(([name, collection]) => [name, assess(collection)]),
   );
   note(
-    `${formatCount(deployed.length)} deployed and ${formatCount(reference.length)} reference rules; ${formatCount(report.techniques.length)} techniques in scope`,
+    `${formatCount(deployed.length)} deployed and ${formatCount(reference.length)} other reference rules; ${formatCount(report.techniques.length)} techniques in scope`,
   );
   const ruleTitles = new Map<string, string>();
   for (const [list, setup] of [
@@ -232,6 +235,15 @@ export async function runCoverage(
     });
   }
   return { report, groups, attack, inventory, threats, advisories, ruleTitles, deployedSetup, deployedRules };
+}
+
+/** The paths that are not one of the others or inside one. */
+function notWithin(paths: readonly string[], others: readonly string[]): string[] {
+  const roots = others.map((other) => resolve(other));
+  return paths.filter((path) => {
+    const full = resolve(path);
+    return !roots.some((root) => full === root || full.startsWith(root + sep));
+  });
 }
 
 function defaultReference(contentFlag: string | undefined): string[] {

@@ -6,7 +6,14 @@ export { csvCell, csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText
 export { runOrdered, type WorkerInit } from './parallel.js';
 export { passesRegression, type RegressionCase, regressionCase } from './regression.js';
 export { type DumpFormat, type RenderedUnit, renderUnit } from './render-unit.js';
-export { type DetectionSetup, loadDetectionSetup, ruleSetDigest, type SetupOptions } from './setup.js';
+export {
+  type DetectionSetup,
+  loadDetectionSetup,
+  loadRuleSetup,
+  type RuleSetup,
+  ruleSetDigest,
+  type SetupOptions,
+} from './setup.js';
 export { type Count, type HuntSummary, type RuleCount, SummaryBuilder } from './summary.js';
 export { type SweepHit, type SweepResult, type SweepTarget, sweepIndicators } from './sweep.js';
 export { type WorkUnit, workUnits } from './units.js';

@@ -26,16 +26,27 @@ export interface SetupOptions {
   ruleCache?: string;
 }
 
-export interface DetectionSetup {
+/** Rules and pipelines, loaded but not compiled: enough to know what rules say (tags, log sources). */
+export interface RuleSetup {
   ruleSet: RuleSet;
   pipelines: PipelineSet;
-  engine: DetectionEngine;
-  /** Rules that could not be loaded or compiled (the others are ready). */
+  /** Rules that could not be loaded (the others are ready). */
   errors: VigilError[];
+}
+
+export interface DetectionSetup extends RuleSetup {
+  engine: DetectionEngine;
 }
 
 /** Rules, pipelines and placeholders loaded and compiled: what `hunt` and friends run with. */
 export async function loadDetectionSetup(options: SetupOptions): Promise<DetectionSetup> {
+  const { ruleSet, pipelines } = await loadRuleSetup(options);
+  const engine = new DetectionEngine(ruleSet.rules, pipelines);
+  return { ruleSet, pipelines, engine, errors: [...ruleSet.errors, ...engine.errors] };
+}
+
+/** Rules, pipelines and placeholders loaded, without the cost of compiling an engine. */
+export async function loadRuleSetup(options: SetupOptions): Promise<RuleSetup> {
   const pipelineList: Pipeline[] = options.builtinPipeline === false ? [] : await builtinPipelines();
   for (const file of options.pipelines ?? []) pipelineList.push(await loadPipeline(file));
   const pipelines = combinePipelines(pipelineList);
@@ -65,8 +76,7 @@ export async function loadDetectionSetup(options: SetupOptions): Promise<Detecti
       );
     }
   }
-  const engine = new DetectionEngine(ruleSet.rules, pipelines);
-  return { ruleSet, pipelines, engine, errors: [...ruleSet.errors, ...engine.errors] };
+  return { ruleSet, pipelines, errors: ruleSet.errors };
 }
 
 /**

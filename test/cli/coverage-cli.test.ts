@@ -58,6 +58,13 @@ describe.skipIf(!hasContent)('vigil coverage', () => {
     expect(report.maturity.score).toBeGreaterThan(0);
     // Rules tagged with ATT&CK v19 IDs are reported, not dropped.
     expect(report.unknown_tags.some((u: { tag: string }) => u.tag.startsWith('attack.t168'))).toBe(true);
+    // The default reference packs holding the deployed rules/ are not read a second time.
+    const [, deployedCount, otherCount] = /([\d,]+) deployed and ([\d,]+) other reference rules/.exec(
+      result.stderr,
+    )!;
+    const count = (text: string) => Number(text.replaceAll(',', ''));
+    expect(count(otherCount!)).toBeGreaterThan(0);
+    expect(count(otherCount!)).toBeLessThan(count(deployedCount!) / 2);
     const layer = JSON.parse(readFileSync(layerFile, 'utf8'));
     expect(layer.versions.layer).toBe('4.5');
     expect(layer.techniques).toHaveLength(report.techniques.length);
