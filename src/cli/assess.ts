@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { collectFiles, type VigilError } from '../core/index.js';
-import { coverageLayer, NEWER_ATTACK_HINT } from '../coverage/index.js';
-import { type Detection, hunt, LEVEL_ORDER, sweepIndicators } from '../detect/index.js';
+import { CollectedLogs, coverageLayer, NEWER_ATTACK_HINT, threatScope } from '../coverage/index.js';
+import { hunt, IndicatorSweep, TopDetections } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import {
   buildAssessment,
@@ -18,9 +18,11 @@ import { byUrgency, DEFAULT_EPSS_THRESHOLD, importFindings, prioritize, readAsse
 import {
   addCoverageOptions,
   type CoverageFlags,
+  computeCoverage,
   coverageDescription,
+  coverageInventory,
   coverageJson,
-  runCoverage,
+  loadCoverageInputs,
 } from './coverage.js';
 import { makeOutputDir } from './io.js';
 import { formatCount, formatDuration, heading, printable, problemLine, table } from './terminal.js';
@@ -49,23 +51,36 @@ export function registerAssess(program: Command): void {
       const started = performance.now();
       const out = resolve(flags.out);
       makeOutputDir(out);
-      const run = await runCoverage({ ...flags, format: 'json' }, program.opts().content);
-      const { report, attack, inventory, threats, advisories } = run;
+      const inputs = await loadCoverageInputs({ ...flags, format: 'json' }, program.opts().content);
+      const { attack, threats, advisories } = inputs;
 
+      // One pass over the logs: the hunt, the indicator sweep, and what the logs show is collected.
       let huntFindings: HuntFindings | null = null;
+      let collected: CollectedLogs | undefined;
       if (flags.logs?.length) {
         const { files, errors: pathErrors } = await collectFiles(flags.logs, LOG_EXTENSIONS);
-        const inScope = new Set(report.techniques.map((t) => t.id));
-        const detections: Detection[] = [];
+        // A mistyped path would otherwise read as "nothing collected", and every rule as blind.
+        for (const error of pathErrors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
+        const inScope = threatScope(attack, threats);
+        const detections = new TopDetections(MAX_LISTED);
         const byTechnique: Record<string, number> = {};
         let total = 0;
         let errors = pathErrors.length;
+        const sweep = new IndicatorSweep(
+          advisories.flatMap((a) => a.indicators.filter((i) => i.actionable && i.type !== 'cve')),
+        );
+        const logs = flags.logsources ? undefined : new CollectedLogs();
+        collected = logs;
         const summary = await hunt(files, {
-          setup: { rules: run.deployedRules },
-          loaded: run.deployedSetup,
+          setup: { rules: inputs.deployedRules },
+          loaded: inputs.deployedSetup,
           minLevel: 'informational',
           onError: () => {
             errors++;
+          },
+          onEvent: (event) => {
+            logs?.add(event);
+            sweep.check(event);
           },
           onDetection: (detection) => {
             total++;
@@ -74,32 +89,23 @@ export function registerAssess(program: Command): void {
             );
             if (relevant.length === 0) return;
             for (const id of relevant) byTechnique[id] = (byTechnique[id] ?? 0) + 1;
-            detections.push(detection);
+            detections.add(detection);
           },
         });
-        const targets = advisories.flatMap((a) =>
-          a.indicators.filter((i) => i.actionable && i.type !== 'cve'),
-        );
-        const sweep = await sweepIndicators(files, targets, () => {
-          errors++;
-        });
-        detections.sort(
-          (a, b) =>
-            LEVEL_ORDER.indexOf(b.rule.level) - LEVEL_ORDER.indexOf(a.rule.level) ||
-            (a.timeMs ?? 0) - (b.timeMs ?? 0),
-        );
         huntFindings = {
           files: files.length,
           events: summary.events,
           detections: total,
-          inScope: detections.slice(0, MAX_LISTED),
-          inScopeTotal: detections.length,
+          inScope: detections.top(),
+          inScopeTotal: detections.total,
           byTechnique,
-          indicatorHits: sweep.hits.slice(0, MAX_LISTED),
-          indicatorHitsTotal: sweep.total,
+          indicatorHits: sweep.result.hits.slice(0, MAX_LISTED),
+          indicatorHitsTotal: sweep.result.total,
           errors,
         };
       }
+      const run = computeCoverage(inputs, await coverageInventory(flags, collected));
+      const { report, inventory } = run;
 
       const exposure = flags.vulns?.length
         ? exposureOf(

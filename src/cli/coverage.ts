@@ -7,11 +7,13 @@ import { locateContent, vigilHome } from '../content/index.js';
 import { collectFiles, describeError, VigilError } from '../core/index.js';
 import {
   assessCoverage,
+  CollectedLogs,
   type CoverageReport,
   coverageLayer,
   type Inventory,
-  inferInventory,
+  type LogSourceMap,
   NEWER_ATTACK_HINT,
+  type RuleFacts,
   readInventory,
   readLogSourceMap,
   readThreatLayer,
@@ -125,19 +127,26 @@ export function registerCoverage(program: Command): void {
     });
 }
 
-export interface CoverageRun {
+export interface CoverageRun extends CoverageInputs {
   report: CoverageReport;
+  /** The same assessment for each host group of the inventory that collects differently. */
+  groups: Map<string, CoverageReport>;
+  inventory: Inventory | undefined;
+}
+
+/** Everything coverage needs but the inventory: ATT&CK, the threats, the rules. */
+export interface CoverageInputs {
+  attack: AttackIndex;
+  threats: ThreatProfile[];
   advisories: Advisory[];
+  deployed: RuleFacts[];
+  reference: RuleFacts[];
   /** Rule id -> title, deployed and reference. */
   ruleTitles: Map<string, string>;
   /** The deployed rules, loaded: a hunt in the same run uses them. */
   deployedSetup: DetectionSetup;
   deployedRules: string[];
-  /** The same assessment for each host group of the inventory that collects differently. */
-  groups: Map<string, CoverageReport>;
-  attack: AttackIndex;
-  inventory: Inventory | undefined;
-  threats: ThreatProfile[];
+  logSourceMap: LogSourceMap;
 }
 
 /** Loads everything coverage needs from the flags and computes it. */
@@ -145,6 +154,15 @@ export async function runCoverage(
   flags: CoverageFlags,
   contentFlag: string | undefined,
 ): Promise<CoverageRun> {
+  const inputs = await loadCoverageInputs(flags, contentFlag);
+  return computeCoverage(inputs, await coverageInventory(flags));
+}
+
+/** ATT&CK, the threats of --group/--advisory/--layer, and the deployed and reference rules. */
+export async function loadCoverageInputs(
+  flags: CoverageFlags,
+  contentFlag: string | undefined,
+): Promise<CoverageInputs> {
   const attack = openAttack(contentFlag);
   const note = (text: string) => process.stderr.write(pc.dim(`${text}\n`));
   const threats: ThreatProfile[] = [];
@@ -207,24 +225,6 @@ export async function runCoverage(
     ? referenceSetup.ruleSet.rules.map((rule) => ruleFacts(rule, attack, referenceSetup.pipelines, false))
     : [];
 
-  let inventory: Inventory | undefined;
-  if (flags.logsources) inventory = readInventory(flags.logsources);
-  else if (flags.logs?.length) {
-    inventory = await inventoryFromLogs(flags.logs);
-    note(
-      `No --logsources: taking as collected what the logs hold (${inventory.collection.windows.size} Windows channels).`,
-    );
-  } else note('No --logsources or --logs: nothing counts as collected, so every deployed rule is blind.');
-  const logSourceMap = readLogSourceMap(flags.logSourceMap);
-  const assess = (collection: Inventory['collection']) =>
-    assessCoverage({ attack, threats, deployed, reference, collection, logSourceMap });
-  const report = assess(inventory?.collection ?? { windows: new Map(), logsources: [] });
-  const groups = new Map(
-    [...(inventory?.groups ?? [])].map(([name, collection]) => [name, assess(collection)]),
-  );
-  note(
-    `${formatCount(deployed.length)} deployed and ${formatCount(reference.length)} other reference rules; ${formatCount(report.techniques.length)} techniques in scope`,
-  );
   const ruleTitles = new Map<string, string>();
   for (const [list, setup] of [
     [deployed, deployedSetup],
@@ -234,7 +234,56 @@ export async function runCoverage(
       ruleTitles.set(list[i]!.id, rule.title);
     });
   }
-  return { report, groups, attack, inventory, threats, advisories, ruleTitles, deployedSetup, deployedRules };
+  const logSourceMap = readLogSourceMap(flags.logSourceMap);
+  return {
+    attack,
+    threats,
+    advisories,
+    deployed,
+    reference,
+    ruleTitles,
+    deployedSetup,
+    deployedRules,
+    logSourceMap,
+  };
+}
+
+/**
+ * What is collected: the --logsources inventory, or what the --logs hold. `collected` is what a
+ * pass over those logs already saw (assess hunts them anyway); without it they are read here.
+ */
+export async function coverageInventory(
+  flags: Pick<CoverageFlags, 'logsources' | 'logs'>,
+  collected?: CollectedLogs,
+): Promise<Inventory | undefined> {
+  const note = (text: string) => process.stderr.write(pc.dim(`${text}\n`));
+  if (flags.logsources) return readInventory(flags.logsources);
+  if (!flags.logs?.length) {
+    note('No --logsources or --logs: nothing counts as collected, so every deployed rule is blind.');
+    return undefined;
+  }
+  const inventory = (collected ?? (await collectedIn(flags.logs))).inventory(flags.logs.join(', '));
+  note(
+    `No --logsources: taking as collected what the logs hold (${inventory.collection.windows.size} Windows channels).`,
+  );
+  return inventory;
+}
+
+/** The coverage of the threats by the rules, given what is collected, overall and per host group. */
+export function computeCoverage(inputs: CoverageInputs, inventory: Inventory | undefined): CoverageRun {
+  const { attack, threats, deployed, reference, logSourceMap } = inputs;
+  const assess = (collection: Inventory['collection']) =>
+    assessCoverage({ attack, threats, deployed, reference, collection, logSourceMap });
+  const report = assess(inventory?.collection ?? { windows: new Map(), logsources: [] });
+  const groups = new Map(
+    [...(inventory?.groups ?? [])].map(([name, collection]) => [name, assess(collection)]),
+  );
+  process.stderr.write(
+    pc.dim(
+      `${formatCount(deployed.length)} deployed and ${formatCount(reference.length)} other reference rules; ${formatCount(report.techniques.length)} techniques in scope\n`,
+    ),
+  );
+  return { ...inputs, report, groups, inventory };
 }
 
 /** The paths that are not one of the others or inside one. */
@@ -255,26 +304,19 @@ function defaultReference(contentFlag: string | undefined): string[] {
 }
 
 /** Every (channel, event ID) the logs hold. */
-async function inventoryFromLogs(paths: string[]): Promise<Inventory> {
+async function collectedIn(paths: string[]): Promise<CollectedLogs> {
   const { files, errors } = await collectFiles(paths, LOG_EXTENSIONS);
   // A mistyped path would otherwise read as "nothing collected", and every rule as blind.
   for (const error of errors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
-  const seen = new Map<string, Set<number>>();
+  const collected = new CollectedLogs();
   for (const file of files) {
     try {
-      for await (const event of readEvents(file, { onError: () => {} })) {
-        const channel = event.fields.Channel;
-        const id = Number(event.fields.EventID);
-        if (typeof channel !== 'string' || !Number.isInteger(id)) continue;
-        const set = seen.get(channel) ?? new Set<number>();
-        set.add(id);
-        seen.set(channel, set);
-      }
+      for await (const event of readEvents(file, { onError: () => {} })) collected.add(event);
     } catch {
       // A log that cannot be read shows nothing collected; the hunt reports it.
     }
   }
-  return inferInventory(seen, paths.join(', '));
+  return collected;
 }
 
 export function coverageDescription(threats: ThreatProfile[], inventory: Inventory | undefined): string {

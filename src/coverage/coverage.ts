@@ -119,14 +119,20 @@ export function detectionScore(rules: RuleFacts[]): number {
   return 1;
 }
 
-export function assessCoverage(input: CoverageInput): CoverageReport {
-  const { attack, collection } = input;
+/**
+ * The techniques in scope, by current ID, with the threat profiles that use each and what they
+ * say of it. Without threats, every technique of the release.
+ */
+export function threatScope(
+  attack: AttackIndex,
+  threats: ThreatProfile[],
+): Map<string, { profiles: string[]; evidence: string[] }> {
   const inScope = new Map<string, { profiles: string[]; evidence: string[] }>();
-  if (input.threats.length === 0) {
+  if (threats.length === 0) {
     for (const technique of attack.activeTechniques())
       inScope.set(technique.id, { profiles: [], evidence: [] });
   }
-  for (const threat of input.threats) {
+  for (const threat of threats) {
     for (const [id, evidence] of threat.techniques) {
       const technique = attack.resolveTechnique(id)[0]?.technique;
       if (!technique) continue;
@@ -136,6 +142,12 @@ export function assessCoverage(input: CoverageInput): CoverageReport {
       inScope.set(technique.id, entry);
     }
   }
+  return inScope;
+}
+
+export function assessCoverage(input: CoverageInput): CoverageReport {
+  const { attack, collection } = input;
+  const inScope = threatScope(attack, input.threats);
 
   const deployedIds = new Set(input.deployed.map((r) => r.id));
   const byTechnique = (rules: RuleFacts[]) => {

@@ -11,12 +11,13 @@ export {
   STATES,
   type TechniqueCoverage,
   type ThreatProfile,
+  threatScope,
 } from './coverage.js';
 export {
   type CollectedLogSource,
+  CollectedLogs,
   type Collection,
   type Inventory,
-  inferInventory,
   parseInventory,
   readInventory,
 } from './inventory.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import { VigilError } from '../core/index.js';
+import { type LogEvent, VigilError } from '../core/index.js';
 
 /** A Sigma-style log source a team collects (`product: linux, service: auditd`; `category: proxy`). */
 export interface CollectedLogSource {
@@ -134,15 +134,32 @@ export function parseInventory(text: string, file: string): Inventory {
   };
 }
 
-/** Every channel and event ID seen, as an inventory: what `--logs` shows is collected. */
-export function inferInventory(seen: Map<string, Set<number>>, origin: string): Inventory {
-  const windows = new Map<string, Set<number> | 'all'>();
-  for (const [channel, ids] of seen) windows.set(channel.toLowerCase(), new Set(ids));
-  return {
-    name: `inferred from ${origin}`,
-    origin,
-    inferred: true,
-    collection: { windows, logsources: [] },
-    groups: new Map(),
-  };
+/**
+ * What sample logs show is collected, told event by event: every Windows channel and event ID
+ * seen. Fed by whatever reads the logs anyway (`assess` feeds it from its hunt).
+ */
+export class CollectedLogs {
+  /** Channel in lower case -> event IDs seen. */
+  private readonly windows = new Map<string, Set<number>>();
+
+  add(event: LogEvent): void {
+    const channel = event.fields.Channel;
+    const id = Number(event.fields.EventID);
+    if (typeof channel !== 'string' || !Number.isInteger(id)) return;
+    const key = channel.toLowerCase();
+    const ids = this.windows.get(key);
+    if (ids) ids.add(id);
+    else this.windows.set(key, new Set([id]));
+  }
+
+  /** What was seen, as an inventory named after where it came from. */
+  inventory(origin: string): Inventory {
+    return {
+      name: `inferred from ${origin}`,
+      origin,
+      inferred: true,
+      collection: { windows: new Map(this.windows), logsources: [] },
+      groups: new Map(),
+    };
+  }
 }

@@ -100,6 +100,8 @@ export class UnitEvaluator {
     private readonly engine: DetectionEngine,
     ruleSet: Pick<RuleSet, 'rules' | 'correlations'>,
     minLevel: Level = 'informational',
+    /** Told of every event read, before the rules see it. */
+    private readonly onEvent?: (event: LogEvent) => void,
   ) {
     const resolve = referenceResolver(ruleSet);
     this.correlations = new CorrelationEngine(ruleSet.correlations, resolve);
@@ -114,6 +116,7 @@ export class UnitEvaluator {
       result.errors.push({ code: error.code, message: error.message, location: error.location });
     for (const event of unitEvents(unit, report)) {
       result.events++;
+      this.onEvent?.(event);
       let matches: ReturnType<DetectionEngine['evaluate']>;
       try {
         matches = this.engine.evaluate(event);

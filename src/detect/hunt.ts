@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { VigilError } from '../core/index.js';
+import type { LogEvent, VigilError } from '../core/index.js';
 import type { Level } from '../sigma/index.js';
 import { HuntCollector, UnitEvaluator, type UnitResult } from './collector.js';
 import type { Detection } from './detection.js';
@@ -35,6 +35,11 @@ export interface HuntOptions {
    * compiles its own copy of the rules, at the same time as this thread.
    */
   threads?: number;
+  /**
+   * Told of every event read, so that other work on the same events needs no pass of its own.
+   * Events are read on this thread then: the hunt runs on one thread.
+   */
+  onEvent?: (event: LogEvent) => void;
 }
 
 /**
@@ -68,14 +73,14 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
   });
   await runOrdered<UnitResult>(
     units,
-    options.threads ?? 1,
+    options.onEvent ? 1 : (options.threads ?? 1),
     { kind: 'hunt', setup: options.setup, minLevel },
     async () => {
       const setup = options.loaded ?? (await loadDetectionSetup(options.setup));
       options.onRulesLoaded?.(setup);
       digest = ruleSetDigest(setup.ruleSet);
       collector = new HuntCollector(setup.ruleSet, { ...options, minLevel });
-      const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, minLevel);
+      const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, minLevel, options.onEvent);
       return (unit) => evaluator.evaluate(unit);
     },
     (result) => {

@@ -1,5 +1,11 @@
 export { HuntCollector, referenceResolver, UnitEvaluator, type UnitResult } from './collector.js';
-export { type Detection, detectionFromCorrelation, detectionFromMatch, LEVEL_ORDER } from './detection.js';
+export {
+  type Detection,
+  detectionFromCorrelation,
+  detectionFromMatch,
+  LEVEL_ORDER,
+  TopDetections,
+} from './detection.js';
 export { DetectionEngine, type EngineOptions, type RoutingStats, type RuleMatch } from './engine.js';
 export { type HuntOptions, type HuntProgress, hunt } from './hunt.js';
 export { csvCell, csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText } from './output.js';
@@ -15,5 +21,10 @@ export {
   type SetupOptions,
 } from './setup.js';
 export { type Count, type HuntSummary, type RuleCount, SummaryBuilder } from './summary.js';
-export { type SweepHit, type SweepResult, type SweepTarget, sweepIndicators } from './sweep.js';
+export {
+  IndicatorSweep,
+  type SweepHit,
+  type SweepResult,
+  type SweepTarget,
+} from './sweep.js';
 export { type WorkUnit, workUnits } from './units.js';

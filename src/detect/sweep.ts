@@ -1,5 +1,4 @@
-import { AhoCorasick, eventHost, type FieldValue, type VigilError } from '../core/index.js';
-import { readEvents } from '../logs/index.js';
+import { AhoCorasick, eventHost, type FieldValue, type LogEvent } from '../core/index.js';
 
 /** A value to look for in logs, with its kind (as advisories give them: ipv4, domain, sha256 …). */
 export interface SweepTarget {
@@ -36,52 +35,57 @@ const MIN_VALUE_LENGTH = 4;
  * Looks for indicator values in every string field of every event, ignoring case: the sweep an
  * analyst runs after an advisory ("has any of these addresses, domains or hashes been seen?").
  * One automaton holds every value, so an event is read once whatever the number of indicators.
+ * Events are given one by one, so that a sweep can ride on a pass that reads the logs anyway.
  */
-export async function sweepIndicators(
-  files: readonly string[],
-  targets: readonly SweepTarget[],
-  onError: (error: VigilError) => void = () => {},
-): Promise<SweepResult> {
-  const usable = targets.filter((t) => t.value.length >= MIN_VALUE_LENGTH);
-  const patterns = usable.map((t) => t.value.toLowerCase());
-  const result: SweepResult = { events: 0, hits: [], total: 0 };
-  if (patterns.length === 0) return result;
-  const automaton = new AhoCorasick(patterns, { caseInsensitive: true });
-  // Reused for every field of every event: the sweep runs per field value.
-  const found = new Set<number>();
-  for (const file of files) {
-    try {
-      for await (const event of readEvents(file, { onError })) {
-        result.events++;
-        for (const [field, value] of Object.entries(event.fields)) {
-          for (const text of strings(value)) {
-            found.clear();
-            automaton.search(text, (id) => found.add(id));
-            if (found.size === 0) continue;
-            const lower = text.toLowerCase();
-            for (const id of found) {
-              // The automaton may report a near miss among non-ASCII characters: confirm.
-              if (!lower.includes(patterns[id]!)) continue;
-              if (result.total++ >= MAX_HITS) continue;
-              result.hits.push({
-                type: usable[id]!.type,
-                value: usable[id]!.value,
-                file,
-                record: event.source.record,
-                time: event.time === undefined ? undefined : new Date(event.time).toISOString(),
-                host: eventHost(event),
-                field,
-                fieldValue: text.length > 300 ? `${text.slice(0, 297)}...` : text,
-              });
-            }
-          }
+export class IndicatorSweep {
+  readonly result: SweepResult = { events: 0, hits: [], total: 0 };
+  private readonly usable: SweepTarget[];
+  private readonly patterns: string[];
+  private readonly automaton: AhoCorasick | undefined;
+  /** Reused for every field of every event: the sweep runs per field value. */
+  private readonly found = new Set<number>();
+
+  constructor(targets: readonly SweepTarget[]) {
+    this.usable = targets.filter((t) => t.value.length >= MIN_VALUE_LENGTH);
+    this.patterns = this.usable.map((t) => t.value.toLowerCase());
+    this.automaton = this.patterns.length
+      ? new AhoCorasick(this.patterns, { caseInsensitive: true })
+      : undefined;
+  }
+
+  /** Nothing to look for: reading logs for this sweep alone would be wasted. */
+  get empty(): boolean {
+    return this.automaton === undefined;
+  }
+
+  check(event: LogEvent): void {
+    const { automaton, found, patterns, result } = this;
+    if (!automaton) return;
+    result.events++;
+    for (const [field, value] of Object.entries(event.fields)) {
+      for (const text of strings(value)) {
+        found.clear();
+        automaton.search(text, (id) => found.add(id));
+        if (found.size === 0) continue;
+        const lower = text.toLowerCase();
+        for (const id of found) {
+          // The automaton may report a near miss among non-ASCII characters: confirm.
+          if (!lower.includes(patterns[id]!)) continue;
+          if (result.total++ >= MAX_HITS) continue;
+          result.hits.push({
+            type: this.usable[id]!.type,
+            value: this.usable[id]!.value,
+            file: event.source.file,
+            record: event.source.record,
+            time: event.time === undefined ? undefined : new Date(event.time).toISOString(),
+            host: eventHost(event),
+            field,
+            fieldValue: text.length > 300 ? `${text.slice(0, 297)}...` : text,
+          });
         }
       }
-    } catch (error) {
-      onError(error as VigilError);
     }
   }
-  return result;
 }
 
 function strings(value: FieldValue): string[] {

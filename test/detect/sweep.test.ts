@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { LogEvent } from '../../src/core/index.js';
+import { CollectedLogs } from '../../src/coverage/index.js';
+import { type Detection, hunt, IndicatorSweep, LEVEL_ORDER, TopDetections } from '../../src/detect/index.js';
+import { contentPath, hasContent } from '../helpers/content.js';
+
+const event = (fields: LogEvent['fields'], record = 1): LogEvent => ({
+  fields,
+  source: { file: 'x.jsonl', record },
+  time: Date.UTC(2024, 0, 1),
+});
+
+describe('indicator sweep', () => {
+  it('finds each value in any string field, ignoring case, with where it was', () => {
+    const sweep = new IndicatorSweep([
+      { type: 'domain', value: 'evil-cdn.example' },
+      { type: 'sha256', value: 'AB'.repeat(32) },
+      // Too short to mean anything: matched by chance in any text.
+      { type: 'filename', value: 'a.b' },
+    ]);
+    sweep.check(event({ Computer: 'ws1', QueryName: 'cdn.EVIL-CDN.example', Note: 'a.b' }, 7));
+    sweep.check(event({ Hashes: ['MD5=00', `SHA256=${'ab'.repeat(32)}`], EventID: 1 }, 8));
+    sweep.check(event({ Message: 'nothing here' }, 9));
+    expect(sweep.result.events).toBe(3);
+    expect(sweep.result.total).toBe(2);
+    expect(sweep.result.hits).toEqual([
+      expect.objectContaining({
+        type: 'domain',
+        record: 7,
+        host: 'ws1',
+        field: 'QueryName',
+        file: 'x.jsonl',
+      }),
+      expect.objectContaining({ type: 'sha256', record: 8, field: 'Hashes' }),
+    ]);
+  });
+
+  it('has nothing to do without usable values', () => {
+    const sweep = new IndicatorSweep([{ type: 'filename', value: 'x' }]);
+    expect(sweep.empty).toBe(true);
+    sweep.check(event({ Image: 'x' }));
+    expect(sweep.result).toEqual({ events: 0, hits: [], total: 0 });
+  });
+});
+
+describe('the most severe detections', () => {
+  it('keeps the first N by level, then time, as a full sort would, however many come', () => {
+    const all: Detection[] = [];
+    for (let i = 0; i < 2_345; i++) {
+      const level = LEVEL_ORDER[(i * 7) % LEVEL_ORDER.length]!;
+      all.push({ rule: { level }, timeMs: (i * 7919) % 1000 } as unknown as Detection);
+    }
+    const top = new TopDetections(100);
+    for (const detection of all) top.add(detection);
+    const sorted = [...all].sort(
+      (a, b) =>
+        LEVEL_ORDER.indexOf(b.rule.level) - LEVEL_ORDER.indexOf(a.rule.level) ||
+        (a.timeMs ?? 0) - (b.timeMs ?? 0),
+    );
+    expect(top.total).toBe(2_345);
+    expect(top.top()).toEqual(sorted.slice(0, 100));
+  });
+});
+
+describe.skipIf(!hasContent)('one pass over the logs', () => {
+  it('tells every event to the hunt, the sweep and the inventory alike, also when threads are asked for', async () => {
+    const folder = join(contentPath('..', 'datasets', 'evtx-attack-samples'), 'Lateral Movement');
+    const file = join(folder, 'LM_wmiexec_impacket_sysmon_whoami.evtx');
+    const rules = contentPath('sigma', 'rules', 'windows', 'process_creation');
+    const sweep = new IndicatorSweep([{ type: 'filename', value: 'whoami.exe' }]);
+    const collected = new CollectedLogs();
+    let told = 0;
+    const summary = await hunt([file], {
+      setup: { rules: [rules] },
+      threads: 2,
+      onDetection: () => {},
+      onEvent: (e) => {
+        told++;
+        sweep.check(e);
+        collected.add(e);
+      },
+    });
+    expect(summary.events).toBeGreaterThan(0);
+    expect(told).toBe(summary.events);
+    expect(sweep.result.events).toBe(summary.events);
+    expect(sweep.result.hits.some((hit) => hit.field === 'Image' && hit.file === file)).toBe(true);
+    const windows = collected.inventory(file).collection.windows;
+    const sysmon = windows.get('microsoft-windows-sysmon/operational');
+    expect(sysmon instanceof Set && sysmon.has(1)).toBe(true);
+  });
+});
