@@ -52,6 +52,21 @@ export function formerNamesFrom(
  * forms ATT&CK and threat reports use to the same key, the same way on both sides.
  */
 export function stem(word: string): string {
+  let known = stems.get(word);
+  if (known === undefined) {
+    known = stemOf(word);
+    // The words of ATT&CK and of reports are a vocabulary of some tens of thousands: each is
+    // stemmed once. A text of unusual words cannot grow the memory without end.
+    if (stems.size >= MAX_REMEMBERED_STEMS) stems.clear();
+    stems.set(word, known);
+  }
+  return known;
+}
+
+const stems = new Map<string, string>();
+const MAX_REMEMBERED_STEMS = 200_000;
+
+function stemOf(word: string): string {
   let w = word.toLowerCase();
   if (w.length <= 3 || /\d/.test(w)) return w;
   if (w.endsWith('ies') && w.length > 4) w = `${w.slice(0, -3)}y`;

@@ -3,6 +3,15 @@ export { addDistinct } from './collections.js';
 export { describeError, formatLocation, type SourceLocation, VigilError } from './errors.js';
 export { type EventSource, eventHost, type FieldValue, getField, type LogEvent } from './event.js';
 export { type CollectedFiles, collectFiles } from './files.js';
-export { type Cidr, cidrContains, parseCidr, parseIPv4, parseIPv6 } from './ip.js';
+export {
+  type Cidr,
+  cidrContains,
+  ipv4Range,
+  ipv6InNetwork,
+  parseAddress,
+  parseCidr,
+  parseIPv4,
+  parseIPv6,
+} from './ip.js';
 export { foldCase } from './text.js';
 export { calendarDay, isoWeek, parseTimestamp } from './time.js';

@@ -73,28 +73,44 @@ export function parseCidr(text: string): Cidr | undefined {
   return { family: 4, groups: [v4], bits };
 }
 
+/** An address as text, parsed; an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is that IPv4 address. */
+export function parseAddress(text: string): { v4: number } | { v6: number[] } | undefined {
+  const v4 = parseIPv4(text);
+  if (v4 !== undefined) return { v4 };
+  if (!text.includes(':')) return undefined;
+  const v6 = parseIPv6(text);
+  if (!v6) return undefined;
+  if (v6.slice(0, 5).every((g) => g === 0) && v6[5] === 0xffff) return { v4: v6[6]! * 65536 + v6[7]! };
+  return { v6 };
+}
+
 /** Whether an address given as text lies in the network; IPv4-mapped IPv6 (`::ffff:a.b.c.d`) counts as IPv4. */
 export function cidrContains(cidr: Cidr, text: string): boolean {
-  const address = text.trim();
+  const address = parseAddress(text.trim());
+  if (!address) return false;
   if (cidr.family === 4) {
-    let v4 = parseIPv4(address);
-    if (v4 === undefined && address.includes(':')) {
-      const v6 = parseIPv6(address);
-      if (v6?.slice(0, 5).every((g) => g === 0) && v6[5] === 0xffff) v4 = v6[6]! * 65536 + v6[7]!;
-    }
-    if (v4 === undefined) return false;
-    if (cidr.bits === 0) return true;
-    const shift = 32 - cidr.bits;
-    return Math.floor(v4 / 2 ** shift) === Math.floor(cidr.groups[0]! / 2 ** shift);
+    if (!('v4' in address)) return false;
+    const { start, end } = ipv4Range(cidr);
+    return address.v4 >= start && address.v4 <= end;
   }
-  const v6 = parseIPv6(address);
-  if (!v6) return false;
+  return 'v6' in address && ipv6InNetwork(cidr, address.v6);
+}
+
+/** Whether eight 16-bit groups (parseIPv6) lie in an IPv6 network. */
+export function ipv6InNetwork(cidr: Cidr, groups: readonly number[]): boolean {
   let remaining = cidr.bits;
   for (let i = 0; i < 8 && remaining > 0; i++) {
     const take = Math.min(16, remaining);
     const mask = (0xffff << (16 - take)) & 0xffff;
-    if ((v6[i]! & mask) !== (cidr.groups[i]! & mask)) return false;
+    if ((groups[i]! & mask) !== (cidr.groups[i]! & mask)) return false;
     remaining -= take;
   }
   return true;
+}
+
+/** The first and last address of an IPv4 network, as 32-bit numbers. */
+export function ipv4Range(cidr: Cidr): { start: number; end: number } {
+  const size = 2 ** (32 - cidr.bits);
+  const start = Math.floor(cidr.groups[0]! / size) * size;
+  return { start, end: start + size - 1 };
 }

@@ -63,9 +63,12 @@ export class NeighbourIndex<Label> {
   private readonly idf = new Map<string, number>();
   private readonly postings = new Map<string, { example: number; weight: number }[]>();
   readonly labels: Label[];
+  /** One score slot per example, reused across queries: only the touched ones are read and reset. */
+  private readonly scores: Float64Array;
 
   constructor(examples: { label: Label; terms: Map<string, number> }[]) {
     this.labels = examples.map((e) => e.label);
+    this.scores = new Float64Array(examples.length);
     const df = new Map<string, number>();
     for (const { terms } of examples) for (const term of terms.keys()) df.set(term, (df.get(term) ?? 0) + 1);
     const n = examples.length;
@@ -96,15 +99,26 @@ export class NeighbourIndex<Label> {
 
   /** The k examples most similar (cosine) to the text's terms, best first. */
   nearest(counts: Map<string, number>, k: number): { label: Label; similarity: number }[] {
-    const scores = new Map<number, number>();
+    const { scores } = this;
+    const touched: number[] = [];
     for (const [term, weight] of this.vectorize(counts)) {
       for (const posting of this.postings.get(term) ?? []) {
-        scores.set(posting.example, (scores.get(posting.example) ?? 0) + weight * posting.weight);
+        if (scores[posting.example] === 0) touched.push(posting.example);
+        scores[posting.example]! += weight * posting.weight;
       }
     }
-    return [...scores]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, k)
-      .map(([example, similarity]) => ({ label: this.labels[example]!, similarity }));
+    // The best k by insertion, ties to the one met first: as a stable sort of all would give.
+    const best: number[] = [];
+    for (const example of touched) {
+      const score = scores[example]!;
+      if (best.length === k && score <= scores[best[k - 1]!]!) continue;
+      let at = Math.min(best.length, k - 1);
+      while (at > 0 && scores[best[at - 1]!]! < score) at--;
+      best.splice(at, 0, example);
+      if (best.length > k) best.pop();
+    }
+    const out = best.map((example) => ({ label: this.labels[example]!, similarity: scores[example]! }));
+    for (const example of touched) scores[example] = 0;
+    return out;
   }
 }

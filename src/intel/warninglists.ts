@@ -1,7 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ipaddr from 'ipaddr.js';
-import { addDistinct, VigilError } from '../core/index.js';
+import {
+  AhoCorasick,
+  addDistinct,
+  type Cidr,
+  ipv4Range,
+  ipv6InNetwork,
+  parseAddress,
+  parseCidr,
+  VigilError,
+} from '../core/index.js';
 import type { IndicatorType } from './indicators.js';
 
 /**
@@ -101,16 +109,26 @@ interface Ipv4Range {
   entry: string;
 }
 
+interface Ipv6Network {
+  network: Cidr;
+  list: number;
+  entry: string;
+}
+
 /** Warning lists indexed for lookups: exact sets, host suffixes, and address ranges by first byte. */
 export class WarningListIndex {
   readonly lists: WarningList[];
   private readonly exact = new Map<string, number[]>();
   private readonly hosts = new Map<string, number[]>();
   private readonly ipv4 = new Map<number, Ipv4Range[]>();
-  private readonly ipv6: { range: [ipaddr.IPv6, number]; list: number; entry: string }[] = [];
+  /** By the network's first 16 bits; networks wider than that are in `wideIpv6`. */
+  private readonly ipv6 = new Map<number, Ipv6Network[]>();
+  private readonly wideIpv6: Ipv6Network[] = [];
   /** Address ranges are many (cloud providers' lists) and only parsed once an address is asked about. */
   private rangesIndexed = false;
   private readonly substrings: { entry: string; list: number }[] = [];
+  /** All substring entries in one automaton, built on first use: one pass per value. */
+  private substringAutomaton: AhoCorasick | undefined;
   private readonly regexes: { pattern: RegExp; list: number; entry: string }[] = [];
 
   constructor(lists: WarningList[]) {
@@ -157,23 +175,21 @@ export class WarningListIndex {
   }
 
   private addRange(entry: string, list: number): void {
-    let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
-    try {
-      parsed = entry.includes('/')
-        ? ipaddr.parseCIDR(entry)
-        : [ipaddr.parse(entry), entry.includes(':') ? 128 : 32];
-    } catch {
+    const network = parseCidr(entry.trim());
+    if (!network) return;
+    if (network.family === 6) {
+      const item = { network, list, entry };
+      if (network.bits < 16) this.wideIpv6.push(item);
+      else {
+        const bucket = this.ipv6.get(network.groups[0]!) ?? [];
+        this.ipv6.set(network.groups[0]!, bucket);
+        bucket.push(item);
+      }
       return;
     }
-    const [address, bits] = parsed;
-    if (address.kind() === 'ipv6') {
-      this.ipv6.push({ range: [address as ipaddr.IPv6, bits], list, entry });
-      return;
-    }
-    const start = ipv4Number(address as ipaddr.IPv4) & (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0);
-    const end = (start + 2 ** (32 - bits) - 1) >>> 0;
-    const range = { start: start >>> 0, end, list, entry };
-    for (let first = range.start >>> 24; first <= end >>> 24; first++) {
+    const { start, end } = ipv4Range(network);
+    const range = { start, end, list, entry };
+    for (let first = Math.floor(start / 2 ** 24); first <= Math.floor(end / 2 ** 24); first++) {
       const bucket = this.ipv4.get(first) ?? [];
       this.ipv4.set(first, bucket);
       bucket.push(range);
@@ -201,7 +217,15 @@ export class WarningListIndex {
       this.indexRanges();
       this.matchAddress(value, consider);
     }
-    for (const { entry, list } of this.substrings) if (lower.includes(entry)) consider(list, entry);
+    this.substringAutomaton ??= new AhoCorasick(this.substrings.map((s) => s.entry));
+    const found = new Set<number>();
+    this.substringAutomaton.search(lower, (id) => found.add(id));
+    // In list order, as the verdict takes the first list; the automaton may report a near miss
+    // among non-ASCII characters, so each is confirmed.
+    for (const id of [...found].sort((a, b) => a - b)) {
+      const { entry, list } = this.substrings[id]!;
+      if (lower.includes(entry)) consider(list, entry);
+    }
     for (const { pattern, list, entry } of this.regexes) if (pattern.test(value)) consider(list, entry);
     if (hits.size === 0) return undefined;
     const [list, entry] = [...hits].sort((a, b) =>
@@ -211,29 +235,18 @@ export class WarningListIndex {
   }
 
   private matchAddress(value: string, consider: (list: number, entry: string) => void): void {
-    let address: ipaddr.IPv4 | ipaddr.IPv6;
-    try {
-      address = ipaddr.parse(value.replace(/\/\d+$/, ''));
-    } catch {
+    const address = parseAddress(value.replace(/\/\d+$/, ''));
+    if (!address) return;
+    if ('v4' in address) {
+      const { v4 } = address;
+      for (const range of this.ipv4.get(Math.floor(v4 / 2 ** 24)) ?? [])
+        if (v4 >= range.start && v4 <= range.end) consider(range.list, range.entry);
       return;
     }
-    if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
-      address = (address as ipaddr.IPv6).toIPv4Address();
-    }
-    if (address.kind() === 'ipv4') {
-      const n = ipv4Number(address as ipaddr.IPv4);
-      for (const range of this.ipv4.get(n >>> 24) ?? [])
-        if (n >= range.start && n <= range.end) consider(range.list, range.entry);
-      return;
-    }
-    for (const { range, list, entry } of this.ipv6)
-      if ((address as ipaddr.IPv6).match(range)) consider(list, entry);
+    const { v6 } = address;
+    for (const { network, list, entry } of [...(this.ipv6.get(v6[0]!) ?? []), ...this.wideIpv6])
+      if (ipv6InNetwork(network, v6)) consider(list, entry);
   }
-}
-
-function ipv4Number(address: ipaddr.IPv4): number {
-  const [a, b, c, d] = address.octets as [number, number, number, number];
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 }
 
 /** The host name inside a value: a domain itself, a URL's host, an e-mail's domain. */

@@ -74,7 +74,15 @@ describe('verdicts', () => {
         description: '',
         type: 'cidr',
         appliesTo: new Set(['ipv4', 'ipv6']),
-        entries: ['8.8.8.0/24', '2001:4860::/32'],
+        entries: ['8.8.8.0/24', '2001:4860::/32', '203.0.113.77', 'not a network'],
+      },
+      {
+        name: 'everything v6',
+        description: '',
+        type: 'cidr',
+        appliesTo: new Set(['ipv6']),
+        // Wider than 16 bits: not filed under one first group.
+        entries: ['fc00::/7'],
       },
       {
         name: 'top sites',
@@ -103,6 +111,11 @@ describe('verdicts', () => {
     expect(index.match('ipv4', '8.8.8.8')?.list).toBe('resolvers');
     expect(index.match('ipv4', '8.8.9.8')).toBeUndefined();
     expect(index.match('ipv6', '2001:4860:4860::8888')?.list).toBe('resolvers');
+    expect(index.match('ipv6', '2001:4861::1')).toBeUndefined();
+    expect(index.match('ipv6', '::ffff:8.8.8.8')?.list).toBe('resolvers');
+    expect(index.match('ipv6', 'fd12:3456::1')?.list).toBe('everything v6');
+    expect(index.match('ipv4', '203.0.113.77')?.list).toBe('resolvers');
+    expect(index.match('ipv4', '203.0.113.78')).toBeUndefined();
     expect(index.match('domain', 'mail.google.com')?.list).toBe('top sites');
     expect(index.match('url', 'https://drive.google.com/file')?.list).toBe('top sites');
     expect(index.match('domain', 'notgoogle.com')).toBeUndefined();
@@ -127,6 +140,9 @@ describe.skipIf(!hasContent)('the MISP warning lists from the shared content', (
 
   it('knows public resolvers, popular sites and the hash of nothing, and not an attacker address', () => {
     expect(index.match('ipv4', '8.8.8.8')).toBeDefined();
+    expect(index.match('ipv6', '2001:4860:4860::8888')).toBeDefined();
+    expect(index.match('ipv4', '84.32.188.57')).toBeUndefined();
+    expect(index.match('ipv4', '93.115.26.251')).toBeDefined();
     expect(index.match('domain', 'www.microsoft.com')).toBeDefined();
     expect(index.match('md5', 'd41d8cd98f00b204e9800998ecf8427e')).toBeDefined();
     expect(index.match('domain', 'asq.d6shiiwz.pw')).toBeUndefined();
