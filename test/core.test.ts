@@ -96,6 +96,8 @@ describe('time and IP helpers', () => {
     expect(calendarDay('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
     expect(calendarDay('2023-02-29')).toBeUndefined();
     expect(calendarDay('2021-2-3')).toBeUndefined();
+    expect(calendarDay('0001-01-01')).toBe(-62135596800000);
+    expect(parseTimestamp('0001-01-01T00:00:00Z')).toBe(-62135596800000);
     expect(isoWeek(Date.UTC(2021, 0, 3))).toBe(53);
     expect(isoWeek(Date.UTC(2021, 0, 4))).toBe(1);
   });
@@ -104,6 +106,12 @@ describe('time and IP helpers', () => {
     expect(cidrContains(parseCidr('10.0.0.0/8')!, '10.255.0.1')).toBe(true);
     expect(cidrContains(parseCidr('2001:db8::/32')!, '2001:db9::1')).toBe(false);
     expect(parseCidr('300.0.0.0/8')).toBeUndefined();
+    // An IPv4-mapped address is in IPv4 networks as IPv4, and in IPv6 networks as written.
+    expect(cidrContains(parseCidr('10.0.0.0/8')!, '::ffff:10.1.2.3')).toBe(true);
+    expect(cidrContains(parseCidr('::/0')!, '::ffff:10.1.2.3')).toBe(true);
+    expect(cidrContains(parseCidr('::ffff:0:0/96')!, '::ffff:10.1.2.3')).toBe(true);
+    expect(cidrContains(parseCidr('2001:db8::/32')!, '10.1.2.3')).toBe(false);
+    expect(cidrContains(parseCidr('0.0.0.0/0')!, '255.255.255.255')).toBe(true);
     expect(parseCidr('1::2::3')).toBeUndefined();
   });
 });

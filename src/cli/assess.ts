@@ -2,10 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { collectFiles, type VigilError } from '../core/index.js';
+import type { VigilError } from '../core/index.js';
 import { CollectedLogs, coverageLayer, NEWER_ATTACK_HINT, threatScope } from '../coverage/index.js';
 import { hunt, IndicatorSweep, TopDetections } from '../detect/index.js';
-import { LOG_EXTENSIONS } from '../logs/index.js';
 import {
   buildAssessment,
   type Exposure,
@@ -23,12 +22,13 @@ import {
   coverageInventory,
   coverageJson,
   loadCoverageInputs,
+  logFiles,
 } from './coverage.js';
 import { makeOutputDir } from './io.js';
 import { formatCount, formatDuration, heading, printable, problemLine, table } from './terminal.js';
 import { prioritizeOptions } from './vulns.js';
 
-interface AssessFlags extends CoverageFlags {
+interface AssessFlags extends Omit<CoverageFlags, 'format' | 'navigator'> {
   out: string;
   vulns?: string[];
   assets?: string;
@@ -51,16 +51,15 @@ export function registerAssess(program: Command): void {
       const started = performance.now();
       const out = resolve(flags.out);
       makeOutputDir(out);
-      const inputs = await loadCoverageInputs({ ...flags, format: 'json' }, program.opts().content);
+      const inputs = await loadCoverageInputs(flags, program.opts().content);
       const { attack, threats, advisories } = inputs;
 
       // One pass over the logs: the hunt, the indicator sweep, and what the logs show is collected.
       let huntFindings: HuntFindings | null = null;
-      let collected: CollectedLogs | undefined;
+      // Without --logsources, what the logs hold is what counts as collected: seen during the hunt.
+      const collected = flags.logs?.length && !flags.logsources ? new CollectedLogs() : undefined;
       if (flags.logs?.length) {
-        const { files, errors: pathErrors } = await collectFiles(flags.logs, LOG_EXTENSIONS);
-        // A mistyped path would otherwise read as "nothing collected", and every rule as blind.
-        for (const error of pathErrors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
+        const { files, errors: pathErrors } = await logFiles(flags.logs);
         const inScope = threatScope(attack, threats);
         const detections = new TopDetections(MAX_LISTED);
         const byTechnique: Record<string, number> = {};
@@ -69,8 +68,6 @@ export function registerAssess(program: Command): void {
         const sweep = new IndicatorSweep(
           advisories.flatMap((a) => a.indicators.filter((i) => i.actionable && i.type !== 'cve')),
         );
-        const logs = flags.logsources ? undefined : new CollectedLogs();
-        collected = logs;
         const summary = await hunt(files, {
           setup: { rules: inputs.deployedRules },
           loaded: inputs.deployedSetup,
@@ -79,7 +76,7 @@ export function registerAssess(program: Command): void {
             errors++;
           },
           onEvent: (event) => {
-            logs?.add(event);
+            collected?.add(event);
             sweep.check(event);
           },
           onDetection: (detection) => {

@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import {
   CONTENT_SOURCES,
+  candidateContentDirs,
   contentDirIn,
   contentHelp,
   locateContent,
@@ -76,13 +76,13 @@ export function registerContent(program: Command): void {
     .description('which content is installed, its version, where it came from and how old it is')
     .option('--json', 'print the status as JSON')
     .action((flags: { json: boolean }) => {
-      const named: string | undefined =
-        program.opts().content ?? (process.env.VIGIL_CONTENT_DIR || undefined);
-      const located = locateContent({ flag: program.opts().content });
+      const flag = program.opts().content;
+      const located = locateContent({ flag });
       // A folder named by --content or VIGIL_CONTENT_DIR is the one in use, even when it is missing.
-      const dir = located?.dir ?? (named ? resolve(named) : contentDirIn(vigilHome()));
+      const named = candidateContentDirs({ flag }).find((c) => c.via === 'flag' || c.via === 'env');
+      const dir = located?.dir ?? named?.dir ?? contentDirIn(vigilHome());
       if (!located && named) {
-        process.stderr.write(`${pc.red('vigil:')} ${contentHelp({ flag: program.opts().content })}\n`);
+        process.stderr.write(`${pc.red('vigil:')} ${contentHelp({ flag })}\n`);
         process.exitCode = 1;
       }
       const manifest = readManifest(dir);

@@ -160,7 +160,7 @@ export async function runCoverage(
 
 /** ATT&CK, the threats of --group/--advisory/--layer, and the deployed and reference rules. */
 export async function loadCoverageInputs(
-  flags: CoverageFlags,
+  flags: Omit<CoverageFlags, 'format' | 'navigator'>,
   contentFlag: string | undefined,
 ): Promise<CoverageInputs> {
   const attack = openAttack(contentFlag);
@@ -280,7 +280,7 @@ export function computeCoverage(inputs: CoverageInputs, inventory: Inventory | u
   );
   process.stderr.write(
     pc.dim(
-      `${formatCount(deployed.length)} deployed and ${formatCount(reference.length)} other reference rules; ${formatCount(report.techniques.length)} techniques in scope\n`,
+      `${formatCount(deployed.length)} deployed and ${formatCount(reference.length)} reference rules read (reference packs already deployed are not read again); ${formatCount(report.techniques.length)} techniques in scope\n`,
     ),
   );
   return { ...inputs, report, groups, inventory };
@@ -303,11 +303,19 @@ function defaultReference(contentFlag: string | undefined): string[] {
   );
 }
 
+/**
+ * The log files under --logs paths. A path that is not there is named at once: it would otherwise
+ * read as "nothing collected", and every rule as blind.
+ */
+export async function logFiles(paths: string[]): Promise<{ files: string[]; errors: VigilError[] }> {
+  const found = await collectFiles(paths, LOG_EXTENSIONS);
+  for (const error of found.errors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
+  return found;
+}
+
 /** Every (channel, event ID) the logs hold. */
 async function collectedIn(paths: string[]): Promise<CollectedLogs> {
-  const { files, errors } = await collectFiles(paths, LOG_EXTENSIONS);
-  // A mistyped path would otherwise read as "nothing collected", and every rule as blind.
-  for (const error of errors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
+  const { files } = await logFiles(paths);
   const collected = new CollectedLogs();
   for (const file of files) {
     try {

@@ -28,20 +28,29 @@ export function readEpss(file: string): EpssScores {
   const scores = new Map<string, { epss: number; percentile: number }>();
   let date = /(\d{4}-\d{2}-\d{2})/.exec(file)?.[1];
   let line = 0;
+  let header = false;
   for (const row of text.split('\n')) {
     line++;
     if (row.startsWith('#')) {
       date = /score_date:(\d{4}-\d{2}-\d{2})/.exec(row)?.[1] ?? date;
       continue;
     }
-    if (!row || row.startsWith('cve,')) continue;
-    const [cve, epss, percentile] = row.split(',');
+    if (!row.trim()) continue;
+    // The columns are known by the header alone: scores read in another order would be wrong.
+    if (!header) {
+      if (row.trim() !== 'cve,epss,percentile') {
+        throw new VigilError('EPSS_INVALID', 'expected the header "cve,epss,percentile"', { file, line });
+      }
+      header = true;
+      continue;
+    }
+    const [cve, epss, percentile] = row.trim().split(',');
     const e = Number(epss);
     const p = Number(percentile);
-    if (!cve?.startsWith('CVE-') || !(e >= 0 && e <= 1) || !(p >= 0 && p <= 1)) {
+    if (!/^CVE-\d{4}-\d{4,}$/.test(cve ?? '') || !(e >= 0 && e <= 1) || !(p >= 0 && p <= 1)) {
       throw new VigilError('EPSS_INVALID', `not "cve,epss,percentile": ${row.slice(0, 80)}`, { file, line });
     }
-    scores.set(cve, { epss: e, percentile: p });
+    scores.set(cve!, { epss: e, percentile: p });
   }
   return { date, scores };
 }

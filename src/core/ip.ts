@@ -84,16 +84,20 @@ export function parseAddress(text: string): { v4: number } | { v6: number[] } | 
   return { v6 };
 }
 
-/** Whether an address given as text lies in the network; IPv4-mapped IPv6 (`::ffff:a.b.c.d`) counts as IPv4. */
+/**
+ * Whether an address given as text lies in the network. An IPv4-mapped IPv6 address
+ * (`::ffff:a.b.c.d`) is in an IPv4 network as that IPv4 address, and in an IPv6 network as written.
+ */
 export function cidrContains(cidr: Cidr, text: string): boolean {
-  const address = parseAddress(text.trim());
-  if (!address) return false;
-  if (cidr.family === 4) {
-    if (!('v4' in address)) return false;
-    const { start, end } = ipv4Range(cidr);
-    return address.v4 >= start && address.v4 <= end;
+  const address = text.trim();
+  if (cidr.family === 6) {
+    const v6 = parseIPv6(address);
+    return v6 !== undefined && ipv6InNetwork(cidr, v6);
   }
-  return 'v6' in address && ipv6InNetwork(cidr, address.v6);
+  const parsed = parseAddress(address);
+  if (!parsed || !('v4' in parsed)) return false;
+  const { start, end } = ipv4Range(cidr);
+  return parsed.v4 >= start && parsed.v4 <= end;
 }
 
 /** Whether eight 16-bit groups (parseIPv6) lie in an IPv6 network. */

@@ -40,8 +40,10 @@ export function calendarDay(text: string): number | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   if (!match) return undefined;
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const ms = Date.UTC(year, month - 1, day);
-  const date = new Date(ms);
+  // Not Date.UTC: it takes years 0-99 as 1900-1999 (.NET's DateTime.MinValue is 0001-01-01).
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  const ms = date.getTime();
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
     ? ms
     : undefined;

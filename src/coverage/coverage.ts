@@ -288,9 +288,9 @@ function backlogOf(
   attack: AttackIndex,
   rulesWithUnknownTags: number,
 ): BacklogItem[] {
-  // Rules tagged for a newer ATT&CK may detect what looks uncovered: update ATT&CK before writing.
+  // Rules tagged for a newer ATT&CK may detect what looks uncovered (see NEWER_ATTACK_HINT).
   const uncoveredFix = rulesWithUnknownTags
-    ? `no rule tagged with it; ${rulesWithUnknownTags} rules use IDs ATT&CK v${attack.version ?? '?'} does not know: update ATT&CK first`
+    ? 'no rule tagged with it (but see the rules with newer ATT&CK IDs): write one'
     : 'no rule exists: write one';
   const items: BacklogItem[] = [];
   for (const t of techniques) {

@@ -36,6 +36,8 @@ export interface RuleSetup {
 
 export interface DetectionSetup extends RuleSetup {
   engine: DetectionEngine;
+  /** Rules that could not be loaded or compiled (the others are ready). */
+  errors: VigilError[];
 }
 
 /** Rules, pipelines and placeholders loaded and compiled: what `hunt` and friends run with. */

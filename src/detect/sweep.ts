@@ -53,11 +53,6 @@ export class IndicatorSweep {
       : undefined;
   }
 
-  /** Nothing to look for: reading logs for this sweep alone would be wasted. */
-  get empty(): boolean {
-    return this.automaton === undefined;
-  }
-
   check(event: LogEvent): void {
     const { automaton, found, patterns, result } = this;
     if (!automaton) return;

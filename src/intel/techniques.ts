@@ -371,8 +371,15 @@ export class TechniqueExtractor {
 
   private sentences(text: string): Sentence[] {
     const out: Sentence[] = [];
-    for (const line of text.split(/\r?\n/)) {
-      if (MACHINE_TEXT.some((pattern) => pattern.test(line))) continue;
+    const lines = text.split(/\r?\n/);
+    const machine = lines.map(machineText);
+    for (const [i, line] of lines.entries()) {
+      // A line that merely looks like a key ("impact: the actors encrypted…", a PowerShell
+      // `$cmd = "…"` the attackers ran) is prose or evidence; only a block of them is quoted data.
+      const quoted =
+        machine[i] === 'signature' ||
+        (machine[i] === 'key' && (machine[i - 1] !== undefined || machine[i + 1] !== undefined));
+      if (quoted && !/\bT\d{4}\b/.test(line)) continue;
       for (const part of line.split(/(?<=[.!?])\s+(?=[A-Z0-9("'\u201c])/)) {
         const trimmed = part.trim();
         if (trimmed.length < 3) continue;
@@ -423,18 +430,31 @@ const ADVICE =
   /^(?:[-•*\u2022\u25aa\u25cf]\s*|\d+[.)]\s*)?(?:enable|disable|implement|ensure|require|use|install|monitor|review|restrict|limit|apply|keep|maintain|consider|prioriti[sz]e|update|patch|audit|remove|block|deploy|configure|enforce|segment|train|back ?up|store|identify|regularly|close|filter|prevent|avoid|do not|employ|establish|adopt|mandate|harden|investigate|verify|report|turn off|add|set|check|encrypt|protect|utili[sz]e)\b/i;
 
 /**
- * Lines of machine text that reports quote: JSON and YAML keys (a beacon's configuration, a Sigma
- * rule), YARA rules, Snort and Suricata signatures. What they name ("ssh": null, a YARA string)
- * is not something the attackers were seen doing.
+ * Machine text that reports quote: JSON and YAML keys (a beacon's configuration, a Sigma rule),
+ * YARA rules, Snort and Suricata signatures. What it names ("ssh": null, a YARA string) is not
+ * something the attackers were seen doing. A signature line is one by itself; a key line only
+ * next to another (see sentences).
  */
-const MACHINE_TEXT = [
-  /^\s*"[^"]*"\s*:/,
-  /^\s*-?\s*[a-z][\w.|-]*:(?:\s|$)/,
+function machineText(line: string): 'signature' | 'key' | undefined {
+  if (SIGNATURE_LINES.some((pattern) => pattern.test(line))) return 'signature';
+  if (KEY_LINES.some((pattern) => pattern.test(line))) return 'key';
+  return undefined;
+}
+
+const SIGNATURE_LINES = [
+  /^\s*rule\s+\w+[^{]*\{\s*$/,
+  /^\s*(?:alert|drop|reject|pass)\s+(?:tcp|udp|icmp|ip|http|dns|tls|smb|ftp|smtp)\s.*\(msg:/i,
+];
+
+/** A value as data writes it: a structure, a quoted string, a number, a literal, or a few words. */
+const DATA_VALUE = String.raw`(?:\s*$|\s*[{\["'\d-]|\s*(?:true|false|null)\b|\s+\S+(?:\s+\S+){0,2}\s*$)`;
+const KEY_LINES = [
+  new RegExp(String.raw`^\s*"[^"]*"\s*:${DATA_VALUE}`),
+  new RegExp(String.raw`^\s*-?\s*[a-z][\w.-]*:${DATA_VALUE}`),
   /^\s*-?\s*\w+\|[\w|]+:/,
-  /^\s*\$\w*\s*=/,
+  /^\s*\$\w*\s*=\s*["{/]/,
   /^\s*\w+\s*=\s*["\d]/,
-  /^\s*rule\s+\w+[^{]*\{/,
-  /^\s*(?:alert|drop|reject|pass)\s+(?:tcp|udp|icmp|ip|http|dns|tls|smb|ftp|smtp)\s/i,
+  /^\s*[\]}],?\s*$/,
 ];
 
 /** How much a finding from advice counts, next to one from an account of the attack. */

@@ -115,7 +115,10 @@ interface Ipv6Network {
   entry: string;
 }
 
-/** Warning lists indexed for lookups: exact sets, host suffixes, and address ranges by first byte. */
+/**
+ * Warning lists indexed for lookups: exact sets, host suffixes, IPv4 ranges by first byte, IPv6
+ * networks by first 16 bits, substrings in one automaton.
+ */
 export class WarningListIndex {
   readonly lists: WarningList[];
   private readonly exact = new Map<string, number[]>();

@@ -59,7 +59,7 @@ describe.skipIf(!hasContent)('vigil coverage', () => {
     // Rules tagged with ATT&CK v19 IDs are reported, not dropped.
     expect(report.unknown_tags.some((u: { tag: string }) => u.tag.startsWith('attack.t168'))).toBe(true);
     // The default reference packs holding the deployed rules/ are not read a second time.
-    const [, deployedCount, otherCount] = /([\d,]+) deployed and ([\d,]+) other reference rules/.exec(
+    const [, deployedCount, otherCount] = /([\d,]+) deployed and ([\d,]+) reference rules read/.exec(
       result.stderr,
     )!;
     const count = (text: string) => Number(text.replaceAll(',', ''));

@@ -167,6 +167,12 @@ describe.skipIf(!hasContent)('vigil content update', () => {
     delete Object.values(table.decision_points as Record<string, { values?: unknown }>)[0]!.values;
     routes.set('/ssvc/cisa_bod_26_04_1_0_0.json', () => ({ status: 200, body: JSON.stringify(table) }));
     const strict = await updateContent({ home, mirror, only: ['epss', 'ssvc'] });
+    routes.set('/epss/epss_scores-current.csv.gz', () => ({
+      status: 200,
+      body: gzipSync('cve,percentile,epss\nCVE-2021-44228,0.99,0.97\n'),
+    }));
+    const [swapped] = await updateContent({ home, mirror, only: ['epss'] });
+    expect(swapped).toMatchObject({ ok: false, error: expect.stringMatching(/:1: expected the header/) });
     expect(strict[0]).toMatchObject({
       ok: false,
       error: expect.stringMatching(/csv\.gz:2: not "cve,epss,percentile"/),

@@ -38,7 +38,6 @@ describe('indicator sweep', () => {
 
   it('has nothing to do without usable values', () => {
     const sweep = new IndicatorSweep([{ type: 'filename', value: 'x' }]);
-    expect(sweep.empty).toBe(true);
     sweep.check(event({ Image: 'x' }));
     expect(sweep.result).toEqual({ events: 0, hits: [], total: 0 });
   });

@@ -147,6 +147,17 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
     expect((await analyze(prose)).techniques[0]?.id).toBe('T1490');
   });
 
+  it('still reads prose and attacker commands that only look like keys, and IDs anywhere', async () => {
+    const ids = async (text: string) => (await analyze(text)).techniques.map((t) => t.id);
+    expect(
+      await ids(
+        '- vssadmin.exe: the actors deleted all volume shadow copies so that victims could not restore their files.',
+      ),
+    ).toContain('T1490');
+    expect(await ids('$cmd = "vssadmin.exe delete shadows /all /quiet"')).toContain('T1490');
+    expect(await ids(' "ssh": {\n "technique": "T1486",\n "proxy": null')).toContain('T1486');
+  });
+
   it('names the ATT&CK software a report is about, and adds what ATT&CK records it doing as leads', async () => {
     const trickbot = attack.knowledge.software.find((s) => s.name === 'TrickBot')!;
     const text =
