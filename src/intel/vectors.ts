@@ -61,7 +61,8 @@ export type SparseVector = Map<string, number>;
  */
 export class NeighbourIndex<Label> {
   private readonly idf = new Map<string, number>();
-  private readonly postings = new Map<string, { example: number; weight: number }[]>();
+  /** Term -> the examples holding it and its weight in each, as pairs: [example, weight, …]. */
+  private readonly postings = new Map<string, number[]>();
   readonly labels: Label[];
   /** One score slot per example, reused across queries: only the touched ones are read and reset. */
   private readonly scores: Float64Array;
@@ -74,10 +75,20 @@ export class NeighbourIndex<Label> {
     const n = examples.length;
     for (const [term, count] of df) this.idf.set(term, Math.log((1 + n) / (1 + count)) + 1);
     examples.forEach(({ terms }, example) => {
-      for (const [term, weight] of this.vectorize(terms)) {
-        const list = this.postings.get(term) ?? [];
-        list.push({ example, weight });
-        this.postings.set(term, list);
+      let norm = 0;
+      for (const [term, count] of terms) {
+        if (count <= 0) continue;
+        const weight = (1 + Math.log(count)) * this.idf.get(term)!;
+        norm += weight * weight;
+      }
+      norm = Math.sqrt(norm);
+      if (norm === 0) return;
+      for (const [term, count] of terms) {
+        if (count <= 0) continue;
+        const weight = ((1 + Math.log(count)) * this.idf.get(term)!) / norm;
+        const list = this.postings.get(term);
+        if (list) list.push(example, weight);
+        else this.postings.set(term, [example, weight]);
       }
     });
   }
@@ -102,9 +113,12 @@ export class NeighbourIndex<Label> {
     const { scores } = this;
     const touched: number[] = [];
     for (const [term, weight] of this.vectorize(counts)) {
-      for (const posting of this.postings.get(term) ?? []) {
-        if (scores[posting.example] === 0) touched.push(posting.example);
-        scores[posting.example]! += weight * posting.weight;
+      const list = this.postings.get(term);
+      if (!list) continue;
+      for (let i = 0; i < list.length; i += 2) {
+        const example = list[i]!;
+        if (scores[example] === 0) touched.push(example);
+        scores[example]! += weight * list[i + 1]!;
       }
     }
     // The best k by insertion, ties to the one met first: as a stable sort of all would give.
