@@ -14,6 +14,15 @@ import {
   type StixObject,
 } from '../../src/attack/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
+import {
+  attackRelease,
+  bundleText,
+  matrix,
+  mitreRef,
+  relationship,
+  tactic,
+  technique,
+} from '../helpers/stix.js';
 
 describe('names', () => {
   it('normalises case, punctuation, hyphens and ampersands', () => {
@@ -43,58 +52,19 @@ describe('names', () => {
 
 /** A bundle of a few hand-made objects, in the v18 structure, for what real data cannot pin. */
 function smallBundle(): string {
-  const ref = (id: string) => [{ source_name: 'mitre-attack', external_id: id }];
   const objects = [
-    { type: 'x-mitre-collection', id: 'x-mitre-collection--1', x_mitre_version: '99.0' },
-    {
-      type: 'x-mitre-matrix',
-      id: 'x-mitre-matrix--1',
-      tactic_refs: ['x-mitre-tactic--2', 'x-mitre-tactic--1'],
-    },
-    {
-      type: 'x-mitre-tactic',
-      id: 'x-mitre-tactic--1',
-      name: 'Execution',
-      x_mitre_shortname: 'execution',
-      external_references: ref('TA0002'),
-    },
-    {
-      type: 'x-mitre-tactic',
-      id: 'x-mitre-tactic--2',
-      name: 'Initial Access',
-      x_mitre_shortname: 'initial-access',
-      external_references: ref('TA0001'),
-    },
-    {
-      type: 'attack-pattern',
-      id: 'attack-pattern--1',
-      name: 'Scripting',
-      external_references: ref('T1000'),
-      kill_chain_phases: [{ kill_chain_name: 'mitre-attack', phase_name: 'execution' }],
-    },
-    {
-      type: 'attack-pattern',
-      id: 'attack-pattern--old',
-      name: 'Old Scripting',
-      revoked: true,
-      external_references: ref('T1064'),
-    },
-    {
-      type: 'attack-pattern',
-      id: 'attack-pattern--2',
-      name: 'Shell',
-      x_mitre_is_subtechnique: true,
-      external_references: ref('T1000.001'),
-      kill_chain_phases: [
-        { kill_chain_name: 'mitre-attack', phase_name: 'execution' },
-        { kill_chain_name: 'mitre-attack', phase_name: 'initial-access' },
-      ],
-    },
+    attackRelease('99.0'),
+    matrix('2', '1'),
+    tactic('1', 'TA0002', 'Execution', 'execution'),
+    tactic('2', 'TA0001', 'Initial Access', 'initial-access'),
+    technique('1', 'T1000', 'Scripting', ['execution']),
+    technique('old', 'T1064', 'Old Scripting', [], { revoked: true }),
+    technique('2', 'T1000.001', 'Shell', ['execution', 'initial-access'], { x_mitre_is_subtechnique: true }),
     {
       type: 'x-mitre-data-component',
       id: 'x-mitre-data-component--1',
       name: 'Process Creation',
-      external_references: ref('DC0032'),
+      external_references: mitreRef('DC0032'),
     },
     {
       type: 'x-mitre-analytic',
@@ -114,63 +84,25 @@ function smallBundle(): string {
       type: 'course-of-action',
       id: 'course-of-action--1',
       name: 'Restrict Shells',
-      external_references: ref('M1000'),
+      external_references: mitreRef('M1000'),
     },
     {
       type: 'intrusion-set',
       id: 'intrusion-set--1',
       name: 'Big Group',
       aliases: ['Big Group', 'APT99'],
-      external_references: ref('G0001'),
+      external_references: mitreRef('G0001'),
     },
-    { type: 'tool', id: 'tool--1', name: 'Hammer', external_references: ref('S0001') },
-    {
-      type: 'relationship',
-      id: 'relationship--1',
-      relationship_type: 'revoked-by',
-      source_ref: 'attack-pattern--old',
-      target_ref: 'attack-pattern--1',
-    },
-    {
-      type: 'relationship',
-      id: 'relationship--2',
-      relationship_type: 'detects',
-      source_ref: 'x-mitre-detection-strategy--1',
-      target_ref: 'attack-pattern--2',
-    },
-    {
-      type: 'relationship',
-      id: 'relationship--3',
-      relationship_type: 'mitigates',
-      source_ref: 'course-of-action--1',
-      target_ref: 'attack-pattern--2',
-    },
-    {
-      type: 'relationship',
-      id: 'relationship--4',
-      relationship_type: 'uses',
-      source_ref: 'intrusion-set--1',
-      target_ref: 'attack-pattern--2',
-      description: 'They shell.',
-    },
-    {
-      type: 'relationship',
-      id: 'relationship--5',
-      relationship_type: 'uses',
-      source_ref: 'intrusion-set--1',
-      target_ref: 'tool--1',
-    },
-    {
-      type: 'relationship',
-      id: 'relationship--6',
-      relationship_type: 'uses',
-      source_ref: 'intrusion-set--1',
-      target_ref: 'attack-pattern--1',
-      revoked: true,
-    },
+    { type: 'tool', id: 'tool--1', name: 'Hammer', external_references: mitreRef('S0001') },
+    relationship('1', 'revoked-by', 'attack-pattern--old', 'attack-pattern--1'),
+    relationship('2', 'detects', 'x-mitre-detection-strategy--1', 'attack-pattern--2'),
+    relationship('3', 'mitigates', 'course-of-action--1', 'attack-pattern--2'),
+    relationship('4', 'uses', 'intrusion-set--1', 'attack-pattern--2', { description: 'They shell.' }),
+    relationship('5', 'uses', 'intrusion-set--1', 'tool--1'),
+    relationship('6', 'uses', 'intrusion-set--1', 'attack-pattern--1', { revoked: true }),
     'not an object',
   ];
-  return JSON.stringify({ type: 'bundle', id: 'bundle--1', objects });
+  return bundleText(objects);
 }
 
 describe('building the index from a bundle', () => {

@@ -21,29 +21,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNameHistory, HISTORY_RELEASES, readStixBundle } from '../../src/attack/index.js';
 import { readManifest, updateContent } from '../../src/content/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
+import { attackRelease, bundleText, technique } from '../helpers/stix.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
 
 /** A tiny ATT&CK release: T1218 under the name it had before v11. */
 function oldRelease(version: string): string {
-  return JSON.stringify({
-    type: 'bundle',
-    id: `bundle--${version}`,
-    objects: [
-      {
-        type: 'attack-pattern',
-        id: 'attack-pattern--t1218',
-        name: 'Signed Binary Proxy Execution',
-        external_references: [{ source_name: 'mitre-attack', external_id: 'T1218' }],
-      },
-      {
-        type: 'attack-pattern',
-        id: 'attack-pattern--gone',
-        name: 'Gone Since',
-        external_references: [{ source_name: 'mitre-attack', external_id: 'T1999' }],
-      },
-    ],
-  });
+  return bundleText([
+    attackRelease(version),
+    technique('t1218', 'T1218', 'Signed Binary Proxy Execution', ['defense-evasion']),
+    technique('gone', 'T1999', 'Gone Since', ['defense-evasion']),
+  ]);
 }
 
 describe.skipIf(!hasContent)('vigil content update', () => {

@@ -18,65 +18,32 @@ import {
   type ThreatProfile,
 } from '../../src/coverage/index.js';
 import { loadDetectionSetup } from '../../src/detect/index.js';
+import {
+  attackRelease,
+  bundleText,
+  matrix,
+  mitreRef,
+  relationship,
+  tactic,
+  technique,
+} from '../helpers/stix.js';
 
 /** A hand-made ATT&CK: four techniques, two data components with the log sources ATT&CK names. */
 function smallAttack(): AttackIndex {
-  const ref = (id: string) => [{ source_name: 'mitre-attack', external_id: id }];
-  const phase = (name: string) => [{ kill_chain_name: 'mitre-attack', phase_name: name }];
   const objects = [
-    { type: 'x-mitre-collection', id: 'x-mitre-collection--1', x_mitre_version: '18.1' },
-    {
-      type: 'x-mitre-matrix',
-      id: 'x-mitre-matrix--1',
-      tactic_refs: ['x-mitre-tactic--1', 'x-mitre-tactic--2'],
-    },
-    {
-      type: 'x-mitre-tactic',
-      id: 'x-mitre-tactic--1',
-      name: 'Execution',
-      x_mitre_shortname: 'execution',
-      external_references: ref('TA0002'),
-    },
-    {
-      type: 'x-mitre-tactic',
-      id: 'x-mitre-tactic--2',
-      name: 'Impact',
-      x_mitre_shortname: 'impact',
-      external_references: ref('TA0040'),
-    },
-    {
-      type: 'attack-pattern',
-      id: 'attack-pattern--1',
-      name: 'Scripting',
-      external_references: ref('T1059'),
-      kill_chain_phases: phase('execution'),
-    },
-    {
-      type: 'attack-pattern',
-      id: 'attack-pattern--2',
-      name: 'PowerShell',
-      external_references: ref('T1059.001'),
-      kill_chain_phases: phase('execution'),
-    },
-    {
-      type: 'attack-pattern',
-      id: 'attack-pattern--3',
-      name: 'Dumping',
-      external_references: ref('T1003'),
-      kill_chain_phases: phase('execution'),
-    },
-    {
-      type: 'attack-pattern',
-      id: 'attack-pattern--4',
-      name: 'Encrypt',
-      external_references: ref('T1486'),
-      kill_chain_phases: phase('impact'),
-    },
+    attackRelease('18.1'),
+    matrix('1', '2'),
+    tactic('1', 'TA0002', 'Execution', 'execution'),
+    tactic('2', 'TA0040', 'Impact', 'impact'),
+    technique('1', 'T1059', 'Scripting', ['execution']),
+    technique('2', 'T1059.001', 'PowerShell', ['execution']),
+    technique('3', 'T1003', 'Dumping', ['execution']),
+    technique('4', 'T1486', 'Encrypt', ['impact']),
     {
       type: 'x-mitre-data-component',
       id: 'x-mitre-data-component--1',
       name: 'Process Creation',
-      external_references: ref('DC0032'),
+      external_references: mitreRef('DC0032'),
       x_mitre_log_sources: [
         { name: 'WinEventLog:Sysmon', channel: 'EventCode=1' },
         { name: 'WinEventLog:Security', channel: 'EventCode=4688' },
@@ -86,7 +53,7 @@ function smallAttack(): AttackIndex {
       type: 'x-mitre-data-component',
       id: 'x-mitre-data-component--2',
       name: 'Script Execution',
-      external_references: ref('DC0029'),
+      external_references: mitreRef('DC0029'),
       x_mitre_log_sources: [
         { name: 'WinEventLog:PowerShell', channel: 'EventCode=4104' },
         { name: 'auditd:SYSCALL', channel: 'execve' },
@@ -105,19 +72,9 @@ function smallAttack(): AttackIndex {
         { x_mitre_data_component_ref: 'x-mitre-data-component--2' },
       ],
     },
-    {
-      type: 'relationship',
-      id: 'relationship--1',
-      relationship_type: 'detects',
-      source_ref: 'x-mitre-detection-strategy--1',
-      target_ref: 'attack-pattern--2',
-    },
+    relationship('1', 'detects', 'x-mitre-detection-strategy--1', 'attack-pattern--2'),
   ];
-  return new AttackIndex(
-    buildKnowledge(
-      parseStixBundle(JSON.stringify({ type: 'bundle', id: 'bundle--1', objects }), 'small.json'),
-    ),
-  );
+  return new AttackIndex(buildKnowledge(parseStixBundle(bundleText(objects), 'small.json')));
 }
 
 const MAP: LogSourceMap = {
