@@ -62,3 +62,10 @@ export function eventHost(event: LogEvent): string | undefined {
 }
 
 const HOST_FIELDS = ['Computer', 'ComputerName', 'Hostname', 'host.name', 'hostname', 'host'];
+
+/** The Windows channel and event ID of an event, as written, when it has both. */
+export function eventChannel(event: LogEvent): { channel: string; id: number } | undefined {
+  const channel = event.fields.Channel;
+  const id = Number(event.fields.EventID);
+  return typeof channel === 'string' && Number.isInteger(id) ? { channel, id } : undefined;
+}

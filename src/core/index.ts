@@ -1,7 +1,14 @@
 export { AhoCorasick, foldsSafely } from './aho-corasick.js';
 export { addDistinct } from './collections.js';
 export { describeError, formatLocation, type SourceLocation, VigilError } from './errors.js';
-export { type EventSource, eventHost, type FieldValue, getField, type LogEvent } from './event.js';
+export {
+  type EventSource,
+  eventChannel,
+  eventHost,
+  type FieldValue,
+  getField,
+  type LogEvent,
+} from './event.js';
 export { type CollectedFiles, collectFiles } from './files.js';
 export {
   type Cidr,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import { type LogEvent, VigilError } from '../core/index.js';
+import { eventChannel, type LogEvent, VigilError } from '../core/index.js';
 
 /** A Sigma-style log source a team collects (`product: linux, service: auditd`; `category: proxy`). */
 export interface CollectedLogSource {
@@ -143,13 +143,16 @@ export class CollectedLogs {
   private readonly windows = new Map<string, Set<number>>();
 
   add(event: LogEvent): void {
-    const channel = event.fields.Channel;
-    const id = Number(event.fields.EventID);
-    if (typeof channel !== 'string' || !Number.isInteger(id)) return;
+    const seen = eventChannel(event);
+    if (seen) this.addIds(seen.channel, [seen.id]);
+  }
+
+  /** Event IDs seen in a channel (as a hunt's threads report them). */
+  addIds(channel: string, ids: Iterable<number>): void {
     const key = channel.toLowerCase();
-    const ids = this.windows.get(key);
-    if (ids) ids.add(id);
-    else this.windows.set(key, new Set([id]));
+    const known = this.windows.get(key) ?? new Set<number>();
+    this.windows.set(key, known);
+    for (const id of ids) known.add(id);
   }
 
   /** What was seen, as an inventory named after where it came from. */

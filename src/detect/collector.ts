@@ -1,4 +1,11 @@
-import { type FieldValue, getField, type LogEvent, type SourceLocation, VigilError } from '../core/index.js';
+import {
+  eventChannel,
+  type FieldValue,
+  getField,
+  type LogEvent,
+  type SourceLocation,
+  VigilError,
+} from '../core/index.js';
 import {
   type CorrelatedRule,
   CorrelationEngine,
@@ -10,6 +17,7 @@ import {
 import { type Detection, detectionFromCorrelation, detectionFromMatch, LEVEL_ORDER } from './detection.js';
 import type { DetectionEngine } from './engine.js';
 import { type HuntSummary, SummaryBuilder } from './summary.js';
+import { IndicatorSweep, type SweepResult, type SweepTarget } from './sweep.js';
 import { unitEvents, type WorkUnit } from './units.js';
 
 /** A problem as it crosses threads (classes do not). */
@@ -17,6 +25,24 @@ export interface ProblemData {
   code: string;
   message: string;
   location: SourceLocation;
+}
+
+/**
+ * Work on every event besides the rules, done where events are read (this thread or a worker), so
+ * that it needs no pass over the logs of its own. As data: it crosses threads.
+ */
+export interface EventWatch {
+  /** Indicator values to look for in every field of every event. */
+  indicators?: SweepTarget[];
+  /** Record every Windows channel and event ID seen (what the logs show is collected). */
+  channels?: boolean;
+}
+
+/** What an EventWatch saw in one unit. */
+export interface Watched {
+  sweep?: SweepResult;
+  /** Channel as written -> event IDs seen in it. */
+  channels?: [string, number[]][];
 }
 
 /** What evaluating one unit gives, in the unit's record order. */
@@ -27,6 +53,7 @@ export interface UnitResult {
   correlationInputs: { rule: number; event: LogEvent; time: number }[];
   untimed: number;
   errors: ProblemData[];
+  watched?: Watched;
 }
 
 /** Fields a detection shows besides those correlations use. */
@@ -100,9 +127,9 @@ export class UnitEvaluator {
     private readonly engine: DetectionEngine,
     ruleSet: Pick<RuleSet, 'rules' | 'correlations'>,
     minLevel: Level = 'informational',
-    /** Told of every event read, before the rules see it. */
-    private readonly onEvent?: (event: LogEvent) => void,
+    private readonly watch: EventWatch = {},
   ) {
+    if (watch.indicators?.length) this.sweep = new IndicatorSweep(watch.indicators);
     const resolve = referenceResolver(ruleSet);
     this.correlations = new CorrelationEngine(ruleSet.correlations, resolve);
     this.silenced = silencedRules(ruleSet.correlations, resolve);
@@ -110,13 +137,20 @@ export class UnitEvaluator {
     for (const [index, rule] of ruleSet.rules.entries()) this.ruleIndex.set(rule, index);
   }
 
+  private readonly sweep: IndicatorSweep | undefined;
+
   evaluate(unit: WorkUnit): UnitResult {
     const result: UnitResult = { events: 0, detections: [], correlationInputs: [], untimed: 0, errors: [] };
+    const channels = this.watch.channels ? new Map<string, Set<number>>() : undefined;
     const report = (error: VigilError) =>
       result.errors.push({ code: error.code, message: error.message, location: error.location });
     for (const event of unitEvents(unit, report)) {
       result.events++;
-      this.onEvent?.(event);
+      this.sweep?.check(event);
+      if (channels) {
+        const seen = eventChannel(event);
+        if (seen) addDistinctId(channels, seen.channel, seen.id);
+      }
       let matches: ReturnType<DetectionEngine['evaluate']>;
       try {
         matches = this.engine.evaluate(event);
@@ -149,14 +183,28 @@ export class UnitEvaluator {
         }
       }
     }
+    if (this.sweep || channels) {
+      result.watched = {
+        sweep: this.sweep?.take(),
+        channels: channels && [...channels].map(([channel, ids]) => [channel, [...ids]]),
+      };
+    }
     return result;
   }
+}
+
+function addDistinctId(map: Map<string, Set<number>>, key: string, id: number): void {
+  const ids = map.get(key);
+  if (ids) ids.add(id);
+  else map.set(key, new Set([id]));
 }
 
 export interface CollectorOptions {
   minLevel?: Level;
   onDetection: (detection: Detection) => void;
   onError?: (error: VigilError) => void;
+  /** What the hunt's EventWatch saw, unit by unit in file and record order. */
+  onWatched?: (watched: Watched) => void;
 }
 
 /**
@@ -191,6 +239,7 @@ export class HuntCollector {
       this.problem(new VigilError(error.code, error.message, error.location));
     for (const detection of result.detections) this.report(detection);
     for (const input of result.correlationInputs) this.inputs.push(input);
+    if (result.watched) this.options.onWatched?.(result.watched);
   }
 
   private report(detection: Detection): void {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import type { LogEvent, VigilError } from '../core/index.js';
+import type { VigilError } from '../core/index.js';
 import type { Level } from '../sigma/index.js';
-import { HuntCollector, UnitEvaluator, type UnitResult } from './collector.js';
+import { type EventWatch, HuntCollector, UnitEvaluator, type UnitResult, type Watched } from './collector.js';
 import type { Detection } from './detection.js';
 import { runOrdered } from './parallel.js';
 import { type DetectionSetup, loadDetectionSetup, ruleSetDigest, type SetupOptions } from './setup.js';
@@ -35,11 +35,10 @@ export interface HuntOptions {
    * compiles its own copy of the rules, at the same time as this thread.
    */
   threads?: number;
-  /**
-   * Told of every event read, so that other work on the same events needs no pass of its own.
-   * Events are read on this thread then: the hunt runs on one thread.
-   */
-  onEvent?: (event: LogEvent) => void;
+  /** Other work on every event (indicators, channels), done where events are read. */
+  watch?: EventWatch;
+  /** What the watch saw, unit by unit in file and record order. */
+  onWatched?: (watched: Watched) => void;
 }
 
 /**
@@ -73,14 +72,14 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
   });
   await runOrdered<UnitResult>(
     units,
-    options.onEvent ? 1 : (options.threads ?? 1),
-    { kind: 'hunt', setup: options.setup, minLevel },
+    options.threads ?? 1,
+    { kind: 'hunt', setup: options.setup, minLevel, watch: options.watch },
     async () => {
       const setup = options.loaded ?? (await loadDetectionSetup(options.setup));
       options.onRulesLoaded?.(setup);
       digest = ruleSetDigest(setup.ruleSet);
       collector = new HuntCollector(setup.ruleSet, { ...options, minLevel });
-      const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, minLevel, options.onEvent);
+      const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, minLevel, options.watch);
       return (unit) => evaluator.evaluate(unit);
     },
     (result) => {

@@ -1,4 +1,11 @@
-export { HuntCollector, referenceResolver, UnitEvaluator, type UnitResult } from './collector.js';
+export {
+  type EventWatch,
+  HuntCollector,
+  referenceResolver,
+  UnitEvaluator,
+  type UnitResult,
+  type Watched,
+} from './collector.js';
 export {
   type Detection,
   detectionFromCorrelation,
@@ -22,6 +29,7 @@ export {
 } from './setup.js';
 export { type Count, type HuntSummary, type RuleCount, SummaryBuilder } from './summary.js';
 export {
+  addSweep,
   IndicatorSweep,
   type SweepHit,
   type SweepResult,

@@ -1,4 +1,5 @@
 import type { Level } from '../sigma/index.js';
+import type { EventWatch } from './collector.js';
 import { WorkerPool } from './pool.js';
 import type { DumpFormat } from './render-unit.js';
 import type { SetupOptions } from './setup.js';
@@ -12,7 +13,7 @@ export type WorkerTask = WorkUnit;
  * loading in parallel costs less time than loading once and sending a copy.
  */
 export type WorkerInit =
-  | { kind: 'hunt'; setup: SetupOptions; minLevel: Level }
+  | { kind: 'hunt'; setup: SetupOptions; minLevel: Level; watch?: EventWatch }
   | { kind: 'dump'; format: DumpFormat };
 
 export interface OrderedRunOptions {

@@ -38,7 +38,7 @@ const MIN_VALUE_LENGTH = 4;
  * Events are given one by one, so that a sweep can ride on a pass that reads the logs anyway.
  */
 export class IndicatorSweep {
-  readonly result: SweepResult = { events: 0, hits: [], total: 0 };
+  result: SweepResult = { events: 0, hits: [], total: 0 };
   private readonly usable: SweepTarget[];
   private readonly patterns: string[];
   private readonly automaton: AhoCorasick | undefined;
@@ -51,6 +51,13 @@ export class IndicatorSweep {
     this.automaton = this.patterns.length
       ? new AhoCorasick(this.patterns, { caseInsensitive: true })
       : undefined;
+  }
+
+  /** What was found since the last take (a unit's share, on a worker thread), and start afresh. */
+  take(): SweepResult {
+    const { result } = this;
+    this.result = { events: 0, hits: [], total: 0 };
+    return result;
   }
 
   check(event: LogEvent): void {
@@ -90,6 +97,16 @@ export class IndicatorSweep {
         fieldValue: text.length > 300 ? `${text.slice(0, 297)}...` : text,
       });
     }
+  }
+}
+
+/** Adds a later part of a sweep (the next unit's) to what came before, keeping the first hits. */
+export function addSweep(into: SweepResult, part: SweepResult): void {
+  into.events += part.events;
+  into.total += part.total;
+  for (const hit of part.hits) {
+    if (into.hits.length >= MAX_HITS) break;
+    into.hits.push(hit);
   }
 }
 

@@ -1,8 +1,17 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/core/index.js';
 import { CollectedLogs } from '../../src/coverage/index.js';
-import { type Detection, hunt, IndicatorSweep, LEVEL_ORDER, TopDetections } from '../../src/detect/index.js';
+import {
+  addSweep,
+  type Detection,
+  hunt,
+  IndicatorSweep,
+  LEVEL_ORDER,
+  type SweepResult,
+  TopDetections,
+} from '../../src/detect/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
 const event = (fields: LogEvent['fields'], record = 1): LogEvent => ({
@@ -63,29 +72,39 @@ describe('the most severe detections', () => {
 });
 
 describe.skipIf(!hasContent)('one pass over the logs', () => {
-  it('tells every event to the hunt, the sweep and the inventory alike, also when threads are asked for', async () => {
+  it('gives every event to the rules, the indicator sweep and the channel record, on one thread or two alike', async () => {
     const folder = join(contentPath('..', 'datasets', 'evtx-attack-samples'), 'Lateral Movement');
-    const file = join(folder, 'LM_wmiexec_impacket_sysmon_whoami.evtx');
     const rules = contentPath('sigma', 'rules', 'windows', 'process_creation');
-    const sweep = new IndicatorSweep([{ type: 'filename', value: 'whoami.exe' }]);
-    const collected = new CollectedLogs();
-    let told = 0;
-    const summary = await hunt([file], {
-      setup: { rules: [rules] },
-      threads: 2,
-      onDetection: () => {},
-      onEvent: (e) => {
-        told++;
-        sweep.check(e);
-        collected.add(e);
-      },
-    });
-    expect(summary.events).toBeGreaterThan(0);
-    expect(told).toBe(summary.events);
-    expect(sweep.result.events).toBe(summary.events);
-    expect(sweep.result.hits.some((hit) => hit.field === 'Image' && hit.file === file)).toBe(true);
-    const windows = collected.inventory(file).collection.windows;
-    const sysmon = windows.get('microsoft-windows-sysmon/operational');
+    const files = readdirSync(folder)
+      .filter((f) => f.endsWith('.evtx'))
+      .sort()
+      .map((f) => join(folder, f));
+    const watchWith = async (threads: number) => {
+      const sweep: SweepResult = { events: 0, hits: [], total: 0 };
+      const collected = new CollectedLogs();
+      const summary = await hunt(files, {
+        setup: { rules: [rules] },
+        threads,
+        watch: { indicators: [{ type: 'filename', value: 'whoami.exe' }], channels: true },
+        onWatched: (watched) => {
+          if (watched.sweep) addSweep(sweep, watched.sweep);
+          for (const [channel, ids] of watched.channels ?? []) collected.addIds(channel, ids);
+        },
+        onDetection: () => {},
+      });
+      return { summary, sweep, windows: collected.inventory(folder).collection.windows };
+    };
+    const one = await watchWith(1);
+    expect(one.summary.events).toBeGreaterThan(0);
+    expect(one.sweep.events).toBe(one.summary.events);
+    expect(one.sweep.hits.some((hit) => hit.field === 'Image' && hit.file.endsWith('whoami.evtx'))).toBe(
+      true,
+    );
+    const sysmon = one.windows.get('microsoft-windows-sysmon/operational');
     expect(sysmon instanceof Set && sysmon.has(1)).toBe(true);
+    // Workers see the same events, and their parts come back in file and record order.
+    const two = await watchWith(2);
+    expect(two.sweep).toEqual(one.sweep);
+    expect(two.windows).toEqual(one.windows);
   });
 });
