@@ -1,3 +1,4 @@
+import { setFor } from '../core/index.js';
 import type {
   AttackKnowledge,
   Campaign,
@@ -106,9 +107,7 @@ export function buildKnowledge(bundle: StixBundle): AttackKnowledge {
   const components = new Map<string, Set<string>>();
   const addComponent = (technique: string, component: string | undefined) => {
     if (!component) return;
-    const set = components.get(technique) ?? new Set<string>();
-    components.set(technique, set);
-    set.add(component);
+    setFor(components, technique).add(component);
   };
   for (const object of bundle.objects) {
     if (object.type !== 'attack-pattern') continue;

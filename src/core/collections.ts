@@ -4,3 +4,13 @@ export function addDistinct<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   if (!list) map.set(key, [value]);
   else if (!list.includes(value)) list.push(value);
 }
+
+/** The set `map` holds for `key`, made empty the first time: a multimap of distinct values. */
+export function setFor<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  return set;
+}

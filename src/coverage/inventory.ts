@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
-import { eventChannel, type LogEvent, VigilError } from '../core/index.js';
+import { eventChannel, type LogEvent, setFor, VigilError } from '../core/index.js';
 
 /** A Sigma-style log source a team collects (`product: linux, service: auditd`; `category: proxy`). */
 export interface CollectedLogSource {
@@ -149,9 +149,7 @@ export class CollectedLogs {
 
   /** Event IDs seen in a channel (as a hunt's threads report them). */
   addIds(channel: string, ids: Iterable<number>): void {
-    const key = channel.toLowerCase();
-    const known = this.windows.get(key) ?? new Set<number>();
-    this.windows.set(key, known);
+    const known = setFor(this.windows, channel.toLowerCase());
     for (const id of ids) known.add(id);
   }
 

@@ -4,6 +4,7 @@ import {
   getField,
   type LogEvent,
   type SourceLocation,
+  setFor,
   VigilError,
 } from '../core/index.js';
 import {
@@ -122,6 +123,8 @@ export class UnitEvaluator {
   private readonly silenced: Set<CorrelatedRule>;
   private readonly minRank: number;
   private readonly ruleIndex = new Map<DetectionRule, number>();
+  /** The watch's indicator search, built once per evaluator (per thread). */
+  private readonly sweep: IndicatorSweep | undefined;
 
   constructor(
     private readonly engine: DetectionEngine,
@@ -137,8 +140,6 @@ export class UnitEvaluator {
     for (const [index, rule] of ruleSet.rules.entries()) this.ruleIndex.set(rule, index);
   }
 
-  private readonly sweep: IndicatorSweep | undefined;
-
   evaluate(unit: WorkUnit): UnitResult {
     const result: UnitResult = { events: 0, detections: [], correlationInputs: [], untimed: 0, errors: [] };
     const channels = this.watch.channels ? new Map<string, Set<number>>() : undefined;
@@ -149,7 +150,7 @@ export class UnitEvaluator {
       this.sweep?.check(event);
       if (channels) {
         const seen = eventChannel(event);
-        if (seen) addDistinctId(channels, seen.channel, seen.id);
+        if (seen) setFor(channels, seen.channel).add(seen.id);
       }
       let matches: ReturnType<DetectionEngine['evaluate']>;
       try {
@@ -191,12 +192,6 @@ export class UnitEvaluator {
     }
     return result;
   }
-}
-
-function addDistinctId(map: Map<string, Set<number>>, key: string, id: number): void {
-  const ids = map.get(key);
-  if (ids) ids.add(id);
-  else map.set(key, new Set([id]));
 }
 
 export interface CollectorOptions {

@@ -1,5 +1,5 @@
 import { type AttackIndex, compareIds, squashName, stem, type Technique } from '../attack/index.js';
-import { AhoCorasick } from '../core/index.js';
+import { AhoCorasick, setFor } from '../core/index.js';
 import { contentStems, NeighbourIndex, stemTermCounts, termCounts } from './vectors.js';
 
 /**
@@ -155,9 +155,7 @@ export class TechniqueExtractor {
         const stems = contentStems(name);
         if (stems.length === 0 || (stems.length === 1 && GENERIC_WORDS.has(stems[0]!))) continue;
         const key = stems.join(' ');
-        const set = this.names.get(key) ?? new Set<number>();
-        set.add(i);
-        this.names.set(key, set);
+        setFor(this.names, key).add(i);
         allNames.push({ key, technique: i });
         longest = Math.max(longest, stems.length);
         const squashed = squashName(name);
@@ -295,9 +293,7 @@ export class TechniqueExtractor {
         reachStart = hit.start;
       }
       const actor = this.actorOfName[hit.pattern]!;
-      const set = places.get(actor) ?? new Set<number>();
-      set.add(hit.start);
-      places.set(actor, set);
+      setFor(places, actor).add(hit.start);
     }
     const mentions = [...places]
       .map(([actor, at]) => ({ actor: this.actors[actor]!, at, count: at.size }))
