@@ -92,6 +92,12 @@ export function readDecisionTable(file: string): DecisionTable {
   const inputs = points.filter((p) => p.id !== raw.outcome);
   const rows = new Map<string, string>();
   raw.mapping.forEach((row, i) => {
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+      throw new VigilError('SSVC_INVALID', `row ${i} is not a map of decision point to value`, {
+        file,
+        field: `mapping[${i}]`,
+      });
+    }
     for (const point of [...inputs, outcome]) {
       if (!point.values.some((v) => v.key === row[point.id])) {
         throw new VigilError('SSVC_INVALID', `row ${i}: ${point.name} has no value "${row[point.id]}"`, {

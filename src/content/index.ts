@@ -4,7 +4,6 @@ export {
   decisionRowKey,
   readDecisionTable,
   readSsvcTables,
-  SSVC_TABLES,
 } from './decision-tables.js';
 export { type EpssScores, epssFile, readEpss } from './epss.js';
 export { type KevCatalog, type KevEntry, readKevCatalog } from './kev.js';

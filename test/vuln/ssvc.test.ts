@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDecisionTable } from '../../src/content/index.js';
 import { decide } from '../../src/vuln/index.js';
@@ -42,5 +44,27 @@ describe.skipIf(!hasContent)('SSVC decision tables, every row', () => {
     expect(() => decide(table, { E: 'active', A: 'yes', TI: 'total' })).toThrow(
       /no value for Mission and Well-Being Impact/,
     );
+  });
+
+  it('refuses a damaged table with the place at fault, never a crash', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-ssvc-'));
+    const damaged = (change: (table: Record<string, unknown[] | unknown>) => void) => {
+      const table = JSON.parse(readFileSync(contentPath('ssvc', 'cisa_bod_26_04_1_0_0.json'), 'utf8'));
+      change(table);
+      const file = join(dir, 'table.json');
+      writeFileSync(file, JSON.stringify(table));
+      return () => readDecisionTable(file);
+    };
+    expect(
+      damaged((t) => {
+        (t.mapping as unknown[])[3] = null;
+      }),
+    ).toThrow(/row 3 is not a map of decision point to value/);
+    expect(
+      damaged((t) => {
+        t.decision_points = [1];
+      }),
+    ).toThrow(/decision point 0 has no key or no list of values/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
