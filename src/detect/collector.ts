@@ -74,7 +74,7 @@ const PLACE_FIELDS = [
  * groups and aggregates by, and where the event came from. Files are not in time order, so
  * matches are correlated once all are read; keeping whole events would cost memory per match.
  */
-function slim(event: LogEvent, fields: readonly string[]): LogEvent {
+export function slim(event: LogEvent, fields: readonly string[]): LogEvent {
   const kept: Record<string, FieldValue> = Object.create(null);
   for (const name of [...fields, ...PLACE_FIELDS]) {
     const value = getField(event, name);

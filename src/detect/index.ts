@@ -1,7 +1,10 @@
 export {
   type EventWatch,
   HuntCollector,
+  type ProblemData,
   referenceResolver,
+  silencedRules,
+  slim,
   UnitEvaluator,
   type UnitResult,
   type Watched,
@@ -17,6 +20,7 @@ export { DetectionEngine, type EngineOptions, type RoutingStats, type RuleMatch 
 export { type HuntOptions, type HuntProgress, hunt } from './hunt.js';
 export { csvCell, csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText } from './output.js';
 export { runOrdered, type WorkerInit } from './parallel.js';
+export { WorkerPool, workerScript } from './pool.js';
 export { passesRegression, type RegressionCase, regressionCase } from './regression.js';
 export { type DumpFormat, type RenderedUnit, renderUnit } from './render-unit.js';
 export {

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { describeError, VigilError } from '../core/index.js';
+import { buildServer } from '../server/index.js';
+import { DetectionService, loadServiceConfig, type ServiceConfig } from '../service/index.js';
+import { parseThreads } from './io.js';
+import { addRuleOptions, defaultRulePaths, type RuleFlags, setupOptions } from './rules-options.js';
+import { UsageError } from './terminal.js';
+import { packageVersion } from './version.js';
+
+interface ServeFlags extends RuleFlags {
+  data: string;
+  listen?: string;
+  threads?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  allowPlaintext?: boolean;
+}
+
+/** One line per event of note, stamped, on standard error (standard output stays free). */
+function logLine(text: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${text}\n`);
+}
+
+export function registerServe(program: Command): void {
+  const command = program
+    .command('serve')
+    .description('run the detection service: take events over HTTP, detect at once, keep alerts for triage')
+    .requiredOption('--data <dir>', 'the data folder: configuration, event log, database (made if missing)')
+    .option('--listen <host:port>', 'address of the HTTP API (default 127.0.0.1:8600, or config.yml)')
+    .option('-t, --threads <n>', 'detection threads (default 1, or config.yml)')
+    .option('--tls-cert <file>', 'certificate (PEM) for HTTPS')
+    .option('--tls-key <file>', 'private key (PEM) for HTTPS')
+    .option('--tls-client-ca <file>', 'require client certificates signed by this CA (PEM)')
+    .option('--allow-plaintext', 'allow plain HTTP on an address other than loopback');
+  addRuleOptions(command, false).action(async (flags: ServeFlags) => {
+    await runServe(flags, program.opts().content);
+  });
+}
+
+/** Whether an address is this machine only: plain HTTP is then acceptable. */
+function loopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || bare === '::1' || (isIP(bare) === 4 && bare.startsWith('127.'));
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(address);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) throw new UsageError(`--listen must be HOST:PORT, not '${address}'`);
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+function readPem(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new VigilError('TLS_UNREADABLE', `cannot read the ${what}: ${(error as Error).message}`, { file });
+  }
+}
+
+async function runServe(flags: ServeFlags, contentFlag: string | undefined): Promise<void> {
+  const dataDir = resolve(flags.data);
+  const config: ServiceConfig = loadServiceConfig(dataDir);
+  const listen = splitAddress(flags.listen ?? config.listen);
+  const tls =
+    flags.tlsCert || flags.tlsKey
+      ? { cert: flags.tlsCert, key: flags.tlsKey, clientCa: flags.tlsClientCa }
+      : config.tls;
+  if (tls && (!tls.cert || !tls.key)) throw new UsageError('HTTPS needs both --tls-cert and --tls-key');
+  if (!tls && !loopback(listen.host) && !(flags.allowPlaintext || config.allowPlaintext)) {
+    throw new UsageError(
+      `listening on ${listen.host} without TLS would send tokens and events in clear: give --tls-cert and --tls-key, or --allow-plaintext if something else encrypts the traffic`,
+    );
+  }
+  const threads = flags.threads === undefined ? config.threads : parseThreads(flags.threads);
+  const rules = flags.rules ?? config.rules ?? defaultRulePaths(contentFlag);
+  const setup = setupOptions(
+    {
+      ...flags,
+      filters: flags.filters ?? config.filters,
+      pipeline: flags.pipeline ?? config.pipelines,
+      placeholders: flags.placeholders ?? config.placeholders,
+    },
+    rules,
+  );
+  logLine(`vigil serve: data folder ${dataDir}; loading rules`);
+  const service = await DetectionService.open({
+    dataDir,
+    config,
+    rules: setup,
+    threads,
+    log: (line) => logLine(line),
+  });
+  const app = await buildServer(service, {
+    version: packageVersion(),
+    https: tls && {
+      cert: readPem(tls.cert!, 'TLS certificate'),
+      key: readPem(tls.key!, 'TLS key'),
+      ca: tls.clientCa ? readPem(tls.clientCa, 'client CA') : undefined,
+    },
+    log: logLine,
+  });
+  try {
+    await app.listen({ host: listen.host, port: listen.port });
+  } catch (error) {
+    await service.close();
+    throw new VigilError(
+      'LISTEN_FAILED',
+      `cannot listen on ${listen.host}:${listen.port}: ${describeError(error)}`,
+    );
+  }
+  // The port actually bound (port 0 asks for any free one).
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : listen.port;
+  const url = `${tls ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
+  logLine(`listening on ${url}`);
+
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        logLine(
+          `${signal} again: leaving now (what was acknowledged is on disk and is processed at the next start)`,
+        );
+        process.exit(1);
+      }
+      stopping = true;
+      logLine(`${signal}: no new requests; finishing detection on what was accepted`);
+      void (async () => {
+        try {
+          await app.close();
+          await service.close();
+          logLine('stopped');
+        } catch (error) {
+          logLine(`stopping failed: ${describeError(error)}`);
+          process.exitCode = 1;
+        }
+        done();
+      })();
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      logLine('SIGHUP: reloading rules');
+      service.reloadRules('signal').catch((error) => logLine(`reload failed: ${describeError(error)}`));
+    });
+  });
+}
