@@ -30,6 +30,8 @@ export function detectionView(stored: StoredDetection) {
     suppressed_by: stored.suppressionId,
     seq: stored.seq,
     time: d.time ?? null,
+    received_at: stored.receivedAt,
+    created_at: stored.createdAt,
     rule: {
       id: d.rule.id ?? null,
       title: d.rule.title,

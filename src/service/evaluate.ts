@@ -16,6 +16,8 @@ import type { CompiledServiceRules, TenantRules } from './rules.js';
 /** A detection rule's match, as it leaves the thread that found it. */
 export interface FoundDetection {
   seq: number;
+  /** When the service accepted the event. */
+  received: number;
   detection: Detection;
   /** The event as it was received (JSON text). */
   event: string;
@@ -136,6 +138,7 @@ export class ServiceEvaluator {
         if (view.silenced.has(match.rule)) continue;
         result.detections.push({
           seq: record.seq,
+          received: record.received,
           detection: detectionFromMatch(match),
           event: record.event,
           fields: event.fields as Record<string, FieldValue>,

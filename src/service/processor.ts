@@ -153,6 +153,7 @@ export class Processor {
     const detections: NewDetection[] = batch.detections.map((found) => ({
       key: `${found.seq}:${ruleKey(found.detection.rule)}`,
       seq: found.seq,
+      received: found.received,
       detection: found.detection,
       events: `[${found.event}]`,
       fields: found.fields,

@@ -89,6 +89,7 @@ export const SERVICE_MIGRATIONS: readonly string[] = [
      key TEXT NOT NULL,
      seq INTEGER NOT NULL,
      time INTEGER,
+     received INTEGER NOT NULL,
      rule_key TEXT NOT NULL,
      rule_id TEXT,
      rule_title TEXT NOT NULL,

@@ -58,6 +58,8 @@ interface DetectionRow {
   alert_id: number | null;
   suppression_id: number | null;
   seq: number;
+  received: number;
+  created_at: string;
   detection: string;
   events: string;
 }
@@ -118,6 +120,8 @@ function toDetection(row: DetectionRow): StoredDetection {
     alertId: row.alert_id,
     suppressionId: row.suppression_id,
     seq: row.seq,
+    receivedAt: new Date(row.received).toISOString(),
+    createdAt: row.created_at,
     detection: JSON.parse(row.detection) as Detection,
     events: JSON.parse(row.events) as unknown[],
   };
@@ -402,13 +406,14 @@ export class SqliteServiceStore implements ServiceStore {
     const { detection } = found;
     const key = ruleKey(detection.rule);
     const inserted = this.sql(
-      `INSERT INTO detections (tenant, key, seq, time, rule_key, rule_id, rule_title, level, host, detection, events, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, key) DO NOTHING`,
+      `INSERT INTO detections (tenant, key, seq, time, received, rule_key, rule_id, rule_title, level, host, detection, events, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, key) DO NOTHING`,
     ).run(
       tenant,
       found.key,
       found.seq,
       detection.timeMs ?? null,
+      found.received,
       key,
       detection.rule.id ?? null,
       detection.rule.title,

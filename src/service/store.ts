@@ -43,6 +43,9 @@ export interface StoredDetection {
   suppressionId: number | null;
   /** Position in the tenant's event log of the event (the last one, for a correlation). */
   seq: number;
+  /** When the service accepted that event, and when it stored the detection (ISO 8601). */
+  receivedAt: string;
+  createdAt: string;
   detection: Detection;
   /** The event as received, or a correlation's events. */
   events: unknown[];
@@ -58,6 +61,8 @@ export interface NewDetection {
   /** The same detection found again (a replay after a crash) has the same key: it is stored once. */
   key: string;
   seq: number;
+  /** When the service accepted the event (the last one, for a correlation). */
+  received: number;
   detection: Detection;
   /** The event as received, or a correlation's events: a JSON array. */
   events: string;
