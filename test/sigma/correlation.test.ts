@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldValue } from '../../src/core/index.js';
-import { referenceResolver } from '../../src/detect/index.js';
+import { DetectionEngine, referenceResolver } from '../../src/detect/index.js';
 import {
   assembleRuleSet,
   builtinPipelines,
@@ -746,6 +746,42 @@ describe("a pipeline's field names apply to group-by, aliases and condition fiel
       map,
     );
     expect(results.map((r) => r.group)).toEqual([{ host: 'ws1' }]);
+  });
+});
+
+describe("a log source's own field names apply to the matches read in it", () => {
+  it('process_creation from Sysmon 1 and from Security 4688 group by the same image', async () => {
+    const set = ruleSet(`title: one program started twice
+correlation:
+    type: event_count
+    rules: [started]
+    group-by: [Image]
+    timespan: 1m
+    condition:
+        gte: 2
+---
+title: started
+name: started
+logsource: {category: process_creation, product: windows}
+detection:
+    selection:
+        CommandLine|contains: update
+    condition: selection
+`);
+    const engine = new DetectionEngine(set.rules, combinePipelines(await builtinPipelines()));
+    const correlations = new CorrelationEngine(set.correlations, referenceResolver(set));
+    const image = 'C:\\Temp\\updater.exe';
+    const events: Record<string, FieldValue>[] = [
+      { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1, Image: image, CommandLine: 'update' },
+      { Channel: 'Security', EventID: 4688, NewProcessName: image, CommandLine: 'update /now' },
+    ];
+    const results: CorrelationResult[] = [];
+    events.forEach((fields, i) => {
+      for (const match of engine.evaluate(event(fields, i * 1000)))
+        results.push(...correlations.pushMatch(match.rule, match.event, i * 1000, match.fieldmap));
+    });
+    results.push(...correlations.flush());
+    expect(results.map((r) => [r.group, r.value])).toEqual([[{ Image: image }, 2]]);
   });
 });
 
