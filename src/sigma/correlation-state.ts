@@ -104,8 +104,6 @@ export function valueKey(values: readonly FieldValue[]): string {
  */
 export class CorrelationState {
   readonly early: boolean;
-  /** Whether samples may come out of time order (results of other correlations) and wait in `buffer`. */
-  readonly buffered: boolean;
   /** What correlations reading this one's results need of them (set once all states exist). */
   outerFields: readonly string[] = [];
   /** All samples before this time have been taken in. */
@@ -127,12 +125,12 @@ export class CorrelationState {
     readonly members: number,
     /** group-by field -> member index -> field to read (after aliases). */
     readonly groupFields: readonly { name: string; perMember: readonly string[] }[],
-    buffered: boolean,
+    /** Whether samples may come out of time order (results of other correlations) and wait in `buffer`. */
+    readonly buffered: boolean,
   ) {
     const c = rule.correlation;
     this.early =
       GROWING.has(c.type) && c.condition.comparisons.every(({ op }) => op === 'gt' || op === 'gte');
-    this.buffered = buffered;
   }
 
   /** Reads what the correlation needs of a match; undefined when it has no value to aggregate. */

@@ -117,14 +117,14 @@ export class CorrelationEngine {
 
   /**
    * Feeds one match of a detection rule, no earlier than those pushed before (an earlier one is
-   * counted in `late` and left out). `fieldmap` (rule field -> event field) is the one the rule
+   * counted in `late` and left out, as is one without a time). `fieldmap` (rule field -> event field) is the one the rule
    * matched the event with: correlations read their fields through it, as the rule does.
    * Returns the results this match's time made known (of earlier times).
    */
   pushMatch(rule: DetectionRule, event: LogEvent, time: number, fieldmap?: FieldMap): CorrelationResult[] {
     const consumers = this.consumers.get(rule);
     if (!consumers) return [];
-    if (time < this.watermark) {
+    if (!(time >= this.watermark)) {
       this.late++;
       return [];
     }

@@ -560,6 +560,16 @@ describe('conditions with an upper bound, over sliding windows', () => {
     expect(run(one, at(0, 0, 1)).map((r) => r.at / MIN)).toEqual([1]);
   });
 
+  it('a missing group-by field is its own group (null) here too', () => {
+    const two = bounded('        eq: 2');
+    const results = run(two, [
+      ['failed', 0, { User: 'a' }],
+      ['failed', 1, {}],
+      ['failed', 2, { User: null }],
+    ]);
+    expect(results.map((r) => [r.result.group, r.value])).toEqual([[{ User: null }, 2]]);
+  });
+
   it('fewer than N: judged on each group once its window is over', () => {
     const few = bounded('        lt: 3', '10m');
     const results = run(few, [
@@ -622,9 +632,9 @@ describe('count types fire as soon as they hold, equal timestamps together', () 
     const resolve = referenceResolver(set);
     const engine = new CorrelationEngine(set.correlations, resolve);
     const failed = resolve('failed') as DetectionRule;
-    for (const seconds of [5, 6, 1, 7])
+    for (const seconds of [5, 6, 1, Number.NaN, 7])
       engine.pushMatch(failed, event({ User: 'a' }, seconds * 1000), seconds * 1000);
-    expect(engine.late).toBe(1);
+    expect(engine.late).toBe(2);
     expect(engine.flush().map((r) => r.value)).toEqual([3]);
   });
 });
