@@ -12,6 +12,7 @@ import {
   CorrelationEngine,
   type CorrelationRule,
   type DetectionRule,
+  type FieldMap,
   type Level,
   type RuleSet,
 } from '../sigma/index.js';
@@ -73,12 +74,18 @@ const PLACE_FIELDS = [
  * What a correlation needs to keep of a matched event until the end of the run: the fields it
  * groups and aggregates by, and where the event came from. Files are not in time order, so
  * matches are correlated once all are read; keeping whole events would cost memory per match.
+ * The correlation fields are read through the fieldmap the rule matched with and kept under the
+ * rules' names, so the slim event is read without it; a place field of the same name yields.
  */
-export function slim(event: LogEvent, fields: readonly string[]): LogEvent {
+export function slim(event: LogEvent, fields: readonly string[], fieldmap: FieldMap): LogEvent {
   const kept: Record<string, FieldValue> = Object.create(null);
-  for (const name of [...fields, ...PLACE_FIELDS]) {
-    const value = getField(event, name);
+  for (const name of fields) {
+    const value = getField(event, fieldmap.get(name) ?? name);
     if (value !== undefined) kept[name] = value;
+  }
+  for (const name of PLACE_FIELDS) {
+    const value = getField(event, name);
+    if (value !== undefined && !(name in kept)) kept[name] = value;
   }
   return { fields: kept, source: event.source, time: event.time };
 }
@@ -171,7 +178,7 @@ export class UnitEvaluator {
           else {
             result.correlationInputs.push({
               rule: this.ruleIndex.get(match.rule)!,
-              event: slim(event, this.correlations.fieldsFor(match.rule)),
+              event: slim(event, this.correlations.fieldsFor(match.rule), match.fieldmap),
               time: event.time,
             });
           }

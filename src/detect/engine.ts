@@ -5,6 +5,7 @@ import {
   compileDetection,
   type DetectionRule,
   detectionRequirement,
+  type FieldMap,
   MatchContext,
   type PipelineSet,
   type Predicate,
@@ -17,6 +18,8 @@ import {
 interface Variant {
   rule: DetectionRule;
   residual?: Predicate;
+  /** Rule field -> event field, as the matcher was compiled with. */
+  fieldmap: FieldMap;
   matcher: CompiledDetection;
   /** Atoms (literals) one of which the event must hold for this variant to have a chance. */
   requirement: number[] | 'always';
@@ -127,6 +130,8 @@ export interface RuleMatch {
   event: LogEvent;
   /** Fields (as named in the event) of the items that matched, with their values. */
   matched: Record<string, FieldValue>;
+  /** Rule field -> event field for this event's log source: how to read other rule fields in it. */
+  fieldmap: FieldMap;
 }
 
 export interface EngineOptions {
@@ -208,6 +213,7 @@ export class DetectionEngine {
     if (route.kind !== 'sources') {
       const variant: Variant = {
         rule,
+        fieldmap: global,
         matcher: compileDetection(rule.detection, global, this.prefilter ? this.atoms : undefined),
         requirement: this.atomsOf(detectionRequirement(rule.detection, global)),
       };
@@ -225,13 +231,17 @@ export class DetectionEngine {
       return;
     }
     this.routing.mapped++;
-    const compiled = new Map<string, { matcher: CompiledDetection; requirement: number[] | 'always' }>();
+    const compiled = new Map<
+      string,
+      { fieldmap: FieldMap; matcher: CompiledDetection; requirement: number[] | 'always' }
+    >();
     for (const source of route.sources) {
       const fieldmap = new Map([...global, ...source.fieldmap]);
       const key = JSON.stringify([...fieldmap]);
       let shared = compiled.get(key);
       if (!shared) {
         shared = {
+          fieldmap,
           matcher: compileDetection(rule.detection, fieldmap, this.prefilter ? this.atoms : undefined),
           requirement: this.atomsOf(detectionRequirement(rule.detection, fieldmap)),
         };
@@ -334,7 +344,12 @@ export class DetectionEngine {
       if (variant.residual && !variant.residual(ctx)) continue;
       if (variant.matcher.matches(ctx)) {
         matched = variant.rule;
-        matches.push({ rule: variant.rule, event, matched: variant.matcher.explain(ctx) });
+        matches.push({
+          rule: variant.rule,
+          event,
+          matched: variant.matcher.explain(ctx),
+          fieldmap: variant.fieldmap,
+        });
       }
     }
     return matches;

@@ -131,7 +131,7 @@ export class ServiceEvaluator {
           else
             result.correlationInputs.push({
               rule: view.index.get(match.rule)!,
-              event: slim(event, view.correlations.fieldsFor(match.rule)),
+              event: slim(event, view.correlations.fieldsFor(match.rule), match.fieldmap),
               time: event.time,
             });
         }

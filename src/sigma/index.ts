@@ -10,7 +10,6 @@ export { MatchContext } from './context.js';
 export {
   type CorrelatedRule,
   CorrelationEngine,
-  type CorrelationInput,
   type CorrelationResult,
   percentileOf,
 } from './correlation.js';

@@ -190,6 +190,7 @@ export function assembleRuleSet(
     );
     return false;
   });
+  const acyclic = withoutCycles(validCorrelations, resolve, errors);
 
   let rules = detections;
   filters.forEach((filter, ordinal) => {
@@ -213,5 +214,48 @@ export function assembleRuleSet(
     });
   });
 
-  return { files, rules, correlations: validCorrelations, filters, errors, warnings };
+  return { files, rules, correlations: acyclic, filters, errors, warnings };
+}
+
+/**
+ * Correlations that name themselves, directly or through others, are reported and left out:
+ * each would wait for its own results.
+ */
+function withoutCycles(
+  correlations: readonly CorrelationRule[],
+  resolve: (reference: string) => DetectionRule | CorrelationRule | undefined,
+  errors: VigilError[],
+): CorrelationRule[] {
+  const inCycle = new Set<CorrelationRule>();
+  const done = new Set<CorrelationRule>();
+  const visit = (rule: CorrelationRule, path: CorrelationRule[]) => {
+    const seenAt = path.indexOf(rule);
+    if (seenAt >= 0) {
+      for (const member of path.slice(seenAt)) inCycle.add(member);
+      return;
+    }
+    if (done.has(rule)) return;
+    path.push(rule);
+    for (const reference of rule.correlation.rules) {
+      const member = resolve(reference);
+      if (member?.kind === 'correlation') visit(member, path);
+    }
+    path.pop();
+    done.add(rule);
+  };
+  for (const rule of correlations) visit(rule, []);
+  for (const rule of inCycle) {
+    errors.push(
+      new SigmaError(
+        'SIGMA_CORRELATION',
+        'correlation.rules: the correlation names itself, through the rules it names',
+        {
+          file: rule.origin.file,
+          line: rule.origin.line,
+          field: 'correlation.rules',
+        },
+      ),
+    );
+  }
+  return correlations.filter((rule) => !inCycle.has(rule));
 }

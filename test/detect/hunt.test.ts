@@ -106,6 +106,53 @@ describe('hunting', () => {
     expect(summary).toMatchObject({ files: 2, events: 5, detections: 1, byLevel: { critical: 1 } });
   });
 
+  it("a correlation reads its group-by and condition fields through the pipeline's fieldmap", async () => {
+    const rules = await dir({
+      'rules.yml': `title: Password spraying from one address
+correlation:
+    type: value_count
+    rules: [failed_auth]
+    group-by: [SourceIp]
+    timespan: 10m
+    condition:
+        field: User
+        gte: 3
+---
+title: Failed authentication
+name: failed_auth
+logsource: {product: linux, service: auth}
+detection:
+    selection: {Outcome: failure}
+    condition: selection
+`,
+      'ecs.yml': 'name: ecs\nfieldmap:\n  SourceIp: source.ip\n  User: user.name\n  Outcome: event.outcome\n',
+    });
+    const line = (seconds: number, user: string, ip: string) =>
+      JSON.stringify({
+        '@timestamp': new Date(Date.UTC(2024, 0, 1, 0, 0, seconds)).toISOString(),
+        event: { outcome: 'failure' },
+        user: { name: user },
+        source: { ip },
+      });
+    const logs = await dir({
+      'auth.jsonl': [
+        line(0, 'alice', '10.0.0.1'),
+        line(1, 'bob', '10.0.0.2'),
+        line(2, 'carol', '10.0.0.3'),
+        line(3, 'dave', '10.0.0.9'),
+        line(4, 'erin', '10.0.0.9'),
+        line(5, 'frank', '10.0.0.9'),
+      ].join('\n'),
+    });
+    const options = { rules: [join(rules, 'rules.yml')], pipelines: [join(rules, 'ecs.yml')] };
+    const detections: Detection[] = [];
+    await hunt([join(logs, 'auth.jsonl')], { setup: options, onDetection: (d) => detections.push(d) });
+    // three users from three addresses are no spraying; three from one address are
+    expect(detections.map((d) => [d.rule.title, d.correlation?.group, d.correlation?.value])).toEqual([
+      ['Password spraying from one address', { SourceIp: '10.0.0.9' }, 3],
+    ]);
+  });
+
   it('reports rule author, ATT&CK tags, matched fields and place; honours --min-level', async () => {
     const rules = await dir({
       'r.yml': `title: Whoami
