@@ -11,6 +11,7 @@ export {
   type CorrelatedRule,
   CorrelationEngine,
   type CorrelationResult,
+  type EngineSnapshot,
   percentileOf,
 } from './correlation.js';
 export { type Detection, type DetectionItem, parseDetection, type SearchNode } from './detection.js';
