@@ -279,7 +279,7 @@ export class HuntCollector {
 }
 
 /** For each correlation, the highest level among the rules it names (recursively). */
-function memberLevels(
+export function memberLevels(
   correlations: readonly CorrelationRule[],
   resolve: (reference: string) => CorrelatedRule | undefined,
 ): Map<CorrelationRule, Level> {

@@ -1,6 +1,7 @@
 export {
   type EventWatch,
   HuntCollector,
+  memberLevels,
   type ProblemData,
   referenceResolver,
   silencedRules,

@@ -135,6 +135,14 @@ export function registerStatusRoutes(
         'Events accepted and not yet processed, by tenant.',
         positions.map(([t, p]) => [{ tenant: t }, service.events.head(t) - p]),
       );
+      metric(
+        'vigil_correlation_late_total',
+        'counter',
+        'Matches left out of correlation for coming later than the lateness allows, by tenant.',
+        [...service.lateMatches()]
+          .filter(([t]) => tenant === null || t === tenant)
+          .map(([t, n]) => [{ tenant: t }, n]),
+      );
       const counters = service.counters;
       if (tenant === null) {
         metric('vigil_events_evaluated_total', 'counter', 'Events run through the rules since start.', [

@@ -25,11 +25,19 @@ export interface FoundDetection {
   fields: Record<string, FieldValue>;
 }
 
-/** A match that feeds correlations: the rule's index in the tenant's rules, and a slim event. */
+/**
+ * A match that feeds correlations, with a slim event. The rule is named by where it was written
+ * (`ruleRef`), not by position: the thread that correlates may have loaded the rules anew since.
+ */
 export interface CorrelationInputData {
-  rule: number;
+  rule: string;
   event: LogEvent;
   time: number;
+}
+
+/** A detection rule's name across threads and reloads: its file and document. */
+export function ruleRef(rule: DetectionRule): string {
+  return `${rule.origin.file}\0${rule.origin.document}`;
 }
 
 /** What evaluating a run of one tenant's log gives, in log order. */
@@ -54,7 +62,6 @@ export interface BatchTask {
 /** What one tenant's correlations need to know on the evaluating thread. */
 interface TenantView {
   rules: TenantRules;
-  index: Map<DetectionRule, number>;
   correlations: CorrelationEngine;
   silenced: Set<CorrelatedRule>;
 }
@@ -76,7 +83,6 @@ export class ServiceEvaluator {
       const resolve = referenceResolver(rules);
       view = {
         rules,
-        index: new Map(rules.rules.map((rule, i) => [rule, i])),
         correlations: new CorrelationEngine(rules.correlations, resolve),
         silenced: silencedRules(rules.correlations, resolve),
       };
@@ -130,7 +136,7 @@ export class ServiceEvaluator {
           if (event.time === undefined) result.untimed++;
           else
             result.correlationInputs.push({
-              rule: view.index.get(match.rule)!,
+              rule: ruleRef(match.rule),
               event: slim(event, view.correlations.fieldsFor(match.rule), match.fieldmap),
               time: event.time,
             });

@@ -8,7 +8,7 @@ import type { EventLog, NewRecord } from './event-log.js';
 import { FileEventLog } from './file-event-log.js';
 import { lockDataDir } from './lock.js';
 import { Processor, type ProcessorNote } from './processor.js';
-import { loadServiceRules, type ServiceRuleOptions, type ServiceRules } from './rules.js';
+import { globalOnly, loadServiceRules, type ServiceRuleOptions, type ServiceRules } from './rules.js';
 import { SqliteServiceStore } from './sqlite-store.js';
 import type { ServiceStore } from './store.js';
 
@@ -129,6 +129,8 @@ export class DetectionService {
     const config = this.options.config;
     this.processor = new Processor(this.events, this.store, pool, {
       alertWindowMs: (rule) => (rule.id && config.alerts.rules.get(rule.id)) || config.alerts.windowMs,
+      latenessMs: config.latenessMs,
+      rulesOf: (tenant) => this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global),
       onNote: (note) => this.note(note),
     });
     await this.processor.start();
@@ -240,6 +242,11 @@ export class DetectionService {
 
   get counters() {
     return this.processor.counters;
+  }
+
+  /** Per tenant, matches left out of correlation for coming later than the lateness allows. */
+  lateMatches(): Map<string, number> {
+    return this.processor.lateMatches();
   }
 
   /**
