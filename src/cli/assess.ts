@@ -4,9 +4,10 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { VigilError } from '../core/index.js';
 import { CollectedLogs, coverageLayer, NEWER_ATTACK_HINT, threatScope } from '../coverage/index.js';
-import { addSweep, hunt, type SweepResult, TopDetections } from '../detect/index.js';
+import { addSweep, hunt, type SweepResult } from '../detect/index.js';
 import {
   buildAssessment,
+  DetectionRollup,
   type Exposure,
   type HuntFindings,
   MAX_LISTED,
@@ -67,7 +68,7 @@ export function registerAssess(program: Command): void {
       if (flags.logs?.length) {
         const { files, errors: pathErrors } = await logFiles(flags.logs);
         const inScope = threatScope(attack, threats);
-        const detections = new TopDetections(MAX_LISTED);
+        const detections = new DetectionRollup();
         const byTechnique: Record<string, number> = {};
         let total = 0;
         let errors = pathErrors.length;
@@ -108,7 +109,8 @@ export function registerAssess(program: Command): void {
           files: files.length,
           events: summary.events,
           detections: total,
-          inScope: detections.top(),
+          detectionGroups: detections.groups(MAX_LISTED),
+          detectionGroupsTotal: detections.groupCount,
           inScopeTotal: detections.total,
           byTechnique,
           indicatorHits: sweep.hits.slice(0, MAX_LISTED),

@@ -1,7 +1,8 @@
 import type { CoverageReport, CoverageState, Inventory, ThreatProfile } from '../coverage/index.js';
-import type { Detection, SweepHit } from '../detect/index.js';
+import type { SweepHit } from '../detect/index.js';
 import type { Advisory, CveFinding } from '../intel/index.js';
 import type { Prioritized } from '../vuln/index.js';
+import type { DetectionGroup } from './rollup.js';
 
 /** Everything `vigil assess` found, as data: report.json, and what report.md and report.html show. */
 export interface Assessment {
@@ -45,8 +46,13 @@ export interface HuntFindings {
   events: number;
   /** All detections of the deployed rules. */
   detections: number;
-  /** Detections of techniques in the threat's scope (the most relevant first, at most MAX_LISTED). */
-  inScope: Detection[];
+  /**
+   * Detections of techniques in the threat's scope, one group per rule and host with its earliest
+   * events (the most severe first, at most MAX_LISTED groups).
+   */
+  detectionGroups: DetectionGroup[];
+  /** Rule and host groups in all, listed or not. */
+  detectionGroupsTotal: number;
   inScopeTotal: number;
   /** Technique ID -> detections. */
   byTechnique: Record<string, number>;

@@ -7,3 +7,4 @@ export {
 } from './assessment.js';
 export { escapeHtml, renderHtml } from './html.js';
 export { mdText, renderMarkdown } from './markdown.js';
+export { type DetectionGroup, DetectionRollup, EVENTS_PER_GROUP } from './rollup.js';

@@ -108,20 +108,23 @@ export function renderMarkdown(a: Assessment): string {
     );
   }
   if (a.hunt) {
-    lines.push('', "## Hunt detections of the threat's techniques", '');
+    lines.push('', "## Hunt detections of the threat's techniques, by rule and host", '');
+    const shown = a.hunt.detectionGroups.slice(0, 100);
     lines.push(
+      `${a.hunt.inScopeTotal} detections from ${a.hunt.detectionGroupsTotal} pairs of rule and host, the most severe first${a.hunt.detectionGroupsTotal > shown.length ? ` (${shown.length} listed here, ${a.hunt.detectionGroups.length} in report.html and report.json)` : ''}.`,
+      '',
       ...table(
-        ['Time', 'Level', 'Rule', 'Techniques', 'Host', 'Source'],
-        a.hunt.inScope
-          .slice(0, 100)
-          .map((d) => [
-            d.time ?? '',
-            d.rule.level,
-            mdText(d.rule.title),
-            d.techniques.join(' '),
-            mdText(d.host ?? ''),
-            mdText(`${d.source.file}#${d.source.record}`),
-          ]),
+        ['Level', 'Rule', 'Host', 'Events', 'First', 'Last', 'Techniques', 'First event'],
+        shown.map((g) => [
+          g.rule.level,
+          mdText(g.rule.title),
+          mdText(g.host ?? 'unknown'),
+          g.count,
+          g.firstTime ?? '',
+          g.lastTime ?? '',
+          g.techniques.join(' '),
+          g.events[0] ? mdText(`${g.events[0].source.file}#${g.events[0].source.record}`) : '',
+        ]),
       ),
     );
     if (a.hunt.indicatorHits.length) {
