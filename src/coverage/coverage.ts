@@ -1,9 +1,9 @@
 import { type AttackIndex, compareIds, type Technique } from '../attack/index.js';
-import { addDistinct, distinctIgnoringCase } from '../core/index.js';
+import { distinctIgnoringCase } from '../core/index.js';
 import { type BacklogItem, backlogOf } from './backlog.js';
 import type { Collection } from './inventory.js';
 import { collectionPlatforms } from './platforms.js';
-import type { RuleFacts } from './rules.js';
+import { countUnknownTags, type RuleFacts } from './rules.js';
 import { type CoverageState, isPreCompromise, type TechniqueCoverage, tacticRank } from './states.js';
 import { collects, componentNeeds, type LogNeed, type LogSourceMap, needText } from './visibility.js';
 
@@ -197,15 +197,7 @@ export function assessCoverage(input: CoverageInput): CoverageReport {
 
   const counts = { covered: 0, blind: 0, available: 0, uncovered: 0, outside: 0 };
   for (const t of techniques) counts[t.state]++;
-  // A rule both deployed and in the reference set counts once.
-  const unknown = new Map<string, string[]>();
-  const withUnknown = new Set<string>();
-  for (const rule of [...input.deployed, ...input.reference]) {
-    for (const tag of rule.unknownTags) {
-      addDistinct(unknown, tag, rule.id);
-      withUnknown.add(rule.id);
-    }
-  }
+  const unknown = countUnknownTags([...input.deployed, ...input.reference]);
   const platforms = {
     threat: [...new Set(input.threats.flatMap((t) => t.platforms ?? []))].sort(),
     inventory: collectionPlatforms(collection),
@@ -222,13 +214,11 @@ export function assessCoverage(input: CoverageInput): CoverageReport {
       collection,
       threatPlatforms: platforms.threat,
       inventoryPlatforms: platforms.inventory,
-      rulesWithUnknownTags: withUnknown.size,
+      rulesWithUnknownTags: unknown.rules,
     }),
     platforms,
-    unknownTags: [...unknown]
-      .map(([tag, rules]) => ({ tag, rules: rules.length }))
-      .sort((a, b) => b.rules - a.rules || a.tag.localeCompare(b.tag)),
-    rulesWithUnknownTags: withUnknown.size,
+    unknownTags: unknown.tags,
+    rulesWithUnknownTags: unknown.rules,
   };
 }
 

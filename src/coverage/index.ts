@@ -20,7 +20,7 @@ export {
 } from './inventory.js';
 export { coverageLayer, type LayerOptions, readThreatLayer, STATE_COLORS, STATE_LABELS } from './layer.js';
 export { ANY_PLATFORM, platformsNamedIn } from './platforms.js';
-export { type RuleFacts, ruleFacts } from './rules.js';
+export { type RuleFacts, ruleFacts, rulesUnknownTags, type UnknownTags } from './rules.js';
 export {
   type CoverageState,
   isPreCompromise,

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vigil } from '../helpers/cli.js';
 import { contentPath, hasContent } from '../helpers/content.js';
+import { writeNewerAttackRules } from '../helpers/sigma.js';
 
 describe.skipIf(!hasContent)('vigil coverage', () => {
   let dir: string;
@@ -142,25 +143,7 @@ describe.skipIf(!hasContent)('vigil coverage', () => {
   it('reports rules tagged with IDs the loaded ATT&CK release does not know, instead of dropping them', () => {
     // A user may pin an older ATT&CK than their rules were written for: v19 added T1686.
     const rules = join(dir, 'newer-tags');
-    mkdirSync(rules);
-    for (const [name, tags] of [
-      ['newer.yml', ['attack.stealth', 'attack.t1686']],
-      ['both.yml', ['attack.execution', 'attack.t1059.001', 'attack.t1686']],
-    ] as const) {
-      writeFileSync(
-        join(rules, name),
-        [
-          `title: Rule ${name}`,
-          `id: ${name === 'newer.yml' ? '0f0e0d0c-0000-4000-8000-000000000001' : '0f0e0d0c-0000-4000-8000-000000000002'}`,
-          'status: test',
-          'logsource: { product: windows, category: process_creation }',
-          "detection: { selection: { Image|endswith: '\\x.exe' }, condition: selection }",
-          'level: high',
-          `tags: [${tags.join(', ')}]`,
-          '',
-        ].join('\n'),
-      );
-    }
+    writeNewerAttackRules(rules);
     const scope = join(dir, 'powershell.json');
     writeFileSync(scope, JSON.stringify({ name: 'PowerShell', techniques: [{ techniqueID: 'T1059.001' }] }));
     const result = vigil(['coverage', '--rules', rules, '--layer', scope, '--format', 'json'], env);
