@@ -369,7 +369,7 @@ function whyText(
       : list.map((t) => t.id).join(', ');
   const gaps = effect.closes.length
     ? `closes ${effect.closes.length === 1 ? 'the gap' : `${effect.closes.length} gaps`} on ${ids(effect.closes)}`
-    : `closes no gap (${ids(effect.techniques)} covered, or closed above) but adds depth`;
+    : `no gap to close: adds depth on ${ids(effect.techniques)}`;
   const work =
     candidate.action === 'collect logs'
       ? `; ${rules} deployed rule(s) start seeing`
