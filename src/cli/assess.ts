@@ -17,6 +17,7 @@ import {
 import { byUrgency, DEFAULT_EPSS_THRESHOLD, importFindings, prioritize, readAssets } from '../vuln/index.js';
 import {
   addCoverageOptions,
+  backlogLines,
   type CoverageFlags,
   computeCoverage,
   coverageDescription,
@@ -24,9 +25,10 @@ import {
   coverageJson,
   loadCoverageInputs,
   logFiles,
+  outsideLine,
 } from './coverage.js';
 import { makeOutputDir, parseThreads } from './io.js';
-import { formatCount, formatDuration, heading, printable, problemLine, table } from './terminal.js';
+import { formatCount, formatDuration, heading, printable, problemLine } from './terminal.js';
 import { prioritizeOptions } from './vulns.js';
 
 interface AssessFlags extends Omit<CoverageFlags, 'format' | 'navigator'> {
@@ -154,7 +156,7 @@ export function registerAssess(program: Command): void {
       const { counts, maturity } = report;
       const lines = [heading(coverageDescription(threats, inventory))];
       lines.push(
-        `  ${report.techniques.length} techniques: ${pc.green(`${counts.covered} covered`)}, ${pc.yellow(`${counts.blind} blind`)}, ${pc.cyan(`${counts.available} available`)}, ${pc.red(`${counts.uncovered} uncovered`)}; maturity ${maturity.score}/100`,
+        `  ${report.techniques.length - counts.outside} techniques: ${pc.green(`${counts.covered} covered`)}, ${pc.yellow(`${counts.blind} blind`)}, ${pc.cyan(`${counts.available} available`)}, ${pc.red(`${counts.uncovered} uncovered`)}; maturity ${maturity.score}/100`,
       );
       if (huntFindings) {
         lines.push(
@@ -188,17 +190,9 @@ export function registerAssess(program: Command): void {
           pc.yellow(`  ${NEWER_ATTACK_HINT}`),
         );
       }
-      if (report.backlog.length) {
-        lines.push('', heading('Build first'));
-        lines.push(
-          table(
-            ['Technique', 'State', 'Profiles', 'Fix'],
-            report.backlog
-              .slice(0, 8)
-              .map((b) => [`${b.id} ${printable(b.name)}`, b.state, b.profiles, printable(b.fix)]),
-          ),
-        );
-      }
+      const outside = outsideLine(report);
+      if (outside) lines.push(`  ${outside}`);
+      if (report.backlog.length) lines.push('', heading('Build first'), ...backlogLines(report, 8));
       lines.push(
         '',
         `Wrote report.html, report.md, report.json and layer.json to ${out} in ${formatDuration(performance.now() - started)}`,

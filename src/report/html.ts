@@ -2,7 +2,14 @@ import type { TechniqueCoverage } from '../coverage/index.js';
 import { NEWER_ATTACK_HINT, STATE_LABELS, STATES } from '../coverage/index.js';
 import { type Detection, matchedText } from '../detect/index.js';
 import { DECISION_ORDER } from '../vuln/index.js';
-import { type Assessment, cveCells, type HuntFindings } from './assessment.js';
+import {
+  type Assessment,
+  BACKLOG_HEAD,
+  backlogCells,
+  cveCells,
+  type HuntFindings,
+  outsideTelemetry,
+} from './assessment.js';
 import { type DetectionGroup, EVENTS_PER_GROUP } from './rollup.js';
 import { REPORT_STYLE } from './style.js';
 
@@ -46,10 +53,10 @@ export function renderHtml(a: Assessment): string {
     )
     .join('\n');
 
-  const backlog = table(
-    ['#', 'Technique', 'State', 'Threat profiles', 'Fix'],
-    c.backlog.map((b, i) => [String(i + 1), `${b.id} ${b.name}`, b.state, String(b.profiles), b.fix]),
-  );
+  const backlog = `${table(
+    ['#', ...BACKLOG_HEAD],
+    c.backlog.map((b, i) => [String(i + 1), ...backlogCells(b)]),
+  )}<p class="none">${escapeHtml(outsideTelemetry(c))}</p>`;
   const hunt = a.hunt
     ? `<section><h2>Hunt</h2><p>${a.hunt.events} events in ${a.hunt.files} files: ${a.hunt.detections} detections, ${a.hunt.inScopeTotal} of them on the threat's techniques; ${a.hunt.indicatorHitsTotal} indicator hits; ${a.hunt.errors} unreadable records or files.</p>
 <h3>Detections of the threat's techniques, by rule and host</h3>${detectionGroups(a.hunt)}

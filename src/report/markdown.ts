@@ -1,6 +1,6 @@
 import { NEWER_ATTACK_HINT } from '../coverage/index.js';
 import { DECISION_ORDER } from '../vuln/index.js';
-import { type Assessment, cveCells } from './assessment.js';
+import { type Assessment, BACKLOG_HEAD, backlogCells, cveCells, outsideTelemetry } from './assessment.js';
 
 /** Text from advisories, rules and logs as a Markdown table cell: one line, markup characters escaped. */
 export function mdText(text: string): string {
@@ -32,7 +32,7 @@ export function renderMarkdown(a: Assessment): string {
   const c = coverage.counts;
   lines.push('## Summary', '');
   lines.push(
-    `- ${coverage.techniques.length} techniques: **${c.covered} covered**, ${c.blind} blind, ${c.available} available, ${c.uncovered} uncovered`,
+    `- ${coverage.techniques.length - c.outside} techniques: **${c.covered} covered**, ${c.blind} blind, ${c.available} available, ${c.uncovered} uncovered${c.outside ? `; ${c.outside} more outside your telemetry (pre-compromise)` : ''}`,
     `- Maturity **${coverage.maturity.score}/100** (visibility ${coverage.maturity.parts.visibility}, detection ${coverage.maturity.parts.detection}, validation ${coverage.maturity.parts.validation})`,
   );
   if (a.hunt) {
@@ -78,10 +78,12 @@ export function renderMarkdown(a: Assessment): string {
   lines.push('', '## Backlog', '');
   lines.push(
     ...table(
-      ['#', 'ID', 'Technique', 'State', 'Profiles', 'Fix'],
-      coverage.backlog.map((b, i) => [i + 1, b.id, mdText(b.name), b.state, b.profiles, mdText(b.fix)]),
+      ['#', ...BACKLOG_HEAD],
+      coverage.backlog.map((b, i) => [i + 1, ...backlogCells(b).map(mdText)]),
     ),
   );
+  const outside = outsideTelemetry(coverage);
+  if (outside) lines.push('', mdText(outside));
   if (a.hostGroups.length) {
     lines.push('', '## Host groups', '');
     lines.push(
