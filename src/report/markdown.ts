@@ -1,5 +1,5 @@
 import { NEWER_ATTACK_HINT } from '../coverage/index.js';
-import { DECISION_ORDER } from '../vuln/index.js';
+import { assetPort, DECISION_ORDER } from '../vuln/index.js';
 import { type Assessment, cveCells } from './assessment.js';
 
 /** Text from advisories, rules and logs as a Markdown table cell: one line, markup characters escaped. */
@@ -155,7 +155,7 @@ export function renderMarkdown(a: Assessment): string {
         e.top
           .slice(0, 100)
           .map((f) => [
-            mdText(f.asset),
+            mdText(assetPort(f)),
             f.cve,
             f.decision,
             f.due ?? '',

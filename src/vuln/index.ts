@@ -5,6 +5,7 @@ export { type GroupOptions, groupFindings, type SourceFacts, sourcesOfScans } fr
 export { STALE_AFTER_DAYS, staleContent } from './freshness.js';
 export { importFindings } from './imports.js';
 export {
+  assetPort,
   BOD_TIMELINE_DAYS,
   byUrgency,
   DECISION_ORDER,

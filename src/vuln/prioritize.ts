@@ -353,6 +353,11 @@ export function isPrivateAddress(text: string): boolean {
   return loopback || (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
 }
 
+/** The asset with the finding's port (`mail.example.org:443`): findings on two ports are two findings. */
+export function assetPort(p: Pick<Prioritized, 'asset' | 'port'>): string {
+  return p.port ? `${p.asset}:${p.port}` : p.asset;
+}
+
 /**
  * An EPSS probability with as many decimals as it takes not to round across the threshold:
  * 0.0996 is printed 0.0996, not 0.100, when the threshold is 0.1.
