@@ -33,6 +33,7 @@ export class AssetIndex {
   readonly assets: Asset[];
   private readonly byKey = new Map<string, Set<Asset>>();
   private readonly byShortName = new Map<string, Set<Asset>>();
+  private readonly found = new Map<string, AssetMatch>();
 
   constructor(assets: Asset[]) {
     this.assets = assets;
@@ -46,6 +47,17 @@ export class AssetIndex {
 
   /** The asset a finding names: by host name, address, or short name; ambiguity is told, not guessed. */
   find(name: string, address?: string): AssetMatch {
+    // A list asks for the same few thousand names for each of hundreds of thousands of findings.
+    const key = `${name}\u0000${address ?? ''}`;
+    let match = this.found.get(key);
+    if (!match) {
+      match = this.match(name, address);
+      this.found.set(key, match);
+    }
+    return match;
+  }
+
+  private match(name: string, address?: string): AssetMatch {
     const lower = name.toLowerCase();
     const candidates =
       this.byKey.get(lower) ??

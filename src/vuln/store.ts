@@ -87,6 +87,7 @@ const MIGRATIONS: string[] = [
      UNIQUE (asset, cve, port, scanner, scope, check_id)
    );
    CREATE INDEX sources_asset ON sources (asset);
+   CREATE INDEX sources_legacy ON sources (cve) WHERE legacy = 1;
    INSERT INTO sources (id, asset, address, cve, port, scanner, legacy, product, service, cvss_vector, cvss_score,
        exploit_available, automatable, technical_impact, status, first_seen, last_seen, fixed_at)
      SELECT id, asset, address, cve, port, scanner, 1, product, service, cvss_vector, cvss_score,
@@ -278,14 +279,17 @@ export class VulnStore {
         'SELECT id, last_seen FROM sources WHERE asset = ? AND cve = ? AND port = ? AND scanner = ? AND scope = ? AND check_id = ?',
       );
       const legacy = this.db.prepare(
-        'SELECT id, last_seen FROM sources WHERE legacy = 1 AND lower(asset) = ? AND cve = ? AND port = ? AND scanner = ? LIMIT 1',
+        'SELECT id, last_seen FROM sources WHERE legacy = 1 AND cve = ? AND lower(asset) = ? AND port = ? AND scanner = ? LIMIT 1',
       );
+      const anyLegacy = this.db.prepare('SELECT 1 FROM sources WHERE legacy = 1 LIMIT 1').get() !== undefined;
       const adopt = this.db.prepare(
         'UPDATE sources SET asset = ?, scope = ?, check_id = ?, legacy = 0 WHERE id = ?',
       );
       const insert = this.db.prepare(
-        `INSERT INTO sources (asset, cve, port, scanner, scope, check_id, status, first_seen, last_seen)
-         VALUES (?, ?, ?, ?, ?, ?, 'unseen', ?, ?)`,
+        `INSERT INTO sources (asset, cve, port, scanner, scope, check_id, address, product, service, cvss_vector,
+           cvss_score, exploit_available, automatable, technical_impact, status, first_seen, last_seen)
+         VALUES (@asset, @cve, @port, @scanner, @scope, @check, @address, @product, @service, @cvssVector,
+           @cvssScore, @exploit, @automatable, @technicalImpact, 'unseen', @seenAt, @seenAt)`,
       );
       const describe = this.db.prepare(
         `UPDATE sources SET address = coalesce(@address, address), product = coalesce(@product, product),
@@ -298,36 +302,44 @@ export class VulnStore {
         'INSERT INTO sightings (source_id, scan_id, seen_at, present) VALUES (?, ?, ?, ?)',
       );
       const sighted = new Set<string>();
+      const sightedSources = new Set<number>();
       for (const f of report.findings) {
         const port = f.port ?? 0;
-        const key = [f.asset, f.cve, port, f.scanner, f.scope, f.check] as const;
+        const details = {
+          address: f.address ?? null,
+          product: f.product ?? null,
+          service: f.service ?? null,
+          cvssVector: f.cvssVector ?? null,
+          cvssScore: f.cvssScore ?? null,
+          exploit: f.exploitAvailable === undefined ? null : f.exploitAvailable ? 1 : 0,
+          automatable: f.automatable === undefined ? null : f.automatable ? 1 : 0,
+          technicalImpact: f.technicalImpact ?? null,
+        };
         type Known = { id: number; last_seen: string } | undefined;
-        let source = exact.get(...key) as Known;
-        if (!source) {
-          source = legacy.get(f.asset, f.cve, port, f.scanner) as Known;
+        let source = exact.get(f.asset, f.cve, port, f.scanner, f.scope, f.check) as Known;
+        if (!source && anyLegacy) {
+          source = legacy.get(f.cve, f.asset, port, f.scanner) as Known;
           if (source) adopt.run(f.asset, f.scope, f.check, source.id);
         }
         if (!source) {
-          const id = insert.run(...key, f.seenAt, f.seenAt).lastInsertRowid as number;
-          source = { id, last_seen: '' };
-        }
-        // What the newest scan says of a finding describes it; an older scan imported late does not.
-        if (f.present && f.seenAt >= source.last_seen) {
-          describe.run({
-            id: source.id,
-            address: f.address ?? null,
-            product: f.product ?? null,
-            service: f.service ?? null,
-            cvssVector: f.cvssVector ?? null,
-            cvssScore: f.cvssScore ?? null,
-            exploit: f.exploitAvailable === undefined ? null : f.exploitAvailable ? 1 : 0,
-            automatable: f.automatable === undefined ? null : f.automatable ? 1 : 0,
-            technicalImpact: f.technicalImpact ?? null,
-          });
+          const row = {
+            asset: f.asset,
+            cve: f.cve,
+            port,
+            scanner: f.scanner,
+            scope: f.scope,
+            check: f.check,
+          };
+          const id = insert.run({ ...row, ...details, seenAt: f.seenAt }).lastInsertRowid as number;
+          source = { id, last_seen: f.seenAt };
+        } else if (f.present && f.seenAt >= source.last_seen) {
+          // What the newest scan says of a finding describes it; an older scan imported late does not.
+          describe.run({ id: source.id, ...details });
         }
         // The team's first_seen is a sighting of its own, earlier than the scan that lists it.
         if (f.firstSeen && f.firstSeen < f.seenAt) sight.run(source.id, scanId, f.firstSeen, 1);
         sight.run(source.id, scanId, f.seenAt, f.present ? 1 : 0);
+        sightedSources.add(source.id);
         if (f.present) sighted.add(`${f.asset}\u0000${f.cve}\u0000${port}`);
       }
       const cover = this.db.prepare(
@@ -344,7 +356,7 @@ export class VulnStore {
           c.ports ? JSON.stringify(c.ports) : null,
         );
       }
-      this.retrack(touched);
+      this.retrack(touched, new Set(report.coverage.map((c) => c.asset)), sightedSources);
       const after = this.findingStates(touched);
       for (const [key, status] of after) {
         const was = before.get(key);
@@ -372,10 +384,15 @@ export class VulnStore {
   }
 
   /**
-   * Decides each source of the assets again from its sightings and from every complete re-test
-   * of the same scanner and scope that did not report it, where the check ran and the port answered.
+   * Decides sources again from their sightings and from every complete re-test of the same
+   * scanner and scope that did not report them, where the check ran and the port answered: every
+   * source of the assets a scan re-tested, and the sources it sighted elsewhere.
    */
-  private retrack(assets: ReadonlySet<string>): void {
+  private retrack(
+    assets: ReadonlySet<string>,
+    retested: ReadonlySet<string>,
+    sighted: ReadonlySet<number>,
+  ): void {
     const sourcesOf = this.db.prepare(
       'SELECT id, scanner, scope, check_id, port FROM sources WHERE asset = ?',
     );
@@ -422,6 +439,7 @@ export class VulnStore {
       }));
       for (const s of sourcesOf.all(asset) as Row[]) {
         const id = s.id as number;
+        if (!retested.has(asset) && !sighted.has(id)) continue;
         const own = sightings.get(id) ?? { scans: new Set(), observations: [] };
         const observations = [...own.observations];
         const check = s.check_id as string;
@@ -451,7 +469,9 @@ export class VulnStore {
   /** Every source that was ever seen, with its state. */
   sources(): StoredSource[] {
     const rows = this.db
-      .prepare("SELECT * FROM sources WHERE status != 'unseen' ORDER BY asset, cve, port, scanner, check_id")
+      .prepare(
+        "SELECT * FROM sources WHERE status != 'unseen' ORDER BY asset, cve, port, scanner, scope, check_id",
+      )
       .all() as Row[];
     return rows.map((r) => ({
       asset: r.asset as string,
