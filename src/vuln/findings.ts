@@ -69,15 +69,18 @@ export function groupFindings(sources: readonly SourceFacts[], options: GroupOpt
       fixedAt: open.length ? undefined : max(group.map((s) => s.fixedAt)),
       reopenedAt: max(group.map((s) => s.reopenedAt)),
     };
+    const names = new Set([asset.toLowerCase(), ...aliases.map((a) => a.toLowerCase())]);
     if (open.length && options.assetScans) {
+      // Any scan of the asset counts, under whichever of its names or addresses the scanner used.
+      const known = options.assets?.find(asset).asset;
+      const everyName = new Set([...names, ...(known?.addresses ?? []).map((a) => a.toLowerCase())]);
       const confirmed = max(open.map((s) => s.lastSeen))!;
-      const scans = group
-        .map((s) => options.assetScans!.get(s.asset))
+      const scans = [...everyName]
+        .map((name) => options.assetScans!.get(name))
         .filter((s): s is AssetScan => s !== undefined);
       const latest = scans.sort((a, b) => (a.at < b.at ? 1 : -1))[0];
       if (latest && latest.at > confirmed) finding.notRetested = { since: confirmed, scan: latest };
     }
-    const names = new Set([asset.toLowerCase(), ...aliases.map((a) => a.toLowerCase())]);
     const applies = (target: { asset: string; cve: string; port?: number }) =>
       target.cve === finding.cve &&
       names.has(target.asset) &&

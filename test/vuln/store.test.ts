@@ -235,6 +235,11 @@ describe('the findings store', () => {
       since: '2026-11-24T10:01:40.000Z',
       scan: { at: '2026-11-28T08:00:00.000Z', scanner: 'nessus' },
     });
+    // OpenVAS named mail.example.org by its address; the discovery scan of it by name counts too.
+    expect(mail[0]!.notRetested).toEqual({
+      since: '2026-11-24T09:00:05.000Z',
+      scan: { at: '2026-11-28T08:00:00.000Z', scanner: 'nessus' },
+    });
     expect(findings.find((f) => f.cve === 'CVE-2021-41773')!.notRetested).toBeUndefined();
     store.close();
   });
