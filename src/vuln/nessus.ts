@@ -12,6 +12,8 @@ interface Item {
   vectors: { v2?: string; v3?: string; v4?: string };
   scores: { v2?: number; v3?: number; v4?: number };
   exploit?: boolean;
+  /** plugin_type local: the plugin reads the host from inside, with credentials. */
+  local?: boolean;
   line: number;
 }
 
@@ -22,6 +24,14 @@ interface Host {
   /** Plugins with an entry that could not be read: they re-test nothing on this host. */
   unreadable: Set<string>;
 }
+
+/**
+ * Plugins that say the scan logged in to the host (OS Security Patch Assessment Available; Target
+ * Credential Status: Valid Credentials Provided), and plugins that say it did not (OS Security Patch
+ * Assessment Failed; Failure for Provided Credentials; No Credentials Provided).
+ */
+const LOGGED_IN = new Set(['117887', '141118']);
+const NOT_LOGGED_IN = new Set(['21745', '104410', '110723']);
 
 const VECTOR_TAGS: Record<string, 'v2' | 'v3' | 'v4'> = {
   cvss_vector: 'v2',
@@ -36,8 +46,10 @@ const SCORE_TAGS: Record<string, 'v2' | 'v3' | 'v4'> = {
 
 /**
  * Nessus v2 (`.nessus`). A host re-tests a finding when the host was scanned to the end
- * (HOST_END), the plugin that found it is in the policy's plugin set, and the port it was on
- * answered this time. Times are the host's HOST_START (or HOST_END).
+ * (HOST_END), the plugin that found it is in the policy's plugin set, the port it was on answered
+ * this time, and, for a local plugin, the scan logged in (Credentialed_Scan, or the plugins that
+ * report credentials working, and none that reports them failing). Times are the host's HOST_START
+ * (or HOST_END).
  */
 export function nessus(text: string, file: string, now: Date): ParsedScan {
   const problems: VigilError[] = [];
@@ -85,6 +97,7 @@ export function nessus(text: string, file: string, now: Date): ParsedScan {
         } else if (name in VECTOR_TAGS) item.vectors[VECTOR_TAGS[name]!] = value;
         else if (name in SCORE_TAGS) item.scores[SCORE_TAGS[name]!] = Number(value) || undefined;
         else if (name === 'exploit_available') item.exploit = value === 'true';
+        else if (name === 'plugin_type') item.local = value === 'local';
       } else if (name === 'ReportItem') item = undefined;
       else if (name === 'ReportHost') host = undefined;
     },
@@ -118,6 +131,7 @@ export function nessus(text: string, file: string, now: Date): ParsedScan {
           cvssVector: version && i.vectors[version],
           cvssScore: version ? i.scores[version] : (i.scores.v4 ?? i.scores.v3 ?? i.scores.v2),
           exploitAvailable: i.exploit,
+          local: i.local || undefined,
           scanner: 'nessus',
           scope: '',
           check: i.plugin,
@@ -134,6 +148,9 @@ export function nessus(text: string, file: string, now: Date): ParsedScan {
       complete: ended !== undefined && pluginSet !== undefined,
       excluded: [...h.unreadable],
       ports: [...new Set(h.items.flatMap((i) => (i.port ? [i.port] : [])))],
+      credentialed:
+        !h.items.some((i) => NOT_LOGGED_IN.has(i.plugin)) &&
+        (h.tags.get('Credentialed_Scan') === 'true' || h.items.some((i) => LOGGED_IN.has(i.plugin))),
     });
   }
   if (!pluginSet)

@@ -27,6 +27,8 @@ export interface Finding {
   scope: string;
   /** The check that found it: Nessus plugin ID, OpenVAS NVT OID, the package; empty for CSV. */
   check: string;
+  /** Found by a check that logs in to the asset (a Nessus local plugin): only a credentialed scan re-tests it. */
+  local?: boolean;
   /** When the scan observed it (ISO, UTC), from the scan itself. */
   seenAt: string;
   /** When the team first saw it, where the file says so (CSV `first_seen`). */
@@ -52,6 +54,8 @@ export interface Coverage {
   excluded: string[];
   /** Ports the scan reached on the asset; undefined for scanners without ports. */
   ports?: number[];
+  /** Whether the scan logged in to the asset (local checks ran); undefined for scanners without local checks. */
+  credentialed?: boolean;
 }
 
 export interface ScanReport {

@@ -71,6 +71,7 @@ const MIGRATIONS: string[] = [
      scope TEXT NOT NULL DEFAULT '',
      check_id TEXT NOT NULL DEFAULT '',
      legacy INTEGER NOT NULL DEFAULT 0,
+     local INTEGER NOT NULL DEFAULT 0,
      product TEXT,
      service TEXT,
      cvss_vector TEXT,
@@ -109,7 +110,8 @@ const MIGRATIONS: string[] = [
      tested_at TEXT NOT NULL,
      complete INTEGER NOT NULL,
      excluded TEXT NOT NULL,
-     ports TEXT
+     ports TEXT,
+     credentialed INTEGER
    );
    CREATE INDEX coverage_asset ON coverage (asset);
    CREATE TABLE acceptances (
@@ -283,12 +285,12 @@ export class VulnStore {
       );
       const anyLegacy = this.db.prepare('SELECT 1 FROM sources WHERE legacy = 1 LIMIT 1').get() !== undefined;
       const adopt = this.db.prepare(
-        'UPDATE sources SET asset = ?, scope = ?, check_id = ?, legacy = 0 WHERE id = ?',
+        'UPDATE sources SET asset = ?, scope = ?, check_id = ?, local = ?, legacy = 0 WHERE id = ?',
       );
       const insert = this.db.prepare(
-        `INSERT INTO sources (asset, cve, port, scanner, scope, check_id, address, product, service, cvss_vector,
+        `INSERT INTO sources (asset, cve, port, scanner, scope, check_id, local, address, product, service, cvss_vector,
            cvss_score, exploit_available, automatable, technical_impact, status, first_seen, last_seen)
-         VALUES (@asset, @cve, @port, @scanner, @scope, @check, @address, @product, @service, @cvssVector,
+         VALUES (@asset, @cve, @port, @scanner, @scope, @check, @local, @address, @product, @service, @cvssVector,
            @cvssScore, @exploit, @automatable, @technicalImpact, 'unseen', @seenAt, @seenAt)`,
       );
       const describe = this.db.prepare(
@@ -319,7 +321,7 @@ export class VulnStore {
         let source = exact.get(f.asset, f.cve, port, f.scanner, f.scope, f.check) as Known;
         if (!source && anyLegacy) {
           source = legacy.get(f.cve, f.asset, port, f.scanner) as Known;
-          if (source) adopt.run(f.asset, f.scope, f.check, source.id);
+          if (source) adopt.run(f.asset, f.scope, f.check, f.local ? 1 : 0, source.id);
         }
         if (!source) {
           const row = {
@@ -329,6 +331,7 @@ export class VulnStore {
             scanner: f.scanner,
             scope: f.scope,
             check: f.check,
+            local: f.local ? 1 : 0,
           };
           const id = insert.run({ ...row, ...details, seenAt: f.seenAt }).lastInsertRowid as number;
           source = { id, last_seen: f.seenAt };
@@ -343,7 +346,7 @@ export class VulnStore {
         if (f.present) sighted.add(`${f.asset}\u0000${f.cve}\u0000${port}`);
       }
       const cover = this.db.prepare(
-        'INSERT INTO coverage (scan_id, asset, scope, tested_at, complete, excluded, ports) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO coverage (scan_id, asset, scope, tested_at, complete, excluded, ports, credentialed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       );
       for (const c of report.coverage) {
         cover.run(
@@ -354,6 +357,7 @@ export class VulnStore {
           c.complete ? 1 : 0,
           JSON.stringify(c.excluded),
           c.ports ? JSON.stringify(c.ports) : null,
+          c.credentialed === undefined ? null : c.credentialed ? 1 : 0,
         );
       }
       this.retrack(touched, new Set(report.coverage.map((c) => c.asset)), sightedSources);
@@ -394,14 +398,14 @@ export class VulnStore {
     sighted: ReadonlySet<number>,
   ): void {
     const sourcesOf = this.db.prepare(
-      'SELECT id, scanner, scope, check_id, port FROM sources WHERE asset = ?',
+      'SELECT id, scanner, scope, check_id, port, local FROM sources WHERE asset = ?',
     );
     const sightingsOf = this.db.prepare(
       `SELECT g.source_id, g.scan_id, g.seen_at, g.present FROM sightings g JOIN sources s ON s.id = g.source_id
        WHERE s.asset = ?`,
     );
     const coverageOf = this.db.prepare(
-      `SELECT c.scan_id, c.scope, c.tested_at, c.excluded, c.ports, s.scanner
+      `SELECT c.scan_id, c.scope, c.tested_at, c.excluded, c.ports, c.credentialed, s.scanner
        FROM coverage c JOIN scans s ON s.id = c.scan_id WHERE c.asset = ? AND c.complete = 1`,
     );
     const checksOf = this.db.prepare('SELECT checks FROM scans WHERE id = ?');
@@ -436,6 +440,7 @@ export class VulnStore {
         at: c.tested_at as string,
         excluded: new Set(JSON.parse(c.excluded as string) as string[]),
         ports: c.ports === null ? undefined : new Set(JSON.parse(c.ports as string) as number[]),
+        withoutLogin: c.credentialed === 0,
       }));
       for (const s of sourcesOf.all(asset) as Row[]) {
         const id = s.id as number;
@@ -448,6 +453,7 @@ export class VulnStore {
           if (r.scanner !== s.scanner || r.scope !== s.scope || own.scans.has(r.scanId)) continue;
           if (r.excluded.has(check)) continue;
           if (port && r.ports && !r.ports.has(port)) continue;
+          if (s.local === 1 && r.withoutLogin) continue;
           const checks = checksRun(r.scanId);
           if (checks && !checks.has(check)) continue;
           observations.push({ at: r.at, present: false });

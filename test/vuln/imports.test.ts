@@ -72,6 +72,7 @@ describe('scanner imports', () => {
         complete: true,
         excluded: [],
         ports: [443],
+        credentialed: false,
       },
       // The plugin with an unreadable CVE proves nothing by its silence on this host.
       {
@@ -81,6 +82,7 @@ describe('scanner imports', () => {
         complete: true,
         excluded: ['187315'],
         ports: [22],
+        credentialed: false,
       },
     ]);
     const discovery = importFindings(sample('discovery.nessus'));
@@ -101,6 +103,39 @@ describe('scanner imports', () => {
     expect(noPolicy.notes[0]).toMatch(
       /plugin set \(plugin_set\) is not in the file: this scan closes no finding/,
     );
+  });
+
+  it('Nessus: local plugins are told, and whether the scan logged in to each host', () => {
+    const file = variant('scan.nessus', (t) =>
+      t
+        .replace(
+          '<risk_factor>Critical</risk_factor>',
+          '<risk_factor>Critical</risk_factor>\n<plugin_type>local</plugin_type>',
+        )
+        .replace(
+          '<tag name="host-ip">203.0.113.10</tag>',
+          '<tag name="host-ip">203.0.113.10</tag>\n<tag name="Credentialed_Scan">true</tag>',
+        )
+        .replace(
+          '<tag name="host-ip">10.0.0.21</tag>',
+          '<tag name="host-ip">10.0.0.21</tag>\n<tag name="Credentialed_Scan">true</tag>',
+        )
+        .replace(
+          '<ReportItem port="22"',
+          '<ReportItem port="0" svc_name="general" protocol="tcp" severity="0" pluginID="21745" pluginName="OS Security Patch Assessment Failed" pluginFamily="Settings">\n</ReportItem>\n<ReportItem port="22"',
+        ),
+    );
+    const result = importFindings(file);
+    expect(result.findings.map((f) => [f.cve, f.local ?? false])).toEqual([
+      ['CVE-2021-34473', true],
+      ['CVE-2021-34523', true],
+      ['CVE-2023-48795', false],
+    ]);
+    // Logged in to the mail server; on 10.0.0.21 the patch assessment failed despite the tag.
+    expect(result.coverage.map((c) => [c.asset, c.credentialed])).toEqual([
+      ['mail.example.org', true],
+      ['10.0.0.21', false],
+    ]);
   });
 
   it('Nessus: a cvss4_vector or a CVSS v2 vector is read when it is all the plugin has, the newest version first', () => {

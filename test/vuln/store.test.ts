@@ -17,19 +17,17 @@ const sample = (name: string) => join(import.meta.dirname, 'samples', name);
 const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+type Found = Pick<Finding, 'asset' | 'cve'> &
+  Partial<Pick<Finding, 'port' | 'scope' | 'check' | 'present' | 'local'>>;
+type Retested = Pick<Coverage, 'asset'> & Partial<Omit<Coverage, 'asset'>>;
+
 let scans = 0;
 /** A hand-made scan: findings and re-tests at one time. */
 function scan(
   format: Finding['scanner'],
   at: string,
-  found: { asset: string; cve: string; port?: number; scope?: string; check?: string; present?: boolean }[],
-  retested: {
-    asset: string;
-    scope?: string;
-    ports?: number[];
-    complete?: boolean;
-    excluded?: string[];
-  }[] = [],
+  found: Found[],
+  retested: Retested[] = [],
   checks?: string[],
 ): ScanReport {
   const findings: Finding[] = found.map((f) => ({
@@ -141,6 +139,18 @@ describe('the findings store', () => {
     expect(states(store)).toEqual([['h', 'CVE-2021-0001', 'nessus', 'open', null]]);
     store.importScan(scan('nessus', '2026-11-06T00:00:00Z', [], host([22, 443]), ['100']));
     expect(states(store)).toEqual([['h', 'CVE-2021-0001', 'nessus', 'fixed', '2026-11-06T00:00:00Z']]);
+    store.close();
+  });
+
+  it('a finding of a local (credentialed) check is re-tested only by a scan that logged in', () => {
+    const store = VulnStore.open(':memory:');
+    const found = [{ asset: 'h', cve: 'CVE-2021-0001', check: '100', local: true }];
+    const host = (credentialed: boolean) => [{ asset: 'h', ports: [], credentialed }];
+    store.importScan(scan('nessus', '2026-11-01T00:00:00Z', found, host(true), ['100']));
+    store.importScan(scan('nessus', '2026-11-02T00:00:00Z', [], host(false), ['100']));
+    expect(states(store)).toEqual([['h', 'CVE-2021-0001', 'nessus', 'open', null]]);
+    store.importScan(scan('nessus', '2026-11-03T00:00:00Z', [], host(true), ['100']));
+    expect(states(store)).toEqual([['h', 'CVE-2021-0001', 'nessus', 'fixed', '2026-11-03T00:00:00Z']]);
     store.close();
   });
 
