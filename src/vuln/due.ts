@@ -64,6 +64,6 @@ export function dueDate(input: DueInput): DueDate {
   return { due, source, reasons };
 }
 
-export function addDays(day: string, days: number): string {
+function addDays(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }

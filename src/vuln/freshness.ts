@@ -1,7 +1,7 @@
 import type { EpssScores, KevCatalog } from '../content/index.js';
 
 /** Content older than this misses what was added since: a week of KEV entries is a dozen CVEs. */
-export const STALE_AFTER_DAYS = 7;
+const STALE_AFTER_DAYS = 7;
 
 /**
  * A warning for each of KEV and EPSS that is older than a week on `today` (YYYY-MM-DD), or whose

@@ -1,8 +1,8 @@
 export { type Asset, AssetIndex, type AssetMatch, type Criticality, readAssets } from './assets.js';
 export { type CvssFacts, cvssFacts } from './cvss.js';
-export { addDays, type DueDate, type DueSource, dueDate } from './due.js';
+export { type DueDate, type DueSource, dueDate } from './due.js';
 export { type GroupOptions, groupFindings, type SourceFacts, sourcesOfScans } from './findings.js';
-export { STALE_AFTER_DAYS, staleContent } from './freshness.js';
+export { staleContent } from './freshness.js';
 export { importFindings } from './imports.js';
 export {
   assetPort,
@@ -31,4 +31,3 @@ export {
   type StoredSource,
   VulnStore,
 } from './store.js';
-export { type Observation, type TrackedState, trackObservations } from './tracking.js';
