@@ -14,7 +14,16 @@ import {
   renderHtml,
   renderMarkdown,
 } from '../report/index.js';
-import { byUrgency, DEFAULT_EPSS_THRESHOLD, importFindings, prioritize, readAssets } from '../vuln/index.js';
+import {
+  byUrgency,
+  DEFAULT_EPSS_THRESHOLD,
+  groupFindings,
+  importFindings,
+  knownVectors,
+  prioritize,
+  readAssets,
+  sourcesOfScans,
+} from '../vuln/index.js';
 import {
   addCoverageOptions,
   backlogLines,
@@ -215,14 +224,16 @@ function exposureOf(
   const assets = assetsFile ? readAssets(assetsFile) : undefined;
   if (assets) report(assets.problems);
   const options = prioritizeOptions(contentFlag, assets?.assets, DEFAULT_EPSS_THRESHOLD, advisoryCves);
-  const today = new Date().toISOString().slice(0, 10);
-  const findings = files.flatMap((file) => {
-    const imported = importFindings(file);
-    report(imported.problems);
-    return imported.findings;
-  });
-  const prioritized = findings
-    .map((f) => prioritize({ ...f, firstSeen: f.firstSeen ?? today }, options))
+  const sources = sourcesOfScans(
+    files.map((file) => {
+      const imported = importFindings(file);
+      report(imported.problems);
+      return imported;
+    }),
+  );
+  options.knownVectors = knownVectors(sources);
+  const prioritized = groupFindings(sources, { assets: assets?.assets })
+    .map((f) => prioritize(f, options))
     .sort(byUrgency);
   const byDecision: Record<string, number> = {};
   for (const p of prioritized) byDecision[p.decision] = (byDecision[p.decision] ?? 0) + 1;

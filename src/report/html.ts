@@ -1,7 +1,7 @@
 import type { TechniqueCoverage } from '../coverage/index.js';
 import { NEWER_ATTACK_HINT, STATE_LABELS, STATES } from '../coverage/index.js';
 import { type Detection, matchedText } from '../detect/index.js';
-import { DECISION_ORDER } from '../vuln/index.js';
+import { assetPort, DECISION_ORDER, DEFAULT_EPSS_THRESHOLD, epssText } from '../vuln/index.js';
 import {
   type Assessment,
   BACKLOG_HEAD,
@@ -88,12 +88,12 @@ export function renderHtml(a: Assessment): string {
 <h3>CVEs of the advisory on our assets</h3>${table(
         ['Asset', 'CVE', 'Decision', 'Due', 'In KEV', 'EPSS', 'Public-facing'],
         a.exposure.advisoryFindings.map((f) => [
-          f.asset,
+          assetPort(f),
           f.cve,
           f.decision,
           f.due ?? '',
           f.kev ? 'yes' : 'no',
-          f.epss?.toFixed(3) ?? '',
+          f.epss === null ? '' : epssText(f.epss, DEFAULT_EPSS_THRESHOLD),
           f.public_facing ? 'yes' : 'no',
         ]),
       )}
@@ -101,7 +101,7 @@ export function renderHtml(a: Assessment): string {
         ['Decision', 'Due', 'Asset', 'CVE', 'Timeline', 'Why'],
         a.exposure.top
           .slice(0, 100)
-          .map((f) => [f.decision, f.due ?? '', f.asset, f.cve, f.timeline, f.reasons[0] ?? '']),
+          .map((f) => [f.decision, f.due ?? '', assetPort(f), f.cve, f.timeline, f.reasons[0] ?? '']),
       )}</section>`
     : '';
   const threat = a.threats.length

@@ -1,5 +1,5 @@
 import { NEWER_ATTACK_HINT } from '../coverage/index.js';
-import { DECISION_ORDER } from '../vuln/index.js';
+import { assetPort, DECISION_ORDER } from '../vuln/index.js';
 import { type Assessment, BACKLOG_HEAD, backlogCells, cveCells, outsideTelemetry } from './assessment.js';
 
 /** Text from advisories, rules and logs as a Markdown table cell: one line, markup characters escaped. */
@@ -160,7 +160,7 @@ export function renderMarkdown(a: Assessment): string {
         e.top
           .slice(0, 100)
           .map((f) => [
-            mdText(f.asset),
+            mdText(assetPort(f)),
             f.cve,
             f.decision,
             f.due ?? '',

@@ -250,7 +250,10 @@ describe.skipIf(!hasContent)('vigil assess', () => {
       decision: 'act',
       advisory: true,
     });
-    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Exposure');
+    const markdown = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(markdown).toContain('## Exposure');
+    // Findings on different ports are told apart.
+    expect(markdown).toContain('| mail.example.org:443 | CVE-2021-34473 |');
     const { page, problems } = await openReport(browser, join(out, 'report.html'));
     expect(await page.locator('h2', { hasText: 'Exposure' }).count()).toBe(1);
     expect(problems).toEqual([]);
