@@ -21,6 +21,20 @@ export {
   toLogEvent,
 } from './json.js';
 export { JsonRecordSplitter } from './json-records.js';
+export {
+  CEF_HEADER_FIELDS,
+  FACILITY_NAMES,
+  type ParsedSyslog,
+  parseCef,
+  parseKeyValues,
+  parseSyslog,
+  SEVERITY_NAMES,
+  SyslogError,
+  type SyslogFrame,
+  SyslogFrameSplitter,
+  type SyslogOptions,
+  syslogEvent,
+} from './syslog/index.js';
 
 /** File extensions Vigil reads as logs when given a folder. */
 export const LOG_EXTENSIONS = ['.evtx', '.json', '.jsonl', '.ndjson'];

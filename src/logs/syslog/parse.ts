@@ -1,0 +1,145 @@
+import type { EventSource, FieldValue, LogEvent } from '../../core/index.js';
+import { newFields } from '../windows-json.js';
+import { isCef, parseCef } from './cef.js';
+import { SyslogError } from './errors.js';
+import { parseKeyValues } from './pairs.js';
+import { FACILITY_NAMES, readPriority, SEVERITY_NAMES } from './priority.js';
+import { readRfc3164 } from './rfc3164.js';
+import { type HeaderRead, isRfc5424, readRfc5424 } from './rfc5424.js';
+import { type ZoneConverter, zoneConverter } from './time.js';
+
+export interface SyslogOptions {
+  /**
+   * When the message was received (ms since the epoch; default now): RFC 3164 dates, which have
+   * no year, are read in the year that puts them nearest before it (up to a day after it).
+   */
+  receivedAt?: number;
+  /**
+   * Zone of timestamps that do not say theirs (RFC 3164 ones): `UTC` (default), a fixed offset
+   * (`+02:00`) or an IANA name (`Europe/Paris`). RFC 5424 timestamps always carry their offset.
+   */
+  timeZone?: string;
+  /** Read CEF and key=value messages into fields (default true). */
+  parseBody?: boolean;
+}
+
+/** A syslog message read into Vigil's fields (see the README, "Ingest formats"). */
+export interface ParsedSyslog {
+  format: 'rfc5424' | 'rfc3164';
+  fields: Record<string, FieldValue>;
+  /** Event time from the header's timestamp, when it has a usable one. */
+  time?: number;
+  /**
+   * What could not be read as its format says. The message is still returned: what was read of
+   * the header, and the rest of the text, unparsed, as `message`.
+   */
+  error?: SyslogError;
+}
+
+const zones = new Map<string, ZoneConverter>();
+
+function converterFor(zone: string | undefined): ZoneConverter {
+  const key = zone ?? 'UTC';
+  let converter = zones.get(key);
+  if (!converter) {
+    converter = zoneConverter(zone);
+    zones.set(key, converter);
+  }
+  return converter;
+}
+
+/** Trailing line ends and NULs that senders add to a message. */
+function contentEnd(text: string): number {
+  let end = text.length;
+  for (;;) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 0x0a && c !== 0x0d && c !== 0x00) return end;
+    end--;
+  }
+}
+
+/**
+ * Reads one syslog message (RFC 5424 or RFC 3164, as received in a UDP datagram or a TCP frame).
+ * Never throws on the message: what cannot be read is in `error`. An unknown `timeZone` is a
+ * `SYSLOG_OPTIONS` error, thrown.
+ */
+export function parseSyslog(text: string, options: SyslogOptions = {}): ParsedSyslog {
+  const toInstant = converterFor(options.timeZone);
+  const end = contentEnd(text);
+  if (end < text.length) text = text.slice(0, end);
+  const fields = newFields();
+  if (text.length === 0) {
+    return { format: 'rfc3164', fields, error: new SyslogError('SYSLOG_EMPTY', 'the message is empty') };
+  }
+
+  let pos = 0;
+  let error: SyslogError | undefined;
+  const priority = readPriority(text);
+  if (priority && priority.value >= 0) {
+    fields.facility = priority.value >> 3;
+    fields.facility_name = FACILITY_NAMES[priority.value >> 3]!;
+    fields.severity = priority.value & 7;
+    fields.severity_name = SEVERITY_NAMES[priority.value & 7]!;
+    pos = priority.end;
+  } else if (priority) {
+    error = new SyslogError('SYSLOG_PRI', 'PRI is <0> to <191>', { column: 1, field: 'PRI' });
+  }
+
+  const rfc5424 = pos > 0 && isRfc5424(text, pos);
+  const header: HeaderRead = rfc5424
+    ? readRfc5424(text, pos, fields, toInstant)
+    : readRfc3164(text, pos, fields, options.receivedAt ?? Date.now(), toInstant);
+  error ??= header.error;
+
+  if (header.messageStart < text.length) {
+    const message = text.slice(header.messageStart);
+    fields.message = message;
+    if (options.parseBody !== false && !header.error) {
+      const bodyError = addBody(fields, text, header.messageStart);
+      error ??= bodyError;
+    }
+  }
+  return { format: rfc5424 ? 'rfc5424' : 'rfc3164', fields, time: header.time, error };
+}
+
+/** Names of the fields a syslog header gives; a body's fields never take them. */
+const HEADER_FIELDS = new Set([
+  'facility',
+  'facility_name',
+  'severity',
+  'severity_name',
+  'version',
+  'timestamp',
+  'host',
+  'app',
+  'pid',
+  'msgid',
+  'sequence',
+  'message',
+]);
+
+/**
+ * A CEF or key=value message's fields. A body field named like a header field (`host=` in a
+ * key=value body) is `body.<name>`, whether or not the header had one, so the sender's host and
+ * a host the message talks about never mix.
+ */
+function addBody(fields: Record<string, FieldValue>, text: string, start: number): SyslogError | undefined {
+  let body: Record<string, FieldValue> | SyslogError | undefined;
+  if (isCef(text, start)) body = parseCef(text, start);
+  else if (text.includes('=', start)) body = parseKeyValues(text, start);
+  if (body === undefined) return undefined;
+  if (body instanceof SyslogError) return body;
+  for (const key in body) fields[HEADER_FIELDS.has(key) || key in fields ? `body.${key}` : key] = body[key]!;
+  return undefined;
+}
+
+/** A syslog message as an event; `source` says where it came from (listener and position). */
+export function syslogEvent(
+  text: string,
+  source: EventSource,
+  options: SyslogOptions = {},
+): { event: LogEvent; error?: SyslogError } {
+  const parsed = parseSyslog(text, options);
+  const event: LogEvent = { fields: parsed.fields, raw: text, source, time: parsed.time };
+  return parsed.error ? { event, error: parsed.error } : { event };
+}
