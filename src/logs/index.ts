@@ -22,6 +22,14 @@ export {
 } from './json.js';
 export { JsonRecordSplitter } from './json-records.js';
 export {
+  decodeOtlpLogs,
+  decodeOtlpLogsJson,
+  decodeOtlpLogsProtobuf,
+  OtlpError,
+  type OtlpLogs,
+  type OtlpOptions,
+} from './otlp/index.js';
+export {
   CEF_HEADER_FIELDS,
   FACILITY_NAMES,
   type ParsedSyslog,
