@@ -8,29 +8,37 @@ import { I32, I64, LEN, VARINT, WireReader } from './wire.js';
 /**
  * OTLP/protobuf: the binary `ExportLogsServiceRequest`, decoded straight from the wire with the
  * field numbers of opentelemetry-proto's `collector/logs/v1`, `logs/v1`, `common/v1` and
- * `resource/v1`. Unknown fields are skipped, as protobuf requires.
+ * `resource/v1`. Unknown fields are skipped, as protobuf requires. Paths for errors are built
+ * only when there is an error.
  */
 
 /** The depth of nested arrays and maps an attribute or body may have. */
 const MAX_DEPTH = 64;
 
-type Range = { start: number; end: number };
-
-function within<T>(prefix: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    throw error instanceof DecodeProblem ? error.under(prefix) : error;
-  }
+function under(error: unknown, prefix: string): unknown {
+  return error instanceof DecodeProblem ? error.under(prefix) : error;
 }
 
-function anyValue(bytes: Buffer, range: Range, depth: number): FieldValue {
+/** Reads a length-delimited field's content with `read`, naming `prefix` in an error from inside. */
+function nested<T>(reader: WireReader, prefix: string | (() => string), read: () => T): T {
+  const outer = reader.enter();
+  let value: T;
+  try {
+    value = read();
+  } catch (error) {
+    throw under(error, typeof prefix === 'string' ? prefix : prefix());
+  }
+  reader.leave(outer);
+  return value;
+}
+
+function anyValue(reader: WireReader, depth: number): FieldValue {
   if (depth > MAX_DEPTH) throw new DecodeProblem(`values are nested more than ${MAX_DEPTH} deep`);
-  const reader = new WireReader(bytes, range.start, range.end);
   let value: FieldValue = null;
-  while (!reader.done) {
-    const { field, wire } = reader.tag();
-    switch (field) {
+  while (reader.pos < reader.end) {
+    const key = reader.key();
+    const wire = key & 7;
+    switch (key >>> 3) {
       case 1:
         reader.expect(wire, LEN, 'stringValue');
         value = reader.string();
@@ -49,22 +57,18 @@ function anyValue(bytes: Buffer, range: Range, depth: number): FieldValue {
         value = Number.isFinite(double) ? double : String(double);
         break;
       }
-      case 5: {
+      case 5:
         reader.expect(wire, LEN, 'arrayValue');
-        const array = reader.range();
-        value = within('arrayValue', () => arrayValue(bytes, array, depth + 1));
+        value = nested(reader, 'arrayValue', () => arrayValue(reader, depth + 1));
         break;
-      }
-      case 6: {
+      case 6:
         reader.expect(wire, LEN, 'kvlistValue');
-        const list = reader.range();
-        value = within('kvlistValue', () => keyValueList(bytes, list, depth + 1));
+        value = nested(reader, 'kvlistValue', () => keyValues(reader, newFields(), 'values', depth + 1));
         break;
-      }
       case 7: {
         reader.expect(wire, LEN, 'bytesValue');
-        const { start, end } = reader.range();
-        value = bytes.toString('base64', start, end);
+        const length = reader.skipLength();
+        value = reader.bytes.toString('base64', reader.pos - length, reader.pos);
         break;
       }
       default:
@@ -74,90 +78,90 @@ function anyValue(bytes: Buffer, range: Range, depth: number): FieldValue {
   return value;
 }
 
-function arrayValue(bytes: Buffer, range: Range, depth: number): FieldValue[] {
-  const reader = new WireReader(bytes, range.start, range.end);
+function arrayValue(reader: WireReader, depth: number): FieldValue[] {
   const values: FieldValue[] = [];
-  while (!reader.done) {
-    const { field, wire } = reader.tag();
-    if (field === 1) {
-      reader.expect(wire, LEN, 'values');
-      const item = reader.range();
-      values.push(within(`values[${values.length}]`, () => anyValue(bytes, item, depth)));
-    } else reader.skip(wire);
+  while (reader.pos < reader.end) {
+    const key = reader.key();
+    if (key >>> 3 === 1) {
+      reader.expect(key & 7, LEN, 'values');
+      const index = values.length;
+      values.push(
+        nested(
+          reader,
+          () => `values[${index}]`,
+          () => anyValue(reader, depth),
+        ),
+      );
+    } else reader.skip(key & 7);
   }
   return values;
 }
 
-function keyValueList(bytes: Buffer, range: Range, depth: number): Record<string, FieldValue> {
-  const out = newFields();
-  const reader = new WireReader(bytes, range.start, range.end);
-  let index = 0;
-  while (!reader.done) {
-    const { field, wire } = reader.tag();
-    if (field === 1) {
-      reader.expect(wire, LEN, 'values');
-      const item = reader.range();
-      within(`values[${index++}]`, () => addKeyValue(bytes, item, out, depth));
-    } else reader.skip(wire);
-  }
-  return out;
-}
-
-function addKeyValue(bytes: Buffer, range: Range, out: Record<string, FieldValue>, depth: number): void {
-  const reader = new WireReader(bytes, range.start, range.end);
-  let key = '';
-  let value: FieldValue = null;
-  while (!reader.done) {
-    const { field, wire } = reader.tag();
-    if (field === 1) {
-      reader.expect(wire, LEN, 'key');
-      key = reader.string();
-    } else if (field === 2) {
-      reader.expect(wire, LEN, 'value');
-      const item = reader.range();
-      value = within('value', () => anyValue(bytes, item, depth));
-    } else reader.skip(wire);
-  }
-  out[key] = value;
-}
-
-/** Adds one `repeated KeyValue` element (field `name`, element `index`) to `target`, made on first use. */
-function attribute(
-  bytes: Buffer,
-  range: Range,
-  target: Record<string, FieldValue> | undefined,
+/**
+ * The `repeated KeyValue` field `field` (number 1 in KeyValueList, other numbers elsewhere) of the
+ * message being read, added to `out`; other fields are skipped.
+ */
+function keyValues(
+  reader: WireReader,
+  out: Record<string, FieldValue>,
   name: string,
-  index: number,
+  depth: number,
+  field = 1,
 ): Record<string, FieldValue> {
-  const out = target ?? newFields();
-  within(`${name}[${index}]`, () => addKeyValue(bytes, range, out, 0));
+  let index = 0;
+  while (reader.pos < reader.end) {
+    const key = reader.key();
+    if (key >>> 3 === field) {
+      reader.expect(key & 7, LEN, name);
+      const at = index++;
+      nested(
+        reader,
+        () => `${name}[${at}]`,
+        () => addKeyValue(reader, out, depth),
+      );
+    } else reader.skip(key & 7);
+  }
   return out;
 }
 
-function hex(bytes: Buffer, range: Range, name: string, size: number): string | undefined {
-  const length = range.end - range.start;
+function addKeyValue(reader: WireReader, out: Record<string, FieldValue>, depth: number): void {
+  let name = '';
+  let value: FieldValue = null;
+  while (reader.pos < reader.end) {
+    const key = reader.key();
+    if (key >>> 3 === 1) {
+      reader.expect(key & 7, LEN, 'key');
+      name = reader.string();
+    } else if (key >>> 3 === 2) {
+      reader.expect(key & 7, LEN, 'value');
+      value = nested(reader, 'value', () => anyValue(reader, depth));
+    } else reader.skip(key & 7);
+  }
+  out[name] = value;
+}
+
+function hex(reader: WireReader, name: string, size: number): string | undefined {
+  const length = reader.skipLength();
   if (length === 0) return undefined;
   if (length !== size) throw new DecodeProblem(`${name} must be ${size} bytes, not ${length}`, name);
-  return bytes.toString('hex', range.start, range.end);
+  return reader.bytes.toString('hex', reader.pos - length, reader.pos);
 }
 
-function logRecord(bytes: Buffer, range: Range): OtlpRecord {
+function logRecord(reader: WireReader): OtlpRecord {
   const record: OtlpRecord = {};
-  const reader = new WireReader(bytes, range.start, range.end);
   let attributes = 0;
-  while (!reader.done) {
-    const { field, wire } = reader.tag();
-    switch (field) {
+  while (reader.pos < reader.end) {
+    const key = reader.key();
+    const wire = key & 7;
+    switch (key >>> 3) {
       case 1: {
         reader.expect(wire, I64, 'timeUnixNano');
-        const time = reader.fixed64Millis();
-        record.time = time === 0 ? undefined : time;
+        record.time = reader.fixed64Millis() || undefined;
         break;
       }
       case 11: {
         reader.expect(wire, I64, 'observedTimeUnixNano');
-        const time = reader.fixed64Millis();
-        record.observedTime = time === 0 ? undefined : time;
+        record.observedTime = reader.fixed64Millis() || undefined;
         break;
       }
       case 2:
@@ -168,15 +172,20 @@ function logRecord(bytes: Buffer, range: Range): OtlpRecord {
         reader.expect(wire, LEN, 'severityText');
         record.severityText = reader.string() || undefined;
         break;
-      case 5: {
+      case 5:
         reader.expect(wire, LEN, 'body');
-        const body = reader.range();
-        record.body = within('body', () => anyValue(bytes, body, 0));
+        record.body = nested(reader, 'body', () => anyValue(reader, 0));
         break;
-      }
       case 6: {
         reader.expect(wire, LEN, 'attributes');
-        record.attributes = attribute(bytes, reader.range(), record.attributes, 'attributes', attributes++);
+        record.attributes ??= newFields();
+        const out = record.attributes;
+        const at = attributes++;
+        nested(
+          reader,
+          () => `attributes[${at}]`,
+          () => addKeyValue(reader, out, 0),
+        );
         break;
       }
       case 8:
@@ -185,11 +194,11 @@ function logRecord(bytes: Buffer, range: Range): OtlpRecord {
         break;
       case 9:
         reader.expect(wire, LEN, 'traceId');
-        record.traceId = hex(bytes, reader.range(), 'traceId', 16);
+        record.traceId = hex(reader, 'traceId', 16);
         break;
       case 10:
         reader.expect(wire, LEN, 'spanId');
-        record.spanId = hex(bytes, reader.range(), 'spanId', 8);
+        record.spanId = hex(reader, 'spanId', 8);
         break;
       case 12:
         reader.expect(wire, LEN, 'eventName');
@@ -202,114 +211,124 @@ function logRecord(bytes: Buffer, range: Range): OtlpRecord {
   return record;
 }
 
-function resource(bytes: Buffer, range: Range, context: OtlpContext): void {
-  const reader = new WireReader(bytes, range.start, range.end);
+function scope(reader: WireReader, context: OtlpContext): void {
   let index = 0;
-  while (!reader.done) {
-    const { field, wire } = reader.tag();
-    if (field === 1) {
-      reader.expect(wire, LEN, 'attributes');
-      context.resource = attribute(bytes, reader.range(), context.resource, 'attributes', index++);
-    } else reader.skip(wire);
-  }
-}
-
-function scope(bytes: Buffer, range: Range, context: OtlpContext): void {
-  const reader = new WireReader(bytes, range.start, range.end);
-  let index = 0;
-  while (!reader.done) {
-    const { field, wire } = reader.tag();
-    if (field === 1) {
+  while (reader.pos < reader.end) {
+    const key = reader.key();
+    const wire = key & 7;
+    if (key >>> 3 === 1) {
       reader.expect(wire, LEN, 'name');
       context.scopeName = reader.string() || undefined;
-    } else if (field === 2) {
+    } else if (key >>> 3 === 2) {
       reader.expect(wire, LEN, 'version');
       context.scopeVersion = reader.string() || undefined;
-    } else if (field === 3) {
+    } else if (key >>> 3 === 3) {
       reader.expect(wire, LEN, 'attributes');
-      context.scopeAttributes = attribute(
-        bytes,
-        reader.range(),
-        context.scopeAttributes,
-        'attributes',
-        index++,
+      context.scopeAttributes ??= newFields();
+      const out = context.scopeAttributes;
+      const at = index++;
+      nested(
+        reader,
+        () => `attributes[${at}]`,
+        () => addKeyValue(reader, out, 0),
       );
     } else reader.skip(wire);
   }
 }
 
-/** ScopeLogs (or the older InstrumentationLibraryLogs, the same on the wire). */
+/** ScopeLogs (or the older InstrumentationLibraryLogs, the same on the wire), from `start` to `end`. */
 function scopeLogs(
-  bytes: Buffer,
-  range: Range,
-  resourceContext: OtlpContext,
+  reader: WireReader,
+  start: number,
+  end: number,
+  resource: Record<string, FieldValue> | undefined,
   at: string,
   visit: RequestVisitor,
 ): void {
-  const context: OtlpContext = { resource: resourceContext.resource };
-  const records: Range[] = [];
-  const reader = new WireReader(bytes, range.start, range.end);
-  within(at, () => {
-    while (!reader.done) {
-      const { field, wire } = reader.tag();
-      if (field === 1) {
-        reader.expect(wire, LEN, 'scope');
-        const scopeRange = reader.range();
-        within('scope', () => scope(bytes, scopeRange, context));
-      } else if (field === 2) {
-        reader.expect(wire, LEN, 'logRecords');
-        records.push(reader.range());
-      } else reader.skip(wire);
+  const context: OtlpContext = { resource };
+  const records: number[] = []; // start, end of each record
+  reader.pos = start;
+  reader.end = end;
+  try {
+    while (reader.pos < reader.end) {
+      const key = reader.key();
+      if (key >>> 3 === 1) {
+        reader.expect(key & 7, LEN, 'scope');
+        nested(reader, 'scope', () => scope(reader, context));
+      } else if (key >>> 3 === 2) {
+        reader.expect(key & 7, LEN, 'logRecords');
+        const length = reader.skipLength();
+        records.push(reader.pos - length, reader.pos);
+      } else reader.skip(key & 7);
     }
-  });
-  for (let l = 0; l < records.length; l++) {
+  } catch (error) {
+    throw under(error, at);
+  }
+  for (let i = 0; i < records.length; i += 2) {
+    reader.pos = records[i]!;
+    reader.end = records[i + 1]!;
     let record: OtlpRecord | DecodeProblem;
     try {
-      record = logRecord(bytes, records[l]!);
+      record = logRecord(reader);
     } catch (error) {
       if (!(error instanceof DecodeProblem)) throw error;
       record = error;
     }
-    visit(record, context, `${at}.logRecords[${l}]`);
+    visit(record, context, `${at}.logRecords[${i / 2}]`);
   }
 }
 
-function resourceLogs(bytes: Buffer, range: Range, at: string, visit: RequestVisitor): void {
-  const context: OtlpContext = {};
-  const scopes: { range: Range; at: string }[] = [];
+function resourceLogs(
+  reader: WireReader,
+  start: number,
+  end: number,
+  at: string,
+  visit: RequestVisitor,
+): void {
+  let resource: Record<string, FieldValue> | undefined;
+  const scopes: { start: number; end: number; at: string }[] = [];
   let current = 0;
   let legacy = 0;
-  const reader = new WireReader(bytes, range.start, range.end);
-  within(at, () => {
-    while (!reader.done) {
-      const { field, wire } = reader.tag();
+  reader.pos = start;
+  reader.end = end;
+  try {
+    while (reader.pos < reader.end) {
+      const key = reader.key();
+      const field = key >>> 3;
       if (field === 1) {
-        reader.expect(wire, LEN, 'resource');
-        const resourceRange = reader.range();
-        within('resource', () => resource(bytes, resourceRange, context));
-      } else if (field === 2) {
-        reader.expect(wire, LEN, 'scopeLogs');
-        scopes.push({ range: reader.range(), at: `${at}.scopeLogs[${current++}]` });
-      } else if (field === 1000) {
-        reader.expect(wire, LEN, 'instrumentationLibraryLogs');
-        scopes.push({ range: reader.range(), at: `${at}.instrumentationLibraryLogs[${legacy++}]` });
-      } else reader.skip(wire);
+        reader.expect(key & 7, LEN, 'resource');
+        resource ??= newFields();
+        const out = resource;
+        nested(reader, 'resource', () => keyValues(reader, out, 'attributes', 0));
+      } else if (field === 2 || field === 1000) {
+        const name = field === 2 ? 'scopeLogs' : 'instrumentationLibraryLogs';
+        reader.expect(key & 7, LEN, name);
+        const length = reader.skipLength();
+        const index = field === 2 ? current++ : legacy++;
+        scopes.push({ start: reader.pos - length, end: reader.pos, at: `${at}.${name}[${index}]` });
+      } else reader.skip(key & 7);
     }
-  });
-  // Resource first: the wire may give it after the scopes.
-  for (const entry of scopes) scopeLogs(bytes, entry.range, context, entry.at, visit);
+  } catch (error) {
+    throw under(error, at);
+  }
+  // The resource is read first: the wire may give it after the scopes.
+  for (const scopeEntry of scopes)
+    scopeLogs(reader, scopeEntry.start, scopeEntry.end, resource, scopeEntry.at, visit);
 }
 
 /** Walks a binary `ExportLogsServiceRequest`, telling `visit` each record with its context. */
 export function walkProtobufRequest(bytes: Buffer, visit: RequestVisitor): void {
-  const reader = new WireReader(bytes, 0, bytes.length);
-  const entries: Range[] = [];
-  while (!reader.done) {
-    const { field, wire } = reader.tag();
-    if (field === 1) {
-      reader.expect(wire, LEN, 'resourceLogs');
-      entries.push(reader.range());
-    } else reader.skip(wire);
+  const reader = new WireReader(bytes);
+  const entries: number[] = [];
+  while (reader.pos < reader.end) {
+    const key = reader.key();
+    if (key >>> 3 === 1) {
+      reader.expect(key & 7, LEN, 'resourceLogs');
+      const length = reader.skipLength();
+      entries.push(reader.pos - length, reader.pos);
+    } else reader.skip(key & 7);
   }
-  for (let r = 0; r < entries.length; r++) resourceLogs(bytes, entries[r]!, `resourceLogs[${r}]`, visit);
+  for (let i = 0; i < entries.length; i += 2) {
+    resourceLogs(reader, entries[i]!, entries[i + 1]!, `resourceLogs[${i / 2}]`, visit);
+  }
 }
