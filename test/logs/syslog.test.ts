@@ -329,6 +329,26 @@ describe('key=value bodies', () => {
     expect(f.message).toBe('ops : TTY=pts/0 ; PWD=/home/ops ; USER=root ; COMMAND=/bin/su');
   });
 
+  it('gives the event time from the body when the header has none', () => {
+    const at = (text: string) => parseSyslog(text, { receivedAt: APRIL, timeZone: '+01:00' }).time;
+    expect(at('<189>date=2024-05-10 time=11:37:47 devname="FGT" tz="-0700" type="event"')).toBe(
+      Date.UTC(2024, 4, 10, 18, 37, 47),
+    );
+    expect(at('<189>date=2024-05-10 time=11:37:47 devname="FGT"')).toBe(Date.UTC(2024, 4, 10, 10, 37, 47));
+    expect(at('<189>date=2024-05-10 time=11:37:47 eventtime=1715341067123456789 devname="FGT"')).toBe(
+      1715341067123,
+    );
+    expect(at('<134>CEF:0|V|P|1|id|N|3|rt=1700000000123 act=x')).toBe(1700000000123);
+    expect(at('<134>CEF:0|V|P|1|id|N|3|rt=Nov 14 2023 22:13:20 act=x')).toBe(
+      Date.UTC(2023, 10, 14, 21, 13, 20),
+    );
+    // The header's time, when there is one, is the event's.
+    expect(at('<134>Feb 10 10:10:10 h CEF:0|V|P|1|id|N|3|rt=1700000000123')).toBe(
+      Date.UTC(2024, 1, 10, 9, 10, 10),
+    );
+    expect(at('<189>a=1 b=2')).toBeUndefined();
+  });
+
   it('can be turned off', () => {
     expect(fields('<13>a=1 b=2', { parseBody: false }).a).toBeUndefined();
   });

@@ -43,6 +43,21 @@ function headerValue(value: string): FieldValue {
  * fewer than seven `|` gives a `SYSLOG_CEF` error; the caller keeps the text as the message.
  */
 export function parseCef(text: string, start = 0): Record<string, FieldValue> | SyslogError {
+  const fields = newFields();
+  const error = readCef(text, start, fields, (name) => name);
+  return error ?? fields;
+}
+
+/**
+ * Reads a CEF record into `fields`, each field under `nameOf(name)`; nothing is written when the
+ * header is incomplete (the error says so).
+ */
+export function readCef(
+  text: string,
+  start: number,
+  fields: Record<string, FieldValue>,
+  nameOf: (name: string) => string,
+): SyslogError | undefined {
   while (text.charCodeAt(start) === 0x20) start++;
   if (!text.startsWith('CEF:', start)) {
     return new SyslogError('SYSLOG_CEF', 'a CEF record starts with CEF:', {
@@ -50,29 +65,30 @@ export function parseCef(text: string, start = 0): Record<string, FieldValue> | 
       field: 'CEF',
     });
   }
-  const fields = newFields();
+  const header: FieldValue[] = [];
   let from = start + 4;
-  let part = 0;
   let escaped = false;
-  for (let i = from; i < text.length && part < CEF_HEADER_FIELDS.length; i++) {
+  for (let i = from; i < text.length && header.length < CEF_HEADER_FIELDS.length; i++) {
     const c = text.charCodeAt(i);
     if (c === BACKSLASH) {
       escaped = true;
       i++;
     } else if (c === PIPE) {
       const raw = text.slice(from, i);
-      fields[CEF_HEADER_FIELDS[part++]!] = headerValue(escaped ? unescapeHeader(raw) : raw);
+      header.push(headerValue(escaped ? unescapeHeader(raw) : raw));
       escaped = false;
       from = i + 1;
     }
   }
-  if (part < CEF_HEADER_FIELDS.length) {
-    return new SyslogError('SYSLOG_CEF', `a CEF header has 7 fields separated by '|'; this one has ${part}`, {
-      column: start + 1,
-      field: `CEF ${CEF_HEADER_FIELDS[part]}`,
-    });
+  if (header.length < CEF_HEADER_FIELDS.length) {
+    return new SyslogError(
+      'SYSLOG_CEF',
+      `a CEF header has 7 fields separated by '|'; this one has ${header.length}`,
+      { column: start + 1, field: `CEF ${CEF_HEADER_FIELDS[header.length]}` },
+    );
   }
+  for (let i = 0; i < header.length; i++) fields[nameOf(CEF_HEADER_FIELDS[i]!)] = header[i]!;
   const pairs = scanPairs(text, from, 'cef');
-  if (pairs) for (let i = 0; i < pairs.length; i += 2) addPair(fields, pairs[i]!, pairs[i + 1]!);
-  return fields;
+  if (pairs) for (let i = 0; i < pairs.length; i += 2) addPair(fields, nameOf(pairs[i]!), pairs[i + 1]!);
+  return undefined;
 }

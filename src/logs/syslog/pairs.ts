@@ -129,9 +129,19 @@ export function addPair(fields: Record<string, FieldValue>, key: string, value: 
  * fields by key, values as text; undefined unless the whole text is pairs, at least two of them.
  */
 export function parseKeyValues(text: string, start = 0): Record<string, FieldValue> | undefined {
-  const pairs = scanPairs(text, start, 'quoted');
-  if (pairs === undefined || pairs.length < 4) return undefined;
   const fields = newFields();
-  for (let i = 0; i < pairs.length; i += 2) addPair(fields, pairs[i]!, pairs[i + 1]!);
-  return fields;
+  return readKeyValues(text, start, fields, (name) => name) ? fields : undefined;
+}
+
+/** Reads a key=value body into `fields`, each key under `nameOf(key)`; false (and nothing written) when it is not one. */
+export function readKeyValues(
+  text: string,
+  start: number,
+  fields: Record<string, FieldValue>,
+  nameOf: (name: string) => string,
+): boolean {
+  const pairs = scanPairs(text, start, 'quoted');
+  if (pairs === undefined || pairs.length < 4) return false;
+  for (let i = 0; i < pairs.length; i += 2) addPair(fields, nameOf(pairs[i]!), pairs[i + 1]!);
+  return true;
 }

@@ -1,8 +1,9 @@
 import type { EventSource, FieldValue, LogEvent } from '../../core/index.js';
 import { newFields } from '../windows-json.js';
-import { isCef, parseCef } from './cef.js';
+import { bodyTime } from './body-time.js';
+import { isCef, readCef } from './cef.js';
 import { SyslogError } from './errors.js';
-import { parseKeyValues } from './pairs.js';
+import { readKeyValues } from './pairs.js';
 import { FACILITY_NAMES, readPriority, SEVERITY_NAMES } from './priority.js';
 import { readRfc3164 } from './rfc3164.js';
 import { type HeaderRead, isRfc5424, readRfc5424 } from './rfc5424.js';
@@ -86,20 +87,23 @@ export function parseSyslog(text: string, options: SyslogOptions = {}): ParsedSy
   }
 
   const rfc5424 = pos > 0 && isRfc5424(text, pos);
+  const receivedAt = options.receivedAt ?? Date.now();
   const header: HeaderRead = rfc5424
     ? readRfc5424(text, pos, fields, toInstant)
-    : readRfc3164(text, pos, fields, options.receivedAt ?? Date.now(), toInstant);
+    : readRfc3164(text, pos, fields, receivedAt, toInstant);
   error ??= header.error;
 
+  let time = header.time;
   if (header.messageStart < text.length) {
-    const message = text.slice(header.messageStart);
-    fields.message = message;
+    fields.message = text.slice(header.messageStart);
     if (options.parseBody !== false && !header.error) {
       const bodyError = addBody(fields, text, header.messageStart);
       error ??= bodyError;
+      // A header without a time (FortiGate sends none): the body's own time, when it has one.
+      if (time === undefined) time = bodyTime(fields, toInstant, converterFor, receivedAt);
     }
   }
-  return { format: rfc5424 ? 'rfc5424' : 'rfc3164', fields, time: header.time, error };
+  return { format: rfc5424 ? 'rfc5424' : 'rfc3164', fields, time, error };
 }
 
 /** Names of the fields a syslog header gives; a body's fields never take them. */
@@ -124,13 +128,13 @@ const HEADER_FIELDS = new Set([
  * a host the message talks about never mix.
  */
 function addBody(fields: Record<string, FieldValue>, text: string, start: number): SyslogError | undefined {
-  let body: Record<string, FieldValue> | SyslogError | undefined;
-  if (isCef(text, start)) body = parseCef(text, start);
-  else if (text.includes('=', start)) body = parseKeyValues(text, start);
-  if (body === undefined) return undefined;
-  if (body instanceof SyslogError) return body;
-  for (const key in body) fields[HEADER_FIELDS.has(key) || key in fields ? `body.${key}` : key] = body[key]!;
+  if (isCef(text, start)) return readCef(text, start, fields, bodyName);
+  if (text.includes('=', start)) readKeyValues(text, start, fields, bodyName);
   return undefined;
+}
+
+function bodyName(name: string): string {
+  return HEADER_FIELDS.has(name) || name.startsWith('sd.') ? `body.${name}` : name;
 }
 
 /** A syslog message as an event; `source` says where it came from (listener and position). */
