@@ -46,6 +46,9 @@ const SYSLOG = [
   '<189>date=2024-05-10 time=11:37:47 devname="FGT" msg="say \\"x\\"" action=Add',
   'Jun 17 14:37:39 <mail.notice> mx sm-mta[2794]: User unknown',
   '<13>2024-03-05T10:00:00.123+01:00 db-1 mysqld[77]: ready',
+  '<14>1 2022-05-11T18:10:20Z UBUNTU5 sysmon - - - <Event><System><Provider Name="Linux-Sysmon"/><EventID>1</EventID>' +
+    '<TimeCreated SystemTime="2022-05-11T18:10:20.399Z"/><Computer>UBUNTU5</Computer></System><EventData>' +
+    '<Data Name="Image">/bin/bash</Data><Data Name="CommandLine">bash -c &lt unknown&gt; &amp;</Data></EventData></Event>',
 ];
 
 describe('ingest parsers on damaged input', () => {

@@ -106,6 +106,33 @@ describe('OTLP logs from the OpenTelemetry SDK serializers', () => {
     expect(observed!.time).toBe(1_700_000_005_000);
   });
 
+  it('reads a Windows event in XML (the Collector with raw: true) as its EVTX form', () => {
+    const xml =
+      '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>' +
+      '<Provider Name="Microsoft-Windows-Security-Auditing" Guid="{54849625-5478-4994-a5ba-3e3b0328c30d}"/>' +
+      '<EventID>4625</EventID><Version>0</Version><Level>0</Level><Task>12544</Task>' +
+      '<TimeCreated SystemTime="2024-02-03T04:05:06.7890123Z"/><EventRecordID>77</EventRecordID>' +
+      '<Correlation/><Execution ProcessID="640" ThreadID="700"/><Channel>Security</Channel>' +
+      '<Computer>dc1.corp</Computer><Security/></System><EventData>' +
+      '<Data Name="TargetUserName">admin</Data><Data Name="IpAddress">203.0.113.9</Data>' +
+      '<Data Name="ProcessName">C:\\Windows\\System32\\svchost.exe</Data><Data Name="Note">a &amp; b &lt;c&gt;</Data>' +
+      '</EventData></Event>';
+    const [event] = viaProtobuf([sdkRecord(xml, { hrTime: [0, 0] })]).events;
+    expect(event!.fields).toMatchObject({
+      EventID: 4625,
+      Channel: 'Security',
+      Computer: 'dc1.corp',
+      Provider_Name: 'Microsoft-Windows-Security-Auditing',
+      EventRecordID: 77,
+      Execution_ProcessID: 640,
+      TargetUserName: 'admin',
+      IpAddress: '203.0.113.9',
+      ProcessName: 'C:\\Windows\\System32\\svchost.exe',
+      Note: 'a & b <c>',
+    });
+    expect(event!.time).toBe(Date.UTC(2024, 1, 3, 4, 5, 6, 789));
+  });
+
   it('reads a Windows event sent as JSON text or as a CEF line into their fields', () => {
     const windows = {
       Event: {

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { LogEvent } from '../../src/core/index.js';
 import { parseCef, parseKeyValues, parseSyslog, SyslogError, syslogEvent } from '../../src/logs/index.js';
 import { compileDetection, MatchContext, parseRuleText } from '../../src/sigma/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
@@ -399,6 +401,49 @@ describe.skipIf(!hasContent)('real syslog files', () => {
       'Jun 17 14:37:39 <mail.notice> mx-1 sm-mta[2794]: 55HIbcGI002794: User unknown',
     );
     expect({ ...written.fields }).toMatchObject({ facility: 2, severity: 5, host: 'mx-1', app: 'sm-mta' });
+  });
+
+  it('reads Sysmon for Linux events sent over syslog as XML into the Sigma fields of the derived sample', () => {
+    const rows = lines(dataset('linux-sysmon', 'otrf_log4shell_sysmon_for_linux.sentinel_syslog.ndjson')).map(
+      (line) => JSON.parse(line) as { SyslogMessage: string; EventTime: string },
+    );
+    const derived = lines(dataset('linux-sysmon', 'otrf_log4shell_sysmon_for_linux.eventdata.ndjson')).map(
+      (line) => JSON.parse(line) as Record<string, string | number | boolean>,
+    );
+    expect(rows).toHaveLength(93);
+    const events = rows.map((row, i) => {
+      // As rsyslog forwards them: a 5424 header from the Sentinel row, the XML as MSG.
+      const { event, error } = syslogEvent(
+        `<14>1 ${row.EventTime} UBUNTU5 sysmon - - - ${row.SyslogMessage}`,
+        {
+          file: 'tcp',
+          record: i + 1,
+        },
+      );
+      expect(error?.code, `row ${i}`).toBe(derived[i]!._truncated ? 'SYSLOG_BODY' : undefined);
+      expect(event.fields).toMatchObject({ host: 'UBUNTU5', app: 'sysmon' });
+      for (const [name, value] of Object.entries(derived[i]!)) {
+        if (name !== '_truncated') expect(String(event.fields[name]), `row ${i} ${name}`).toBe(String(value));
+      }
+      // The value the cut-off row ends in is left out, as in the derived sample.
+      if (derived[i]!._truncated) expect(event.fields.ParentCommandLine).toBeUndefined();
+      return event;
+    });
+    // The same SigmaHQ Linux process-creation rules fire as on the derived sample, the reverse shell among them.
+    const dir = contentPath('sigma', 'rules', 'linux', 'process_creation');
+    const detections = readdirSync(dir).flatMap((name) => {
+      const { rules } = parseRuleText(readFileSync(join(dir, name), 'utf8'), name);
+      return rules.flatMap((rule) =>
+        rule.kind === 'detection' ? [{ id: rule.id, m: compileDetection(rule.detection) }] : [],
+      );
+    });
+    const fired = (all: LogEvent[]) =>
+      all.flatMap((event) => detections.filter((d) => d.m.matches(new MatchContext(event))).map((d) => d.id));
+    const expected = fired(
+      derived.map((fields, i) => ({ fields, source: { file: 'derived', record: i + 1 } })),
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    expect(fired(events)).toEqual(expected);
   });
 
   it("lets SigmaHQ's Linux keyword rules match the message: privileged user creation", () => {

@@ -1,4 +1,5 @@
 import type { EventSource, FieldValue, LogEvent } from '../../core/index.js';
+import { isEventXml, parseEventXml } from '../event-xml.js';
 import { toLogEvent } from '../json.js';
 import { isCef, parseCef } from '../syslog/index.js';
 import { newFields } from '../windows-json.js';
@@ -8,6 +9,11 @@ type JsonObject = { [key: string]: FieldValue };
 
 function isObject(value: FieldValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A body text that is a JSON object or a Windows-schema event in XML, as JSON; else undefined. */
+function objectText(text: string): JsonObject | undefined {
+  return isEventXml(text) ? parseEventXml(text)?.record : jsonObjectText(text);
 }
 
 /** A body text that is a JSON object, parsed; undefined for any other text. */
@@ -45,7 +51,8 @@ function setOnce(fields: Record<string, FieldValue>, name: string, value: FieldV
 
 /**
  * One LogRecord as an event. The body gives the first fields: a map body, or a text body that is
- * a JSON object, is read as `vigil hunt` reads a JSON record (Windows events get Sigma's names);
+ * a JSON object, is read as `vigil hunt` reads a JSON record (Windows events get Sigma's names),
+ * as is a text body holding a Windows event in XML (the Collector's `raw: true`);
  * a CEF text body is read as CEF; any other body is `message`. Then, where the body did not set
  * the same name: `severityText`, `severityNumber`, `traceId`, `spanId`, `eventName`, the record's
  * attributes, the resource's attributes (`host.name`, `service.name`), `scope.name`,
@@ -57,7 +64,7 @@ export function otlpRecordEvent(record: OtlpRecord, context: OtlpContext, source
   let fields: Record<string, FieldValue>;
   let raw: FieldValue | undefined;
   let bodyTime: number | undefined;
-  const object = isObject(body) ? body : typeof body === 'string' ? jsonObjectText(body) : undefined;
+  const object = isObject(body) ? body : typeof body === 'string' ? objectText(body) : undefined;
   if (object) {
     const event = toLogEvent(object, source.file, source.record);
     fields = event.fields as Record<string, FieldValue>;

@@ -1,4 +1,4 @@
-import type { FieldValue } from '../../core/index.js';
+import { type FieldValue, parseTimestamp } from '../../core/index.js';
 import type { ZoneConverter } from './time.js';
 import { readBsdTimestamp, readIsoTimestamp } from './timestamps.js';
 
@@ -14,7 +14,7 @@ function epochMillis(text: string): number | undefined {
 /**
  * The event time a body gives when the syslog header has none: a key=value body's `eventtime`
  * (epoch, as FortiGate sends it) or `date` and `time` (in the zone of `tz`, else the listener's),
- * a CEF body's `rt` (epoch milliseconds or `MMM dd yyyy HH:mm:ss`).
+ * a CEF body's `rt` (epoch milliseconds or `MMM dd yyyy HH:mm:ss`), an XML event's `TimeCreated`.
  */
 export function bodyTime(
   fields: Record<string, FieldValue>,
@@ -22,7 +22,8 @@ export function bodyTime(
   zone: (name: string | undefined) => ZoneConverter,
   reference: number,
 ): number | undefined {
-  const { eventtime, date, time, tz, rt } = fields;
+  const { eventtime, date, time, tz, rt, TimeCreated } = fields;
+  if (TimeCreated !== undefined) return parseTimestamp(TimeCreated);
   if (typeof eventtime === 'string') {
     const millis = epochMillis(eventtime);
     if (millis !== undefined) return millis;

@@ -1,5 +1,6 @@
 import type { EventSource, FieldValue, LogEvent } from '../../core/index.js';
-import { newFields } from '../windows-json.js';
+import { isEventXml, parseEventXml } from '../event-xml.js';
+import { flattenWindowsEvent, newFields, windowsEventElement } from '../windows-json.js';
 import { bodyTime } from './body-time.js';
 import { isCef, readCef } from './cef.js';
 import { SyslogError } from './errors.js';
@@ -129,8 +130,27 @@ const HEADER_FIELDS = new Set([
  */
 function addBody(fields: Record<string, FieldValue>, text: string, start: number): SyslogError | undefined {
   if (isCef(text, start)) return readCef(text, start, fields, bodyName);
+  if (isEventXml(text, start)) return addEventXml(fields, text, start);
   if (text.includes('=', start)) readKeyValues(text, start, fields, bodyName);
   return undefined;
+}
+
+/** A Windows-schema event in XML (Sysmon for Linux writes these to syslog) with Sigma's field names. */
+function addEventXml(
+  fields: Record<string, FieldValue>,
+  text: string,
+  start: number,
+): SyslogError | undefined {
+  const parsed = parseEventXml(start === 0 ? text : text.slice(start));
+  const event = parsed && windowsEventElement(parsed.record);
+  if (!parsed || !event) return undefined;
+  const body = flattenWindowsEvent(event);
+  for (const key in body) fields[bodyName(key)] = body[key]!;
+  if (!parsed.cut) return undefined;
+  return new SyslogError('SYSLOG_BODY', 'the event XML is cut short: the value it ends in is left out', {
+    column: start + 1,
+    field: 'MSG',
+  });
 }
 
 function bodyName(name: string): string {
