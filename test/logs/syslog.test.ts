@@ -173,6 +173,9 @@ describe('RFC 3164 and what devices send', () => {
     expect(bare.time).toBeUndefined();
     expect({ ...bare.fields }).toMatchObject({ app: 'kernel', message: '[ 12.5] eth0: link up' });
     expect(fields('<13>just some words').message).toBe('just some words');
+    const spaced = parseSyslog('<13> Mar  4 05:06:07 h app: m', { receivedAt: APRIL });
+    expect(spaced.time).toBe(Date.UTC(2024, 2, 4, 5, 6, 7));
+    expect(spaced.fields.host).toBe('h');
   });
 
   it('reads RFC 3339 timestamps in the BSD place, with and without an offset', () => {

@@ -110,6 +110,7 @@ export function readRfc3164(
 ): HeaderRead {
   let stamp: TimestampRead | undefined;
   let error: SyslogError | undefined;
+  pos = skipSpaces(text, pos); // some devices put a space after the PRI
   let stampStart = pos;
   stamp = readBsdTimestamp(text, pos, reference, toInstant) ?? readIsoTimestamp(text, pos, true, toInstant);
   if (!stamp) {
