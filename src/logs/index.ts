@@ -3,6 +3,7 @@ import type { LogEvent } from '../core/index.js';
 import { readEvtxEvents } from './evtx/index.js';
 import { type ReadOptions, readJsonEvents } from './json.js';
 
+export { isEventXml, parseEventXml } from './event-xml.js';
 export {
   type EvtxRecord,
   elementToJson,

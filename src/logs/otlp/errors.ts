@@ -27,8 +27,3 @@ export class DecodeProblem extends Error {
     return new DecodeProblem(this.message, this.path ? `${prefix}.${this.path}` : prefix);
   }
 }
-
-/** Joins a path and a problem's own path. */
-export function pathOf(prefix: string, problem: DecodeProblem): string {
-  return problem.path ? `${prefix}.${problem.path}` : prefix;
-}
