@@ -4,18 +4,29 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { VigilError } from '../core/index.js';
 import { CollectedLogs, coverageLayer, NEWER_ATTACK_HINT, threatScope } from '../coverage/index.js';
-import { addSweep, hunt, type SweepResult, TopDetections } from '../detect/index.js';
+import { addSweep, hunt, type SweepResult } from '../detect/index.js';
 import {
   buildAssessment,
+  DetectionRollup,
   type Exposure,
   type HuntFindings,
   MAX_LISTED,
   renderHtml,
   renderMarkdown,
 } from '../report/index.js';
-import { byUrgency, DEFAULT_EPSS_THRESHOLD, importFindings, prioritize, readAssets } from '../vuln/index.js';
+import {
+  byUrgency,
+  DEFAULT_EPSS_THRESHOLD,
+  groupFindings,
+  importFindings,
+  knownVectors,
+  prioritize,
+  readAssets,
+  sourcesOfScans,
+} from '../vuln/index.js';
 import {
   addCoverageOptions,
+  backlogLines,
   type CoverageFlags,
   computeCoverage,
   coverageDescription,
@@ -23,9 +34,10 @@ import {
   coverageJson,
   loadCoverageInputs,
   logFiles,
+  outsideLine,
 } from './coverage.js';
 import { makeOutputDir, parseThreads } from './io.js';
-import { formatCount, formatDuration, heading, printable, problemLine, table } from './terminal.js';
+import { formatCount, formatDuration, heading, printable, problemLine } from './terminal.js';
 import { prioritizeOptions } from './vulns.js';
 
 interface AssessFlags extends Omit<CoverageFlags, 'format' | 'navigator'> {
@@ -67,7 +79,7 @@ export function registerAssess(program: Command): void {
       if (flags.logs?.length) {
         const { files, errors: pathErrors } = await logFiles(flags.logs);
         const inScope = threatScope(attack, threats);
-        const detections = new TopDetections(MAX_LISTED);
+        const detections = new DetectionRollup();
         const byTechnique: Record<string, number> = {};
         let total = 0;
         let errors = pathErrors.length;
@@ -108,7 +120,8 @@ export function registerAssess(program: Command): void {
           files: files.length,
           events: summary.events,
           detections: total,
-          inScope: detections.top(),
+          detectionGroups: detections.groups(MAX_LISTED),
+          detectionGroupsTotal: detections.groupCount,
           inScopeTotal: detections.total,
           byTechnique,
           indicatorHits: sweep.hits.slice(0, MAX_LISTED),
@@ -152,7 +165,7 @@ export function registerAssess(program: Command): void {
       const { counts, maturity } = report;
       const lines = [heading(coverageDescription(threats, inventory))];
       lines.push(
-        `  ${report.techniques.length} techniques: ${pc.green(`${counts.covered} covered`)}, ${pc.yellow(`${counts.blind} blind`)}, ${pc.cyan(`${counts.available} available`)}, ${pc.red(`${counts.uncovered} uncovered`)}; maturity ${maturity.score}/100`,
+        `  ${report.techniques.length - counts.outside} techniques: ${pc.green(`${counts.covered} covered`)}, ${pc.yellow(`${counts.blind} blind`)}, ${pc.cyan(`${counts.available} available`)}, ${pc.red(`${counts.uncovered} uncovered`)}; maturity ${maturity.score}/100`,
       );
       if (huntFindings) {
         lines.push(
@@ -186,17 +199,9 @@ export function registerAssess(program: Command): void {
           pc.yellow(`  ${NEWER_ATTACK_HINT}`),
         );
       }
-      if (report.backlog.length) {
-        lines.push('', heading('Build first'));
-        lines.push(
-          table(
-            ['Technique', 'State', 'Profiles', 'Fix'],
-            report.backlog
-              .slice(0, 8)
-              .map((b) => [`${b.id} ${printable(b.name)}`, b.state, b.profiles, printable(b.fix)]),
-          ),
-        );
-      }
+      const outside = outsideLine(report);
+      if (outside) lines.push(`  ${outside}`);
+      if (report.backlog.length) lines.push('', heading('Build first'), ...backlogLines(report, 8));
       lines.push(
         '',
         `Wrote report.html, report.md, report.json and layer.json to ${out} in ${formatDuration(performance.now() - started)}`,
@@ -219,14 +224,16 @@ function exposureOf(
   const assets = assetsFile ? readAssets(assetsFile) : undefined;
   if (assets) report(assets.problems);
   const options = prioritizeOptions(contentFlag, assets?.assets, DEFAULT_EPSS_THRESHOLD, advisoryCves);
-  const today = new Date().toISOString().slice(0, 10);
-  const findings = files.flatMap((file) => {
-    const imported = importFindings(file);
-    report(imported.problems);
-    return imported.findings;
-  });
-  const prioritized = findings
-    .map((f) => prioritize({ ...f, firstSeen: f.firstSeen ?? today }, options))
+  const sources = sourcesOfScans(
+    files.map((file) => {
+      const imported = importFindings(file);
+      report(imported.problems);
+      return imported;
+    }),
+  );
+  options.knownVectors = knownVectors(sources);
+  const prioritized = groupFindings(sources, { assets: assets?.assets })
+    .map((f) => prioritize(f, options))
     .sort(byUrgency);
   const byDecision: Record<string, number> = {};
   for (const p of prioritized) byDecision[p.decision] = (byDecision[p.decision] ?? 0) + 1;

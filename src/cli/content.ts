@@ -1,21 +1,25 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { AttackIndex, type AttackKnowledge } from '../attack/index.js';
 import {
   CONTENT_SOURCES,
   candidateContentDirs,
   contentDirIn,
   contentHelp,
+  contentStatus,
   locateContent,
   type ProgressEvent,
-  readManifest,
   SOURCE_NAMES,
   type SourceName,
-  sourcePresent,
   updateContent,
   vigilHome,
 } from '../content/index.js';
-import { formatBytes, heading, table, UsageError } from './terminal.js';
+import { NEWER_ATTACK_HINT, rulesUnknownTags, type UnknownTags } from '../coverage/index.js';
+import { loadRuleSetup } from '../detect/index.js';
+import { formatBytes, formatCount, heading, table, UsageError } from './terminal.js';
 
 interface UpdateFlags {
   only?: string;
@@ -73,9 +77,11 @@ export function registerContent(program: Command): void {
 
   content
     .command('status')
-    .description('which content is installed, its version, where it came from and how old it is')
+    .description(
+      "which content is installed: each source's own version and date, stale ones and rules tagged for a newer ATT&CK named",
+    )
     .option('--json', 'print the status as JSON')
-    .action((flags: { json: boolean }) => {
+    .action(async (flags: { json: boolean }) => {
       const flag = program.opts().content;
       const located = locateContent({ flag });
       // A folder named by --content or VIGIL_CONTENT_DIR is the one in use, even when it is missing.
@@ -85,45 +91,66 @@ export function registerContent(program: Command): void {
         process.stderr.write(`${pc.red('vigil:')} ${contentHelp({ flag })}\n`);
         process.exitCode = 1;
       }
-      const manifest = readManifest(dir);
-      const now = Date.now();
-      const status = SOURCE_NAMES.map((name) => {
-        const entry = manifest[name];
-        const present = sourcePresent(dir, name);
-        return {
-          source: name,
-          present,
-          version: entry?.version ?? null,
-          updated: entry?.updated ?? null,
-          ageDays: entry ? Math.floor((now - Date.parse(entry.updated)) / 86_400_000) : null,
-          origin: entry?.origin ?? null,
-          summary: entry?.summary ?? null,
-        };
-      });
-      if (flags.json) {
-        process.stdout.write(
-          `${JSON.stringify({ folder: dir, via: located?.via ?? null, sources: status }, null, 2)}\n`,
+      const cacheDir = join(vigilHome(), 'cache');
+      const status = contentStatus(dir, { cacheDir });
+      const sigma = status.sources.find((s) => s.source === 'sigma')!;
+      const unknown =
+        status.attack && sigma.present ? await rulesBeyondAttack(dir, status.attack, cacheDir) : undefined;
+      if (unknown?.rules) {
+        sigma.warnings.push(
+          `${formatCount(unknown.rules)} rules carry ATT&CK IDs that ATT&CK v${status.attack?.version ?? '?'} does not know: ${unknown.tags
+            .slice(0, 6)
+            .map((u) => `${u.tag} (${u.rules})`)
+            .join(', ')}${unknown.tags.length > 6 ? ', …' : ''}. ${NEWER_ATTACK_HINT}`,
         );
-        return;
       }
-      process.stdout.write(
-        `${heading('Content')} ${dir}${located ? pc.dim(` (found via ${located.via})`) : pc.yellow(' (not found)')}\n`,
-      );
-      const rows = status.map((s) => [
-        s.source,
-        s.present ? pc.green('present') : pc.red('missing'),
-        s.version ?? '',
-        s.updated
-          ? `${s.updated.slice(0, 10)} (${age(s.ageDays!)})`
-          : s.present
-            ? pc.dim('not installed by vigil')
-            : '',
-        s.present ? (s.summary ?? '') : `vigil content update --only ${s.source}`,
-      ]);
-      process.stdout.write(
-        `${table(['Source', 'State', 'Version', 'Updated', 'Contents / how to get it'], rows)}\n`,
-      );
+      if (flags.json) {
+        const sources = status.sources.map(({ warnings, ...source }) => ({ ...source, warnings }));
+        process.stdout.write(
+          `${JSON.stringify({ folder: dir, via: located?.via ?? null, sources, unknownAttackTags: unknown ?? null }, null, 2)}\n`,
+        );
+      } else {
+        process.stdout.write(
+          `${heading('Content')} ${dir}${located ? pc.dim(` (found via ${located.via})`) : pc.yellow(' (not found)')}\n`,
+        );
+        const rows = status.sources.map((s) => [
+          s.source,
+          s.present ? pc.green('present') : pc.red('missing'),
+          s.version ?? '',
+          s.date
+            ? `${s.dated} ${s.date} (${age(s.ageDays!)})${s.stale ? ` ${pc.yellow('stale')}` : ''}`
+            : s.present
+              ? pc.dim('not dated')
+              : '',
+          s.updated ? s.updated.slice(0, 10) : s.present ? pc.dim('not by vigil') : '',
+          s.present ? (s.summary ?? '') : `vigil content update --only ${s.source}`,
+        ]);
+        process.stdout.write(
+          `${table(['Source', 'State', 'Version', 'Its date', 'Installed', 'Contents / how to get it'], rows)}\n`,
+        );
+      }
+      for (const source of status.sources) {
+        for (const warning of source.warnings)
+          process.stderr.write(`${pc.yellow('vigil: warning:')} ${source.source}: ${warning}\n`);
+      }
     });
+}
+
+/**
+ * Rules of the content's Sigma packs tagged with techniques the installed ATT&CK lacks: rules
+ * written for a newer release, whose techniques coverage would show as uncovered.
+ */
+async function rulesBeyondAttack(
+  dir: string,
+  knowledge: AttackKnowledge,
+  ruleCache: string,
+): Promise<UnknownTags> {
+  const sigma = join(dir, CONTENT_SOURCES.sigma.folder);
+  const packs = readdirSync(sigma, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name.startsWith('rules'))
+    .map((entry) => join(sigma, entry.name));
+  const { ruleSet } = await loadRuleSetup({ rules: packs, ruleCache });
+  return rulesUnknownTags(ruleSet.rules, new AttackIndex(knowledge));
 }
 
 function parseOnly(text: string): SourceName[] {

@@ -13,6 +13,7 @@ import {
   type Inventory,
   type LogSourceMap,
   NEWER_ATTACK_HINT,
+  platformsNamedIn,
   type RuleFacts,
   readInventory,
   readLogSourceMap,
@@ -175,6 +176,7 @@ export async function loadCoverageInputs(
         name: `${group.name} (${group.id})`,
         kind: 'group',
         techniques: new Map(group.techniques.map((u) => [u.technique, u.description ? [u.description] : []])),
+        platforms: softwarePlatforms(attack, group.software),
       });
     }
   }
@@ -183,12 +185,15 @@ export async function loadCoverageInputs(
     const extractor = new TechniqueExtractor(attack);
     const { warningLists, kev } = advisorySources(contentFlag, true);
     for (const file of flags.advisory) {
-      const advisory = analyzeAdvisory(await readAdvisory(file), { attack, extractor, warningLists, kev });
+      const document = await readAdvisory(file);
+      const advisory = analyzeAdvisory(document, { attack, extractor, warningLists, kev });
       advisories.push(advisory);
+      const about = advisory.actors.filter((a) => a.salient && a.kind === 'software').map((a) => a.id);
       threats.push({
         name: advisory.title ?? file,
         kind: 'advisory',
         techniques: new Map(advisory.techniques.map((t) => [t.id, t.evidence])),
+        platforms: [...new Set([...platformsNamedIn(document.text), ...softwarePlatforms(attack, about)])],
       });
     }
   }
@@ -286,6 +291,11 @@ export function computeCoverage(inputs: CoverageInputs, inventory: Inventory | u
   return { ...inputs, report, groups, inventory };
 }
 
+/** The ATT&CK platforms of the software (by ID) a threat uses. */
+function softwarePlatforms(attack: AttackIndex, software: string[]): string[] {
+  return [...new Set(software.flatMap((id) => attack.software(id)[0]?.platforms ?? []))];
+}
+
 /** The paths that are not one of the others or inside one. */
 function notWithin(paths: readonly string[], others: readonly string[]): string[] {
   const roots = others.map((other) => resolve(other));
@@ -352,6 +362,7 @@ export function coverageJson(report: CoverageReport, groups: Map<string, Coverag
     maturity: report.maturity,
     counts: report.counts,
     backlog: report.backlog,
+    platforms: report.platforms,
     unknown_tags: report.unknownTags,
     rules_with_unknown_tags: report.rulesWithUnknownTags,
     groups: Object.fromEntries(
@@ -410,7 +421,9 @@ function renderCoverage(
         ? pc.yellow(text)
         : state === 'available'
           ? pc.cyan(text)
-          : pc.red(text);
+          : state === 'outside'
+            ? pc.dim(text)
+            : pc.red(text);
   const lines = [heading(coverageDescription(threats, inventory))];
   lines.push(
     table(
@@ -428,9 +441,12 @@ function renderCoverage(
   );
   const { counts, maturity } = report;
   lines.push(
-    `${paint('covered', `${counts.covered} covered`)}, ${paint('blind', `${counts.blind} blind`)}, ${paint('available', `${counts.available} available`)}, ${paint('uncovered', `${counts.uncovered} uncovered`)} of ${report.techniques.length} techniques`,
+    `${paint('covered', `${counts.covered} covered`)}, ${paint('blind', `${counts.blind} blind`)}, ${paint('available', `${counts.available} available`)}, ${paint('uncovered', `${counts.uncovered} uncovered`)} of ${report.techniques.length - counts.outside} techniques`,
     `Maturity ${maturity.score}/100 (visibility ${maturity.parts.visibility}, detection ${maturity.parts.detection}, validation ${maturity.parts.validation})`,
   );
+  const outside = outsideLine(report);
+  if (outside) lines.push(outside);
+  if (report.backlog.length) lines.push('', heading('Build first'), ...backlogLines(report, 8));
   if (report.unknownTags.length) {
     lines.push(
       pc.yellow(
@@ -442,4 +458,24 @@ function renderCoverage(
     );
   }
   return lines.join('\n');
+}
+
+/** The pre-compromise techniques of the threat, told apart: no log of the team's can show them. */
+export function outsideLine(report: CoverageReport): string | undefined {
+  const outside = report.techniques.filter((t) => t.state === 'outside');
+  if (outside.length === 0) return undefined;
+  return pc.dim(
+    `${outside.length} pre-compromise technique(s), outside your telemetry and not counted as gaps: ${outside.map((t) => `${t.id} ${printable(t.name)}`).join(', ')}`,
+  );
+}
+
+/** The first `limit` fixes of the backlog, each with why it ranks there. */
+export function backlogLines(report: CoverageReport, limit: number): string[] {
+  const lines = report.backlog.slice(0, limit).flatMap((item, i) => {
+    const text = `${String(i + 1).padStart(2)}. ${printable(item.fix)}`;
+    const why = `    ${printable(item.why)}`;
+    return [item.relevance === 'elsewhere' ? pc.dim(text) : text, pc.dim(why)];
+  });
+  if (report.backlog.length > limit) lines.push(pc.dim(`    … and ${report.backlog.length - limit} more`));
+  return lines;
 }

@@ -9,7 +9,7 @@ import {
   sourcePresent,
   vigilHome,
 } from '../content/index.js';
-import { describeError, VigilError } from '../core/index.js';
+import { calendarDay, describeError, VigilError } from '../core/index.js';
 import { csvCell } from '../detect/index.js';
 import { extractIndicators, readAdvisory } from '../intel/index.js';
 import {
@@ -19,15 +19,21 @@ import {
   DECISION_ORDER,
   DEFAULT_EPSS_THRESHOLD,
   type Decision,
+  epssText,
+  type FindingFacts,
+  groupFindings,
   importFindings,
+  knownVectors,
   type Prioritized,
   type PrioritizeOptions,
   prioritize,
   readAssets,
+  type ScanReport,
+  staleContent,
   VulnStore,
 } from '../vuln/index.js';
 import { advisorySources } from './advisory.js';
-import { formatCount, heading, table, UsageError } from './terminal.js';
+import { formatCount, heading, printable, table, UsageError } from './terminal.js';
 
 interface DbFlags {
   db?: string;
@@ -36,15 +42,28 @@ interface DbFlags {
 /** What `vulns list` prints of each finding, in this order, as JSON members or CSV columns. */
 const LISTED_FIELDS = [
   'asset',
+  'port',
   'cve',
+  'product',
+  'service',
+  'scanners',
+  'first_seen',
   'decision',
   'timeline',
   'due',
+  'due_source',
+  'overdue',
   'kev',
   'epss',
   'cvss',
   'public_facing',
   'status',
+  'fixed_at',
+  'not_retested_since',
+  'owner',
+  'accepted_by',
+  'accepted_until',
+  'accepted_reason',
   'reasons',
 ] as const satisfies readonly (keyof Prioritized)[];
 
@@ -55,7 +74,7 @@ export function registerVulns(program: Command): void {
   vulns
     .command('import')
     .description(
-      'import scanner results (Nessus .nessus, OpenVAS/GVM XML, Trivy JSON, Grype JSON, CSV); a later scan marks what it no longer reports as fixed',
+      'import scanner results (Nessus .nessus, OpenVAS/GVM XML, Trivy JSON, Grype JSON, CSV); a finding closes only when its own check re-ran on the asset and did not find it',
     )
     .argument('<files...>', 'scan files')
     .option(
@@ -73,32 +92,47 @@ export function registerVulns(program: Command): void {
           process.stdout.write(`${formatCount(assets.assets.length)} assets from ${flags.assets}\n`);
         }
         let failed = false;
-        const rows: (string | number)[][] = [];
+        const scans: ScanReport[] = [];
         for (const file of files) {
           try {
-            const result = importFindings(file);
-            const counts = store.importScan(result.findings, result.scannedAssets, file, result.format);
-            rows.push([
-              file,
-              result.format,
-              result.findings.length,
-              counts.added,
-              counts.seenAgain + counts.reopened,
-              counts.fixed,
-              result.problems.length,
-            ]);
-            for (const problem of result.problems.slice(0, 10)) warn(describeError(problem));
-            if (result.problems.length > 10)
-              warn(`${file}: ${result.problems.length - 10} more entries skipped`);
+            scans.push(importFindings(file));
           } catch (error) {
             if (!(error instanceof VigilError)) throw error;
             failed = true;
-            process.stderr.write(`${pc.red('vigil: error:')} ${describeError(error)}\n`);
+            process.stderr.write(
+              `${pc.red('vigil: error:')} ${describeError(error)} (nothing imported from it)\n`,
+            );
           }
+        }
+        const rows: (string | number)[][] = [];
+        // Scan time order: the table reads as the history it records.
+        for (const scan of scans.sort((a, b) => a.scannedAt.localeCompare(b.scannedAt))) {
+          const { counts, alreadyImported } = store.importScan(scan);
+          if (alreadyImported) {
+            warn(
+              `${scan.file}: imported before (${alreadyImported.file}, ${alreadyImported.importedAt.slice(0, 10)}): nothing changed`,
+            );
+            continue;
+          }
+          rows.push([
+            scan.file,
+            scan.format,
+            scan.scannedAt.slice(0, 16).replace('T', ' '),
+            scan.findings.length,
+            counts.added,
+            counts.seenAgain,
+            counts.reopened,
+            counts.fixed,
+            scan.problems.length,
+          ]);
+          for (const note of scan.notes) warn(`${scan.file}: ${note}`);
+          for (const problem of scan.problems.slice(0, 10)) warn(describeError(problem));
+          if (scan.problems.length > 10)
+            warn(`${scan.file}: ${scan.problems.length - 10} more entries skipped`);
         }
         if (rows.length)
           process.stdout.write(
-            `${table(['File', 'Format', 'Findings', 'New', 'Seen again', 'Fixed', 'Skipped'], rows)}\n`,
+            `${table(['File', 'Format', 'Scanned', 'Findings', 'New', 'Seen again', 'Reopened', 'Fixed', 'Skipped'], rows)}\n`,
           );
         if (failed) process.exitCode = 1;
       } finally {
@@ -109,16 +143,19 @@ export function registerVulns(program: Command): void {
   vulns
     .command('list')
     .description(
-      'open findings, most urgent first: SSVC decision (Track, Track*, Attend, Act), BOD 26-04 timeline and due date, with every reason',
+      'open findings, what must be done first first: overdue, due date and BOD 26-04 timeline, then SSVC decision (Track, Track*, Attend, Act), with every reason',
     )
-    .option('--decision <decision>', `only this decision: ${DECISION_ORDER.join(', ')}`)
+    .option(
+      '--decision <decision>',
+      `only this decision (${DECISION_ORDER.join(', ')}), and every overdue KEV finding whatever its decision`,
+    )
     .option('-f, --format <format>', 'table, json or csv', 'table')
     .option('--all', 'fixed findings too')
     .option('--advisory <file>', 'raise and mark the CVEs this advisory names')
     .option('--assets <file>', 'use this asset inventory instead of the one imported')
     .option(
       '--epss-threshold <p>',
-      'EPSS probability that counts as a public exploit',
+      'EPSS probability from which a public exploit is inferred',
       String(DEFAULT_EPSS_THRESHOLD),
     )
     .option(
@@ -143,8 +180,9 @@ export function registerVulns(program: Command): void {
         if (!['table', 'json', 'csv'].includes(flags.format))
           throw new UsageError(`--format must be table, json or csv, not '${flags.format}'`);
         const prioritized = await prioritizedFindings(program, flags);
-        const shown = prioritized.filter((p) => !flags.decision || p.decision === flags.decision);
+        const shown = flags.decision ? withDecision(prioritized, flags.decision as Decision) : prioritized;
         const out = shown.map((p) => Object.fromEntries(LISTED_FIELDS.map((field) => [field, p[field]])));
+        const threshold = Number(flags.epssThreshold);
         if (flags.format === 'json') await writeJsonArray(out);
         else if (flags.format === 'csv') {
           const head = LISTED_FIELDS;
@@ -154,19 +192,39 @@ export function registerVulns(program: Command): void {
         } else {
           process.stdout.write(
             `${table(
-              ['Decision', 'Due', 'Asset', 'CVE', 'KEV', 'EPSS', 'CVSS', 'Public', 'Timeline'],
+              [
+                'Decision',
+                'Due',
+                'Asset',
+                'Port',
+                'CVE',
+                'KEV',
+                'EPSS',
+                'CVSS',
+                'Public',
+                'Timeline',
+                'Scanner',
+                'First seen',
+                'Product',
+                'Note',
+              ],
               shown
                 .slice(0, 200)
                 .map((p) => [
                   paint(p.decision),
-                  p.due ?? '',
+                  p.overdue ? pc.red(`${p.due} overdue`) : (p.due ?? ''),
                   p.asset,
+                  p.port ?? '',
                   `${p.cve}${p.advisory ? ' *' : ''}`,
                   p.kev ? 'yes' : '',
-                  p.epss?.toFixed(3) ?? '',
+                  p.epss === null ? '' : epssText(p.epss, threshold),
                   p.cvss?.toFixed(1) ?? '',
                   p.public_facing ? 'yes' : '',
                   p.timeline,
+                  p.scanners.join(', '),
+                  p.first_seen.slice(0, 10),
+                  printable((p.product ?? '').slice(0, 40)),
+                  note(p),
                 ]),
             )}\n${shown.length > 200 ? `… ${shown.length - 200} more (--format json lists all)\n` : ''}`,
           );
@@ -176,7 +234,9 @@ export function registerVulns(program: Command): void {
 
   vulns
     .command('metrics')
-    .description('open findings by decision, overdue, fixed and mean time to remediate')
+    .description(
+      'open findings by decision, accepted, overdue, not re-tested, fixed and mean time to remediate',
+    )
     .option('--json', 'print the metrics as JSON')
     .option('--sla <days>', 'days per BOD 26-04 timeline, as for vulns list')
     .option('--db <path>', 'the database (default: $VIGIL_HOME/vulns.db)')
@@ -186,18 +246,21 @@ export function registerVulns(program: Command): void {
         all: true,
         epssThreshold: String(DEFAULT_EPSS_THRESHOLD),
       });
-      const store = VulnStore.open(dbPath(flags));
-      const mttr = store.meanTimeToRemediateDays();
-      store.close();
-      const today = new Date().toISOString().slice(0, 10);
-      const open = prioritized.filter((p) => p.status === 'open');
+      const open = prioritized.filter((p) => p.status === 'open' && !p.accepted);
+      const fixed = prioritized.filter((p) => p.status === 'fixed');
+      const days = fixed
+        .filter((p) => p.fixed_at)
+        .map((p) => (Date.parse(p.fixed_at!) - Date.parse(p.first_seen)) / 86_400_000);
+      const mttr = days.length ? Math.round((days.reduce((a, b) => a + b, 0) / days.length) * 10) / 10 : null;
       const metrics = {
         open: open.length,
         byDecision: Object.fromEntries(
           DECISION_ORDER.map((d) => [d, open.filter((p) => p.decision === d).length]),
         ),
-        overdue: open.filter((p) => p.due !== null && p.due < today).length,
-        fixed: prioritized.length - open.length,
+        overdue: open.filter((p) => p.overdue).length,
+        notRetested: open.filter((p) => p.not_retested_since !== null).length,
+        accepted: prioritized.filter((p) => p.accepted).length,
+        fixed: fixed.length,
         meanTimeToRemediateDays: mttr,
       };
       if (flags.json) {
@@ -205,8 +268,82 @@ export function registerVulns(program: Command): void {
         return;
       }
       process.stdout.write(
-        `${heading('Vulnerabilities')}\n  ${metrics.open} open: ${DECISION_ORDER.map((d) => `${metrics.byDecision[d]} ${paint(d)}`).join(', ')}\n  ${metrics.overdue} overdue\n  ${metrics.fixed} fixed; mean time to remediate ${mttr === null ? 'n/a' : `${mttr} days`}\n`,
+        `${heading('Vulnerabilities')}\n  ${metrics.open} open: ${DECISION_ORDER.map((d) => `${metrics.byDecision[d]} ${paint(d)}`).join(', ')}\n  ${metrics.overdue} overdue, ${metrics.notRetested} not re-tested by the latest scan of their asset\n  ${metrics.accepted} accepted as a risk\n  ${metrics.fixed} fixed; mean time to remediate ${mttr === null ? 'n/a' : `${mttr} days`}\n`,
       );
+    });
+
+  vulns
+    .command('accept')
+    .description(
+      'accept the risk of a finding until a day: it waits, and counts neither open nor overdue; when the day passes it is open again',
+    )
+    .argument('<asset>', 'the asset as vulns list names it (or as a scanner names it)')
+    .argument('<cve>', 'the CVE')
+    .option('--by <name>', 'who accepts the risk')
+    .option('--reason <text>', 'why')
+    .option('--until <day>', 'the last day the acceptance holds (YYYY-MM-DD)')
+    .option('--port <n>', 'only the finding on this port (default: every port)')
+    .option('--revoke', 'withdraw the acceptance instead (with --by)')
+    .option('--db <path>', 'the database (default: $VIGIL_HOME/vulns.db)')
+    .action(
+      (
+        assetName: string,
+        cve: string,
+        flags: DbFlags & { by?: string; reason?: string; until?: string; port?: string; revoke?: boolean },
+      ) => {
+        const port = parsePort(flags.port);
+        if (!flags.by?.trim()) throw new UsageError('--by is needed: who accepts (or withdraws) the risk');
+        const store = VulnStore.open(dbPath(flags));
+        try {
+          const target = findingTarget(store, assetName, cve, port);
+          const now = new Date().toISOString();
+          if (flags.revoke) {
+            const revoked = store.revokeAcceptance(target, flags.by.trim(), now);
+            process.stdout.write(`${revoked} acceptance(s) of ${target.cve} on ${target.asset} withdrawn\n`);
+            return;
+          }
+          if (!flags.reason?.trim()) throw new UsageError('--reason is needed: why the risk is accepted');
+          const today = now.slice(0, 10);
+          if (!flags.until || calendarDay(flags.until) === undefined)
+            throw new UsageError(`--until takes a day (YYYY-MM-DD), not '${flags.until ?? ''}'`);
+          if (flags.until < today) throw new UsageError(`--until ${flags.until} has passed`);
+          store.accept({
+            ...target,
+            by: flags.by.trim(),
+            reason: flags.reason.trim(),
+            until: flags.until,
+            recordedAt: now,
+          });
+          process.stdout.write(
+            `risk of ${target.cve} on ${target.asset}${port ? ` port ${port}` : ''} accepted by ${flags.by.trim()} until ${flags.until}\n`,
+          );
+        } finally {
+          store.close();
+        }
+      },
+    );
+
+  vulns
+    .command('owner')
+    .description("set who owns fixing a finding (by default the asset's owner in the inventory)")
+    .argument('<asset>', 'the asset as vulns list names it (or as a scanner names it)')
+    .argument('<cve>', 'the CVE')
+    .argument('<owner>', 'the person or team')
+    .option('--port <n>', 'only the finding on this port (default: every port)')
+    .option('--db <path>', 'the database (default: $VIGIL_HOME/vulns.db)')
+    .action((assetName: string, cve: string, owner: string, flags: DbFlags & { port?: string }) => {
+      const port = parsePort(flags.port);
+      if (!owner.trim()) throw new UsageError('the owner is empty');
+      const store = VulnStore.open(dbPath(flags));
+      try {
+        const target = findingTarget(store, assetName, cve, port);
+        store.setOwner({ ...target, owner: owner.trim(), recordedAt: new Date().toISOString() });
+        process.stdout.write(
+          `${target.cve} on ${target.asset}${port ? ` port ${port}` : ''}: owner ${owner.trim()}\n`,
+        );
+      } finally {
+        store.close();
+      }
     });
 }
 
@@ -226,6 +363,60 @@ function paint(decision: Decision): string {
       : decision === 'track*'
         ? pc.cyan(decision)
         : decision;
+}
+
+/** What the table's last column says: accepted, not re-tested, reopened, fixed. */
+function note(p: Prioritized): string {
+  if (p.status === 'fixed') return `fixed ${p.fixed_at?.slice(0, 10) ?? ''}`;
+  if (p.accepted) return `accepted until ${p.accepted_until}`;
+  const notes: string[] = [];
+  if (p.accepted_until) notes.push(`acceptance expired ${p.accepted_until}`);
+  if (p.not_retested_since) notes.push(`not re-tested since ${p.not_retested_since.slice(0, 10)}`);
+  return notes.join('; ');
+}
+
+/**
+ * The findings of one decision, and every KEV finding that is overdue whatever its decision:
+ * a filter must not hide what is already late.
+ */
+function withDecision(prioritized: Prioritized[], decision: Decision): Prioritized[] {
+  return prioritized.filter((p) => {
+    if (p.decision === decision) return true;
+    if (!(p.kev && p.overdue)) return false;
+    p.reasons.push(`listed with --decision ${decision}: in KEV and overdue`);
+    return true;
+  });
+}
+
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!(Number.isInteger(port) && port > 0 && port < 65536))
+    throw new UsageError(`--port takes a port, not '${text}'`);
+  return port;
+}
+
+/** The finding a decision is about, as the store holds it; refused when there is none. */
+function findingTarget(
+  store: VulnStore,
+  assetName: string,
+  cve: string,
+  port: number | undefined,
+): { asset: string; cve: string; port?: number } {
+  const name = assetName.toLowerCase();
+  const id = cve.toUpperCase();
+  const findings = groupFindings(store.sources(), { assets: new AssetIndex(store.assets()) }).filter(
+    (f) =>
+      f.cve === id &&
+      (f.asset.toLowerCase() === name || (f.aliases ?? []).some((a) => a.toLowerCase() === name)) &&
+      (port === undefined || (f.port ?? 0) === port),
+  );
+  if (!findings.length)
+    throw new VigilError(
+      'VULN_NO_FINDING',
+      `no finding of ${id} on ${assetName}${port ? ` port ${port}` : ''} (vigil vulns list --all shows them)`,
+    );
+  return { asset: findings[0]!.asset.toLowerCase(), cve: id, port };
 }
 
 async function prioritizedFindings(
@@ -248,18 +439,51 @@ async function prioritizedFindings(
       : undefined;
     const options = prioritizeOptions(program.opts().content, assets, threshold, advisoryCves);
     if (flags.sla) options.timelineDays = parseSla(flags.sla);
+    const today = new Date().toISOString().slice(0, 10);
+    options.today = today;
     if (!options.kev)
       warn(
         'no KEV catalogue: exploitation is judged by EPSS and scanners only (vigil content update --only kev)',
       );
-    if (!options.epss) warn('no EPSS scores (vigil content update --only epss)');
-    return store
-      .findings(flags.all ? undefined : 'open')
-      .map((f) => prioritize(f, options))
-      .sort(byUrgency);
+    if (!options.epss)
+      warn(
+        'no EPSS scores: exploitation outside KEV is taken as public PoC (vigil content update --only epss)',
+      );
+    for (const warning of staleContent(options, today)) warn(warning);
+    const sources = store.sources();
+    options.knownVectors = knownVectors(sources);
+    const findings = groupFindings(sources, {
+      assets,
+      assetScans: store.assetScans(),
+      acceptances: store.acceptances(),
+      owners: store.owners(),
+    }).filter((f) => flags.all || f.status === 'open');
+    warnUnmatchedAssets(findings, assets);
+    return findings.map((f) => prioritize(f, options)).sort(byUrgency);
   } finally {
     store.close();
   }
+}
+
+/** Names that match several inventory assets, and how many assets the inventory lacks. */
+function warnUnmatchedAssets(findings: FindingFacts[], assets: AssetIndex): void {
+  const ambiguous = new Map<string, string[]>();
+  const missing = new Set<string>();
+  for (const f of findings) {
+    const match = assets.find(f.asset, f.address);
+    if (match.ambiguous)
+      ambiguous.set(
+        f.asset,
+        match.ambiguous.map((a) => a.hostname),
+      );
+    else if (!match.asset) missing.add(f.asset);
+  }
+  for (const [name, candidates] of [...ambiguous].slice(0, 10))
+    warn(`"${name}" could be any of ${candidates.join(', ')} in the inventory: none is assumed`);
+  if (missing.size)
+    warn(
+      `${missing.size} asset(s) not in the inventory are decided as high mission impact and, without a private address, publicly exposed (--assets FILE to describe them)`,
+    );
 }
 
 /** The decision tables, KEV and EPSS from the content folder, with the assets and the advisory's CVEs. */

@@ -1,12 +1,38 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants, gunzipSync } from 'node:zlib';
 import { VigilError } from '../core/index.js';
 
 export interface EpssScores {
   /** Score date (YYYY-MM-DD) when the file says. */
   date?: string;
   scores: Map<string, { epss: number; percentile: number }>;
+}
+
+/** The date FIRST's header comment gives the scores: `#model_version:v2025.03.14,score_date:2026-08-16T…`. */
+const SCORE_DATE = /score_date:(\d{4}-\d{2}-\d{2})/;
+
+/** The date in a file's name (`epss_scores-2026-08-16.csv.gz`), the day the scores are of. */
+function dateInName(file: string): string | undefined {
+  return /(\d{4}-\d{2}-\d{2})[^/\\]*$/.exec(file)?.[1];
+}
+
+/**
+ * The date of the scores, read from the first line alone: the header comment's `score_date`, or
+ * else the file's name. A file that cannot be read gives none.
+ */
+export function epssScoreDate(file: string): string | undefined {
+  try {
+    // The first kilobytes are enough for the first line: no need to inflate 300,000 rows.
+    const start = readFileSync(file).subarray(0, 16_384);
+    const text = (
+      file.endsWith('.gz') ? gunzipSync(start, { finishFlush: constants.Z_SYNC_FLUSH }) : start
+    ).toString('utf8');
+    const first = text.split('\n', 1)[0] ?? '';
+    return (first.startsWith('#') ? SCORE_DATE.exec(first)?.[1] : undefined) ?? dateInName(file);
+  } catch {
+    return dateInName(file);
+  }
 }
 
 /** FIRST EPSS scores as published (`epss_scores-YYYY-MM-DD.csv.gz`, an optional `#model_version…` line first). */
@@ -26,13 +52,13 @@ export function readEpss(file: string): EpssScores {
     throw new VigilError('EPSS_INVALID', `not a gzip file: ${(error as Error).message}`, { file });
   }
   const scores = new Map<string, { epss: number; percentile: number }>();
-  let date = /(\d{4}-\d{2}-\d{2})/.exec(file)?.[1];
+  let date = dateInName(file);
   let line = 0;
   let header = false;
   for (const row of text.split('\n')) {
     line++;
     if (row.startsWith('#')) {
-      date = /score_date:(\d{4}-\d{2}-\d{2})/.exec(row)?.[1] ?? date;
+      date = SCORE_DATE.exec(row)?.[1] ?? date;
       continue;
     }
     if (!row.trim()) continue;

@@ -24,6 +24,13 @@ export {
   sourceUrl,
 } from './sources.js';
 export {
+  type ContentStatus,
+  contentStatus,
+  type SourceStatus,
+  STALE_AFTER_DAYS,
+  type StatusOptions,
+} from './status.js';
+export {
   contentDirIn,
   type Manifest,
   type ManifestEntry,

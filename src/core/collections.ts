@@ -14,3 +14,10 @@ export function setFor<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
   }
   return set;
 }
+
+/** The first of each group of texts that differ only in case (a channel written two ways). */
+export function distinctIgnoringCase(texts: Iterable<string>): string[] {
+  const seen = new Map<string, string>();
+  for (const text of texts) if (!seen.has(text.toLowerCase())) seen.set(text.toLowerCase(), text);
+  return [...seen.values()];
+}

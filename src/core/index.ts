@@ -1,5 +1,5 @@
 export { AhoCorasick, foldsSafely } from './aho-corasick.js';
-export { addDistinct, setFor } from './collections.js';
+export { addDistinct, distinctIgnoringCase, setFor } from './collections.js';
 export { describeError, formatLocation, type SourceLocation, VigilError } from './errors.js';
 export {
   type EventSource,

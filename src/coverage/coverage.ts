@@ -1,11 +1,11 @@
 import { type AttackIndex, compareIds, type Technique } from '../attack/index.js';
-import { addDistinct } from '../core/index.js';
+import { distinctIgnoringCase } from '../core/index.js';
+import { type BacklogItem, backlogOf } from './backlog.js';
 import type { Collection } from './inventory.js';
-import type { RuleFacts } from './rules.js';
+import { collectionPlatforms } from './platforms.js';
+import { countUnknownTags, type RuleFacts } from './rules.js';
+import { type CoverageState, isPreCompromise, type TechniqueCoverage, tacticRank } from './states.js';
 import { collects, componentNeeds, type LogNeed, type LogSourceMap, needText } from './visibility.js';
-
-export const STATES = ['covered', 'blind', 'available', 'uncovered'] as const;
-export type CoverageState = (typeof STATES)[number];
 
 /** Techniques a threat uses: an ATT&CK group, an advisory, a Navigator layer. */
 export interface ThreatProfile {
@@ -13,48 +13,14 @@ export interface ThreatProfile {
   kind: 'group' | 'advisory' | 'layer';
   /** Technique ID -> what the source says of it (evidence sentences, layer comment). */
   techniques: Map<string, string[]>;
+  /** ATT&CK platforms it runs on or attacks, where known (named in the advisory, its software's). */
+  platforms?: string[];
 }
 
-export interface TechniqueCoverage {
-  id: string;
-  name: string;
-  tactics: string[];
-  parent?: string;
-  state: CoverageState;
-  /** 0-5, see DETECTION_SCALE. */
-  detectionScore: number;
-  /** 0-5: the share of the technique's data components the inventory collects, in fifths. */
-  visibilityScore: number;
-  rules: {
-    /** Deployed, and their logs are collected. */
-    deployed: string[];
-    /** Deployed, but none of the logs they read is collected. */
-    blind: string[];
-    /** Reference rules that are not deployed. */
-    available: string[];
-  };
-  /** A covering rule has regression events that show it firing. */
-  validated: boolean;
-  dataComponents: { id: string; name: string; visible: boolean }[];
-  /** Logs the blind rules would need (any one per rule). */
-  missingLogs: string[];
-  /** Names of the threat profiles that use it. */
-  profiles: string[];
-  /** What the threat sources say of it. */
-  evidence: string[];
-}
-
-export interface BacklogItem {
-  id: string;
-  name: string;
-  state: Exclude<CoverageState, 'covered'>;
-  profiles: number;
-  firstTactic?: string;
-  /** What to do: collect which logs, deploy which public rules, or write a rule. */
-  fix: string;
-  cost: 'collect logs' | 'deploy rules' | 'write a rule';
-}
-
+/**
+ * Over the techniques within the team's telemetry: pre-compromise ones (state `outside`) are no
+ * gap of theirs, and counting them would lower the score for what no log can show.
+ */
 export interface Maturity {
   /** 0-100 = 100 × (0.4 × visibility + 0.4 × detection + 0.2 × validation). */
   score: number;
@@ -72,7 +38,10 @@ export interface CoverageReport {
   techniques: TechniqueCoverage[];
   counts: Record<CoverageState, number>;
   maturity: Maturity;
+  /** What to do first, best first (see backlogOf); techniques outside the telemetry have no place in it. */
   backlog: BacklogItem[];
+  /** The platforms the backlog was ranked by: the threat's (ATT&CK names) and those the team collects from. */
+  platforms: { threat: string[]; inventory: string[] };
   /** Rule tags naming techniques this ATT&CK release does not know, with how many rules carry them. */
   unknownTags: { tag: string; rules: number }[];
   /**
@@ -184,8 +153,9 @@ export function assessCoverage(input: CoverageInput): CoverageReport {
     const seeing = deployed.filter(isVisible);
     const blind = deployed.filter((r) => !isVisible(r));
     const available = referenceBy.get(id) ?? [];
-    const state: CoverageState =
-      seeing.length > 0
+    const state: CoverageState = isPreCompromise(technique)
+      ? 'outside'
+      : seeing.length > 0
         ? 'covered'
         : blind.length > 0
           ? 'blind'
@@ -208,6 +178,7 @@ export function assessCoverage(input: CoverageInput): CoverageReport {
       id,
       name: technique.name,
       tactics: technique.tactics,
+      platforms: technique.platforms,
       parent: technique.parent,
       state,
       detectionScore: detectionScore(seeing),
@@ -224,26 +195,30 @@ export function assessCoverage(input: CoverageInput): CoverageReport {
   }
   techniques.sort((a, b) => tacticRank(attack, a) - tacticRank(attack, b) || compareIds(a.id, b.id));
 
-  const counts = { covered: 0, blind: 0, available: 0, uncovered: 0 };
+  const counts = { covered: 0, blind: 0, available: 0, uncovered: 0, outside: 0 };
   for (const t of techniques) counts[t.state]++;
-  // A rule both deployed and in the reference set counts once.
-  const unknown = new Map<string, string[]>();
-  const withUnknown = new Set<string>();
-  for (const rule of [...input.deployed, ...input.reference]) {
-    for (const tag of rule.unknownTags) {
-      addDistinct(unknown, tag, rule.id);
-      withUnknown.add(rule.id);
-    }
-  }
+  const unknown = countUnknownTags([...input.deployed, ...input.reference]);
+  const platforms = {
+    threat: [...new Set(input.threats.flatMap((t) => t.platforms ?? []))].sort(),
+    inventory: collectionPlatforms(collection),
+  };
   return {
     techniques,
     counts,
     maturity: maturityOf(techniques),
-    backlog: backlogOf(techniques, attack, withUnknown.size),
-    unknownTags: [...unknown]
-      .map(([tag, rules]) => ({ tag, rules: rules.length }))
-      .sort((a, b) => b.rules - a.rules || a.tag.localeCompare(b.tag)),
-    rulesWithUnknownTags: withUnknown.size,
+    backlog: backlogOf({
+      techniques,
+      attack,
+      deployed: input.deployed,
+      reference: input.reference,
+      collection,
+      threatPlatforms: platforms.threat,
+      inventoryPlatforms: platforms.inventory,
+      rulesWithUnknownTags: unknown.rules,
+    }),
+    platforms,
+    unknownTags: unknown.tags,
+    rulesWithUnknownTags: unknown.rules,
   };
 }
 
@@ -257,13 +232,8 @@ function ids(rules: RuleFacts[]): string[] {
   return [...new Set(rules.map((r) => r.id))].sort();
 }
 
-function tacticRank(attack: AttackIndex, technique: { tactics: string[] }): number {
-  const first = technique.tactics[0];
-  const index = attack.tactics.findIndex((t) => t.shortName === first);
-  return index < 0 ? 99 : index;
-}
-
-export function maturityOf(techniques: TechniqueCoverage[]): Maturity {
+export function maturityOf(all: TechniqueCoverage[]): Maturity {
+  const techniques = all.filter((t) => t.state !== 'outside');
   const n = techniques.length || 1;
   const visibility = techniques.reduce((sum, t) => sum + t.visibilityScore, 0) / (5 * n);
   const detection = techniques.reduce((sum, t) => sum + t.detectionScore, 0) / (5 * n);
@@ -274,58 +244,4 @@ export function maturityOf(techniques: TechniqueCoverage[]): Maturity {
     score: Math.round(100 * (0.4 * visibility + 0.4 * detection + 0.2 * validation)),
     parts: { visibility: round(visibility), detection: round(detection), validation: round(validation) },
   };
-}
-
-const COST_ORDER = { 'collect logs': 0, 'deploy rules': 1, 'write a rule': 2 } as const;
-
-/**
- * What to build first: techniques used by more threat profiles first; among equals the cheapest
- * fix first (collect logs for rules already deployed, then deploy public rules, then write one);
- * then earlier kill-chain stages.
- */
-function backlogOf(
-  techniques: TechniqueCoverage[],
-  attack: AttackIndex,
-  rulesWithUnknownTags: number,
-): BacklogItem[] {
-  // Rules tagged for a newer ATT&CK may detect what looks uncovered (see NEWER_ATTACK_HINT).
-  const uncoveredFix = rulesWithUnknownTags
-    ? 'no rule tagged with it (but see the rules with newer ATT&CK IDs): write one'
-    : 'no rule exists: write one';
-  const items: BacklogItem[] = [];
-  for (const t of techniques) {
-    if (t.state === 'covered') continue;
-    const cost =
-      t.state === 'blind' ? 'collect logs' : t.state === 'available' ? 'deploy rules' : 'write a rule';
-    const fix =
-      t.state === 'blind'
-        ? `collect ${t.missingLogs.slice(0, 3).join(' or ')} for ${t.rules.blind.length} deployed rule(s)`
-        : t.state === 'available'
-          ? `deploy ${t.rules.available.length} public rule(s), e.g. ${t.rules.available.slice(0, 2).join(', ')}`
-          : uncoveredFix;
-    items.push({
-      id: t.id,
-      name: t.name,
-      state: t.state,
-      profiles: t.profiles.length,
-      firstTactic: t.tactics[0],
-      fix,
-      cost,
-    });
-  }
-  return items.sort(
-    (a, b) =>
-      b.profiles - a.profiles ||
-      COST_ORDER[a.cost] - COST_ORDER[b.cost] ||
-      tacticRank(attack, { tactics: a.firstTactic ? [a.firstTactic] : [] }) -
-        tacticRank(attack, { tactics: b.firstTactic ? [b.firstTactic] : [] }) ||
-      compareIds(a.id, b.id),
-  );
-}
-
-/** The first of each group of texts that differ only in case (channel names written two ways). */
-function distinctIgnoringCase(texts: string[]): string[] {
-  const seen = new Map<string, string>();
-  for (const text of texts) if (!seen.has(text.toLowerCase())) seen.set(text.toLowerCase(), text);
-  return [...seen.values()];
 }

@@ -1,15 +1,12 @@
+export { type BacklogAction, type BacklogItem, RELEVANCE, type Relevance } from './backlog.js';
 export {
   assessCoverage,
-  type BacklogItem,
   type CoverageInput,
   type CoverageReport,
-  type CoverageState,
   detectionScore,
   type Maturity,
   maturityOf,
   NEWER_ATTACK_HINT,
-  STATES,
-  type TechniqueCoverage,
   type ThreatProfile,
   threatScope,
 } from './coverage.js';
@@ -22,7 +19,15 @@ export {
   readInventory,
 } from './inventory.js';
 export { coverageLayer, type LayerOptions, readThreatLayer, STATE_COLORS, STATE_LABELS } from './layer.js';
-export { type RuleFacts, ruleFacts } from './rules.js';
+export { ANY_PLATFORM, platformsNamedIn } from './platforms.js';
+export { type RuleFacts, ruleFacts, rulesUnknownTags, type UnknownTags } from './rules.js';
+export {
+  type CoverageState,
+  isPreCompromise,
+  PRE_COMPROMISE_TACTICS,
+  STATES,
+  type TechniqueCoverage,
+} from './states.js';
 export {
   collects,
   componentNeeds,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { VigilError } from '../core/index.js';
-import type { CoverageReport, CoverageState, ThreatProfile } from './coverage.js';
+import type { CoverageReport, ThreatProfile } from './coverage.js';
+import type { CoverageState } from './states.js';
 
 /** Colours of the states, in layers and reports alike. */
 export const STATE_COLORS: Record<CoverageState, string> = {
@@ -8,6 +9,7 @@ export const STATE_COLORS: Record<CoverageState, string> = {
   blind: '#f08c2e',
   available: '#e8c547',
   uncovered: '#d33f3f',
+  outside: '#c3c8d1',
 };
 
 export const STATE_LABELS: Record<CoverageState, string> = {
@@ -15,6 +17,7 @@ export const STATE_LABELS: Record<CoverageState, string> = {
   blind: 'blind: deployed rule, logs not collected',
   available: 'available: public rule not deployed',
   uncovered: 'uncovered: no rule',
+  outside: 'outside your telemetry: pre-compromise, not a gap',
 };
 
 export interface LayerOptions {

@@ -1,4 +1,5 @@
 import type { AttackIndex } from '../attack/index.js';
+import { setFor } from '../core/index.js';
 import type { DetectionRule, Level, PipelineSet, Status } from '../sigma/index.js';
 import { attackTags, routeFor } from '../sigma/index.js';
 import { type LogNeed, logsourceNeed } from './visibility.js';
@@ -31,23 +32,64 @@ export function ruleFacts(
   validated: boolean,
 ): RuleFacts {
   const techniques = new Set<string>();
-  const unknownTags: string[] = [];
   for (const id of attackTags(rule.tags).techniques) {
-    const resolved = attack.resolveTechnique(id);
-    if (resolved.length === 0) unknownTags.push(`attack.${id.toLowerCase()}`);
-    for (const { technique } of resolved) techniques.add(technique.id);
+    for (const { technique } of attack.resolveTechnique(id)) techniques.add(technique.id);
   }
   return {
-    id: rule.id ?? `${rule.origin.file}#${rule.origin.document}`,
+    id: ruleId(rule),
     title: rule.title,
     level: rule.level ?? 'medium',
     status: rule.status,
     file: rule.origin.file,
     techniques: [...techniques],
-    unknownTags,
+    unknownTags: unknownAttackTags(rule, attack),
     needs: ruleNeeds(rule, pipelines),
     validated,
   };
+}
+
+function ruleId(rule: DetectionRule): string {
+  return rule.id ?? `${rule.origin.file}#${rule.origin.document}`;
+}
+
+/** A rule's `attack.tNNNN` tags that name no technique of this ATT&CK release, written as tags. */
+export function unknownAttackTags(rule: Pick<DetectionRule, 'tags'>, attack: AttackIndex): string[] {
+  return attackTags(rule.tags)
+    .techniques.filter((id) => attack.resolveTechnique(id).length === 0)
+    .map((id) => `attack.${id.toLowerCase()}`);
+}
+
+/** Rule tags this ATT&CK release does not know, with how many distinct rules carry each. */
+export interface UnknownTags {
+  /** Most carried first. */
+  tags: { tag: string; rules: number }[];
+  /** Distinct rules that carry one or more. */
+  rules: number;
+}
+
+/** Counts the unknown tags of rules; a rule listed twice (deployed and in the reference set) counts once. */
+export function countUnknownTags(rules: { id: string; unknownTags: string[] }[]): UnknownTags {
+  const carriers = new Map<string, Set<string>>();
+  const withUnknown = new Set<string>();
+  for (const rule of rules) {
+    for (const tag of rule.unknownTags) {
+      setFor(carriers, tag).add(rule.id);
+      withUnknown.add(rule.id);
+    }
+  }
+  return {
+    tags: [...carriers]
+      .map(([tag, ids]) => ({ tag, rules: ids.size }))
+      .sort((a, b) => b.rules - a.rules || a.tag.localeCompare(b.tag)),
+    rules: withUnknown.size,
+  };
+}
+
+/** Every rule of `rules` with the unknown tags it carries. */
+export function rulesUnknownTags(rules: DetectionRule[], attack: AttackIndex): UnknownTags {
+  return countUnknownTags(
+    rules.map((rule) => ({ id: ruleId(rule), unknownTags: unknownAttackTags(rule, attack) })),
+  );
 }
 
 function ruleNeeds(rule: DetectionRule, pipelines: PipelineSet): LogNeed[] {

@@ -109,31 +109,3 @@ export function detectionFromCorrelation(result: CorrelationResult, memberLevel:
     },
   };
 }
-
-/**
- * The most severe detections first, then the earliest: only the first `limit` are kept, however
- * many a hunt of large logs gives.
- */
-export class TopDetections {
-  total = 0;
-  private kept: Detection[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  add(detection: Detection): void {
-    this.total++;
-    this.kept.push(detection);
-    if (this.kept.length >= 2 * this.limit) this.kept = this.top();
-  }
-
-  top(): Detection[] {
-    // Stable: among equals, the one found first stays first.
-    return this.kept.sort(bySeverityThenTime).slice(0, this.limit);
-  }
-}
-
-function bySeverityThenTime(a: Detection, b: Detection): number {
-  return (
-    LEVEL_ORDER.indexOf(b.rule.level) - LEVEL_ORDER.indexOf(a.rule.level) || (a.timeMs ?? 0) - (b.timeMs ?? 0)
-  );
-}

@@ -15,7 +15,6 @@ export {
   detectionFromCorrelation,
   detectionFromMatch,
   LEVEL_ORDER,
-  TopDetections,
 } from './detection.js';
 export { DetectionEngine, type EngineOptions, type RoutingStats, type RuleMatch } from './engine.js';
 export { type HuntOptions, type HuntProgress, hunt } from './hunt.js';

@@ -3,6 +3,7 @@ import type { LogEvent } from '../core/index.js';
 import { readEvtxEvents } from './evtx/index.js';
 import { type ReadOptions, readJsonEvents } from './json.js';
 
+export { isEventXml, parseEventXml } from './event-xml.js';
 export {
   type EvtxRecord,
   elementToJson,
@@ -21,6 +22,28 @@ export {
   toLogEvent,
 } from './json.js';
 export { JsonRecordSplitter } from './json-records.js';
+export {
+  decodeOtlpLogs,
+  decodeOtlpLogsJson,
+  decodeOtlpLogsProtobuf,
+  OtlpError,
+  type OtlpLogs,
+  type OtlpOptions,
+} from './otlp/index.js';
+export {
+  CEF_HEADER_FIELDS,
+  FACILITY_NAMES,
+  type ParsedSyslog,
+  parseCef,
+  parseKeyValues,
+  parseSyslog,
+  SEVERITY_NAMES,
+  SyslogError,
+  type SyslogFrame,
+  SyslogFrameSplitter,
+  type SyslogOptions,
+  syslogEvent,
+} from './syslog/index.js';
 
 /** File extensions Vigil reads as logs when given a folder. */
 export const LOG_EXTENSIONS = ['.evtx', '.json', '.jsonl', '.ndjson'];

@@ -2,7 +2,13 @@ import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { type FieldValue, type LogEvent, parseTimestamp, VigilError } from '../core/index.js';
 import { JsonRecordSplitter, LineSplitter, type RecordText } from './json-records.js';
-import { flattenGeneric, flattenWindowsEvent, flattenWinlog, windowsEventElement } from './windows-json.js';
+import {
+  flattenCollectorWindowsEvent,
+  flattenGeneric,
+  flattenWindowsEvent,
+  flattenWinlog,
+  windowsEventElement,
+} from './windows-json.js';
 
 export interface ReadOptions {
   /** Told about every record that cannot be read; reading goes on with the next one. */
@@ -24,10 +30,15 @@ const TIME_FIELDS = [
   'date',
 ];
 
-/** One parsed JSON record as an event: the Windows nested form, Winlogbeat, or any flat or nested object. */
+/**
+ * One parsed JSON record as an event: the Windows nested form, Winlogbeat, the OpenTelemetry
+ * Collector's Windows event body, or any flat or nested object.
+ */
 export function toLogEvent(record: JsonObject, file: string, recordNumber: number, line?: number): LogEvent {
   const windows = windowsEventElement(record);
-  const fields = windows ? flattenWindowsEvent(windows) : (flattenWinlog(record) ?? flattenGeneric(record));
+  const fields = windows
+    ? flattenWindowsEvent(windows)
+    : (flattenWinlog(record) ?? flattenCollectorWindowsEvent(record) ?? flattenGeneric(record));
   let time: number | undefined;
   for (const name of TIME_FIELDS) {
     time = parseTimestamp(fields[name]);

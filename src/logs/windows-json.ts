@@ -125,6 +125,70 @@ export function flattenWinlog(record: JsonObject): Record<string, FieldValue> | 
   return fields;
 }
 
+/**
+ * The OpenTelemetry Collector's `windowseventlog` receiver body (`channel`, `computer`,
+ * `event_id.id`, `provider.name`, `record_id`, `system_time`, `event_data`, ...) seen with Sigma's
+ * Windows field names. `event_data` is a map of items by name (current receivers) or
+ * `{data: [{Name: value}, ...]}` (receivers of 2023-2025). Levels, tasks and opcodes are kept
+ * when numeric (the receiver sends rendered names when it has them), as is the keyword mask.
+ */
+export function flattenCollectorWindowsEvent(record: JsonObject): Record<string, FieldValue> | undefined {
+  const eventId = record.event_id;
+  if (typeof record.channel !== 'string' || !isObject(eventId) || record.record_id === undefined)
+    return undefined;
+  const fields = newFields();
+  const set = (name: string, value: FieldValue | undefined) => {
+    if (value !== undefined && value !== null && value !== '') fields[name] = value;
+  };
+  const numeric = (value: FieldValue | undefined) =>
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d+$/.test(value)
+        ? Number(value)
+        : undefined;
+  set('Channel', record.channel);
+  set('EventID', numeric(eventId.id) ?? eventId.id);
+  if (eventId.qualifiers) set('EventID_Qualifiers', eventId.qualifiers);
+  set('Computer', record.computer);
+  const provider = isObject(record.provider) ? record.provider : {};
+  set('Provider_Name', provider.name);
+  set('Provider_Guid', provider.guid);
+  set('Provider_EventSourceName', provider.event_source);
+  set('EventRecordID', numeric(record.record_id) ?? record.record_id);
+  set('TimeCreated', record.system_time);
+  set('TimeCreated_SystemTime', record.system_time);
+  set('Version', numeric(record.version));
+  set('Level', numeric(record.level));
+  set('Task', numeric(record.task));
+  set('Opcode', numeric(record.opcode));
+  const keywords = Array.isArray(record.keywords) ? record.keywords : [];
+  set(
+    'Keywords',
+    keywords.find((k) => typeof k === 'string' && /^0x[0-9a-f]+$/i.test(k)),
+  );
+  if (isObject(record.security)) set('Security_UserID', record.security.user_id);
+  if (isObject(record.execution)) {
+    set('Execution_ProcessID', record.execution.process_id);
+    set('Execution_ThreadID', record.execution.thread_id);
+  }
+  if (isObject(record.correlation)) {
+    set('Correlation_ActivityID', record.correlation.activity_id);
+    set('Correlation_RelatedActivityID', record.correlation.related_activity_id);
+  }
+  const eventData = record.event_data;
+  if (isObject(eventData) && Array.isArray(eventData.data)) {
+    for (const item of eventData.data)
+      if (isObject(item)) for (const [k, v] of Object.entries(item)) setItem(fields, k, v);
+    if (eventData.binary) setItem(fields, 'Binary', eventData.binary);
+  } else if (isObject(eventData)) {
+    for (const [k, v] of Object.entries(eventData)) setItem(fields, k, v);
+  }
+  if (isObject(record.user_data)) {
+    for (const [k, v] of Object.entries(record.user_data)) if (k !== 'xml_name') setItem(fields, k, v);
+  }
+  return fields;
+}
+
 /** Objects nested deeper than this stay whole under their dotted name. */
 const MAX_FLATTEN_DEPTH = 16;
 

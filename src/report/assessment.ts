@@ -1,7 +1,14 @@
-import type { CoverageReport, CoverageState, Inventory, ThreatProfile } from '../coverage/index.js';
-import type { Detection, SweepHit } from '../detect/index.js';
+import type {
+  BacklogItem,
+  CoverageReport,
+  CoverageState,
+  Inventory,
+  ThreatProfile,
+} from '../coverage/index.js';
+import type { SweepHit } from '../detect/index.js';
 import type { Advisory, CveFinding } from '../intel/index.js';
 import type { Prioritized } from '../vuln/index.js';
+import type { DetectionGroup } from './rollup.js';
 
 /** Everything `vigil assess` found, as data: report.json, and what report.md and report.html show. */
 export interface Assessment {
@@ -45,8 +52,13 @@ export interface HuntFindings {
   events: number;
   /** All detections of the deployed rules. */
   detections: number;
-  /** Detections of techniques in the threat's scope (the most relevant first, at most MAX_LISTED). */
-  inScope: Detection[];
+  /**
+   * Detections of techniques in the threat's scope, one group per rule and host with its earliest
+   * events (the most severe first, at most MAX_LISTED groups).
+   */
+  detectionGroups: DetectionGroup[];
+  /** Rule and host groups in all, listed or not. */
+  detectionGroupsTotal: number;
   inScopeTotal: number;
   /** Technique ID -> detections. */
   byTechnique: Record<string, number>;
@@ -66,6 +78,23 @@ export function cveCells(cve: CveFinding): string[] {
     cve.kevDateAdded ?? '',
     cve.knownRansomwareUse ? 'yes' : '',
   ];
+}
+
+/** A backlog row in the report's tables: the fix, the techniques it serves, its rules, why it ranks there. */
+export const BACKLOG_HEAD = ['Fix', 'Techniques', 'Rules', 'Why here'];
+
+export function backlogCells(item: BacklogItem): string[] {
+  const techniques = item.techniques.map((t) => (t.closes ? `${t.id} (closes its gap)` : t.id));
+  const shown =
+    techniques.length > 6 ? [...techniques.slice(0, 6), `${techniques.length - 6} more`] : techniques;
+  return [item.fix, shown.join(', '), item.action === 'write a rule' ? '—' : String(item.rules), item.why];
+}
+
+/** The pre-compromise techniques of the threat in a sentence, or nothing when it has none. */
+export function outsideTelemetry(coverage: CoverageReport): string {
+  const outside = coverage.techniques.filter((t) => t.state === 'outside');
+  if (outside.length === 0) return '';
+  return `Not in the backlog: ${outside.length} pre-compromise technique(s) (reconnaissance, resource development) happen before and outside your network, where your logs cannot show them; they are not counted as gaps or in the maturity score: ${outside.map((t) => `${t.id} ${t.name}`).join(', ')}.`;
 }
 
 export function buildAssessment(parts: {

@@ -1,7 +1,17 @@
 import type { TechniqueCoverage } from '../coverage/index.js';
-import { NEWER_ATTACK_HINT, STATE_COLORS, STATE_LABELS, STATES } from '../coverage/index.js';
-import { DECISION_ORDER } from '../vuln/index.js';
-import { type Assessment, cveCells } from './assessment.js';
+import { NEWER_ATTACK_HINT, STATE_LABELS, STATES } from '../coverage/index.js';
+import { type Detection, matchedText } from '../detect/index.js';
+import { assetPort, DECISION_ORDER, DEFAULT_EPSS_THRESHOLD, epssText } from '../vuln/index.js';
+import {
+  type Assessment,
+  BACKLOG_HEAD,
+  backlogCells,
+  cveCells,
+  type HuntFindings,
+  outsideTelemetry,
+} from './assessment.js';
+import { type DetectionGroup, EVENTS_PER_GROUP } from './rollup.js';
+import { REPORT_STYLE } from './style.js';
 
 /**
  * Everything written into the page goes through here: advisories, rules and logs are hostile
@@ -19,28 +29,7 @@ export function escapeHtml(text: unknown): string {
  */
 export function renderHtml(a: Assessment): string {
   const c = a.coverage;
-  const byTactic = new Map<string, TechniqueCoverage[]>();
-  for (const t of c.techniques) {
-    for (const tactic of t.tactics) {
-      const list = byTactic.get(tactic) ?? [];
-      list.push(t);
-      byTactic.set(tactic, list);
-    }
-  }
   const hits = a.hunt?.byTechnique ?? {};
-  const matrix = a.tactics
-    .map((tactic) => {
-      const cells = (byTactic.get(tactic.shortName) ?? [])
-        .sort((x, y) => x.id.localeCompare(y.id))
-        .map(
-          (t) =>
-            `<a class="cell state-${t.state}" href="#${escapeHtml(t.id)}" data-technique="${escapeHtml(t.id)}" data-state="${t.state}" title="${escapeHtml(`${t.id} ${t.name}: ${t.state}, detection ${t.detectionScore}/5, visibility ${t.visibilityScore}/5`)}"><span class="id">${escapeHtml(t.id)}</span> ${escapeHtml(t.name)}${hits[t.id] ? ` <b class="hit">${hits[t.id]}</b>` : ''}</a>`,
-        )
-        .join('');
-      return `<div class="tactic" data-tactic="${escapeHtml(tactic.shortName)}"><h3>${escapeHtml(tactic.name)}</h3>${cells || '<p class="none">none in scope</p>'}</div>`;
-    })
-    .join('');
-
   const legend = STATES.map(
     (s) => `<span class="badge state-${s}">${escapeHtml(STATE_LABELS[s])}: ${c.counts[s]}</span>`,
   ).join(' ');
@@ -64,23 +53,13 @@ export function renderHtml(a: Assessment): string {
     )
     .join('\n');
 
-  const backlog = table(
-    ['#', 'Technique', 'State', 'Threat profiles', 'Fix'],
-    c.backlog.map((b, i) => [String(i + 1), `${b.id} ${b.name}`, b.state, String(b.profiles), b.fix]),
-  );
+  const backlog = `${table(
+    ['#', ...BACKLOG_HEAD],
+    c.backlog.map((b, i) => [String(i + 1), ...backlogCells(b)]),
+  )}<p class="none">${escapeHtml(outsideTelemetry(c))}</p>`;
   const hunt = a.hunt
     ? `<section><h2>Hunt</h2><p>${a.hunt.events} events in ${a.hunt.files} files: ${a.hunt.detections} detections, ${a.hunt.inScopeTotal} of them on the threat's techniques; ${a.hunt.indicatorHitsTotal} indicator hits; ${a.hunt.errors} unreadable records or files.</p>
-<h3>Detections of the threat's techniques</h3>${table(
-        ['Time', 'Level', 'Rule', 'Techniques', 'Host', 'Source'],
-        a.hunt.inScope.map((d) => [
-          d.time ?? '',
-          d.rule.level,
-          d.rule.title,
-          d.techniques.join(' '),
-          d.host ?? '',
-          `${d.source.file}#${d.source.record}`,
-        ]),
-      )}
+<h3>Detections of the threat's techniques, by rule and host</h3>${detectionGroups(a.hunt)}
 <h3>Indicators seen in the logs</h3>${table(
         ['Indicator', 'Type', 'Field', 'Value there', 'Host', 'Source'],
         a.hunt.indicatorHits.map((h) => [
@@ -109,12 +88,12 @@ export function renderHtml(a: Assessment): string {
 <h3>CVEs of the advisory on our assets</h3>${table(
         ['Asset', 'CVE', 'Decision', 'Due', 'In KEV', 'EPSS', 'Public-facing'],
         a.exposure.advisoryFindings.map((f) => [
-          f.asset,
+          assetPort(f),
           f.cve,
           f.decision,
           f.due ?? '',
           f.kev ? 'yes' : 'no',
-          f.epss?.toFixed(3) ?? '',
+          f.epss === null ? '' : epssText(f.epss, DEFAULT_EPSS_THRESHOLD),
           f.public_facing ? 'yes' : 'no',
         ]),
       )}
@@ -122,7 +101,7 @@ export function renderHtml(a: Assessment): string {
         ['Decision', 'Due', 'Asset', 'CVE', 'Timeline', 'Why'],
         a.exposure.top
           .slice(0, 100)
-          .map((f) => [f.decision, f.due ?? '', f.asset, f.cve, f.timeline, f.reasons[0] ?? '']),
+          .map((f) => [f.decision, f.due ?? '', assetPort(f), f.cve, f.timeline, f.reasons[0] ?? '']),
       )}</section>`
     : '';
   const threat = a.threats.length
@@ -149,23 +128,11 @@ export function renderHtml(a: Assessment): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Vigil assessment</title>
-<style>
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
-header{background:#1d2330;color:#fff;padding:16px 24px}header h1{margin:0 0 4px;font-size:20px}header p{margin:2px 0;color:#c9cfdb}
-main{padding:16px 24px}section{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:12px 16px;margin:0 0 16px}
-.kpis{display:flex;gap:12px;flex-wrap:wrap}.kpi{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:10px 14px}.kpi b{font-size:22px;display:block}
-.matrix{display:flex;gap:6px;overflow-x:auto;align-items:flex-start}.tactic{min-width:150px;flex:1}.tactic h3{font-size:12px;margin:0 0 6px;padding:6px;background:#e8ebf0;border-radius:4px;text-align:center}
-.cell{display:block;font-size:11px;padding:4px 6px;margin:0 0 3px;border-radius:3px;color:#111;text-decoration:none;word-break:break-word}.cell .id{font-weight:600}.cell .hit{float:right;background:#1d2330;color:#fff;border-radius:8px;padding:0 5px}
-${STATES.map((s) => `.state-${s}{background:${STATE_COLORS[s]}}`).join('')}
-.state-covered,.state-uncovered{color:#fff}.badge{display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px}
-.none{color:#8a93a3;font-size:12px;margin:2px 0}
-table{border-collapse:collapse;width:100%;font-size:12px}th,td{border-bottom:1px solid #e6e9ef;padding:4px 6px;text-align:left;vertical-align:top;word-break:break-word}th{background:#f0f2f5}
-details{border-bottom:1px solid #e6e9ef;padding:6px 0}summary{cursor:pointer}.grid{display:grid;grid-template-columns:1fr 1fr;gap:16px}h4{margin:8px 0 4px}
-</style></head>
+<style>${REPORT_STYLE}</style></head>
 <body><header><h1>Vigil assessment</h1><p>Threat: ${escapeHtml(threat)}</p><p>Logs: ${escapeHtml(logs)}</p><p>Generated ${escapeHtml(a.generated)} with ATT&amp;CK v${escapeHtml(a.attackVersion ?? '?')}</p></header>
 <main>
 <div class="kpis"><div class="kpi"><b>${m.score}/100</b>maturity</div><div class="kpi"><b>${c.techniques.length}</b>techniques in scope</div>${STATES.map((s) => `<div class="kpi"><b>${c.counts[s]}</b>${s}</div>`).join('')}${a.hunt ? `<div class="kpi"><b>${a.hunt.inScopeTotal}</b>hunt detections in scope</div>` : ''}</div>
-<section><h2>ATT&amp;CK matrix</h2><p>${legend}</p><p class="none">Maturity = 100 × (0.4 × visibility ${m.parts.visibility} + 0.4 × detection ${m.parts.detection} + 0.2 × validation ${m.parts.validation})</p><div class="matrix">${matrix}</div></section>
+<section><h2>ATT&amp;CK matrix</h2><p>${legend}</p><p class="none">Maturity = 100 × (0.4 × visibility ${m.parts.visibility} + 0.4 × detection ${m.parts.detection} + 0.2 × validation ${m.parts.validation})</p>${matrix(a)}</section>
 <section><h2>Backlog: what to build first</h2>${backlog}</section>
 ${hostGroups}
 ${hunt}
@@ -177,9 +144,99 @@ ${c.unknownTags.length ? `<section><h2>Rule tags ATT&amp;CK v${escapeHtml(a.atta
 `;
 }
 
-function table(head: string[], rows: string[][]): string {
+function table(head: string[], rows: string[][], className?: string): string {
   if (rows.length === 0) return '<p class="none">none</p>';
-  return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
+  return `<table${className ? ` class="${className}"` : ''}><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
+}
+
+/** Every tactic of the release, in matrix order, with the threat's techniques under it. */
+function matrix(a: Assessment): string {
+  const byTactic = new Map<string, TechniqueCoverage[]>();
+  for (const t of a.coverage.techniques) {
+    for (const tactic of t.tactics) {
+      const list = byTactic.get(tactic) ?? [];
+      list.push(t);
+      byTactic.set(tactic, list);
+    }
+  }
+  const hits = a.hunt?.byTechnique ?? {};
+  const columns = a.tactics.map((tactic) => {
+    const tiles = (byTactic.get(tactic.shortName) ?? [])
+      .sort((x, y) => x.id.localeCompare(y.id))
+      .map((t) => techniqueTile(t, hits[t.id]));
+    return `<div class="tactic" data-tactic="${escapeHtml(tactic.shortName)}"><h3>${escapeHtml(tactic.name)}</h3>${tiles.join('') || '<p class="none">none in scope</p>'}</div>`;
+  });
+  return `<div class="matrix">${columns.join('')}</div>`;
+}
+
+function techniqueTile(t: TechniqueCoverage, hits: number | undefined): string {
+  const about = `${t.id} ${t.name}: ${t.state}, detection ${t.detectionScore}/5, visibility ${t.visibilityScore}/5`;
+  const badge = hits
+    ? `<b class="hit" title="${hits} hunt detections">${escapeHtml(compactCount(hits))}</b>`
+    : '';
+  return `<a class="cell state-${t.state}" href="#${escapeHtml(t.id)}" data-technique="${escapeHtml(t.id)}" data-state="${t.state}" title="${escapeHtml(about)}"><span class="id">${escapeHtml(t.id)}</span>${badge}<span class="name">${escapeHtml(t.name)}</span></a>`;
+}
+
+/** A count short enough for a tile's badge: 999, 1.2k, 12k, 1.2M (the exact count is in its title). */
+function compactCount(n: number): string {
+  if (n < 1000) return String(n);
+  const [value, unit] = n < 1_000_000 ? [n / 1000, 'k'] : [n / 1_000_000, 'M'];
+  return `${value < 10 ? Math.floor(value * 10) / 10 : Math.floor(value)}${unit}`;
+}
+
+/** One row per rule and host, most severe first; a row opens (no script: <details>) on its events. */
+function detectionGroups(hunt: HuntFindings): string {
+  const groups = hunt.detectionGroups;
+  if (groups.length === 0) return '<p class="none">none</p>';
+  const listed =
+    hunt.detectionGroupsTotal > groups.length
+      ? `; the ${groups.length} most severe are listed, ${hunt.detectionGroupsTotal - groups.length} more are not`
+      : '';
+  const head = ['', 'Level', 'Rule', 'Host', 'Events', 'First', 'Last', 'Techniques'];
+  return `<p class="none">${hunt.inScopeTotal} detections from ${hunt.detectionGroupsTotal} pairs of rule and host${listed}. Open a row for its events (the earliest ${EVENTS_PER_GROUP} of each).</p>
+<div class="groups"><div class="group-head">${head.map((h) => `<span>${h}</span>`).join('')}</div>${groups.map(groupRow).join('\n')}</div>`;
+}
+
+function groupRow(g: DetectionGroup): string {
+  const level = g.rule.level === 'informational' ? 'info' : g.rule.level;
+  const cells = [
+    `<span class="level level-${escapeHtml(g.rule.level)}">${escapeHtml(level)}</span>`,
+    `<span class="rule">${escapeHtml(g.rule.title)}</span>`,
+    `<span class="host">${g.host === null ? '<i>unknown</i>' : escapeHtml(g.host)}</span>`,
+    `<span class="num">${g.count}</span>`,
+    timeCell(g.firstTime),
+    timeCell(g.lastTime),
+    techniquesCell(g.techniques),
+  ];
+  const more = g.count - g.events.length;
+  const rule = [g.rule.id, g.rule.author && `by ${g.rule.author}`, g.rule.file].filter(Boolean).join(', ');
+  return `<details class="group"><summary>${cells.join('')}</summary>
+${table(['Time', 'Event', 'Matched', 'Source'], g.events.map(eventCells), 'events')}${more > 0 ? `<p class="none group-more">… and ${more} more of this rule on this host.</p>` : ''}<p class="none group-more">Rule ${escapeHtml(rule)}; techniques ${escapeHtml(g.techniques.join(' '))}</p></details>`;
+}
+
+/** A rule tagged with many techniques would make its row tall: the first few, and how many more. */
+function techniquesCell(techniques: string[]): string {
+  const shown = techniques.slice(0, SUMMARY_TECHNIQUES).join(' ');
+  const rest = techniques.length - SUMMARY_TECHNIQUES;
+  return rest > 0
+    ? `<span title="${escapeHtml(techniques.join(' '))}">${escapeHtml(shown)} <i>+${rest} more</i></span>`
+    : `<span>${escapeHtml(shown)}</span>`;
+}
+
+const SUMMARY_TECHNIQUES = 4;
+
+/** A summary's time to the second; the events below give it in full. */
+function timeCell(time: string | undefined): string {
+  if (time === undefined) return '<span class="time"></span>';
+  const short = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?Z$/.exec(time);
+  return `<span class="time" title="${escapeHtml(time)}">${escapeHtml(short ? `${short[1]} ${short[2]}Z` : time)}</span>`;
+}
+
+function eventCells(d: Detection): string[] {
+  const event = d.correlation
+    ? `correlation ${d.correlation.type} ${d.correlation.value} (${d.correlation.events.length} events)`
+    : [d.eventId === undefined ? '' : String(d.eventId), d.channel].filter(Boolean).join(' ');
+  return [d.time ?? '', event, matchedText(d.matched), `${d.source.file}#${d.source.record}`];
 }

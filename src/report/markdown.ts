@@ -1,6 +1,6 @@
 import { NEWER_ATTACK_HINT } from '../coverage/index.js';
-import { DECISION_ORDER } from '../vuln/index.js';
-import { type Assessment, cveCells } from './assessment.js';
+import { assetPort, DECISION_ORDER } from '../vuln/index.js';
+import { type Assessment, BACKLOG_HEAD, backlogCells, cveCells, outsideTelemetry } from './assessment.js';
 
 /** Text from advisories, rules and logs as a Markdown table cell: one line, markup characters escaped. */
 export function mdText(text: string): string {
@@ -32,7 +32,7 @@ export function renderMarkdown(a: Assessment): string {
   const c = coverage.counts;
   lines.push('## Summary', '');
   lines.push(
-    `- ${coverage.techniques.length} techniques: **${c.covered} covered**, ${c.blind} blind, ${c.available} available, ${c.uncovered} uncovered`,
+    `- ${coverage.techniques.length - c.outside} techniques: **${c.covered} covered**, ${c.blind} blind, ${c.available} available, ${c.uncovered} uncovered${c.outside ? `; ${c.outside} more outside your telemetry (pre-compromise)` : ''}`,
     `- Maturity **${coverage.maturity.score}/100** (visibility ${coverage.maturity.parts.visibility}, detection ${coverage.maturity.parts.detection}, validation ${coverage.maturity.parts.validation})`,
   );
   if (a.hunt) {
@@ -78,10 +78,12 @@ export function renderMarkdown(a: Assessment): string {
   lines.push('', '## Backlog', '');
   lines.push(
     ...table(
-      ['#', 'ID', 'Technique', 'State', 'Profiles', 'Fix'],
-      coverage.backlog.map((b, i) => [i + 1, b.id, mdText(b.name), b.state, b.profiles, mdText(b.fix)]),
+      ['#', ...BACKLOG_HEAD],
+      coverage.backlog.map((b, i) => [i + 1, ...backlogCells(b).map(mdText)]),
     ),
   );
+  const outside = outsideTelemetry(coverage);
+  if (outside) lines.push('', mdText(outside));
   if (a.hostGroups.length) {
     lines.push('', '## Host groups', '');
     lines.push(
@@ -108,20 +110,23 @@ export function renderMarkdown(a: Assessment): string {
     );
   }
   if (a.hunt) {
-    lines.push('', "## Hunt detections of the threat's techniques", '');
+    lines.push('', "## Hunt detections of the threat's techniques, by rule and host", '');
+    const shown = a.hunt.detectionGroups.slice(0, 100);
     lines.push(
+      `${a.hunt.inScopeTotal} detections from ${a.hunt.detectionGroupsTotal} pairs of rule and host, the most severe first${a.hunt.detectionGroupsTotal > shown.length ? ` (${shown.length} listed here, ${a.hunt.detectionGroups.length} in report.html and report.json)` : ''}.`,
+      '',
       ...table(
-        ['Time', 'Level', 'Rule', 'Techniques', 'Host', 'Source'],
-        a.hunt.inScope
-          .slice(0, 100)
-          .map((d) => [
-            d.time ?? '',
-            d.rule.level,
-            mdText(d.rule.title),
-            d.techniques.join(' '),
-            mdText(d.host ?? ''),
-            mdText(`${d.source.file}#${d.source.record}`),
-          ]),
+        ['Level', 'Rule', 'Host', 'Events', 'First', 'Last', 'Techniques', 'First event'],
+        shown.map((g) => [
+          g.rule.level,
+          mdText(g.rule.title),
+          mdText(g.host ?? 'unknown'),
+          g.count,
+          g.firstTime ?? '',
+          g.lastTime ?? '',
+          g.techniques.join(' '),
+          g.events[0] ? mdText(`${g.events[0].source.file}#${g.events[0].source.record}`) : '',
+        ]),
       ),
     );
     if (a.hunt.indicatorHits.length) {
@@ -155,7 +160,7 @@ export function renderMarkdown(a: Assessment): string {
         e.top
           .slice(0, 100)
           .map((f) => [
-            mdText(f.asset),
+            mdText(assetPort(f)),
             f.cve,
             f.decision,
             f.due ?? '',

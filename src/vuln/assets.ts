@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { VigilError } from '../core/index.js';
-import { splitCsvLine } from './imports.js';
+import { parseAddress, setFor, VigilError } from '../core/index.js';
+import { parseCsv } from './csv.js';
 
 export type Criticality = 'low' | 'medium' | 'high';
 
@@ -16,27 +16,77 @@ export interface Asset {
   tags: string[];
 }
 
-/** Assets by host name and by address, in lower case. */
+/** How a finding's asset name met the inventory. */
+export interface AssetMatch {
+  asset?: Asset;
+  /** Several inventory assets answer to the name: none is chosen. */
+  ambiguous?: Asset[];
+}
+
+/**
+ * Assets by host name and by address, in lower case. A bare short name meets a full one either
+ * way: a scanner's `mail` finds the inventory's `mail.example.org`, and a scanner's
+ * `mail.example.org` finds the inventory's `mail`. Two full names never meet by their first label
+ * (`mail.example.org` is not `mail.corp.example`), and addresses and image names have no short name.
+ */
 export class AssetIndex {
   readonly assets: Asset[];
-  private readonly byKey = new Map<string, Asset>();
+  private readonly byKey = new Map<string, Set<Asset>>();
+  private readonly byShortName = new Map<string, Set<Asset>>();
+  private readonly found = new Map<string, AssetMatch>();
 
   constructor(assets: Asset[]) {
     this.assets = assets;
     for (const asset of assets) {
-      for (const key of [asset.hostname, ...asset.addresses])
-        if (key) this.byKey.set(key.toLowerCase(), asset);
+      for (const key of new Set([asset.hostname, ...asset.addresses].map((k) => k.toLowerCase())))
+        if (key) setFor(this.byKey, key).add(asset);
+      const short = shortName(asset.hostname.toLowerCase());
+      if (short) setFor(this.byShortName, short).add(asset);
     }
   }
 
-  /** The asset a finding names, by host name, its short name, or address. */
-  find(name: string, address?: string): Asset | undefined {
+  /** The asset a finding names: by host name, address, or short name; ambiguity is told, not guessed. */
+  find(name: string, address?: string): AssetMatch {
+    // A list asks for the same few thousand names for each of hundreds of thousands of findings.
+    const key = `${name}\u0000${address ?? ''}`;
+    let match = this.found.get(key);
+    if (!match) {
+      match = this.match(name, address);
+      this.found.set(key, match);
+    }
+    return match;
+  }
+
+  private match(name: string, address?: string): AssetMatch {
     const lower = name.toLowerCase();
-    return (
+    const candidates =
       this.byKey.get(lower) ??
       (address ? this.byKey.get(address.toLowerCase()) : undefined) ??
-      this.byKey.get(lower.split('.')[0]!)
-    );
+      (shortName(lower) ? this.byKey.get(shortName(lower)!) : undefined) ??
+      (isShortName(lower) ? this.byShortName.get(lower) : undefined);
+    if (candidates && candidates.size > 1) return { ambiguous: [...candidates] };
+    return { asset: candidates ? [...candidates][0] : undefined };
+  }
+}
+
+/** A name that can be a host's short name: one label, not an address. */
+function isShortName(name: string): boolean {
+  return /^[a-z0-9_-]+$/.test(name) && parseAddress(name) === undefined && !/^\d+$/.test(name);
+}
+
+/** The first label of a full host name; undefined for addresses, image names and short names. */
+function shortName(name: string): string | undefined {
+  if (parseAddress(name) !== undefined || /[/:@]/.test(name)) return undefined;
+  const [first, ...rest] = name.split('.');
+  return rest.length && first && isShortName(first) ? first : undefined;
+}
+
+function parseCsvAssets(text: string, file: string) {
+  try {
+    return parseCsv(text, file);
+  } catch (error) {
+    if (error instanceof VigilError) throw new VigilError('ASSETS_INVALID', error.message, error.location);
+    throw error;
   }
 }
 
@@ -61,21 +111,23 @@ export function readAssets(file: string): { assets: AssetIndex; problems: VigilE
   const problems: VigilError[] = [];
   const rows: { data: Record<string, unknown>; where: { line?: number; field?: string } }[] = [];
   if (/\.csv$/i.test(file)) {
-    const lines = text.split(/\r?\n/);
-    const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim().toLowerCase());
-    if (!header.includes('hostname'))
-      throw new VigilError('ASSETS_INVALID', 'the CSV header must name a "hostname" column', {
-        file,
-        line: 1,
-      });
-    lines.slice(1).forEach((line, i) => {
-      if (!line.trim()) return;
-      const cells = splitCsvLine(line);
+    let head: string[] | undefined;
+    for (const { line, cells } of parseCsvAssets(text, file)) {
+      if (!head) {
+        head = cells.map((h) => h.trim().toLowerCase());
+        if (!head.includes('hostname'))
+          throw new VigilError('ASSETS_INVALID', 'the CSV header must name a "hostname" column', {
+            file,
+            line: 1,
+          });
+        continue;
+      }
+      const header = head;
       rows.push({
         data: Object.fromEntries(header.map((h, j) => [h, (cells[j] ?? '').trim()])),
-        where: { line: i + 2 },
+        where: { line },
       });
-    });
+    }
   } else {
     let data: unknown;
     try {

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vigil } from '../helpers/cli.js';
 import { contentPath, hasContent } from '../helpers/content.js';
+import { writeNewerAttackRules } from '../helpers/sigma.js';
 
 describe.skipIf(!hasContent)('vigil coverage', () => {
   let dir: string;
@@ -39,7 +40,7 @@ describe.skipIf(!hasContent)('vigil coverage', () => {
       group.techniques.map((t: { id: string }) => t.id).sort(),
     );
     for (const t of report.techniques) {
-      expect(['covered', 'blind', 'available', 'uncovered']).toContain(t.state);
+      expect(['covered', 'blind', 'available', 'uncovered', 'outside']).toContain(t.state);
       expect(t.detection_score).toBeGreaterThanOrEqual(0);
       expect(t.detection_score).toBeLessThanOrEqual(5);
       expect(t.visibility_score).toBeGreaterThanOrEqual(0);
@@ -51,9 +52,17 @@ describe.skipIf(!hasContent)('vigil coverage', () => {
         expect([t.rules.deployed, t.rules.blind, t.rules.available]).toEqual([[], [], []]);
     }
     const counts = report.counts;
-    expect(counts.covered + counts.blind + counts.available + counts.uncovered).toBe(
+    expect(counts.covered + counts.blind + counts.available + counts.uncovered + counts.outside).toBe(
       report.techniques.length,
     );
+    // APT40's reconnaissance is outside the team's telemetry: apart, not in the backlog.
+    const outside = report.techniques.filter((t: { state: string }) => t.state === 'outside');
+    expect(outside.length).toBe(counts.outside);
+    expect(
+      outside.every((t: { tactics: string[] }) =>
+        t.tactics.every((x) => x === 'reconnaissance' || x === 'resource-development'),
+      ),
+    ).toBe(true);
     expect(counts.covered).toBeGreaterThan(10);
     expect(report.maturity.score).toBeGreaterThan(0);
     // The shared rules' tags were mapped back to the shared ATT&CK release: nothing is unknown.
@@ -82,30 +91,59 @@ describe.skipIf(!hasContent)('vigil coverage', () => {
     );
     expect(table.stdout).toMatch(/\d+ covered, \d+ blind, \d+ available, \d+ uncovered of \d+ techniques/);
     expect(table.stdout).toMatch(/Maturity \d+\/100/);
+    expect(table.stdout).toContain(
+      `${counts.outside} pre-compromise technique(s), outside your telemetry and not counted as gaps: `,
+    );
+    expect(table.stdout).toMatch(/Build first\n 1\. \S.*\n {4}\S/);
+  });
+
+  it("ranks the Hive advisory's backlog for a Windows team: Windows work first, pre-compromise apart, other platforms last", () => {
+    const result = vigil(
+      [
+        'coverage',
+        '--advisory',
+        contentPath('..', 'datasets', 'advisories', 'cisa-aa22-321a.txt'),
+        '--logs',
+        contentPath('..', 'datasets', 'evtx-attack-samples'),
+        '--format',
+        'json',
+      ],
+      env,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    // Hive runs on Windows (Exchange), Linux and ESXi, and came in through FortiOS.
+    expect(report.platforms).toEqual({
+      threat: ['ESXi', 'Linux', 'Network Devices', 'Windows'],
+      inventory: ['Windows'],
+    });
+    const backlog: { fix: string; relevance: string; platforms: string[]; techniques: { id: string }[] }[] =
+      report.backlog;
+    expect(backlog[0]!.platforms).toContain('Windows');
+    expect(backlog[0]!.relevance).toBe('threat-and-inventory');
+    expect(backlog[0]!.fix).toMatch(
+      /^(write a rule for T[\d.]+ [^(]+ on Windows|collect Microsoft-Windows-)/,
+    );
+    // Reconnaissance and resource development are no work to do.
+    const served = new Set(backlog.flatMap((b) => b.techniques.map((t) => t.id)));
+    for (const id of ['T1588.001', 'T1590.005', 'T1589.002']) {
+      expect(report.techniques.find((t: { id: string }) => t.id === id).state).toBe('outside');
+      expect(served.has(id)).toBe(false);
+    }
+    // Cloud logs (Azure, Okta, AWS) serve platforms neither Hive nor the team has: last.
+    const firstElsewhere = backlog.findIndex((b) => b.relevance === 'elsewhere');
+    expect(firstElsewhere).toBeGreaterThan(0);
+    expect(backlog.slice(firstElsewhere).every((b) => b.relevance === 'elsewhere')).toBe(true);
+    for (const product of ['aws', 'azure', 'okta']) {
+      const at = backlog.findIndex((b) => b.fix.includes(`product: ${product}`));
+      expect(at, product).toBeGreaterThanOrEqual(firstElsewhere);
+    }
   });
 
   it('reports rules tagged with IDs the loaded ATT&CK release does not know, instead of dropping them', () => {
     // A user may pin an older ATT&CK than their rules were written for: v19 added T1686.
     const rules = join(dir, 'newer-tags');
-    mkdirSync(rules);
-    for (const [name, tags] of [
-      ['newer.yml', ['attack.stealth', 'attack.t1686']],
-      ['both.yml', ['attack.execution', 'attack.t1059.001', 'attack.t1686']],
-    ] as const) {
-      writeFileSync(
-        join(rules, name),
-        [
-          `title: Rule ${name}`,
-          `id: ${name === 'newer.yml' ? '0f0e0d0c-0000-4000-8000-000000000001' : '0f0e0d0c-0000-4000-8000-000000000002'}`,
-          'status: test',
-          'logsource: { product: windows, category: process_creation }',
-          "detection: { selection: { Image|endswith: '\\x.exe' }, condition: selection }",
-          'level: high',
-          `tags: [${tags.join(', ')}]`,
-          '',
-        ].join('\n'),
-      );
-    }
+    writeNewerAttackRules(rules);
     const scope = join(dir, 'powershell.json');
     writeFileSync(scope, JSON.stringify({ name: 'PowerShell', techniques: [{ techniqueID: 'T1059.001' }] }));
     const result = vigil(['coverage', '--rules', rules, '--layer', scope, '--format', 'json'], env);

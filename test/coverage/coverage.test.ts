@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,15 +9,18 @@ import {
   type Collection,
   coverageLayer,
   detectionScore,
+  type LogNeed,
   type LogSourceMap,
   needText,
   parseInventory,
+  platformsNamedIn,
   type RuleFacts,
   readThreatLayer,
   ruleFacts,
   type ThreatProfile,
 } from '../../src/coverage/index.js';
 import { loadDetectionSetup } from '../../src/detect/index.js';
+import { contentPath, hasContent } from '../helpers/content.js';
 import {
   attackRelease,
   bundleText,
@@ -146,7 +149,7 @@ describe('coverage states and scores', () => {
     expect(dump.missingLogs).toEqual(['security 4656']);
     // A rule already deployed is not "available" again.
     expect(report.techniques.find((t) => t.id === 'T1059.001')!.rules.available).toEqual([]);
-    expect(report.counts).toEqual({ covered: 2, blind: 1, available: 1, uncovered: 0 });
+    expect(report.counts).toEqual({ covered: 2, blind: 1, available: 1, uncovered: 0, outside: 0 });
 
     const none = assessCoverage({
       attack,
@@ -157,7 +160,12 @@ describe('coverage states and scores', () => {
       logSourceMap: MAP,
     });
     expect(none.techniques.every((t) => t.state === 'uncovered')).toBe(true);
-    expect(none.backlog[0]?.fix).toBe('no rule exists: write one');
+    expect(none.backlog.map((b) => [b.action, b.fix])).toEqual([
+      ['write a rule', 'write a rule for T1003 Dumping'],
+      ['write a rule', 'write a rule for T1059 Scripting'],
+      ['write a rule', 'write a rule for T1059.001 PowerShell'],
+      ['write a rule', 'write a rule for T1486 Encrypt'],
+    ]);
   });
 
   it('counts rules tagged for a newer ATT&CK once, and says they may cover what looks uncovered', () => {
@@ -176,10 +184,12 @@ describe('coverage states and scores', () => {
       { tag: 'attack.t1685', rules: 2 },
       { tag: 'attack.t1686.003', rules: 1 },
     ]);
-    const uncovered = report.backlog.filter((b) => b.state === 'uncovered');
+    const uncovered = report.backlog.filter((b) => b.techniques.some((t) => t.state === 'uncovered'));
     expect(uncovered.length).toBeGreaterThan(0);
     for (const item of uncovered) {
-      expect(item.fix).toBe('no rule tagged with it (but see the rules with newer ATT&CK IDs): write one');
+      expect(item.fix).toMatch(
+        /^write a rule for T\S+ \w+ \(no rule is tagged with it, but 2 rules carry ATT&CK IDs this release does not know and may detect it: update ATT&CK first\)$/,
+      );
     }
   });
 
@@ -264,10 +274,157 @@ describe('coverage states and scores', () => {
     const detection = t.reduce((s, x) => s + x.detectionScore, 0) / (5 * t.length);
     expect(report.maturity.parts.validation).toBe(1);
     expect(report.maturity.score).toBe(Math.round(100 * (0.4 * visibility + 0.4 * detection + 0.2)));
-    expect(report.backlog.map((b) => [b.id, b.cost, b.profiles])).toEqual([
-      ['T1486', 'deploy rules', 2],
-      ['T1003', 'collect logs', 1],
+    // T1486 is used by both threat profiles: its gap weighs more than T1003's.
+    expect(report.backlog.map((b) => [b.action, b.techniques.map((x) => x.id)])).toEqual([
+      ['deploy rules', ['T1486']],
+      ['collect logs', ['T1003']],
     ]);
+  });
+});
+
+/**
+ * A hand-made ATT&CK with platforms: a reconnaissance technique, Windows techniques, one of the
+ * cloud, and two that are Windows among others.
+ */
+function platformAttack(): AttackIndex {
+  const windows = { x_mitre_platforms: ['Windows'] };
+  const objects = [
+    attackRelease('18.1'),
+    matrix('1', '2', '3', '4', '5', '6'),
+    tactic('1', 'TA0043', 'Reconnaissance', 'reconnaissance'),
+    tactic('2', 'TA0002', 'Execution', 'execution'),
+    tactic('3', 'TA0005', 'Defense Evasion', 'defense-evasion'),
+    tactic('4', 'TA0006', 'Credential Access', 'credential-access'),
+    tactic('5', 'TA0010', 'Exfiltration', 'exfiltration'),
+    tactic('6', 'TA0040', 'Impact', 'impact'),
+    technique('1', 'T1595', 'Active Scanning', ['reconnaissance'], { x_mitre_platforms: ['PRE'] }),
+    technique('2', 'T1059', 'Scripting', ['execution'], windows),
+    technique('3', 'T1070', 'Indicator Removal', ['defense-evasion'], windows),
+    technique('4', 'T1556', 'Authentication Process', ['credential-access'], {
+      x_mitre_platforms: ['Identity Provider', 'Windows'],
+    }),
+    technique('5', 'T1537', 'Transfer Data to Cloud Account', ['exfiltration'], {
+      x_mitre_platforms: ['IaaS', 'SaaS'],
+    }),
+    technique('6', 'T1486', 'Encrypt', ['impact'], { x_mitre_platforms: ['Linux', 'Windows'] }),
+  ];
+  return new AttackIndex(buildKnowledge(parseStixBundle(bundleText(objects), 'platforms.json')));
+}
+
+describe('the backlog', () => {
+  const attack = platformAttack();
+  const POWERSHELL = 'Microsoft-Windows-PowerShell/Operational';
+  const script: LogNeed[] = [
+    { kind: 'windows', channel: POWERSHELL, eventIds: [4104] },
+    { kind: 'windows', channel: 'PowerShellCore/Operational', eventIds: [4104] },
+  ];
+  const cloudtrail: LogNeed[] = [{ kind: 'logsource', logsource: { product: 'aws', service: 'cloudtrail' } }];
+  const deployed = [
+    rule('proc-1', ['T1059']),
+    // Two script-block rules: one fix (either PowerShell channel) lets both see.
+    rule('script-1', ['T1059', 'T1070'], { needs: script }),
+    rule('script-2', ['T1070'], { needs: script }),
+    ...['trail-1', 'trail-2', 'trail-3'].map((id) => rule(id, ['T1537'], { needs: cloudtrail })),
+    rule('okta-1', ['T1556'], {
+      needs: [{ kind: 'logsource', logsource: { product: 'okta', service: 'okta' } }],
+    }),
+    rule('clamav-1', ['T1595'], {
+      needs: [{ kind: 'logsource', logsource: { product: 'linux', service: 'clamav' } }],
+    }),
+  ];
+  const everything = new Map(['T1595', 'T1059', 'T1070', 'T1556', 'T1537', 'T1486'].map((id) => [id, []]));
+  const assess = (threat: Partial<ThreatProfile>) =>
+    assessCoverage({
+      attack,
+      threats: [{ name: 'Ransomware', kind: 'advisory', techniques: everything, ...threat }],
+      deployed,
+      reference: [],
+      collection: collection({ [SYSMON]: [1] }),
+      logSourceMap: MAP,
+    });
+
+  it("puts the threat's and the team's platforms first, pre-compromise apart, and one fix per log source", () => {
+    const report = assess({ platforms: ['Windows'] });
+    expect(report.platforms).toEqual({ threat: ['Windows'], inventory: ['Windows'] });
+    expect(
+      report.backlog.map((b) => [
+        b.fix,
+        b.relevance,
+        b.rules,
+        b.techniques.map((t) => t.id + (t.closes ? '!' : '')),
+      ]),
+    ).toEqual([
+      // Closes a gap, on Windows, for logs: first, though it also serves a covered technique.
+      [
+        `collect ${POWERSHELL} 4104 or PowerShellCore/Operational 4104`,
+        'threat-and-inventory',
+        2,
+        ['T1059', 'T1070!'],
+      ],
+      // Blind only through Okta logs: writing a rule for Windows is what the team can act on.
+      [
+        'write a rule for T1556 Authentication Process on Windows (its 1 deployed rule(s) read only okta logs)',
+        'threat-and-inventory',
+        0,
+        ['T1556!'],
+      ],
+      // Linux is neither the threat's nor the team's: the rule to write is for Windows.
+      ['write a rule for T1486 Encrypt on Windows', 'threat-and-inventory', 0, ['T1486!']],
+      // Platforms neither has come last, the gap they close before the depth they add.
+      ['collect product: aws, service: cloudtrail', 'elsewhere', 3, ['T1537!']],
+      ['collect product: okta, service: okta', 'elsewhere', 1, ['T1556']],
+    ]);
+    expect(report.backlog[0]!.why).toBe(
+      "closes the gap on T1070; 2 deployed rule(s) start seeing; Windows: the threat's platform, and you collect from it",
+    );
+    expect(report.backlog[3]!.why).toBe(
+      "closes the gap on T1537; 3 deployed rule(s) start seeing; IaaS: neither the threat's platform (Windows) nor one you collect from, so last",
+    );
+    // Reconnaissance is outside the team's telemetry: no backlog item, no gap, apart in the counts.
+    expect(report.techniques.find((t) => t.id === 'T1595')!.state).toBe('outside');
+    expect(report.backlog.some((b) => b.techniques.some((t) => t.id === 'T1595'))).toBe(false);
+    expect(report.counts).toEqual({ covered: 1, blind: 3, available: 0, uncovered: 1, outside: 1 });
+  });
+
+  it("without the threat's platforms, each technique's own stand in", () => {
+    const report = assess({});
+    expect(report.platforms.threat).toEqual([]);
+    const trail = report.backlog.find((b) => b.fix === 'collect product: aws, service: cloudtrail')!;
+    expect(trail.relevance).toBe('threat');
+    expect(trail.why).toMatch(
+      /IaaS: the technique's \(ATT&CK\) platform, which you collect nothing from yet$/,
+    );
+    // Okta logs now serve a platform of T1556: no rule to write for Windows instead.
+    expect(report.backlog.map((b) => b.fix)).not.toContain(expect.stringMatching(/^write a rule for T1556/));
+  });
+
+  it('leaves pre-compromise techniques out of the maturity score', () => {
+    const without = new Map([...everything].filter(([id]) => id !== 'T1595'));
+    expect(assess({ platforms: ['Windows'] }).maturity).toEqual(
+      assess({ platforms: ['Windows'], techniques: without }).maturity,
+    );
+  });
+});
+
+describe('platforms a report names', () => {
+  it('reads operating systems, clouds and appliances, minding case where the word is common', () => {
+    expect(
+      platformsNamedIn('Hive targets Microsoft Exchange servers and has variants for Linux and VMware ESXi.'),
+    ).toEqual(['Windows', 'Linux', 'ESXi']);
+    expect(platformsNamedIn('exploited FortiOS; data went to AWS S3 and Office 365 mailboxes')).toEqual([
+      'IaaS',
+      'Office Suite',
+      'Network Devices',
+    ]);
+    // Lower-case "windows" is a time span, an Azure CDN host is not Azure use.
+    expect(platformsNamedIn('in maintenance windows, beacons to x.azureedge.net; Azure AD sign-ins')).toEqual(
+      ['Identity Provider'],
+    );
+  });
+
+  it.skipIf(!hasContent)('finds Windows, Linux, ESXi and FortiOS in the Hive advisory', () => {
+    const text = readFileSync(contentPath('..', 'datasets', 'advisories', 'cisa-aa22-321a.txt'), 'utf8');
+    expect(platformsNamedIn(text)).toEqual(['Windows', 'Linux', 'ESXi', 'Network Devices']);
   });
 });
 

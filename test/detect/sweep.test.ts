@@ -3,15 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/core/index.js';
 import { CollectedLogs } from '../../src/coverage/index.js';
-import {
-  addSweep,
-  type Detection,
-  hunt,
-  IndicatorSweep,
-  LEVEL_ORDER,
-  type SweepResult,
-  TopDetections,
-} from '../../src/detect/index.js';
+import { addSweep, hunt, IndicatorSweep, type SweepResult } from '../../src/detect/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
 const event = (fields: LogEvent['fields'], record = 1): LogEvent => ({
@@ -49,25 +41,6 @@ describe('indicator sweep', () => {
     const sweep = new IndicatorSweep([{ type: 'filename', value: 'x' }]);
     sweep.check(event({ Image: 'x' }));
     expect(sweep.result).toEqual({ events: 0, hits: [], total: 0 });
-  });
-});
-
-describe('the most severe detections', () => {
-  it('keeps the first N by level, then time, as a full sort would, however many come', () => {
-    const all: Detection[] = [];
-    for (let i = 0; i < 2_345; i++) {
-      const level = LEVEL_ORDER[(i * 7) % LEVEL_ORDER.length]!;
-      all.push({ rule: { level }, timeMs: (i * 7919) % 1000 } as unknown as Detection);
-    }
-    const top = new TopDetections(100);
-    for (const detection of all) top.add(detection);
-    const sorted = [...all].sort(
-      (a, b) =>
-        LEVEL_ORDER.indexOf(b.rule.level) - LEVEL_ORDER.indexOf(a.rule.level) ||
-        (a.timeMs ?? 0) - (b.timeMs ?? 0),
-    );
-    expect(top.total).toBe(2_345);
-    expect(top.top()).toEqual(sorted.slice(0, 100));
   });
 });
 

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FieldValue, LogEvent } from '../../src/core/index.js';
 import {
   compileDetection,
@@ -56,4 +58,34 @@ export function item(
   options: RuleTextOptions = {},
 ): boolean {
   return matches(`    selection:\n        ${line}\n    condition: selection`, [fields], options)[0]!;
+}
+
+/**
+ * Writes two rules tagged `attack.t1686`, which ATT&CK added in v19: what a team that pins an older
+ * ATT&CK than its rules meets. One is tagged with T1059.001 as well.
+ */
+export function writeNewerAttackRules(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, id, tags] of [
+    ['newer.yml', '0f0e0d0c-0000-4000-8000-000000000001', ['attack.stealth', 'attack.t1686']],
+    [
+      'both.yml',
+      '0f0e0d0c-0000-4000-8000-000000000002',
+      ['attack.execution', 'attack.t1059.001', 'attack.t1686'],
+    ],
+  ] as const) {
+    writeFileSync(
+      join(dir, name),
+      [
+        `title: Rule ${name}`,
+        `id: ${id}`,
+        'status: test',
+        'logsource: { product: windows, category: process_creation }',
+        "detection: { selection: { Image|endswith: '\\x.exe' }, condition: selection }",
+        'level: high',
+        `tags: [${tags.join(', ')}]`,
+        '',
+      ].join('\n'),
+    );
+  }
 }

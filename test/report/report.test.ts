@@ -5,10 +5,21 @@ import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE_COLORS } from '../../src/coverage/index.js';
-import { escapeHtml, mdText } from '../../src/report/index.js';
+import type { Detection } from '../../src/detect/index.js';
+import {
+  DetectionRollup,
+  EVENTS_PER_GROUP,
+  escapeHtml,
+  MAX_LISTED,
+  mdText,
+  renderHtml,
+  renderMarkdown,
+} from '../../src/report/index.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { vigil } from '../helpers/cli.js';
 import { contentPath, hasContent } from '../helpers/content.js';
+import { CRITICAL_RULE, worstCaseAssessment } from './fixture.js';
+import { checkReportLayout } from './layout.js';
 
 describe('escaping', () => {
   it('leaves no markup in HTML text or attributes', () => {
@@ -20,6 +31,79 @@ describe('escaping', () => {
     expect(mdText('a | b\n<b>[x](javascript:y)</b>')).toBe(
       'a \\| b \\<b\\>\\[x\\]\\(javascript:y\\)\\</b\\>',
     );
+  });
+});
+
+function detection(
+  rule: string,
+  host: string | undefined,
+  time: string | undefined,
+  extra: Partial<Detection> = {},
+): Detection {
+  return {
+    time,
+    timeMs: time === undefined ? undefined : Date.parse(time),
+    rule: { id: rule, title: `Rule ${rule}`, level: 'medium', kind: 'detection', file: `${rule}.yml` },
+    techniques: ['T1059.001'],
+    tactics: ['execution'],
+    host,
+    source: { file: 'logs.evtx', record: 1 },
+    matched: {},
+    ...extra,
+  };
+}
+
+describe('rolling detections up by rule and host', () => {
+  it('counts every detection and keeps the first and last time, though it keeps only the earliest events', () => {
+    const rollup = new DetectionRollup();
+    // Read out of time order, as files of several hosts are.
+    const minutes = [30, 5, 59, 12, ...Array.from({ length: 3 * EVENTS_PER_GROUP }, (_, i) => 20 + (i % 30))];
+    for (const [record, minute] of minutes.entries()) {
+      const time = `2024-05-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
+      rollup.add(detection('a', 'WS1', time, { source: { file: 'logs.evtx', record } }));
+    }
+    rollup.add(detection('a', 'WS1', undefined));
+    const [group] = rollup.groups(MAX_LISTED);
+    expect(group!.count).toBe(minutes.length + 1);
+    expect(group!.firstTime).toBe('2024-05-01T10:05:00.000Z');
+    expect(group!.lastTime).toBe('2024-05-01T10:59:00.000Z');
+    expect(group!.events).toHaveLength(EVENTS_PER_GROUP);
+    const times = group!.events.map((d) => d.timeMs!);
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+    expect(group!.events[0]!.source.record).toBe(1);
+    expect(rollup.total).toBe(minutes.length + 1);
+  });
+
+  it('keeps a group per rule and host, the highest level and every technique, the most severe first', () => {
+    const rollup = new DetectionRollup();
+    rollup.add(detection('a', 'WS1', '2024-05-01T10:00:00Z'));
+    rollup.add(detection('a', 'WS2', '2024-05-01T09:00:00Z'));
+    rollup.add(detection('a', undefined, '2024-05-01T08:00:00Z'));
+    rollup.add(detection('b', 'WS1', '2024-05-01T11:00:00Z', { techniques: ['T1003.001'] }));
+    rollup.add(
+      detection('b', 'WS1', '2024-05-01T12:00:00Z', {
+        techniques: ['T1003.001', 'T1003'],
+        rule: { id: 'b', title: 'Rule b', level: 'high', kind: 'detection', file: 'b.yml' },
+      }),
+    );
+    // Same title, no id: another rule, told apart by its file.
+    rollup.add(
+      detection('x', 'WS1', '2024-05-01T07:00:00Z', {
+        rule: { title: 'Rule b', level: 'medium', kind: 'detection', file: 'other.yml' },
+      }),
+    );
+    const groups = rollup.groups(MAX_LISTED);
+    expect(groups.map((g) => [g.rule.id ?? g.rule.file, g.host, g.count])).toEqual([
+      ['b', 'WS1', 2],
+      ['other.yml', 'WS1', 1],
+      [`a`, null, 1],
+      ['a', 'WS2', 1],
+      ['a', 'WS1', 1],
+    ]);
+    expect(groups[0]!.rule.level).toBe('high');
+    expect(groups[0]!.techniques).toEqual(['T1003', 'T1003.001']);
+    expect(rollup.groupCount).toBe(5);
+    expect(rollup.groups(2)).toHaveLength(2);
   });
 });
 
@@ -119,6 +203,17 @@ describe.skipIf(!hasContent)('vigil assess', () => {
     }
     expect(problems).toEqual([]);
     await page.close();
+
+    const layout = await checkReportLayout(browser, join(out, 'report.html'), 'hive', 64);
+    console.log(`Report layout, Hive advisory on EVTX-ATTACK-SAMPLES:\n  ${layout.files.join('\n  ')}`);
+    expect(layout.problems).toEqual([]);
+    // One row per rule and host: the 15,000 px table of one row per detection is gone.
+    const rows = await layout.page.locator('.groups summary').count();
+    expect(rows).toBe(report.hunt.detectionGroups.length);
+    expect(rows).toBeLessThan(report.hunt.inScopeTotal);
+    const groups = (await layout.page.locator('.groups').boundingBox())!;
+    expect(groups.height / rows).toBeLessThan(40);
+    await layout.page.close();
   });
 
   it("gains an exposure section with --vulns: the advisory's CVEs on our assets first", async () => {
@@ -155,7 +250,10 @@ describe.skipIf(!hasContent)('vigil assess', () => {
       decision: 'act',
       advisory: true,
     });
-    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Exposure');
+    const markdown = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(markdown).toContain('## Exposure');
+    // Findings on different ports are told apart.
+    expect(markdown).toContain('| mail.example.org:443 | CVE-2021-34473 |');
     const { page, problems } = await openReport(browser, join(out, 'report.html'));
     expect(await page.locator('h2', { hasText: 'Exposure' }).count()).toBe(1);
     expect(problems).toEqual([]);
@@ -263,5 +361,60 @@ describe.skipIf(!hasContent)('vigil assess', () => {
     expect(text).toContain('evil-c2.net');
     expect(problems).toEqual([]);
     await page.close();
+  });
+});
+
+describe('report layout', () => {
+  let dir: string;
+  let browser: Browser;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-layout-'));
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fits a crowded matrix at 1280 px and on a landscape page, tiles and badges apart; the hunt one row per rule and host', async () => {
+    const assessment = worstCaseAssessment();
+    const file = join(dir, 'report.html');
+    writeFileSync(file, renderHtml(assessment));
+    const { problems, files, page } = await checkReportLayout(browser, file, 'worst-case', 100);
+    console.log(`Report layout, worst case:\n  ${files.join('\n  ')}`);
+    expect(problems).toEqual([]);
+    expect(await page.locator('.tactic').count()).toBe(14);
+    // A technique of four tactics is under each; a six-digit hit count is shortened, exact in its title.
+    const shared = page.locator('.cell[data-technique="T9999.999"]');
+    expect(await shared.count()).toBe(4);
+    expect(await shared.first().locator('.hit').textContent()).toBe('123k');
+    expect(await shared.first().locator('.hit').getAttribute('title')).toBe('123456 hunt detections');
+
+    const rows = page.locator('.groups details');
+    expect(await rows.count()).toBe(MAX_LISTED);
+    expect(await page.locator('section', { hasText: 'by rule and host' }).textContent()).toContain(
+      `from 600 pairs of rule and host; the ${MAX_LISTED} most severe are listed, ${600 - MAX_LISTED} more are not`,
+    );
+    const first = rows.first();
+    expect(await first.locator('.level').textContent()).toBe('critical');
+    expect(await first.locator('.num').textContent()).toBe('250');
+    expect(await first.locator('table.events').isVisible()).toBe(false);
+    await first.locator('summary').click();
+    expect(await first.locator('table.events').isVisible()).toBe(true);
+    expect(await first.locator('table.events tbody tr').count()).toBe(EVENTS_PER_GROUP);
+    expect(await first.textContent()).toContain(
+      `and ${250 - EVENTS_PER_GROUP} more of this rule on this host`,
+    );
+    expect(await first.textContent()).toContain(
+      `00000000-0000-4000-8000-${String(CRITICAL_RULE).padStart(12, '0')}, by Test Author`,
+    );
+    await page.close();
+
+    const markdown = renderMarkdown(assessment);
+    expect(markdown).toContain(
+      `600 pairs of rule and host, the most severe first (100 listed here, ${MAX_LISTED} in report.html and report.json)`,
+    );
+    const section = markdown.split('## Hunt detections')[1]!.split('\n## ')[0]!;
+    expect(section.split('\n').filter((line) => line.startsWith('| critical |'))).toHaveLength(100);
   });
 });
