@@ -4,7 +4,13 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { describeError, VigilError } from '../core/index.js';
 import { buildServer } from '../server/index.js';
-import { DetectionService, loadServiceConfig, type ServiceConfig } from '../service/index.js';
+import {
+  DetectionService,
+  loadServiceConfig,
+  type ServiceConfig,
+  SyslogInput,
+  type SyslogListener,
+} from '../service/index.js';
 import { parseThreads } from './io.js';
 import { addRuleOptions, defaultRulePaths, type RuleFlags, setupOptions } from './rules-options.js';
 import { UsageError } from './terminal.js';
@@ -13,6 +19,10 @@ import { packageVersion } from './version.js';
 interface ServeFlags extends RuleFlags {
   data: string;
   listen?: string;
+  syslogUdp?: string;
+  syslogTcp?: string;
+  syslogTls?: string;
+  tenant?: string;
   threads?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -35,7 +45,17 @@ export function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'certificate (PEM) for HTTPS')
     .option('--tls-key <file>', 'private key (PEM) for HTTPS')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (PEM)')
-    .option('--allow-plaintext', 'allow plain HTTP on an address other than loopback');
+    .option('--allow-plaintext', 'allow plain HTTP on an address other than loopback')
+    .option(
+      '--syslog-udp <[host:]port>',
+      'take syslog over UDP (RFC 5424 and 3164; CEF and key=value bodies read)',
+    )
+    .option('--syslog-tcp <[host:]port>', 'take syslog over TCP (octet-counted or newline framing)')
+    .option('--syslog-tls <[host:]port>', 'take syslog over TLS (RFC 5425), with --tls-cert and --tls-key')
+    .option(
+      '--tenant <name>',
+      'the tenant of what the --syslog-* listeners receive (config.yml can route by source address)',
+    );
   addRuleOptions(command, false).action(async (flags: ServeFlags) => {
     await runServe(flags, program.opts().content);
   });
@@ -76,6 +96,16 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
       `listening on ${listen.host} without TLS would send tokens and events in clear: give --tls-cert and --tls-key, or --allow-plaintext if something else encrypts the traffic`,
     );
   }
+  const syslog = syslogListeners(flags, config);
+  if (syslog.some((l) => l.protocol === 'tls') && !tls) {
+    throw new UsageError('syslog over TLS needs --tls-cert and --tls-key (or tls in config.yml)');
+  }
+  const plainSyslog = syslog.find((l) => l.protocol !== 'tls' && !loopback(splitAddress(l.listen).host));
+  if (plainSyslog && !(flags.allowPlaintext || config.allowPlaintext)) {
+    throw new UsageError(
+      `syslog over ${plainSyslog.protocol.toUpperCase()} on ${plainSyslog.listen} travels in clear: use --syslog-tls, listen on 127.0.0.1, or say --allow-plaintext`,
+    );
+  }
   const threads = flags.threads === undefined ? config.threads : parseThreads(flags.threads);
   const rules = flags.rules ?? config.rules ?? defaultRulePaths(contentFlag);
   const setup = setupOptions(
@@ -95,15 +125,12 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     threads,
     log: (line) => logLine(line),
   });
-  const app = await buildServer(service, {
-    version: packageVersion(),
-    https: tls && {
-      cert: readPem(tls.cert!, 'TLS certificate'),
-      key: readPem(tls.key!, 'TLS key'),
-      ca: tls.clientCa ? readPem(tls.clientCa, 'client CA') : undefined,
-    },
-    log: logLine,
-  });
+  const tlsFiles = tls && {
+    cert: readPem(tls.cert!, 'TLS certificate'),
+    key: readPem(tls.key!, 'TLS key'),
+    ca: tls.clientCa ? readPem(tls.clientCa, 'client CA') : undefined,
+  };
+  const app = await buildServer(service, { version: packageVersion(), https: tlsFiles, log: logLine });
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (error) {
@@ -117,6 +144,22 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
   const bound = app.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : listen.port;
   const url = `${tls ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
+  const inputs: SyslogInput[] = [];
+  try {
+    for (const listener of syslog) {
+      const input = new SyslogInput(service, listener, tlsFiles);
+      await input.start();
+      inputs.push(input);
+      logLine(
+        `syslog over ${listener.protocol.toUpperCase()} on ${listener.listen.replace(/:\d+$/, '')}:${input.port}${listener.tenant ? ` for tenant ${listener.tenant}` : ''}`,
+      );
+    }
+  } catch (error) {
+    for (const input of inputs) await input.close();
+    await app.close();
+    await service.close();
+    throw new VigilError('LISTEN_FAILED', `cannot take syslog: ${describeError(error)}`);
+  }
   logLine(`listening on ${url}`);
 
   await new Promise<void>((done) => {
@@ -132,6 +175,7 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
       logLine(`${signal}: no new requests; finishing detection on what was accepted`);
       void (async () => {
         try {
+          for (const input of inputs) await input.close();
           await app.close();
           await service.close();
           logLine('stopped');
@@ -149,4 +193,19 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
       service.reloadRules('signal').catch((error) => logLine(`reload failed: ${describeError(error)}`));
     });
   });
+}
+
+/** Syslog listeners from config.yml and from the command line (which take --tenant). */
+function syslogListeners(flags: ServeFlags, config: ServiceConfig): SyslogListener[] {
+  const listeners = [...config.syslog];
+  for (const protocol of ['udp', 'tcp', 'tls'] as const) {
+    const flag = { udp: flags.syslogUdp, tcp: flags.syslogTcp, tls: flags.syslogTls }[protocol];
+    if (flag === undefined) continue;
+    const listen = /^\d+$/.test(flag) ? `0.0.0.0:${flag}` : flag;
+    splitAddress(listen);
+    if (!flags.tenant)
+      throw new UsageError(`--syslog-${protocol} needs --tenant: the tenant its messages belong to`);
+    listeners.push({ protocol, listen, tenant: flags.tenant, sources: [] });
+  }
+  return listeners;
 }

@@ -5,6 +5,7 @@ import { openApiDocument, RouteBook } from './api.js';
 import { registerAdminRoutes } from './routes-admin.js';
 import { registerAlertRoutes } from './routes-alerts.js';
 import { registerEventRoutes } from './routes-events.js';
+import { registerOtlpRoutes } from './routes-otlp.js';
 import { registerStatusRoutes } from './routes-status.js';
 
 export interface ServerOptions {
@@ -118,6 +119,7 @@ export async function buildServer(
 
   const book = new RouteBook();
   registerEventRoutes(app, book, service);
+  registerOtlpRoutes(app, book, service);
   registerAlertRoutes(app, book, service);
   registerAdminRoutes(app, book, service);
   registerStatusRoutes(app, book, service, () => openApiDocument(book, options.version));

@@ -115,7 +115,7 @@ export class ServiceEvaluator {
       try {
         const parsed = JSON.parse(record.event) as Record<string, FieldValue>;
         const read = toLogEvent(parsed, record.source, record.seq);
-        event = { ...read, source: { ...read.source, seq: record.seq } };
+        event = { ...read, source: { ...read.source, seq: record.seq }, time: read.time ?? record.time };
       } catch (error) {
         problem(`stored event cannot be read: ${(error as Error).message}`);
         continue;

@@ -8,6 +8,11 @@ export interface LogRecord {
   source: string;
   /** The event as one line of JSON, in the form it was sent (normalised again when read). */
   event: string;
+  /**
+   * The event's time when the event itself does not carry it in a field (an OTLP record's
+   * `timeUnixNano`), in ms since the epoch.
+   */
+  time?: number;
 }
 
 export type NewRecord = Omit<LogRecord, 'seq'>;
@@ -59,10 +64,11 @@ export interface EventLog {
 
 /** The line a record is kept as: built by hand, since the event is JSON text already. */
 export function recordLine(record: LogRecord): string {
-  return `{"seq":${record.seq},"at":${record.received},"src":${JSON.stringify(record.source)},"event":${record.event}}\n`;
+  const time = record.time === undefined ? '' : `"t":${record.time},`;
+  return `{"seq":${record.seq},"at":${record.received},"src":${JSON.stringify(record.source)},${time}"event":${record.event}}\n`;
 }
 
-const RECORD_HEAD = /^\{"seq":(\d+),"at":(\d+),"src":("(?:[^"\\]|\\.)*"),"event":/;
+const RECORD_HEAD = /^\{"seq":(\d+),"at":(\d+),"src":("(?:[^"\\]|\\.)*"),(?:"t":(-?\d+(?:\.\d+)?),)?"event":/;
 
 /**
  * A kept line back as a record. Only the head is parsed: the event stays text, since parsing and
@@ -76,5 +82,6 @@ export function parseRecordLine(line: string): LogRecord | undefined {
     received: Number(head[2]),
     source: JSON.parse(head[3]!) as string,
     event: line.slice(head[0].length, -1),
+    ...(head[4] !== undefined && { time: Number(head[4]) }),
   };
 }

@@ -9,7 +9,14 @@ export {
   tenantScope,
 } from './access.js';
 export { type AuditEntry, type AuditVerdict, verifyAuditChain } from './audit.js';
-export { CONFIG_FILE, DEFAULT_LISTEN, loadServiceConfig, parseSize, type ServiceConfig } from './config.js';
+export {
+  CONFIG_FILE,
+  DEFAULT_LISTEN,
+  loadServiceConfig,
+  parseSize,
+  type ServiceConfig,
+  type SyslogListener,
+} from './config.js';
 export type { EventLog, LogRecord, NewRecord } from './event-log.js';
 export { FileEventLog } from './file-event-log.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
@@ -35,3 +42,4 @@ export {
   type TokenInfo,
   type TriageChange,
 } from './store.js';
+export { SyslogInput } from './syslog-listener.js';

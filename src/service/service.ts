@@ -23,6 +23,12 @@ export interface ServiceOptions {
   log: (line: string) => void;
 }
 
+/**
+ * An event on its way in: JSON text as sent (HTTP), or fields a listener parsed, with the event's
+ * time when no field of it holds the time (OTLP's `timeUnixNano`).
+ */
+export type IncomingEvent = string | { event: string; time?: number };
+
 /** Too many events wait for detection: the sender should come back later. */
 export class Backpressure extends Error {
   constructor(
@@ -253,11 +259,15 @@ export class DetectionService {
    * Appends events to a tenant's log; resolves once they are durable, which is when the sender
    * may be told they were accepted. Refused while too many events wait for detection.
    */
-  async ingest(tenant: string, source: string, events: readonly string[], received = Date.now()) {
+  async ingest(tenant: string, source: string, events: readonly IncomingEvent[], received = Date.now()) {
     const backlog = this.processor.backlog;
     if (backlog > this.options.config.limits.backlogEvents) throw new Backpressure(backlog, 5);
     if (events.length === 0) return { first: 0, last: 0 };
-    const records: NewRecord[] = events.map((event) => ({ received, source, event }));
+    const records: NewRecord[] = events.map((e) =>
+      typeof e === 'string'
+        ? { received, source, event: e }
+        : { received, source, event: e.event, time: e.time },
+    );
     const range = await this.events.append(tenant, records);
     const key = `${tenant}\0${source.split(':')[0]}`;
     this.accepted.set(key, (this.accepted.get(key) ?? 0) + events.length);

@@ -163,6 +163,20 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
       const g = await api(service, globex.viewer, 'GET', '/api/v1/stats');
       expect(g.body.accepted).toBe(3);
     });
+    await check('POST /v1/logs', async () => {
+      const body = JSON.stringify({
+        resourceLogs: [
+          {
+            scopeLogs: [
+              { logRecords: [{ body: { stringValue: 'hello' }, timeUnixNano: '1767261600000000000' }] },
+            ],
+          },
+        ],
+      });
+      expect((await api(service, acme.ingest, 'POST', '/v1/logs', body)).status).toBe(200);
+      await waitProcessed(service, rootViewer);
+      expect((await api(service, globex.viewer, 'GET', '/api/v1/stats')).body.accepted).toBe(3);
+    });
     await check('GET /api/v1/alerts', async () => {
       const own = await asAcme('viewer', 'GET', '/api/v1/alerts');
       expect(own.body.alerts.every((a: { tenant: string }) => a.tenant === 'acme')).toBe(true);
@@ -188,8 +202,8 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
     });
     await check('GET /api/v1/stats', async () => {
       expect((await asAcme('viewer', 'GET', '/api/v1/stats')).body).toMatchObject({
-        accepted: 4,
-        processed: 4,
+        accepted: 5,
+        processed: 5,
         detections: 4,
       });
       expect((await asAcme('viewer', 'GET', '/api/v1/stats?tenant=globex')).status).toBe(403);
