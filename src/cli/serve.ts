@@ -6,6 +6,7 @@ import { describeError, VigilError } from '../core/index.js';
 import { buildServer } from '../server/index.js';
 import {
   DetectionService,
+  FolderWatch,
   loadServiceConfig,
   type ServiceConfig,
   SyslogInput,
@@ -22,6 +23,7 @@ interface ServeFlags extends RuleFlags {
   syslogUdp?: string;
   syslogTcp?: string;
   syslogTls?: string;
+  watch?: string[];
   tenant?: string;
   threads?: string;
   tlsCert?: string;
@@ -53,8 +55,13 @@ export function registerServe(program: Command): void {
     .option('--syslog-tcp <[host:]port>', 'take syslog over TCP (octet-counted or newline framing)')
     .option('--syslog-tls <[host:]port>', 'take syslog over TLS (RFC 5425), with --tls-cert and --tls-key')
     .option(
+      '--watch <dir>',
+      'take in the .jsonl, .ndjson, .json and .evtx files of a folder as they appear or grow; repeatable',
+      collect,
+    )
+    .option(
       '--tenant <name>',
-      'the tenant of what the --syslog-* listeners receive (config.yml can route by source address)',
+      'the tenant of what --syslog-* and --watch take in (config.yml can route syslog by source address)',
     );
   addRuleOptions(command, false).action(async (flags: ServeFlags) => {
     await runServe(flags, program.opts().content);
@@ -106,6 +113,9 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
       `syslog over ${plainSyslog.protocol.toUpperCase()} on ${plainSyslog.listen} travels in clear: use --syslog-tls, listen on 127.0.0.1, or say --allow-plaintext`,
     );
   }
+  if (flags.watch?.length && !flags.tenant)
+    throw new UsageError('--watch needs --tenant: the tenant its files belong to');
+  const watches = [...config.watch, ...(flags.watch ?? []).map((path) => ({ path, tenant: flags.tenant! }))];
   const threads = flags.threads === undefined ? config.threads : parseThreads(flags.threads);
   const rules = flags.rules ?? config.rules ?? defaultRulePaths(contentFlag);
   const setup = setupOptions(
@@ -144,8 +154,14 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
   const bound = app.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : listen.port;
   const url = `${tls ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
-  const inputs: SyslogInput[] = [];
+  const inputs: { close(): Promise<void> }[] = [];
   try {
+    for (const { path, tenant } of watches) {
+      const watch = new FolderWatch(service, service.store, service.events, path, tenant);
+      await watch.start();
+      inputs.push(watch);
+      logLine(`watching ${resolve(path)} for tenant ${tenant}`);
+    }
     for (const listener of syslog) {
       const input = new SyslogInput(service, listener, tlsFiles);
       await input.start();
@@ -158,7 +174,7 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     for (const input of inputs) await input.close();
     await app.close();
     await service.close();
-    throw new VigilError('LISTEN_FAILED', `cannot take syslog: ${describeError(error)}`);
+    throw new VigilError('INPUT_FAILED', `cannot start an input: ${describeError(error)}`);
   }
   logLine(`listening on ${url}`);
 
@@ -193,6 +209,10 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
       service.reloadRules('signal').catch((error) => logLine(`reload failed: ${describeError(error)}`));
     });
   });
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 /** Syslog listeners from config.yml and from the command line (which take --tenant). */

@@ -19,6 +19,7 @@ export {
 } from './config.js';
 export type { EventLog, LogRecord, NewRecord } from './event-log.js';
 export { FileEventLog } from './file-event-log.js';
+export { FolderWatch } from './folder-watch.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
 export {
   Backpressure,

@@ -30,6 +30,7 @@ import type {
   TenantStats,
   TokenInfo,
   TriageChange,
+  WatchPosition,
 } from './store.js';
 
 interface AlertRow {
@@ -689,6 +690,19 @@ export class SqliteServiceStore implements ServiceStore {
     })();
     this.suppressionCache = undefined;
     return removed;
+  }
+
+  async watchPosition(path: string): Promise<WatchPosition | undefined> {
+    return this.sql('SELECT path, tenant, identity, offset, record FROM watched_files WHERE path = ?').get(
+      path,
+    ) as WatchPosition | undefined;
+  }
+
+  async saveWatchPosition(position: WatchPosition): Promise<void> {
+    this.sql(
+      `INSERT INTO watched_files (path, tenant, identity, offset, record) VALUES (@path, @tenant, @identity, @offset, @record)
+       ON CONFLICT (path) DO UPDATE SET tenant = excluded.tenant, identity = excluded.identity, offset = excluded.offset, record = excluded.record`,
+    ).run(position);
   }
 
   async close(): Promise<void> {

@@ -154,6 +154,16 @@ export interface TokenInfo {
   revokedAt: string | null;
 }
 
+/** How far a watched file has been read: bytes, and for EVTX the last record taken. */
+export interface WatchPosition {
+  path: string;
+  tenant: string;
+  /** The file's device and inode: another file under the same name is read from its start. */
+  identity: string;
+  offset: number;
+  record: number;
+}
+
 export interface TenantStats {
   processed: number;
   detections: number;
@@ -200,6 +210,9 @@ export interface ServiceStore {
   addSuppression(suppression: NewSuppression, actor: string): Promise<Suppression>;
   suppressions(tenant: string | null): Promise<Suppression[]>;
   removeSuppression(tenant: string | null, id: number, actor: string): Promise<boolean>;
+
+  watchPosition(path: string): Promise<WatchPosition | undefined>;
+  saveWatchPosition(position: WatchPosition): Promise<void>;
 
   close(): Promise<void>;
 }
