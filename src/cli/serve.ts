@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { describeError, VigilError } from '../core/index.js';
 import { buildServer } from '../server/index.js';
 import {
+  checkTenantName,
   DetectionService,
   FolderWatch,
   loadServiceConfig,
@@ -156,6 +157,16 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
   const url = `${tls ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
   const inputs: { close(): Promise<void> }[] = [];
   try {
+    // The tenants inputs deliver to exist from the start, so that tokens can be made for them.
+    const named = new Set([
+      ...watches.map((w) => w.tenant),
+      ...syslog.flatMap((l) => [...(l.tenant ? [l.tenant] : []), ...l.sources.map((s) => s.tenant)]),
+    ]);
+    for (const tenant of named) {
+      if (await service.store.hasTenant(checkTenantName(tenant))) continue;
+      await service.store.addTenant(tenant, 'serve');
+      logLine(`tenant ${tenant} added (named by an input)`);
+    }
     for (const { path, tenant } of watches) {
       const watch = new FolderWatch(service, service.store, service.events, path, tenant);
       await watch.start();
