@@ -24,6 +24,7 @@ export {
   isPublicDomain,
 } from './indicators.js';
 export { refang } from './refang.js';
+export { type AsideLabel, asideSentence, type LineRole, lineRoles, type SectionKind } from './sections.js';
 export { patternIndicators, stixStatements } from './stix-objects.js';
 export {
   type ActorMention,

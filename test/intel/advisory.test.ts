@@ -86,7 +86,8 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
     attack = loadAttack(attackSourceIn(contentPath('attack'), dir));
     extractor = new TechniqueExtractor(attack);
     kev = readKevCatalog(contentPath('kev', 'known_exploited_vulnerabilities.json'));
-  });
+    // Indexing ATT&CK takes seconds, more on a busy machine.
+  }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const analyze = async (text: string, source = 'a.txt'): Promise<Advisory> =>
@@ -114,6 +115,62 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
     );
     const ids = advisory.techniques.map((t) => t.id);
     expect(ids).toEqual(expect.arrayContaining(['T1218', 'T1070', 'T1189', 'T1190', 'T1595', 'T1590']));
+  });
+
+  it('finds names a PDF ran together with the next cell, in singular or older wording, and IDs glued to them', async () => {
+    const pdf = makePdf([
+      [
+        'Tactic Technique',
+        'Discovery File and Directory DiscoveryPermission Group Discovery',
+        'Defense Evasion Indicator Removal on HostT1070.004',
+        'Lateral Movement Remote ServiceSMB/Windows Admin Share',
+        'Persistence Scheduled TaskBoot or Logon Autostart Execution',
+      ],
+    ]);
+    const advisory = analyzeAdvisory(await decodeAdvisory(pdf, 'table.pdf'), { attack, extractor });
+    const ids = advisory.techniques.map((t) => t.id);
+    expect(ids).toEqual(
+      expect.arrayContaining(['T1083', 'T1069', 'T1070.004', 'T1021', 'T1021.002', 'T1053.005', 'T1547']),
+    );
+  });
+
+  it('finds a name that stopwords would shorten only with all its words', async () => {
+    // Every name found, however faintly.
+    const named = async (text: string) =>
+      analyzeAdvisory(await decodeAdvisory(Buffer.from(text), 'a.txt'), {
+        attack,
+        extractor,
+        minConfidence: 0.01,
+      })
+        .techniques.filter((t) => t.signals.includes('name'))
+        .map((t) => t.id);
+    expect(await named('Permission Groups Discovery\nLocal Groups\nAdversary-in-the-Middle')).toEqual(
+      expect.arrayContaining(['T1069.001', 'T1557']),
+    );
+    // "Local Groups" is not "local", nor "Adversary-in-the-Middle" "middle".
+    expect(await named('ping COMPUTER.REDACTED.local')).toEqual([]);
+    expect(await named('Report it to the local field office in the middle of the week.')).toEqual([]);
+  });
+
+  it('takes no evidence from marketing, reporting instructions, references or disclaimers', async () => {
+    const read = async (id: string) =>
+      analyze(readFileSync(contentPath('..', 'datasets', 'advisories', `${id}.txt`), 'utf8'));
+    const evidence = (advisory: Advisory) => advisory.techniques.flatMap((t) => t.evidence);
+    const basta = evidence(await read('unit42-black-basta'));
+    expect(basta.filter((e) => /Get updates|Sign up|helps detect and prevent|get in touch/.test(e))).toEqual(
+      [],
+    );
+    const hive = evidence(await read('cisa-aa22-321a'));
+    expect(
+      hive.filter((e) =>
+        /Email addresses of the attackers|report the incident|do not encourage paying|Visit stopransomware/.test(
+          e,
+        ),
+      ),
+    ).toEqual([]);
+    // An ID the authors wrote stays theirs wherever it stands: TrickBot's revision note adds T1592.003.
+    const trickbot = await read('cisa-aa21-076a');
+    expect(trickbot.techniques.find((t) => t.id === 'T1592.003')?.signals).toEqual(['id']);
   });
 
   it('finds a technique that is only described', async () => {
