@@ -181,9 +181,9 @@ export async function loadCoverageInputs(
   const advisories: Advisory[] = [];
   if (flags.advisory?.length) {
     const extractor = new TechniqueExtractor(attack);
-    const { warningLists, kev } = advisorySources(contentFlag, true);
+    const sources = advisorySources(contentFlag, true);
     for (const file of flags.advisory) {
-      const advisory = analyzeAdvisory(await readAdvisory(file), { attack, extractor, warningLists, kev });
+      const advisory = analyzeAdvisory(await readAdvisory(file), { attack, extractor, ...sources });
       advisories.push(advisory);
       threats.push({
         name: advisory.title ?? file,

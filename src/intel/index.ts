@@ -1,4 +1,5 @@
 export {
+  type Confidence,
   DECAY_MODELS,
   DECAY_THRESHOLD,
   type DecayModel,
@@ -14,6 +15,7 @@ export {
   type CveFinding,
   type IndicatorFinding,
   type MitigationFinding,
+  type ToolMention,
 } from './advisory.js';
 export { type AdvisoryDocument, decodeAdvisory, htmlText, readAdvisory } from './documents.js';
 export {
@@ -34,4 +36,12 @@ export {
   type TechniqueFinding,
   type TechniqueSignal,
 } from './techniques.js';
-export { readWarningLists, type WarningHit, type WarningList, WarningListIndex } from './warninglists.js';
+export { type KnownBinary, readLolbas, WindowsBinaries } from './tools.js';
+export {
+  readWarningLists,
+  type WarningHit,
+  type WarningList,
+  WarningListIndex,
+  type WarningListKind,
+  warningListKind,
+} from './warninglists.js';

@@ -33,6 +33,8 @@ export interface TechniqueFinding {
   signals: TechniqueSignal[];
   /** The salient software or groups of the report that ATT&CK records using it. */
   knownUse?: { id: string; name: string }[];
+  /** Windows binaries the report names doing it ("wmic.exe" for T1047): see Advisory.tools. */
+  tools?: string[];
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { TechniqueCoverage } from '../coverage/index.js';
 import { NEWER_ATTACK_HINT, STATE_COLORS, STATE_LABELS, STATES } from '../coverage/index.js';
 import { DECISION_ORDER } from '../vuln/index.js';
-import { type Assessment, cveCells } from './assessment.js';
+import { type Assessment, cveCells, hitConfidence, toolCells } from './assessment.js';
 
 /**
  * Everything written into the page goes through here: advisories, rules and logs are hostile
@@ -68,6 +68,7 @@ export function renderHtml(a: Assessment): string {
     ['#', 'Technique', 'State', 'Threat profiles', 'Fix'],
     c.backlog.map((b, i) => [String(i + 1), `${b.id} ${b.name}`, b.state, String(b.profiles), b.fix]),
   );
+  const confidence = hitConfidence(a);
   const hunt = a.hunt
     ? `<section><h2>Hunt</h2><p>${a.hunt.events} events in ${a.hunt.files} files: ${a.hunt.detections} detections, ${a.hunt.inScopeTotal} of them on the threat's techniques; ${a.hunt.indicatorHitsTotal} indicator hits; ${a.hunt.errors} unreadable records or files.</p>
 <h3>Detections of the threat's techniques</h3>${table(
@@ -82,10 +83,11 @@ export function renderHtml(a: Assessment): string {
         ]),
       )}
 <h3>Indicators seen in the logs</h3>${table(
-        ['Indicator', 'Type', 'Field', 'Value there', 'Host', 'Source'],
+        ['Indicator', 'Type', 'Confidence', 'Field', 'Value there', 'Host', 'Source'],
         a.hunt.indicatorHits.map((h) => [
           h.value,
           h.type,
+          confidence(h),
           h.field,
           h.fieldValue,
           h.host ?? '',
@@ -94,12 +96,13 @@ export function renderHtml(a: Assessment): string {
       )}</section>`
     : '';
   const indicators = a.advisories.flatMap((x) => x.indicators);
+  const tools = a.advisories.flatMap((x) => x.tools);
   const cves = a.advisories.flatMap((x) => x.cves);
   const intel = a.advisories.length
     ? `<section><h2>Indicators</h2>${table(
-        ['Type', 'Value', 'Actionable', 'Why'],
-        indicators.map((i) => [i.type, i.value, i.actionable ? 'yes' : 'no', i.reason]),
-      )}<h2>CVEs</h2>${table(
+        ['Type', 'Value', 'Actionable', 'Confidence', 'Why'],
+        indicators.map((i) => [i.type, i.value, i.actionable ? 'yes' : 'no', i.confidence, i.reason]),
+      )}${tools.length ? `<h3>Windows binaries named (context for the techniques, not swept as indicators)</h3>${table(['Binary', 'Known from', 'Techniques', 'Named in'], tools.map(toolCells))}` : ''}<h2>CVEs</h2>${table(
         ['CVE', 'In KEV', 'Added', 'Known ransomware use'],
         cves.map(cveCells),
       )}</section>`
