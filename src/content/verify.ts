@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import jsyaml from 'js-yaml';
 import { type AttackKnowledge, attackSourceIn, loadKnowledge } from '../attack/index.js';
 import { VigilError } from '../core/index.js';
 import { readSsvcTables } from './decision-tables.js';
@@ -136,7 +136,7 @@ function verifyLolbas(folder: string): Verified {
       const file = join(root, category.name, name);
       let entry: unknown;
       try {
-        entry = parse(readFileSync(file, 'utf8'));
+        entry = jsyaml.load(readFileSync(file, 'utf8'));
       } catch (error) {
         throw invalid('lolbas', file, `not valid YAML: ${(error as Error).message}`);
       }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import jsyaml from 'js-yaml';
 import { VigilError } from '../core/index.js';
 import { DOTNET_ASSEMBLY, WINDOWS_BINARIES, WINDOWS_FOLDERS, WINDOWS_KEYS } from './windows.js';
 
@@ -109,7 +109,7 @@ export function readLolbas(dir: string, onProblem?: (problem: VigilError) => voi
       if (!/\.ya?ml$/i.test(fileName)) continue;
       const file = join(root, category.name, fileName);
       try {
-        const entry = lolbasEntry(parse(readFileSync(file, 'utf8')));
+        const entry = lolbasEntry(jsyaml.load(readFileSync(file, 'utf8')));
         if (entry) entries.push(entry);
         else onProblem?.(new VigilError('LOLBAS_INVALID', 'LOLBAS entry without a Name, skipped', { file }));
       } catch (error) {
