@@ -13,10 +13,9 @@ export {
   advisoryDate,
   analyzeAdvisory,
   type CveFinding,
-  type IndicatorFinding,
   type MitigationFinding,
-  type ToolMention,
 } from './advisory.js';
+export type { IndicatorFinding, ToolMention } from './advisory-indicators.js';
 export { type AdvisoryDocument, decodeAdvisory, htmlText, readAdvisory } from './documents.js';
 export {
   type ExtractedIndicator,
