@@ -193,7 +193,7 @@ function sharedNote(
   if (hit.kind === 'scanner') {
     return {
       confidence: 'low',
-      note: `an internet scanner's address (${list}): kept as the advisory names it, but a hit is likely its scanning`,
+      note: `an internet scanner's address, kept as the advisory names it, but a hit is likely its scanning (${list})`,
     };
   }
   const host = type === 'domain' ? value : type === 'url' ? urlHost(value) : undefined;
@@ -203,7 +203,7 @@ function sharedNote(
     !(type === 'url' && /^[a-z]+:\/\/[^/]+\/[^/?#]/i.test(value));
   return {
     confidence: service ? 'low' : 'medium',
-    note: `shared or rented infrastructure (${list}): kept as the advisory names it, but ${service ? 'a hit may be anyone using this service' : 'it may serve others too'}`,
+    note: `shared or rented infrastructure, kept as the advisory names it, but ${service ? 'a hit may be anyone using this service' : 'it may serve others too'} (${list})`,
   };
 }
 

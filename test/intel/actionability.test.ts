@@ -161,7 +161,7 @@ describe('verdicts', () => {
     const vpn = judge('ipv4', '93.115.26.251');
     expect(vpn).toMatchObject({ actionable: true, confidence: 'medium' });
     expect(vpn.reason).toMatch(
-      /shared or rented infrastructure \(MISP warning list "Specialized list of vpn-ipv4/,
+      /^shared or rented infrastructure, kept as .* \(MISP warning list "Specialized list of vpn-ipv4/,
     );
     expect(judge('ipv4', '198.20.69.74')).toMatchObject({
       actionable: true,
