@@ -64,6 +64,15 @@ describe('reading advisories', () => {
     expect(body).not.toContain('p{}');
   });
 
+  it('leaves out the site around the article: navigation, footer, side bars and buttons', () => {
+    const { body } = htmlText(
+      '<html><body><form><nav><a href="/">Home</a> Subscribe to alerts</nav><article><h1>AA99</h1>' +
+        '<p>The actors used evil[.]com.</p><aside>Related: other advisories</aside></article>' +
+        '<button>Sign up</button><footer>Contact us at central@cisa.gov</footer></form></body></html>',
+    );
+    expect(body).toBe('AA99\nThe actors used evil[.]com.');
+  });
+
   it('reads the text layer of a PDF, page by page', async () => {
     const pdf = makePdf([
       ['Joint advisory', 'The actors used T1059.001 and evil[.]com.'],
