@@ -184,8 +184,11 @@ export function registerAssess(program: Command): void {
       }
       const indicators = advisories.flatMap((a) => a.indicators);
       if (indicators.length) {
+        const actionable = indicators.filter((i) => i.actionable);
+        const by = (c: string) => actionable.filter((i) => i.confidence === c).length;
+        const tools = advisories.flatMap((a) => a.tools.map((t) => t.name));
         lines.push(
-          `  Indicators: ${indicators.length}, ${indicators.filter((i) => i.actionable).length} actionable`,
+          `  Indicators: ${indicators.length}, ${actionable.length} actionable (${by('high')} high, ${by('medium')} medium, ${by('low')} low confidence)${tools.length ? `; Windows binaries named as context, not swept: ${printable(tools.join(', '))}` : ''}`,
         );
       }
       if (report.rulesWithUnknownTags) {

@@ -183,10 +183,10 @@ export async function loadCoverageInputs(
   const advisories: Advisory[] = [];
   if (flags.advisory?.length) {
     const extractor = new TechniqueExtractor(attack);
-    const { warningLists, kev } = advisorySources(contentFlag, true);
+    const sources = advisorySources(contentFlag, true);
     for (const file of flags.advisory) {
       const document = await readAdvisory(file);
-      const advisory = analyzeAdvisory(document, { attack, extractor, warningLists, kev });
+      const advisory = analyzeAdvisory(document, { attack, extractor, ...sources });
       advisories.push(advisory);
       const about = advisory.actors.filter((a) => a.salient && a.kind === 'software').map((a) => a.id);
       threats.push({
