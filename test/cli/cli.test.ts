@@ -166,6 +166,28 @@ describe('vigil hunt', () => {
     expect(cases[3]!.stderr).toContain('--content DIR or VIGIL_CONTENT_DIR');
   });
 
+  it("commander's own usage errors exit 2 like Vigil's; help and version exit 0", async () => {
+    const logs = await dir({ 'l.json': EVENT('C:\\whoami.exe', 1) });
+    const usage = [
+      ['hunt', logs, '--bogus'],
+      ['hunt'],
+      ['hunt', logs, '--threads'],
+      ['rules', 'check'],
+      ['attack'],
+      ['dump', logs, '--format'],
+      ['vulns', 'list', '--nope'],
+      ['no-such-command'],
+    ];
+    for (const args of usage) {
+      const result = vigil(args);
+      expect({ args, status: result.status }).toEqual({ args, status: 2 });
+      expect(result.stderr).toMatch(/^(error: |Usage: )/m);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(vigil(['--version']).status).toBe(0);
+    expect(vigil(['hunt', '--help']).status).toBe(0);
+  });
+
   it('loads only the command it runs, yet help lists them all and global options come first', async () => {
     const help = vigil(['--help']);
     expect(help.status).toBe(0);
