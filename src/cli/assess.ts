@@ -65,12 +65,12 @@ export function registerAssess(program: Command): void {
       // Without --logsources, what the logs hold is what counts as collected: seen during the hunt.
       const collected = flags.logs?.length && !flags.logsources ? new CollectedLogs() : undefined;
       if (flags.logs?.length) {
-        const { files, errors: pathErrors } = await logFiles(flags.logs);
+        const { files, unread } = await logFiles(flags.logs);
         const inScope = threatScope(attack, threats);
         const detections = new TopDetections(MAX_LISTED);
         const byTechnique: Record<string, number> = {};
         let total = 0;
-        let errors = pathErrors.length;
+        let errors = unread;
         const sweep: SweepResult = { events: 0, hits: [], total: 0 };
         const summary = await hunt(files, {
           setup: { rules: inputs.deployedRules },
@@ -115,6 +115,7 @@ export function registerAssess(program: Command): void {
           indicatorHitsTotal: sweep.total,
           errors,
         };
+        if (summary.unreadFiles.length) process.exitCode = 1;
       }
       const run = computeCoverage(inputs, await coverageInventory(flags, collected));
       const { report, inventory } = run;

@@ -1,7 +1,7 @@
 import type { WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { collectFiles, type VigilError } from '../core/index.js';
+import type { VigilError } from '../core/index.js';
 import {
   csvHeader,
   csvRow,
@@ -16,7 +16,7 @@ import {
 } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import { LEVELS, type Level } from '../sigma/index.js';
-import { chooseThreads, LineWriter, openOutput, parseThreads, totalInputBytes } from './io.js';
+import { chooseThreads, findInputs, LineWriter, openOutput, parseThreads, totalInputBytes } from './io.js';
 import { huntProgressBar } from './progress.js';
 import { addRuleOptions, defaultRulePaths, type RuleFlags, setupOptions } from './rules-options.js';
 import {
@@ -75,10 +75,7 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   const maxErrors = Number(flags.maxErrors);
   if (flags.threads !== undefined) parseThreads(flags.threads);
 
-  const { files, errors: pathErrors } = await collectFiles(logs, LOG_EXTENSIONS);
-  for (const error of pathErrors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
-  if (files.length === 0)
-    throw new UsageError(`no log files (${LOG_EXTENSIONS.join(', ')}) found in ${logs.join(', ')}`);
+  const { files, unread: unreadPaths } = await findInputs(logs, LOG_EXTENSIONS);
 
   const rulePaths = flags.rules ?? defaultRulePaths(contentFlag);
   const loadStarted = performance.now();
@@ -144,6 +141,8 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
     const out = !toFile && flags.format !== 'table' ? process.stderr : process.stdout;
     out.write(`${renderSummary(summary, flags.output)}\n`);
   }
+  // Every input read, or a non-zero exit: a script must not take a partial hunt for a clean one.
+  if (unreadPaths > 0 || summary.unreadFiles.length > 0) process.exitCode = 1;
 }
 
 function tableHeader(): string {
@@ -179,9 +178,19 @@ export function renderSummary(s: HuntSummary, output?: string): string {
   lines.push(
     `  ${formatCount(s.files)} files, ${formatCount(s.events)} events (${formatBytes(s.bytes)}) in ${formatDuration(s.durationMs)}: ${formatCount(Math.round(rate))} events/s`,
   );
+  if (s.unreadFiles.length) {
+    const named = s.unreadFiles.slice(0, 5).map(printable).join(', ');
+    lines.push(
+      pc.red(
+        `  ${formatCount(s.unreadFiles.length)} files gave no event (empty, not a log, or damaged throughout): ${named}${s.unreadFiles.length > 5 ? ', …' : ''}`,
+      ),
+    );
+  }
   if (s.readErrors)
     lines.push(
-      pc.yellow(`  ${formatCount(s.readErrors)} records or files could not be read and were skipped`),
+      pc.yellow(
+        `  ${formatCount(s.readErrors)} problems: records or files that could not be read were skipped`,
+      ),
     );
   const levels = [...LEVEL_ORDER]
     .reverse()

@@ -19,6 +19,7 @@ import { type Detection, detectionFromCorrelation, detectionFromMatch, LEVEL_ORD
 import type { DetectionEngine } from './engine.js';
 import { type HuntSummary, SummaryBuilder } from './summary.js';
 import { IndicatorSweep, type SweepResult, type SweepTarget } from './sweep.js';
+import { ReadTally } from './tally.js';
 import { unitEvents, type WorkUnit } from './units.js';
 
 /** A problem as it crosses threads (classes do not). */
@@ -48,6 +49,7 @@ export interface Watched {
 
 /** What evaluating one unit gives, in the unit's record order. */
 export interface UnitResult {
+  file: string;
   events: number;
   detections: Detection[];
   /** Matches of rules that feed correlations: the rule's index in the rule set, a slim event. */
@@ -141,7 +143,14 @@ export class UnitEvaluator {
   }
 
   evaluate(unit: WorkUnit): UnitResult {
-    const result: UnitResult = { events: 0, detections: [], correlationInputs: [], untimed: 0, errors: [] };
+    const result: UnitResult = {
+      file: unit.file,
+      events: 0,
+      detections: [],
+      correlationInputs: [],
+      untimed: 0,
+      errors: [],
+    };
     const channels = this.watch.channels ? new Map<string, Set<number>>() : undefined;
     const report = (error: VigilError) =>
       result.errors.push({ code: error.code, message: error.message, location: error.location });
@@ -210,6 +219,7 @@ export class HuntCollector {
   private readonly summary = new SummaryBuilder();
   private readonly inputs: { rule: number; event: LogEvent; time: number }[] = [];
   private readonly minRank: number;
+  private readonly tally = new ReadTally();
   events = 0;
   detections = 0;
   readErrors = 0;
@@ -224,11 +234,13 @@ export class HuntCollector {
 
   problem(error: VigilError): void {
     this.readErrors++;
+    this.tally.problem(error.location);
     this.options.onError?.(error);
   }
 
   add(result: UnitResult): void {
     this.events += result.events;
+    this.tally.add(result.file, result.events);
     this.untimed += result.untimed;
     for (const error of result.errors)
       this.problem(new VigilError(error.code, error.message, error.location));
@@ -245,7 +257,7 @@ export class HuntCollector {
   }
 
   /** Correlates what was gathered and returns the run's summary. */
-  finish(run: { files: number; bytes: number; durationMs: number }): HuntSummary {
+  finish(run: { files: readonly string[]; bytes: number; durationMs: number }): HuntSummary {
     if (this.inputs.length) {
       const resolve = referenceResolver(this.ruleSet);
       const engine = new CorrelationEngine(this.ruleSet.correlations, resolve);
@@ -263,7 +275,10 @@ export class HuntCollector {
       emit(engine.flush());
     }
     return this.summary.build({
-      ...run,
+      files: run.files.length,
+      unreadFiles: this.tally.unread(run.files),
+      bytes: run.bytes,
+      durationMs: run.durationMs,
       events: this.events,
       readErrors: this.readErrors,
       untimedCorrelationInputs: this.untimed,

@@ -89,7 +89,7 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
     { acceptWorkers: (readiness) => readiness.every((info) => info === digest) },
   );
   return collector!.finish({
-    files: files.length,
+    files,
     bytes: totalBytes,
     durationMs: performance.now() - started,
   });

@@ -35,4 +35,5 @@ export {
   type SweepResult,
   type SweepTarget,
 } from './sweep.js';
+export { ReadTally } from './tally.js';
 export { type WorkUnit, workUnits } from './units.js';

@@ -15,6 +15,8 @@ export interface RuleCount {
 
 export interface HuntSummary {
   files: number;
+  /** Files not one event could be read from (empty, not a log, every record damaged). */
+  unreadFiles: string[];
   events: number;
   bytes: number;
   durationMs: number;

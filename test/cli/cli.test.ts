@@ -239,6 +239,96 @@ describe('vigil hunt', () => {
   });
 });
 
+describe('exit codes: 0 only when every input was read', () => {
+  it('hunt: an empty or non-EVTX file, a missing path or a folder without logs exit 1, after the rest is hunted', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({
+      'good.jsonl': EVENT('C:\\whoami.exe', 1),
+      'empty.evtx': '',
+      'noise.evtx': 'x'.repeat(5000),
+      'empty.jsonl': '',
+    });
+    const nothing = await dir({});
+    const good = join(logs, 'good.jsonl');
+    const cases: [string[], RegExp][] = [
+      [[join(logs, 'empty.evtx')], /empty\.evtx: the file is empty/],
+      [[join(logs, 'noise.evtx')], /noise\.evtx: not an EVTX file/],
+      [[join(logs, 'empty.jsonl')], /empty\.jsonl: the file is empty/],
+      [[join(logs, 'missing.evtx')], /missing\.evtx: no such file or folder/],
+      [[nothing], /: no \.evtx, \.json, \.jsonl, \.ndjson files in this folder/],
+    ];
+    for (const [bad, told] of cases) {
+      const result = vigil(['hunt', good, ...bad, '--rules', rules, '--format', 'jsonl']);
+      expect({ bad, status: result.status }).toEqual({ bad, status: 1 });
+      expect(result.stderr).toMatch(told);
+      expect(result.stdout.trim().split('\n')).toHaveLength(1);
+    }
+    const summary = vigil(['hunt', good, join(logs, 'empty.evtx'), '--rules', rules]);
+    expect(summary.stdout).toMatch(/1 files gave no event .*empty\.evtx/);
+    expect(vigil(['hunt', good, '--rules', rules]).status).toBe(0);
+  });
+
+  it('hunt: a file with some damaged records was read (exit 0), and the summary says what was skipped', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({ 'l.jsonl': [EVENT('C:\\whoami.exe', 1), '{broken'].join('\n') });
+    const result = vigil(['hunt', logs, '--rules', rules, '--format', 'jsonl']);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/skipped .*l\.jsonl:2: record 2: not valid JSON/);
+    expect(result.stderr).toContain('1 problems: records or files that could not be read were skipped');
+  });
+
+  it('rules check: a folder without rule files or an empty rule file is a failure, not 0 rules', async () => {
+    const rules = await dir({ 'good.yml': RULE, 'empty.yml': '', 'comments.yml': '# title: off\n' });
+    const nothing = await dir({});
+    const result = vigil(['rules', 'check', rules, nothing, '--json']);
+    expect(result.status).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.loaded).toBe(1);
+    expect(report.failed).toEqual([
+      { file: nothing, line: null, error: 'no .yml or .yaml files in this folder' },
+      { file: join(rules, 'comments.yml'), line: null, error: 'the file holds no rule' },
+      { file: join(rules, 'empty.yml'), line: null, error: 'the file is empty' },
+    ]);
+  });
+
+  it.skipIf(!hasContent)(
+    'coverage: a --logs path that is not there or a log nothing could be read from exits 1, after the report',
+    async () => {
+      const rules = await dir({ 'r.yml': RULE });
+      const logs = await dir({ 'good.jsonl': EVENT('C:\\whoami.exe', 1), 'empty.evtx': '' });
+      const home = await dir({});
+      const result = vigil(
+        [
+          'coverage',
+          '--rules',
+          rules,
+          '--reference',
+          rules,
+          '--group',
+          'APT40',
+          '--logs',
+          logs,
+          join(logs, 'missing'),
+          '--format',
+          'json',
+        ],
+        { VIGIL_HOME: home, VIGIL_CONTENT_DIR: contentPath() },
+      );
+      expect(result.status, result.stderr).toBe(1);
+      expect(JSON.parse(result.stdout).techniques.length).toBeGreaterThan(0);
+      expect(result.stderr).toMatch(/missing: no such file or folder/);
+      expect(result.stderr).toMatch(/empty\.evtx: no event could be read/);
+    },
+  );
+
+  it('dump: a file nothing could be read from exits 1 and is named', async () => {
+    const logs = await dir({ 'empty.evtx': '', 'noise.evtx': 'x'.repeat(5000) });
+    const result = vigil(['dump', logs]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/2 files gave no record: .*empty\.evtx, .*noise\.evtx/);
+  });
+});
+
 describe('odd paths and hostile values', () => {
   it('an output file in a missing folder is a clear error before any work', async () => {
     const rules = await dir({ 'r.yml': RULE });
