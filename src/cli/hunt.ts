@@ -18,7 +18,13 @@ import { LOG_EXTENSIONS } from '../logs/index.js';
 import { LEVELS, type Level } from '../sigma/index.js';
 import { chooseThreads, findInputs, LineWriter, openOutput, parseThreads, totalInputBytes } from './io.js';
 import { huntProgressBar } from './progress.js';
-import { addRuleOptions, defaultRulePaths, type RuleFlags, setupOptions } from './rules-options.js';
+import {
+  addRuleOptions,
+  defaultRulePaths,
+  type RuleFlags,
+  rulePathOptions,
+  setupOptions,
+} from './rules-options.js';
 import {
   colorLevel,
   formatBytes,
@@ -30,6 +36,7 @@ import {
   table,
   UsageError,
 } from './terminal.js';
+import { logsTakenBy, missingPaths } from './variadic.js';
 
 interface HuntFlags extends RuleFlags {
   format: DetectionFormat;
@@ -46,7 +53,9 @@ export function registerHunt(program: Command): void {
   const command = program
     .command('hunt')
     .description('run Sigma rules over log files (EVTX, JSON, JSONL) and report what they detect')
-    .argument('<logs...>', 'log files or folders (searched recursively for .evtx, .json, .jsonl, .ndjson)')
+    // Optional to commander so that a --rules list that took the logs is told apart (see variadic.ts).
+    .argument('[logs...]', 'log files or folders (searched recursively for .evtx, .json, .jsonl, .ndjson)')
+    .usage('[options] <logs...>')
     .option('-f, --format <format>', 'detections as table, jsonl or csv', 'table')
     .option('-o, --output <file>', 'write detections to a file instead of standard output')
     .option(
@@ -62,7 +71,11 @@ export function registerHunt(program: Command): void {
       'worker threads that parse and detect (default: up to the number of cores, as the input size warrants)',
     )
     .option('--max-errors <n>', 'how many unreadable records to list before only counting them', '20');
-  addRuleOptions(command, false).action(async (logs: string[], flags: HuntFlags) => {
+  addRuleOptions(command, false).action(async (named: string[], flags: HuntFlags) => {
+    const pathOptions = rulePathOptions(flags);
+    const logs = [...named, ...logsTakenBy(pathOptions)];
+    if (logs.length === 0) throw missingPaths('hunt', 'logs', 'LOGS', pathOptions);
+    if (flags.rules?.length === 0) flags.rules = undefined;
     await runHunt(logs, flags, program.opts().content);
   });
 }

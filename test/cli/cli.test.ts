@@ -239,6 +239,46 @@ describe('vigil hunt', () => {
   });
 });
 
+describe('option order', () => {
+  it('logs written after --rules are hunted: a log file or a folder of logs is never a rule', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({ 'a.jsonl': EVENT('C:\\whoami.exe', 1) });
+    const more = await dir({ 'b.json': EVENT('C:\\whoami.exe', 2) });
+    const records = (stdout: string) =>
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).source.record);
+    for (const args of [
+      ['--rules', rules, logs],
+      ['--rules', rules, join(logs, 'a.jsonl')],
+      ['--rules', rules, '--', logs],
+    ]) {
+      const result = vigil(['hunt', '--format', 'jsonl', '--no-summary', ...args]);
+      expect({ args, status: result.status }).toEqual({ args, status: 0 });
+      expect(records(result.stdout)).toEqual([1]);
+    }
+    const mixed = vigil(['hunt', logs, '--rules', rules, more, '--format', 'jsonl', '--no-summary']);
+    expect(mixed.status).toBe(0);
+    expect(records(mixed.stdout)).toEqual([1, 2]);
+    expect(mixed.stderr).toContain(`note: ${more} read as logs: --rules takes every path after it`);
+  });
+
+  it('when --rules took paths that may be rules, the error names them and shows how to write it', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const other = await dir({ 'o.yml': RULE });
+    const result = vigil(['hunt', '--rules', rules, other]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      `vigil: error: no logs given: --rules takes every path that follows it, so it took ${rules}, ${other}.`,
+    );
+    expect(result.stderr).toContain('vigil hunt --rules PATHS... -- LOGS...');
+    const check = vigil(['rules', 'check', '--filters', join(other, 'o.yml'), rules]);
+    expect(check.status).toBe(2);
+    expect(check.stderr).toContain(`no rule paths given: --filters takes every path that follows it`);
+  });
+});
+
 describe('exit codes: 0 only when every input was read', () => {
   it('hunt: an empty or non-EVTX file, a missing path or a folder without logs exit 1, after the rest is hunted', async () => {
     const rules = await dir({ 'r.yml': RULE });
