@@ -8,6 +8,7 @@ import {
   type Detection,
   type DetectionFormat,
   type DetectionSetup,
+  type EventScope,
   type HuntSummary,
   hunt,
   jsonLine,
@@ -15,7 +16,7 @@ import {
   matchedText,
 } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
-import { LEVELS, type Level } from '../sigma/index.js';
+import { LEVELS } from '../sigma/index.js';
 import { chooseThreads, findInputs, LineWriter, openOutput, parseThreads, totalInputBytes } from './io.js';
 import { huntProgressBar } from './progress.js';
 import {
@@ -25,6 +26,14 @@ import {
   rulePathOptions,
   setupOptions,
 } from './rules-options.js';
+import {
+  addEventScopeOptions,
+  addReportScopeOptions,
+  type EventScopeFlags,
+  eventScope,
+  type ReportScopeFlags,
+  reportScope,
+} from './scope-options.js';
 import {
   colorLevel,
   formatBytes,
@@ -38,12 +47,11 @@ import {
 } from './terminal.js';
 import { logsTakenBy, missingPaths } from './variadic.js';
 
-interface HuntFlags extends RuleFlags {
+interface HuntFlags extends RuleFlags, EventScopeFlags, ReportScopeFlags {
   format: DetectionFormat;
   threads?: string;
   timeline: boolean;
   output?: string;
-  minLevel: Level;
   summary: boolean;
   progress: boolean;
   maxErrors: string;
@@ -71,6 +79,8 @@ export function registerHunt(program: Command): void {
       'worker threads that parse and detect (default: up to the number of cores, as the input size warrants)',
     )
     .option('--max-errors <n>', 'how many unreadable records to list before only counting them', '20');
+  addReportScopeOptions(command);
+  addEventScopeOptions(command);
   addRuleOptions(command, false).action(async (named: string[], flags: HuntFlags) => {
     const pathOptions = rulePathOptions(flags);
     const logs = [...named, ...logsTakenBy(pathOptions)];
@@ -83,8 +93,8 @@ export function registerHunt(program: Command): void {
 async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | undefined): Promise<void> {
   if (!['table', 'jsonl', 'csv'].includes(flags.format))
     throw new UsageError(`--format must be table, jsonl or csv, not '${flags.format}'`);
-  if (!LEVELS.includes(flags.minLevel))
-    throw new UsageError(`--min-level must be one of ${LEVELS.join(', ')}`);
+  const report = reportScope(flags);
+  const scope = eventScope(flags);
   const maxErrors = Number(flags.maxErrors);
   if (flags.threads !== undefined) parseThreads(flags.threads);
 
@@ -125,7 +135,8 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   const summary = await hunt(files, {
     setup: setupOptions(flags, rulePaths),
     onRulesLoaded,
-    minLevel: flags.minLevel,
+    ...report,
+    scope,
     threads: chooseThreads(flags.threads, totalInputBytes(files)),
     onError,
     onProgress: bar.update,
@@ -152,10 +163,23 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   if (flags.summary) {
     // With machine formats on stdout, the summary goes to stderr so pipes get only detections.
     const out = !toFile && flags.format !== 'table' ? process.stderr : process.stdout;
-    out.write(`${renderSummary(summary, flags.output)}\n`);
+    out.write(`${renderSummary(summary, flags.output, scope)}\n`);
   }
   // Every input read, or a non-zero exit: a script must not take a partial hunt for a clean one.
   if (unreadPaths > 0 || summary.unreadFiles.length > 0) process.exitCode = 1;
+}
+
+/** What the event scope asked for, as the summary says it. */
+function scopeText(scope: EventScope): string {
+  const parts: string[] = [];
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (scope.from !== undefined || scope.to !== undefined) {
+    parts.push(
+      `outside ${scope.from === undefined ? 'the start' : iso(scope.from)} to ${scope.to === undefined ? 'the end' : iso(scope.to)} (or without a time)`,
+    );
+  }
+  if (scope.hosts?.length) parts.push(`not on ${scope.hosts.map(printable).join(', ')}`);
+  return parts.join('; ');
 }
 
 function tableHeader(): string {
@@ -184,13 +208,16 @@ function tableRow(d: Detection): string {
   return `${time} ${level} ${title} ${where}${short ? `\n${' '.repeat(25)}${pc.dim(short)}` : ''}`;
 }
 
-export function renderSummary(s: HuntSummary, output?: string): string {
+export function renderSummary(s: HuntSummary, output?: string, scope: EventScope = {}): string {
   const lines: string[] = [''];
   const rate = s.durationMs > 0 ? (s.events / s.durationMs) * 1000 : 0;
   lines.push(heading('Hunt summary'));
   lines.push(
     `  ${formatCount(s.files)} files, ${formatCount(s.events)} events (${formatBytes(s.bytes)}) in ${formatDuration(s.durationMs)}: ${formatCount(Math.round(rate))} events/s`,
   );
+  if (s.outOfScope) {
+    lines.push(`  ${formatCount(s.outOfScope)} events left out: ${scopeText(scope)}`);
+  }
   if (s.unreadFiles.length) {
     const named = s.unreadFiles.slice(0, 5).map(printable).join(', ');
     lines.push(

@@ -17,6 +17,7 @@ import {
 } from '../sigma/index.js';
 import { type Detection, detectionFromCorrelation, detectionFromMatch, LEVEL_ORDER } from './detection.js';
 import type { DetectionEngine } from './engine.js';
+import { type EventScope, eventScopeTest, type ReportScope, reportsRule } from './scope.js';
 import { type HuntSummary, SummaryBuilder } from './summary.js';
 import { IndicatorSweep, type SweepResult, type SweepTarget } from './sweep.js';
 import { ReadTally } from './tally.js';
@@ -50,7 +51,10 @@ export interface Watched {
 /** What evaluating one unit gives, in the unit's record order. */
 export interface UnitResult {
   file: string;
+  /** Events read, those the event scope left out included. */
   events: number;
+  /** Events the event scope (time window, hosts) left out. */
+  outOfScope: number;
   detections: Detection[];
   /** Matches of rules that feed correlations: the rule's index in the rule set, a slim event. */
   correlationInputs: { rule: number; event: LogEvent; time: number }[];
@@ -123,7 +127,8 @@ export function silencedRules(
 export class UnitEvaluator {
   private readonly correlations: CorrelationEngine;
   private readonly silenced: Set<CorrelatedRule>;
-  private readonly minRank: number;
+  private readonly reports: (rule: DetectionRule) => boolean;
+  private readonly inScope: ((event: LogEvent) => boolean) | undefined;
   private readonly ruleIndex = new Map<DetectionRule, number>();
   /** The watch's indicator search, built once per evaluator (per thread). */
   private readonly sweep: IndicatorSweep | undefined;
@@ -131,14 +136,16 @@ export class UnitEvaluator {
   constructor(
     private readonly engine: DetectionEngine,
     ruleSet: Pick<RuleSet, 'rules' | 'correlations'>,
-    minLevel: Level = 'informational',
+    report: ReportScope = {},
     private readonly watch: EventWatch = {},
+    scope?: EventScope,
   ) {
+    this.reports = reportsRule(report);
+    this.inScope = eventScopeTest(scope);
     if (watch.indicators?.length) this.sweep = new IndicatorSweep(watch.indicators);
     const resolve = referenceResolver(ruleSet);
     this.correlations = new CorrelationEngine(ruleSet.correlations, resolve);
     this.silenced = silencedRules(ruleSet.correlations, resolve);
-    this.minRank = LEVEL_ORDER.indexOf(minLevel);
     for (const [index, rule] of ruleSet.rules.entries()) this.ruleIndex.set(rule, index);
   }
 
@@ -146,6 +153,7 @@ export class UnitEvaluator {
     const result: UnitResult = {
       file: unit.file,
       events: 0,
+      outOfScope: 0,
       detections: [],
       correlationInputs: [],
       untimed: 0,
@@ -156,6 +164,10 @@ export class UnitEvaluator {
       result.errors.push({ code: error.code, message: error.message, location: error.location });
     for (const event of unitEvents(unit, report)) {
       result.events++;
+      if (this.inScope && !this.inScope(event)) {
+        result.outOfScope++;
+        continue;
+      }
       this.sweep?.check(event);
       if (channels) {
         const seen = eventChannel(event);
@@ -185,12 +197,8 @@ export class UnitEvaluator {
             });
           }
         }
-        if (
-          !this.silenced.has(match.rule) &&
-          LEVEL_ORDER.indexOf(match.rule.level ?? 'medium') >= this.minRank
-        ) {
+        if (!this.silenced.has(match.rule) && this.reports(match.rule))
           result.detections.push(detectionFromMatch(match));
-        }
       }
     }
     if (this.sweep || channels) {
@@ -203,8 +211,7 @@ export class UnitEvaluator {
   }
 }
 
-export interface CollectorOptions {
-  minLevel?: Level;
+export interface CollectorOptions extends ReportScope {
   onDetection: (detection: Detection) => void;
   onError?: (error: VigilError) => void;
   /** What the hunt's EventWatch saw, unit by unit in file and record order. */
@@ -218,9 +225,10 @@ export interface CollectorOptions {
 export class HuntCollector {
   private readonly summary = new SummaryBuilder();
   private readonly inputs: { rule: number; event: LogEvent; time: number }[] = [];
-  private readonly minRank: number;
+  private readonly reports: (rule: Detection['rule']) => boolean;
   private readonly tally = new ReadTally();
   events = 0;
+  outOfScope = 0;
   detections = 0;
   readErrors = 0;
   private untimed = 0;
@@ -229,7 +237,7 @@ export class HuntCollector {
     private readonly ruleSet: Pick<RuleSet, 'rules' | 'correlations'>,
     private readonly options: CollectorOptions,
   ) {
-    this.minRank = LEVEL_ORDER.indexOf(options.minLevel ?? 'informational');
+    this.reports = reportsRule(options);
   }
 
   problem(error: VigilError): void {
@@ -240,6 +248,7 @@ export class HuntCollector {
 
   add(result: UnitResult): void {
     this.events += result.events;
+    this.outOfScope += result.outOfScope;
     this.tally.add(result.file, result.events);
     this.untimed += result.untimed;
     for (const error of result.errors)
@@ -250,7 +259,7 @@ export class HuntCollector {
   }
 
   private report(detection: Detection): void {
-    if (LEVEL_ORDER.indexOf(detection.rule.level) < this.minRank) return;
+    if (!this.reports(detection.rule)) return;
     this.detections++;
     this.summary.add(detection);
     this.options.onDetection(detection);
@@ -280,6 +289,7 @@ export class HuntCollector {
       bytes: run.bytes,
       durationMs: run.durationMs,
       events: this.events,
+      outOfScope: this.outOfScope,
       readErrors: this.readErrors,
       untimedCorrelationInputs: this.untimed,
     });

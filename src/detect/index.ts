@@ -19,6 +19,7 @@ export { csvCell, csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText
 export { runOrdered, type WorkerInit } from './parallel.js';
 export { passesRegression, type RegressionCase, regressionCase } from './regression.js';
 export { type DumpFormat, type RenderedUnit, renderUnit } from './render-unit.js';
+export { type EventScope, eventScopeTest, type ReportScope, reportsRule } from './scope.js';
 export {
   type DetectionSetup,
   loadDetectionSetup,

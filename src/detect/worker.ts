@@ -17,7 +17,7 @@ interface Started {
 async function start(init: WorkerInit): Promise<Started> {
   if (init.kind === 'dump') return { handle: (task) => renderUnit(revive(task), init.format) };
   const setup = await loadDetectionSetup(init.setup);
-  const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, init.minLevel, init.watch);
+  const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, init.report, init.watch, init.scope);
   return { handle: (task) => evaluator.evaluate(revive(task)), info: ruleSetDigest(setup.ruleSet) };
 }
 

@@ -239,6 +239,87 @@ describe('vigil hunt', () => {
   });
 });
 
+describe('hunt filters', () => {
+  const at = (host: string, time: string | undefined, record: number) => {
+    const event = JSON.parse(EVENT('C:\\whoami.exe', record));
+    event.Event.System.Computer = host;
+    if (time === undefined) delete event.Event.System.TimeCreated;
+    else event.Event.System.TimeCreated['#attributes'].SystemTime = time;
+    return JSON.stringify(event);
+  };
+  const rules = () =>
+    dir({
+      'test-high.yml': RULE,
+      'deprecated.yml': RULE.replace('aa', 'ab').replace('status: test', 'status: deprecated'),
+      'experimental-low.yml': RULE.replace('aa', 'ac')
+        .replace('status: test', 'status: experimental')
+        .replace('level: high', 'level: low'),
+    });
+  const logs = () =>
+    dir({
+      'l.jsonl': [
+        at('WS1.corp.example', '2024-05-01T10:00:00Z', 1),
+        at('ws2', '2024-05-02T12:00:00Z', 2),
+        at('ws1', undefined, 3),
+      ].join('\n'),
+    });
+  const hits = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const d = JSON.parse(line);
+        return `${d.source.record}:${d.rule.id.slice(-2)}`;
+      })
+      .sort();
+
+  it('--from/--to (a date alone is its whole day), --host, and the summary counts what they left out', async () => {
+    const [r, l] = await Promise.all([rules(), logs()]);
+    const run = (...args: string[]) => vigil(['hunt', l, '--rules', r, '--format', 'jsonl', ...args]);
+    expect(hits(run().stdout)).toEqual(['1:aa', '1:ac', '2:aa', '2:ac', '3:aa', '3:ac']);
+    expect(hits(run('--from', '2024-05-01', '--to', '2024-05-01').stdout)).toEqual(['1:aa', '1:ac']);
+    expect(hits(run('--from', '2024-05-01T12:30:00+02:00').stdout)).toEqual(['2:aa', '2:ac']);
+    expect(hits(run('--to', '2024-05-01T10:00:00').stdout)).toEqual(['1:aa', '1:ac']);
+    const hosts = run('--host', 'ws1', '--threads', '2');
+    expect(hits(hosts.stdout)).toEqual(['1:aa', '1:ac', '3:aa', '3:ac']);
+    expect(hosts.stderr).toContain('1 events left out: not on ws1');
+    expect(hits(run('--host', 'WS2,nowhere').stdout)).toEqual(['2:aa', '2:ac']);
+    const windowed = run('--from', '2024-05-02');
+    expect(windowed.stderr).toContain(
+      '2 events left out: outside 2024-05-02T00:00:00.000Z to the end (or without a time)',
+    );
+    for (const bad of [
+      ['--from', 'yesterday'],
+      ['--from', '2024-05-02', '--to', '2024-05-01'],
+      ['--to', '2024-02-30'],
+    ]) {
+      const result = run(...bad);
+      expect({ bad, status: result.status }).toEqual({ bad, status: 2 });
+      expect(result.stderr).toMatch(/^vigil: error: --(from|to)/m);
+    }
+  });
+
+  it('--level takes exact levels, --rule-status statuses; deprecated and unsupported rules are left out unless asked', async () => {
+    const [r, l] = await Promise.all([rules(), logs()]);
+    const run = (...args: string[]) =>
+      vigil(['hunt', l, '--rules', r, '--format', 'jsonl', '--host', 'ws2', ...args]);
+    expect(hits(run().stdout)).toEqual(['2:aa', '2:ac']);
+    expect(hits(run('--rule-status', 'all').stdout)).toEqual(['2:aa', '2:ab', '2:ac']);
+    expect(hits(run('--rule-status', 'deprecated,experimental').stdout)).toEqual(['2:ab', '2:ac']);
+    expect(hits(run('--level', 'low').stdout)).toEqual(['2:ac']);
+    expect(hits(run('--level', 'low,high', '--min-level', 'medium').stdout)).toEqual(['2:aa']);
+    for (const bad of [
+      ['--level', 'urgent'],
+      ['--rule-status', 'stable,bogus'],
+    ]) {
+      const result = run(...bad);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/^vigil: error: --(level|rule-status) takes /m);
+    }
+  });
+});
+
 describe('option order', () => {
   it('logs written after --rules are hunted: a log file or a folder of logs is never a rule', async () => {
     const rules = await dir({ 'r.yml': RULE });

@@ -106,6 +106,43 @@ describe('hunting', () => {
     expect(summary).toMatchObject({ files: 2, events: 5, detections: 1, byLevel: { critical: 1 } });
   });
 
+  it('a time window or host scope leaves events out before the rules: correlations count only those inside', async () => {
+    const rules = await dir({ 'rules.yml': RULES });
+    const logs = await dir({
+      'a.jsonl': [
+        sec(4625, 'bob', 10),
+        sec(4625, 'bob', 20),
+        sec(4625, 'bob', 30),
+        sec(4624, 'bob', 40),
+      ].join('\n'),
+    });
+    const options = { rules: [rules] };
+    const setup = await loadDetectionSetup(options);
+    const run = async (scope: Parameters<typeof hunt>[1]['scope']) => {
+      const titles: string[] = [];
+      const summary = await hunt([join(logs, 'a.jsonl')], {
+        setup: options,
+        loaded: setup,
+        scope,
+        onDetection: (d) => titles.push(d.rule.title),
+      });
+      return { titles, events: summary.events, outOfScope: summary.outOfScope };
+    };
+    expect(await run(undefined)).toEqual({ titles: ['Brute force then success'], events: 4, outOfScope: 0 });
+    // Without the first failure, two failures are not 'at least 3': no correlation fires.
+    expect(await run({ from: Date.UTC(2024, 0, 1, 0, 0, 15) })).toEqual({
+      titles: [],
+      events: 4,
+      outOfScope: 1,
+    });
+    expect(await run({ hosts: ['DC1'] })).toEqual({
+      titles: ['Brute force then success'],
+      events: 4,
+      outOfScope: 0,
+    });
+    expect(await run({ hosts: ['dc2'] })).toEqual({ titles: [], events: 4, outOfScope: 4 });
+  });
+
   it('reports rule author, ATT&CK tags, matched fields and place; honours --min-level', async () => {
     const rules = await dir({
       'r.yml': `title: Whoami
