@@ -36,10 +36,12 @@ import {
 } from './scope-options.js';
 import {
   colorLevel,
+  fitCell,
   formatBytes,
   formatCount,
   formatDuration,
   heading,
+  oneLine,
   printable,
   problemLine,
   table,
@@ -192,18 +194,16 @@ function tableRow(d: Detection): string {
     .replace(/\.\d+Z$/, 'Z')
     .padEnd(24);
   const level = colorLevel(d.rule.level, d.rule.level.padEnd(13));
-  const title = printable(
-    d.rule.title.length > 60 ? `${d.rule.title.slice(0, 59)}…` : d.rule.title.padEnd(60),
-  );
+  const title = fitCell(oneLine(d.rule.title), 60);
   const where = [
     d.host ?? '-',
     d.eventId !== undefined ? `EventID ${String(d.eventId)}` : undefined,
     `${d.source.file}#${d.source.record}`,
   ]
     .filter(Boolean)
-    .map((part) => printable(String(part)))
+    .map((part) => oneLine(String(part)))
     .join('  ');
-  const details = printable(matchedText(d.matched));
+  const details = oneLine(matchedText(d.matched));
   const short = details.length > 200 ? `${details.slice(0, 199)}…` : details;
   return `${time} ${level} ${title} ${where}${short ? `\n${' '.repeat(25)}${pc.dim(short)}` : ''}`;
 }
@@ -251,7 +251,9 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
   lines.push(
     table(
       ['Detections', 'Level', 'Rule', 'Id'],
-      s.byRule.slice(0, 15).map((r) => [formatCount(r.count), colorLevel(r.level), r.title, r.id ?? '']),
+      s.byRule
+        .slice(0, 15)
+        .map((r) => [formatCount(r.count), colorLevel(r.level), oneLine(r.title), oneLine(r.id ?? '')]),
     ),
   );
   if (s.byRule.length > 15) lines.push(pc.dim(`  … ${s.byRule.length - 15} more rules matched`));
@@ -259,7 +261,7 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
   lines.push(
     table(
       ['Detections', 'Host'],
-      s.byHost.slice(0, 15).map((h) => [formatCount(h.count), h.key]),
+      s.byHost.slice(0, 15).map((h) => [formatCount(h.count), oneLine(h.key)]),
     ),
   );
   if (s.byTactic.length) {
@@ -267,7 +269,7 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
     lines.push(
       table(
         ['Detections', 'Tactic'],
-        s.byTactic.map((t) => [formatCount(t.count), t.key]),
+        s.byTactic.map((t) => [formatCount(t.count), oneLine(t.key)]),
       ),
     );
   }

@@ -480,6 +480,23 @@ describe('odd paths and hostile values', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ files: 2, loaded: 2 });
   });
 
+  it('the table keeps one line per detection and one for its fields, whatever the values hold', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const event = JSON.parse(EVENT('C:\\tools\\new\r\nline\t2\\whoami.exe', 1));
+    event.Event.System.Computer = 'ws1\n\u001b[2J\u202egpj.exe';
+    const logs = await dir({ 'l.json': JSON.stringify(event) });
+    const result = vigil(['hunt', logs, '--rules', rules, '--no-summary']);
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('ws1↵\\x1b[2J\\u202egpj.exe  EventID 1');
+    expect(lines[1]!.trim()).toBe('Image=C:\\tools\\new↵line⇥2\\whoami.exe');
+    expect(result.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    const summary = vigil(['hunt', logs, '--rules', rules]);
+    expect(summary.stdout).toContain('│ ws1↵\\x1b[2J\\u202egpj.exe │');
+    expect(summary.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  });
+
   it('CSV cells cannot become spreadsheet formulas', async () => {
     const rules = await dir({ 'r.yml': RULE });
     const event = JSON.parse(EVENT('C:\\whoami.exe', 1));
