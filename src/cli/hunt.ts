@@ -17,7 +17,15 @@ import {
 } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import { LEVELS } from '../sigma/index.js';
-import { chooseThreads, findInputs, LineWriter, openOutput, parseThreads, totalInputBytes } from './io.js';
+import {
+  chooseThreads,
+  findInputs,
+  LineWriter,
+  openOutput,
+  parseThreads,
+  totalInputBytes,
+  unreadFilesLine,
+} from './io.js';
 import { huntProgressBar } from './progress.js';
 import {
   addRuleOptions,
@@ -29,6 +37,7 @@ import {
 import {
   addEventScopeOptions,
   addReportScopeOptions,
+  describeScope,
   type EventScopeFlags,
   eventScope,
   type ReportScopeFlags,
@@ -42,7 +51,6 @@ import {
   formatDuration,
   heading,
   oneLine,
-  printable,
   problemLine,
   table,
   UsageError,
@@ -171,19 +179,6 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   if (unreadPaths > 0 || summary.unreadFiles.length > 0) process.exitCode = 1;
 }
 
-/** What the event scope asked for, as the summary says it. */
-function scopeText(scope: EventScope): string {
-  const parts: string[] = [];
-  const iso = (ms: number) => new Date(ms).toISOString();
-  if (scope.from !== undefined || scope.to !== undefined) {
-    parts.push(
-      `outside ${scope.from === undefined ? 'the start' : iso(scope.from)} to ${scope.to === undefined ? 'the end' : iso(scope.to)} (or without a time)`,
-    );
-  }
-  if (scope.hosts?.length) parts.push(`not on ${scope.hosts.map(printable).join(', ')}`);
-  return parts.join('; ');
-}
-
 function tableHeader(): string {
   return `${'Time'.padEnd(24)} ${'Level'.padEnd(13)} ${'Rule'.padEnd(60)} Host / Event / Source`;
 }
@@ -216,16 +211,9 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
     `  ${formatCount(s.files)} files, ${formatCount(s.events)} events (${formatBytes(s.bytes)}) in ${formatDuration(s.durationMs)}: ${formatCount(Math.round(rate))} events/s`,
   );
   if (s.outOfScope) {
-    lines.push(`  ${formatCount(s.outOfScope)} events left out: ${scopeText(scope)}`);
+    lines.push(`  ${formatCount(s.outOfScope)} events left out: ${describeScope(scope)}`);
   }
-  if (s.unreadFiles.length) {
-    const named = s.unreadFiles.slice(0, 5).map(printable).join(', ');
-    lines.push(
-      pc.red(
-        `  ${formatCount(s.unreadFiles.length)} files gave no event (empty, not a log, or damaged throughout): ${named}${s.unreadFiles.length > 5 ? ', …' : ''}`,
-      ),
-    );
-  }
+  if (s.unreadFiles.length) lines.push(unreadFilesLine(s.unreadFiles));
   if (s.readErrors)
     lines.push(
       pc.yellow(

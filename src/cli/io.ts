@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import pc from 'picocolors';
 import { collectFiles, VigilError } from '../core/index.js';
-import { problemLine, UsageError } from './terminal.js';
+import { printable, problemLine, UsageError } from './terminal.js';
 
 /** Output plumbing shared by the commands that write many lines: files, chunked writes, threads. */
 
@@ -141,4 +141,12 @@ export async function findInputs(
 
 function noFilesIn(folder: string, kinds: string): VigilError {
   return new VigilError('NO_INPUT_FILES', `no ${kinds} files in this folder`, { file: folder });
+}
+
+/** The summary line naming the files not one event could be read from. */
+export function unreadFilesLine(files: readonly string[]): string {
+  const named = files.slice(0, 5).map(printable).join(', ');
+  return pc.red(
+    `  ${files.length} files gave no event (empty, not a log, or damaged throughout): ${named}${files.length > 5 ? ', …' : ''}`,
+  );
 }

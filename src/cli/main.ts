@@ -11,6 +11,7 @@ type Register = (program: Command) => void;
  */
 const COMMANDS: Record<string, () => Promise<Register>> = {
   hunt: async () => (await import('./hunt.js')).registerHunt,
+  search: async () => (await import('./search.js')).registerSearch,
   dump: async () => (await import('./dump.js')).registerDump,
   rules: async () => (await import('./rules.js')).registerRules,
   attack: async () => (await import('./attack.js')).registerAttack,

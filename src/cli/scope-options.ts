@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { calendarDay, parseTimestamp } from '../core/index.js';
 import type { EventScope, ReportScope } from '../detect/index.js';
 import { LEVELS, type Level, STATUSES } from '../sigma/index.js';
-import { UsageError } from './terminal.js';
+import { printable, UsageError } from './terminal.js';
 
 /** The options that narrow which events a hunt or a search looks at, and which detections a hunt reports. */
 
@@ -19,7 +19,7 @@ export interface ReportScopeFlags {
 }
 
 /** Values of a repeatable option, each of which may also be a comma-separated list. */
-function collectList(value: string, previous: string[] = []): string[] {
+export function collectList(value: string, previous: string[] = []): string[] {
   return [
     ...previous,
     ...value
@@ -107,4 +107,17 @@ function listOf<T extends string>(text: string, option: string, allowed: readonl
       `${option} takes ${allowed.join(', ')}, comma-separated; not '${unknown.join(',') || text}'`,
     );
   return values as T[];
+}
+
+/** Why the event scope left events out, as summaries say it. */
+export function describeScope(scope: EventScope): string {
+  const parts: string[] = [];
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (scope.from !== undefined || scope.to !== undefined) {
+    parts.push(
+      `outside ${scope.from === undefined ? 'the start' : iso(scope.from)} to ${scope.to === undefined ? 'the end' : iso(scope.to)} (or without a time)`,
+    );
+  }
+  if (scope.hosts?.length) parts.push(`not on ${scope.hosts.map(printable).join(', ')}`);
+  return parts.join('; ');
 }

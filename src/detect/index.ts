@@ -21,6 +21,14 @@ export { passesRegression, type RegressionCase, regressionCase } from './regress
 export { type DumpFormat, type RenderedUnit, renderUnit } from './render-unit.js';
 export { type EventScope, eventScopeTest, type ReportScope, reportsRule } from './scope.js';
 export {
+  type SearchHit,
+  type SearchOptions,
+  type SearchQuery,
+  type SearchSummary,
+  search,
+  searchTerms,
+} from './search.js';
+export {
   type DetectionSetup,
   loadDetectionSetup,
   loadRuleSetup,

@@ -2,6 +2,7 @@ import type { EventWatch } from './collector.js';
 import { WorkerPool } from './pool.js';
 import type { DumpFormat } from './render-unit.js';
 import type { EventScope, ReportScope } from './scope.js';
+import type { SearchQuery } from './search.js';
 import type { SetupOptions } from './setup.js';
 import type { WorkUnit } from './units.js';
 
@@ -14,7 +15,8 @@ export type WorkerTask = WorkUnit;
  */
 export type WorkerInit =
   | { kind: 'hunt'; setup: SetupOptions; report: ReportScope; scope?: EventScope; watch?: EventWatch }
-  | { kind: 'dump'; format: DumpFormat };
+  | { kind: 'dump'; format: DumpFormat }
+  | { kind: 'search'; query: SearchQuery };
 
 export interface OrderedRunOptions {
   /**

@@ -193,6 +193,7 @@ describe('vigil hunt', () => {
     expect(help.status).toBe(0);
     for (const command of [
       'hunt',
+      'search',
       'dump',
       'rules',
       'attack',
@@ -317,6 +318,81 @@ describe('hunt filters', () => {
       expect(result.status).toBe(2);
       expect(result.stderr).toMatch(/^vigil: error: --(level|rule-status) takes /m);
     }
+  });
+});
+
+describe('vigil search', () => {
+  it('prints the matching events as a table, JSONL or CSV, with the fields that matched', async () => {
+    const event = JSON.parse(EVENT('C:\\Tools\\Mimikatz.exe', 7));
+    event.Event.EventData.CommandLine = 'mimikatz\n"sekurlsa::logonpasswords"\texit';
+    const logs = await dir({ 'l.jsonl': [JSON.stringify(event), EVENT('C:\\cmd.exe', 8)].join('\n') });
+    const table = vigil(['search', logs, '-k', 'MIMIKATZ']);
+    expect(table.status).toBe(0);
+    const [row, fields] = table.stdout.split('\n');
+    expect(row).toMatch(
+      /^2024-05-01 10:00:00Z\s+ws1\s+Microsoft-Windows-Sysmon\/Operational\s+1\s+.*l\.jsonl#7$/,
+    );
+    expect(fields!.trim()).toBe(
+      'Image=C:\\Tools\\Mimikatz.exe; CommandLine=mimikatz↵"sekurlsa::logonpasswords"⇥exit',
+    );
+    expect(table.stdout).toContain('1 events matched');
+
+    const jsonl = vigil([
+      'search',
+      logs,
+      '-e',
+      'sekurlsa::\\w+',
+      '--field',
+      'CommandLine',
+      '--format',
+      'jsonl',
+    ]);
+    const hit = JSON.parse(jsonl.stdout);
+    expect(hit).toMatchObject({
+      host: 'ws1',
+      eventId: 1,
+      source: { record: 7 },
+      matched: { CommandLine: event.Event.EventData.CommandLine },
+      event: { Image: 'C:\\Tools\\Mimikatz.exe' },
+    });
+    expect(jsonl.stderr).toContain('Search summary');
+
+    const csv = vigil(['search', logs, '-k', 'cmd.exe', '--format', 'csv', '--no-summary']);
+    const [header, line, more] = csv.stdout.trim().split('\n');
+    expect(header).toBe('time,host,channel,event_id,file,record,matched,event');
+    expect(line).toMatch(
+      /^2024-05-01T10:00:00.000Z,ws1,Microsoft-Windows-Sysmon\/Operational,1,.*,8,Image=C:\\cmd\.exe,/,
+    );
+    expect(more).toBeUndefined();
+  });
+
+  it('exits 1 when an input could not be read, 2 on bad usage', async () => {
+    const logs = await dir({ 'l.jsonl': EVENT('C:\\cmd.exe', 1), 'empty.evtx': '' });
+    const partial = vigil(['search', logs, '-k', 'cmd', '--format', 'jsonl']);
+    expect(partial.status).toBe(1);
+    expect(partial.stdout.trim().split('\n')).toHaveLength(1);
+    expect(partial.stderr).toMatch(/empty\.evtx: the file is empty/);
+    for (const args of [
+      [],
+      ['-k', ''],
+      ['-e', '(?<=a)b'],
+      ['-k', 'x', '--format', 'xml'],
+      ['-k', 'x', '--from', 'soon'],
+    ]) {
+      const result = vigil(['search', join(logs, 'l.jsonl'), ...args]);
+      expect({ args, status: result.status }).toEqual({ args, status: 2 });
+      expect(result.stderr).toMatch(/^vigil: error: /m);
+    }
+  });
+
+  it.skipIf(!hasContent)('gives the same events on 1 and 2 threads over EVTX samples', () => {
+    const folder = join(contentPath('..', 'datasets', 'evtx-attack-samples'), 'Credential Access');
+    const args = ['search', folder, '-k', 'lsass', '--format', 'jsonl', '--no-summary'];
+    const one = vigil([...args, '--threads', '1']);
+    const two = vigil([...args, '--threads', '2']);
+    expect(one.status).toBe(0);
+    expect(one.stdout.trim().split('\n').length).toBeGreaterThan(10);
+    expect(two.stdout).toBe(one.stdout);
   });
 });
 
