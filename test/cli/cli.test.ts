@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { vigil } from '../helpers/cli.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
@@ -393,6 +393,56 @@ describe('vigil search', () => {
     expect(one.status).toBe(0);
     expect(one.stdout.trim().split('\n').length).toBeGreaterThan(10);
     expect(two.stdout).toBe(one.stdout);
+  });
+});
+
+describe.skipIf(!hasContent)('vigil attack show and search, beyond techniques and groups', () => {
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    env = { VIGIL_HOME: await dir({}), VIGIL_CONTENT_DIR: contentPath() };
+  });
+
+  it('shows software, mitigations, campaigns and data components by ID, name or alias', () => {
+    const software = vigil(['attack', 'show', 'S1070'], env);
+    expect(software.status, software.stderr).toBe(0);
+    expect(software.stdout).toMatch(/^S1070 Black Basta \(malware\)/);
+    expect(software.stdout).toContain('T1486');
+    expect(vigil(['attack', 'show', 'M1038'], env).stdout).toMatch(
+      /^M1038 Execution Prevention \(mitigation\)/,
+    );
+    expect(vigil(['attack', 'show', 'Execution', 'Prevention'], env).stdout).toMatch(/^M1038 /);
+    expect(vigil(['attack', 'show', 'C0017'], env).stdout).toMatch(/Attributed: +APT41 \(G0096\)/);
+    expect(vigil(['attack', 'show', 'Process:', 'Process', 'Creation'], env).stdout).toMatch(
+      /^DC0032 Process Creation \(data component\)/,
+    );
+    const json = JSON.parse(vigil(['attack', 'show', 'Hive0065', '--json'], env).stdout);
+    expect(json).toMatchObject({ kind: 'group', id: 'G0092', aliases: expect.arrayContaining(['Hive0065']) });
+    const technique = JSON.parse(vigil(['attack', 'show', 'T1218', '--json'], env).stdout);
+    expect(technique).toMatchObject({ kind: 'technique', id: 'T1218', matchedBy: 'id' });
+    const unknown = vigil(['attack', 'show', 'S9999'], env);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('ATT&CK v18.1 has no software "S9999"');
+    const unnamed = vigil(['attack', 'show', 'Nothing', 'Like', 'This'], env);
+    expect(unnamed.status).toBe(2);
+    expect(unnamed.stderr).toContain(
+      'has no technique, tactic, group, software, campaign, mitigation or data component "Nothing Like This"',
+    );
+  });
+
+  it('search finds Hive in the groups and software ATT&CK describes with it, and keeps to --kind', () => {
+    const all = JSON.parse(vigil(['attack', 'search', 'Hive', '--json'], env).stdout) as {
+      id: string;
+      kind: string;
+    }[];
+    expect(all.map((r) => r.id)).toEqual(expect.arrayContaining(['G1053', 'S1162']));
+    const software = JSON.parse(
+      vigil(['attack', 'search', 'ransomware', '--kind', 'software', '--limit', '5', '--json'], env).stdout,
+    ) as { kind: string }[];
+    expect(software).toHaveLength(5);
+    expect(new Set(software.map((r) => r.kind))).toEqual(new Set(['software']));
+    const table = vigil(['attack', 'search', 'black', 'basta'], env);
+    expect(table.stdout).toMatch(/│ S1070 +│ software +│ Black Basta +│/);
+    expect(vigil(['attack', 'search', 'x', '--kind', 'actor'], env).status).toBe(2);
   });
 });
 
