@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { VigilError } from '../core/index.js';
+import { VigilError } from '../core/index.js';
 import { CollectedLogs, coverageLayer, NEWER_ATTACK_HINT, threatScope } from '../coverage/index.js';
 import { addSweep, hunt, type SweepResult, TopDetections } from '../detect/index.js';
 import {
@@ -222,9 +222,17 @@ function exposureOf(
   const options = prioritizeOptions(contentFlag, assets?.assets, DEFAULT_EPSS_THRESHOLD, advisoryCves);
   const today = new Date().toISOString().slice(0, 10);
   const findings = files.flatMap((file) => {
-    const imported = importFindings(file);
-    report(imported.problems);
-    return imported.findings;
+    try {
+      const imported = importFindings(file);
+      report(imported.problems);
+      return imported.findings;
+    } catch (error) {
+      // A scan that cannot be read is named, and costs the exposure its findings, not the report.
+      if (!(error instanceof VigilError)) throw error;
+      process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
+      process.exitCode = 1;
+      return [];
+    }
   });
   const prioritized = findings
     .map((f) => prioritize({ ...f, firstSeen: f.firstSeen ?? today }, options))

@@ -568,6 +568,36 @@ describe('exit codes: 0 only when every input was read', () => {
     },
   );
 
+  it.skipIf(!hasContent)(
+    'assess: a --vulns scan that cannot be read is named and exits 1, and the report is still written',
+    async () => {
+      const rules = await dir({ 'r.yml': RULE });
+      const scans = await dir({ 'good.csv': 'asset,cve\nws1,CVE-2021-44228\n' });
+      const out = join(await dir({}), 'report');
+      const result = vigil(
+        [
+          'assess',
+          '--group',
+          'APT40',
+          '--rules',
+          rules,
+          '--reference',
+          rules,
+          '--vulns',
+          join(scans, 'missing.csv'),
+          join(scans, 'good.csv'),
+          '--out',
+          out,
+        ],
+        { VIGIL_HOME: await dir({}), VIGIL_CONTENT_DIR: contentPath() },
+      );
+      expect(result.status, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/missing\.csv: cannot read the scan/);
+      const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+      expect(report.exposure.findings).toBe(1);
+    },
+  );
+
   it('dump: a file nothing could be read from exits 1 and is named', async () => {
     const logs = await dir({ 'empty.evtx': '', 'noise.evtx': 'x'.repeat(5000) });
     const result = vigil(['dump', logs]);
