@@ -181,7 +181,7 @@ describe('vigil hunt', () => {
     for (const args of usage) {
       const result = vigil(args);
       expect({ args, status: result.status }).toEqual({ args, status: 2 });
-      expect(result.stderr).toMatch(/^(error: |Usage: )/m);
+      expect(result.stderr).toMatch(/^(vigil: error: |error: |Usage: )/m);
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
     expect(vigil(['--version']).status).toBe(0);
