@@ -115,7 +115,7 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   const onRulesLoaded = (setup: DetectionSetup) => {
     const loaded = setup.ruleSet.rules.length + setup.ruleSet.correlations.length;
     process.stderr.write(
-      `${pc.dim(`Loaded ${formatCount(loaded)} rules from ${formatCount(setup.ruleSet.files)} files in ${formatDuration(performance.now() - loadStarted)}`)}${
+      `${pc.dim(`Loaded ${formatCount(loaded)} rules from ${formatCount(setup.ruleSet.files)} files in ${formatDuration(performance.now() - loadStarted)}${setup.running < setup.ruleSet.rules.length ? `; ${formatCount(setup.running)} of the detection rules run, those whose detections are reported or that correlations read` : ''}`)}${
         setup.errors.length
           ? pc.yellow(` (${setup.errors.length} could not be loaded: see 'vigil rules check')`)
           : ''
@@ -143,7 +143,7 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
         : tableRow(detection);
   const timeline: Detection[] = [];
   const summary = await hunt(files, {
-    setup: setupOptions(flags, rulePaths),
+    setup: { ...setupOptions(flags, rulePaths), report },
     onRulesLoaded,
     ...report,
     scope,

@@ -106,6 +106,38 @@ describe('hunting', () => {
     expect(summary).toMatchObject({ files: 2, events: 5, detections: 1, byLevel: { critical: 1 } });
   });
 
+  it('compiles only the rules a report scope needs, and correlations still see the rules they read', async () => {
+    const lone = `title: Lone low rule
+id: 00000000-0000-0000-0000-000000000009
+logsource: {product: windows, service: security}
+detection:
+    selection: {EventID: 4625}
+    condition: selection
+level: low
+`;
+    const rules = await dir({ 'rules.yml': RULES, 'lone.yml': lone });
+    const logs = await dir({
+      'a.jsonl': [
+        sec(4625, 'bob', 10),
+        sec(4625, 'bob', 20),
+        sec(4625, 'bob', 30),
+        sec(4624, 'bob', 40),
+      ].join('\n'),
+    });
+    const options = { rules: [rules], report: { minLevel: 'high' as const } };
+    const setup = await loadDetectionSetup(options);
+    expect([setup.ruleSet.rules.length, setup.running]).toEqual([3, 2]);
+    const titles: string[] = [];
+    await hunt([join(logs, 'a.jsonl')], {
+      setup: options,
+      loaded: setup,
+      minLevel: 'high',
+      onDetection: (d) => titles.push(d.rule.title),
+    });
+    expect(titles).toEqual(['Brute force then success']);
+    expect((await loadDetectionSetup({ rules: [rules] })).running).toBe(3);
+  });
+
   it('a time window or host scope leaves events out before the rules: correlations count only those inside', async () => {
     const rules = await dir({ 'rules.yml': RULES });
     const logs = await dir({
