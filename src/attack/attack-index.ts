@@ -2,6 +2,7 @@ import { addDistinct } from '../core/index.js';
 import { compareIds } from './build.js';
 import type {
   AttackKnowledge,
+  Campaign,
   DataComponent,
   Group,
   Mitigation,
@@ -21,6 +22,36 @@ export interface TechniqueMatch {
   asked?: string;
 }
 
+/** Any object of the knowledge base that `show` and `search` reach, by kind. */
+export type AttackEntry =
+  | { kind: 'technique'; match: TechniqueMatch }
+  | { kind: 'tactic'; tactic: Tactic }
+  | { kind: 'group'; group: Group }
+  | { kind: 'software'; software: Software }
+  | { kind: 'campaign'; campaign: Campaign }
+  | { kind: 'mitigation'; mitigation: Mitigation }
+  | { kind: 'data-component'; component: DataComponent };
+
+export type AttackKind = AttackEntry['kind'];
+
+/** In the order lookups and ties in searches list them. */
+export const ATTACK_KINDS: readonly AttackKind[] = [
+  'technique',
+  'tactic',
+  'group',
+  'software',
+  'campaign',
+  'mitigation',
+  'data-component',
+];
+
+export interface AttackSearchResult {
+  entry: AttackEntry;
+  id: string;
+  name: string;
+  score: number;
+}
+
 /** Lookups over one loaded ATT&CK release: IDs, names old and new, aliases. */
 export class AttackIndex {
   readonly knowledge: AttackKnowledge;
@@ -32,6 +63,9 @@ export class AttackIndex {
   private readonly softwareByKey = new Map<string, Software[]>();
   private readonly mitigationsById = new Map<string, Mitigation>();
   private readonly componentsById = new Map<string, DataComponent>();
+  private readonly campaignsByKey = new Map<string, Campaign[]>();
+  private readonly mitigationsByName = new Map<string, Mitigation[]>();
+  private readonly componentsByName = new Map<string, DataComponent[]>();
 
   constructor(knowledge: AttackKnowledge) {
     this.knowledge = knowledge;
@@ -57,8 +91,18 @@ export class AttackIndex {
       for (const key of [item.id, item.name, ...item.aliases])
         addDistinct(this.softwareByKey, normalizeName(key), item);
     }
-    for (const mitigation of knowledge.mitigations) this.mitigationsById.set(mitigation.id, mitigation);
-    for (const component of knowledge.dataComponents) this.componentsById.set(component.id, component);
+    for (const campaign of knowledge.campaigns) {
+      for (const key of [campaign.id, campaign.name, ...campaign.aliases])
+        addDistinct(this.campaignsByKey, normalizeName(key), campaign);
+    }
+    for (const mitigation of knowledge.mitigations) {
+      this.mitigationsById.set(mitigation.id, mitigation);
+      addDistinct(this.mitigationsByName, normalizeName(mitigation.name), mitigation);
+    }
+    for (const component of knowledge.dataComponents) {
+      this.componentsById.set(component.id, component);
+      addDistinct(this.componentsByName, normalizeName(component.name), component);
+    }
   }
 
   get version(): string | undefined {
@@ -171,22 +215,67 @@ export class AttackIndex {
     return this.componentsById.get(id.trim().toUpperCase());
   }
 
+  /** Campaigns by ID (`C0017`), name or alias. */
+  campaigns(query: string): Campaign[] {
+    return this.campaignsByKey.get(normalizeName(query)) ?? [];
+  }
+
   /**
-   * Techniques whose text mentions every word of the query (compared by stem: "copies" finds
-   * "copy"), best first: words in the name count most, then in former names, then in the
-   * description and detection text.
+   * Every object an ID or a name stands for, of any kind: techniques (also by former names and
+   * revoked IDs), tactics, groups, software and campaigns (also by alias), mitigations and data
+   * components. Several when kinds share a name; empty when this release knows none.
    */
-  searchTechniques(text: string, limit = 20): { technique: Technique; score: number }[] {
+  lookup(query: string): AttackEntry[] {
+    const techniques = this.resolveTechnique(query);
+    // A technique ID is nothing else; a name may be several things.
+    if (canonicalTechniqueId(query)) return techniques.map((match) => ({ kind: 'technique', match }));
+    const key = normalizeName(query);
+    const id = query.trim().toUpperCase();
+    const tactic = this.tactic(query);
+    const mitigations = unique([
+      ...(this.mitigationsById.has(id) ? [this.mitigationsById.get(id)!] : []),
+      ...(this.mitigationsByName.get(key) ?? []),
+    ]);
+    // ATT&CK writes components with their data source, "Process: Process Creation".
+    const colon = query.indexOf(':');
+    const components = unique([
+      ...(this.componentsById.has(id) ? [this.componentsById.get(id)!] : []),
+      ...(this.componentsByName.get(key) ?? []),
+      ...(colon > 0 ? (this.componentsByName.get(normalizeName(query.slice(colon + 1))) ?? []) : []),
+    ]);
+    return [
+      ...techniques.map((match): AttackEntry => ({ kind: 'technique', match })),
+      ...(tactic ? [{ kind: 'tactic', tactic } as const] : []),
+      ...this.groups(query).map((group): AttackEntry => ({ kind: 'group', group })),
+      ...this.software(query).map((software): AttackEntry => ({ kind: 'software', software })),
+      ...this.campaigns(query).map((campaign): AttackEntry => ({ kind: 'campaign', campaign })),
+      ...mitigations.map((mitigation): AttackEntry => ({ kind: 'mitigation', mitigation })),
+      ...components.map((component): AttackEntry => ({ kind: 'data-component', component })),
+    ];
+  }
+
+  /**
+   * Objects whose text holds every word of the query (compared by stem), best first: words in the
+   * name count most, then in IDs, aliases and former names, then in the description (and a
+   * technique's detection text). Revoked and deprecated objects are left out.
+   */
+  search(
+    text: string,
+    options: { limit?: number; kinds?: readonly AttackKind[] } = {},
+  ): AttackSearchResult[] {
     const query = stems(text);
     if (query.length === 0) return [];
     const phrase = query.join(' ');
-    const results: { technique: Technique; score: number }[] = [];
-    for (const { technique, name, former, body } of this.searchTexts()) {
+    const kinds = new Set(options.kinds ?? ATTACK_KINDS);
+    const results: AttackSearchResult[] = [];
+    for (const entry of this.searchEntries()) {
+      if (!kinds.has(entry.entry.kind)) continue;
+      const { name, aliases, body } = entry;
       let score = 0;
       let all = true;
       for (const word of query) {
         if (name.words.has(word)) score += 10;
-        else if (former.words.has(word)) score += 6;
+        else if (aliases.words.has(word)) score += 6;
         else if (body.words.has(word)) score += 1;
         else all = false;
       }
@@ -194,24 +283,111 @@ export class AttackIndex {
       if (name.text === phrase) score += 100;
       else if (` ${name.text} `.includes(` ${phrase} `)) score += 20;
       else if (` ${body.text} `.includes(` ${phrase} `)) score += 5;
-      results.push({ technique, score });
+      results.push({ entry: entry.entry, id: entry.id, name: entry.title, score });
     }
+    const rank = (kind: AttackKind) => ATTACK_KINDS.indexOf(kind);
     return results
-      .sort((a, b) => b.score - a.score || compareIds(a.technique.id, b.technique.id))
-      .slice(0, limit);
+      .sort((a, b) => b.score - a.score || rank(a.entry.kind) - rank(b.entry.kind) || compareIds(a.id, b.id))
+      .slice(0, options.limit ?? 20);
   }
 
-  private searchCache?: { technique: Technique; name: StemmedText; former: StemmedText; body: StemmedText }[];
-
-  private searchTexts() {
-    this.searchCache ??= this.activeTechniques().map((technique) => ({
-      technique,
-      name: stemmedText(technique.name),
-      former: stemmedText(this.formerNames(technique.id).join(' ')),
-      body: stemmedText(`${technique.description} ${technique.detection}`),
+  /** Techniques whose text mentions every word of the query, best first (see `search`). */
+  searchTechniques(text: string, limit = 20): { technique: Technique; score: number }[] {
+    return this.search(text, { limit, kinds: ['technique'] }).map(({ entry, score }) => ({
+      technique: (entry as Extract<AttackEntry, { kind: 'technique' }>).match.technique,
+      score,
     }));
+  }
+
+  private searchCache?: SearchEntry[];
+
+  private searchEntries(): SearchEntry[] {
+    if (this.searchCache) return this.searchCache;
+    const k = this.knowledge;
+    const entry = (
+      value: AttackEntry,
+      id: string,
+      title: string,
+      aliases: readonly string[],
+      body: string,
+    ): SearchEntry => ({
+      entry: value,
+      id,
+      title,
+      name: stemmedText(title),
+      aliases: stemmedText([id, ...aliases].join(' ')),
+      body: stemmedText(body),
+    });
+    this.searchCache = [
+      ...this.activeTechniques().map((technique) =>
+        entry(
+          { kind: 'technique', match: { technique, via: 'id' } },
+          technique.id,
+          technique.name,
+          this.formerNames(technique.id),
+          `${technique.description} ${technique.detection}`,
+        ),
+      ),
+      ...k.tactics.map((tactic) =>
+        entry({ kind: 'tactic', tactic }, tactic.id, tactic.name, [tactic.shortName], tactic.description),
+      ),
+      ...k.groups
+        .filter((group) => !group.revoked && !group.deprecated)
+        .map((group) =>
+          entry({ kind: 'group', group }, group.id, group.name, group.aliases, group.description),
+        ),
+      ...k.software
+        .filter((software) => !software.revoked && !software.deprecated)
+        .map((software) =>
+          entry(
+            { kind: 'software', software },
+            software.id,
+            software.name,
+            software.aliases,
+            software.description,
+          ),
+        ),
+      ...k.campaigns.map((campaign) =>
+        entry(
+          { kind: 'campaign', campaign },
+          campaign.id,
+          campaign.name,
+          campaign.aliases,
+          campaign.description,
+        ),
+      ),
+      ...k.mitigations
+        .filter((mitigation) => !mitigation.deprecated)
+        .map((mitigation) =>
+          entry(
+            { kind: 'mitigation', mitigation },
+            mitigation.id,
+            mitigation.name,
+            [],
+            mitigation.description,
+          ),
+        ),
+      ...k.dataComponents.map((component) =>
+        entry(
+          { kind: 'data-component', component },
+          component.id,
+          component.name,
+          component.dataSource ? [component.dataSource] : [],
+          component.description,
+        ),
+      ),
+    ];
     return this.searchCache;
   }
+}
+
+interface SearchEntry {
+  entry: AttackEntry;
+  id: string;
+  title: string;
+  name: StemmedText;
+  aliases: StemmedText;
+  body: StemmedText;
 }
 
 interface StemmedText {
@@ -226,4 +402,8 @@ function stems(text: string): string[] {
 function stemmedText(text: string): StemmedText {
   const list = stems(text);
   return { text: list.join(' '), words: new Set(list) };
+}
+
+function unique<T>(values: T[]): T[] {
+  return [...new Set(values)];
 }

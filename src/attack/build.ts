@@ -94,6 +94,7 @@ export function buildKnowledge(bundle: StixBundle): AttackKnowledge {
         logSources: (object.x_mitre_log_sources ?? [])
           .filter((s) => s.name)
           .map((s) => ({ name: s.name!, channel: s.channel })),
+        url: attackUrl(object),
       });
       componentByName.set(componentKey(source?.name, object.name ?? ''), id);
       componentByName.set(componentKey(undefined, object.name ?? ''), id);
@@ -132,6 +133,7 @@ export function buildKnowledge(bundle: StixBundle): AttackKnowledge {
         description: object.description ?? '',
         techniques: [],
         deprecated: object.x_mitre_deprecated === true,
+        url: attackUrl(object),
       });
     } else if (object.type === 'intrusion-set') {
       groups.set(id, {
@@ -144,6 +146,7 @@ export function buildKnowledge(bundle: StixBundle): AttackKnowledge {
         deprecated: object.x_mitre_deprecated === true,
         revoked: object.revoked === true,
         revokedBy: object.revoked ? revokedBy.get(object.id) : undefined,
+        url: attackUrl(object),
       });
     } else if (object.type === 'malware' || object.type === 'tool') {
       software.set(id, {
@@ -151,11 +154,13 @@ export function buildKnowledge(bundle: StixBundle): AttackKnowledge {
         name: object.name ?? id,
         type: object.type,
         aliases: (object.x_mitre_aliases ?? []).filter((alias) => alias !== object.name),
+        description: object.description ?? '',
         platforms: object.x_mitre_platforms ?? [],
         techniques: [],
         deprecated: object.x_mitre_deprecated === true,
         revoked: object.revoked === true,
         revokedBy: object.revoked ? revokedBy.get(object.id) : undefined,
+        url: attackUrl(object),
       });
     } else if (object.type === 'campaign') {
       campaigns.set(id, {
@@ -167,6 +172,7 @@ export function buildKnowledge(bundle: StixBundle): AttackKnowledge {
         groups: [],
         firstSeen: object.first_seen,
         lastSeen: object.last_seen,
+        url: attackUrl(object),
       });
     }
   }

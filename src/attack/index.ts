@@ -1,4 +1,12 @@
-export { AttackIndex, type TechniqueMatch, type TechniqueVia } from './attack-index.js';
+export {
+  ATTACK_KINDS,
+  type AttackEntry,
+  AttackIndex,
+  type AttackKind,
+  type AttackSearchResult,
+  type TechniqueMatch,
+  type TechniqueVia,
+} from './attack-index.js';
 export { buildKnowledge, compareIds } from './build.js';
 export { buildNameHistory, HISTORY_RELEASES } from './history.js';
 export { type AttackSource, attackSourceIn, cacheKnowledge, loadAttack, loadKnowledge } from './load.js';

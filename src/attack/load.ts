@@ -9,7 +9,7 @@ import { formerNamesFrom, type NameHistory } from './names.js';
 import { readStixBundle } from './stix.js';
 
 /** Bumped whenever the shape of AttackKnowledge changes, so that old caches are rebuilt. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 export interface AttackSource {
   /** The Enterprise STIX bundle. */

@@ -46,6 +46,7 @@ export interface Mitigation {
   description: string;
   techniques: string[];
   deprecated: boolean;
+  url?: string;
 }
 
 export interface Group {
@@ -58,6 +59,7 @@ export interface Group {
   deprecated: boolean;
   revoked: boolean;
   revokedBy?: string;
+  url?: string;
 }
 
 export interface Software {
@@ -65,11 +67,13 @@ export interface Software {
   name: string;
   type: 'malware' | 'tool';
   aliases: string[];
+  description: string;
   platforms: string[];
   techniques: Use[];
   deprecated: boolean;
   revoked: boolean;
   revokedBy?: string;
+  url?: string;
 }
 
 export interface Campaign {
@@ -81,6 +85,7 @@ export interface Campaign {
   groups: string[];
   firstSeen?: string;
   lastSeen?: string;
+  url?: string;
 }
 
 export interface LogSourceReference {
@@ -95,6 +100,7 @@ export interface DataComponent {
   dataSource?: string;
   description: string;
   logSources: LogSourceReference[];
+  url?: string;
 }
 
 export interface AttackKnowledge {

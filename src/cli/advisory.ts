@@ -12,6 +12,7 @@ import {
   readWarningLists,
   TechniqueExtractor,
   WarningListIndex,
+  WindowsBinaries,
 } from '../intel/index.js';
 import { openAttack } from './attack.js';
 import { heading, printable, table, UsageError } from './terminal.js';
@@ -53,7 +54,7 @@ export function registerAdvisory(program: Command): void {
       const contentFlag = program.opts().content as string | undefined;
       const attack = openAttack(contentFlag);
       const extractor = new TechniqueExtractor(attack);
-      const { warningLists, kev } = advisorySources(contentFlag, flags.warninglists);
+      const { warningLists, kev, binaries } = advisorySources(contentFlag, flags.warninglists);
 
       const results: Advisory[] = [];
       let failed = 0;
@@ -61,7 +62,15 @@ export function registerAdvisory(program: Command): void {
         try {
           const document = await readAdvisory(input);
           results.push(
-            analyzeAdvisory(document, { attack, extractor, warningLists, kev, observed, minConfidence }),
+            analyzeAdvisory(document, {
+              attack,
+              extractor,
+              warningLists,
+              kev,
+              binaries,
+              observed,
+              minConfidence,
+            }),
           );
         } catch (error) {
           if (!(error instanceof VigilError)) throw error;
@@ -93,14 +102,15 @@ function parseDate(text: string): Date {
 
 /**
  * What judging indicators and CVEs takes from the content folder, each only when present: the MISP
- * warning lists and the KEV catalogue (its malformed entries reported, the rest used).
+ * warning lists, the KEV catalogue (its malformed entries reported, the rest used) and LOLBAS
+ * (Vigil's own list of Windows binaries without it).
  */
 export function advisorySources(
   contentFlag: string | undefined,
   withWarningLists: boolean,
-): { warningLists?: WarningListIndex; kev?: KevCatalog } {
+): { warningLists?: WarningListIndex; kev?: KevCatalog; binaries: WindowsBinaries } {
   const content = locateContent({ flag: contentFlag });
-  if (!content) return {};
+  if (!content) return { binaries: new WindowsBinaries() };
   const lists = join(content.dir, 'warninglists');
   const kevFile = join(content.dir, CONTENT_SOURCES.kev.folder, CONTENT_SOURCES.kev.fileName!);
   const kev = existsSync(kevFile) ? readKevCatalog(kevFile) : undefined;
@@ -111,10 +121,12 @@ export function advisorySources(
     process.stderr.write(
       pc.yellow(`… and ${kev.problems.length - 3} more malformed KEV entries, left out\n`),
     );
+  const lolbas = join(content.dir, 'lolbas');
   return {
     warningLists:
       withWarningLists && existsSync(lists) ? new WarningListIndex(readWarningLists(lists, warn)) : undefined,
     kev,
+    binaries: new WindowsBinaries(existsSync(lolbas) ? lolbas : undefined, warn),
   };
 }
 
@@ -134,15 +146,18 @@ export function advisoryJson(advisory: Advisory) {
       evidence: t.evidence,
       signals: t.signals,
       knownUse: t.knownUse ?? [],
+      tools: t.tools ?? [],
     })),
     indicators: advisory.indicators.map((i) => ({
       type: i.type,
       value: i.value,
       actionable: i.actionable,
+      confidence: i.confidence,
       reason: i.reason,
       score: i.score ?? null,
       context: i.context,
     })),
+    tools: advisory.tools,
     cves: advisory.cves,
     mitigations: advisory.mitigations,
   };
@@ -199,12 +214,30 @@ function renderTable(advisory: Advisory, checkedLists: boolean, checkedKev: bool
   if (advisory.indicators.length) {
     lines.push(
       table(
-        ['Type', 'Value', 'Act?', 'Why'],
+        ['Type', 'Value', 'Act?', 'Conf.', 'Why'],
         advisory.indicators.map((i) => [
           i.type,
           clip(i.value, 60),
           i.actionable ? pc.green('yes') : pc.red('no'),
+          i.confidence,
           clip(i.reason, 70),
+        ]),
+      ),
+    );
+  }
+  if (advisory.tools.length) {
+    lines.push(
+      '',
+      heading(`Tools named (${advisory.tools.length}): Windows binaries, context for the techniques`),
+    );
+    lines.push(
+      table(
+        ['Binary', 'Known from', 'Techniques', 'Named in'],
+        advisory.tools.map((t) => [
+          printable(t.name),
+          t.source === 'lolbas' ? 'LOLBAS' : 'Windows',
+          t.techniques.join(' '),
+          clip(t.context[0] ?? '', 60),
         ]),
       ),
     );
@@ -268,11 +301,27 @@ function renderMarkdown(advisory: Advisory): string {
     '',
     `## Indicators (${advisory.indicators.length})`,
     '',
-    '| Type | Value | Actionable | Reason |',
-    '| --- | --- | --- | --- |',
+    '| Type | Value | Actionable | Confidence | Reason |',
+    '| --- | --- | --- | --- | --- |',
   );
   for (const i of advisory.indicators) {
-    lines.push(`| ${i.type} | ${cell(i.value)} | ${i.actionable ? 'yes' : 'no'} | ${cell(i.reason)} |`);
+    lines.push(
+      `| ${i.type} | ${cell(i.value)} | ${i.actionable ? 'yes' : 'no'} | ${i.confidence} | ${cell(i.reason)} |`,
+    );
+  }
+  if (advisory.tools.length) {
+    lines.push(
+      '',
+      `## Tools named (${advisory.tools.length}): Windows binaries, context for the techniques`,
+      '',
+      '| Binary | Known from | Techniques | Named in |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const t of advisory.tools) {
+      lines.push(
+        `| ${cell(t.name)} | ${t.source === 'lolbas' ? 'LOLBAS' : 'Windows'} | ${t.techniques.join(', ')} | ${cell(t.context[0] ?? '')} |`,
+      );
+    }
   }
   lines.push(
     '',

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { VigilError } from '../core/index.js';
+import { VigilError } from '../core/index.js';
 import { CollectedLogs, coverageLayer, NEWER_ATTACK_HINT, threatScope } from '../coverage/index.js';
 import { addSweep, hunt, type SweepResult } from '../detect/index.js';
 import {
@@ -77,12 +77,12 @@ export function registerAssess(program: Command): void {
       // Without --logsources, what the logs hold is what counts as collected: seen during the hunt.
       const collected = flags.logs?.length && !flags.logsources ? new CollectedLogs() : undefined;
       if (flags.logs?.length) {
-        const { files, errors: pathErrors } = await logFiles(flags.logs);
+        const { files, unread } = await logFiles(flags.logs);
         const inScope = threatScope(attack, threats);
         const detections = new DetectionRollup();
         const byTechnique: Record<string, number> = {};
         let total = 0;
-        let errors = pathErrors.length;
+        let errors = unread;
         const sweep: SweepResult = { events: 0, hits: [], total: 0 };
         const summary = await hunt(files, {
           setup: { rules: inputs.deployedRules },
@@ -128,6 +128,7 @@ export function registerAssess(program: Command): void {
           indicatorHitsTotal: sweep.total,
           errors,
         };
+        if (summary.unreadFiles.length) process.exitCode = 1;
       }
       const run = computeCoverage(inputs, await coverageInventory(flags, collected));
       const { report, inventory } = run;
@@ -184,8 +185,11 @@ export function registerAssess(program: Command): void {
       }
       const indicators = advisories.flatMap((a) => a.indicators);
       if (indicators.length) {
+        const actionable = indicators.filter((i) => i.actionable);
+        const by = (c: string) => actionable.filter((i) => i.confidence === c).length;
+        const tools = advisories.flatMap((a) => a.tools.map((t) => t.name));
         lines.push(
-          `  Indicators: ${indicators.length}, ${indicators.filter((i) => i.actionable).length} actionable`,
+          `  Indicators: ${indicators.length}, ${actionable.length} actionable (${by('high')} high, ${by('medium')} medium, ${by('low')} low confidence)${tools.length ? `; Windows binaries named as context, not swept: ${printable(tools.join(', '))}` : ''}`,
         );
       }
       if (report.rulesWithUnknownTags) {
@@ -225,10 +229,18 @@ function exposureOf(
   if (assets) report(assets.problems);
   const options = prioritizeOptions(contentFlag, assets?.assets, DEFAULT_EPSS_THRESHOLD, advisoryCves);
   const sources = sourcesOfScans(
-    files.map((file) => {
-      const imported = importFindings(file);
-      report(imported.problems);
-      return imported;
+    files.flatMap((file) => {
+      try {
+        const imported = importFindings(file);
+        report(imported.problems);
+        return [imported];
+      } catch (error) {
+        // A scan that cannot be read is named, and costs the exposure its findings, not the report.
+        if (!(error instanceof VigilError)) throw error;
+        process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
+        process.exitCode = 1;
+        return [];
+      }
     }),
   );
   options.knownVectors = knownVectors(sources);

@@ -3,15 +3,17 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import {
+  ATTACK_KINDS,
+  type AttackEntry,
   type AttackIndex,
+  type AttackKind,
   attackSourceIn,
-  canonicalTechniqueId,
   loadAttack,
-  type Technique,
 } from '../attack/index.js';
 import { contentHelp, locateContent, vigilHome } from '../content/index.js';
 import { VigilError } from '../core/index.js';
-import { heading, table } from './terminal.js';
+import { entryJson, entryTitle, groupJson, renderEntry, renderGroup, tacticNames } from './attack-render.js';
+import { table, UsageError } from './terminal.js';
 
 /** The ATT&CK index from the content folder, or an error that says how to get one. */
 export function openAttack(contentFlag: string | undefined): AttackIndex {
@@ -32,75 +34,76 @@ interface JsonFlag {
   json: boolean;
 }
 
+const KIND_NAMES = ATTACK_KINDS.join(', ');
+
 export function registerAttack(program: Command): void {
   const attack = program.command('attack').description('look up the MITRE ATT&CK knowledge base');
   attack
     .command('show')
-    .description('a technique by ID or name (current or former, e.g. "Signed Binary Proxy Execution")')
-    .argument('<query...>', 'technique ID (T1218, T1059.001) or name')
-    .option('--json', 'print the technique as JSON')
+    .description(
+      'any ATT&CK object by ID or name: technique (also by a former name, e.g. "Signed Binary Proxy Execution"), tactic, group, software, campaign (also by alias), mitigation, data component',
+    )
+    .argument('<query...>', 'an ID (T1218, TA0002, G0065, S1070, C0017, M1038, DC0032), a name or an alias')
+    .option('--json', 'print the object as JSON (an array when the query names several)')
     .action((words: string[], flags: JsonFlag) => {
       const index = openAttack(program.opts().content);
       const query = words.join(' ');
-      const matches = index.resolveTechnique(query);
-      if (matches.length === 0) throw unknown(index, query, 'technique');
+      const entries = index.lookup(query);
+      if (entries.length === 0) throw unknown(index, query);
       if (flags.json) {
-        const out = matches.map((m) => ({
-          ...techniqueJson(index, m.technique),
-          matchedBy: m.via,
-          asked: m.asked,
-        }));
+        const out = entries.map((entry) => entryJson(index, entry));
         process.stdout.write(`${JSON.stringify(out.length === 1 ? out[0] : out, null, 2)}\n`);
         return;
       }
-      const blocks = matches.map(({ technique, via, asked }) => {
-        const note =
-          via === 'revoked-id'
-            ? `${asked} was revoked; it is now ${technique.id}.`
-            : via === 'former-name'
-              ? `"${asked}" is a former name of ${technique.id}.`
-              : undefined;
-        return renderTechnique(index, technique, note);
-      });
-      if (matches.length > 1) {
-        process.stdout.write(`${pc.yellow(`"${query}" names ${matches.length} techniques:`)}\n\n`);
+      if (entries.length > 1) {
+        const kinds = [...new Set(entries.map((entry) => entry.kind))].join(', ');
+        process.stdout.write(`${pc.yellow(`"${query}" names ${entries.length} objects (${kinds}):`)}\n\n`);
       }
-      process.stdout.write(`${blocks.join('\n\n')}\n`);
+      process.stdout.write(`${entries.map((entry) => renderEntry(index, entry)).join('\n\n')}\n`);
     });
 
   attack
     .command('search')
-    .description('techniques whose name, former names or description mention every word given')
+    .description(
+      'ATT&CK objects (techniques, tactics, groups, software, campaigns, mitigations, data components) whose name, aliases, former names or description hold every word given',
+    )
     .argument('<text...>', 'words to look for')
+    .option('--kind <kinds>', `only these kinds, comma-separated (${KIND_NAMES})`)
     .option('--limit <n>', 'at most this many results', '20')
     .option('--json', 'print the results as a JSON array')
-    .action((words: string[], flags: JsonFlag & { limit: string }) => {
-      const index = openAttack(program.opts().content);
+    .action((words: string[], flags: JsonFlag & { limit: string; kind?: string }) => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit < 1) {
-        throw new VigilError('USAGE', `--limit must be a whole number above 0, not '${flags.limit}'`);
+        throw new UsageError(`--limit must be a whole number above 0, not '${flags.limit}'`);
       }
-      const results = index.searchTechniques(words.join(' '), limit);
+      const kinds = flags.kind === undefined ? undefined : parseKinds(flags.kind);
+      const index = openAttack(program.opts().content);
+      const results = index.search(words.join(' '), { limit, kinds });
       if (flags.json) {
-        const out = results.map(({ technique, score }) => ({
-          id: technique.id,
-          name: fullName(index, technique),
-          tactics: technique.tactics,
+        const out = results.map(({ entry, id, score }) => ({
+          kind: entry.kind,
+          id,
+          name: entryTitle(index, entry).name,
+          ...(entry.kind === 'technique' ? { tactics: entry.match.technique.tactics } : {}),
+          aliases: aliasesOf(entry),
           score,
         }));
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
       if (results.length === 0) {
-        process.stdout.write(`No technique mentions all of: ${words.join(' ')}\n`);
+        process.stdout.write(
+          `Nothing in ATT&CK ${index.version ? `v${index.version} ` : ''}mentions all of: ${words.join(' ')}\n`,
+        );
         return;
       }
-      const rows = results.map(({ technique }) => [
-        technique.id,
-        fullName(index, technique),
-        tacticNames(index, technique),
+      const rows = results.map(({ entry, id }) => [
+        id,
+        entry.kind,
+        entryTitle(index, entry).name,
+        entry.kind === 'technique' ? tacticNames(index, entry.match.technique) : aliasesOf(entry).join(', '),
       ]);
-      process.stdout.write(`${table(['ID', 'Technique', 'Tactics'], rows)}\n`);
+      process.stdout.write(`${table(['ID', 'Kind', 'Name', 'Tactics / aliases'], rows)}\n`);
     });
 
   attack
@@ -113,129 +116,67 @@ export function registerAttack(program: Command): void {
       const query = words.join(' ');
       const groups = index.groups(query);
       if (groups.length === 0) throw unknown(index, query, 'group');
-      const out = groups.map((group) => ({
-        id: group.id,
-        name: group.name,
-        aliases: group.aliases,
-        revoked: group.revoked || undefined,
-        revokedBy: group.revokedBy,
-        techniques: group.techniques.map((use) => {
-          const technique = index.technique(use.technique);
-          return {
-            id: use.technique,
-            name: technique ? fullName(index, technique) : use.technique,
-            tactics: technique?.tactics ?? [],
-            how: use.description,
-          };
-        }),
-        software: group.software.map((id) => ({ id, name: index.software(id)[0]?.name ?? id })),
-      }));
       if (flags.json) {
+        const out = groups.map((group) => groupJson(index, group));
         process.stdout.write(`${JSON.stringify(out.length === 1 ? out[0] : out, null, 2)}\n`);
         return;
       }
-      const blocks = out.map((group) => {
-        const lines = [heading(`${group.id} ${group.name}`)];
-        if (group.aliases.length) lines.push(`  Aliases: ${group.aliases.join(', ')}`);
-        if (group.revokedBy) lines.push(pc.yellow(`  Revoked: now ${group.revokedBy}`));
-        lines.push(`  ${group.techniques.length} techniques, ${group.software.length} software`, '');
-        lines.push(
-          table(
-            ['ID', 'Technique', 'Tactics'],
-            group.techniques.map((t) => [
-              t.id,
-              t.name,
-              t.tactics.map((s) => index.tactic(s)?.name ?? s).join(', '),
-            ]),
-          ),
-        );
-        if (group.software.length)
-          lines.push('', `  Software: ${group.software.map((s) => `${s.name} (${s.id})`).join(', ')}`);
-        return lines.join('\n');
-      });
-      process.stdout.write(`${blocks.join('\n\n')}\n`);
+      process.stdout.write(`${groups.map((group) => renderGroup(index, group)).join('\n\n')}\n`);
     });
 }
 
-function unknown(index: AttackIndex, query: string, what: string): VigilError {
-  const hint =
-    what !== 'technique'
-      ? ' Names and aliases are those of the ATT&CK groups (intrusion sets).'
-      : canonicalTechniqueId(query)
-        ? ' It may belong to a newer release: vigil content update --only attack.'
-        : ` Try: vigil attack search ${query}`;
-  return new VigilError(
-    'ATTACK_UNKNOWN',
-    `ATT&CK ${index.version ? `v${index.version} ` : ''}has no ${what} "${query}" (nor one renamed or revoked from it).${hint}`,
-  );
+function parseKinds(text: string): AttackKind[] {
+  const kinds = text
+    .split(',')
+    .map((kind) => kind.trim().toLowerCase())
+    .filter(Boolean);
+  const unknownKinds = kinds.filter((kind) => !ATTACK_KINDS.includes(kind as AttackKind));
+  if (kinds.length === 0 || unknownKinds.length)
+    throw new UsageError(`--kind takes ${KIND_NAMES}; not '${unknownKinds.join(',') || text}'`);
+  return kinds as AttackKind[];
 }
 
-/** `Phishing: Spearphishing Attachment` for a sub-technique, as ATT&CK writes it. */
-export function fullName(index: AttackIndex, technique: Technique): string {
-  if (!technique.parent) return technique.name;
-  const parent = index.technique(technique.parent);
-  return parent ? `${parent.name}: ${technique.name}` : technique.name;
+function aliasesOf(entry: AttackEntry): string[] {
+  switch (entry.kind) {
+    case 'group':
+      return entry.group.aliases;
+    case 'software':
+      return entry.software.aliases;
+    case 'campaign':
+      return entry.campaign.aliases;
+    default:
+      return [];
+  }
 }
 
-function tacticNames(index: AttackIndex, technique: Technique): string {
-  return technique.tactics.map((s) => index.tactic(s)?.name ?? s).join(', ');
-}
+/** The kind an ATT&CK ID names, by its prefix. */
+const ID_KINDS: [RegExp, string][] = [
+  [/^TA\d{4}$/i, 'tactic'],
+  [/^T\d{4}([./]\d{3})?$/i, 'technique'],
+  [/^G\d{4}$/i, 'group'],
+  [/^S\d{4}$/i, 'software'],
+  [/^C\d{4}$/i, 'campaign'],
+  [/^M\d{4}$/i, 'mitigation'],
+  [/^DC\d{4}$/i, 'data component'],
+];
 
-function techniqueJson(index: AttackIndex, technique: Technique) {
-  return {
-    id: technique.id,
-    name: technique.name,
-    fullName: fullName(index, technique),
-    tactics: technique.tactics.map((s) => ({
-      id: index.tactic(s)?.id ?? null,
-      shortName: s,
-      name: index.tactic(s)?.name ?? s,
-    })),
-    platforms: technique.platforms,
-    parent: technique.parent ?? null,
-    subtechniques: technique.subtechniques,
-    dataComponents: technique.dataComponents.map((id) => ({ id, name: index.dataComponent(id)?.name ?? id })),
-    mitigations: technique.mitigations.map((id) => ({ id, name: index.mitigation(id)?.name ?? id })),
-    formerNames: index.formerNames(technique.id),
-    deprecated: technique.deprecated,
-    revoked: technique.revoked,
-    url: technique.url ?? null,
-    description: technique.description,
-    attackVersion: index.version ?? null,
-  };
-}
-
-function renderTechnique(index: AttackIndex, technique: Technique, note: string | undefined): string {
-  const data = techniqueJson(index, technique);
-  const lines = [heading(`${technique.id} ${data.fullName}`)];
-  if (note) lines.push(pc.yellow(`  ${note}`));
-  if (technique.deprecated) lines.push(pc.yellow('  Deprecated in this ATT&CK release.'));
-  lines.push(`  Tactics:     ${data.tactics.map((t) => t.name).join(', ') || '-'}`);
-  lines.push(`  Platforms:   ${technique.platforms.join(', ') || '-'}`);
-  if (technique.parent)
-    lines.push(`  Parent:      ${technique.parent} ${index.technique(technique.parent)?.name ?? ''}`);
-  if (technique.subtechniques.length) {
-    lines.push(
-      `  Sub-techniques: ${technique.subtechniques.map((id) => `${id} ${index.technique(id)?.name ?? ''}`).join(', ')}`,
+function unknown(index: AttackIndex, query: string, what?: 'group'): VigilError {
+  const release = `ATT&CK ${index.version ? `v${index.version} ` : ''}`;
+  if (what === 'group') {
+    return new VigilError(
+      'ATTACK_UNKNOWN',
+      `${release}has no group "${query}". Names and aliases are those of the ATT&CK groups (intrusion sets); try: vigil attack show ${query}`,
     );
   }
-  if (data.formerNames.length) lines.push(`  Former names: ${data.formerNames.join('; ')}`);
-  if (data.dataComponents.length)
-    lines.push(`  Data components: ${data.dataComponents.map((c) => c.name).join(', ')}`);
-  if (data.mitigations.length) {
-    lines.push(`  Mitigations: ${data.mitigations.map((m) => `${m.id} ${m.name}`).join(', ')}`);
+  const idKind = ID_KINDS.find(([pattern]) => pattern.test(query.trim()))?.[1];
+  if (idKind) {
+    return new VigilError(
+      'ATTACK_UNKNOWN',
+      `${release}has no ${idKind} "${query}" (nor one renamed or revoked from it). It may belong to a newer release: vigil content update --only attack.`,
+    );
   }
-  if (technique.url) lines.push(`  ${pc.dim(technique.url)}`);
-  const summary = firstParagraph(technique.description);
-  if (summary) lines.push('', `  ${summary}`);
-  return lines.join('\n');
-}
-
-/** The description's first paragraph without ATT&CK's citation markers. */
-function firstParagraph(text: string): string {
-  return (text.split(/\n\s*\n/)[0] ?? '')
-    .replace(/\(Citation:[^)]*\)/g, '')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return new VigilError(
+    'ATTACK_UNKNOWN',
+    `${release}has no technique, tactic, group, software, campaign, mitigation or data component "${query}" (nor one renamed or revoked from it). Try: vigil attack search ${query}`,
+  );
 }

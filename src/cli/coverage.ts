@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { AttackIndex } from '../attack/index.js';
 import { locateContent, vigilHome } from '../content/index.js';
-import { collectFiles, describeError, VigilError } from '../core/index.js';
+import { describeError, VigilError } from '../core/index.js';
 import {
   assessCoverage,
   CollectedLogs,
@@ -28,6 +28,7 @@ import {
   loadDetectionSetup,
   loadRuleSetup,
   passesRegression,
+  ReadTally,
   regressionCase,
 } from '../detect/index.js';
 import { type Advisory, analyzeAdvisory, readAdvisory, TechniqueExtractor } from '../intel/index.js';
@@ -35,9 +36,9 @@ import { LOG_EXTENSIONS, readEvents } from '../logs/index.js';
 import type { DetectionRule } from '../sigma/index.js';
 import { advisorySources } from './advisory.js';
 import { openAttack } from './attack.js';
-import { checkOutputFile } from './io.js';
+import { checkOutputFile, findInputs } from './io.js';
 import { defaultRulePaths } from './rules-options.js';
-import { formatCount, heading, printable, problemLine, table, UsageError } from './terminal.js';
+import { formatCount, heading, printable, table, UsageError } from './terminal.js';
 
 export interface CoverageFlags {
   group?: string[];
@@ -183,10 +184,10 @@ export async function loadCoverageInputs(
   const advisories: Advisory[] = [];
   if (flags.advisory?.length) {
     const extractor = new TechniqueExtractor(attack);
-    const { warningLists, kev } = advisorySources(contentFlag, true);
+    const sources = advisorySources(contentFlag, true);
     for (const file of flags.advisory) {
       const document = await readAdvisory(file);
-      const advisory = analyzeAdvisory(document, { attack, extractor, warningLists, kev });
+      const advisory = analyzeAdvisory(document, { attack, extractor, ...sources });
       advisories.push(advisory);
       const about = advisory.actors.filter((a) => a.salient && a.kind === 'software').map((a) => a.id);
       threats.push({
@@ -314,25 +315,33 @@ function defaultReference(contentFlag: string | undefined): string[] {
 }
 
 /**
- * The log files under --logs paths. A path that is not there is named at once: it would otherwise
- * read as "nothing collected", and every rule as blind.
+ * The log files under --logs paths. A path that is not there is named at once (and makes the exit
+ * code 1): it would otherwise read as "nothing collected", and every rule as blind.
  */
-export async function logFiles(paths: string[]): Promise<{ files: string[]; errors: VigilError[] }> {
-  const found = await collectFiles(paths, LOG_EXTENSIONS);
-  for (const error of found.errors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
+export async function logFiles(paths: string[]): Promise<{ files: string[]; unread: number }> {
+  const found = await findInputs(paths, LOG_EXTENSIONS);
+  if (found.unread) process.exitCode = 1;
   return found;
 }
 
-/** Every (channel, event ID) the logs hold. */
+/** Every (channel, event ID) the logs hold; a log nothing could be read from is named. */
 async function collectedIn(paths: string[]): Promise<CollectedLogs> {
   const { files } = await logFiles(paths);
   const collected = new CollectedLogs();
+  const tally = new ReadTally();
   for (const file of files) {
-    try {
-      for await (const event of readEvents(file, { onError: () => {} })) collected.add(event);
-    } catch {
-      // A log that cannot be read shows nothing collected; the hunt reports it.
+    let events = 0;
+    for await (const event of readEvents(file, { onError: (error) => tally.problem(error.location) })) {
+      collected.add(event);
+      events++;
     }
+    tally.add(file, events);
+  }
+  for (const file of tally.unread(files)) {
+    process.stderr.write(
+      `${pc.red('error')} ${printable(file)}: no event could be read; it shows nothing collected\n`,
+    );
+    process.exitCode = 1;
   }
   return collected;
 }

@@ -1,10 +1,17 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { collectFiles, VigilError } from '../core/index.js';
-import { type DumpFormat, type RenderedUnit, renderUnit, runOrdered, workUnits } from '../detect/index.js';
-import { chooseThreads, LineWriter, openOutput, parseThreads } from './io.js';
-import { formatBytes, formatCount, formatDuration, problemLine, UsageError } from './terminal.js';
+import { VigilError } from '../core/index.js';
+import {
+  type DumpFormat,
+  ReadTally,
+  type RenderedUnit,
+  renderUnit,
+  runOrdered,
+  workUnits,
+} from '../detect/index.js';
+import { chooseThreads, findInputs, LineWriter, openOutput, parseThreads } from './io.js';
+import { formatBytes, formatCount, formatDuration, printable, problemLine, UsageError } from './terminal.js';
 
 interface DumpFlags {
   format: DumpFormat;
@@ -34,16 +41,16 @@ export function registerDump(program: Command): void {
         throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, not '${flags.format}'`);
       if (flags.threads !== undefined) parseThreads(flags.threads);
       const started = performance.now();
-      const { files, errors } = await collectFiles(paths, ['.evtx']);
-      for (const error of errors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
-      if (files.length === 0) throw new UsageError(`no .evtx files found in ${paths.join(', ')}`);
+      const { files, unread: unreadPaths } = await findInputs(paths, ['.evtx']);
       const sizes = await Promise.all(files.map((file) => stat(file).then((s) => s.size)));
       const sink = flags.output ? openOutput(flags.output) : process.stdout;
       const writer = new LineWriter(sink);
       let records = 0;
       let problems = 0;
+      const tally = new ReadTally();
       const problem = (error: VigilError) => {
         problems++;
+        tally.problem(error.location);
         process.stderr.write(`${pc.yellow('skipped')} ${problemLine(error)}\n`);
       };
       const open =
@@ -62,6 +69,7 @@ export function registerDump(program: Command): void {
         { kind: 'dump', format: flags.format },
         async () => (unit) => renderUnit(unit, flags.format),
         (result) => {
+          tally.add(result.file, result.records);
           for (const error of result.errors)
             problem(new VigilError(error.code, error.message, error.location));
           for (const line of result.lines) {
@@ -81,5 +89,12 @@ export function registerDump(program: Command): void {
           `${formatCount(files.length)} files, ${formatCount(records)} records (${formatBytes(bytes)}) in ${formatDuration(performance.now() - started)}${problems ? `, ${problems} problems` : ''}\n`,
         ),
       );
+      const unread = tally.unread(files);
+      if (unread.length) {
+        process.stderr.write(
+          pc.red(`${formatCount(unread.length)} files gave no record: ${unread.map(printable).join(', ')}\n`),
+        );
+      }
+      if (unreadPaths > 0 || unread.length > 0) process.exitCode = 1;
     });
 }

@@ -1,13 +1,14 @@
 import type { WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { collectFiles, type VigilError } from '../core/index.js';
+import type { VigilError } from '../core/index.js';
 import {
   csvHeader,
   csvRow,
   type Detection,
   type DetectionFormat,
   type DetectionSetup,
+  type EventScope,
   type HuntSummary,
   hunt,
   jsonLine,
@@ -15,28 +16,52 @@ import {
   matchedText,
 } from '../detect/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
-import { LEVELS, type Level } from '../sigma/index.js';
-import { chooseThreads, LineWriter, openOutput, parseThreads, totalInputBytes } from './io.js';
+import { LEVELS } from '../sigma/index.js';
+import {
+  chooseThreads,
+  findInputs,
+  LineWriter,
+  openOutput,
+  parseThreads,
+  totalInputBytes,
+  unreadFilesLine,
+} from './io.js';
 import { huntProgressBar } from './progress.js';
-import { addRuleOptions, defaultRulePaths, type RuleFlags, setupOptions } from './rules-options.js';
+import {
+  addRuleOptions,
+  defaultRulePaths,
+  type RuleFlags,
+  rulePathOptions,
+  setupOptions,
+} from './rules-options.js';
+import {
+  addEventScopeOptions,
+  addReportScopeOptions,
+  describeScope,
+  type EventScopeFlags,
+  eventScope,
+  type ReportScopeFlags,
+  reportScope,
+} from './scope-options.js';
 import {
   colorLevel,
+  fitCell,
   formatBytes,
   formatCount,
   formatDuration,
   heading,
-  printable,
+  oneLine,
   problemLine,
   table,
   UsageError,
 } from './terminal.js';
+import { logsTakenBy, missingPaths } from './variadic.js';
 
-interface HuntFlags extends RuleFlags {
+interface HuntFlags extends RuleFlags, EventScopeFlags, ReportScopeFlags {
   format: DetectionFormat;
   threads?: string;
   timeline: boolean;
   output?: string;
-  minLevel: Level;
   summary: boolean;
   progress: boolean;
   maxErrors: string;
@@ -46,7 +71,9 @@ export function registerHunt(program: Command): void {
   const command = program
     .command('hunt')
     .description('run Sigma rules over log files (EVTX, JSON, JSONL) and report what they detect')
-    .argument('<logs...>', 'log files or folders (searched recursively for .evtx, .json, .jsonl, .ndjson)')
+    // Optional to commander so that a --rules list that took the logs is told apart (see variadic.ts).
+    .argument('[logs...]', 'log files or folders (searched recursively for .evtx, .json, .jsonl, .ndjson)')
+    .usage('[options] <logs...>')
     .option('-f, --format <format>', 'detections as table, jsonl or csv', 'table')
     .option('-o, --output <file>', 'write detections to a file instead of standard output')
     .option(
@@ -62,7 +89,13 @@ export function registerHunt(program: Command): void {
       'worker threads that parse and detect (default: up to the number of cores, as the input size warrants)',
     )
     .option('--max-errors <n>', 'how many unreadable records to list before only counting them', '20');
-  addRuleOptions(command, false).action(async (logs: string[], flags: HuntFlags) => {
+  addReportScopeOptions(command);
+  addEventScopeOptions(command);
+  addRuleOptions(command, false).action(async (named: string[], flags: HuntFlags) => {
+    const pathOptions = rulePathOptions(flags);
+    const logs = [...named, ...logsTakenBy(pathOptions)];
+    if (logs.length === 0) throw missingPaths('hunt', 'logs', 'LOGS', pathOptions);
+    if (flags.rules?.length === 0) flags.rules = undefined;
     await runHunt(logs, flags, program.opts().content);
   });
 }
@@ -70,22 +103,19 @@ export function registerHunt(program: Command): void {
 async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | undefined): Promise<void> {
   if (!['table', 'jsonl', 'csv'].includes(flags.format))
     throw new UsageError(`--format must be table, jsonl or csv, not '${flags.format}'`);
-  if (!LEVELS.includes(flags.minLevel))
-    throw new UsageError(`--min-level must be one of ${LEVELS.join(', ')}`);
+  const report = reportScope(flags);
+  const scope = eventScope(flags);
   const maxErrors = Number(flags.maxErrors);
   if (flags.threads !== undefined) parseThreads(flags.threads);
 
-  const { files, errors: pathErrors } = await collectFiles(logs, LOG_EXTENSIONS);
-  for (const error of pathErrors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
-  if (files.length === 0)
-    throw new UsageError(`no log files (${LOG_EXTENSIONS.join(', ')}) found in ${logs.join(', ')}`);
+  const { files, unread: unreadPaths } = await findInputs(logs, LOG_EXTENSIONS);
 
   const rulePaths = flags.rules ?? defaultRulePaths(contentFlag);
   const loadStarted = performance.now();
   const onRulesLoaded = (setup: DetectionSetup) => {
     const loaded = setup.ruleSet.rules.length + setup.ruleSet.correlations.length;
     process.stderr.write(
-      `${pc.dim(`Loaded ${formatCount(loaded)} rules from ${formatCount(setup.ruleSet.files)} files in ${formatDuration(performance.now() - loadStarted)}`)}${
+      `${pc.dim(`Loaded ${formatCount(loaded)} rules from ${formatCount(setup.ruleSet.files)} files in ${formatDuration(performance.now() - loadStarted)}${setup.running < setup.ruleSet.rules.length ? `; ${formatCount(setup.running)} of the detection rules run, those whose detections are reported or that correlations read` : ''}`)}${
         setup.errors.length
           ? pc.yellow(` (${setup.errors.length} could not be loaded: see 'vigil rules check')`)
           : ''
@@ -113,9 +143,10 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
         : tableRow(detection);
   const timeline: Detection[] = [];
   const summary = await hunt(files, {
-    setup: setupOptions(flags, rulePaths),
+    setup: { ...setupOptions(flags, rulePaths), report },
     onRulesLoaded,
-    minLevel: flags.minLevel,
+    ...report,
+    scope,
     threads: chooseThreads(flags.threads, totalInputBytes(files)),
     onError,
     onProgress: bar.update,
@@ -142,8 +173,10 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   if (flags.summary) {
     // With machine formats on stdout, the summary goes to stderr so pipes get only detections.
     const out = !toFile && flags.format !== 'table' ? process.stderr : process.stdout;
-    out.write(`${renderSummary(summary, flags.output)}\n`);
+    out.write(`${renderSummary(summary, flags.output, scope)}\n`);
   }
+  // Every input read, or a non-zero exit: a script must not take a partial hunt for a clean one.
+  if (unreadPaths > 0 || summary.unreadFiles.length > 0) process.exitCode = 1;
 }
 
 function tableHeader(): string {
@@ -156,32 +189,36 @@ function tableRow(d: Detection): string {
     .replace(/\.\d+Z$/, 'Z')
     .padEnd(24);
   const level = colorLevel(d.rule.level, d.rule.level.padEnd(13));
-  const title = printable(
-    d.rule.title.length > 60 ? `${d.rule.title.slice(0, 59)}…` : d.rule.title.padEnd(60),
-  );
+  const title = fitCell(oneLine(d.rule.title), 60);
   const where = [
     d.host ?? '-',
     d.eventId !== undefined ? `EventID ${String(d.eventId)}` : undefined,
     `${d.source.file}#${d.source.record}`,
   ]
     .filter(Boolean)
-    .map((part) => printable(String(part)))
+    .map((part) => oneLine(String(part)))
     .join('  ');
-  const details = printable(matchedText(d.matched));
+  const details = oneLine(matchedText(d.matched));
   const short = details.length > 200 ? `${details.slice(0, 199)}…` : details;
   return `${time} ${level} ${title} ${where}${short ? `\n${' '.repeat(25)}${pc.dim(short)}` : ''}`;
 }
 
-export function renderSummary(s: HuntSummary, output?: string): string {
+export function renderSummary(s: HuntSummary, output?: string, scope: EventScope = {}): string {
   const lines: string[] = [''];
   const rate = s.durationMs > 0 ? (s.events / s.durationMs) * 1000 : 0;
   lines.push(heading('Hunt summary'));
   lines.push(
     `  ${formatCount(s.files)} files, ${formatCount(s.events)} events (${formatBytes(s.bytes)}) in ${formatDuration(s.durationMs)}: ${formatCount(Math.round(rate))} events/s`,
   );
+  if (s.outOfScope) {
+    lines.push(`  ${formatCount(s.outOfScope)} events left out: ${describeScope(scope)}`);
+  }
+  if (s.unreadFiles.length) lines.push(unreadFilesLine(s.unreadFiles));
   if (s.readErrors)
     lines.push(
-      pc.yellow(`  ${formatCount(s.readErrors)} records or files could not be read and were skipped`),
+      pc.yellow(
+        `  ${formatCount(s.readErrors)} problems: records or files that could not be read were skipped`,
+      ),
     );
   const levels = [...LEVEL_ORDER]
     .reverse()
@@ -202,7 +239,9 @@ export function renderSummary(s: HuntSummary, output?: string): string {
   lines.push(
     table(
       ['Detections', 'Level', 'Rule', 'Id'],
-      s.byRule.slice(0, 15).map((r) => [formatCount(r.count), colorLevel(r.level), r.title, r.id ?? '']),
+      s.byRule
+        .slice(0, 15)
+        .map((r) => [formatCount(r.count), colorLevel(r.level), oneLine(r.title), oneLine(r.id ?? '')]),
     ),
   );
   if (s.byRule.length > 15) lines.push(pc.dim(`  … ${s.byRule.length - 15} more rules matched`));
@@ -210,7 +249,7 @@ export function renderSummary(s: HuntSummary, output?: string): string {
   lines.push(
     table(
       ['Detections', 'Host'],
-      s.byHost.slice(0, 15).map((h) => [formatCount(h.count), h.key]),
+      s.byHost.slice(0, 15).map((h) => [formatCount(h.count), oneLine(h.key)]),
     ),
   );
   if (s.byTactic.length) {
@@ -218,7 +257,7 @@ export function renderSummary(s: HuntSummary, output?: string): string {
     lines.push(
       table(
         ['Detections', 'Tactic'],
-        s.byTactic.map((t) => [formatCount(t.count), t.key]),
+        s.byTactic.map((t) => [formatCount(t.count), oneLine(t.key)]),
       ),
     );
   }

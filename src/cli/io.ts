@@ -1,8 +1,9 @@
 import { closeSync, createWriteStream, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
-import { VigilError } from '../core/index.js';
-import { UsageError } from './terminal.js';
+import pc from 'picocolors';
+import { collectFiles, VigilError } from '../core/index.js';
+import { printable, problemLine, UsageError } from './terminal.js';
 
 /** Output plumbing shared by the commands that write many lines: files, chunked writes, threads. */
 
@@ -118,4 +119,34 @@ export function totalInputBytes(files: readonly string[]): number {
     }
   }
   return total;
+}
+
+/**
+ * The files under the paths named. A path that is not there, or a folder that holds none of the
+ * files wanted, is told at once and counted in `unread`; the rest is still used. Nothing at all to
+ * read is a usage error.
+ */
+export async function findInputs(
+  paths: readonly string[],
+  extensions: readonly string[],
+): Promise<{ files: string[]; unread: number }> {
+  const { files, errors, emptyFolders } = await collectFiles(paths, extensions);
+  for (const error of errors) process.stderr.write(`${pc.red('error')} ${problemLine(error)}\n`);
+  const kinds = extensions.join(', ');
+  if (files.length === 0) throw new UsageError(`no ${kinds} files found in ${paths.join(', ')}`);
+  for (const folder of emptyFolders)
+    process.stderr.write(`${pc.red('error')} ${problemLine(noFilesIn(folder, kinds))}\n`);
+  return { files, unread: errors.length + emptyFolders.length };
+}
+
+function noFilesIn(folder: string, kinds: string): VigilError {
+  return new VigilError('NO_INPUT_FILES', `no ${kinds} files in this folder`, { file: folder });
+}
+
+/** The summary line naming the files not one event could be read from. */
+export function unreadFilesLine(files: readonly string[]): string {
+  const named = files.slice(0, 5).map(printable).join(', ');
+  return pc.red(
+    `  ${files.length} files gave no event (empty, not a log, or damaged throughout): ${named}${files.length > 5 ? ', …' : ''}`,
+  );
 }

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { describeError, VigilError } from '../core/index.js';
 import { packageVersion } from './version.js';
@@ -11,6 +11,7 @@ type Register = (program: Command) => void;
  */
 const COMMANDS: Record<string, () => Promise<Register>> = {
   hunt: async () => (await import('./hunt.js')).registerHunt,
+  search: async () => (await import('./search.js')).registerSearch,
   dump: async () => (await import('./dump.js')).registerDump,
   rules: async () => (await import('./rules.js')).registerRules,
   attack: async () => (await import('./attack.js')).registerAttack,
@@ -47,7 +48,10 @@ export async function buildProgram(only?: string): Promise<Command> {
       '--content <dir>',
       'folder with third-party content (sigma/, attack/, ...); also VIGIL_CONTENT_DIR',
     )
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Commander's own errors (unknown option, missing argument) come back here as exceptions, so
+    // that they exit with the usage code like every other usage error; subcommands inherit this.
+    .exitOverride();
   const names = only ? [only] : Object.keys(COMMANDS);
   const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
   for (const register of registers) register(program);
@@ -63,6 +67,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await (await buildProgram(commandNamed(argv))).parseAsync(argv);
   } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed its message; --help and --version are its only successes.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
     if (error instanceof VigilError) {
       process.stderr.write(`${pc.red('vigil: error:')} ${describeError(error)}\n`);
       process.exitCode = 2;

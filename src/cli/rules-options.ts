@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { contentHelp, locateContent, vigilHome } from '../content/index.js';
 import type { SetupOptions } from '../detect/index.js';
 import { UsageError } from './terminal.js';
+import type { VariadicPaths } from './variadic.js';
 
 /** Options every command that loads rules shares. */
 export interface RuleFlags {
@@ -60,4 +61,13 @@ export function setupOptions(flags: RuleFlags, rules: string[]): SetupOptions {
     placeholders: flags.placeholders,
     ruleCache: join(vigilHome(), 'cache'),
   };
+}
+
+/** The options that take several paths, as written: they can take the paths meant for the command. */
+export function rulePathOptions(flags: RuleFlags): VariadicPaths[] {
+  return [
+    { flag: '--rules', values: flags.rules },
+    { flag: '--filters', values: flags.filters },
+    { flag: '--pipeline', values: flags.pipeline },
+  ];
 }

@@ -3,8 +3,9 @@ import pc from 'picocolors';
 import type { VigilError } from '../core/index.js';
 import { type DetectionSetup, loadDetectionSetup } from '../detect/index.js';
 import { LEVELS, type LogSource, STATUSES } from '../sigma/index.js';
-import { addRuleOptions, type RuleFlags, setupOptions } from './rules-options.js';
+import { addRuleOptions, type RuleFlags, rulePathOptions, setupOptions } from './rules-options.js';
 import { formatCount, heading, problemLine, table } from './terminal.js';
+import { missingPaths } from './variadic.js';
 
 interface CheckFlags extends RuleFlags {
   json: boolean;
@@ -16,13 +17,15 @@ export function registerRules(program: Command): void {
   const check = rules
     .command('check')
     .description('load and validate Sigma rules; report every rule that cannot be used, with file and line')
-    .argument('<paths...>', 'rule files or folders (searched recursively for .yml and .yaml)')
+    .argument('[paths...]', 'rule files or folders (searched recursively for .yml and .yaml)')
+    .usage('[options] <paths...>')
     .option(
       '--json',
       'print one JSON object: {"files","rules","loaded","failed":[{file,line,error}],"warnings":[...]}',
     )
     .option('--no-warnings', 'do not list warnings');
   addRuleOptions(check, true).action(async (paths: string[], flags: CheckFlags) => {
+    if (paths.length === 0) throw missingPaths('rules check', 'rule paths', 'PATHS', rulePathOptions(flags));
     const setup = await loadDetectionSetup(setupOptions(flags, paths));
     if (flags.json) process.stdout.write(`${JSON.stringify(checkReport(setup))}\n`);
     else process.stdout.write(`${renderCheck(setup, flags.warnings)}\n`);

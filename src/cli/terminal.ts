@@ -61,10 +61,32 @@ export class UsageError extends VigilError {
   }
 }
 
-/** Text from logs or documents shown on a terminal: control characters written as escapes, so the input cannot drive the terminal. */
+/**
+ * Text from logs or documents shown on a terminal: control characters written as escapes, so the
+ * input cannot drive the terminal, and the bidirectional overrides and isolates too, so it cannot
+ * reorder what is shown (`invoice\u202egpj.exe`). Line breaks and tabs are kept.
+ */
 export function printable(text: string): string {
-  return text.replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  return text.replace(UNPRINTABLE, escapeChar);
+}
+
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeChar(c: string): string {
+  const code = c.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+}
+
+/**
+ * Text for one line of a table: as `printable`, and line breaks and tabs shown as ↵ and ⇥ (not as
+ * `\n`, which a Windows path such as C:\new holds as it is), so a multi-line command line or
+ * script block cannot break the rows apart.
+ */
+export function oneLine(text: string): string {
+  return printable(text.replace(/\r\n|\r|\n/g, '↵').replace(/\t/g, '⇥'));
+}
+
+/** Exactly `width` characters of one-line text: cut with … or padded, so columns line up. */
+export function fitCell(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 }

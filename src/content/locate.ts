@@ -57,7 +57,7 @@ export function contentHelp(options: LocateOptions = {}): string {
     ? [`The content folder ${resolve(named)} does not exist.`]
     : ['No content folder found. Looked in:', ...candidateContentDirs(options).map((c) => `  ${c.dir}`)];
   lines.push(
-    'Get it with:  vigil content update          (downloads ATT&CK, Sigma rules, KEV, EPSS, MISP warning lists, SSVC tables)',
+    'Get it with:  vigil content update          (downloads ATT&CK, Sigma rules, KEV, EPSS, MISP warning lists, SSVC tables, LOLBAS)',
     '         or:  vigil content update --from DIR   (copies a folder that holds attack/, sigma/, kev/ ...)',
     'or point Vigil at such a folder with --content DIR or VIGIL_CONTENT_DIR; rules can also be given with --rules PATH.',
   );

@@ -26,22 +26,30 @@ export function sigmaRelease(folder: string): SigmaRelease {
     if (version)
       return date && calendarDay(date) !== undefined ? { version, date, dated: 'released' } : { version };
   }
-  const source = join(folder, 'SOURCE.md');
-  if (existsSync(source)) {
-    const text = readFileSync(source, 'utf8');
-    const cell = (name: string) =>
-      new RegExp(`^\\|\\s*${name}\\s*\\|\\s*\`?([^|\`]+?)\`?\\s*\\|`, 'im').exec(text)?.[1]?.trim();
-    const commit = cell('commit');
-    const date = /^(\d{4}-\d{2}-\d{2})/.exec(cell('commit date') ?? '')?.[1];
-    if (commit && date && calendarDay(date) !== undefined)
-      return {
-        version: /^[0-9a-f]{40}$/i.test(commit) ? commit.slice(0, 9) : commit,
-        date,
-        dated: 'commit of',
-      };
-  }
+  const recorded = recordedCommit(folder);
+  if (recorded) return recorded;
   const newest = newestRuleDate(folder);
   return newest ? { date: newest, dated: 'newest rule change' } : {};
+}
+
+/**
+ * The commit and its date that a copy's `SOURCE.md` records (as the shared offline copies do):
+ * the version of a folder that carries no version of its own.
+ */
+export function recordedCommit(folder: string): SigmaRelease | undefined {
+  const source = join(folder, 'SOURCE.md');
+  if (!existsSync(source)) return undefined;
+  const text = readFileSync(source, 'utf8');
+  const cell = (name: string) =>
+    new RegExp(`^\\|\\s*${name}\\s*\\|\\s*\`?([^|\`]+?)\`?\\s*\\|`, 'im').exec(text)?.[1]?.trim();
+  const commit = cell('commit');
+  const date = /^(\d{4}-\d{2}-\d{2})/.exec(cell('commit date') ?? '')?.[1];
+  if (!commit || !date || calendarDay(date) === undefined) return undefined;
+  return {
+    version: /^[0-9a-f]{40}$/i.test(commit) ? commit.slice(0, 9) : commit,
+    date,
+    dated: 'commit of',
+  };
 }
 
 /** The latest `date:` or `modified:` of the rule files in the `rules*` folders. */

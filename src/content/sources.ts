@@ -5,9 +5,17 @@ import { SSVC_TABLES } from './decision-tables.js';
  * (`VIGIL_CONTENT_MIRROR`, for networks that reach only an internal copy, and for the tests) serves
  * the same files under `mirrorPath`.
  */
-export type SourceName = 'attack' | 'sigma' | 'kev' | 'epss' | 'warninglists' | 'ssvc';
+export type SourceName = 'attack' | 'sigma' | 'kev' | 'epss' | 'warninglists' | 'ssvc' | 'lolbas';
 
-export const SOURCE_NAMES: SourceName[] = ['attack', 'sigma', 'kev', 'epss', 'warninglists', 'ssvc'];
+export const SOURCE_NAMES: SourceName[] = [
+  'attack',
+  'sigma',
+  'kev',
+  'epss',
+  'warninglists',
+  'ssvc',
+  'lolbas',
+];
 
 export interface ContentSource {
   name: SourceName;
@@ -78,6 +86,14 @@ export const CONTENT_SOURCES: Record<SourceName, ContentSource> = {
     files: Object.values(SSVC_TABLES),
     mirrorPath: 'ssvc/',
     folder: 'ssvc',
+  },
+  lolbas: {
+    name: 'lolbas',
+    description: 'LOLBAS: Windows binaries attackers abuse (GPL-3.0, read, not redistributed)',
+    url: 'https://github.com/LOLBAS-Project/LOLBAS/archive/refs/heads/master.zip',
+    format: 'zip',
+    mirrorPath: 'lolbas/lolbas.zip',
+    folder: 'lolbas',
   },
 };
 

@@ -5,7 +5,7 @@ import { calendarDay, describeError } from '../core/index.js';
 import { readSsvcTables } from './decision-tables.js';
 import { epssFile, epssScoreDate } from './epss.js';
 import { readKevCatalog } from './kev.js';
-import { sigmaRelease } from './sigma-release.js';
+import { recordedCommit, sigmaRelease } from './sigma-release.js';
 import { CONTENT_SOURCES, SOURCE_NAMES, type SourceName } from './sources.js';
 import { type ManifestEntry, readManifest, sourcePresent } from './update.js';
 
@@ -133,6 +133,8 @@ function ownDate(name: SourceName, dir: string, cacheDir: string | undefined): O
     }
     case 'sigma':
       return sigmaRelease(dir);
+    case 'lolbas':
+      return recordedCommit(dir) ?? {};
     case 'warninglists':
       return warningListsDate(dir);
     case 'ssvc':

@@ -202,8 +202,8 @@ async function download(source: ContentSource, staging: string, options: UpdateO
 
 /**
  * Unpacks the parts of an archive that matter: the `rules*` folders of a Sigma release, the
- * `lists/` of the warning lists. A common top folder (`misp-warninglists-main/`) is dropped, and no
- * entry may write outside the staging folder.
+ * `lists/` of the warning lists, the `yml/` entries of LOLBAS and its licence. A common top folder
+ * (`misp-warninglists-main/`) is dropped, and no entry may write outside the staging folder.
  */
 function unpack(source: ContentSource, bytes: Uint8Array, staging: string): void {
   let entries: Record<string, Uint8Array>;
@@ -221,7 +221,9 @@ function unpack(source: ContentSource, bytes: Uint8Array, staging: string): void
     const keep =
       source.name === 'sigma'
         ? /^rules[^/]*\/.*\.ya?ml$/i.test(path)
-        : /^lists\/[^/]+\/list\.json$/.test(path);
+        : source.name === 'lolbas'
+          ? /^(?:yml\/.+\.ya?ml|LICENSE)$/i.test(path)
+          : /^lists\/[^/]+\/list\.json$/.test(path);
     if (!keep) continue;
     const target = join(staging, path);
     if (relative(staging, target).startsWith(`..${sep}`) || relative(staging, target).startsWith('..'))
@@ -344,5 +346,7 @@ export function sourcePresent(contentDir: string, name: SourceName): boolean {
       return existsSync(folder) && readdirSync(folder).some((f) => f.startsWith('rules'));
     case 'ssvc':
       return (CONTENT_SOURCES.ssvc.files ?? []).every((f) => existsSync(join(folder, f)));
+    case 'lolbas':
+      return existsSync(join(folder, 'yml'));
   }
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import jsyaml from 'js-yaml';
 import { type AttackKnowledge, attackSourceIn, loadKnowledge } from '../attack/index.js';
 import { VigilError } from '../core/index.js';
 import { readSsvcTables } from './decision-tables.js';
@@ -30,6 +31,8 @@ export function verifySource(name: SourceName, folder: string): Verified {
       return verifyWarningLists(folder);
     case 'ssvc':
       return verifySsvc(folder);
+    case 'lolbas':
+      return verifyLolbas(folder);
   }
 }
 
@@ -119,6 +122,31 @@ function verifyWarningLists(folder: string): Verified {
   }
   if (lists === 0) throw invalid('warninglists', root, 'no list.json files');
   return { version: newest ? String(newest) : undefined, summary: `${lists} lists, ${entries} entries` };
+}
+
+/** Every LOLBAS entry parses as YAML and names its binary, as advisory intake will read them. */
+function verifyLolbas(folder: string): Verified {
+  const root = join(folder, 'yml');
+  if (!existsSync(root)) throw invalid('lolbas', folder, 'no yml/ folder');
+  let entries = 0;
+  for (const category of readdirSync(root, { withFileTypes: true })) {
+    if (!category.isDirectory()) continue;
+    for (const name of readdirSync(join(root, category.name))) {
+      if (!/\.ya?ml$/i.test(name)) continue;
+      const file = join(root, category.name, name);
+      let entry: unknown;
+      try {
+        entry = jsyaml.load(readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw invalid('lolbas', file, `not valid YAML: ${(error as Error).message}`);
+      }
+      if (typeof (entry as { Name?: unknown })?.Name !== 'string')
+        throw invalid('lolbas', file, 'an entry needs a Name');
+      entries++;
+    }
+  }
+  if (entries === 0) throw invalid('lolbas', root, 'no entries');
+  return { version: undefined, summary: `${entries} binaries, scripts and libraries` };
 }
 
 function verifySsvc(folder: string): Verified {

@@ -6,6 +6,8 @@ export interface CollectedFiles {
   files: string[];
   /** Paths the user named that do not exist or cannot be read; the rest is still collected. */
   errors: VigilError[];
+  /** Folders the user named that hold no file with one of the extensions. */
+  emptyFolders: string[];
 }
 
 /**
@@ -19,14 +21,16 @@ export async function collectFiles(
 ): Promise<CollectedFiles> {
   const files: string[] = [];
   const errors: VigilError[] = [];
+  const emptyFolders: string[] = [];
   const wanted = new Set(extensions);
 
   const visited = new Set<string>();
 
-  async function walk(dir: string): Promise<void> {
+  /** False when the folder was walked already. */
+  async function walk(dir: string): Promise<boolean> {
     // Symbolic links are followed; a folder met twice (a link loop) is walked once.
     const real = await realpath(dir).catch(() => dir);
-    if (visited.has(real)) return;
+    if (visited.has(real)) return false;
     visited.add(real);
     let entries: import('node:fs').Dirent[];
     try {
@@ -35,7 +39,7 @@ export async function collectFiles(
       errors.push(
         new VigilError('FILE_UNREADABLE', `cannot read folder: ${(error as Error).message}`, { file: dir }),
       );
-      return;
+      return false;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
@@ -50,6 +54,7 @@ export async function collectFiles(
       if (isDirectory) await walk(path);
       else if (isFile && wanted.has(extname(entry.name).toLowerCase())) files.push(path);
     }
+    return true;
   }
 
   for (const path of paths) {
@@ -60,8 +65,10 @@ export async function collectFiles(
       errors.push(new VigilError('FILE_NOT_FOUND', 'no such file or folder', { file: path }));
       continue;
     }
-    if (info.isDirectory()) await walk(path);
-    else files.push(path);
+    if (info.isDirectory()) {
+      const before = files.length;
+      if ((await walk(path)) && files.length === before) emptyFolders.push(path);
+    } else files.push(path);
   }
-  return { files, errors };
+  return { files, errors, emptyFolders };
 }

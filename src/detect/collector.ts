@@ -18,8 +18,10 @@ import {
 } from '../sigma/index.js';
 import { type Detection, detectionFromCorrelation, detectionFromMatch, LEVEL_ORDER } from './detection.js';
 import type { DetectionEngine } from './engine.js';
+import { type EventScope, eventScopeTest, type ReportScope, reportsRule } from './scope.js';
 import { type HuntSummary, SummaryBuilder } from './summary.js';
 import { IndicatorSweep, type SweepResult, type SweepTarget } from './sweep.js';
+import { ReadTally } from './tally.js';
 import { unitEvents, type WorkUnit } from './units.js';
 
 /** A problem as it crosses threads (classes do not). */
@@ -49,7 +51,11 @@ export interface Watched {
 
 /** What evaluating one unit gives, in the unit's record order. */
 export interface UnitResult {
+  file: string;
+  /** Events read, those the event scope left out included. */
   events: number;
+  /** Events the event scope (time window, hosts) left out. */
+  outOfScope: number;
   detections: Detection[];
   /** Matches of rules that feed correlations: the rule's index in the rule set, a slim event. */
   correlationInputs: { rule: number; event: LogEvent; time: number }[];
@@ -128,7 +134,8 @@ export function silencedRules(
 export class UnitEvaluator {
   private readonly correlations: CorrelationEngine;
   private readonly silenced: Set<CorrelatedRule>;
-  private readonly minRank: number;
+  private readonly reports: (rule: DetectionRule) => boolean;
+  private readonly inScope: ((event: LogEvent) => boolean) | undefined;
   private readonly ruleIndex = new Map<DetectionRule, number>();
   /** The watch's indicator search, built once per evaluator (per thread). */
   private readonly sweep: IndicatorSweep | undefined;
@@ -136,24 +143,38 @@ export class UnitEvaluator {
   constructor(
     private readonly engine: DetectionEngine,
     ruleSet: Pick<RuleSet, 'rules' | 'correlations'>,
-    minLevel: Level = 'informational',
+    report: ReportScope = {},
     private readonly watch: EventWatch = {},
+    scope?: EventScope,
   ) {
+    this.reports = reportsRule(report);
+    this.inScope = eventScopeTest(scope);
     if (watch.indicators?.length) this.sweep = new IndicatorSweep(watch.indicators);
     const resolve = referenceResolver(ruleSet);
     this.correlations = new CorrelationEngine(ruleSet.correlations, resolve);
     this.silenced = silencedRules(ruleSet.correlations, resolve);
-    this.minRank = LEVEL_ORDER.indexOf(minLevel);
     for (const [index, rule] of ruleSet.rules.entries()) this.ruleIndex.set(rule, index);
   }
 
   evaluate(unit: WorkUnit): UnitResult {
-    const result: UnitResult = { events: 0, detections: [], correlationInputs: [], untimed: 0, errors: [] };
+    const result: UnitResult = {
+      file: unit.file,
+      events: 0,
+      outOfScope: 0,
+      detections: [],
+      correlationInputs: [],
+      untimed: 0,
+      errors: [],
+    };
     const channels = this.watch.channels ? new Map<string, Set<number>>() : undefined;
     const report = (error: VigilError) =>
       result.errors.push({ code: error.code, message: error.message, location: error.location });
     for (const event of unitEvents(unit, report)) {
       result.events++;
+      if (this.inScope && !this.inScope(event)) {
+        result.outOfScope++;
+        continue;
+      }
       this.sweep?.check(event);
       if (channels) {
         const seen = eventChannel(event);
@@ -183,12 +204,8 @@ export class UnitEvaluator {
             });
           }
         }
-        if (
-          !this.silenced.has(match.rule) &&
-          LEVEL_ORDER.indexOf(match.rule.level ?? 'medium') >= this.minRank
-        ) {
+        if (!this.silenced.has(match.rule) && this.reports(match.rule))
           result.detections.push(detectionFromMatch(match));
-        }
       }
     }
     if (this.sweep || channels) {
@@ -201,8 +218,7 @@ export class UnitEvaluator {
   }
 }
 
-export interface CollectorOptions {
-  minLevel?: Level;
+export interface CollectorOptions extends ReportScope {
   onDetection: (detection: Detection) => void;
   onError?: (error: VigilError) => void;
   /** What the hunt's EventWatch saw, unit by unit in file and record order. */
@@ -216,8 +232,10 @@ export interface CollectorOptions {
 export class HuntCollector {
   private readonly summary = new SummaryBuilder();
   private readonly inputs: { rule: number; event: LogEvent; time: number }[] = [];
-  private readonly minRank: number;
+  private readonly reports: (rule: Detection['rule']) => boolean;
+  private readonly tally = new ReadTally();
   events = 0;
+  outOfScope = 0;
   detections = 0;
   readErrors = 0;
   private untimed = 0;
@@ -226,16 +244,19 @@ export class HuntCollector {
     private readonly ruleSet: Pick<RuleSet, 'rules' | 'correlations'>,
     private readonly options: CollectorOptions,
   ) {
-    this.minRank = LEVEL_ORDER.indexOf(options.minLevel ?? 'informational');
+    this.reports = reportsRule(options);
   }
 
   problem(error: VigilError): void {
     this.readErrors++;
+    this.tally.problem(error.location);
     this.options.onError?.(error);
   }
 
   add(result: UnitResult): void {
     this.events += result.events;
+    this.outOfScope += result.outOfScope;
+    this.tally.add(result.file, result.events);
     this.untimed += result.untimed;
     for (const error of result.errors)
       this.problem(new VigilError(error.code, error.message, error.location));
@@ -245,14 +266,14 @@ export class HuntCollector {
   }
 
   private report(detection: Detection): void {
-    if (LEVEL_ORDER.indexOf(detection.rule.level) < this.minRank) return;
+    if (!this.reports(detection.rule)) return;
     this.detections++;
     this.summary.add(detection);
     this.options.onDetection(detection);
   }
 
   /** Correlates what was gathered and returns the run's summary. */
-  finish(run: { files: number; bytes: number; durationMs: number }): HuntSummary {
+  finish(run: { files: readonly string[]; bytes: number; durationMs: number }): HuntSummary {
     if (this.inputs.length) {
       const resolve = referenceResolver(this.ruleSet);
       const engine = new CorrelationEngine(this.ruleSet.correlations, resolve);
@@ -270,8 +291,12 @@ export class HuntCollector {
       emit(engine.flush());
     }
     return this.summary.build({
-      ...run,
+      files: run.files.length,
+      unreadFiles: this.tally.unread(run.files),
+      bytes: run.bytes,
+      durationMs: run.durationMs,
       events: this.events,
+      outOfScope: this.outOfScope,
       readErrors: this.readErrors,
       untimedCorrelationInputs: this.untimed,
     });

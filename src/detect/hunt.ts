@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import type { VigilError } from '../core/index.js';
-import type { Level } from '../sigma/index.js';
 import { type EventWatch, HuntCollector, UnitEvaluator, type UnitResult, type Watched } from './collector.js';
 import type { Detection } from './detection.js';
 import { runOrdered } from './parallel.js';
+import type { EventScope, ReportScope } from './scope.js';
 import { type DetectionSetup, loadDetectionSetup, ruleSetDigest, type SetupOptions } from './setup.js';
 import type { HuntSummary } from './summary.js';
 import { workUnits } from './units.js';
@@ -15,15 +15,16 @@ export interface HuntProgress {
   detections: number;
 }
 
-export interface HuntOptions {
+/** What to hunt with and how; the report scope says which rules' detections are reported. */
+export interface HuntOptions extends ReportScope {
   /** The rules, pipelines and placeholders to hunt with; worker threads load them from there. */
   setup: SetupOptions;
   /** This thread's copy of them, when the caller has loaded it already (else it is loaded here). */
   loaded?: DetectionSetup;
   /** Told once this thread has its rules, before any event is read. */
   onRulesLoaded?: (setup: DetectionSetup) => void;
-  /** Detections below this level are not reported (correlations still see their rules' matches). */
-  minLevel?: Level;
+  /** The events to look at (time window, hosts); the others are left out before detection. */
+  scope?: EventScope;
   onDetection: (detection: Detection) => void;
   /** Unreadable files and records: reported, skipped, and the hunt goes on. */
   onError?: (error: VigilError) => void;
@@ -56,7 +57,12 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
     ),
   );
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
-  const minLevel = options.minLevel ?? 'informational';
+  const report: ReportScope = {
+    minLevel: options.minLevel,
+    levels: options.levels,
+    statuses: options.statuses,
+    excludeStatuses: options.excludeStatuses,
+  };
   // Made once this thread has its rules; units are read only after that.
   let collector: HuntCollector | undefined;
   let digest = '';
@@ -73,13 +79,13 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
   await runOrdered<UnitResult>(
     units,
     options.threads ?? 1,
-    { kind: 'hunt', setup: options.setup, minLevel, watch: options.watch },
+    { kind: 'hunt', setup: options.setup, report, scope: options.scope, watch: options.watch },
     async () => {
       const setup = options.loaded ?? (await loadDetectionSetup(options.setup));
       options.onRulesLoaded?.(setup);
       digest = ruleSetDigest(setup.ruleSet);
-      collector = new HuntCollector(setup.ruleSet, { ...options, minLevel });
-      const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, minLevel, options.watch);
+      collector = new HuntCollector(setup.ruleSet, options);
+      const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, report, options.watch, options.scope);
       return (unit) => evaluator.evaluate(unit);
     },
     (result) => {
@@ -89,7 +95,7 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
     { acceptWorkers: (readiness) => readiness.every((info) => info === digest) },
   );
   return collector!.finish({
-    files: files.length,
+    files,
     bytes: totalBytes,
     durationMs: performance.now() - started,
   });

@@ -23,6 +23,15 @@ export { runOrdered, type WorkerInit } from './parallel.js';
 export { WorkerPool, workerScript } from './pool.js';
 export { passesRegression, type RegressionCase, regressionCase } from './regression.js';
 export { type DumpFormat, type RenderedUnit, renderUnit } from './render-unit.js';
+export { type EventScope, eventScopeTest, type ReportScope, reportsRule } from './scope.js';
+export {
+  type SearchHit,
+  type SearchOptions,
+  type SearchQuery,
+  type SearchSummary,
+  search,
+  searchTerms,
+} from './search.js';
 export {
   type DetectionSetup,
   loadDetectionSetup,
@@ -39,4 +48,5 @@ export {
   type SweepResult,
   type SweepTarget,
 } from './sweep.js';
+export { ReadTally } from './tally.js';
 export { type WorkUnit, workUnits } from './units.js';

@@ -1,7 +1,8 @@
-import type { Level } from '../sigma/index.js';
 import type { EventWatch } from './collector.js';
 import { WorkerPool } from './pool.js';
 import type { DumpFormat } from './render-unit.js';
+import type { EventScope, ReportScope } from './scope.js';
+import type { SearchQuery } from './search.js';
 import type { SetupOptions } from './setup.js';
 import type { WorkUnit } from './units.js';
 
@@ -13,8 +14,9 @@ export type WorkerTask = WorkUnit;
  * loading in parallel costs less time than loading once and sending a copy.
  */
 export type WorkerInit =
-  | { kind: 'hunt'; setup: SetupOptions; minLevel: Level; watch?: EventWatch }
-  | { kind: 'dump'; format: DumpFormat };
+  | { kind: 'hunt'; setup: SetupOptions; report: ReportScope; scope?: EventScope; watch?: EventWatch }
+  | { kind: 'dump'; format: DumpFormat }
+  | { kind: 'search'; query: SearchQuery };
 
 export interface OrderedRunOptions {
   /**

@@ -11,6 +11,7 @@ import { unitEvents, type WorkUnit } from './units.js';
 export type DumpFormat = 'jsonl' | 'json' | 'xml' | 'fields';
 
 export interface RenderedUnit {
+  file: string;
   records: number;
   lines: string[];
   errors: ProblemData[];
@@ -46,5 +47,5 @@ export function renderUnit(unit: WorkUnit, format: DumpFormat): RenderedUnit {
       }
     }
   }
-  return { records: lines.length, lines, errors };
+  return { file: unit.file, records: lines.length, lines, errors };
 }

@@ -2,6 +2,7 @@ import { VigilError } from '../core/index.js';
 import {
   builtinPipelines,
   combinePipelines,
+  type DetectionRule,
   loadPipeline,
   loadPlaceholders,
   loadRules,
@@ -9,7 +10,9 @@ import {
   type PipelineSet,
   type RuleSet,
 } from '../sigma/index.js';
+import { referenceResolver } from './collector.js';
 import { DetectionEngine } from './engine.js';
+import { type ReportScope, reportsRule } from './scope.js';
 
 export interface SetupOptions {
   /** Rule files and folders. Filter and correlation documents among them apply too. */
@@ -24,6 +27,12 @@ export interface SetupOptions {
   placeholders?: string;
   /** Folder to keep parsed rules in between runs: start-up in a fraction of the time. */
   ruleCache?: string;
+  /**
+   * Compile only the rules whose detections this scope reports, and those correlations read:
+   * the others would run for nothing. Plain data, as the whole of these options: workers load
+   * the same rules from it.
+   */
+  report?: ReportScope;
 }
 
 /** Rules and pipelines, loaded but not compiled: enough to know what rules say (tags, log sources). */
@@ -36,6 +45,8 @@ export interface RuleSetup {
 
 export interface DetectionSetup extends RuleSetup {
   engine: DetectionEngine;
+  /** Detection rules the engine runs: all of them, or those the report scope needs. */
+  running: number;
   /** Rules that could not be loaded or compiled (the others are ready). */
   errors: VigilError[];
 }
@@ -43,8 +54,17 @@ export interface DetectionSetup extends RuleSetup {
 /** Rules, pipelines and placeholders loaded and compiled: what `hunt` and friends run with. */
 export async function loadDetectionSetup(options: SetupOptions): Promise<DetectionSetup> {
   const { ruleSet, pipelines } = await loadRuleSetup(options);
-  const engine = new DetectionEngine(ruleSet.rules, pipelines);
-  return { ruleSet, pipelines, engine, errors: [...ruleSet.errors, ...engine.errors] };
+  const rules = options.report ? rulesToRun(ruleSet, options.report) : ruleSet.rules;
+  const engine = new DetectionEngine(rules, pipelines);
+  return { ruleSet, pipelines, engine, running: rules.length, errors: [...ruleSet.errors, ...engine.errors] };
+}
+
+/** The detection rules a report scope needs: those it reports, and those any correlation reads. */
+function rulesToRun(ruleSet: RuleSet, report: ReportScope): DetectionRule[] {
+  const resolve = referenceResolver(ruleSet);
+  const read = new Set(ruleSet.correlations.flatMap((c) => c.correlation.rules.map(resolve)));
+  const reports = reportsRule(report);
+  return ruleSet.rules.filter((rule) => read.has(rule) || reports(rule));
 }
 
 /** Rules, pipelines and placeholders loaded, without the cost of compiling an engine. */

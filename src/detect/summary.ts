@@ -15,7 +15,12 @@ export interface RuleCount {
 
 export interface HuntSummary {
   files: number;
+  /** Files not one event could be read from (empty, not a log, every record damaged). */
+  unreadFiles: string[];
+  /** Events read, those the event scope left out included. */
   events: number;
+  /** Events outside the time window or hosts asked, left out before detection. */
+  outOfScope: number;
   bytes: number;
   durationMs: number;
   /** Records or files that could not be read. */

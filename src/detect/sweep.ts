@@ -41,6 +41,7 @@ export class IndicatorSweep {
   result: SweepResult = { events: 0, hits: [], total: 0 };
   private readonly usable: SweepTarget[];
   private readonly patterns: string[];
+  private readonly bounds: Boundary[];
   private readonly automaton: AhoCorasick | undefined;
   /** Reused for every field of every event: the sweep runs per field value. */
   private readonly found = new Set<number>();
@@ -48,6 +49,7 @@ export class IndicatorSweep {
   constructor(targets: readonly SweepTarget[]) {
     this.usable = targets.filter((t) => t.value.length >= MIN_VALUE_LENGTH);
     this.patterns = this.usable.map((t) => t.value.toLowerCase());
+    this.bounds = this.usable.map((t) => boundaryOf(t));
     this.automaton = this.patterns.length
       ? new AhoCorasick(this.patterns, { caseInsensitive: true })
       : undefined;
@@ -83,8 +85,9 @@ export class IndicatorSweep {
     if (found.size === 0) return;
     const lower = text.toLowerCase();
     for (const id of found) {
-      // The automaton may report a near miss among non-ASCII characters: confirm.
-      if (!lower.includes(patterns[id]!)) continue;
+      // The automaton may report a near miss among non-ASCII characters: confirm, and as a whole
+      // value, not inside a longer one.
+      if (!standsAlone(lower, patterns[id]!, this.bounds[id]!)) continue;
       if (result.total++ >= MAX_HITS) continue;
       result.hits.push({
         type: this.usable[id]!.type,
@@ -108,6 +111,54 @@ export function addSweep(into: SweepResult, part: SweepResult): void {
     if (into.hits.length >= MAX_HITS) break;
     into.hits.push(hit);
   }
+}
+
+/**
+ * What may not touch a value where it is found, before and after, for the text around it to be
+ * another value: "hive.bat" is not in "archive.bat", 1.2.3.4 not in 11.2.3.45, evil.com not in
+ * notevil.com or evil.com.au (but in c2.evil.com and user@evil.com), an MD5 not inside a SHA-256.
+ */
+interface Boundary {
+  before?: RegExp;
+  after?: RegExp;
+  /** A dot after the value followed by one of these continues it (evil.com.au, 1.2.3.4.5). */
+  dottedAfter?: RegExp;
+}
+
+const HEX: Boundary = { before: /[0-9a-f]/, after: /[0-9a-f]/ };
+const BOUNDARIES: Record<string, Boundary> = {
+  ipv4: { before: /[0-9a-z_.]/, after: /[0-9a-z_]/, dottedAfter: /[0-9]/ },
+  ipv6: { before: /[0-9a-f:]/, after: /[0-9a-f:]/ },
+  domain: { before: /[0-9a-z_-]/, after: /[0-9a-z_-]/, dottedAfter: /[0-9a-z]/ },
+  email: { before: /[0-9a-z._%+-]/, after: /[0-9a-z_-]/, dottedAfter: /[0-9a-z]/ },
+  filename: { before: /[0-9a-z_.$-]/, after: /[0-9a-z_]/, dottedAfter: /[0-9a-z]/ },
+  path: { before: /[0-9a-z_]/, after: /[0-9a-z_]/ },
+  registry: { before: /[0-9a-z_]/, after: /[0-9a-z_]/ },
+  md5: HEX,
+  sha1: HEX,
+  sha256: HEX,
+  sha512: HEX,
+};
+
+/** A URL ends where its host ends only when it has no path: https://mega.nz is not https://mega.nz.evil.io. */
+function boundaryOf(target: SweepTarget): Boundary {
+  if (target.type === 'url') {
+    return /^[a-z]+:\/\/[^/?#]+$/i.test(target.value) ? { after: /[0-9a-z_.-]/ } : {};
+  }
+  return BOUNDARIES[target.type] ?? {};
+}
+
+function standsAlone(text: string, value: string, boundary: Boundary): boolean {
+  for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + 1)) {
+    const before = text[at - 1];
+    const after = text[at + value.length];
+    if (before !== undefined && boundary.before?.test(before)) continue;
+    if (after !== undefined && boundary.after?.test(after)) continue;
+    const next = text[at + value.length + 1];
+    if (after === '.' && next !== undefined && boundary.dottedAfter?.test(next)) continue;
+    return true;
+  }
+  return false;
 }
 
 function strings(value: FieldValue): string[] {

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { UnitEvaluator } from './collector.js';
 import type { WorkerInit, WorkerTask } from './parallel.js';
 import { renderUnit } from './render-unit.js';
+import { UnitSearcher } from './search.js';
 import { loadDetectionSetup, ruleSetDigest } from './setup.js';
 
 interface Started {
@@ -11,13 +12,18 @@ interface Started {
 }
 
 /**
- * A worker thread. For a hunt it loads and compiles the rules itself, from the same files as the
- * main thread and at the same time (rather than after it, from a copy), then evaluates units.
+ * A worker thread: it renders (dump), searches or hunts the units it is given. For a hunt it
+ * loads and compiles the rules itself, from the same files as the main thread and at the same
+ * time (rather than after it, from a copy), then evaluates units.
  */
 async function start(init: WorkerInit): Promise<Started> {
   if (init.kind === 'dump') return { handle: (task) => renderUnit(revive(task), init.format) };
+  if (init.kind === 'search') {
+    const searcher = new UnitSearcher(init.query);
+    return { handle: (task) => searcher.search(revive(task)) };
+  }
   const setup = await loadDetectionSetup(init.setup);
-  const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, init.minLevel, init.watch);
+  const evaluator = new UnitEvaluator(setup.engine, setup.ruleSet, init.report, init.watch, init.scope);
   return { handle: (task) => evaluator.evaluate(revive(task)), info: ruleSetDigest(setup.ruleSet) };
 }
 

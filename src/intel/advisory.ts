@@ -1,14 +1,16 @@
 import { type AttackIndex, compareIds, normalizeName } from '../attack/index.js';
 import type { KevCatalog } from '../content/index.js';
 import { calendarDay } from '../core/index.js';
-import { judgeIndicator, type Verdict } from './actionability.js';
+import {
+  advisoryIndicators,
+  type IndicatorContext,
+  type IndicatorFinding,
+  type ToolMention,
+} from './advisory-indicators.js';
 import type { AdvisoryDocument } from './documents.js';
-import { type ExtractedIndicator, extractIndicators, indicatorKey } from './indicators.js';
+import { indicatorKey } from './indicators.js';
 import { stixStatements } from './stix-objects.js';
-import type { ActorMention, TechniqueExtractor, TechniqueFinding } from './techniques.js';
-import type { WarningListIndex } from './warninglists.js';
-
-export type IndicatorFinding = ExtractedIndicator & Verdict;
+import type { ActorMention, TechniqueFinding } from './techniques.js';
 
 export interface CveFinding {
   id: string;
@@ -43,17 +45,14 @@ export interface Advisory {
   actors: ActorMention[];
   techniques: TechniqueFinding[];
   indicators: IndicatorFinding[];
+  /** Windows binaries it names: context for its techniques, not indicators. */
+  tools: ToolMention[];
   cves: CveFinding[];
   mitigations: MitigationFinding[];
 }
 
-export interface AdvisoryContext {
-  attack: AttackIndex;
-  extractor: TechniqueExtractor;
-  warningLists?: WarningListIndex;
+export interface AdvisoryContext extends IndicatorContext {
   kev?: KevCatalog;
-  /** Today, for the age of indicators. */
-  now?: Date;
   /** When the indicators were seen, if known better than the advisory's own date. */
   observed?: Date;
   minConfidence?: number;
@@ -75,18 +74,13 @@ export function analyzeAdvisory(document: AdvisoryDocument, context: AdvisoryCon
   const published = advisoryDate(document.text);
   const observed =
     context.observed ?? statements?.observed ?? (published ? new Date(`${published}T00:00:00Z`) : undefined);
-  const extracted = [...(statements?.indicators ?? []), ...extractIndicators(document.text)];
-  const seen = new Set<string>();
-  const indicators: IndicatorFinding[] = [];
-  for (const indicator of extracted) {
-    const key = indicatorKey(indicator);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    indicators.push({
-      ...indicator,
-      ...judgeIndicator(indicator, { warningLists: context.warningLists, observed, now: context.now }),
-    });
-  }
+  const { indicators, tools } = advisoryIndicators(document, {
+    ...context,
+    stated: statements?.indicators ?? [],
+    techniques,
+    observed,
+  });
+  const seen = new Set(indicators.map(indicatorKey));
   for (const cve of statements?.cves ?? []) {
     const key = indicatorKey({ type: 'cve', value: cve });
     if (!seen.has(key)) {
@@ -96,6 +90,7 @@ export function analyzeAdvisory(document: AdvisoryDocument, context: AdvisoryCon
         value: cve,
         context: 'STIX vulnerability',
         actionable: true,
+        confidence: 'high',
         reason: 'named vulnerability',
       });
     }
@@ -119,6 +114,7 @@ export function analyzeAdvisory(document: AdvisoryDocument, context: AdvisoryCon
     actors,
     techniques,
     indicators,
+    tools,
     cves,
     mitigations: mitigationFindings(document.text, techniques, statements?.mitigations ?? [], attack),
   };

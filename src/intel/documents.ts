@@ -122,6 +122,11 @@ function stixDocument(text: string, source: string): AdvisoryDocument {
   };
 }
 
+/**
+ * Elements whose text is not the advisory's: code and embeds, and the site around the article
+ * (navigation, footer, side bars, buttons), where a publisher's menus, newsletter offers and
+ * contact details live. Not forms: ASP.NET pages wrap their whole body in one.
+ */
 const SKIPPED_ELEMENTS = new Set([
   'script',
   'style',
@@ -131,6 +136,10 @@ const SKIPPED_ELEMENTS = new Set([
   'head',
   'iframe',
   'object',
+  'nav',
+  'footer',
+  'aside',
+  'button',
 ]);
 const BLOCK_ELEMENTS = new Set([
   'p',

@@ -1,4 +1,5 @@
 export {
+  type Confidence,
   DECAY_MODELS,
   DECAY_THRESHOLD,
   type DecayModel,
@@ -12,9 +13,9 @@ export {
   advisoryDate,
   analyzeAdvisory,
   type CveFinding,
-  type IndicatorFinding,
   type MitigationFinding,
 } from './advisory.js';
+export type { IndicatorFinding, ToolMention } from './advisory-indicators.js';
 export { type AdvisoryDocument, decodeAdvisory, htmlText, readAdvisory } from './documents.js';
 export {
   type ExtractedIndicator,
@@ -24,6 +25,7 @@ export {
   isPublicDomain,
 } from './indicators.js';
 export { refang } from './refang.js';
+export { type AsideLabel, asideSentence, type LineRole, lineRoles, type SectionKind } from './sections.js';
 export { patternIndicators, stixStatements } from './stix-objects.js';
 export {
   type ActorMention,
@@ -33,4 +35,12 @@ export {
   type TechniqueFinding,
   type TechniqueSignal,
 } from './techniques.js';
-export { readWarningLists, type WarningHit, type WarningList, WarningListIndex } from './warninglists.js';
+export { type KnownBinary, readLolbas, WindowsBinaries } from './tools.js';
+export {
+  readWarningLists,
+  type WarningHit,
+  type WarningList,
+  WarningListIndex,
+  type WarningListKind,
+  warningListKind,
+} from './warninglists.js';

@@ -1,5 +1,6 @@
-import { type AttackIndex, compareIds, squashName, stem, type Technique } from '../attack/index.js';
+import { type AttackIndex, compareIds, squashName, stem, type Technique, words } from '../attack/index.js';
 import { AhoCorasick, setFor } from '../core/index.js';
+import { asideSentence, lineRoles, sentencesOf, withoutAsides } from './sections.js';
 import { contentStems, NeighbourIndex, stemTermCounts, termCounts } from './vectors.js';
 
 /**
@@ -32,6 +33,8 @@ export interface TechniqueFinding {
   signals: TechniqueSignal[];
   /** The salient software or groups of the report that ATT&CK records using it. */
   knownUse?: { id: string; name: string }[];
+  /** Windows binaries the report names doing it ("wmic.exe" for T1047): see Advisory.tools. */
+  tools?: string[];
 }
 
 /**
@@ -52,8 +55,18 @@ export interface ExtractOptions {
 interface Sentence {
   text: string;
   stems: string[];
+  /**
+   * The text with table cells a PDF ran together taken apart ("DiscoveryPermission Group
+   * Discovery", "ExecutionT1203"), when that changes it.
+   */
+  separated?: { text: string; stems: string[] };
   /** A recommendation to defenders ("Enable multifactor authentication…"), not an account of what attackers did. */
   advice: boolean;
+  /**
+   * Not about the intrusion (see sections.ts): marketing, how to report, references, revision
+   * notes. Only an explicit technique ID counts there: the authors wrote it ("Added T1592.003").
+   */
+  aside: boolean;
 }
 
 interface Evidence {
@@ -84,6 +97,13 @@ export class TechniqueExtractor {
   /** Name (as content stems joined by spaces) -> techniques bearing it. */
   private readonly names = new Map<string, Set<number>>();
   private readonly longestName: number;
+  /** Tactic names as content stems: in a table row they stand beside technique names. */
+  private readonly tacticNames: Set<string>;
+  /**
+   * Names that stopwords would reduce to one word ("Local Groups" to "local", "Adversary-in-the-
+   * Middle" to "middle"): found only with all their words, as " stem stem " keys.
+   */
+  private readonly phraseNames: { key: string; technique: number }[] = [];
   /** How many techniques' profiles hold each name: a name common to many says little. */
   private readonly nameSpread = new Map<string, number>();
   private readonly squashedNames: { squashed: string; technique: number }[] = [];
@@ -154,15 +174,21 @@ export class TechniqueExtractor {
       for (const name of [technique.name, ...index.formerNames(technique.id)].map(withoutQualifier)) {
         const stems = contentStems(name);
         if (stems.length === 0 || (stems.length === 1 && GENERIC_WORDS.has(stems[0]!))) continue;
+        const squashed = squashName(name);
+        if (squashed.length >= MIN_SQUASHED_NAME) this.squashedNames.push({ squashed, technique: i });
+        const all = words(name).map(stem);
+        if (stems.length === 1 && all.length > 1) {
+          this.phraseNames.push({ key: ` ${all.join(' ')} `, technique: i });
+          continue;
+        }
         const key = stems.join(' ');
         setFor(this.names, key).add(i);
         allNames.push({ key, technique: i });
         longest = Math.max(longest, stems.length);
-        const squashed = squashName(name);
-        if (squashed.length >= MIN_SQUASHED_NAME) this.squashedNames.push({ squashed, technique: i });
       }
     });
     this.longestName = longest;
+    this.tacticNames = new Set(index.tactics.map((tactic) => contentStems(tactic.name).join(' ')));
     // Revoked techniques' names lead to their replacements.
     for (const technique of index.knowledge.techniques) {
       if (!technique.revoked) continue;
@@ -192,12 +218,13 @@ export class TechniqueExtractor {
     const sentences = this.sentences(text);
     const adviceSentences = new Set(sentences.filter((s) => s.advice).map((s) => s.text));
     for (const sentence of sentences) {
-      for (const match of sentence.text.matchAll(/\bT\d{4}(?:[./]\d{3})?\b/g)) {
+      for (const match of (sentence.separated ?? sentence).text.matchAll(/\bT\d{4}(?:[./]\d{3})?\b/g)) {
         for (const { technique } of this.index.resolveTechnique(match[0])) {
           const i = position.get(technique.id);
           if (i !== undefined) add(i, { score: 1, signal: 'id', sentence: sentence.text });
         }
       }
+      if (sentence.aside) continue;
       const votes = this.votes(sentence);
       for (const { technique, specific } of this.namesIn(sentence)) {
         // A specific name is enough; a common one ("Web Service", "PowerShell") counts fully only
@@ -272,7 +299,8 @@ export class TechniqueExtractor {
    * each. The salient one named SUBJECT_LEAD times more than any other is the subject, with those
    * named at exactly the same places (a group and its malware of one name).
    */
-  mentionedActors(text: string): ActorMention[] {
+  mentionedActors(fullText: string): ActorMention[] {
+    const text = withoutAsides(fullText);
     const hits: { start: number; end: number; pattern: number }[] = [];
     this.actorNames.search(text, (pattern, end) => {
       const start = end - this.actorNameLength[pattern]!;
@@ -341,21 +369,12 @@ export class TechniqueExtractor {
   /** Technique names in a sentence, by content stems, and run together in scraped tables. */
   private namesIn(sentence: Sentence): { technique: number; specific: boolean }[] {
     const found = new Map<number, boolean>();
-    const { stems } = sentence;
-    for (let start = 0; start < stems.length; start++) {
-      for (let length = Math.min(this.longestName, stems.length - start); length >= 1; length--) {
-        const key = stems.slice(start, start + length).join(' ');
-        const techniques = this.names.get(key);
-        if (!techniques) continue;
-        // A line that is nothing but the name (a table cell, a list item) names the technique.
-        const wholeLine = length === stems.length;
-        const specific =
-          techniques.size === 1 &&
-          (wholeLine || (length >= 2 && (this.nameSpread.get(key) ?? 0) <= NAME_SPREAD_SPECIFIC));
-        for (const technique of techniques) found.set(technique, (found.get(technique) ?? false) || specific);
-        break;
-      }
-    }
+    this.namesInStems(sentence.stems, found);
+    if (sentence.separated) this.namesInStems(sentence.separated.stems, found);
+    const phrase = ` ${words((sentence.separated ?? sentence).text)
+      .map(stem)
+      .join(' ')} `;
+    for (const { key, technique } of this.phraseNames) if (phrase.includes(key)) found.set(technique, true);
     const squashed = squashName(sentence.text);
     if (squashed.length >= MIN_SQUASHED_NAME) {
       for (const { squashed: name, technique } of this.squashedNames) {
@@ -365,25 +384,79 @@ export class TechniqueExtractor {
     return [...found].map(([technique, specific]) => ({ technique, specific }));
   }
 
+  private namesInStems(stems: string[], found: Map<number, boolean>): void {
+    const here = new Map<number, boolean>();
+    let covered = 0;
+    for (let start = 0, end = 0; start < stems.length; start++) {
+      for (let length = Math.min(this.longestName, stems.length - start); length >= 1; length--) {
+        const key = stems.slice(start, start + length).join(' ');
+        const techniques = this.names.get(key);
+        if (!techniques && !this.tacticNames.has(key)) continue;
+        covered += Math.max(0, start + length - Math.max(start, end));
+        end = Math.max(end, start + length);
+        if (!techniques) break;
+        // A line that is nothing but the name (a table cell, a list item) names the technique.
+        const wholeLine = length === stems.length;
+        const specific =
+          techniques.size === 1 &&
+          (wholeLine || (length >= 2 && (this.nameSpread.get(key) ?? 0) <= NAME_SPREAD_SPECIFIC));
+        for (const technique of techniques) here.set(technique, (here.get(technique) ?? false) || specific);
+        break;
+      }
+    }
+    // A line of names and nothing else (a table row: tactic, technique, sub-technique) names each.
+    const row = covered === stems.length;
+    for (const [technique, specific] of here)
+      found.set(technique, (found.get(technique) ?? false) || specific || row);
+  }
+
+  /**
+   * The sentences of the text, each marked as advice (an advice section's, or an instruction) or
+   * as an aside (marketing, how to report, references, disclaimers: see sections.ts).
+   */
   private sentences(text: string): Sentence[] {
     const out: Sentence[] = [];
     const lines = text.split(/\r?\n/);
+    const roles = lineRoles(text);
     const machine = lines.map(machineText);
     for (const [i, line] of lines.entries()) {
+      const role = roles[i]!;
       // A line that merely looks like a key ("impact: the actors encrypted…", a PowerShell
       // `$cmd = "…"` the attackers ran) is prose or evidence; only a block of them is quoted data.
       const quoted =
         machine[i] === 'signature' ||
         (machine[i] === 'key' && (machine[i - 1] !== undefined || machine[i + 1] !== undefined));
       if (quoted && !/\bT\d{4}\b/.test(line)) continue;
-      for (const part of line.split(/(?<=[.!?])\s+(?=[A-Z0-9("'\u201c])/)) {
+      for (const part of sentencesOf(line)) {
         const trimmed = part.trim();
         if (trimmed.length < 3) continue;
-        out.push({ text: trimmed, stems: contentStems(trimmed), advice: ADVICE.test(trimmed) });
+        const sentence: Sentence = {
+          text: trimmed,
+          stems: contentStems(trimmed),
+          advice: role.kind === 'advice' || ADVICE.test(trimmed),
+          aside: role.kind === 'aside' || asideSentence(trimmed) !== undefined,
+        };
+        const separated = separateRunTogether(trimmed);
+        if (separated !== trimmed) sentence.separated = { text: separated, stems: contentStems(separated) };
+        out.push(sentence);
       }
     }
     return out;
   }
+}
+
+/**
+ * Cells of a table that a PDF's text layer ran together, taken apart: a lower-case letter (or a
+ * closing bracket) followed by a capital starts a new name ("DiscoveryPermission" ->
+ * "Discovery Permission"), a technique ID glued to a word is set apart ("ExecutionT1203",
+ * "T1083Permission"). Names written with inner capitals ("PowerShell") are still matched in the
+ * text as written.
+ */
+function separateRunTogether(text: string): string {
+  return text
+    .replace(/([\p{Ll})\]])(\p{Lu})/gu, '$1 $2')
+    .replace(/(\p{L})(T\d{4}\b)/gu, '$1 $2')
+    .replace(/(\bT\d{4}(?:\.\d{3})?)(\p{L})/gu, '$1 $2');
 }
 
 /**

@@ -13,8 +13,8 @@ import {
 import type { IndicatorType } from './indicators.js';
 
 /**
- * MISP warning lists: values known to be harmless or too common to act on (cloud ranges, top
- * sites, hashes of empty files, public DNS resolvers…). Format and matching as the MISP project
+ * MISP warning lists: values that are harmless, or too common to say who used them (cloud ranges,
+ * top sites, hashes of empty files, public DNS resolvers…). Format and matching as the MISP project
  * defines them: each list has a `type` (string, substring, hostname, cidr, regex) and the MISP
  * attribute types it applies to.
  */
@@ -25,13 +25,59 @@ export interface WarningList {
   /** Vigil's indicator types it applies to; all when the list names none. */
   appliesTo: Set<IndicatorType> | undefined;
   entries: string[];
+  /** What a value on it means; when not given, judged from the list's name and description. */
+  kind?: WarningListKind;
 }
+
+/**
+ * What a warning list says about a value on it, in Vigil's terms:
+ * - `special`: it identifies nobody (reserved ranges, TLDs, hashes of empty files and of common
+ *   false positives, public resolvers, CRL and OCSP hosts, sinkholes, sandboxes);
+ * - `benign`: it belongs to a well-known organisation (Google's, Microsoft's, a bank's domains);
+ * - `popular`: among the most visited sites (top lists): too common to point at anyone;
+ * - `shared`: anyone can rent or use it, attackers too (VPN, cloud and CDN ranges, mail providers,
+ *   the trusted sites attackers live off, dynamic DNS, URL shorteners, disposable mail);
+ * - `scanner`: an internet scanner's address.
+ * The first three make a value not actionable; the last two only lower the confidence in it, since
+ * an advisory that names such a value as the actors' still means it.
+ */
+export type WarningListKind = 'special' | 'benign' | 'popular' | 'shared' | 'scanner';
 
 export interface WarningHit {
   list: string;
   description: string;
   entry: string;
+  kind: WarningListKind;
 }
+
+const SPECIAL_LIST =
+  /\brfc ?\d|multicast|link ?local|special[- ]use|\btlds?\b|empty files|eicar|false[- ]positive|certificate|public dns|dns resolvers|\bcrl\b|ocsp|sinkhole|block ?page|captive portal|malware analysis services|attack simulator/;
+const SCANNER_LIST =
+  /scann|census|connection[- ]attempt|check-host|xpanse|shodan|censys|shadowserver|stretchoid|onyphe|modat|tenable/;
+const POPULAR_LIST = /\btop\b|most[- ]used|alexa|umbrella|majestic|tranco|moz\.com|crux/;
+const SHARED_LIST =
+  /vpn|datacenter|data center|cloud|amazon|aws|azure|gcp|oracle|ovh|akamai|fastly|\bcdn\b|stackpath|bunny|github ip|zscaler|private relay|telegram|smtp|sending ip|living off trusted|\blots\b|dynamic dns|shortener|link in bio|ipfs|disposable|external ip|source ip/;
+
+/**
+ * A list's kind from its name and description. Address lists not known otherwise are shared
+ * (ranges of a provider), name and hash lists benign (an organisation's own domains).
+ */
+export function warningListKind(list: Pick<WarningList, 'name' | 'description' | 'type'>): WarningListKind {
+  const text = `${list.name} ${list.description}`.toLowerCase();
+  if (SPECIAL_LIST.test(text)) return 'special';
+  if (SCANNER_LIST.test(text)) return 'scanner';
+  if (POPULAR_LIST.test(text)) return 'popular';
+  if (SHARED_LIST.test(text)) return 'shared';
+  if (list.type === 'cidr' && !/crawler|googlebot|gptbot|apple|wikimedia|parking|palo alto/.test(text))
+    return 'shared';
+  return 'benign';
+}
+
+/**
+ * Which hit decides a verdict: what identifies nobody, then a scanner (its hits are its scanning),
+ * then what is shared, then what is benign, then what is popular.
+ */
+const KIND_PRECEDENCE: WarningListKind[] = ['special', 'scanner', 'shared', 'benign', 'popular'];
 
 /** MISP attribute types, as written in `matching_attributes`, in Vigil's terms. */
 const MISP_ATTRIBUTES: Record<string, IndicatorType[]> = {
@@ -134,8 +180,11 @@ export class WarningListIndex {
   private substringAutomaton: AhoCorasick | undefined;
   private readonly regexes: { pattern: RegExp; list: number; entry: string }[] = [];
 
+  private readonly kinds: WarningListKind[];
+
   constructor(lists: WarningList[]) {
     this.lists = lists;
+    this.kinds = lists.map((list) => list.kind ?? warningListKind(list));
     lists.forEach((list, index) => {
       for (const entry of list.entries) this.add(list, index, entry);
     });
@@ -199,7 +248,12 @@ export class WarningListIndex {
     }
   }
 
-  /** The first list (by name) that holds this value for its type. */
+  /**
+   * The list that decides about this value, of those that hold it for its type: one that says it
+   * identifies nobody, else one of scanners, else one that says it is shared (a site attackers live
+   * off is also a popular one: it is the former that matters), else any; the first by name among
+   * equals.
+   */
   match(type: IndicatorType, value: string): WarningHit | undefined {
     const hits = new Map<number, string>();
     const consider = (list: number, entry: string) => {
@@ -231,10 +285,16 @@ export class WarningListIndex {
     }
     for (const { pattern, list, entry } of this.regexes) if (pattern.test(value)) consider(list, entry);
     if (hits.size === 0) return undefined;
-    const [list, entry] = [...hits].sort((a, b) =>
-      this.lists[a[0]]!.name.localeCompare(this.lists[b[0]]!.name),
+    const rank = (list: number) => KIND_PRECEDENCE.indexOf(this.kinds[list]!);
+    const [list, entry] = [...hits].sort(
+      (a, b) => rank(a[0]) - rank(b[0]) || this.lists[a[0]]!.name.localeCompare(this.lists[b[0]]!.name),
     )[0]!;
-    return { list: this.lists[list]!.name, description: this.lists[list]!.description, entry };
+    return {
+      list: this.lists[list]!.name,
+      description: this.lists[list]!.description,
+      entry,
+      kind: this.kinds[list]!,
+    };
   }
 
   private matchAddress(value: string, consider: (list: number, entry: string) => void): void {

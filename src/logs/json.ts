@@ -89,6 +89,11 @@ export async function* readJsonRecordBatches(
   const batchBytes = options.batchBytes ?? 1 << 20;
   let number = 0;
   let bytes = 0;
+  let problems = 0;
+  const report = (error: VigilError) => {
+    problems++;
+    options.onError?.(error);
+  };
   let batch: JsonRecordText[] = [];
   let batchSize = 0;
   const add = (record: RecordText) => {
@@ -104,7 +109,7 @@ export async function* readJsonRecordBatches(
       for (const record of splitter.feed(chunk)) add(record);
       if (splitter instanceof JsonRecordSplitter) {
         for (const stray of splitter.stray.splice(0)) {
-          options.onError?.(
+          report(
             new VigilError('LOG_RECORD', `unexpected text outside a JSON object: '${stray.text}'`, {
               file,
               line: stray.line,
@@ -121,7 +126,7 @@ export async function* readJsonRecordBatches(
     }
     const rest = splitter.end();
     if (rest && splitter instanceof JsonRecordSplitter) {
-      options.onError?.(
+      report(
         new VigilError('LOG_RECORD', 'the file ends inside a JSON object (truncated?)', {
           file,
           line: rest.line,
@@ -132,10 +137,16 @@ export async function* readJsonRecordBatches(
       add(rest);
     }
     if (batch.length) yield batch;
+    // A file without a single record is not a log that happened to be quiet: say what it is.
+    if (number === 0 && problems === 0) {
+      report(
+        new VigilError('LOG_EMPTY', bytes === 0 ? 'the file is empty' : 'the file holds no records', {
+          file,
+        }),
+      );
+    }
   } catch (error) {
-    options.onError?.(
-      new VigilError('FILE_UNREADABLE', `cannot read log file: ${(error as Error).message}`, { file }),
-    );
+    report(new VigilError('FILE_UNREADABLE', `cannot read log file: ${(error as Error).message}`, { file }));
   }
 }
 

@@ -6,7 +6,7 @@ import type {
   ThreatProfile,
 } from '../coverage/index.js';
 import type { SweepHit } from '../detect/index.js';
-import type { Advisory, CveFinding } from '../intel/index.js';
+import type { Advisory, CveFinding, ToolMention } from '../intel/index.js';
 import type { Prioritized } from '../vuln/index.js';
 import type { DetectionGroup } from './rollup.js';
 
@@ -69,6 +69,24 @@ export interface HuntFindings {
 }
 
 export const MAX_LISTED = 500;
+
+/** The confidence of the advisory's verdict on each indicator the hunt found, by type and value. */
+export function hitConfidence(a: Pick<Assessment, 'advisories'>): (hit: SweepHit) => string {
+  const confidence = new Map(
+    a.advisories.flatMap((x) => x.indicators).map((i) => [`${i.type}\u0000${i.value}`, i.confidence]),
+  );
+  return (hit) => confidence.get(`${hit.type}\u0000${hit.value}`) ?? '';
+}
+
+/** A Windows binary the advisories name: binary, source, techniques, a line that names it. */
+export function toolCells(tool: ToolMention): string[] {
+  return [
+    tool.name,
+    tool.source === 'lolbas' ? 'LOLBAS' : 'Windows',
+    tool.techniques.join(' '),
+    tool.context[0] ?? '',
+  ];
+}
 
 /** A CVE's row in the report's tables: id, in KEV, date added, known ransomware use. */
 export function cveCells(cve: CveFinding): string[] {

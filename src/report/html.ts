@@ -8,7 +8,9 @@ import {
   backlogCells,
   cveCells,
   type HuntFindings,
+  hitConfidence,
   outsideTelemetry,
+  toolCells,
 } from './assessment.js';
 import { type DetectionGroup, EVENTS_PER_GROUP } from './rollup.js';
 import { REPORT_STYLE } from './style.js';
@@ -57,14 +59,16 @@ export function renderHtml(a: Assessment): string {
     ['#', ...BACKLOG_HEAD],
     c.backlog.map((b, i) => [String(i + 1), ...backlogCells(b)]),
   )}<p class="none">${escapeHtml(outsideTelemetry(c))}</p>`;
+  const confidence = hitConfidence(a);
   const hunt = a.hunt
     ? `<section><h2>Hunt</h2><p>${a.hunt.events} events in ${a.hunt.files} files: ${a.hunt.detections} detections, ${a.hunt.inScopeTotal} of them on the threat's techniques; ${a.hunt.indicatorHitsTotal} indicator hits; ${a.hunt.errors} unreadable records or files.</p>
 <h3>Detections of the threat's techniques, by rule and host</h3>${detectionGroups(a.hunt)}
 <h3>Indicators seen in the logs</h3>${table(
-        ['Indicator', 'Type', 'Field', 'Value there', 'Host', 'Source'],
+        ['Indicator', 'Type', 'Confidence', 'Field', 'Value there', 'Host', 'Source'],
         a.hunt.indicatorHits.map((h) => [
           h.value,
           h.type,
+          confidence(h),
           h.field,
           h.fieldValue,
           h.host ?? '',
@@ -73,12 +77,13 @@ export function renderHtml(a: Assessment): string {
       )}</section>`
     : '';
   const indicators = a.advisories.flatMap((x) => x.indicators);
+  const tools = a.advisories.flatMap((x) => x.tools);
   const cves = a.advisories.flatMap((x) => x.cves);
   const intel = a.advisories.length
     ? `<section><h2>Indicators</h2>${table(
-        ['Type', 'Value', 'Actionable', 'Why'],
-        indicators.map((i) => [i.type, i.value, i.actionable ? 'yes' : 'no', i.reason]),
-      )}<h2>CVEs</h2>${table(
+        ['Type', 'Value', 'Actionable', 'Confidence', 'Why'],
+        indicators.map((i) => [i.type, i.value, i.actionable ? 'yes' : 'no', i.confidence, i.reason]),
+      )}${tools.length ? `<h3>Windows binaries named (context for the techniques, not swept as indicators)</h3>${table(['Binary', 'Known from', 'Techniques', 'Named in'], tools.map(toolCells))}` : ''}<h2>CVEs</h2>${table(
         ['CVE', 'In KEV', 'Added', 'Known ransomware use'],
         cves.map(cveCells),
       )}</section>`

@@ -1,6 +1,14 @@
 import { NEWER_ATTACK_HINT } from '../coverage/index.js';
 import { assetPort, DECISION_ORDER } from '../vuln/index.js';
-import { type Assessment, BACKLOG_HEAD, backlogCells, cveCells, outsideTelemetry } from './assessment.js';
+import {
+  type Assessment,
+  BACKLOG_HEAD,
+  backlogCells,
+  cveCells,
+  hitConfidence,
+  outsideTelemetry,
+  toolCells,
+} from './assessment.js';
 
 /** Text from advisories, rules and logs as a Markdown table cell: one line, markup characters escaped. */
 export function mdText(text: string): string {
@@ -130,15 +138,17 @@ export function renderMarkdown(a: Assessment): string {
       ),
     );
     if (a.hunt.indicatorHits.length) {
+      const confidence = hitConfidence(a);
       lines.push('', '## Indicators seen in the logs', '');
       lines.push(
         ...table(
-          ['Indicator', 'Type', 'Field', 'Host', 'Source'],
+          ['Indicator', 'Type', 'Confidence', 'Field', 'Host', 'Source'],
           a.hunt.indicatorHits
             .slice(0, 100)
             .map((h) => [
               mdText(h.value),
               h.type,
+              confidence(h),
               mdText(h.field),
               mdText(h.host ?? ''),
               mdText(`${h.file}#${h.record}`),
@@ -174,8 +184,24 @@ export function renderMarkdown(a: Assessment): string {
     lines.push('', '## Indicators', '');
     lines.push(
       ...table(
-        ['Type', 'Value', 'Actionable', 'Why'],
-        indicators.map((i) => [i.type, mdText(i.value), i.actionable ? 'yes' : 'no', mdText(i.reason)]),
+        ['Type', 'Value', 'Actionable', 'Confidence', 'Why'],
+        indicators.map((i) => [
+          i.type,
+          mdText(i.value),
+          i.actionable ? 'yes' : 'no',
+          i.confidence,
+          mdText(i.reason),
+        ]),
+      ),
+    );
+  }
+  const tools = a.advisories.flatMap((x) => x.tools);
+  if (tools.length) {
+    lines.push('', '## Windows binaries named (context for the techniques, not swept as indicators)', '');
+    lines.push(
+      ...table(
+        ['Binary', 'Known from', 'Techniques', 'Named in'],
+        tools.map((t) => toolCells(t).map(mdText)),
       ),
     );
   }

@@ -50,7 +50,9 @@ export async function readRuleFiles(
   paths: readonly string[],
   options: LoadOptions = {},
 ): Promise<{ parsed: AnyRule[]; files: number; errors: VigilError[] }> {
-  const { files, errors } = await collectFiles(paths, RULE_EXTENSIONS);
+  const { files, errors, emptyFolders } = await collectFiles(paths, RULE_EXTENSIONS);
+  for (const folder of emptyFolders)
+    errors.push(new VigilError('NO_RULE_FILES', 'no .yml or .yaml files in this folder', { file: folder }));
   const parsed: AnyRule[] = [];
   const cache = options.cacheDir
     ? new RuleCache(options.cacheDir, JSON.stringify([...(options.placeholders ?? new Map())]))
@@ -58,14 +60,19 @@ export async function readRuleFiles(
   const fresh: string[] = [];
   for (const file of files) {
     const kept = cache?.get(file);
-    if (kept) parsed.push(...kept);
+    if (kept?.length) parsed.push(...kept);
     else fresh.push(file);
   }
   for (const [file, text] of readAll(fresh, errors)) {
     const result = parseRuleText(text, file, options);
     parsed.push(...result.rules);
     errors.push(...result.errors);
-    if (result.errors.length === 0) cache?.set(file, result.rules);
+    // A file without a rule is a mistake worth telling (an empty file, a rule commented out).
+    if (result.rules.length === 0 && result.errors.length === 0) {
+      errors.push(
+        new VigilError('RULE_EMPTY', text.trim() ? 'the file holds no rule' : 'the file is empty', { file }),
+      );
+    } else if (result.errors.length === 0) cache?.set(file, result.rules);
   }
   cache?.save();
   // Files in the order found, whichever way their rules came: rule order decides output order.

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type AttackIndex,
+  AttackIndex,
+  type AttackKind,
   attackId,
   attackSourceIn,
   buildKnowledge,
@@ -93,13 +94,30 @@ function smallBundle(): string {
       aliases: ['Big Group', 'APT99'],
       external_references: mitreRef('G0001'),
     },
-    { type: 'tool', id: 'tool--1', name: 'Hammer', external_references: mitreRef('S0001') },
+    {
+      type: 'tool',
+      id: 'tool--1',
+      name: 'Hammer',
+      x_mitre_aliases: ['Hammer', 'Mallet'],
+      description: 'Hammer opens shells for Big Group.',
+      external_references: mitreRef('S0001'),
+    },
+    {
+      type: 'campaign',
+      id: 'campaign--1',
+      name: 'Operation Anvil',
+      aliases: ['Operation Anvil', 'Anvil Night'],
+      description: 'A night of shells.',
+      external_references: mitreRef('C0001'),
+    },
     relationship('1', 'revoked-by', 'attack-pattern--old', 'attack-pattern--1'),
     relationship('2', 'detects', 'x-mitre-detection-strategy--1', 'attack-pattern--2'),
     relationship('3', 'mitigates', 'course-of-action--1', 'attack-pattern--2'),
     relationship('4', 'uses', 'intrusion-set--1', 'attack-pattern--2', { description: 'They shell.' }),
     relationship('5', 'uses', 'intrusion-set--1', 'tool--1'),
     relationship('6', 'uses', 'intrusion-set--1', 'attack-pattern--1', { revoked: true }),
+    relationship('7', 'attributed-to', 'campaign--1', 'intrusion-set--1'),
+    relationship('8', 'uses', 'campaign--1', 'attack-pattern--2'),
     'not an object',
   ];
   return bundleText(objects);
@@ -134,6 +152,53 @@ describe('building the index from a bundle', () => {
   it('resolves revoked IDs forward', () => {
     const old = knowledge.techniques.find((t) => t.id === 'T1064')!;
     expect(old).toMatchObject({ revoked: true, revokedBy: 'T1000' });
+  });
+
+  it('shows every kind of object by ID, name or alias, not only techniques and groups', () => {
+    const index = new AttackIndex(knowledge);
+    const found = (query: string) =>
+      index.lookup(query).map((entry) => {
+        const object =
+          entry.kind === 'technique'
+            ? entry.match.technique
+            : entry.kind === 'data-component'
+              ? entry.component
+              : (entry as Record<string, unknown>)[entry.kind];
+        return `${entry.kind}:${(object as { id: string }).id}`;
+      });
+    expect(found('S0001')).toEqual(['software:S0001']);
+    expect(found('mallet')).toEqual(['software:S0001']);
+    expect(found('M1000')).toEqual(['mitigation:M1000']);
+    expect(found('restrict shells')).toEqual(['mitigation:M1000']);
+    expect(found('C0001')).toEqual(['campaign:C0001']);
+    expect(found('Anvil Night')).toEqual(['campaign:C0001']);
+    expect(found('DC0032')).toEqual(['data-component:DC0032']);
+    expect(found('Process: Process Creation')).toEqual(['data-component:DC0032']);
+    expect(found('TA0002')).toEqual(['tactic:TA0002']);
+    expect(found('APT99')).toEqual(['group:G0001']);
+    expect(found('T1064')).toEqual(['technique:T1000']);
+    expect(found('Shell')).toEqual(['technique:T1000.001']);
+    expect(found('S0002')).toEqual([]);
+    expect(knowledge.campaigns[0]).toMatchObject({
+      groups: ['G0001'],
+      techniques: [{ technique: 'T1000.001' }],
+    });
+  });
+
+  it('searches every kind by name, alias and description, names first, and can keep to some kinds', () => {
+    const index = new AttackIndex(knowledge);
+    const hits = (text: string, kinds?: AttackKind[]) =>
+      index.search(text, { kinds }).map((r) => `${r.entry.kind}:${r.id}`);
+    expect(hits('shells')).toEqual([
+      'technique:T1000.001',
+      'mitigation:M1000',
+      'software:S0001',
+      'campaign:C0001',
+    ]);
+    expect(hits('mallet')).toEqual(['software:S0001']);
+    expect(hits('anvil')).toEqual(['campaign:C0001']);
+    expect(hits('shells', ['software', 'campaign'])).toEqual(['software:S0001', 'campaign:C0001']);
+    expect(index.searchTechniques('shells').map((r) => r.technique.id)).toEqual(['T1000.001']);
   });
 
   it('rejects what is not a bundle with the reason', () => {
@@ -213,6 +278,26 @@ describe.skipIf(!hasContent)('ATT&CK v18.1 from the shared content', () => {
     );
     expect(powershell.mitigations.length).toBeGreaterThan(0);
     expect(powershell.detection.length).toBeGreaterThan(50);
+  });
+
+  it('finds software, mitigations, campaigns and data components by ID, and Hive where ATT&CK names it', () => {
+    const ids = (query: string) =>
+      index
+        .lookup(query)
+        .map((entry) => `${entry.kind}:${JSON.stringify(entry).match(/"id":"([^"]+)"/)![1]}`);
+    expect(ids('S1070')).toEqual(['software:S1070']);
+    expect(ids('Black Basta')).toEqual(['software:S1070']);
+    expect(ids('M1038')).toEqual(['mitigation:M1038']);
+    expect(ids('Execution Prevention')).toEqual(['mitigation:M1038']);
+    expect(ids('C0017')).toEqual(['campaign:C0017']);
+    expect(ids('DC0032')).toEqual(['data-component:DC0032']);
+    expect(ids('Hive0065')).toEqual(['group:G0092']);
+    const hive = index.search('Hive', { limit: 50 }).map((r) => r.id);
+    expect(hive).toEqual(expect.arrayContaining(['G1053', 'S1162']));
+    expect(index.search('black basta')[0]?.id).toBe('S1070');
+    expect(index.lookup('S1070')[0]).toMatchObject({
+      software: { description: expect.stringContaining('ransomware'), url: expect.stringContaining('S1070') },
+    });
   });
 
   it('searches names before descriptions', () => {

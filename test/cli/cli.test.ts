@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { vigil } from '../helpers/cli.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
@@ -166,11 +166,34 @@ describe('vigil hunt', () => {
     expect(cases[3]!.stderr).toContain('--content DIR or VIGIL_CONTENT_DIR');
   });
 
+  it("commander's own usage errors exit 2 like Vigil's; help and version exit 0", async () => {
+    const logs = await dir({ 'l.json': EVENT('C:\\whoami.exe', 1) });
+    const usage = [
+      ['hunt', logs, '--bogus'],
+      ['hunt'],
+      ['hunt', logs, '--threads'],
+      ['rules', 'check'],
+      ['attack'],
+      ['dump', logs, '--format'],
+      ['vulns', 'list', '--nope'],
+      ['no-such-command'],
+    ];
+    for (const args of usage) {
+      const result = vigil(args);
+      expect({ args, status: result.status }).toEqual({ args, status: 2 });
+      expect(result.stderr).toMatch(/^(vigil: error: |error: |Usage: )/m);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(vigil(['--version']).status).toBe(0);
+    expect(vigil(['hunt', '--help']).status).toBe(0);
+  });
+
   it('loads only the command it runs, yet help lists them all and global options come first', async () => {
     const help = vigil(['--help']);
     expect(help.status).toBe(0);
     for (const command of [
       'hunt',
+      'search',
       'dump',
       'rules',
       'attack',
@@ -217,6 +240,372 @@ describe('vigil hunt', () => {
   });
 });
 
+describe('hunt filters', () => {
+  const at = (host: string, time: string | undefined, record: number) => {
+    const event = JSON.parse(EVENT('C:\\whoami.exe', record));
+    event.Event.System.Computer = host;
+    if (time === undefined) delete event.Event.System.TimeCreated;
+    else event.Event.System.TimeCreated['#attributes'].SystemTime = time;
+    return JSON.stringify(event);
+  };
+  const rules = () =>
+    dir({
+      'test-high.yml': RULE,
+      'deprecated.yml': RULE.replace('aa', 'ab').replace('status: test', 'status: deprecated'),
+      'experimental-low.yml': RULE.replace('aa', 'ac')
+        .replace('status: test', 'status: experimental')
+        .replace('level: high', 'level: low'),
+    });
+  const logs = () =>
+    dir({
+      'l.jsonl': [
+        at('WS1.corp.example', '2024-05-01T10:00:00Z', 1),
+        at('ws2', '2024-05-02T12:00:00Z', 2),
+        at('ws1', undefined, 3),
+      ].join('\n'),
+    });
+  const hits = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const d = JSON.parse(line);
+        return `${d.source.record}:${d.rule.id.slice(-2)}`;
+      })
+      .sort();
+
+  it('--from/--to (a date alone is its whole day), --host, and the summary counts what they left out', async () => {
+    const [r, l] = await Promise.all([rules(), logs()]);
+    const run = (...args: string[]) => vigil(['hunt', l, '--rules', r, '--format', 'jsonl', ...args]);
+    expect(hits(run().stdout)).toEqual(['1:aa', '1:ac', '2:aa', '2:ac', '3:aa', '3:ac']);
+    expect(hits(run('--from', '2024-05-01', '--to', '2024-05-01').stdout)).toEqual(['1:aa', '1:ac']);
+    expect(hits(run('--from', '2024-05-01T12:30:00+02:00').stdout)).toEqual(['2:aa', '2:ac']);
+    expect(hits(run('--to', '2024-05-01T10:00:00').stdout)).toEqual(['1:aa', '1:ac']);
+    const hosts = run('--host', 'ws1', '--threads', '2');
+    expect(hits(hosts.stdout)).toEqual(['1:aa', '1:ac', '3:aa', '3:ac']);
+    expect(hosts.stderr).toContain('1 events left out: not on ws1');
+    expect(hits(run('--host', 'WS2,nowhere').stdout)).toEqual(['2:aa', '2:ac']);
+    const windowed = run('--from', '2024-05-02');
+    expect(windowed.stderr).toContain(
+      '2 events left out: outside 2024-05-02T00:00:00.000Z to the end (or without a time)',
+    );
+    for (const bad of [
+      ['--from', 'yesterday'],
+      ['--from', '2024-05-02', '--to', '2024-05-01'],
+      ['--to', '2024-02-30'],
+    ]) {
+      const result = run(...bad);
+      expect({ bad, status: result.status }).toEqual({ bad, status: 2 });
+      expect(result.stderr).toMatch(/^vigil: error: --(from|to)/m);
+    }
+  });
+
+  it('--level takes exact levels, --rule-status statuses; deprecated and unsupported rules are left out unless asked', async () => {
+    const [r, l] = await Promise.all([rules(), logs()]);
+    const run = (...args: string[]) =>
+      vigil(['hunt', l, '--rules', r, '--format', 'jsonl', '--host', 'ws2', ...args]);
+    expect(hits(run().stdout)).toEqual(['2:aa', '2:ac']);
+    expect(hits(run('--rule-status', 'all').stdout)).toEqual(['2:aa', '2:ab', '2:ac']);
+    expect(hits(run('--rule-status', 'deprecated,experimental').stdout)).toEqual(['2:ab', '2:ac']);
+    expect(hits(run('--level', 'low').stdout)).toEqual(['2:ac']);
+    expect(hits(run('--level', 'low,high', '--min-level', 'medium').stdout)).toEqual(['2:aa']);
+    for (const bad of [
+      ['--level', 'urgent'],
+      ['--rule-status', 'stable,bogus'],
+    ]) {
+      const result = run(...bad);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/^vigil: error: --(level|rule-status) takes /m);
+    }
+  });
+});
+
+describe('vigil search', () => {
+  it('prints the matching events as a table, JSONL or CSV, with the fields that matched', async () => {
+    const event = JSON.parse(EVENT('C:\\Tools\\Mimikatz.exe', 7));
+    event.Event.EventData.CommandLine = 'mimikatz\n"sekurlsa::logonpasswords"\texit';
+    const logs = await dir({ 'l.jsonl': [JSON.stringify(event), EVENT('C:\\cmd.exe', 8)].join('\n') });
+    const table = vigil(['search', logs, '-k', 'MIMIKATZ']);
+    expect(table.status).toBe(0);
+    const [row, fields] = table.stdout.split('\n');
+    expect(row).toMatch(
+      /^2024-05-01 10:00:00Z\s+ws1\s+Microsoft-Windows-Sysmon\/Operational\s+1\s+.*l\.jsonl#7$/,
+    );
+    expect(fields!.trim()).toBe(
+      'Image=C:\\Tools\\Mimikatz.exe; CommandLine=mimikatz↵"sekurlsa::logonpasswords"⇥exit',
+    );
+    expect(table.stdout).toContain('1 events matched');
+
+    const jsonl = vigil([
+      'search',
+      logs,
+      '-e',
+      'sekurlsa::\\w+',
+      '--field',
+      'CommandLine',
+      '--format',
+      'jsonl',
+    ]);
+    const hit = JSON.parse(jsonl.stdout);
+    expect(hit).toMatchObject({
+      host: 'ws1',
+      eventId: 1,
+      source: { record: 7 },
+      matched: { CommandLine: event.Event.EventData.CommandLine },
+      event: { Image: 'C:\\Tools\\Mimikatz.exe' },
+    });
+    expect(jsonl.stderr).toContain('Search summary');
+
+    const csv = vigil(['search', logs, '-k', 'cmd.exe', '--format', 'csv', '--no-summary']);
+    const [header, line, more] = csv.stdout.trim().split('\n');
+    expect(header).toBe('time,host,channel,event_id,file,record,matched,event');
+    expect(line).toMatch(
+      /^2024-05-01T10:00:00.000Z,ws1,Microsoft-Windows-Sysmon\/Operational,1,.*,8,Image=C:\\cmd\.exe,/,
+    );
+    expect(more).toBeUndefined();
+  });
+
+  it('exits 1 when an input could not be read, 2 on bad usage', async () => {
+    const logs = await dir({ 'l.jsonl': EVENT('C:\\cmd.exe', 1), 'empty.evtx': '' });
+    const partial = vigil(['search', logs, '-k', 'cmd', '--format', 'jsonl']);
+    expect(partial.status).toBe(1);
+    expect(partial.stdout.trim().split('\n')).toHaveLength(1);
+    expect(partial.stderr).toMatch(/empty\.evtx: the file is empty/);
+    for (const args of [
+      [],
+      ['-k', ''],
+      ['-e', '(?<=a)b'],
+      ['-k', 'x', '--format', 'xml'],
+      ['-k', 'x', '--from', 'soon'],
+    ]) {
+      const result = vigil(['search', join(logs, 'l.jsonl'), ...args]);
+      expect({ args, status: result.status }).toEqual({ args, status: 2 });
+      expect(result.stderr).toMatch(/^vigil: error: /m);
+    }
+  });
+
+  it.skipIf(!hasContent)('gives the same events on 1 and 2 threads over EVTX samples', () => {
+    const folder = join(contentPath('..', 'datasets', 'evtx-attack-samples'), 'Credential Access');
+    const args = ['search', folder, '-k', 'lsass', '--format', 'jsonl', '--no-summary'];
+    const one = vigil([...args, '--threads', '1']);
+    const two = vigil([...args, '--threads', '2']);
+    expect(one.status).toBe(0);
+    expect(one.stdout.trim().split('\n').length).toBeGreaterThan(10);
+    expect(two.stdout).toBe(one.stdout);
+  });
+});
+
+describe.skipIf(!hasContent)('vigil attack show and search, beyond techniques and groups', () => {
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    env = { VIGIL_HOME: await dir({}), VIGIL_CONTENT_DIR: contentPath() };
+  });
+
+  it('shows software, mitigations, campaigns and data components by ID, name or alias', () => {
+    const software = vigil(['attack', 'show', 'S1070'], env);
+    expect(software.status, software.stderr).toBe(0);
+    expect(software.stdout).toMatch(/^S1070 Black Basta \(malware\)/);
+    expect(software.stdout).toContain('T1486');
+    expect(vigil(['attack', 'show', 'M1038'], env).stdout).toMatch(
+      /^M1038 Execution Prevention \(mitigation\)/,
+    );
+    expect(vigil(['attack', 'show', 'Execution', 'Prevention'], env).stdout).toMatch(/^M1038 /);
+    expect(vigil(['attack', 'show', 'C0017'], env).stdout).toMatch(/Attributed: +APT41 \(G0096\)/);
+    expect(vigil(['attack', 'show', 'Process:', 'Process', 'Creation'], env).stdout).toMatch(
+      /^DC0032 Process Creation \(data component\)/,
+    );
+    const json = JSON.parse(vigil(['attack', 'show', 'Hive0065', '--json'], env).stdout);
+    expect(json).toMatchObject({ kind: 'group', id: 'G0092', aliases: expect.arrayContaining(['Hive0065']) });
+    const technique = JSON.parse(vigil(['attack', 'show', 'T1218', '--json'], env).stdout);
+    expect(technique).toMatchObject({ kind: 'technique', id: 'T1218', matchedBy: 'id' });
+    const unknown = vigil(['attack', 'show', 'S9999'], env);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('ATT&CK v18.1 has no software "S9999"');
+    const unnamed = vigil(['attack', 'show', 'Nothing', 'Like', 'This'], env);
+    expect(unnamed.status).toBe(2);
+    expect(unnamed.stderr).toContain(
+      'has no technique, tactic, group, software, campaign, mitigation or data component "Nothing Like This"',
+    );
+  });
+
+  it('search finds Hive in the groups and software ATT&CK describes with it, and keeps to --kind', () => {
+    const all = JSON.parse(vigil(['attack', 'search', 'Hive', '--json'], env).stdout) as {
+      id: string;
+      kind: string;
+    }[];
+    expect(all.map((r) => r.id)).toEqual(expect.arrayContaining(['G1053', 'S1162']));
+    const software = JSON.parse(
+      vigil(['attack', 'search', 'ransomware', '--kind', 'software', '--limit', '5', '--json'], env).stdout,
+    ) as { kind: string }[];
+    expect(software).toHaveLength(5);
+    expect(new Set(software.map((r) => r.kind))).toEqual(new Set(['software']));
+    const table = vigil(['attack', 'search', 'black', 'basta'], env);
+    expect(table.stdout).toMatch(/│ S1070 +│ software +│ Black Basta +│/);
+    expect(vigil(['attack', 'search', 'x', '--kind', 'actor'], env).status).toBe(2);
+  });
+});
+
+describe('option order', () => {
+  it('logs written after --rules are hunted: a log file or a folder of logs is never a rule', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({ 'a.jsonl': EVENT('C:\\whoami.exe', 1) });
+    const more = await dir({ 'b.json': EVENT('C:\\whoami.exe', 2) });
+    const records = (stdout: string) =>
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).source.record);
+    for (const args of [
+      ['--rules', rules, logs],
+      ['--rules', rules, join(logs, 'a.jsonl')],
+      ['--rules', rules, '--', logs],
+    ]) {
+      const result = vigil(['hunt', '--format', 'jsonl', '--no-summary', ...args]);
+      expect({ args, status: result.status }).toEqual({ args, status: 0 });
+      expect(records(result.stdout)).toEqual([1]);
+    }
+    const mixed = vigil(['hunt', logs, '--rules', rules, more, '--format', 'jsonl', '--no-summary']);
+    expect(mixed.status).toBe(0);
+    expect(records(mixed.stdout)).toEqual([1, 2]);
+    expect(mixed.stderr).toContain(`note: ${more} read as logs: --rules takes every path after it`);
+  });
+
+  it('when --rules took paths that may be rules, the error names them and shows how to write it', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const other = await dir({ 'o.yml': RULE });
+    const result = vigil(['hunt', '--rules', rules, other]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      `vigil: error: no logs given: --rules takes every path that follows it, so it took ${rules}, ${other}.`,
+    );
+    expect(result.stderr).toContain('vigil hunt --rules PATHS... -- LOGS...');
+    const check = vigil(['rules', 'check', '--filters', join(other, 'o.yml'), rules]);
+    expect(check.status).toBe(2);
+    expect(check.stderr).toContain(`no rule paths given: --filters takes every path that follows it`);
+  });
+});
+
+describe('exit codes: 0 only when every input was read', () => {
+  it('hunt: an empty or non-EVTX file, a missing path or a folder without logs exit 1, after the rest is hunted', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({
+      'good.jsonl': EVENT('C:\\whoami.exe', 1),
+      'empty.evtx': '',
+      'noise.evtx': 'x'.repeat(5000),
+      'empty.jsonl': '',
+    });
+    const nothing = await dir({});
+    const good = join(logs, 'good.jsonl');
+    const cases: [string[], RegExp][] = [
+      [[join(logs, 'empty.evtx')], /empty\.evtx: the file is empty/],
+      [[join(logs, 'noise.evtx')], /noise\.evtx: not an EVTX file/],
+      [[join(logs, 'empty.jsonl')], /empty\.jsonl: the file is empty/],
+      [[join(logs, 'missing.evtx')], /missing\.evtx: no such file or folder/],
+      [[nothing], /: no \.evtx, \.json, \.jsonl, \.ndjson files in this folder/],
+    ];
+    for (const [bad, told] of cases) {
+      const result = vigil(['hunt', good, ...bad, '--rules', rules, '--format', 'jsonl']);
+      expect({ bad, status: result.status }).toEqual({ bad, status: 1 });
+      expect(result.stderr).toMatch(told);
+      expect(result.stdout.trim().split('\n')).toHaveLength(1);
+    }
+    const summary = vigil(['hunt', good, join(logs, 'empty.evtx'), '--rules', rules]);
+    expect(summary.stdout).toMatch(/1 files gave no event .*empty\.evtx/);
+    expect(vigil(['hunt', good, '--rules', rules]).status).toBe(0);
+  });
+
+  it('hunt: a file with some damaged records was read (exit 0), and the summary says what was skipped', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({ 'l.jsonl': [EVENT('C:\\whoami.exe', 1), '{broken'].join('\n') });
+    const result = vigil(['hunt', logs, '--rules', rules, '--format', 'jsonl']);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/skipped .*l\.jsonl:2: record 2: not valid JSON/);
+    expect(result.stderr).toContain('1 problems: records or files that could not be read were skipped');
+  });
+
+  it('rules check: a folder without rule files or an empty rule file is a failure, not 0 rules', async () => {
+    const rules = await dir({ 'good.yml': RULE, 'empty.yml': '', 'comments.yml': '# title: off\n' });
+    const nothing = await dir({});
+    const result = vigil(['rules', 'check', rules, nothing, '--json']);
+    expect(result.status).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.loaded).toBe(1);
+    expect(report.failed).toEqual([
+      { file: nothing, line: null, error: 'no .yml or .yaml files in this folder' },
+      { file: join(rules, 'comments.yml'), line: null, error: 'the file holds no rule' },
+      { file: join(rules, 'empty.yml'), line: null, error: 'the file is empty' },
+    ]);
+  });
+
+  it.skipIf(!hasContent)(
+    'coverage: a --logs path that is not there or a log nothing could be read from exits 1, after the report',
+    async () => {
+      const rules = await dir({ 'r.yml': RULE });
+      const logs = await dir({ 'good.jsonl': EVENT('C:\\whoami.exe', 1), 'empty.evtx': '' });
+      const home = await dir({});
+      const result = vigil(
+        [
+          'coverage',
+          '--rules',
+          rules,
+          '--reference',
+          rules,
+          '--group',
+          'APT40',
+          '--logs',
+          logs,
+          join(logs, 'missing'),
+          '--format',
+          'json',
+        ],
+        { VIGIL_HOME: home, VIGIL_CONTENT_DIR: contentPath() },
+      );
+      expect(result.status, result.stderr).toBe(1);
+      expect(JSON.parse(result.stdout).techniques.length).toBeGreaterThan(0);
+      expect(result.stderr).toMatch(/missing: no such file or folder/);
+      expect(result.stderr).toMatch(/empty\.evtx: no event could be read/);
+    },
+  );
+
+  it.skipIf(!hasContent)(
+    'assess: a --vulns scan that cannot be read is named and exits 1, and the report is still written',
+    async () => {
+      const rules = await dir({ 'r.yml': RULE });
+      const scans = await dir({ 'good.csv': 'asset,cve\nws1,CVE-2021-44228\n' });
+      const out = join(await dir({}), 'report');
+      const result = vigil(
+        [
+          'assess',
+          '--group',
+          'APT40',
+          '--rules',
+          rules,
+          '--reference',
+          rules,
+          '--vulns',
+          join(scans, 'missing.csv'),
+          join(scans, 'good.csv'),
+          '--out',
+          out,
+        ],
+        { VIGIL_HOME: await dir({}), VIGIL_CONTENT_DIR: contentPath() },
+      );
+      expect(result.status, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/missing\.csv: cannot read the scan/);
+      const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+      expect(report.exposure.findings).toBe(1);
+    },
+  );
+
+  it('dump: a file nothing could be read from exits 1 and is named', async () => {
+    const logs = await dir({ 'empty.evtx': '', 'noise.evtx': 'x'.repeat(5000) });
+    const result = vigil(['dump', logs]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/2 files gave no record: .*empty\.evtx, .*noise\.evtx/);
+  });
+});
+
 describe('odd paths and hostile values', () => {
   it('an output file in a missing folder is a clear error before any work', async () => {
     const rules = await dir({ 'r.yml': RULE });
@@ -245,6 +634,23 @@ describe('odd paths and hostile values', () => {
     await symlink(join(rules, 'r.yml'), join(links, 'linked.yml'));
     const result = vigil(['rules', 'check', links, '--json']);
     expect(JSON.parse(result.stdout)).toMatchObject({ files: 2, loaded: 2 });
+  });
+
+  it('the table keeps one line per detection and one for its fields, whatever the values hold', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const event = JSON.parse(EVENT('C:\\tools\\new\r\nline\t2\\whoami.exe', 1));
+    event.Event.System.Computer = 'ws1\n\u001b[2J\u202egpj.exe';
+    const logs = await dir({ 'l.json': JSON.stringify(event) });
+    const result = vigil(['hunt', logs, '--rules', rules, '--no-summary']);
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('ws1↵\\x1b[2J\\u202egpj.exe  EventID 1');
+    expect(lines[1]!.trim()).toBe('Image=C:\\tools\\new↵line⇥2\\whoami.exe');
+    expect(result.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    const summary = vigil(['hunt', logs, '--rules', rules]);
+    expect(summary.stdout).toContain('│ ws1↵\\x1b[2J\\u202egpj.exe │');
+    expect(summary.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
   });
 
   it('CSV cells cannot become spreadsheet formulas', async () => {

@@ -78,6 +78,16 @@ describe.skipIf(!hasContent)('vigil content update', () => {
     lists['misp-warninglists-main/README.md'] = new TextEncoder().encode('#');
     lists['misp-warninglists-main/../../escape.json'] = new TextEncoder().encode('{}');
     routes.set('/warninglists/misp-warninglists.zip', () => ({ status: 200, body: zipSync(lists) }));
+    const lolbas: Record<string, Uint8Array> = {
+      'LOLBAS-master/LICENSE': readFileSync(contentPath('lolbas', 'LICENSE')),
+      'LOLBAS-master/README.md': new TextEncoder().encode('#'),
+    };
+    for (const name of ['Wmic.yml', 'Certutil.yml']) {
+      lolbas[`LOLBAS-master/yml/OSBinaries/${name}`] = readFileSync(
+        contentPath('lolbas', 'yml', 'OSBinaries', name),
+      );
+    }
+    routes.set('/lolbas/lolbas.zip', () => ({ status: 200, body: zipSync(lolbas) }));
 
     server = createServer((request, response) => {
       const route = routes.get(request.url ?? '');
@@ -108,6 +118,7 @@ describe.skipIf(!hasContent)('vigil content update', () => {
       ['epss', true, undefined],
       ['warninglists', true, undefined],
       ['ssvc', true, undefined],
+      ['lolbas', true, undefined],
     ]);
     expect(phases).toContain('attack:download');
     expect(phases).toContain('sigma:unpack');
@@ -116,6 +127,8 @@ describe.skipIf(!hasContent)('vigil content update', () => {
     expect(existsSync(join(content, 'sigma', 'README.md'))).toBe(false);
     expect(existsSync(join(content, 'warninglists', 'lists', 'tlds', 'list.json'))).toBe(true);
     expect(existsSync(join(home, 'escape.json'))).toBe(false);
+    expect(readdirSync(join(content, 'lolbas')).sort()).toEqual(['LICENSE', 'yml']);
+    expect(readManifest(content).lolbas?.summary).toBe('2 binaries, scripts and libraries');
     const manifest = readManifest(content);
     expect(manifest.attack).toMatchObject({
       version: '18.1',
@@ -170,6 +183,19 @@ describe.skipIf(!hasContent)('vigil content update', () => {
       error: expect.stringMatching(/decision point .* has no key or no list of values/),
     });
     routes.set('/ssvc/cisa_bod_26_04_1_0_0.json', bodTable);
+    // A LOLBAS entry advisory intake could not read is refused, and the previous copy kept.
+    const lolbas = routes.get('/lolbas/lolbas.zip')!;
+    routes.set('/lolbas/lolbas.zip', () => ({
+      status: 200,
+      body: zipSync({ 'LOLBAS-master/yml/OSBinaries/X.yml': new TextEncoder().encode('Description: x\n') }),
+    }));
+    const [nameless] = await updateContent({ home, mirror, only: ['lolbas'] });
+    expect(nameless).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/X\.yml: lolbas: an entry needs a Name/),
+    });
+    expect(existsSync(join(home, 'content', 'lolbas', 'yml', 'OSBinaries', 'Wmic.yml'))).toBe(true);
+    routes.set('/lolbas/lolbas.zip', lolbas);
   });
 
   it('keeps the previous ATT&CK when the new one cannot be indexed, and says where it is wrong', async () => {
@@ -230,7 +256,9 @@ describe.skipIf(!hasContent)('vigil content update', () => {
       (e) => e,
     );
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--only takes attack, sigma, kev, epss, warninglists, ssvc; not 'nope'/);
+    expect(bad.stderr).toMatch(
+      /--only takes attack, sigma, kev, epss, warninglists, ssvc, lolbas; not 'nope'/,
+    );
   });
 });
 

@@ -153,6 +153,75 @@ detection:
     ]);
   });
 
+  it('compiles only the rules a report scope needs, and correlations still see the rules they read', async () => {
+    const lone = `title: Lone low rule
+id: 00000000-0000-0000-0000-000000000009
+logsource: {product: windows, service: security}
+detection:
+    selection: {EventID: 4625}
+    condition: selection
+level: low
+`;
+    const rules = await dir({ 'rules.yml': RULES, 'lone.yml': lone });
+    const logs = await dir({
+      'a.jsonl': [
+        sec(4625, 'bob', 10),
+        sec(4625, 'bob', 20),
+        sec(4625, 'bob', 30),
+        sec(4624, 'bob', 40),
+      ].join('\n'),
+    });
+    const options = { rules: [rules], report: { minLevel: 'high' as const } };
+    const setup = await loadDetectionSetup(options);
+    expect([setup.ruleSet.rules.length, setup.running]).toEqual([3, 2]);
+    const titles: string[] = [];
+    await hunt([join(logs, 'a.jsonl')], {
+      setup: options,
+      loaded: setup,
+      minLevel: 'high',
+      onDetection: (d) => titles.push(d.rule.title),
+    });
+    expect(titles).toEqual(['Brute force then success']);
+    expect((await loadDetectionSetup({ rules: [rules] })).running).toBe(3);
+  });
+
+  it('a time window or host scope leaves events out before the rules: correlations count only those inside', async () => {
+    const rules = await dir({ 'rules.yml': RULES });
+    const logs = await dir({
+      'a.jsonl': [
+        sec(4625, 'bob', 10),
+        sec(4625, 'bob', 20),
+        sec(4625, 'bob', 30),
+        sec(4624, 'bob', 40),
+      ].join('\n'),
+    });
+    const options = { rules: [rules] };
+    const setup = await loadDetectionSetup(options);
+    const run = async (scope: Parameters<typeof hunt>[1]['scope']) => {
+      const titles: string[] = [];
+      const summary = await hunt([join(logs, 'a.jsonl')], {
+        setup: options,
+        loaded: setup,
+        scope,
+        onDetection: (d) => titles.push(d.rule.title),
+      });
+      return { titles, events: summary.events, outOfScope: summary.outOfScope };
+    };
+    expect(await run(undefined)).toEqual({ titles: ['Brute force then success'], events: 4, outOfScope: 0 });
+    // Without the first failure, two failures are not 'at least 3': no correlation fires.
+    expect(await run({ from: Date.UTC(2024, 0, 1, 0, 0, 15) })).toEqual({
+      titles: [],
+      events: 4,
+      outOfScope: 1,
+    });
+    expect(await run({ hosts: ['DC1'] })).toEqual({
+      titles: ['Brute force then success'],
+      events: 4,
+      outOfScope: 0,
+    });
+    expect(await run({ hosts: ['dc2'] })).toEqual({ titles: [], events: 4, outOfScope: 4 });
+  });
+
   it('reports rule author, ATT&CK tags, matched fields and place; honours --min-level', async () => {
     const rules = await dir({
       'r.yml': `title: Whoami

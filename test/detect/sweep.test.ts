@@ -37,6 +37,33 @@ describe('indicator sweep', () => {
     ]);
   });
 
+  it('finds a value only where it stands alone, not inside a longer one', () => {
+    const md5 = '0123456789abcdef0123456789abcdef';
+    const sweep = new IndicatorSweep([
+      { type: 'filename', value: 'hive.bat' },
+      { type: 'ipv4', value: '1.2.3.4' },
+      { type: 'domain', value: 'evil.com' },
+      { type: 'md5', value: md5 },
+      { type: 'url', value: 'https://mega.nz' },
+    ]);
+    const found = (text: string) => {
+      sweep.take();
+      sweep.check(event({ Text: text }));
+      return sweep.result.hits.map((h) => h.value);
+    };
+    expect(found('C:\\Users\\x\\archive.bat and hive.bat.txt')).toEqual([]);
+    expect(found('cmd /c C:\\ProgramData\\hive.bat')).toEqual(['hive.bat']);
+    expect(found('11.2.3.45 and 1.2.3.45 and 1.2.3.4.5')).toEqual([]);
+    expect(found('dst=1.2.3.4:443.')).toEqual(['1.2.3.4']);
+    expect(found('notevil.com evil.com.au evil.community')).toEqual([]);
+    expect(found('c2.EVIL.com')).toEqual(['evil.com']);
+    expect(found('mail from user@evil.com')).toEqual(['evil.com']);
+    expect(found(`SHA256=${md5}${md5}`)).toEqual([]);
+    expect(found(`MD5=${md5.toUpperCase()},SHA1=00`)).toEqual([md5]);
+    expect(found('https://mega.nz.evil.io/x')).toEqual([]);
+    expect(found('GET https://mega.nz/file/abc')).toEqual(['https://mega.nz']);
+  });
+
   it('has nothing to do without usable values', () => {
     const sweep = new IndicatorSweep([{ type: 'filename', value: 'x' }]);
     sweep.check(event({ Image: 'x' }));

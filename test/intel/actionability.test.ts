@@ -11,6 +11,7 @@ import {
   readWarningLists,
   type WarningList,
   WarningListIndex,
+  warningListKind,
 } from '../../src/intel/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
@@ -72,6 +73,7 @@ describe('verdicts', () => {
       {
         name: 'resolvers',
         description: '',
+        kind: 'special',
         type: 'cidr',
         appliesTo: new Set(['ipv4', 'ipv6']),
         entries: ['8.8.8.0/24', '2001:4860::/32', '203.0.113.77', 'not a network'],
@@ -124,7 +126,103 @@ describe('verdicts', () => {
     expect(index.match('domain', 'e123.akamaiedge.net')?.list).toBe('cdn');
     expect(index.match('domain', 'NTP1.example.org')?.list).toBe('pattern');
     const verdict = judgeIndicator(indicator('ipv4', '8.8.8.8'), { warningLists: index });
-    expect(verdict).toMatchObject({ actionable: false, reason: expect.stringContaining('"resolvers"') });
+    expect(verdict).toMatchObject({
+      actionable: false,
+      confidence: 'high',
+      reason: expect.stringContaining('"resolvers"'),
+    });
+  });
+
+  it('keeps a value the advisory names when a list only says it is shared, with less confidence and why', () => {
+    const list = (name: string, type: WarningList['type'], entries: string[]): WarningList => ({
+      name,
+      description: '',
+      type,
+      appliesTo: undefined,
+      entries,
+    });
+    const index = new WarningListIndex([
+      list(
+        'Specialized list of vpn-ipv4 addresses belonging to common VPN providers and datacenters',
+        'cidr',
+        ['93.115.16.0/20'],
+      ),
+      list('Shodan IP Ranges Used for Scanning', 'cidr', ['198.20.69.0/24']),
+      list('List of LOTS (Living Off Trusted Sites) Project Domains', 'hostname', [
+        'mega.nz',
+        '.azureedge.net',
+        'raw.githubusercontent.com',
+      ]),
+      list('Top 10K most-used sites from Tranco', 'hostname', ['mega.nz', 'google.com']),
+      list('List of known hashes for empty files', 'string', ['d41d8cd98f00b204e9800998ecf8427e']),
+    ]);
+    const judge = (type: ExtractedIndicator['type'], value: string, observed?: Date) =>
+      judgeIndicator(indicator(type, value), { warningLists: index, observed, now: new Date('2022-12-01') });
+    const vpn = judge('ipv4', '93.115.26.251');
+    expect(vpn).toMatchObject({ actionable: true, confidence: 'medium' });
+    expect(vpn.reason).toMatch(
+      /^shared or rented infrastructure, kept as .* \(MISP warning list "Specialized list of vpn-ipv4/,
+    );
+    expect(judge('ipv4', '198.20.69.74')).toMatchObject({
+      actionable: true,
+      confidence: 'low',
+      reason: expect.stringMatching(/internet scanner/),
+    });
+    // The service itself is anyone's; a name or a page under it is likelier the actors'. A site on
+    // both LOTS and a top list is one attackers live off: it stays.
+    expect(judge('domain', 'mega.nz')).toMatchObject({ actionable: true, confidence: 'low' });
+    expect(judge('url', 'https://www.mega.nz')).toMatchObject({ actionable: true, confidence: 'low' });
+    expect(judge('domain', 'max-ghoster1.azureedge.net')).toMatchObject({
+      actionable: true,
+      confidence: 'medium',
+    });
+    expect(judge('url', 'https://raw.githubusercontent.com/actor/tool/main/x.ps1')).toMatchObject({
+      actionable: true,
+      confidence: 'medium',
+    });
+    expect(judge('domain', 'www.google.com')).toMatchObject({
+      actionable: false,
+      confidence: 'medium',
+      reason: expect.stringMatching(/most visited/),
+    });
+    expect(judge('md5', 'd41d8cd98f00b204e9800998ecf8427e')).toMatchObject({
+      actionable: false,
+      confidence: 'high',
+      reason: expect.stringMatching(/identifies nobody/),
+    });
+    // Age still counts, and the list is still said.
+    expect(judge('ipv4', '93.115.26.251', new Date('2022-11-17'))).toMatchObject({
+      actionable: true,
+      confidence: 'medium',
+    });
+    const stale = judge('ipv4', '93.115.26.251', new Date('2020-01-01'));
+    expect(stale).toMatchObject({ actionable: false, confidence: 'medium' });
+    expect(stale.reason).toMatch(/^stale: .*; shared or rented/);
+  });
+
+  it("sets the advisory's own addresses and what only its asides name apart", () => {
+    const publisherDomains = new Set(['cisa.gov']);
+    expect(judgeIndicator(indicator('email', 'report@cisa.gov'), { publisherDomains })).toMatchObject({
+      actionable: false,
+      confidence: 'high',
+      reason: expect.stringMatching(/own publisher or reporting address \(cisa\.gov\)/),
+    });
+    expect(
+      judgeIndicator(indicator('url', 'https://www.cisa.gov/stopransomware'), { publisherDomains })
+        .actionable,
+    ).toBe(false);
+    expect(judgeIndicator(indicator('domain', 'cisa.gov.evil.net'), { publisherDomains }).actionable).toBe(
+      true,
+    );
+    expect(
+      judgeIndicator(indicator('url', 'https://blog.vendor.net/post'), { aside: 'references' }),
+    ).toMatchObject({
+      actionable: false,
+      confidence: 'medium',
+      reason: expect.stringMatching(/only in the advisory's references/),
+    });
+    // Nobody writes an actor's address in a disclaimer by chance: only names and links are set aside so.
+    expect(judgeIndicator(indicator('ipv4', '185.220.101.4'), { aside: 'references' }).actionable).toBe(true);
   });
 });
 
@@ -136,6 +234,26 @@ describe.skipIf(!hasContent)('the MISP warning lists from the shared content', (
 
   it('reads every list', () => {
     expect(index.lists.length).toBeGreaterThan(100);
+  });
+
+  it('tells lists of what identifies nobody, known-good, popular, shared and scanner values apart', () => {
+    const kinds = new Map(index.lists.map((list) => [list.name, warningListKind(list)]));
+    const kindOf = (start: string) => [...kinds].find(([name]) => name.startsWith(start))?.[1];
+    expect(kindOf('Specialized list of vpn-ipv4')).toBe('shared');
+    expect(kindOf('List of LOTS')).toBe('shared');
+    expect(kindOf('List of known Amazon AWS')).toBe('shared');
+    expect(kindOf('List of known dynamic DNS')).toBe('shared');
+    expect(kindOf('Shodan IP Ranges')).toBe('scanner');
+    expect(kindOf('Top 10K most-used sites from Tranco')).toBe('popular');
+    expect(kindOf('List of known google domains')).toBe('benign');
+    expect(kindOf('List of known hashes for empty files')).toBe('special');
+    expect(kindOf('List of known IPv4 public DNS resolvers')).toBe('special');
+    expect(kindOf('List of RFC 1918')).toBe('special');
+    // The Hive advisory's actor address on a VPN list is kept, with that said.
+    expect(judgeIndicator(indicator('ipv4', '93.115.26.251'), { warningLists: index })).toMatchObject({
+      actionable: true,
+      confidence: 'medium',
+    });
   });
 
   it('knows public resolvers, popular sites and the hash of nothing, and not an attacker address', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +11,45 @@ import {
   decodeAdvisory,
   htmlText,
   patternIndicators,
+  readLolbas,
+  readWarningLists,
   TechniqueExtractor,
+  WarningListIndex,
+  WindowsBinaries,
 } from '../../src/intel/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 import { makePdf } from './pdf.js';
+
+describe.skipIf(!hasContent)('LOLBAS', () => {
+  it('reads every entry of the shared copy, with names, aliases and install folders', () => {
+    const entries = readLolbas(contentPath('lolbas'));
+    expect(entries.length).toBeGreaterThanOrEqual(240);
+    const binaries = new WindowsBinaries(contentPath('lolbas'));
+    expect(binaries.lookup('WMIC.EXE')).toMatchObject({ name: 'Wmic.exe', source: 'lolbas' });
+    expect(binaries.lookup('procdump64.exe')?.source).toBe('lolbas');
+    expect(binaries.atHome('C:\\Windows\\SysWOW64\\wbem\\WMIC.exe')?.name).toBe('Wmic.exe');
+    expect(binaries.atHome('C:\\Users\\Public\\wmic.exe')).toBeUndefined();
+  });
+
+  it('reports an entry it cannot read and keeps the others', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-lolbas-'));
+    mkdirSync(join(dir, 'yml', 'OSBinaries'), { recursive: true });
+    writeFileSync(
+      join(dir, 'yml', 'OSBinaries', 'Good.yml'),
+      'Name: Good.exe\nFull_Path:\n  - Path: C:\\Windows\\System32\\good.exe\n',
+    );
+    writeFileSync(join(dir, 'yml', 'OSBinaries', 'Bad.yml'), 'Name: [unclosed\n');
+    writeFileSync(join(dir, 'yml', 'OSBinaries', 'Nameless.yml'), 'Description: no name\n');
+    const problems: string[] = [];
+    const entries = readLolbas(dir, (problem) => problems.push(`${problem.code} ${problem.location.file}`));
+    expect(entries.map((e) => e.names[0])).toEqual(['Good.exe']);
+    expect(problems.sort()).toEqual([
+      `LOLBAS_INVALID ${join(dir, 'yml', 'OSBinaries', 'Bad.yml')}`,
+      `LOLBAS_INVALID ${join(dir, 'yml', 'OSBinaries', 'Nameless.yml')}`,
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
 
 describe('reading advisories', () => {
   it('reads the visible text of HTML, without scripts, styles or the head', () => {
@@ -27,6 +62,15 @@ describe('reading advisories', () => {
     expect(body).toContain('T1059');
     expect(body).not.toContain('alert');
     expect(body).not.toContain('p{}');
+  });
+
+  it('leaves out the site around the article: navigation, footer, side bars and buttons', () => {
+    const { body } = htmlText(
+      '<html><body><form><nav><a href="/">Home</a> Subscribe to alerts</nav><article><h1>AA99</h1>' +
+        '<p>The actors used evil[.]com.</p><aside>Related: other advisories</aside></article>' +
+        '<button>Sign up</button><footer>Contact us at central@cisa.gov</footer></form></body></html>',
+    );
+    expect(body).toBe('AA99\nThe actors used evil[.]com.');
   });
 
   it('reads the text layer of a PDF, page by page', async () => {
@@ -86,7 +130,8 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
     attack = loadAttack(attackSourceIn(contentPath('attack'), dir));
     extractor = new TechniqueExtractor(attack);
     kev = readKevCatalog(contentPath('kev', 'known_exploited_vulnerabilities.json'));
-  });
+    // Indexing ATT&CK takes seconds, more on a busy machine.
+  }, 60_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const analyze = async (text: string, source = 'a.txt'): Promise<Advisory> =>
@@ -114,6 +159,62 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
     );
     const ids = advisory.techniques.map((t) => t.id);
     expect(ids).toEqual(expect.arrayContaining(['T1218', 'T1070', 'T1189', 'T1190', 'T1595', 'T1590']));
+  });
+
+  it('finds names a PDF ran together with the next cell, in singular or older wording, and IDs glued to them', async () => {
+    const pdf = makePdf([
+      [
+        'Tactic Technique',
+        'Discovery File and Directory DiscoveryPermission Group Discovery',
+        'Defense Evasion Indicator Removal on HostT1070.004',
+        'Lateral Movement Remote ServiceSMB/Windows Admin Share',
+        'Persistence Scheduled TaskBoot or Logon Autostart Execution',
+      ],
+    ]);
+    const advisory = analyzeAdvisory(await decodeAdvisory(pdf, 'table.pdf'), { attack, extractor });
+    const ids = advisory.techniques.map((t) => t.id);
+    expect(ids).toEqual(
+      expect.arrayContaining(['T1083', 'T1069', 'T1070.004', 'T1021', 'T1021.002', 'T1053.005', 'T1547']),
+    );
+  });
+
+  it('finds a name that stopwords would shorten only with all its words', async () => {
+    // Every name found, however faintly.
+    const named = async (text: string) =>
+      analyzeAdvisory(await decodeAdvisory(Buffer.from(text), 'a.txt'), {
+        attack,
+        extractor,
+        minConfidence: 0.01,
+      })
+        .techniques.filter((t) => t.signals.includes('name'))
+        .map((t) => t.id);
+    expect(await named('Permission Groups Discovery\nLocal Groups\nAdversary-in-the-Middle')).toEqual(
+      expect.arrayContaining(['T1069.001', 'T1557']),
+    );
+    // "Local Groups" is not "local", nor "Adversary-in-the-Middle" "middle".
+    expect(await named('ping COMPUTER.REDACTED.local')).toEqual([]);
+    expect(await named('Report it to the local field office in the middle of the week.')).toEqual([]);
+  });
+
+  it('takes no evidence from marketing, reporting instructions, references or disclaimers', async () => {
+    const read = async (id: string) =>
+      analyze(readFileSync(contentPath('..', 'datasets', 'advisories', `${id}.txt`), 'utf8'));
+    const evidence = (advisory: Advisory) => advisory.techniques.flatMap((t) => t.evidence);
+    const basta = evidence(await read('unit42-black-basta'));
+    expect(basta.filter((e) => /Get updates|Sign up|helps detect and prevent|get in touch/.test(e))).toEqual(
+      [],
+    );
+    const hive = evidence(await read('cisa-aa22-321a'));
+    expect(
+      hive.filter((e) =>
+        /Email addresses of the attackers|report the incident|do not encourage paying|Visit stopransomware/.test(
+          e,
+        ),
+      ),
+    ).toEqual([]);
+    // An ID the authors wrote stays theirs wherever it stands: TrickBot's revision note adds T1592.003.
+    const trickbot = await read('cisa-aa21-076a');
+    expect(trickbot.techniques.find((t) => t.id === 'T1592.003')?.signals).toEqual(['id']);
   });
 
   it('finds a technique that is only described', async () => {
@@ -298,6 +399,111 @@ describe.skipIf(!hasContent)('analysing advisories with ATT&CK v18.1 and KEV', (
     ]);
     expect(advisory.cves[0]).toMatchObject({ id: 'CVE-2021-44228', kev: true });
     expect(advisory.mitigations.find((m) => m.id === 'M1032')?.mentioned).toBe(true);
+  });
+
+  it('keeps Windows binaries named as what the actors ran, with the techniques they show, not as indicators', async () => {
+    const binaries = new WindowsBinaries(contentPath('lolbas'));
+    const text = readFileSync(contentPath('..', 'datasets', 'advisories', 'cisa-aa22-321a.txt'), 'utf8');
+    const advisory = analyzeAdvisory(await decodeAdvisory(Buffer.from(text), 'hive.txt'), {
+      attack,
+      extractor,
+      binaries,
+    });
+    const files = advisory.indicators.filter((i) => i.type === 'filename').map((i) => i.value);
+    expect(files).toContain('hive.bat');
+    for (const name of ['wmic.exe', 'vssadmin.exe', 'bcdedit.exe', 'wevtutil.exe'])
+      expect(files).not.toContain(name);
+    const tools = new Map(advisory.tools.map((t) => [t.name, t]));
+    expect([...tools.keys()].sort()).toEqual(['bcdedit.exe', 'vssadmin.exe', 'wevtutil.exe', 'wmic.exe']);
+    // wmic.exe is in LOLBAS; the others are Windows binaries LOLBAS does not list.
+    expect(tools.get('wmic.exe')).toMatchObject({
+      source: 'lolbas',
+      context: expect.arrayContaining(['wmic.exe shadowcopy delete']),
+    });
+    expect(tools.get('vssadmin.exe')).toMatchObject({ source: 'windows', techniques: ['T1490'] });
+    expect(advisory.techniques.find((t) => t.id === 'T1490')?.tools).toContain('vssadmin.exe');
+  });
+
+  it('tells a Windows binary at home from one elsewhere, and dual-use tools and standard keys from indicators', async () => {
+    const psexec = attack.knowledge.software.find((s) => s.name === 'PsExec')!;
+    const advisory = await analyze(
+      [
+        'The actors ran C:\\Windows\\System32\\svchost.exe',
+        'and dropped C:\\ProgramData\\svchost.exe.',
+        'They copied PsExec64.exe and System.Management.Automation.dll to the host.',
+        'They changed HKLM\\SYSTEM\\CurrentControlSet\\Services',
+        'adding HKLM\\SYSTEM\\CurrentControlSet\\Services\\EvilSvc.',
+      ].join('\n'),
+    );
+    const verdict = (value: string) => advisory.indicators.find((i) => i.value === value);
+    expect(advisory.tools.map((t) => t.name).sort()).toEqual([
+      'System.Management.Automation.dll',
+      'svchost.exe',
+    ]);
+    expect(verdict('C:\\ProgramData\\svchost.exe')).toMatchObject({
+      type: 'path',
+      actionable: true,
+      confidence: 'high',
+    });
+    expect(verdict('PsExec64.exe')).toMatchObject({
+      actionable: true,
+      confidence: 'medium',
+      reason: expect.stringContaining(`ATT&CK ${psexec.id} PsExec`),
+    });
+    expect(verdict('HKLM\\SYSTEM\\CurrentControlSet\\Services')).toMatchObject({
+      actionable: false,
+      confidence: 'high',
+    });
+    expect(verdict('HKLM\\SYSTEM\\CurrentControlSet\\Services\\EvilSvc')?.actionable).toBe(true);
+  });
+
+  it("sets apart the publisher's own addresses and the links only its references and contact text give", async () => {
+    const text = [
+      'Technical Details',
+      'The actors exfiltrated data to files.evil-share.net and staged tools at https://evil-share.net/t.zip.',
+      'For more information, see https://www.vendor-blog.com/research/earlier-report.',
+      'Report incidents to soc@examplecert.org or call us.',
+      'References',
+      'https://www.vendor-blog.com/research/another-report',
+      'https://evil-share.net/t.zip',
+    ].join('\n');
+    const advisory = analyzeAdvisory(
+      await decodeAdvisory(Buffer.from(text), 'https://research.examplecert.org/advisories/aa99'),
+      { attack, extractor },
+    );
+    const verdict = (value: string) => advisory.indicators.find((i) => i.value === value);
+    expect(verdict('soc@examplecert.org')).toMatchObject({ actionable: false, confidence: 'high' });
+    expect(verdict('files.evil-share.net')?.actionable).toBe(true);
+    // Named in the account too: the references do not take it away.
+    expect(verdict('https://evil-share.net/t.zip')?.actionable).toBe(true);
+    expect(verdict('https://www.vendor-blog.com/research/earlier-report')).toMatchObject({
+      actionable: false,
+      reason: expect.stringMatching(/only in the advisory's references/),
+    });
+    expect(verdict('https://www.vendor-blog.com/research/another-report')?.actionable).toBe(false);
+  });
+
+  it('keeps the actor addresses of the Hive advisory that a VPN list holds, and none of its boilerplate', async () => {
+    const warningLists = new WarningListIndex(readWarningLists(contentPath('warninglists')));
+    const text = readFileSync(contentPath('..', 'datasets', 'advisories', 'cisa-aa22-321a.txt'), 'utf8');
+    const advisory = analyzeAdvisory(await decodeAdvisory(Buffer.from(text), 'hive.txt'), {
+      attack,
+      extractor,
+      warningLists,
+    });
+    const addresses = advisory.indicators.filter((i) => i.type === 'ipv4');
+    expect(addresses).toHaveLength(24);
+    expect(addresses.every((a) => a.actionable)).toBe(true);
+    const listed = addresses.filter((a) => /MISP warning list "Specialized list of vpn-ipv4/.test(a.reason));
+    expect(listed.length).toBeGreaterThanOrEqual(18);
+    expect(listed.every((a) => a.confidence === 'medium')).toBe(true);
+    const boilerplate = advisory.indicators.filter((i) =>
+      ['stopransomware.gov', 'report@cisa.gov'].includes(i.value),
+    );
+    expect(boilerplate.map((i) => [i.value, i.actionable])).toEqual([
+      ['stopransomware.gov', false],
+      ['report@cisa.gov', false],
+    ]);
   });
 
   it('reads the Hive advisory: its ten cited techniques, its CVEs in KEV, its indicators', async () => {

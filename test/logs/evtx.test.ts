@@ -285,6 +285,14 @@ describe.skipIf(!hasContent)('EVTX files (reference content)', () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 
+  it('an empty file is called empty, not "not EVTX"', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vigil-evtx-'));
+    await writeFile(join(dir, 'empty.evtx'), '');
+    const { events, errors } = await readAll(join(dir, 'empty.evtx'));
+    expect(events).toEqual([]);
+    expect(errors).toMatchObject([{ code: 'LOG_EMPTY', message: 'the file is empty' }]);
+  });
+
   it('a file that is not EVTX says so', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'vigil-evtx-'));
     await writeFile(join(dir, 'x.evtx'), 'hello');

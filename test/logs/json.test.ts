@@ -80,6 +80,21 @@ describe('JSON and JSONL logs', () => {
     ]);
   });
 
+  it('a file without records is reported as empty, once', async () => {
+    for (const [name, text, message] of [
+      ['e.jsonl', '', 'the file is empty'],
+      ['e.json', '', 'the file is empty'],
+      ['w.jsonl', '\n \r\n', 'the file holds no records'],
+      ['a.json', '[]', 'the file holds no records'],
+    ]) {
+      const { events, errors } = await read(await file(name!, text!));
+      expect(events).toEqual([]);
+      expect(errors.map((e) => [e.code, e.message])).toEqual([['LOG_EMPTY', message]]);
+    }
+    const broken = await read(await file('b.jsonl', '{"a":'));
+    expect(broken.errors.map((e) => e.code)).toEqual(['LOG_RECORD']);
+  });
+
   it('a missing file is an error, not a crash', async () => {
     const { events, errors } = await read('/nonexistent/file.json');
     expect(events).toEqual([]);

@@ -162,7 +162,22 @@ describe.skipIf(!hasContent)('vigil assess', () => {
     expect(report.hunt.inScopeTotal).toBeGreaterThan(0);
     expect(report.advisories[0].indicators.some((i: { actionable: boolean }) => !i.actionable)).toBe(true);
     expect(report.advisories[0].indicators.some((i: { actionable: boolean }) => i.actionable)).toBe(true);
+    // Windows binaries the advisory names are context for its techniques: never swept, never a hit.
+    const tools = report.advisories[0].tools.map((t: { name: string }) => t.name);
+    expect(tools).toEqual(
+      expect.arrayContaining(['wmic.exe', 'vssadmin.exe', 'bcdedit.exe', 'wevtutil.exe']),
+    );
+    expect(report.hunt.indicatorHits.filter((h: { value: string }) => tools.includes(h.value))).toEqual([]);
+    // The actor addresses a VPN list holds stay actionable, with the list said.
+    const addresses = report.advisories[0].indicators.filter((i: { type: string }) => i.type === 'ipv4');
+    expect(addresses.every((i: { actionable: boolean }) => i.actionable)).toBe(true);
+    expect(
+      addresses.filter(
+        (i: { confidence: string; reason: string }) => i.confidence === 'medium' && /vpn-ipv4/.test(i.reason),
+      ).length,
+    ).toBeGreaterThanOrEqual(18);
     const markdown = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(markdown).toContain('Windows binaries named');
     expect(markdown).toContain('## Backlog');
     expect(markdown).toContain('## Indicators');
     expect(JSON.parse(readFileSync(join(out, 'layer.json'), 'utf8')).versions.layer).toBe('4.5');

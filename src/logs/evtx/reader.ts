@@ -45,6 +45,7 @@ function issue(file: string, message: string, record?: number): VigilError {
 }
 
 export function parseFileHeader(buf: Buffer, file: string, report: IssueSink): EvtxFileHeader {
+  if (buf.length === 0) throw new VigilError('LOG_EMPTY', 'the file is empty', { file });
   if (buf.length < 128 || !buf.subarray(0, 8).equals(FILE_SIGNATURE)) {
     throw new VigilError('EVTX_NOT_EVTX', 'not an EVTX file (no ElfFile signature)', { file });
   }
