@@ -17,7 +17,7 @@ export {
   LEVEL_ORDER,
 } from './detection.js';
 export { DetectionEngine, type EngineOptions, type RoutingStats, type RuleMatch } from './engine.js';
-export { type HuntOptions, type HuntProgress, hunt } from './hunt.js';
+export { type HuntOptions, type HuntProgress, hunt, huntUnits, type UnitProgress } from './hunt.js';
 export { csvCell, csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText } from './output.js';
 export { runOrdered, type WorkerInit } from './parallel.js';
 export { WorkerPool, workerScript } from './pool.js';

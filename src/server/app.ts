@@ -5,6 +5,7 @@ import { openApiDocument, RouteBook } from './api.js';
 import { registerAdminRoutes } from './routes-admin.js';
 import { registerAlertRoutes } from './routes-alerts.js';
 import { registerEventRoutes } from './routes-events.js';
+import { registerHuntRoutes } from './routes-hunts.js';
 import { registerOtlpRoutes } from './routes-otlp.js';
 import { registerStatusRoutes } from './routes-status.js';
 
@@ -28,6 +29,7 @@ export class ApiError extends Error {
 }
 
 const STATUS_OF_CODE: Record<string, number> = {
+  INVALID_RULE: 400,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   BAD_TENANT_NAME: 400,
@@ -122,6 +124,7 @@ export async function buildServer(
   registerOtlpRoutes(app, book, service);
   registerAlertRoutes(app, book, service);
   registerAdminRoutes(app, book, service);
+  registerHuntRoutes(app, book, service);
   registerStatusRoutes(app, book, service, () => openApiDocument(book, options.version));
   return app;
 }

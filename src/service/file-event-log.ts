@@ -1,5 +1,6 @@
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
@@ -86,8 +87,10 @@ class TenantLog {
   constructor(
     readonly dir: string,
     private readonly segmentBytes: number,
+    /** A reader beside the running service: it changes nothing on disk. */
+    private readonly readOnly = false,
   ) {
-    mkdirSync(dir, { recursive: true });
+    if (!readOnly) mkdirSync(dir, { recursive: true });
     this.recover();
   }
 
@@ -112,7 +115,7 @@ class TenantLog {
       const entry = byFirst.get(first)!;
       if (entry.gz && entry.plain) {
         // Sealing was under way. The compressed copy is renamed into place whole, so it is the one to keep.
-        unlinkSync(join(this.dir, entry.plain));
+        if (!this.readOnly) unlinkSync(join(this.dir, entry.plain));
         entry.plain = undefined;
       }
       const compressed = entry.plain === undefined;
@@ -129,7 +132,7 @@ class TenantLog {
     }
     const last = this.segments.at(-1);
     if (!last) return;
-    if (!last.compressed) this.cutTornWrite(last);
+    if (!last.compressed && !this.readOnly) this.cutTornWrite(last);
     let head = last.first - 1;
     for (const line of this.segmentLines(last)) {
       const record = parseRecordLine(line);
@@ -170,6 +173,7 @@ class TenantLog {
   }
 
   append(records: readonly NewRecord[]): Promise<{ first: number; last: number }> {
+    if (this.readOnly) return Promise.reject(new Error('this event log was opened read-only'));
     return new Promise((resolve, reject) => {
       this.queue.push({ records, resolve, reject });
       this.kick();
@@ -399,7 +403,15 @@ class TenantLog {
     try {
       return openSync(segment.path, 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && segment.compressed) return undefined;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // Compressed meanwhile, by this log or (read-only) by the service: read the compressed copy.
+      const gzPath = segmentPath(this.dir, segment.first, true);
+      if (!segment.compressed && statSync(gzPath, { throwIfNoEntry: false })) {
+        segment.path = gzPath;
+        segment.compressed = true;
+        segment.index = undefined;
+      }
+      if (segment.compressed) return undefined;
       throw error;
     }
   }
@@ -446,19 +458,24 @@ class TenantLog {
 export interface FileEventLogOptions {
   /** Segments are sealed and compressed past this size (default 64 MiB). */
   segmentBytes?: number;
+  /** Read beside a running service (a retro-hunt): nothing on disk is changed. */
+  readOnly?: boolean;
 }
 
 /** The embedded event log: a folder per tenant under `dir`. */
 export class FileEventLog implements EventLog {
   private readonly logs = new Map<string, TenantLog>();
   private readonly segmentBytes: number;
+  private readonly readOnly: boolean;
 
   constructor(
     private readonly dir: string,
     options: FileEventLogOptions = {},
   ) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
-    mkdirSync(dir, { recursive: true });
+    this.readOnly = options.readOnly ?? false;
+    if (!this.readOnly) mkdirSync(dir, { recursive: true });
+    if (!existsSync(dir)) return;
     for (const name of readdirSync(dir, { withFileTypes: true })) {
       if (name.isDirectory()) this.log(name.name);
     }
@@ -467,7 +484,7 @@ export class FileEventLog implements EventLog {
   private log(tenant: string): TenantLog {
     let log = this.logs.get(tenant);
     if (!log) {
-      log = new TenantLog(join(this.dir, tenant), this.segmentBytes);
+      log = new TenantLog(join(this.dir, tenant), this.segmentBytes, this.readOnly);
       this.logs.set(tenant, log);
     }
     return log;

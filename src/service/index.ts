@@ -21,6 +21,7 @@ export type { EventLog, LogRecord, NewRecord } from './event-log.js';
 export { FileEventLog } from './file-event-log.js';
 export { FolderWatch } from './folder-watch.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
+export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
 export {
   Backpressure,
   DetectionService,
@@ -37,10 +38,12 @@ export {
   type AlertStatus,
   CLOSE_REASONS,
   type CloseReason,
+  type RetroHunt,
   type ServiceStore,
   type StoredDetection,
   type Suppression,
   type TokenInfo,
   type TriageChange,
 } from './store.js';
+export { storedEventUnits } from './stored-units.js';
 export { SyslogInput } from './syslog-listener.js';

@@ -104,6 +104,27 @@ export const SERVICE_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX detections_list ON detections (tenant, id);
    CREATE INDEX detections_alert ON detections (alert_id);
+   CREATE TABLE hunts (
+     id INTEGER PRIMARY KEY,
+     tenant TEXT NOT NULL,
+     requested_by TEXT NOT NULL,
+     rules TEXT NOT NULL,
+     since INTEGER,
+     until INTEGER,
+     status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+     error TEXT,
+     events INTEGER NOT NULL DEFAULT 0,
+     detections INTEGER NOT NULL DEFAULT 0,
+     started_at TEXT NOT NULL,
+     finished_at TEXT
+   );
+   CREATE INDEX hunts_tenant ON hunts (tenant, id);
+   CREATE TABLE hunt_detections (
+     hunt_id INTEGER NOT NULL REFERENCES hunts (id),
+     n INTEGER NOT NULL,
+     detection TEXT NOT NULL,
+     PRIMARY KEY (hunt_id, n)
+   );
    CREATE TABLE watched_files (
      path TEXT PRIMARY KEY,
      tenant TEXT NOT NULL,

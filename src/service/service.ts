@@ -1,4 +1,4 @@
-import { type FSWatcher, mkdirSync, watch } from 'node:fs';
+import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, type VigilError } from '../core/index.js';
 import { type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
@@ -8,7 +8,14 @@ import type { EventLog, NewRecord } from './event-log.js';
 import { FileEventLog } from './file-event-log.js';
 import { lockDataDir } from './lock.js';
 import { Processor, type ProcessorNote } from './processor.js';
-import { globalOnly, loadServiceRules, type ServiceRuleOptions, type ServiceRules } from './rules.js';
+import { RetroHunts } from './retro-hunts.js';
+import {
+  globalOnly,
+  loadServiceRules,
+  type ServiceRuleOptions,
+  type ServiceRules,
+  tenantRulesPath,
+} from './rules.js';
 import { SqliteServiceStore } from './sqlite-store.js';
 import type { ServiceStore } from './store.js';
 
@@ -71,6 +78,8 @@ export class DetectionService {
   private retentionTimer: NodeJS.Timeout | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<RulesStatus> | undefined;
+  /** Retro-hunts over the stored events, each on a thread of its own. */
+  hunts!: RetroHunts;
   /** Events accepted per tenant and input, since start (for metrics). */
   readonly accepted = new Map<string, number>();
   readonly rejected = new Map<string, number>();
@@ -92,6 +101,14 @@ export class DetectionService {
       store = new SqliteServiceStore(paths.database);
       const events = new FileEventLog(paths.events);
       const service = new DetectionService(options, store, events, unlock);
+      await store.failRunningHunts('the service stopped during the hunt');
+      service.hunts = new RetroHunts(
+        store,
+        options.dataDir,
+        paths.events,
+        (tenant) => service.deployedSetup(tenant),
+        options.log,
+      );
       await service.startDetection();
       service.watchRules();
       service.retentionTimer = setInterval(() => void service.applyRetention(), RETENTION_EVERY_MS);
@@ -102,6 +119,12 @@ export class DetectionService {
       unlock();
       throw error;
     }
+  }
+
+  /** The rules a tenant's events meet, as files: the global ones and the tenant's folder. */
+  deployedSetup(tenant: string): SetupOptions {
+    const own = tenantRulesPath(dataPaths(this.options.dataDir).tenantRules, tenant);
+    return { ...this.options.rules, rules: [...this.options.rules.rules, ...(existsSync(own) ? [own] : [])] };
   }
 
   private ruleOptions(tenants: string[]): ServiceRuleOptions {
@@ -303,6 +326,7 @@ export class DetectionService {
     clearTimeout(this.reloadTimer);
     for (const watcher of this.watchers) watcher.close();
     await this.reloading?.catch(() => undefined);
+    await this.hunts.close();
     await this.processor.stop();
     await this.pool.close();
     await this.events.close();

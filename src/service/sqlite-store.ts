@@ -24,6 +24,7 @@ import type {
   NewDetection,
   NewSuppression,
   Page,
+  RetroHunt,
   ServiceStore,
   StoredDetection,
   Suppression,
@@ -77,6 +78,38 @@ interface SuppressionRow {
   reason: string;
   created_at: string;
   hits: number;
+}
+
+interface HuntRow {
+  id: number;
+  tenant: string;
+  requested_by: string;
+  rules: string;
+  since: number | null;
+  until: number | null;
+  status: RetroHunt['status'];
+  error: string | null;
+  events: number;
+  detections: number;
+  started_at: string;
+  finished_at: string | null;
+}
+
+function toHunt(row: HuntRow): RetroHunt {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    requestedBy: row.requested_by,
+    rules: row.rules,
+    since: row.since,
+    until: row.until,
+    status: row.status,
+    error: row.error,
+    events: row.events,
+    detections: row.detections,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
 }
 
 interface AuditRow {
@@ -690,6 +723,81 @@ export class SqliteServiceStore implements ServiceStore {
     })();
     this.suppressionCache = undefined;
     return removed;
+  }
+
+  async startHunt(
+    hunt: Pick<RetroHunt, 'tenant' | 'rules' | 'since' | 'until'>,
+    actor: string,
+  ): Promise<RetroHunt> {
+    return this.db.transaction(() => {
+      const result = this.sql(
+        "INSERT INTO hunts (tenant, requested_by, rules, since, until, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?)",
+      ).run(hunt.tenant, actor, hunt.rules, hunt.since, hunt.until, this.now());
+      const id = Number(result.lastInsertRowid);
+      this.appendAudit({
+        actor,
+        action: 'hunt.start',
+        tenant: hunt.tenant,
+        target: String(id),
+        details: { rules: hunt.rules, since: hunt.since, until: hunt.until },
+      });
+      return toHunt(this.sql('SELECT * FROM hunts WHERE id = ?').get(id) as HuntRow);
+    })();
+  }
+
+  async addHuntDetections(id: number, detections: readonly Detection[], keep: number): Promise<void> {
+    this.db.transaction(() => {
+      const { detections: before } = this.sql('SELECT detections FROM hunts WHERE id = ?').get(id) as {
+        detections: number;
+      };
+      const insert = this.sql('INSERT INTO hunt_detections (hunt_id, n, detection) VALUES (?, ?, ?)');
+      detections.forEach((detection, i) => {
+        if (before + i < keep) insert.run(id, before + i, JSON.stringify(detection));
+      });
+      this.sql('UPDATE hunts SET detections = detections + ? WHERE id = ?').run(detections.length, id);
+    })();
+  }
+
+  async finishHunt(id: number, outcome: { events: number; error?: string }): Promise<void> {
+    this.sql('UPDATE hunts SET status = ?, error = ?, events = ?, finished_at = ? WHERE id = ?').run(
+      outcome.error === undefined ? 'done' : 'failed',
+      outcome.error ?? null,
+      outcome.events,
+      this.now(),
+      id,
+    );
+  }
+
+  async failRunningHunts(reason: string): Promise<number> {
+    return this.sql(
+      "UPDATE hunts SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'",
+    ).run(reason, this.now()).changes;
+  }
+
+  async hunts(tenant: string | null): Promise<RetroHunt[]> {
+    const rows =
+      tenant === null
+        ? this.sql('SELECT * FROM hunts ORDER BY id DESC LIMIT 200').all()
+        : this.sql('SELECT * FROM hunts WHERE tenant = ? ORDER BY id DESC LIMIT 200').all(tenant);
+    return (rows as HuntRow[]).map(toHunt);
+  }
+
+  async hunt(
+    tenant: string | null,
+    id: number,
+    limit: number,
+    offset: number,
+  ): Promise<{ hunt: RetroHunt; detections: Detection[] } | undefined> {
+    const row = this.sql('SELECT * FROM hunts WHERE id = ?').get(id) as HuntRow | undefined;
+    if (!row || (tenant !== null && row.tenant !== tenant)) return undefined;
+    const detections = (
+      this.sql('SELECT detection FROM hunt_detections WHERE hunt_id = ? ORDER BY n LIMIT ? OFFSET ?').all(
+        id,
+        limit,
+        offset,
+      ) as { detection: string }[]
+    ).map((d) => JSON.parse(d.detection) as Detection);
+    return { hunt: toHunt(row), detections };
   }
 
   async watchPosition(path: string): Promise<WatchPosition | undefined> {

@@ -154,6 +154,23 @@ export interface TokenInfo {
   revokedAt: string | null;
 }
 
+/** A retro-hunt: stored events replayed through rules, apart from live detection and alerts. */
+export interface RetroHunt {
+  id: number;
+  tenant: string;
+  requestedBy: string;
+  /** `current` (the tenant's rules as deployed) or how many rule files the request brought. */
+  rules: string;
+  since: number | null;
+  until: number | null;
+  status: 'running' | 'done' | 'failed';
+  error: string | null;
+  events: number;
+  detections: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
 /** How far a watched file has been read: bytes, and for EVTX the last record taken. */
 export interface WatchPosition {
   path: string;
@@ -210,6 +227,20 @@ export interface ServiceStore {
   addSuppression(suppression: NewSuppression, actor: string): Promise<Suppression>;
   suppressions(tenant: string | null): Promise<Suppression[]>;
   removeSuppression(tenant: string | null, id: number, actor: string): Promise<boolean>;
+
+  startHunt(hunt: Pick<RetroHunt, 'tenant' | 'rules' | 'since' | 'until'>, actor: string): Promise<RetroHunt>;
+  /** Keeps up to `keep` detections of a hunt in all; counts them all. */
+  addHuntDetections(id: number, detections: readonly Detection[], keep: number): Promise<void>;
+  finishHunt(id: number, outcome: { events: number; error?: string }): Promise<void>;
+  /** Hunts left running by a service that stopped are failed. */
+  failRunningHunts(reason: string): Promise<number>;
+  hunts(tenant: string | null): Promise<RetroHunt[]>;
+  hunt(
+    tenant: string | null,
+    id: number,
+    limit: number,
+    offset: number,
+  ): Promise<{ hunt: RetroHunt; detections: Detection[] } | undefined>;
 
   watchPosition(path: string): Promise<WatchPosition | undefined>;
   saveWatchPosition(position: WatchPosition): Promise<void>;

@@ -238,6 +238,29 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
         404,
       );
     });
+    let globexHunt = 0;
+    await check('POST /api/v1/hunts', async () => {
+      expect((await asAcme('analyst', 'POST', '/api/v1/hunts', { tenant: 'globex' })).status).toBe(403);
+      const bad = await asAcme('analyst', 'POST', '/api/v1/hunts', { rules: ['title: x\nlogsource: {}\n'] });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/rules\[0\]/);
+      const theirs = await api(service, globex.analyst, 'POST', '/api/v1/hunts', { rules: [RULE] });
+      expect(theirs.status).toBe(202);
+      globexHunt = theirs.body.id;
+      let hunt = theirs.body;
+      for (let i = 0; i < 300 && hunt.status === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        hunt = (await api(service, globex.viewer, 'GET', `/api/v1/hunts/${globexHunt}`)).body;
+      }
+      expect(hunt).toMatchObject({ status: 'done', tenant: 'globex', events: 3, detections: 3 });
+      expect(hunt.results.every((d: { host: string }) => d.host === 'globex-db')).toBe(true);
+    });
+    await check('GET /api/v1/hunts', async () => {
+      expect((await asAcme('viewer', 'GET', '/api/v1/hunts')).body.hunts).toEqual([]);
+    });
+    await check('GET /api/v1/hunts/{id}', async () => {
+      expect((await asAcme('viewer', 'GET', `/api/v1/hunts/${globexHunt}`)).status).toBe(404);
+    });
     await check('GET /api/v1/tenants', async () => {
       expect(
         (await asAcme('admin', 'GET', '/api/v1/tenants')).body.tenants.map((t: { name: string }) => t.name),

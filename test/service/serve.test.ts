@@ -91,7 +91,7 @@ describe.skipIf(!hasContent)('vigil serve over the EVTX-ATTACK-SAMPLES', () => {
 
   it('finds exactly what vigil hunt finds on the same events, sent over HTTP in batches', async () => {
     const data = join(dir, 'plain');
-    const tokens = provision(data, 'acme', ['ingest', 'viewer']);
+    const tokens = provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
     const service = await startService(data, ['--rules', rules()], env);
     try {
       for (const body of batches(lines)) {
@@ -109,9 +109,46 @@ describe.skipIf(!hasContent)('vigil serve over the EVTX-ATTACK-SAMPLES', () => {
       const stats = await waitProcessed(service, tokens.viewer!);
       expect(stats.accepted).toBe(lines.length);
       expect(keys(await allDetections(service, tokens.viewer!))).toEqual(expected);
+
+      // A retro-hunt of the stored events with the deployed rules finds the same, and opens no alert.
+      const alertsBefore = (await api(service, tokens.viewer, 'GET', '/api/v1/stats')).body.alerts;
+      const started = await api(service, tokens.analyst, 'POST', '/api/v1/hunts', {});
+      expect(started.status, JSON.stringify(started.body)).toBe(202);
+      let hunt: { status: string; events: number; detections: number } = started.body;
+      for (let i = 0; i < 600 && hunt.status === 'running'; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        hunt = (await api(service, tokens.viewer, 'GET', `/api/v1/hunts/${started.body.id}?limit=1`)).body;
+      }
+      expect(hunt).toMatchObject({ status: 'done', events: lines.length, detections: expected.length });
+      const results = [];
+      for (let offset = 0; offset < hunt.detections; offset += 1000) {
+        const page = await api(
+          service,
+          tokens.viewer,
+          'GET',
+          `/api/v1/hunts/${started.body.id}?limit=1000&offset=${offset}`,
+        );
+        results.push(...page.body.results);
+      }
+      expect(keys(results)).toEqual(expected);
+      expect((await api(service, tokens.viewer, 'GET', '/api/v1/stats')).body.alerts).toBe(alertsBefore);
     } finally {
       expect(await stop(service)).toBe(0);
     }
+    // vigil hunt reads the same stored events from the data folder.
+    const stored = vigil(
+      ['hunt', '--data', data, '--rules', rules(), '--format', 'jsonl', '--no-summary', '--no-progress'],
+      env,
+    );
+    expect(stored.status, stored.stderr).toBe(0);
+    expect(
+      keys(
+        stored.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line)),
+      ),
+    ).toEqual(expected);
   }, 300_000);
 
   it('loses nothing and counts nothing twice when killed right after an acknowledged batch', async () => {
