@@ -54,7 +54,7 @@ export class RetroHunts {
     const folder = join(this.dataDir, 'hunts', String(hunt.id));
     if (request.rules) {
       mkdirSync(folder, { recursive: true });
-      request.rules.forEach((text, i) => writeFileSync(join(folder, `rule-${i + 1}.yml`), text));
+      for (const [i, text] of request.rules.entries()) writeFileSync(join(folder, `rule-${i + 1}.yml`), text);
       setup = { ...setup, rules: [folder] };
     }
     const scope: EventScope = { from: request.since, to: request.until };
