@@ -1,4 +1,5 @@
-import type { WriteStream } from 'node:fs';
+import { existsSync, type WriteStream } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { VigilError } from '../core/index.js';
@@ -9,8 +10,10 @@ import {
   type DetectionFormat,
   type DetectionSetup,
   type EventScope,
+  type HuntOptions,
   type HuntSummary,
   hunt,
+  huntUnits,
   jsonLine,
   LEVEL_ORDER,
   matchedText,
@@ -58,6 +61,8 @@ import {
 import { logsTakenBy, missingPaths } from './variadic.js';
 
 interface HuntFlags extends RuleFlags, EventScopeFlags, ReportScopeFlags {
+  data?: string;
+  tenant?: string;
   format: DetectionFormat;
   threads?: string;
   timeline: boolean;
@@ -88,13 +93,17 @@ export function registerHunt(program: Command): void {
       '-t, --threads <n>',
       'worker threads that parse and detect (default: up to the number of cores, as the input size warrants)',
     )
-    .option('--max-errors <n>', 'how many unreadable records to list before only counting them', '20');
+    .option('--max-errors <n>', 'how many unreadable records to list before only counting them', '20')
+    .option('--data <dir>', "hunt the events a vigil serve data folder keeps (a tenant's), instead of files")
+    .option('--tenant <name>', 'with --data: whose events (needed when the folder holds several tenants)');
   addReportScopeOptions(command);
   addEventScopeOptions(command);
   addRuleOptions(command, false).action(async (named: string[], flags: HuntFlags) => {
     const pathOptions = rulePathOptions(flags);
     const logs = [...named, ...logsTakenBy(pathOptions)];
-    if (logs.length === 0) throw missingPaths('hunt', 'logs', 'LOGS', pathOptions);
+    if (flags.data !== undefined && logs.length) throw new UsageError('give log files or --data, not both');
+    if (logs.length === 0 && flags.data === undefined)
+      throw missingPaths('hunt', 'logs', 'LOGS', pathOptions);
     if (flags.rules?.length === 0) flags.rules = undefined;
     await runHunt(logs, flags, program.opts().content);
   });
@@ -108,7 +117,10 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   const maxErrors = Number(flags.maxErrors);
   if (flags.threads !== undefined) parseThreads(flags.threads);
 
-  const { files, unread: unreadPaths } = await findInputs(logs, LOG_EXTENSIONS);
+  const stored = flags.data === undefined ? undefined : await storedEvents(flags.data, flags.tenant);
+  const { files, unread: unreadPaths } = stored
+    ? { files: [stored.name], unread: 0 }
+    : await findInputs(logs, LOG_EXTENSIONS);
 
   const rulePaths = flags.rules ?? defaultRulePaths(contentFlag);
   const loadStarted = performance.now();
@@ -142,12 +154,12 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
         ? csvRow(detection)
         : tableRow(detection);
   const timeline: Detection[] = [];
-  const summary = await hunt(files, {
+  const huntOptions: HuntOptions = {
     setup: { ...setupOptions(flags, rulePaths), report },
     onRulesLoaded,
     ...report,
     scope,
-    threads: chooseThreads(flags.threads, totalInputBytes(files)),
+    threads: chooseThreads(flags.threads, stored ? stored.bytes : totalInputBytes(files)),
     onError,
     onProgress: bar.update,
     pace: () => writer.pace(),
@@ -155,7 +167,14 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
       if (flags.timeline) timeline.push(detection);
       else write(line(detection));
     },
-  });
+  };
+  const summary = stored
+    ? await huntUnits(
+        (progress) => stored.units((n) => progress.bytes((n / stored.events) * stored.bytes)),
+        { files, totalBytes: stored.bytes },
+        huntOptions,
+      )
+    : await hunt(files, huntOptions);
   if (flags.timeline) {
     // Stable: detections of the same time keep file and record order; those without a time come last.
     timeline.sort((a, b) => (a.timeMs ?? Number.POSITIVE_INFINITY) - (b.timeMs ?? Number.POSITIVE_INFINITY));
@@ -262,4 +281,35 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * A tenant's events in a service's data folder, read beside the running service (nothing on disk
+ * changes): the tenant named, or the only one there is.
+ */
+async function storedEvents(dataDir: string, tenant: string | undefined) {
+  // Loaded only here: the service's modules bring SQLite, which a hunt of files does without.
+  const { dataPaths, FileEventLog, storedEventUnits } = await import('../service/index.js');
+  const dir = dataPaths(resolve(dataDir)).events;
+  if (!existsSync(dir))
+    throw new UsageError(`${dataDir} holds no events: is it the --data folder of vigil serve?`);
+  const log = new FileEventLog(dir, { readOnly: true });
+  const tenants = log.tenants();
+  const chosen = tenant ?? (tenants.length === 1 ? tenants[0] : undefined);
+  if (!chosen) {
+    throw new UsageError(
+      `${dataDir} holds the events of ${tenants.length} tenants (${tenants.join(', ')}): name one with --tenant`,
+    );
+  }
+  if (!tenants.includes(chosen))
+    throw new UsageError(
+      `${dataDir} holds no events of tenant '${chosen}' (it has: ${tenants.join(', ') || 'none'})`,
+    );
+  const events = log.head(chosen) - log.tail(chosen) + 1;
+  return {
+    name: `events/${chosen}`,
+    bytes: log.size(chosen),
+    events: Math.max(1, events),
+    units: (onRecords: (n: number) => void) => storedEventUnits(log, chosen, onRecords),
+  };
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { describeError, VigilError } from '../core/index.js';
+import { packageVersion } from './version.js';
 
 type Register = (program: Command) => void;
 
@@ -20,6 +20,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   coverage: async () => (await import('./coverage.js')).registerCoverage,
   assess: async () => (await import('./assess.js')).registerAssess,
   vulns: async () => (await import('./vulns.js')).registerVulns,
+  serve: async () => (await import('./serve.js')).registerServe,
+  admin: async () => (await import('./admin.js')).registerAdmin,
 };
 
 /** Global options that take a value, so the value is not taken for the command's name. */
@@ -33,13 +35,6 @@ function commandNamed(argv: readonly string[]): string | undefined {
     else if (!arg.startsWith('-')) return Object.hasOwn(COMMANDS, arg) ? arg : undefined;
   }
   return undefined;
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
 }
 
 /** The program with the commands given (all of them by default, in the order `--help` lists them). */

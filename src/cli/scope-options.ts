@@ -8,6 +8,7 @@ import { printable, UsageError } from './terminal.js';
 
 export interface EventScopeFlags {
   from?: string;
+  since?: string;
   to?: string;
   host?: string[];
 }
@@ -35,6 +36,7 @@ export function addEventScopeOptions(command: Command): Command {
       '--from <time>',
       'only events at or after this time: 2024-05-01, 2024-05-01T10:00:00 (UTC unless an offset is given), or 24h, 7d ago',
     )
+    .option('--since <time>', 'the same as --from')
     .option('--to <time>', 'only events at or before this time (a date alone: up to the end of that day)')
     .option(
       '--host <name>',
@@ -79,10 +81,13 @@ export function parseTimeBound(text: string, option: '--from' | '--to', now: num
 }
 
 export function eventScope(flags: EventScopeFlags, now = Date.now()): EventScope {
-  const from = flags.from === undefined ? undefined : parseTimeBound(flags.from, '--from', now);
+  if (flags.since !== undefined && flags.from !== undefined)
+    throw new UsageError('give --from or --since, not both');
+  const fromText = flags.from ?? flags.since;
+  const from = fromText === undefined ? undefined : parseTimeBound(fromText, '--from', now);
   const to = flags.to === undefined ? undefined : parseTimeBound(flags.to, '--to', now);
   if (from !== undefined && to !== undefined && from > to)
-    throw new UsageError(`--from (${flags.from}) is after --to (${flags.to})`);
+    throw new UsageError(`--from (${fromText}) is after --to (${flags.to})`);
   return { from, to, hosts: flags.host?.length ? flags.host : undefined };
 }
 

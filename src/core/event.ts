@@ -14,6 +14,8 @@ export interface EventSource {
   record: number;
   /** 1-based line where the record starts, for text formats. */
   line?: number;
+  /** Position in a tenant's event log, for events that came through `vigil serve`. */
+  seq?: number;
 }
 
 export interface LogEvent {

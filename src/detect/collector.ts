@@ -83,7 +83,7 @@ const PLACE_FIELDS = [
  * The correlation fields are read through the fieldmap the rule matched with and kept under the
  * rules' names, so the slim event is read without it; a place field of the same name yields.
  */
-function slim(event: LogEvent, fields: readonly string[], fieldmap: FieldMap): LogEvent {
+export function slim(event: LogEvent, fields: readonly string[], fieldmap: FieldMap): LogEvent {
   const kept: Record<string, FieldValue> = Object.create(null);
   for (const name of fields) {
     const value = getField(event, fieldmap.get(name) ?? name);
@@ -304,7 +304,7 @@ export class HuntCollector {
 }
 
 /** For each correlation, the highest level among the rules it names (recursively). */
-function memberLevels(
+export function memberLevels(
   correlations: readonly CorrelationRule[],
   resolve: (reference: string) => CorrelatedRule | undefined,
 ): Map<CorrelationRule, Level> {

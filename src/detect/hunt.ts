@@ -6,7 +6,7 @@ import { runOrdered } from './parallel.js';
 import type { EventScope, ReportScope } from './scope.js';
 import { type DetectionSetup, loadDetectionSetup, ruleSetDigest, type SetupOptions } from './setup.js';
 import type { HuntSummary } from './summary.js';
-import { workUnits } from './units.js';
+import { type WorkUnit, workUnits } from './units.js';
 
 export interface HuntProgress {
   bytes: number;
@@ -48,7 +48,6 @@ export interface HuntOptions extends ReportScope {
  * time order since files are not. Returns the run's summary.
  */
 export async function hunt(files: readonly string[], options: HuntOptions): Promise<HuntSummary> {
-  const started = performance.now();
   const sizes = await Promise.all(
     files.map((file) =>
       stat(file)
@@ -56,7 +55,33 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
         .catch(() => 0),
     ),
   );
-  const totalBytes = sizes.reduce((a, b) => a + b, 0);
+  return huntUnits(
+    (progress) =>
+      workUnits(files, sizes, {
+        onError: (error) => progress.problem(error),
+        onProgress: (bytes) => progress.bytes(bytes),
+      }),
+    { files, totalBytes: sizes.reduce((a, b) => a + b, 0) },
+    options,
+  );
+}
+
+/** What a source of units tells the hunt as it reads. */
+export interface UnitProgress {
+  problem(error: VigilError): void;
+  bytes(read: number): void;
+}
+
+/**
+ * A hunt over units from anywhere (files, or the service's stored events): the units are read only
+ * once this thread has its rules, from the source `units` makes.
+ */
+export async function huntUnits(
+  units: (progress: UnitProgress) => AsyncIterable<WorkUnit>,
+  input: { files: readonly string[]; totalBytes: number },
+  options: HuntOptions,
+): Promise<HuntSummary> {
+  const started = performance.now();
   const report: ReportScope = {
     minLevel: options.minLevel,
     levels: options.levels,
@@ -66,18 +91,18 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
   // Made once this thread has its rules; units are read only after that.
   let collector: HuntCollector | undefined;
   let digest = '';
-  const units = workUnits(files, sizes, {
-    onError: (error) => collector!.problem(error),
-    onProgress: (bytes) =>
+  const source = units({
+    problem: (error) => collector!.problem(error),
+    bytes: (bytes) =>
       options.onProgress?.({
         bytes,
-        totalBytes,
+        totalBytes: input.totalBytes,
         events: collector!.events,
         detections: collector!.detections,
       }),
   });
   await runOrdered<UnitResult>(
-    units,
+    source,
     options.threads ?? 1,
     { kind: 'hunt', setup: options.setup, report, scope: options.scope, watch: options.watch },
     async () => {
@@ -95,8 +120,8 @@ export async function hunt(files: readonly string[], options: HuntOptions): Prom
     { acceptWorkers: (readiness) => readiness.every((info) => info === digest) },
   );
   return collector!.finish({
-    files,
-    bytes: totalBytes,
+    files: input.files,
+    bytes: input.totalBytes,
     durationMs: performance.now() - started,
   });
 }

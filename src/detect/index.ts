@@ -1,7 +1,11 @@
 export {
   type EventWatch,
   HuntCollector,
+  memberLevels,
+  type ProblemData,
   referenceResolver,
+  silencedRules,
+  slim,
   UnitEvaluator,
   type UnitResult,
   type Watched,
@@ -13,9 +17,10 @@ export {
   LEVEL_ORDER,
 } from './detection.js';
 export { DetectionEngine, type EngineOptions, type RoutingStats, type RuleMatch } from './engine.js';
-export { type HuntOptions, type HuntProgress, hunt } from './hunt.js';
+export { type HuntOptions, type HuntProgress, hunt, huntUnits, type UnitProgress } from './hunt.js';
 export { csvCell, csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText } from './output.js';
 export { runOrdered, type WorkerInit } from './parallel.js';
+export { WorkerPool, workerScript } from './pool.js';
 export { passesRegression, type RegressionCase, regressionCase } from './regression.js';
 export { type DumpFormat, type RenderedUnit, renderUnit } from './render-unit.js';
 export { type EventScope, eventScopeTest, type ReportScope, reportsRule } from './scope.js';

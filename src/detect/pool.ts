@@ -22,12 +22,15 @@ export class WorkerPool<Task, Result> {
 
   private constructor(private readonly workers: Worker[]) {}
 
-  /** Starts `size` workers with `init`; resolves once each has said it is ready. */
-  static async start<Task, Result>(size: number, init: unknown): Promise<WorkerPool<Task, Result>> {
-    // Workers run compiled code: when this module runs from its TypeScript source (tests, tsx
-    // scripts), the build's worker is used; the data it is given is plain either way.
-    const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-    const script = new URL(fromSource ? '../../dist/detect/worker.js' : './worker.js', import.meta.url);
+  /**
+   * Starts `size` workers with `init`; resolves once each has said it is ready. `script` is the
+   * worker's module (default: the hunt and dump worker), one that answers as worker.ts does.
+   */
+  static async start<Task, Result>(
+    size: number,
+    init: unknown,
+    script: URL = workerScript(import.meta.url, 'detect/worker.js'),
+  ): Promise<WorkerPool<Task, Result>> {
     if (!existsSync(script)) {
       throw new VigilError(
         'WORKER_FAILED',
@@ -107,4 +110,15 @@ export class WorkerPool<Task, Result> {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
+}
+
+/**
+ * A worker module of the build (`path` from the build's root, e.g. `detect/worker.js`), found from
+ * a module one folder deep in the source (`src/detect/pool.ts`) or the build. Workers run compiled
+ * code: when the asking module runs from its TypeScript source (tests, tsx scripts), the build's
+ * worker is used; the data it is given is plain either way.
+ */
+export function workerScript(askingModule: string, path: string): URL {
+  const fromSource = fileURLToPath(askingModule).endsWith('.ts');
+  return new URL(fromSource ? `../../dist/${path}` : `../${path}`, askingModule);
 }

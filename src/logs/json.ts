@@ -52,6 +52,8 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
 /** A JSON record's text with its place, numbered 1.. in its file. */
 export interface JsonRecordText extends RecordText {
   number: number;
+  /** The record's time when no field of it holds one (kept beside it by the service's event log). */
+  time?: number;
 }
 
 /** Parses one record; a broken one is reported and gives undefined. */
@@ -73,7 +75,8 @@ export function parseJsonRecord(
     report('a record must be a JSON object');
     return undefined;
   }
-  return toLogEvent(value as JsonObject, file, record.number, record.line);
+  const event = toLogEvent(value as JsonObject, file, record.number, record.line);
+  return event.time === undefined && record.time !== undefined ? { ...event, time: record.time } : event;
 }
 
 /**

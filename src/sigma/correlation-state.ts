@@ -34,6 +34,29 @@ export interface Sample {
   entry: Entry;
 }
 
+/** A correlation's state as JSON-safe data (times that may be infinite are null). */
+export interface StateSnapshot {
+  inputWatermark: number | null;
+  clock: number | null;
+  pending: string[];
+  starts: { time: number; key: string }[];
+  buffer: Sample[];
+  groups: {
+    key: string;
+    values: Record<string, FieldValue>;
+    /** From the first entry still held. */
+    entries: Entry[];
+    /** How many of them are in the aggregate. */
+    counted: number;
+    newest: number | null;
+    pending: boolean;
+    lastEnd: number | null;
+  }[];
+}
+
+const finite = (n: number): number | null => (Number.isFinite(n) ? n : null);
+const orNegative = (n: number | null): number => n ?? Number.NEGATIVE_INFINITY;
+
 /** How many events a result keeps to show; counting goes on beyond it. */
 const MAX_EVENTS_KEPT = 32;
 
@@ -216,6 +239,50 @@ export class CorrelationState {
 
   get openGroups(): number {
     return this.groups.size;
+  }
+
+  /** Everything this correlation holds, as data; the aggregates are rebuilt from the entries on restore. */
+  snapshot(): StateSnapshot {
+    return {
+      inputWatermark: finite(this.inputWatermark),
+      clock: finite(this.clock),
+      pending: [...this.pending],
+      starts: this.starts.slice(this.startsHead),
+      buffer: [...this.buffer],
+      groups: [...this.groups].map(([key, group]) => ({
+        key,
+        values: group.values,
+        entries: group.entries.slice(group.head),
+        counted: group.end - group.head,
+        newest: finite(group.newest),
+        pending: group.pending,
+        lastEnd: finite(group.lastEnd),
+      })),
+    };
+  }
+
+  restore(snapshot: StateSnapshot): void {
+    this.inputWatermark = orNegative(snapshot.inputWatermark);
+    this.clock = orNegative(snapshot.clock);
+    this.pending = [...snapshot.pending];
+    this.starts = [...snapshot.starts];
+    this.startsHead = 0;
+    this.buffer = [...snapshot.buffer];
+    this.groups.clear();
+    for (const saved of snapshot.groups) {
+      const aggregate = emptyAggregate(this.rule.correlation.type, this.members);
+      for (let i = 0; i < saved.counted; i++) addEntry(aggregate, saved.entries[i]!);
+      this.groups.set(saved.key, {
+        values: saved.values,
+        entries: [...saved.entries],
+        head: 0,
+        end: saved.counted,
+        aggregate,
+        newest: orNegative(saved.newest),
+        pending: saved.pending,
+        lastEnd: orNegative(saved.lastEnd),
+      });
+    }
   }
 
   private accept(sample: Sample, out: CorrelationResult[]): void {

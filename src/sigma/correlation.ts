@@ -1,6 +1,6 @@
 import { type FieldValue, getField, type LogEvent } from '../core/index.js';
 import type { FieldMap } from './compile.js';
-import { type CorrelationResult, CorrelationState } from './correlation-state.js';
+import { type CorrelationResult, CorrelationState, type StateSnapshot } from './correlation-state.js';
 import type { CorrelationRule, DetectionRule } from './rule.js';
 
 export { percentileOf } from './correlation-aggregate.js';
@@ -21,6 +21,26 @@ export type { CorrelationResult } from './correlation-state.js';
  */
 
 export type CorrelatedRule = DetectionRule | CorrelationRule;
+
+/** The state of a correlation engine as JSON-safe data: see CorrelationEngine.snapshot. */
+export interface EngineSnapshot {
+  watermark: number | null;
+  late: number;
+  /** By correlation (its id, else its title and place). */
+  states: Record<string, StateSnapshot>;
+}
+
+/**
+ * Which saved state a correlation takes back: the same rule (by id, else title and place) with the
+ * same definition. A rule edited since (another timespan, other group-by fields) starts empty:
+ * its saved groups would be keyed and windowed otherwise.
+ */
+function stateKey(rule: CorrelationRule): string {
+  let hash = 0x811c9dc5;
+  const definition = JSON.stringify(rule.correlation);
+  for (let i = 0; i < definition.length; i++) hash = Math.imul(hash ^ definition.charCodeAt(i), 0x01000193);
+  return `${rule.id ?? `${rule.origin.file}#${rule.origin.document}:${rule.title}`}/${(hash >>> 0).toString(16)}`;
+}
 
 /** How many pushed matches between sweeps of expired matches. */
 const SWEEP_EVERY = 1024;
@@ -152,6 +172,31 @@ export class CorrelationEngine {
   /** The end of the input: judges every window still open. */
   flush(): CorrelationResult[] {
     return this.advance(Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Everything the engine holds, as data that survives JSON: a service saves it with the input
+   * position it covers and, after a restart, restores it and goes on from that position, so a
+   * window that spans the restart still fires once.
+   */
+  snapshot(): EngineSnapshot {
+    const states: Record<string, StateSnapshot> = {};
+    for (const state of this.states) states[stateKey(state.rule)] = state.snapshot();
+    return { watermark: Number.isFinite(this.watermark) ? this.watermark : null, late: this.late, states };
+  }
+
+  /**
+   * Takes back a snapshot. Correlations are matched by id (else title and place) and definition;
+   * those the snapshot does not know (added or changed since) start empty, and saved ones no
+   * longer loaded are dropped.
+   */
+  restore(snapshot: EngineSnapshot): void {
+    this.watermark = snapshot.watermark ?? Number.NEGATIVE_INFINITY;
+    this.late = snapshot.late;
+    for (const state of this.states) {
+      const saved = snapshot.states[stateKey(state.rule)];
+      if (saved) state.restore(saved);
+    }
   }
 
   /** Open groups over all correlations (to show that state stays bounded). */

@@ -11,12 +11,20 @@ export {
   type CorrelatedRule,
   CorrelationEngine,
   type CorrelationResult,
+  type EngineSnapshot,
   percentileOf,
 } from './correlation.js';
 export { type Detection, type DetectionItem, parseDetection, type SearchNode } from './detection.js';
 export { SigmaError, type SigmaErrorCode } from './errors.js';
 export { applyFilter, filterApplies } from './filters.js';
-export { assembleRuleSet, type LoadOptions, loadRules, parseRuleText, type RuleSet } from './loader.js';
+export {
+  assembleRuleSet,
+  type LoadOptions,
+  loadRules,
+  parseRuleText,
+  type RuleSet,
+  readRuleFiles,
+} from './loader.js';
 export { base64Offsets, MODIFIERS } from './modifiers.js';
 export {
   BUILTIN_PIPELINE_DIR,

@@ -38,6 +38,18 @@ const RULE_EXTENSIONS = ['.yml', '.yaml'];
 
 /** Reads rule files and folders (recursively). One broken rule never stops the others. */
 export async function loadRules(paths: readonly string[], options: LoadOptions = {}): Promise<RuleSet> {
+  const { parsed, files, errors } = await readRuleFiles(paths, options);
+  return assembleRuleSet(parsed, files, errors, options);
+}
+
+/**
+ * The rules of files and folders, parsed but not yet linked (see assembleRuleSet): the service
+ * links a tenant's own rules with the global ones, which its filters and correlations may name.
+ */
+export async function readRuleFiles(
+  paths: readonly string[],
+  options: LoadOptions = {},
+): Promise<{ parsed: AnyRule[]; files: number; errors: VigilError[] }> {
   const { files, errors, emptyFolders } = await collectFiles(paths, RULE_EXTENSIONS);
   for (const folder of emptyFolders)
     errors.push(new VigilError('NO_RULE_FILES', 'no .yml or .yaml files in this folder', { file: folder }));
@@ -68,7 +80,7 @@ export async function loadRules(paths: readonly string[], options: LoadOptions =
   parsed.sort(
     (a, b) => order.get(a.origin.file)! - order.get(b.origin.file)! || a.origin.document - b.origin.document,
   );
-  return assembleRuleSet(parsed, files.length, errors, options);
+  return { parsed, files: files.length, errors };
 }
 
 /**

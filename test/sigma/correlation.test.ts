@@ -909,4 +909,31 @@ ${BASE('success')}`);
       expect(new Set(batch.map((b) => JSON.parse(b)[1])).size, `seed ${seed}`).toBe(6);
     }
   });
+
+  it('a snapshot taken anywhere, saved as JSON and restored in a new engine, goes on to the same results', () => {
+    for (const seed of [6, 7, 8]) {
+      const sequence = steps(400, seed);
+      const batch = run(set, sequence).map((r) => describeResult(r.result));
+      const resolve = referenceResolver(set);
+      let engine = new CorrelationEngine(set.correlations, resolve);
+      const results: CorrelationResult[] = [];
+      sequence.forEach(([name, seconds, fields], i) => {
+        results.push(
+          ...engine.pushMatch(
+            resolve(name) as DetectionRule,
+            event(fields ?? {}, seconds * 1000),
+            seconds * 1000,
+          ),
+        );
+        if (i % 97 === 50) {
+          // A restart: only what the snapshot holds survives.
+          const saved = JSON.parse(JSON.stringify(engine.snapshot()));
+          engine = new CorrelationEngine(set.correlations, resolve);
+          engine.restore(saved);
+        }
+      });
+      results.push(...engine.flush());
+      expect(results.map(describeResult).sort(), `seed ${seed}`).toEqual(batch.sort());
+    }
+  });
 });

@@ -1,0 +1,251 @@
+/**
+ * Service benchmark: `vigil serve` against `vigil hunt` on the same events and rules.
+ *
+ *   1. `vigil hunt` over a JSONL of the EVTX-ATTACK-SAMPLES repeated to --events events, with
+ *      SigmaHQ rules/windows: events/s, rule loading taken out (a hunt of an empty file is timed too);
+ *   2. `vigil serve` with the same rules, fed the same events over HTTP by a separate load process
+ *      as fast as it accepts them: sustained events/s, from the first request to the moment
+ *      detection has processed the last event;
+ *   3. at half that rate for --seconds, and again for ten times as long: the event-to-alert
+ *      latency of every detection (stored time minus the time its event was accepted), p50 and
+ *      p99, and the service's resident memory, sampled every second (peak and at the end), so
+ *      that memory staying flat over a longer run shows.
+ *
+ *   npm run bench:serve [-- --events N] [-- --seconds S] [-- --threads T]
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { argNumber, attackSamplesDir, count, printRows, sigmaDir, timed, VIGIL } from './common.js';
+
+const LOAD = fileURLToPath(new URL('./serve-load.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+const totalEvents = argNumber('events', 200_000);
+const seconds = argNumber('seconds', 20);
+const threads = argNumber('threads', 1);
+
+function vigil(args: string[], env: NodeJS.ProcessEnv): string {
+  const result = spawnSync(process.execPath, [VIGIL, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 30,
+  });
+  if (result.status !== 0) throw new Error(`vigil ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+interface Service {
+  url: string;
+  child: ChildProcess;
+}
+
+function startService(data: string, rules: string, env: NodeJS.ProcessEnv): Promise<Service> {
+  const child = spawn(
+    process.execPath,
+    [VIGIL, 'serve', '--data', data, '--listen', '127.0.0.1:0', '--rules', rules, '-t', String(threads)],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let log = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      const match = /listening on (\S+)/.exec(log);
+      if (match) resolve({ url: match[1]!, child });
+    });
+    child.on('exit', (code) => reject(new Error(`vigil serve exited (${code}):\n${log}`)));
+  });
+}
+
+async function stats(
+  service: Service,
+  token: string,
+): Promise<{ accepted: number; processed: number; detections: number }> {
+  const response = await fetch(`${service.url}/api/v1/stats`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return (await response.json()) as { accepted: number; processed: number; detections: number };
+}
+
+async function drained(service: Service, token: string): Promise<void> {
+  for (;;) {
+    const s = await stats(service, token);
+    if (s.processed === s.accepted) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function load(
+  service: Service,
+  token: string,
+  file: string,
+  events: number,
+  rate?: number,
+): Promise<{ rate: number; throttled: number }> {
+  const args = [
+    TSX,
+    LOAD,
+    service.url,
+    token,
+    file,
+    '--events',
+    String(events),
+    ...(rate ? ['--rate', String(Math.round(rate))] : []),
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`the load process failed (${code})`)),
+    );
+  });
+}
+
+function rssMB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Half load for `duration` seconds: latency of each detection found meanwhile, memory each second. */
+async function halfLoad(
+  service: Service,
+  tokens: { ingest: string; viewer: string },
+  file: string,
+  rate: number,
+  duration: number,
+) {
+  const before = (await stats(service, tokens.viewer)).detections;
+  const memory: number[] = [];
+  const sampler = setInterval(() => memory.push(rssMB(service.child.pid!)), 1000);
+  const sent = await load(service, tokens.ingest, file, Math.round(rate * duration), rate);
+  await drained(service, tokens.viewer);
+  clearInterval(sampler);
+  memory.push(rssMB(service.child.pid!));
+  const latencies: number[] = [];
+  let cursor: string | null = null;
+  let wanted = (await stats(service, tokens.viewer)).detections - before;
+  do {
+    const response = await fetch(
+      `${service.url}/api/v1/detections?limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+      {
+        headers: { authorization: `Bearer ${tokens.viewer}` },
+      },
+    );
+    const page = (await response.json()) as {
+      detections: { received_at: string; created_at: string }[];
+      next: string | null;
+    };
+    for (const d of page.detections) {
+      if (wanted-- <= 0) break;
+      latencies.push(Date.parse(d.created_at) - Date.parse(d.received_at));
+    }
+    cursor = wanted > 0 ? page.next : null;
+  } while (cursor);
+  latencies.sort((a, b) => a - b);
+  return {
+    rate: sent.rate,
+    detections: latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    peakMB: Math.max(...memory),
+    endMB: memory.at(-1)!,
+  };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'vigil-bench-serve-'));
+try {
+  const env = { VIGIL_HOME: join(dir, 'home') };
+  const rules = join(sigmaDir(), 'rules', 'windows');
+  const samples = join(dir, 'samples.jsonl');
+  vigil(['dump', attackSamplesDir(), '-o', samples], env);
+  const sampleLines = readFileSync(samples, 'utf8').split('\n').filter(Boolean);
+  const events = join(dir, 'events.jsonl');
+  const copies = Math.ceil(totalEvents / sampleLines.length);
+  writeFileSync(
+    events,
+    `${Array.from({ length: copies }, () => sampleLines.join('\n'))
+      .join('\n')
+      .split('\n')
+      .slice(0, totalEvents)
+      .join('\n')}\n`,
+  );
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, '');
+
+  console.log(
+    `bench:serve: ${count(totalEvents)} events (the samples ${copies} times), SigmaHQ rules/windows, ${threads} detection thread(s)\n`,
+  );
+  const huntArgs = (file: string) => [
+    'hunt',
+    file,
+    '--rules',
+    rules,
+    '-t',
+    String(threads),
+    '--format',
+    'jsonl',
+    '--no-summary',
+    '--no-progress',
+  ];
+  timed(process.execPath, [VIGIL, ...huntArgs(empty)]); // the rule cache is written once
+  const loadOnly = timed(process.execPath, [VIGIL, ...huntArgs(empty)]);
+  const hunted = timed(process.execPath, [VIGIL, ...huntArgs(events)], {
+    stdoutFile: join(dir, 'hunt.jsonl'),
+  });
+  const huntRate = totalEvents / (hunted.seconds - loadOnly.seconds);
+
+  const data = join(dir, 'data');
+  vigil(['admin', '--data', data, 'tenant', 'add', 'bench'], env);
+  const token = (role: string) =>
+    vigil(['admin', '--data', data, 'token', 'add', '--role', role, '--tenant', 'bench'], env)
+      .trim()
+      .split('\n')
+      .at(-1)!;
+  const tokens = { ingest: token('ingest'), viewer: token('viewer') };
+  const service = await startService(data, rules, env);
+  try {
+    const started = performance.now();
+    const full = await load(service, tokens.ingest, events, totalEvents);
+    await drained(service, tokens.viewer);
+    const serveRate = totalEvents / ((performance.now() - started) / 1000);
+    const short = await halfLoad(service, tokens, samples, serveRate / 2, seconds);
+    const long = await halfLoad(service, tokens, samples, serveRate / 2, seconds * 10);
+    printRows([
+      [
+        'vigil hunt',
+        `${count(huntRate)} events/s (${hunted.seconds.toFixed(1)} s, of which ${loadOnly.seconds.toFixed(1)} s loading rules; peak ${hunted.peakMB?.toFixed(0) ?? '?'} MB)`,
+      ],
+      [
+        'vigil serve, full load',
+        `${count(serveRate)} events/s sustained (accepted at ${count(full.rate)} events/s; ${full.throttled} answers 429)`,
+      ],
+      ['serve / hunt', `${((serveRate / huntRate) * 100).toFixed(0)} %`],
+      [
+        `half load, ${seconds} s`,
+        `${count(short.rate)} events/s: latency p50 ${short.p50} ms, p99 ${short.p99} ms over ${count(short.detections)} detections; memory peak ${short.peakMB.toFixed(0)} MB, end ${short.endMB.toFixed(0)} MB`,
+      ],
+      [
+        `half load, ${seconds * 10} s`,
+        `${count(long.rate)} events/s: latency p50 ${long.p50} ms, p99 ${long.p99} ms over ${count(long.detections)} detections; memory peak ${long.peakMB.toFixed(0)} MB, end ${long.endMB.toFixed(0)} MB`,
+      ],
+    ]);
+  } finally {
+    service.child.kill('SIGTERM');
+    await new Promise((r) => service.child.once('exit', r));
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

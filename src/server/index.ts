@@ -1,0 +1,1 @@
+export { ApiError, buildServer, type ServerOptions } from './app.js';

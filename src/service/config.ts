@@ -1,0 +1,202 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { parseCidr, VigilError } from '../core/index.js';
+import { parseTimespan } from '../sigma/index.js';
+
+/**
+ * The service's configuration: `config.yml` in the data folder, every key optional. Flags of
+ * `vigil serve` take precedence over it. Durations are written as Sigma timespans (`30s`, `5m`,
+ * `1h`, `30d`), sizes with a unit (`512KiB`, `16MiB`, `10GiB`, `1GB`).
+ */
+export interface ServiceConfig {
+  listen: string;
+  rules?: string[];
+  filters?: string[];
+  pipelines?: string[];
+  placeholders?: string;
+  threads: number;
+  tls?: { cert: string; key: string; clientCa?: string };
+  allowPlaintext: boolean;
+  syslog: SyslogListener[];
+  watch: { path: string; tenant: string }[];
+  latenessMs: number;
+  alerts: { windowMs: number; rules: Map<string, number> };
+  retention: { default: Retention; tenants: Map<string, Retention> };
+  limits: { bodyBytes: number; lineBytes: number; backlogEvents: number };
+}
+
+export interface Retention {
+  maxAgeMs?: number;
+  maxBytes?: number;
+}
+
+export interface SyslogListener {
+  protocol: 'udp' | 'tcp' | 'tls';
+  listen: string;
+  /** The tenant of messages from addresses no `sources` entry names. */
+  tenant?: string;
+  sources: { network: string; tenant: string }[];
+}
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)?$/;
+const SIZE_UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  KiB: 1024,
+  MB: 1e6,
+  MiB: 1024 ** 2,
+  GB: 1e9,
+  GiB: 1024 ** 3,
+  TB: 1e12,
+  TiB: 1024 ** 4,
+};
+
+export function parseSize(text: string | number): number | undefined {
+  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? text : undefined;
+  const match = SIZE.exec(text.trim());
+  if (!match) return undefined;
+  return Math.round(Number(match[1]) * SIZE_UNITS[match[2] ?? 'B']!);
+}
+
+const duration = z.string().refine((text) => parseTimespan(text) !== undefined, {
+  message: 'a duration such as 30s, 5m, 1h or 30d',
+});
+const size = z.union([z.string(), z.number()]).refine((value) => parseSize(value) !== undefined, {
+  message: 'a size such as 512KiB, 16MiB or 10GiB',
+});
+const address = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'HOST:PORT');
+const tenantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a tenant name');
+const retention = z.strictObject({ max_age: duration.optional(), max_bytes: size.optional() });
+
+const schema = z.strictObject({
+  listen: address.optional(),
+  rules: z.array(z.string()).optional(),
+  filters: z.array(z.string()).optional(),
+  pipelines: z.array(z.string()).optional(),
+  placeholders: z.string().optional(),
+  threads: z.number().int().min(1).max(256).optional(),
+  tls: z.strictObject({ cert: z.string(), key: z.string(), client_ca: z.string().optional() }).optional(),
+  allow_plaintext: z.boolean().optional(),
+  syslog: z
+    .array(
+      z.strictObject({
+        protocol: z.enum(['udp', 'tcp', 'tls']),
+        listen: address,
+        tenant: tenantName.optional(),
+        sources: z
+          .array(
+            z.strictObject({
+              network: z
+                .string()
+                .refine((text) => parseCidr(text) !== undefined, { message: 'a CIDR network' }),
+              tenant: tenantName,
+            }),
+          )
+          .optional(),
+      }),
+    )
+    .optional(),
+  watch: z.array(z.strictObject({ path: z.string(), tenant: tenantName })).optional(),
+  lateness: duration.optional(),
+  alerts: z
+    .strictObject({
+      window: duration.optional(),
+      rules: z.record(z.string(), z.strictObject({ window: duration })).optional(),
+    })
+    .optional(),
+  retention: retention.extend({ tenants: z.record(tenantName, retention).optional() }).optional(),
+  limits: z
+    .strictObject({
+      body_bytes: size.optional(),
+      line_bytes: size.optional(),
+      backlog_events: z.number().int().min(1).optional(),
+    })
+    .optional(),
+});
+
+export const CONFIG_FILE = 'config.yml';
+
+export const DEFAULT_LISTEN = '127.0.0.1:8600';
+
+/** Reads `config.yml` of the data folder (all defaults when absent); errors name the file, line and key. */
+export function loadServiceConfig(dataDir: string): ServiceConfig {
+  const file = join(dataDir, CONFIG_FILE);
+  if (!existsSync(file)) return parseServiceConfig({}, file);
+  const text = readFileSync(file, 'utf8');
+  const document = parseDocument(text);
+  if (document.errors.length) {
+    const error = document.errors[0]!;
+    throw new VigilError('CONFIG_INVALID', error.message.split('\n')[0]!, {
+      file,
+      line: error.linePos?.[0]?.line,
+    });
+  }
+  try {
+    return parseServiceConfig(document.toJS() ?? {}, file);
+  } catch (error) {
+    // Point at the key at fault: the schema names it by path, the document knows its line.
+    if (error instanceof VigilError && error.location.field) {
+      const node = document.getIn(error.location.field.split('.'), true) as
+        | { range?: [number, number] }
+        | undefined;
+      if (node?.range)
+        throw new VigilError(error.code, error.message, {
+          ...error.location,
+          line: lineAt(text, node.range[0]),
+        });
+    }
+    throw error;
+  }
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new VigilError('CONFIG_INVALID', issue.message, { file, field: issue.path.join('.') });
+  }
+  const c = result.data;
+  const ms = (text: string | undefined) => (text === undefined ? undefined : parseTimespan(text));
+  const bytes = (value: string | number | undefined) => (value === undefined ? undefined : parseSize(value));
+  const retentionOf = (r: z.infer<typeof retention> | undefined): Retention => ({
+    maxAgeMs: ms(r?.max_age),
+    maxBytes: bytes(r?.max_bytes),
+  });
+  return {
+    listen: c.listen ?? DEFAULT_LISTEN,
+    rules: c.rules,
+    filters: c.filters,
+    pipelines: c.pipelines,
+    placeholders: c.placeholders,
+    threads: c.threads ?? 1,
+    tls: c.tls && { cert: c.tls.cert, key: c.tls.key, clientCa: c.tls.client_ca },
+    allowPlaintext: c.allow_plaintext ?? false,
+    syslog: (c.syslog ?? []).map((s) => ({ ...s, sources: s.sources ?? [] })),
+    watch: c.watch ?? [],
+    latenessMs: ms(c.lateness) ?? 5 * 60_000,
+    alerts: {
+      windowMs: ms(c.alerts?.window) ?? 3_600_000,
+      rules: new Map(Object.entries(c.alerts?.rules ?? {}).map(([rule, v]) => [rule, ms(v.window)!])),
+    },
+    retention: {
+      default: {
+        maxAgeMs: ms(c.retention?.max_age) ?? 30 * 86_400_000,
+        maxBytes: bytes(c.retention?.max_bytes),
+      },
+      tenants: new Map(Object.entries(c.retention?.tenants ?? {}).map(([t, r]) => [t, retentionOf(r)])),
+    },
+    limits: {
+      bodyBytes: bytes(c.limits?.body_bytes) ?? 16 * 1024 ** 2,
+      lineBytes: bytes(c.limits?.line_bytes) ?? 1024 ** 2,
+      backlogEvents: c.limits?.backlog_events ?? 1_000_000,
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import type { FieldValue, LogEvent } from '../core/index.js';
+import {
+  type Detection,
+  detectionFromMatch,
+  type ProblemData,
+  type RuleMatch,
+  referenceResolver,
+  silencedRules,
+  slim,
+} from '../detect/index.js';
+import { toLogEvent } from '../logs/index.js';
+import { type CorrelatedRule, CorrelationEngine, type DetectionRule } from '../sigma/index.js';
+import type { LogRecord } from './event-log.js';
+import type { CompiledServiceRules, TenantRules } from './rules.js';
+
+/** A detection rule's match, as it leaves the thread that found it. */
+export interface FoundDetection {
+  seq: number;
+  /** When the service accepted the event. */
+  received: number;
+  detection: Detection;
+  /** The event as it was received (JSON text). */
+  event: string;
+  /** Its flat fields, for suppressions by field value. */
+  fields: Record<string, FieldValue>;
+}
+
+/**
+ * A match that feeds correlations, with a slim event. The rule is named by where it was written
+ * (`ruleRef`), not by position: the thread that correlates may have loaded the rules anew since.
+ */
+export interface CorrelationInputData {
+  rule: string;
+  event: LogEvent;
+  time: number;
+}
+
+/** A detection rule's name across threads and reloads: its file and document. */
+export function ruleRef(rule: DetectionRule): string {
+  return `${rule.origin.file}\0${rule.origin.document}`;
+}
+
+/** What evaluating a run of one tenant's log gives, in log order. */
+export interface EvaluatedBatch {
+  tenant: string;
+  /** The positions covered, first to last. */
+  first: number;
+  last: number;
+  events: number;
+  detections: FoundDetection[];
+  correlationInputs: CorrelationInputData[];
+  /** Matches that would feed a correlation but carry no time. */
+  untimed: number;
+  errors: ProblemData[];
+}
+
+export interface BatchTask {
+  tenant: string;
+  records: LogRecord[];
+}
+
+/** What one tenant's correlations need to know on the evaluating thread. */
+interface TenantView {
+  rules: TenantRules;
+  correlations: CorrelationEngine;
+  silenced: Set<CorrelatedRule>;
+}
+
+/**
+ * Evaluates runs of a tenant's event log on a detection thread: each stored event is parsed and
+ * normalised as `vigil hunt` would read it, met by the global rules and the tenant's own, and
+ * what fired leaves as plain data.
+ */
+export class ServiceEvaluator {
+  private readonly views = new Map<string, TenantView>();
+
+  constructor(private readonly compiled: CompiledServiceRules) {}
+
+  private view(tenant: string): TenantView {
+    let view = this.views.get(tenant);
+    if (!view) {
+      const rules = this.compiled.tenant(tenant);
+      const resolve = referenceResolver(rules);
+      view = {
+        rules,
+        correlations: new CorrelationEngine(rules.correlations, resolve),
+        silenced: silencedRules(rules.correlations, resolve),
+      };
+      this.views.set(tenant, view);
+    }
+    return view;
+  }
+
+  evaluate(task: BatchTask): EvaluatedBatch {
+    const result: EvaluatedBatch = {
+      tenant: task.tenant,
+      first: task.records[0]?.seq ?? 0,
+      last: task.records.at(-1)?.seq ?? 0,
+      events: 0,
+      detections: [],
+      correlationInputs: [],
+      untimed: 0,
+      errors: [],
+    };
+    const view = this.view(task.tenant);
+    const local = this.compiled.localEngine(task.tenant);
+    for (const record of task.records) {
+      const problem = (message: string) =>
+        result.errors.push({
+          code: 'EVENT_FAILED',
+          message,
+          location: { file: `${task.tenant}:${record.source}`, record: record.seq },
+        });
+      let event: LogEvent;
+      try {
+        const parsed = JSON.parse(record.event) as Record<string, FieldValue>;
+        const read = toLogEvent(parsed, record.source, record.seq);
+        event = { ...read, source: { ...read.source, seq: record.seq }, time: read.time ?? record.time };
+      } catch (error) {
+        problem(`stored event cannot be read: ${(error as Error).message}`);
+        continue;
+      }
+      result.events++;
+      let matches: RuleMatch[];
+      try {
+        matches = this.compiled.global.evaluate(event);
+        if (view.rules.replaced.size)
+          matches = matches.filter((match) => !view.rules.replaced.has(match.rule));
+        if (local) matches.push(...local.evaluate(event));
+      } catch (error) {
+        problem(`event could not be evaluated: ${(error as Error).message}`);
+        continue;
+      }
+      for (const match of matches) {
+        if (view.correlations.consumes(match.rule)) {
+          if (event.time === undefined) result.untimed++;
+          else
+            result.correlationInputs.push({
+              rule: ruleRef(match.rule),
+              event: slim(event, view.correlations.fieldsFor(match.rule), match.fieldmap),
+              time: event.time,
+            });
+        }
+        if (view.silenced.has(match.rule)) continue;
+        result.detections.push({
+          seq: record.seq,
+          received: record.received,
+          detection: detectionFromMatch(match),
+          event: record.event,
+          fields: event.fields as Record<string, FieldValue>,
+        });
+      }
+    }
+    return result;
+  }
+}

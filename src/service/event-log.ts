@@ -1,0 +1,87 @@
+/** One event as the service's event log keeps it: its position, when and how it arrived, the event as sent. */
+export interface LogRecord {
+  /** Position in the tenant's log: 1, 2, 3 ... without gaps. */
+  seq: number;
+  /** When the service accepted it (ms since the epoch). */
+  received: number;
+  /** How it arrived: `http`, `syslog-udp:514`, `otlp`, `watch:/var/log/x.jsonl` ... */
+  source: string;
+  /** The event as one line of JSON, in the form it was sent (normalised again when read). */
+  event: string;
+  /**
+   * The event's time when the event itself does not carry it in a field (an OTLP record's
+   * `timeUnixNano`), in ms since the epoch.
+   */
+  time?: number;
+}
+
+export type NewRecord = Omit<LogRecord, 'seq'>;
+
+export interface RetentionPolicy {
+  /** Events older than this (by arrival) may go. */
+  maxAgeMs?: number;
+  /** The tenant's log may not be bigger than this. */
+  maxBytes?: number;
+}
+
+export interface RetentionResult {
+  removedSegments: number;
+  removedBytes: number;
+  /** The first position still kept. */
+  firstSeq: number;
+}
+
+/**
+ * The durable, ordered log of every tenant's events: the one seam between taking events in and
+ * detecting on them. Embedded: files in the data folder (FileEventLog); in a cluster, JetStream
+ * streams. Nothing above this interface may assume the log is in this process.
+ */
+export interface EventLog {
+  /**
+   * Appends events to a tenant's log and resolves once they are on stable storage, with the
+   * positions given to them; only then may the sender be told they were accepted.
+   */
+  append(tenant: string, records: readonly NewRecord[]): Promise<{ first: number; last: number }>;
+  /** Up to `max` records from position `from` on, in order (fewer at the end of the log). */
+  read(tenant: string, from: number, max: number): Promise<LogRecord[]>;
+  /** The last position appended to a tenant's log (0 when empty). */
+  head(tenant: string): number;
+  /** The first position still kept (retention removes the oldest). */
+  tail(tenant: string): number;
+  /** Tenants that have a log. */
+  tenants(): string[];
+  /** Bytes a tenant's log takes on disk. */
+  size(tenant: string): number;
+  /** Removes the oldest events beyond the policy, but never any at or after `keepFrom`. */
+  applyRetention(
+    tenant: string,
+    policy: RetentionPolicy,
+    keepFrom: number,
+    now?: number,
+  ): Promise<RetentionResult>;
+  close(): Promise<void>;
+}
+
+/** The line a record is kept as: built by hand, since the event is JSON text already. */
+export function recordLine(record: LogRecord): string {
+  const time = record.time === undefined ? '' : `"t":${record.time},`;
+  return `{"seq":${record.seq},"at":${record.received},"src":${JSON.stringify(record.source)},${time}"event":${record.event}}\n`;
+}
+
+const RECORD_HEAD = /^\{"seq":(\d+),"at":(\d+),"src":("(?:[^"\\]|\\.)*"),(?:"t":(-?\d+(?:\.\d+)?),)?"event":/;
+
+/**
+ * A kept line back as a record. Only the head is parsed: the event stays text, since parsing and
+ * normalising it is the detection worker's job. Undefined when the line is not one of ours.
+ */
+export function parseRecordLine(line: string): LogRecord | undefined {
+  const head = RECORD_HEAD.exec(line);
+  if (!head || !line.endsWith('}')) return undefined;
+  return {
+    seq: Number(head[1]),
+    received: Number(head[2]),
+    source: JSON.parse(head[3]!) as string,
+    event: line.slice(head[0].length, -1),
+    ...(head[4] !== undefined && { time: Number(head[4]) }),
+  };
+}

@@ -1,0 +1,268 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
+import { describeError, type LogEvent } from '../core/index.js';
+import { readEvtxEvents, readJsonEvents } from '../logs/index.js';
+import type { EventLog } from './event-log.js';
+import { Backpressure, type DetectionService, type IncomingEvent } from './service.js';
+import type { ServiceStore, WatchPosition } from './store.js';
+
+const POLL_MS = 2000;
+/** Events written to the log at a time. */
+const BATCH = 5000;
+/** How many of a tenant's newest events are searched, at start, for positions newer than the store's. */
+const RECOVERY_WINDOW = 4 * BATCH;
+const LINE_FILES = new Set(['.jsonl', '.ndjson']);
+const WHOLE_FILES = new Set(['.json', '.evtx']);
+
+/** `watch:PATH@POSITION`: each event says how far into its file it reached (a byte offset, or `rN` an EVTX record). */
+function sourceOf(path: string, position: string): string {
+  return `watch:${path}@${position}`;
+}
+
+const WATCH_SOURCE = /^watch:(.*)@(r?)(\d+)$/;
+
+/**
+ * A folder of log files taken in as they appear or grow: `.jsonl`/`.ndjson` line by line from
+ * where reading stopped, `.evtx` by the records not read yet, `.json` once, whole, when it has
+ * stopped changing. Positions survive restarts: they are stored after each write, and since each
+ * event written names its file and position, a crash between the two is mended at start from the
+ * event log itself, so every line and record is taken exactly once. A file replaced under the
+ * same name (rotation) or cut shorter is read again from its start.
+ */
+export class FolderWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly dir: string;
+  /** Whole files seen with this size at the last poll: read once the size holds still. */
+  private readonly settling = new Map<string, number>();
+  files = 0;
+  events = 0;
+
+  constructor(
+    private readonly service: DetectionService,
+    private readonly store: ServiceStore,
+    private readonly log: EventLog,
+    dir: string,
+    private readonly tenant: string,
+  ) {
+    this.dir = resolve(dir);
+  }
+
+  async start(): Promise<void> {
+    if (!existsSync(this.dir)) throw new Error(`${this.dir}: no such folder to watch`);
+    await this.recover();
+    await this.poll();
+    this.timer = setInterval(() => {
+      this.polling = this.polling.then(() => this.poll());
+    }, POLL_MS);
+    this.timer.unref();
+  }
+
+  /** Positions the log holds beyond what the store says (a crash came between the two writes). */
+  private async recover(): Promise<void> {
+    const head = this.log.head(this.tenant);
+    if (head === 0) return;
+    const from = Math.max(this.log.tail(this.tenant), head - RECOVERY_WINDOW + 1);
+    const newest = new Map<string, { offset: number; record: number }>();
+    for (let seq = from; seq <= head; ) {
+      const records = await this.log.read(this.tenant, seq, BATCH);
+      if (records.length === 0) break;
+      for (const record of records) {
+        const match = WATCH_SOURCE.exec(record.source);
+        if (!match || !match[1]!.startsWith(this.dir)) continue;
+        const position = newest.get(match[1]!) ?? { offset: 0, record: 0 };
+        if (match[2]) position.record = Math.max(position.record, Number(match[3]));
+        else position.offset = Math.max(position.offset, Number(match[3]));
+        newest.set(match[1]!, position);
+      }
+      seq = records.at(-1)!.seq + 1;
+    }
+    for (const [path, found] of newest) {
+      const stored = await this.store.watchPosition(path);
+      if (stored && (found.offset > stored.offset || found.record > stored.record)) {
+        await this.store.saveWatchPosition({
+          ...stored,
+          offset: Math.max(found.offset, stored.offset),
+          record: Math.max(found.record, stored.record),
+        });
+      }
+    }
+  }
+
+  private files_(): string[] {
+    const out: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.isFile()) {
+          const ext = extname(entry.name).toLowerCase();
+          if (LINE_FILES.has(ext) || WHOLE_FILES.has(ext)) out.push(path);
+        }
+      }
+    };
+    walk(this.dir);
+    return out.sort();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.stopped) return;
+    let paths: string[];
+    try {
+      paths = this.files_();
+    } catch (error) {
+      this.service.options.log(`watch ${this.dir}: cannot list the folder: ${describeError(error)}`);
+      return;
+    }
+    for (const path of paths) {
+      if (this.stopped) return;
+      try {
+        await this.take(path);
+      } catch (error) {
+        if (error instanceof Backpressure) return; // the next poll goes on where this one stopped
+        this.service.options.log(`watch ${path}: ${describeError(error)}`);
+      }
+    }
+  }
+
+  private async take(path: string): Promise<void> {
+    const stats = statSync(path);
+    const identity = `${stats.dev}:${stats.ino}`;
+    let position = await this.store.watchPosition(path);
+    if (!position || position.identity !== identity || stats.size < position.offset) {
+      // New, replaced (rotated) or cut shorter: from its start.
+      position = { path, tenant: this.tenant, identity, offset: 0, record: 0 };
+    }
+    const ext = extname(path).toLowerCase();
+    if (LINE_FILES.has(ext)) {
+      if (stats.size > position.offset) await this.takeLines(path, position, stats.size);
+      return;
+    }
+    if (position.offset === stats.size) return;
+    // Whole files are read once they stop changing (a copy under way is not half read).
+    if (this.settling.get(path) !== stats.size) {
+      this.settling.set(path, stats.size);
+      return;
+    }
+    this.settling.delete(path);
+    if (ext === '.evtx') await this.takeEvtx(path, position, stats.size);
+    else await this.takeJson(path, position, stats.size);
+  }
+
+  private async takeLines(path: string, position: WatchPosition, size: number): Promise<void> {
+    const chunkBytes = 8 << 20;
+    const handle = await open(path, 'r');
+    try {
+      let offset = position.offset;
+      while (offset < size && !this.stopped) {
+        const buffer = Buffer.allocUnsafe(Math.min(size - offset, chunkBytes));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+        const data = buffer.subarray(0, bytesRead);
+        let end = data.lastIndexOf(0x0a) + 1;
+        if (end === 0) {
+          // Only whole lines are taken: the writer may be in the middle of the last one.
+          if (bytesRead < chunkBytes) return;
+          this.service.options.log(`watch ${path}: a line longer than 8 MiB at byte ${offset}; skipped`);
+          end = bytesRead;
+        }
+        const events: IncomingEvent[] = [];
+        let lineEnd = offset;
+        for (let at = 0; at < end; ) {
+          const next = data.indexOf(0x0a, at) + 1 || end;
+          const text = data.toString('utf8', at, next).trim();
+          if (text !== '' && isJsonObject(text)) events.push(text);
+          else if (text !== '')
+            this.service.options.log(
+              `watch ${path}: the line at byte ${offset + at} is not a JSON object; skipped`,
+            );
+          at = next;
+          lineEnd = offset + next;
+          if (events.length >= BATCH) {
+            await this.write(path, position, events.splice(0), lineEnd, 0);
+          }
+        }
+        if (events.length) await this.write(path, position, events, lineEnd, 0);
+        offset += end;
+        await this.save({ ...position, offset });
+        position.offset = offset;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async takeEvtx(path: string, position: WatchPosition, size: number): Promise<void> {
+    let batch: IncomingEvent[] = [];
+    let newest = position.record;
+    const flush = async () => {
+      if (batch.length) await this.write(path, position, batch, size, newest);
+      batch = [];
+    };
+    for await (const event of readEvtxEvents(path, {
+      onError: (error) => this.service.options.log(`watch ${describeError(error)}`),
+    })) {
+      if (event.source.record <= position.record) continue;
+      batch.push(stored(event));
+      newest = Math.max(newest, event.source.record);
+      if (batch.length >= BATCH) await flush();
+    }
+    await flush();
+    await this.save({ ...position, offset: size, record: newest });
+  }
+
+  private async takeJson(path: string, position: WatchPosition, size: number): Promise<void> {
+    let batch: IncomingEvent[] = [];
+    for await (const event of readJsonEvents(path, {
+      onError: (error) => this.service.options.log(`watch ${describeError(error)}`),
+    })) {
+      batch.push(stored(event));
+      if (batch.length >= BATCH) {
+        await this.write(path, position, batch, 0, 0);
+        batch = [];
+      }
+    }
+    if (batch.length) await this.write(path, position, batch, size, 0);
+    await this.save({ ...position, offset: size, record: 0 });
+  }
+
+  /** Writes a batch; each event names the file and how far it reached, for recovery. */
+  private async write(
+    path: string,
+    position: WatchPosition,
+    events: IncomingEvent[],
+    offset: number,
+    record: number,
+  ) {
+    const mark = record > 0 ? `r${record}` : String(offset);
+    await this.service.ingest(this.tenant, sourceOf(path, mark), events);
+    this.events += events.length;
+    if (record > 0) position.record = record;
+  }
+
+  private async save(position: WatchPosition): Promise<void> {
+    await this.store.saveWatchPosition(position);
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.polling;
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  if (text.charCodeAt(0) !== 0x7b) return false;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/** An event read from a file, as the log keeps it: its original form, and its time when no field holds it. */
+function stored(event: LogEvent): IncomingEvent {
+  return { event: JSON.stringify(event.raw ?? event.fields), time: event.time };
+}

@@ -1,0 +1,49 @@
+export {
+  actorName,
+  allows,
+  checkTenantName,
+  type Permission,
+  type Principal,
+  ROLES,
+  type Role,
+  tenantScope,
+} from './access.js';
+export { type AuditEntry, type AuditVerdict, verifyAuditChain } from './audit.js';
+export {
+  CONFIG_FILE,
+  DEFAULT_LISTEN,
+  loadServiceConfig,
+  parseSize,
+  type ServiceConfig,
+  type SyslogListener,
+} from './config.js';
+export type { EventLog, LogRecord, NewRecord } from './event-log.js';
+export { FileEventLog } from './file-event-log.js';
+export { FolderWatch } from './folder-watch.js';
+export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
+export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
+export {
+  Backpressure,
+  DetectionService,
+  dataPaths,
+  type RulesStatus,
+  type ServiceOptions,
+} from './service.js';
+export { SqliteServiceStore } from './sqlite-store.js';
+export {
+  ALERT_STATUSES,
+  type Alert,
+  type AlertDetail,
+  type AlertQuery,
+  type AlertStatus,
+  CLOSE_REASONS,
+  type CloseReason,
+  type RetroHunt,
+  type ServiceStore,
+  type StoredDetection,
+  type Suppression,
+  type TokenInfo,
+  type TriageChange,
+} from './store.js';
+export { storedEventUnits } from './stored-units.js';
+export { SyslogInput } from './syslog-listener.js';

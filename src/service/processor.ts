@@ -1,0 +1,330 @@
+import { VigilError } from '../core/index.js';
+import { detectionFromCorrelation, type WorkerPool } from '../detect/index.js';
+import type { CorrelationResult } from '../sigma/index.js';
+import { TenantCorrelator } from './correlate.js';
+import type { BatchTask, EvaluatedBatch } from './evaluate.js';
+import type { EventLog } from './event-log.js';
+import type { TenantRules } from './rules.js';
+import { ruleKey } from './sqlite-store.js';
+import type { CommitResult, NewDetection, ServiceStore } from './store.js';
+
+export interface ProcessorOptions {
+  /** Events per task sent to a detection thread. */
+  batchSize?: number;
+  /** Tasks under way at once (results are taken in order). */
+  maxInFlight?: number;
+  /** How close in time detections of one rule and host must be to join one alert. */
+  alertWindowMs: (rule: { id?: string; title: string }) => number;
+  /** How far out of order events may come and still be correlated. */
+  latenessMs: number;
+  /** The rules a tenant's events meet now (they change when rules are reloaded). */
+  rulesOf: (tenant: string) => TenantRules;
+  /** Told of what is worth a line in the service's log. */
+  onNote?: (note: ProcessorNote) => void;
+}
+
+export type ProcessorNote =
+  | { kind: 'alert'; tenant: string; id: number; rule: string; level: string; host: string }
+  | { kind: 'event-error'; tenant: string; error: VigilError }
+  | { kind: 'failure'; error: Error };
+
+export interface ProcessorCounters {
+  events: number;
+  detections: number;
+  suppressed: number;
+  eventErrors: number;
+}
+
+const DEFAULT_BATCH = 2000;
+/** Correlation state is saved at most this often while it changes (and on every stop). */
+const SNAPSHOT_EVERY_MS = 1000;
+const IDLE_TICK_MS = 1000;
+
+interface TenantProgress {
+  /** Last position sent to a detection thread. */
+  dispatched: number;
+  /** Last position stored as processed. */
+  committed: number;
+  /** Last position whose matches the correlator has taken (behind `committed` while replaying). */
+  handled: number;
+  correlator?: TenantCorrelator;
+  /** Position and time of the last correlation snapshot stored. */
+  snapshotSeq: number;
+  snapshotAt: number;
+}
+
+/**
+ * Takes every tenant's event log from where processing stopped, runs it through the detection
+ * threads, correlates what feeds correlations, and stores what fired with the new position (and,
+ * now and then, the correlation state) in one transaction. A crash between two commits only
+ * repeats work: processing resumes from the last correlation snapshot, and detections are stored
+ * under keys that make a repeat a no-op.
+ */
+export class Processor {
+  private readonly tenants = new Map<string, TenantProgress>();
+  private readonly inFlight: { task: BatchTask; result: Promise<EvaluatedBatch> }[] = [];
+  private wake: (() => void) | undefined;
+  private stopping = false;
+  private running: Promise<void> | undefined;
+  private turn = 0;
+  private lastTick = 0;
+  readonly counters: ProcessorCounters = { events: 0, detections: 0, suppressed: 0, eventErrors: 0 };
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly store: ServiceStore,
+    private pool: WorkerPool<BatchTask, EvaluatedBatch>,
+    private readonly options: ProcessorOptions,
+  ) {}
+
+  /** Picks up every tenant's position and correlation state and starts working; returns at once. */
+  async start(): Promise<void> {
+    for (const tenant of this.log.tenants()) await this.track(tenant);
+    this.running = this.loop().catch((error: Error) => this.options.onNote?.({ kind: 'failure', error }));
+  }
+
+  private async track(tenant: string): Promise<TenantProgress> {
+    const known = this.tenants.get(tenant);
+    if (known) return known;
+    const position = await this.store.position(tenant);
+    const snapshot = await this.store.snapshot(tenant);
+    const progress: TenantProgress = {
+      // Events after the snapshot are evaluated again, so their matches rebuild the windows.
+      dispatched: snapshot ? Math.min(snapshot.seq, position) : position,
+      committed: position,
+      handled: snapshot ? Math.min(snapshot.seq, position) : position,
+      snapshotSeq: snapshot?.seq ?? 0,
+      snapshotAt: Date.now(),
+    };
+    if (snapshot) {
+      progress.correlator = new TenantCorrelator(this.options.rulesOf(tenant), this.options.latenessMs);
+      progress.correlator.restore(snapshot.state);
+    }
+    this.tenants.set(tenant, progress);
+    return progress;
+  }
+
+  /** Says a tenant's log grew. */
+  notify(tenant: string): void {
+    if (!this.tenants.has(tenant)) void this.track(tenant).then(() => this.wake?.());
+    else this.wake?.();
+  }
+
+  /** Events accepted and not yet processed, over all tenants. */
+  get backlog(): number {
+    let total = 0;
+    for (const [tenant, progress] of this.tenants) total += this.log.head(tenant) - progress.committed;
+    return total;
+  }
+
+  /** Per tenant, the matches left out of correlation for coming later than the lateness allows. */
+  lateMatches(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [tenant, progress] of this.tenants)
+      if (progress.correlator) out.set(tenant, progress.correlator.late);
+    return out;
+  }
+
+  /**
+   * Swaps the detection threads after a rule reload. Tasks under way finish on the old threads and
+   * their matches are taken with the new rules (matches name rules by file, so a rule that is gone
+   * feeds nothing); correlation windows of unchanged correlations carry over.
+   */
+  async replacePool(
+    pool: WorkerPool<BatchTask, EvaluatedBatch>,
+  ): Promise<WorkerPool<BatchTask, EvaluatedBatch>> {
+    const old = this.pool;
+    this.pool = pool;
+    for (const [tenant, progress] of this.tenants) progress.correlator?.reload(this.options.rulesOf(tenant));
+    await Promise.allSettled(this.inFlight.map((f) => f.result));
+    return old;
+  }
+
+  /** The next tenant with events not yet sent, taking tenants in turn so none starves the others. */
+  private nextRun(): { tenant: string; from: number } | undefined {
+    const tenants = [...this.tenants.keys()];
+    for (let i = 0; i < tenants.length; i++) {
+      const tenant = tenants[(this.turn + i) % tenants.length]!;
+      const from = this.tenants.get(tenant)!.dispatched + 1;
+      if (this.log.head(tenant) < from) continue;
+      this.turn = (this.turn + i + 1) % tenants.length;
+      return { tenant, from };
+    }
+    return undefined;
+  }
+
+  private async fill(): Promise<void> {
+    const max = this.options.maxInFlight ?? 4;
+    while (this.inFlight.length < max) {
+      const run = this.nextRun();
+      if (!run) return;
+      const records = await this.log.read(run.tenant, run.from, this.options.batchSize ?? DEFAULT_BATCH);
+      if (records.length === 0) return;
+      const task: BatchTask = { tenant: run.tenant, records };
+      this.tenants.get(run.tenant)!.dispatched = records.at(-1)!.seq;
+      this.inFlight.push({ task, result: this.pool.run(task) });
+    }
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      await this.fill();
+      const next = this.inFlight[0];
+      if (next) {
+        const batch = await next.result;
+        this.inFlight.shift();
+        await this.handle(batch);
+        if (Date.now() - this.lastTick >= IDLE_TICK_MS) await this.tick();
+        continue;
+      }
+      if (this.stopping) {
+        await this.saveSnapshots();
+        return;
+      }
+      await this.tick();
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        setTimeout(resolve, IDLE_TICK_MS).unref();
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Lets event time move on for quiet tenants, and stores what that closes. */
+  private async tick(): Promise<void> {
+    this.lastTick = Date.now();
+    for (const [tenant, progress] of this.tenants) {
+      const results = progress.correlator?.tick(this.lastTick) ?? [];
+      if (results.length === 0 && !this.snapshotDue(progress, this.lastTick)) continue;
+      const detections = await this.correlationDetections(tenant, progress.correlator!, results);
+      await this.commit(tenant, progress, detections, progress.committed);
+    }
+  }
+
+  private snapshotDue(progress: TenantProgress, now: number): boolean {
+    if (!progress.correlator) return false;
+    if (progress.snapshotSeq === 0) return true;
+    const moved = progress.correlator.dirty || progress.handled > progress.snapshotSeq;
+    return moved && now - progress.snapshotAt >= SNAPSHOT_EVERY_MS;
+  }
+
+  private async handle(batch: EvaluatedBatch): Promise<void> {
+    const progress = await this.track(batch.tenant);
+    this.counters.events += batch.events;
+    for (const problem of batch.errors) {
+      this.counters.eventErrors++;
+      this.options.onNote?.({
+        kind: 'event-error',
+        tenant: batch.tenant,
+        error: new VigilError(problem.code, problem.message, problem.location),
+      });
+    }
+    const detections: NewDetection[] = batch.detections.map((found) => ({
+      key: `${found.seq}:${ruleKey(found.detection.rule)}`,
+      seq: found.seq,
+      received: found.received,
+      detection: found.detection,
+      events: `[${found.event}]`,
+      fields: found.fields,
+      alertWindowMs: this.options.alertWindowMs(found.detection.rule),
+    }));
+    if (batch.correlationInputs.length) {
+      progress.correlator ??= new TenantCorrelator(
+        this.options.rulesOf(batch.tenant),
+        this.options.latenessMs,
+      );
+      const results = progress.correlator.push(batch.correlationInputs);
+      detections.push(...(await this.correlationDetections(batch.tenant, progress.correlator, results)));
+    }
+    progress.handled = batch.last;
+    await this.commit(batch.tenant, progress, detections, Math.max(progress.committed, batch.last));
+  }
+
+  private async commit(
+    tenant: string,
+    progress: TenantProgress,
+    detections: NewDetection[],
+    processed: number,
+  ): Promise<CommitResult> {
+    const now = Date.now();
+    const snapshot = this.snapshotDue(progress, now)
+      ? { seq: progress.handled, state: progress.correlator!.snapshot() }
+      : undefined;
+    const result = await this.store.commit({ tenant, detections, processed, snapshot });
+    progress.committed = processed;
+    if (snapshot) {
+      progress.snapshotSeq = snapshot.seq;
+      progress.snapshotAt = now;
+      progress.correlator!.dirty = false;
+    }
+    this.counters.detections += result.stored;
+    this.counters.suppressed += result.suppressed;
+    for (const alert of result.opened) {
+      this.options.onNote?.({
+        kind: 'alert',
+        tenant: alert.tenant,
+        id: alert.id,
+        rule: alert.rule.title,
+        level: alert.rule.level,
+        host: alert.host,
+      });
+    }
+    return result;
+  }
+
+  /**
+   * A correlation's result as a detection, stored with the events behind it as they were received
+   * (read back from the log; the correlation itself kept only the fields it needs). Its key is the
+   * rule, the group and the event that completed it: found again after a restart, it is stored once.
+   */
+  private async correlationDetections(
+    tenant: string,
+    correlator: TenantCorrelator,
+    results: readonly CorrelationResult[],
+  ): Promise<NewDetection[]> {
+    const out: NewDetection[] = [];
+    for (const result of results) {
+      const detection = detectionFromCorrelation(result, correlator.levelOf(result.rule));
+      const originals: string[] = [];
+      let received = Date.now();
+      for (const event of result.events) {
+        const seq = event.source.seq;
+        const [record] = seq === undefined ? [] : await this.log.read(tenant, seq, 1);
+        if (record !== undefined && record.seq === seq) {
+          originals.push(record.event);
+          received = record.received;
+        } else {
+          // Gone with retention: the fields the correlation kept are what is left.
+          originals.push(JSON.stringify(event.fields));
+        }
+      }
+      const last = result.events.at(-1);
+      out.push({
+        key: `c:${ruleKey(detection.rule)}:${JSON.stringify(result.group)}:${last?.source.seq ?? result.time}`,
+        seq: last?.source.seq ?? 0,
+        received,
+        detection,
+        events: `[${originals.join(',')}]`,
+        fields: { ...(last?.fields ?? {}), ...result.group },
+        alertWindowMs: this.options.alertWindowMs(detection.rule),
+      });
+    }
+    return out;
+  }
+
+  private async saveSnapshots(): Promise<void> {
+    for (const [tenant, progress] of this.tenants) {
+      if (progress.correlator && (progress.correlator.dirty || progress.handled > progress.snapshotSeq)) {
+        progress.snapshotAt = 0;
+        await this.commit(tenant, progress, [], progress.committed);
+      }
+    }
+  }
+
+  /** Finishes everything accepted so far, saves the correlation state, then stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.running;
+  }
+}

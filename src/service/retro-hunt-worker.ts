@@ -1,0 +1,52 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { describeError } from '../core/index.js';
+import { type Detection, type EventScope, huntUnits, type SetupOptions } from '../detect/index.js';
+import { FileEventLog } from './file-event-log.js';
+import { storedEventUnits } from './stored-units.js';
+
+export interface RetroHuntTask {
+  eventsDir: string;
+  tenant: string;
+  setup: SetupOptions;
+  scope: EventScope;
+}
+
+export type RetroHuntMessage =
+  | { type: 'detections'; detections: Detection[] }
+  | { type: 'done'; events: number }
+  | { type: 'failed'; message: string };
+
+/** Detections leave in batches of this many. */
+const BATCH = 500;
+
+/**
+ * A retro-hunt on a thread of its own, so that the service goes on taking and detecting events:
+ * the tenant's stored events, read beside the service without changing anything, through the
+ * hunt's rules, exactly as `vigil hunt --data` runs them.
+ */
+async function run(task: RetroHuntTask, post: (message: RetroHuntMessage) => void): Promise<void> {
+  const log = new FileEventLog(task.eventsDir, { readOnly: true });
+  let batch: Detection[] = [];
+  const summary = await huntUnits(
+    () => storedEventUnits(log, task.tenant),
+    { files: [`events/${task.tenant}`], totalBytes: log.size(task.tenant) },
+    {
+      setup: task.setup,
+      scope: task.scope,
+      onDetection: (detection) => {
+        batch.push(detection);
+        if (batch.length >= BATCH) {
+          post({ type: 'detections', detections: batch });
+          batch = [];
+        }
+      },
+    },
+  );
+  if (batch.length) post({ type: 'detections', detections: batch });
+  post({ type: 'done', events: summary.events });
+}
+
+const port = parentPort!;
+run(workerData as RetroHuntTask, (message) => port.postMessage(message)).catch((error) =>
+  port.postMessage({ type: 'failed', message: describeError(error) }),
+);

@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VigilError } from '../core/index.js';
+import { DetectionEngine, loadRuleSetup, type RuleSetup, type SetupOptions } from '../detect/index.js';
+import { assembleRuleSet, type CorrelationRule, type DetectionRule, readRuleFiles } from '../sigma/index.js';
+
+/** Where the service's rules come from: global packs for every tenant, and each tenant's own folder. */
+export interface ServiceRuleOptions {
+  global: SetupOptions;
+  /** Each tenant's own rules, filters and correlations are in `<dir>/<tenant>/`. */
+  tenantRulesDir: string;
+  tenants: readonly string[];
+}
+
+/**
+ * The rules one tenant's events meet: the global rules (those the tenant's filters name replaced
+ * by filtered copies) and the tenant's own, with every correlation of both. Only `local` needs
+ * compiling beside the global engine: a hundred tenants share one compiled copy of SigmaHQ.
+ */
+export interface TenantRules {
+  /** Every detection rule, in order: global first, then the tenant's. Correlation inputs name rules by index here. */
+  rules: DetectionRule[];
+  correlations: CorrelationRule[];
+  /** The tenant's own rules and the filtered copies of global ones. */
+  local: DetectionRule[];
+  /** Global rules whose matches do not count for this tenant (a filtered copy stands in). */
+  replaced: Set<DetectionRule>;
+  errors: VigilError[];
+  warnings: VigilError[];
+}
+
+export interface ServiceRules {
+  global: RuleSetup;
+  tenants: Map<string, TenantRules>;
+}
+
+export function tenantRulesPath(dir: string, tenant: string): string {
+  return join(dir, tenant);
+}
+
+/** Loads the global rules once and links each tenant's own rules to them. */
+export async function loadServiceRules(options: ServiceRuleOptions): Promise<ServiceRules> {
+  const global = await loadRuleSetup(options.global);
+  const tenants = new Map<string, TenantRules>();
+  for (const tenant of options.tenants) tenants.set(tenant, await linkTenantRules(global, options, tenant));
+  return { global, tenants };
+}
+
+export async function linkTenantRules(
+  global: RuleSetup,
+  options: Pick<ServiceRuleOptions, 'global' | 'tenantRulesDir'>,
+  tenant: string,
+): Promise<TenantRules> {
+  const dir = tenantRulesPath(options.tenantRulesDir, tenant);
+  const own = existsSync(dir)
+    ? await readRuleFiles([dir], {
+        placeholders: global.pipelines.placeholders,
+        cacheDir: options.global.ruleCache,
+      })
+    : { parsed: [], files: 0, errors: [] };
+  if (own.parsed.length === 0) return { ...globalOnly(global), errors: own.errors };
+  // The tenant's filters and correlations may name global rules: link everything together. The
+  // global filters are already applied to the global rules, so only the tenant's apply anew.
+  const linked = assembleRuleSet(
+    [...global.ruleSet.rules, ...global.ruleSet.correlations, ...own.parsed],
+    own.files,
+    own.errors,
+  );
+  const globalRules = new Set(global.ruleSet.rules);
+  const byOrigin = new Map(global.ruleSet.rules.map((rule) => [originKey(rule), rule]));
+  const local: DetectionRule[] = [];
+  const replaced = new Set<DetectionRule>();
+  for (const rule of linked.rules) {
+    if (globalRules.has(rule)) continue;
+    local.push(rule);
+    const original = byOrigin.get(originKey(rule));
+    if (original) replaced.add(original);
+  }
+  return {
+    rules: linked.rules,
+    correlations: linked.correlations,
+    local,
+    replaced,
+    errors: linked.errors,
+    // Global rules share ids with nothing new: only warnings about the tenant's files matter here.
+    warnings: linked.warnings.filter((warning) => warning.location.file?.startsWith(dir) ?? false),
+  };
+}
+
+/** What a tenant without rules of its own meets: the global rules alone. */
+export function globalOnly(global: RuleSetup): TenantRules {
+  return {
+    rules: global.ruleSet.rules,
+    correlations: global.ruleSet.correlations,
+    local: [],
+    replaced: new Set(),
+    errors: [],
+    warnings: [],
+  };
+}
+
+function originKey(rule: DetectionRule): string {
+  return `${rule.origin.file}\0${rule.origin.document}`;
+}
+
+/** Compiled rules for a thread that evaluates events: the global engine once, a small one per tenant. */
+export class CompiledServiceRules {
+  readonly global: DetectionEngine;
+  private readonly perTenant = new Map<string, DetectionEngine | null>();
+  readonly errors: VigilError[];
+  private readonly globalOnly: TenantRules;
+
+  constructor(readonly rules: ServiceRules) {
+    this.global = new DetectionEngine(rules.global.ruleSet.rules, rules.global.pipelines);
+    this.errors = [...this.global.errors];
+    this.globalOnly = globalOnly(rules.global);
+  }
+
+  /** A tenant's rules; a tenant added since the rules were loaded has the global ones. */
+  tenant(name: string): TenantRules {
+    return this.rules.tenants.get(name) ?? this.globalOnly;
+  }
+
+  /** The engine of a tenant's own rules (compiled on first use), or null when it has none. */
+  localEngine(name: string): DetectionEngine | null {
+    let engine = this.perTenant.get(name);
+    if (engine === undefined) {
+      const tenant = this.rules.tenants.get(name);
+      engine = tenant?.local.length ? new DetectionEngine(tenant.local, this.rules.global.pipelines) : null;
+      this.perTenant.set(name, engine);
+    }
+    return engine;
+  }
+}

@@ -1,0 +1,336 @@
+import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
+import { join } from 'node:path';
+import { describeError, type VigilError } from '../core/index.js';
+import { type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
+import type { ServiceConfig } from './config.js';
+import type { BatchTask, EvaluatedBatch } from './evaluate.js';
+import type { EventLog, NewRecord } from './event-log.js';
+import { FileEventLog } from './file-event-log.js';
+import { lockDataDir } from './lock.js';
+import { Processor, type ProcessorNote } from './processor.js';
+import { RetroHunts } from './retro-hunts.js';
+import {
+  globalOnly,
+  loadServiceRules,
+  type ServiceRuleOptions,
+  type ServiceRules,
+  tenantRulesPath,
+} from './rules.js';
+import { SqliteServiceStore } from './sqlite-store.js';
+import type { ServiceStore } from './store.js';
+
+export interface ServiceOptions {
+  dataDir: string;
+  config: ServiceConfig;
+  /** The global rules, pipelines and placeholders. */
+  rules: SetupOptions;
+  /** Detection threads (default: the configuration's). */
+  threads?: number;
+  /** One line per event of note. */
+  log: (line: string) => void;
+}
+
+/**
+ * An event on its way in: JSON text as sent (HTTP), or fields a listener parsed, with the event's
+ * time when no field of it holds the time (OTLP's `timeUnixNano`).
+ */
+export type IncomingEvent = string | { event: string; time?: number };
+
+/** Too many events wait for detection: the sender should come back later. */
+export class Backpressure extends Error {
+  constructor(
+    readonly backlog: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`${backlog} events are waiting for detection; try again in ${retryAfterSeconds} s`);
+  }
+}
+
+export interface RulesStatus {
+  loadedAt: string;
+  global: { rules: number; correlations: number; errors: VigilError[] };
+  tenants: Map<string, { rules: number; correlations: number; errors: VigilError[]; warnings: VigilError[] }>;
+}
+
+const RETENTION_EVERY_MS = 10 * 60_000;
+const RELOAD_DEBOUNCE_MS = 1000;
+
+/** Where the service keeps things in its data folder. */
+export function dataPaths(dataDir: string) {
+  return {
+    database: join(dataDir, 'vigil.db'),
+    events: join(dataDir, 'events'),
+    tenantRules: join(dataDir, 'rules'),
+  };
+}
+
+/**
+ * The detection service of one data folder: takes events in (durably), detects on them in the
+ * background, and keeps detections and alerts. The HTTP server, syslog and folder listeners are
+ * its faces and inputs; nothing here knows about them.
+ */
+export class DetectionService {
+  private pool!: WorkerPool<BatchTask, EvaluatedBatch>;
+  private processor!: Processor;
+  private rules!: ServiceRules;
+  private loadedAt = new Date();
+  private readonly watchers: FSWatcher[] = [];
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloading: Promise<RulesStatus> | undefined;
+  /** Retro-hunts over the stored events, each on a thread of its own. */
+  hunts!: RetroHunts;
+  /** Events accepted per tenant and input, since start (for metrics). */
+  readonly accepted = new Map<string, number>();
+  readonly rejected = new Map<string, number>();
+
+  private constructor(
+    readonly options: ServiceOptions,
+    readonly store: ServiceStore,
+    readonly events: EventLog,
+    private readonly unlock: () => void,
+  ) {}
+
+  static async open(options: ServiceOptions): Promise<DetectionService> {
+    mkdirSync(options.dataDir, { recursive: true });
+    const unlock = lockDataDir(options.dataDir);
+    const paths = dataPaths(options.dataDir);
+    mkdirSync(paths.tenantRules, { recursive: true });
+    let store: ServiceStore | undefined;
+    try {
+      store = new SqliteServiceStore(paths.database);
+      const events = new FileEventLog(paths.events);
+      const service = new DetectionService(options, store, events, unlock);
+      await store.failRunningHunts('the service stopped during the hunt');
+      service.hunts = new RetroHunts(
+        store,
+        options.dataDir,
+        paths.events,
+        (tenant) => service.deployedSetup(tenant),
+        options.log,
+      );
+      await service.startDetection();
+      service.watchRules();
+      service.retentionTimer = setInterval(() => void service.applyRetention(), RETENTION_EVERY_MS);
+      service.retentionTimer.unref();
+      return service;
+    } catch (error) {
+      await store?.close();
+      unlock();
+      throw error;
+    }
+  }
+
+  /** The rules a tenant's events meet, as files: the global ones and the tenant's folder. */
+  deployedSetup(tenant: string): SetupOptions {
+    const own = tenantRulesPath(dataPaths(this.options.dataDir).tenantRules, tenant);
+    return { ...this.options.rules, rules: [...this.options.rules.rules, ...(existsSync(own) ? [own] : [])] };
+  }
+
+  private ruleOptions(tenants: string[]): ServiceRuleOptions {
+    return {
+      global: this.options.rules,
+      tenantRulesDir: dataPaths(this.options.dataDir).tenantRules,
+      tenants,
+    };
+  }
+
+  private async loadRules(): Promise<{ rules: ServiceRules; pool: WorkerPool<BatchTask, EvaluatedBatch> }> {
+    const tenants = (await this.store.tenants()).map((t) => t.name);
+    const options = this.ruleOptions(tenants);
+    // The threads load and compile their own copies while this one loads what correlations need.
+    const [rules, pool] = await Promise.all([
+      loadServiceRules(options),
+      WorkerPool.start<BatchTask, EvaluatedBatch>(
+        this.options.threads ?? this.options.config.threads,
+        options,
+        workerScript(import.meta.url, 'service/detect-worker.js'),
+      ),
+    ]);
+    return { rules, pool };
+  }
+
+  private async startDetection(): Promise<void> {
+    const { rules, pool } = await this.loadRules();
+    this.rules = rules;
+    this.pool = pool;
+    this.report(this.rulesStatus());
+    const config = this.options.config;
+    this.processor = new Processor(this.events, this.store, pool, {
+      alertWindowMs: (rule) => (rule.id && config.alerts.rules.get(rule.id)) || config.alerts.windowMs,
+      latenessMs: config.latenessMs,
+      rulesOf: (tenant) => this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global),
+      onNote: (note) => this.note(note),
+    });
+    await this.processor.start();
+  }
+
+  private note(note: ProcessorNote): void {
+    const log = this.options.log;
+    if (note.kind === 'alert')
+      log(
+        `alert ${note.id} opened: tenant ${note.tenant}, ${note.rule} (${note.level}) on ${note.host || 'no host'}`,
+      );
+    else if (note.kind === 'event-error')
+      log(`event skipped: tenant ${note.tenant}: ${describeError(note.error)}`);
+    else log(`detection stopped: ${describeError(note.error)}`);
+  }
+
+  private report(status: RulesStatus): void {
+    const g = status.global;
+    this.options.log(
+      `rules loaded: ${g.rules} rules and ${g.correlations} correlations for every tenant${g.errors.length ? `, ${g.errors.length} could not be used` : ''}`,
+    );
+    for (const error of g.errors.slice(0, 20)) this.options.log(`rule skipped: ${describeError(error)}`);
+    for (const [tenant, t] of status.tenants) {
+      for (const error of t.errors)
+        this.options.log(`rule skipped: tenant ${tenant}: ${describeError(error)}`);
+    }
+  }
+
+  rulesStatus(): RulesStatus {
+    const tenants: RulesStatus['tenants'] = new Map();
+    for (const [name, t] of this.rules.tenants) {
+      tenants.set(name, {
+        rules: t.local.length,
+        correlations: t.correlations.length - this.rules.global.ruleSet.correlations.length,
+        errors: t.errors,
+        warnings: t.warnings,
+      });
+    }
+    const g = this.rules.global;
+    return {
+      loadedAt: this.loadedAt.toISOString(),
+      global: {
+        rules: g.ruleSet.rules.length,
+        correlations: g.ruleSet.correlations.length,
+        errors: g.errors,
+      },
+      tenants,
+    };
+  }
+
+  /**
+   * Loads the rules again (all tenants) and swaps the detection threads once the new ones are
+   * ready; events keep being accepted meanwhile. A rule that does not load is reported and left
+   * out, as at start: it never stops the service.
+   */
+  reloadRules(actor: string): Promise<RulesStatus> {
+    this.reloading ??= (async () => {
+      try {
+        const { rules, pool } = await this.loadRules();
+        this.rules = rules;
+        this.loadedAt = new Date();
+        const old = await this.processor.replacePool(pool);
+        this.pool = pool;
+        await old.close();
+        const status = this.rulesStatus();
+        this.report(status);
+        await this.store.audit({
+          actor,
+          action: 'rules.reload',
+          tenant: null,
+          target: null,
+          details: { rules: status.global.rules, errors: status.global.errors.length },
+        });
+        return status;
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
+  }
+
+  /** Reloads when rule files change (debounced: an editor's save is several events). */
+  private watchRules(): void {
+    const paths = [dataPaths(this.options.dataDir).tenantRules, ...this.options.rules.rules];
+    for (const path of paths) {
+      try {
+        const watcher = watch(path, { recursive: true }, () => {
+          clearTimeout(this.reloadTimer);
+          this.reloadTimer = setTimeout(() => {
+            this.options.log('rule files changed: reloading');
+            this.reloadRules('service').catch((error) =>
+              this.options.log(`reload failed: ${describeError(error)}`),
+            );
+          }, RELOAD_DEBOUNCE_MS);
+          this.reloadTimer.unref();
+        });
+        watcher.unref();
+        this.watchers.push(watcher);
+      } catch {
+        // A path that cannot be watched (a single file gone): reload by hand still works.
+      }
+    }
+  }
+
+  /** Events accepted and not yet processed. */
+  get backlog(): number {
+    return this.processor.backlog;
+  }
+
+  get counters() {
+    return this.processor.counters;
+  }
+
+  /** Per tenant, matches left out of correlation for coming later than the lateness allows. */
+  lateMatches(): Map<string, number> {
+    return this.processor.lateMatches();
+  }
+
+  /**
+   * Appends events to a tenant's log; resolves once they are durable, which is when the sender
+   * may be told they were accepted. Refused while too many events wait for detection.
+   */
+  async ingest(tenant: string, source: string, events: readonly IncomingEvent[], received = Date.now()) {
+    const backlog = this.processor.backlog;
+    if (backlog > this.options.config.limits.backlogEvents) throw new Backpressure(backlog, 5);
+    if (events.length === 0) return { first: 0, last: 0 };
+    const records: NewRecord[] = events.map((e) =>
+      typeof e === 'string'
+        ? { received, source, event: e }
+        : { received, source, event: e.event, time: e.time },
+    );
+    const range = await this.events.append(tenant, records);
+    const key = `${tenant}\0${source.split(':')[0]}`;
+    this.accepted.set(key, (this.accepted.get(key) ?? 0) + events.length);
+    this.processor.notify(tenant);
+    return range;
+  }
+
+  countRejected(tenant: string, source: string, n: number): void {
+    const key = `${tenant}\0${source.split(':')[0]}`;
+    this.rejected.set(key, (this.rejected.get(key) ?? 0) + n);
+  }
+
+  /** Removes the oldest events of each tenant beyond its retention, never any that detection still needs. */
+  async applyRetention(now = Date.now()): Promise<void> {
+    const retention = this.options.config.retention;
+    for (const tenant of this.events.tenants()) {
+      const policy = { ...retention.default, ...retention.tenants.get(tenant) };
+      const snapshot = await this.store.snapshot(tenant);
+      const keepFrom =
+        Math.min(await this.store.position(tenant), snapshot?.seq ?? Number.POSITIVE_INFINITY) + 1;
+      const result = await this.events.applyRetention(tenant, policy, keepFrom, now);
+      if (result.removedSegments) {
+        this.options.log(
+          `retention: tenant ${tenant}: ${result.removedSegments} old segments removed (${result.removedBytes} bytes); events kept from ${result.firstSeq}`,
+        );
+      }
+    }
+  }
+
+  /** Finishes detection on everything accepted, then closes the log and the database. */
+  async close(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    clearTimeout(this.reloadTimer);
+    for (const watcher of this.watchers) watcher.close();
+    await this.reloading?.catch(() => undefined);
+    await this.hunts.close();
+    await this.processor.stop();
+    await this.pool.close();
+    await this.events.close();
+    await this.store.close();
+    this.unlock();
+  }
+}

@@ -1,0 +1,824 @@
+import type { Statement } from 'better-sqlite3';
+import type { FieldValue } from '../core/index.js';
+import { type Detection, LEVEL_ORDER } from '../detect/index.js';
+import { newToken, type Principal, type Role, tokenHash } from './access.js';
+import {
+  type AuditEntry,
+  type AuditRecord,
+  type AuditVerdict,
+  auditHash,
+  GENESIS_HASH,
+  verifyAuditChain,
+} from './audit.js';
+import { SERVICE_MIGRATIONS } from './schema.js';
+import { openSqlite, type Sqlite } from './sqlite.js';
+import type {
+  Alert,
+  AlertDetail,
+  AlertQuery,
+  AlertStatus,
+  BatchOutcome,
+  CloseReason,
+  CommitResult,
+  DetectionQuery,
+  NewDetection,
+  NewSuppression,
+  Page,
+  RetroHunt,
+  ServiceStore,
+  StoredDetection,
+  Suppression,
+  TenantStats,
+  TokenInfo,
+  TriageChange,
+  WatchPosition,
+} from './store.js';
+
+interface AlertRow {
+  id: number;
+  tenant: string;
+  rule_key: string;
+  rule_id: string | null;
+  rule_title: string;
+  level: string;
+  level_rank: number;
+  host: string;
+  techniques: string;
+  first_seen: number;
+  last_seen: number;
+  count: number;
+  status: AlertStatus;
+  assignee: string | null;
+  close_reason: CloseReason | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface DetectionRow {
+  id: number;
+  tenant: string;
+  alert_id: number | null;
+  suppression_id: number | null;
+  seq: number;
+  received: number;
+  created_at: string;
+  detection: string;
+  events: string;
+}
+
+interface SuppressionRow {
+  id: number;
+  tenant: string | null;
+  rule: string | null;
+  host: string | null;
+  field: string | null;
+  value: string | null;
+  until: string;
+  created_by: string;
+  reason: string;
+  created_at: string;
+  hits: number;
+}
+
+interface HuntRow {
+  id: number;
+  tenant: string;
+  requested_by: string;
+  rules: string;
+  since: number | null;
+  until: number | null;
+  status: RetroHunt['status'];
+  error: string | null;
+  events: number;
+  detections: number;
+  started_at: string;
+  finished_at: string | null;
+}
+
+function toHunt(row: HuntRow): RetroHunt {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    requestedBy: row.requested_by,
+    rules: row.rules,
+    since: row.since,
+    until: row.until,
+    status: row.status,
+    error: row.error,
+    events: row.events,
+    detections: row.detections,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+interface AuditRow {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  tenant: string | null;
+  target: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The key detections of one rule share: its id, or where it was written when it has none. */
+export function ruleKey(rule: Detection['rule']): string {
+  return rule.id ?? `${rule.file}#${rule.title}`;
+}
+
+function toAlert(row: AlertRow): Alert {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    rule: { id: row.rule_id, title: row.rule_title, level: row.level },
+    host: row.host,
+    techniques: JSON.parse(row.techniques) as string[],
+    firstSeen: new Date(row.first_seen).toISOString(),
+    lastSeen: new Date(row.last_seen).toISOString(),
+    count: row.count,
+    status: row.status,
+    assignee: row.assignee,
+    closeReason: row.close_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toDetection(row: DetectionRow): StoredDetection {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    alertId: row.alert_id,
+    suppressionId: row.suppression_id,
+    seq: row.seq,
+    receivedAt: new Date(row.received).toISOString(),
+    createdAt: row.created_at,
+    detection: JSON.parse(row.detection) as Detection,
+    events: JSON.parse(row.events) as unknown[],
+  };
+}
+
+function toSuppression(row: SuppressionRow): Suppression {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    rule: row.rule,
+    host: row.host,
+    field: row.field,
+    value: row.value,
+    until: row.until,
+    createdBy: row.created_by,
+    reason: row.reason,
+    createdAt: row.created_at,
+    hits: row.hits,
+  };
+}
+
+function toAuditEntry(row: AuditRow): AuditEntry {
+  return {
+    seq: row.seq,
+    time: row.time,
+    actor: row.actor,
+    action: row.action,
+    tenant: row.tenant,
+    target: row.target,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** Opaque list positions: the id of the last item given. */
+export function encodeCursor(id: number): string {
+  return Buffer.from(String(id)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined;
+  const id = Number(Buffer.from(cursor, 'base64url').toString());
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
+function textOf(value: FieldValue | undefined): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** Whether a suppression covers a detection (every attribute it sets must hold; text compared without case). */
+export function suppresses(
+  suppression: Suppression,
+  detection: Detection,
+  fields: Readonly<Record<string, FieldValue>>,
+): boolean {
+  const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
+  if (
+    suppression.rule !== null &&
+    suppression.rule !== detection.rule.id &&
+    !same(detection.rule.title, suppression.rule)
+  )
+    return false;
+  if (suppression.host !== null && !same(detection.host, suppression.host)) return false;
+  if (suppression.field !== null) {
+    const value = textOf(fields[suppression.field]) ?? textOf(detection.matched[suppression.field]);
+    if (suppression.value === null ? value === undefined : !same(value, suppression.value)) return false;
+  }
+  return true;
+}
+
+/** The embedded store: one SQLite database in the data folder. */
+export class SqliteServiceStore implements ServiceStore {
+  private readonly db: Sqlite;
+  private readonly statements = new Map<string, Statement>();
+  /** Suppressions by tenant ('' for those of every tenant), read once and refreshed on change. */
+  private suppressionCache: Suppression[] | undefined;
+
+  constructor(path: string) {
+    this.db = openSqlite(path, SERVICE_MIGRATIONS);
+  }
+
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private now(): string {
+    return new Date().toISOString();
+  }
+
+  async addTenant(name: string, actor: string): Promise<void> {
+    this.db.transaction(() => {
+      this.sql('INSERT INTO tenants (name, created_at) VALUES (?, ?)').run(name, this.now());
+      this.appendAudit({ actor, action: 'tenant.add', tenant: name, target: name, details: {} });
+    })();
+  }
+
+  async tenants(): Promise<{ name: string; createdAt: string }[]> {
+    return (
+      this.sql('SELECT name, created_at FROM tenants ORDER BY name').all() as {
+        name: string;
+        created_at: string;
+      }[]
+    ).map((row) => ({ name: row.name, createdAt: row.created_at }));
+  }
+
+  async hasTenant(name: string): Promise<boolean> {
+    return this.sql('SELECT 1 FROM tenants WHERE name = ?').get(name) !== undefined;
+  }
+
+  async addToken(
+    token: { role: Role; tenant: string | null; label: string | null },
+    actor: string,
+  ): Promise<{ id: number; secret: string }> {
+    const secret = newToken();
+    const id = this.db.transaction(() => {
+      const result = this.sql(
+        'INSERT INTO tokens (hash, label, role, tenant, created_at) VALUES (?, ?, ?, ?, ?)',
+      ).run(tokenHash(secret), token.label, token.role, token.tenant, this.now());
+      const id = Number(result.lastInsertRowid);
+      this.appendAudit({
+        actor,
+        action: 'token.add',
+        tenant: token.tenant,
+        target: String(id),
+        details: { role: token.role, label: token.label },
+      });
+      return id;
+    })();
+    return { id, secret };
+  }
+
+  async authenticate(secret: string): Promise<Principal | undefined> {
+    const row = this.sql(
+      'SELECT id, label, role, tenant FROM tokens WHERE hash = ? AND revoked_at IS NULL',
+    ).get(tokenHash(secret)) as
+      | { id: number; label: string | null; role: Role; tenant: string | null }
+      | undefined;
+    return row && { tokenId: row.id, label: row.label, role: row.role, tenant: row.tenant };
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    const rows = this.sql(
+      'SELECT id, label, role, tenant, created_at, revoked_at FROM tokens ORDER BY id',
+    ).all() as {
+      id: number;
+      label: string | null;
+      role: Role;
+      tenant: string | null;
+      created_at: string;
+      revoked_at: string | null;
+    }[];
+    return rows.map((row) => ({
+      id: row.id,
+      label: row.label,
+      role: row.role,
+      tenant: row.tenant,
+      createdAt: row.created_at,
+      revokedAt: row.revoked_at,
+    }));
+  }
+
+  async revokeToken(id: number, actor: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const row = this.sql('SELECT tenant FROM tokens WHERE id = ? AND revoked_at IS NULL').get(id) as
+        | { tenant: string | null }
+        | undefined;
+      if (!row) return false;
+      this.sql('UPDATE tokens SET revoked_at = ? WHERE id = ?').run(this.now(), id);
+      this.appendAudit({
+        actor,
+        action: 'token.revoke',
+        tenant: row.tenant,
+        target: String(id),
+        details: {},
+      });
+      return true;
+    })();
+  }
+
+  async audit(record: AuditRecord): Promise<AuditEntry> {
+    return this.db.transaction(() => this.appendAudit(record))();
+  }
+
+  /** Within the caller's transaction, so the change and its record stand or fall together. */
+  private appendAudit(record: AuditRecord): AuditEntry {
+    const last = this.sql('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+      | { seq: number; hash: string }
+      | undefined;
+    const entry = {
+      seq: (last?.seq ?? 0) + 1,
+      time: this.now(),
+      ...record,
+      prevHash: last?.hash ?? GENESIS_HASH,
+    };
+    const full: AuditEntry = { ...entry, hash: auditHash(entry) };
+    this.sql(
+      'INSERT INTO audit (seq, time, actor, action, tenant, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      full.seq,
+      full.time,
+      full.actor,
+      full.action,
+      full.tenant,
+      full.target,
+      JSON.stringify(full.details),
+      full.prevHash,
+      full.hash,
+    );
+    return full;
+  }
+
+  async verifyAudit(): Promise<AuditVerdict> {
+    const rows = this.sql('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditRow>;
+    return verifyAuditChain(
+      (function* () {
+        for (const row of rows) yield toAuditEntry(row);
+      })(),
+    );
+  }
+
+  async auditEntries(after: number, limit: number): Promise<AuditEntry[]> {
+    return (
+      this.sql('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?').all(after, limit) as AuditRow[]
+    ).map(toAuditEntry);
+  }
+
+  async position(tenant: string): Promise<number> {
+    const row = this.sql('SELECT processed FROM positions WHERE tenant = ?').get(tenant) as
+      | { processed: number }
+      | undefined;
+    return row?.processed ?? 0;
+  }
+
+  async snapshot(tenant: string): Promise<{ seq: number; state: string } | undefined> {
+    return this.sql('SELECT seq, state FROM snapshots WHERE tenant = ?').get(tenant) as
+      | { seq: number; state: string }
+      | undefined;
+  }
+
+  private activeSuppressions(tenant: string, now: string): Suppression[] {
+    this.suppressionCache ??= (this.sql('SELECT * FROM suppressions').all() as SuppressionRow[]).map(
+      toSuppression,
+    );
+    return this.suppressionCache.filter((s) => (s.tenant === null || s.tenant === tenant) && s.until > now);
+  }
+
+  async commit(batch: BatchOutcome): Promise<CommitResult> {
+    const result: CommitResult = { stored: 0, suppressed: 0, opened: [] };
+    const now = this.now();
+    const suppressions = batch.detections.length ? this.activeSuppressions(batch.tenant, now) : [];
+    this.db.transaction(() => {
+      for (const found of batch.detections) {
+        const stored = this.storeDetection(batch.tenant, found, suppressions, now, result);
+        if (stored) result.stored++;
+      }
+      this.sql(
+        'INSERT INTO positions (tenant, processed) VALUES (?, ?) ON CONFLICT (tenant) DO UPDATE SET processed = MAX(processed, excluded.processed)',
+      ).run(batch.tenant, batch.processed);
+      if (batch.snapshot) {
+        this.sql(
+          'INSERT INTO snapshots (tenant, seq, state, taken_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, state = excluded.state, taken_at = excluded.taken_at',
+        ).run(batch.tenant, batch.snapshot.seq, batch.snapshot.state, now);
+      }
+    })();
+    return result;
+  }
+
+  private storeDetection(
+    tenant: string,
+    found: NewDetection,
+    suppressions: Suppression[],
+    now: string,
+    result: CommitResult,
+  ): boolean {
+    const { detection } = found;
+    const key = ruleKey(detection.rule);
+    const inserted = this.sql(
+      `INSERT INTO detections (tenant, key, seq, time, received, rule_key, rule_id, rule_title, level, host, detection, events, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, key) DO NOTHING`,
+    ).run(
+      tenant,
+      found.key,
+      found.seq,
+      detection.timeMs ?? null,
+      found.received,
+      key,
+      detection.rule.id ?? null,
+      detection.rule.title,
+      detection.rule.level,
+      detection.host ?? null,
+      JSON.stringify(detection),
+      found.events,
+      now,
+    );
+    if (inserted.changes === 0) return false; // found before: a replay after a restart
+    const detectionId = Number(inserted.lastInsertRowid);
+    const suppression = suppressions.find((s) => suppresses(s, detection, found.fields));
+    if (suppression) {
+      suppression.hits++;
+      result.suppressed++;
+      this.sql('UPDATE suppressions SET hits = hits + 1 WHERE id = ?').run(suppression.id);
+      this.sql('UPDATE detections SET suppression_id = ? WHERE id = ?').run(suppression.id, detectionId);
+      return true;
+    }
+    const time = detection.timeMs ?? Date.parse(now);
+    const host = detection.host ?? '';
+    const rank = LEVEL_ORDER.indexOf(detection.rule.level);
+    const open = this.sql(
+      `SELECT * FROM alerts WHERE tenant = ? AND rule_key = ? AND host = ? AND status != 'closed'
+         AND last_seen >= ? AND first_seen <= ? ORDER BY last_seen DESC LIMIT 1`,
+    ).get(tenant, key, host, time - found.alertWindowMs, time + found.alertWindowMs) as AlertRow | undefined;
+    let alertId: number;
+    if (open) {
+      alertId = open.id;
+      this.sql(
+        `UPDATE alerts SET count = count + 1, first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?),
+           level = CASE WHEN ? > level_rank THEN ? ELSE level END, level_rank = MAX(level_rank, ?), updated_at = ?
+         WHERE id = ?`,
+      ).run(time, time, rank, detection.rule.level, rank, now, alertId);
+    } else {
+      const created = this.sql(
+        `INSERT INTO alerts (tenant, rule_key, rule_id, rule_title, level, level_rank, host, techniques, first_seen, last_seen, count, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'open', ?, ?)`,
+      ).run(
+        tenant,
+        key,
+        detection.rule.id ?? null,
+        detection.rule.title,
+        detection.rule.level,
+        rank,
+        host,
+        JSON.stringify(detection.techniques),
+        time,
+        time,
+        now,
+        now,
+      );
+      alertId = Number(created.lastInsertRowid);
+      result.opened.push(toAlert(this.sql('SELECT * FROM alerts WHERE id = ?').get(alertId) as AlertRow));
+    }
+    this.sql('UPDATE detections SET alert_id = ? WHERE id = ?').run(alertId, detectionId);
+    return true;
+  }
+
+  async alerts(query: AlertQuery): Promise<Page<Alert>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.tenant !== null) {
+      where.push('tenant = ?');
+      params.push(query.tenant);
+    }
+    if (query.status?.length) {
+      where.push(`status IN (${query.status.map(() => '?').join(', ')})`);
+      params.push(...query.status);
+    }
+    if (query.rule !== undefined) {
+      where.push('(rule_id = ? OR rule_title = ? COLLATE NOCASE)');
+      params.push(query.rule, query.rule);
+    }
+    if (query.host !== undefined) {
+      where.push('host = ? COLLATE NOCASE');
+      params.push(query.host);
+    }
+    if (query.level?.length) {
+      where.push(`level IN (${query.level.map(() => '?').join(', ')})`);
+      params.push(...query.level);
+    }
+    if (query.technique !== undefined) {
+      where.push(
+        `EXISTS (SELECT 1 FROM json_each(alerts.techniques) WHERE value = ? OR value LIKE ? || '.%')`,
+      );
+      params.push(query.technique.toUpperCase(), query.technique.toUpperCase());
+    }
+    if (query.since !== undefined) {
+      where.push('last_seen >= ?');
+      params.push(query.since);
+    }
+    if (query.until !== undefined) {
+      where.push('first_seen <= ?');
+      params.push(query.until);
+    }
+    const after = decodeCursor(query.cursor);
+    if (after !== undefined) {
+      where.push('id < ?');
+      params.push(after);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+      )
+      .all(...params, query.limit + 1) as AlertRow[];
+    return page(rows.map(toAlert), query.limit);
+  }
+
+  async alert(tenant: string | null, id: number): Promise<AlertDetail | undefined> {
+    const row = this.sql('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
+    if (!row || (tenant !== null && row.tenant !== tenant)) return undefined;
+    const detections = (
+      this.sql('SELECT * FROM detections WHERE alert_id = ? ORDER BY time, id LIMIT 1000').all(
+        id,
+      ) as DetectionRow[]
+    ).map(toDetection);
+    const history = (
+      this.sql('SELECT time, actor, change FROM alert_history WHERE alert_id = ? ORDER BY id').all(id) as {
+        time: string;
+        actor: string;
+        change: string;
+      }[]
+    ).map((h) => ({ time: h.time, actor: h.actor, change: JSON.parse(h.change) as Record<string, unknown> }));
+    return { ...toAlert(row), detections, history };
+  }
+
+  async triage(
+    tenant: string | null,
+    id: number,
+    change: TriageChange,
+    actor: string,
+  ): Promise<Alert | undefined> {
+    return this.db.transaction(() => {
+      const row = this.sql('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
+      if (!row || (tenant !== null && row.tenant !== tenant)) return undefined;
+      const status = change.status ?? row.status;
+      const closeReason = status === 'closed' ? (change.closeReason ?? row.close_reason) : null;
+      const assignee = change.assignee === undefined ? row.assignee : change.assignee;
+      const recorded: Record<string, unknown> = {};
+      if (status !== row.status) recorded.status = { from: row.status, to: status };
+      if (closeReason !== row.close_reason)
+        recorded.close_reason = { from: row.close_reason, to: closeReason };
+      if (assignee !== row.assignee) recorded.assignee = { from: row.assignee, to: assignee };
+      if (change.note !== undefined) recorded.note = change.note;
+      if (Object.keys(recorded).length === 0) return toAlert(row);
+      const now = this.now();
+      this.sql(
+        'UPDATE alerts SET status = ?, close_reason = ?, assignee = ?, updated_at = ? WHERE id = ?',
+      ).run(status, closeReason, assignee, now, id);
+      this.sql('INSERT INTO alert_history (alert_id, time, actor, change) VALUES (?, ?, ?, ?)').run(
+        id,
+        now,
+        actor,
+        JSON.stringify(recorded),
+      );
+      this.appendAudit({
+        actor,
+        action: 'alert.update',
+        tenant: row.tenant,
+        target: String(id),
+        details: recorded,
+      });
+      return toAlert(this.sql('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow);
+    })();
+  }
+
+  async detections(query: DetectionQuery): Promise<Page<StoredDetection>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.tenant !== null) {
+      where.push('tenant = ?');
+      params.push(query.tenant);
+    }
+    if (query.rule !== undefined) {
+      where.push('(rule_id = ? OR rule_title = ? COLLATE NOCASE)');
+      params.push(query.rule, query.rule);
+    }
+    if (query.since !== undefined) {
+      where.push('time >= ?');
+      params.push(query.since);
+    }
+    const after = decodeCursor(query.cursor);
+    if (after !== undefined) {
+      where.push('id < ?');
+      params.push(after);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM detections ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+      )
+      .all(...params, query.limit + 1) as DetectionRow[];
+    return page(rows.map(toDetection), query.limit);
+  }
+
+  async stats(tenant: string | null): Promise<TenantStats> {
+    const filter = tenant === null ? '' : 'WHERE tenant = ?';
+    const args = tenant === null ? [] : [tenant];
+    const count = (table: string) =>
+      (this.db.prepare(`SELECT COUNT(*) AS n FROM ${table} ${filter}`).get(...args) as { n: number }).n;
+    const processed = (
+      this.db.prepare(`SELECT COALESCE(SUM(processed), 0) AS n FROM positions ${filter}`).get(...args) as {
+        n: number;
+      }
+    ).n;
+    return { processed, detections: count('detections'), alerts: count('alerts') };
+  }
+
+  async alertCounts(tenant: string | null): Promise<Record<AlertStatus, number>> {
+    const rows = this.db
+      .prepare(
+        `SELECT status, COUNT(*) AS n FROM alerts ${tenant === null ? '' : 'WHERE tenant = ?'} GROUP BY status`,
+      )
+      .all(...(tenant === null ? [] : [tenant])) as { status: AlertStatus; n: number }[];
+    const counts: Record<AlertStatus, number> = { open: 0, acknowledged: 0, closed: 0 };
+    for (const row of rows) counts[row.status] = row.n;
+    return counts;
+  }
+
+  async addSuppression(suppression: NewSuppression, actor: string): Promise<Suppression> {
+    const created = this.db.transaction(() => {
+      const result = this.sql(
+        'INSERT INTO suppressions (tenant, rule, host, field, value, until, created_by, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        suppression.tenant,
+        suppression.rule,
+        suppression.host,
+        suppression.field,
+        suppression.value,
+        suppression.until,
+        actor,
+        suppression.reason,
+        this.now(),
+      );
+      const id = Number(result.lastInsertRowid);
+      this.appendAudit({
+        actor,
+        action: 'suppression.add',
+        tenant: suppression.tenant,
+        target: String(id),
+        details: { ...suppression },
+      });
+      return toSuppression(this.sql('SELECT * FROM suppressions WHERE id = ?').get(id) as SuppressionRow);
+    })();
+    this.suppressionCache = undefined;
+    return created;
+  }
+
+  async suppressions(tenant: string | null): Promise<Suppression[]> {
+    const rows =
+      tenant === null
+        ? (this.sql('SELECT * FROM suppressions ORDER BY id').all() as SuppressionRow[])
+        : (this.sql('SELECT * FROM suppressions WHERE tenant = ? OR tenant IS NULL ORDER BY id').all(
+            tenant,
+          ) as SuppressionRow[]);
+    return rows.map(toSuppression);
+  }
+
+  async removeSuppression(tenant: string | null, id: number, actor: string): Promise<boolean> {
+    const removed = this.db.transaction(() => {
+      const row = this.sql('SELECT * FROM suppressions WHERE id = ?').get(id) as SuppressionRow | undefined;
+      // A tenant's token may lift its own suppressions only, not the service-wide ones.
+      if (!row || (tenant !== null && row.tenant !== tenant)) return false;
+      this.sql('UPDATE suppressions SET until = ? WHERE id = ?').run(this.now(), id);
+      this.appendAudit({
+        actor,
+        action: 'suppression.end',
+        tenant: row.tenant,
+        target: String(id),
+        details: {},
+      });
+      return true;
+    })();
+    this.suppressionCache = undefined;
+    return removed;
+  }
+
+  async startHunt(
+    hunt: Pick<RetroHunt, 'tenant' | 'rules' | 'since' | 'until'>,
+    actor: string,
+  ): Promise<RetroHunt> {
+    return this.db.transaction(() => {
+      const result = this.sql(
+        "INSERT INTO hunts (tenant, requested_by, rules, since, until, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?)",
+      ).run(hunt.tenant, actor, hunt.rules, hunt.since, hunt.until, this.now());
+      const id = Number(result.lastInsertRowid);
+      this.appendAudit({
+        actor,
+        action: 'hunt.start',
+        tenant: hunt.tenant,
+        target: String(id),
+        details: { rules: hunt.rules, since: hunt.since, until: hunt.until },
+      });
+      return toHunt(this.sql('SELECT * FROM hunts WHERE id = ?').get(id) as HuntRow);
+    })();
+  }
+
+  async addHuntDetections(id: number, detections: readonly Detection[], keep: number): Promise<void> {
+    this.db.transaction(() => {
+      const { detections: before } = this.sql('SELECT detections FROM hunts WHERE id = ?').get(id) as {
+        detections: number;
+      };
+      const insert = this.sql('INSERT INTO hunt_detections (hunt_id, n, detection) VALUES (?, ?, ?)');
+      detections.forEach((detection, i) => {
+        if (before + i < keep) insert.run(id, before + i, JSON.stringify(detection));
+      });
+      this.sql('UPDATE hunts SET detections = detections + ? WHERE id = ?').run(detections.length, id);
+    })();
+  }
+
+  async finishHunt(id: number, outcome: { events: number; error?: string }): Promise<void> {
+    this.sql('UPDATE hunts SET status = ?, error = ?, events = ?, finished_at = ? WHERE id = ?').run(
+      outcome.error === undefined ? 'done' : 'failed',
+      outcome.error ?? null,
+      outcome.events,
+      this.now(),
+      id,
+    );
+  }
+
+  async failRunningHunts(reason: string): Promise<number> {
+    return this.sql(
+      "UPDATE hunts SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'",
+    ).run(reason, this.now()).changes;
+  }
+
+  async hunts(tenant: string | null): Promise<RetroHunt[]> {
+    const rows =
+      tenant === null
+        ? this.sql('SELECT * FROM hunts ORDER BY id DESC LIMIT 200').all()
+        : this.sql('SELECT * FROM hunts WHERE tenant = ? ORDER BY id DESC LIMIT 200').all(tenant);
+    return (rows as HuntRow[]).map(toHunt);
+  }
+
+  async hunt(
+    tenant: string | null,
+    id: number,
+    limit: number,
+    offset: number,
+  ): Promise<{ hunt: RetroHunt; detections: Detection[] } | undefined> {
+    const row = this.sql('SELECT * FROM hunts WHERE id = ?').get(id) as HuntRow | undefined;
+    if (!row || (tenant !== null && row.tenant !== tenant)) return undefined;
+    const detections = (
+      this.sql('SELECT detection FROM hunt_detections WHERE hunt_id = ? ORDER BY n LIMIT ? OFFSET ?').all(
+        id,
+        limit,
+        offset,
+      ) as { detection: string }[]
+    ).map((d) => JSON.parse(d.detection) as Detection);
+    return { hunt: toHunt(row), detections };
+  }
+
+  async watchPosition(path: string): Promise<WatchPosition | undefined> {
+    return this.sql('SELECT path, tenant, identity, offset, record FROM watched_files WHERE path = ?').get(
+      path,
+    ) as WatchPosition | undefined;
+  }
+
+  async saveWatchPosition(position: WatchPosition): Promise<void> {
+    this.sql(
+      `INSERT INTO watched_files (path, tenant, identity, offset, record) VALUES (@path, @tenant, @identity, @offset, @record)
+       ON CONFLICT (path) DO UPDATE SET tenant = excluded.tenant, identity = excluded.identity, offset = excluded.offset, record = excluded.record`,
+    ).run(position);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function page<T extends { id: number }>(rows: T[], limit: number): Page<T> {
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit ? encodeCursor(items.at(-1)!.id) : null };
+}

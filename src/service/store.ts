@@ -1,0 +1,249 @@
+import type { FieldValue } from '../core/index.js';
+import type { Detection } from '../detect/index.js';
+import type { Principal, Role } from './access.js';
+import type { AuditEntry, AuditRecord, AuditVerdict } from './audit.js';
+
+export const ALERT_STATUSES = ['open', 'acknowledged', 'closed'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+export const CLOSE_REASONS = [
+  'true_positive',
+  'benign_true_positive',
+  'false_positive',
+  'duplicate',
+] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+export interface Alert {
+  id: number;
+  tenant: string;
+  rule: { id: string | null; title: string; level: string };
+  host: string;
+  techniques: string[];
+  /** Event times of the first and last detection (ISO 8601). */
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+  status: AlertStatus;
+  assignee: string | null;
+  closeReason: CloseReason | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AlertChange {
+  time: string;
+  actor: string;
+  change: Record<string, unknown>;
+}
+
+export interface StoredDetection {
+  id: number;
+  tenant: string;
+  alertId: number | null;
+  suppressionId: number | null;
+  /** Position in the tenant's event log of the event (the last one, for a correlation). */
+  seq: number;
+  /** When the service accepted that event, and when it stored the detection (ISO 8601). */
+  receivedAt: string;
+  createdAt: string;
+  detection: Detection;
+  /** The event as received, or a correlation's events. */
+  events: unknown[];
+}
+
+export interface AlertDetail extends Alert {
+  detections: StoredDetection[];
+  history: AlertChange[];
+}
+
+/** A detection the processor found, ready to be stored (and grouped into an alert). */
+export interface NewDetection {
+  /** The same detection found again (a replay after a crash) has the same key: it is stored once. */
+  key: string;
+  seq: number;
+  /** When the service accepted the event (the last one, for a correlation). */
+  received: number;
+  detection: Detection;
+  /** The event as received, or a correlation's events: a JSON array. */
+  events: string;
+  /** The event's flat fields, for suppressions by field value. */
+  fields: Readonly<Record<string, FieldValue>>;
+  /** Detections of the same rule and host this close in time join one alert. */
+  alertWindowMs: number;
+}
+
+export interface BatchOutcome {
+  tenant: string;
+  detections: NewDetection[];
+  /** The last position whose events are fully handled. */
+  processed: number;
+  /** Correlation state as of position `seq`, to resume from after a restart. */
+  snapshot?: { seq: number; state: string };
+}
+
+export interface CommitResult {
+  /** Detections stored now (not seen before). */
+  stored: number;
+  suppressed: number;
+  /** Alerts opened by this batch. */
+  opened: Alert[];
+}
+
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+export interface AlertQuery {
+  /** The tenant, or null for every tenant (service-wide principals). */
+  tenant: string | null;
+  status?: AlertStatus[];
+  rule?: string;
+  host?: string;
+  level?: string[];
+  technique?: string;
+  /** On the alert's last detection time (ms). */
+  since?: number;
+  until?: number;
+  limit: number;
+  cursor?: string;
+}
+
+export interface DetectionQuery {
+  tenant: string | null;
+  rule?: string;
+  /** On the detection's event time (ms). */
+  since?: number;
+  limit: number;
+  cursor?: string;
+}
+
+export interface TriageChange {
+  status?: AlertStatus;
+  assignee?: string | null;
+  closeReason?: CloseReason;
+  note?: string;
+}
+
+export interface Suppression {
+  id: number;
+  /** Null: every tenant. */
+  tenant: string | null;
+  rule: string | null;
+  host: string | null;
+  field: string | null;
+  value: string | null;
+  until: string;
+  createdBy: string;
+  reason: string;
+  createdAt: string;
+  hits: number;
+}
+
+export type NewSuppression = Pick<
+  Suppression,
+  'tenant' | 'rule' | 'host' | 'field' | 'value' | 'until' | 'reason'
+>;
+
+export interface TokenInfo {
+  id: number;
+  label: string | null;
+  role: Role;
+  tenant: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** A retro-hunt: stored events replayed through rules, apart from live detection and alerts. */
+export interface RetroHunt {
+  id: number;
+  tenant: string;
+  requestedBy: string;
+  /** `current` (the tenant's rules as deployed) or how many rule files the request brought. */
+  rules: string;
+  since: number | null;
+  until: number | null;
+  status: 'running' | 'done' | 'failed';
+  error: string | null;
+  events: number;
+  detections: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** How far a watched file has been read: bytes, and for EVTX the last record taken. */
+export interface WatchPosition {
+  path: string;
+  tenant: string;
+  /** The file's device and inode: another file under the same name is read from its start. */
+  identity: string;
+  offset: number;
+  record: number;
+}
+
+export interface TenantStats {
+  processed: number;
+  detections: number;
+  alerts: number;
+}
+
+/**
+ * Everything the service keeps besides the events: tenants, tokens, the audit log, processing
+ * positions and correlation snapshots, detections, alerts, triage and suppressions. Embedded:
+ * SQLite (SqliteServiceStore); in a cluster, PostgreSQL. Every method is asynchronous so the two
+ * are interchangeable, and every change that is audited is audited in the same transaction.
+ */
+export interface ServiceStore {
+  addTenant(name: string, actor: string): Promise<void>;
+  tenants(): Promise<{ name: string; createdAt: string }[]>;
+  hasTenant(name: string): Promise<boolean>;
+
+  addToken(
+    token: { role: Role; tenant: string | null; label: string | null },
+    actor: string,
+  ): Promise<{ id: number; secret: string }>;
+  /** The principal a bearer token stands for; undefined when unknown or revoked. */
+  authenticate(secret: string): Promise<Principal | undefined>;
+  listTokens(): Promise<TokenInfo[]>;
+  revokeToken(id: number, actor: string): Promise<boolean>;
+
+  audit(record: AuditRecord): Promise<AuditEntry>;
+  verifyAudit(): Promise<AuditVerdict>;
+  auditEntries(after: number, limit: number): Promise<AuditEntry[]>;
+
+  position(tenant: string): Promise<number>;
+  snapshot(tenant: string): Promise<{ seq: number; state: string } | undefined>;
+  /** Stores a processed batch at once: its new detections, their alerts, the position and snapshot. */
+  commit(batch: BatchOutcome): Promise<CommitResult>;
+
+  alerts(query: AlertQuery): Promise<Page<Alert>>;
+  alert(tenant: string | null, id: number): Promise<AlertDetail | undefined>;
+  /** Applies a triage change; undefined when the alert is not in the tenant's scope. */
+  triage(tenant: string | null, id: number, change: TriageChange, actor: string): Promise<Alert | undefined>;
+  detections(query: DetectionQuery): Promise<Page<StoredDetection>>;
+  stats(tenant: string | null): Promise<TenantStats>;
+  alertCounts(tenant: string | null): Promise<Record<AlertStatus, number>>;
+
+  addSuppression(suppression: NewSuppression, actor: string): Promise<Suppression>;
+  suppressions(tenant: string | null): Promise<Suppression[]>;
+  removeSuppression(tenant: string | null, id: number, actor: string): Promise<boolean>;
+
+  startHunt(hunt: Pick<RetroHunt, 'tenant' | 'rules' | 'since' | 'until'>, actor: string): Promise<RetroHunt>;
+  /** Keeps up to `keep` detections of a hunt in all; counts them all. */
+  addHuntDetections(id: number, detections: readonly Detection[], keep: number): Promise<void>;
+  finishHunt(id: number, outcome: { events: number; error?: string }): Promise<void>;
+  /** Hunts left running by a service that stopped are failed. */
+  failRunningHunts(reason: string): Promise<number>;
+  hunts(tenant: string | null): Promise<RetroHunt[]>;
+  hunt(
+    tenant: string | null,
+    id: number,
+    limit: number,
+    offset: number,
+  ): Promise<{ hunt: RetroHunt; detections: Detection[] } | undefined>;
+
+  watchPosition(path: string): Promise<WatchPosition | undefined>;
+  saveWatchPosition(position: WatchPosition): Promise<void>;
+
+  close(): Promise<void>;
+}
