@@ -2,7 +2,6 @@ import { existsSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { VigilError } from '../core/index.js';
 import {
   csvHeader,
   csvRow,
@@ -22,10 +21,12 @@ import { LOG_EXTENSIONS } from '../logs/index.js';
 import { LEVELS } from '../sigma/index.js';
 import {
   chooseThreads,
+  closeOutput,
   findInputs,
   LineWriter,
   openOutput,
   parseThreads,
+  SkippedRecords,
   totalInputBytes,
   unreadFilesLine,
 } from './io.js';
@@ -54,7 +55,6 @@ import {
   formatDuration,
   heading,
   oneLine,
-  problemLine,
   table,
   UsageError,
 } from './terminal.js';
@@ -142,10 +142,8 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   if (flags.format === 'csv') write(csvHeader());
   if (flags.format === 'table' && !toFile && process.stdout.isTTY) write(heading(tableHeader()));
 
-  let shownErrors = 0;
-  const onError = (error: VigilError) => {
-    if (shownErrors++ < maxErrors) process.stderr.write(`${pc.yellow('skipped')} ${problemLine(error)}\n`);
-  };
+  const skipped = new SkippedRecords(maxErrors);
+  const onError = skipped.report;
   const bar = huntProgressBar(flags.progress);
   const line = (detection: Detection) =>
     flags.format === 'jsonl'
@@ -182,12 +180,8 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   }
   writer.flush();
   bar.stop();
-  if (shownErrors > maxErrors)
-    process.stderr.write(pc.yellow(`… and ${shownErrors - maxErrors} more unreadable records\n`));
-  if (toFile)
-    await new Promise<void>((resolve, reject) =>
-      (sink as WriteStream).end((error?: Error | null) => (error ? reject(error) : resolve())),
-    );
+  skipped.finish();
+  if (toFile) await closeOutput(sink as WriteStream);
 
   if (flags.summary) {
     // With machine formats on stdout, the summary goes to stderr so pipes get only detections.

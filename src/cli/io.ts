@@ -71,6 +71,30 @@ export function openOutput(path: string): WriteStream {
   return stream;
 }
 
+/** Ends an output file opened by openOutput, once everything written to it has reached it. */
+export function closeOutput(stream: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) =>
+    stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+/** Unreadable records are listed up to a limit (--max-errors), then only counted. */
+export class SkippedRecords {
+  private seen = 0;
+
+  constructor(private readonly max: number) {}
+
+  readonly report = (error: VigilError): void => {
+    if (this.seen++ < this.max) process.stderr.write(`${pc.yellow('skipped')} ${problemLine(error)}\n`);
+  };
+
+  /** Says how many were left unlisted. */
+  finish(): void {
+    if (this.seen > this.max)
+      process.stderr.write(pc.yellow(`… and ${this.seen - this.max} more unreadable records\n`));
+  }
+}
+
 /**
  * Lines to a stream, in chunks: one write per detection costs a system call each on files and
  * pipes. A terminal gets every line at once, since a person is watching.

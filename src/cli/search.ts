@@ -1,7 +1,6 @@
 import type { WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { VigilError } from '../core/index.js';
 import {
   csvCell,
   type EventScope,
@@ -13,10 +12,12 @@ import {
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import {
   chooseThreads,
+  closeOutput,
   findInputs,
   LineWriter,
   openOutput,
   parseThreads,
+  SkippedRecords,
   totalInputBytes,
   unreadFilesLine,
 } from './io.js';
@@ -35,7 +36,6 @@ import {
   formatDuration,
   heading,
   oneLine,
-  problemLine,
   UsageError,
 } from './terminal.js';
 
@@ -117,10 +117,8 @@ async function runSearch(logs: string[], flags: SearchFlags): Promise<void> {
   const writer = new LineWriter(sink);
   if (flags.format === 'csv') writer.line(CSV_HEADER);
   if (flags.format === 'table' && !toFile && process.stdout.isTTY) writer.line(heading(tableHeader()));
-  let shownErrors = 0;
-  const onError = (error: VigilError) => {
-    if (shownErrors++ < maxErrors) process.stderr.write(`${pc.yellow('skipped')} ${problemLine(error)}\n`);
-  };
+  const skipped = new SkippedRecords(maxErrors);
+  const onError = skipped.report;
   const bar = huntProgressBar(flags.progress);
   const line = flags.format === 'jsonl' ? jsonLine : flags.format === 'csv' ? csvRow : tableRow;
   let summary: SearchSummary;
@@ -137,12 +135,8 @@ async function runSearch(logs: string[], flags: SearchFlags): Promise<void> {
     writer.flush();
     bar.stop();
   }
-  if (shownErrors > maxErrors)
-    process.stderr.write(pc.yellow(`… and ${shownErrors - maxErrors} more unreadable records\n`));
-  if (toFile)
-    await new Promise<void>((resolve, reject) =>
-      (sink as WriteStream).end((error?: Error | null) => (error ? reject(error) : resolve())),
-    );
+  skipped.finish();
+  if (toFile) await closeOutput(sink as WriteStream);
   if (flags.summary) {
     const out = !toFile && flags.format !== 'table' ? process.stderr : process.stdout;
     out.write(`${renderSearchSummary(summary, scope, flags.output)}\n`);

@@ -20,5 +20,6 @@ export {
   parseIPv4,
   parseIPv6,
 } from './ip.js';
+export { applyMigrations, type MigratableDatabase } from './migrations.js';
 export { foldCase } from './text.js';
 export { calendarDay, isoWeek, parseTimestamp } from './time.js';

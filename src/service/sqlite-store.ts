@@ -508,53 +508,39 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   async alerts(query: AlertQuery): Promise<Page<Alert>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.tenant !== null) {
-      where.push('tenant = ?');
-      params.push(query.tenant);
-    }
-    if (query.status?.length) {
-      where.push(`status IN (${query.status.map(() => '?').join(', ')})`);
-      params.push(...query.status);
-    }
-    if (query.rule !== undefined) {
-      where.push('(rule_id = ? OR rule_title = ? COLLATE NOCASE)');
-      params.push(query.rule, query.rule);
-    }
-    if (query.host !== undefined) {
-      where.push('host = ? COLLATE NOCASE');
-      params.push(query.host);
-    }
-    if (query.level?.length) {
-      where.push(`level IN (${query.level.map(() => '?').join(', ')})`);
-      params.push(...query.level);
-    }
+    const where = new Conditions();
+    if (query.tenant !== null) where.add('tenant = ?', query.tenant);
+    if (query.status?.length)
+      where.add(`status IN (${query.status.map(() => '?').join(', ')})`, ...query.status);
+    if (query.rule !== undefined)
+      where.add('(rule_id = ? OR rule_title = ? COLLATE NOCASE)', query.rule, query.rule);
+    if (query.host !== undefined) where.add('host = ? COLLATE NOCASE', query.host);
+    if (query.level?.length) where.add(`level IN (${query.level.map(() => '?').join(', ')})`, ...query.level);
     if (query.technique !== undefined) {
-      where.push(
+      const id = query.technique.toUpperCase();
+      where.add(
         `EXISTS (SELECT 1 FROM json_each(alerts.techniques) WHERE value = ? OR value LIKE ? || '.%')`,
+        id,
+        id,
       );
-      params.push(query.technique.toUpperCase(), query.technique.toUpperCase());
     }
-    if (query.since !== undefined) {
-      where.push('last_seen >= ?');
-      params.push(query.since);
-    }
-    if (query.until !== undefined) {
-      where.push('first_seen <= ?');
-      params.push(query.until);
-    }
-    const after = decodeCursor(query.cursor);
-    if (after !== undefined) {
-      where.push('id < ?');
-      params.push(after);
-    }
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-      )
-      .all(...params, query.limit + 1) as AlertRow[];
+    if (query.since !== undefined) where.add('last_seen >= ?', query.since);
+    if (query.until !== undefined) where.add('first_seen <= ?', query.until);
+    const rows = this.page('alerts', where, query) as AlertRow[];
     return page(rows.map(toAlert), query.limit);
+  }
+
+  /** A page of a table, newest first, after the cursor's row. */
+  private page(
+    table: 'alerts' | 'detections',
+    where: Conditions,
+    query: { limit: number; cursor?: string },
+  ): unknown[] {
+    const after = decodeCursor(query.cursor);
+    if (after !== undefined) where.add('id < ?', after);
+    return this.db
+      .prepare(`SELECT * FROM ${table} ${where.sql} ORDER BY id DESC LIMIT ?`)
+      .all(...where.params, query.limit + 1);
   }
 
   async alert(tenant: string | null, id: number): Promise<AlertDetail | undefined> {
@@ -616,30 +602,12 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   async detections(query: DetectionQuery): Promise<Page<StoredDetection>> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.tenant !== null) {
-      where.push('tenant = ?');
-      params.push(query.tenant);
-    }
-    if (query.rule !== undefined) {
-      where.push('(rule_id = ? OR rule_title = ? COLLATE NOCASE)');
-      params.push(query.rule, query.rule);
-    }
-    if (query.since !== undefined) {
-      where.push('time >= ?');
-      params.push(query.since);
-    }
-    const after = decodeCursor(query.cursor);
-    if (after !== undefined) {
-      where.push('id < ?');
-      params.push(after);
-    }
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM detections ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-      )
-      .all(...params, query.limit + 1) as DetectionRow[];
+    const where = new Conditions();
+    if (query.tenant !== null) where.add('tenant = ?', query.tenant);
+    if (query.rule !== undefined)
+      where.add('(rule_id = ? OR rule_title = ? COLLATE NOCASE)', query.rule, query.rule);
+    if (query.since !== undefined) where.add('time >= ?', query.since);
+    const rows = this.page('detections', where, query) as DetectionRow[];
     return page(rows.map(toDetection), query.limit);
   }
 
@@ -815,6 +783,21 @@ export class SqliteServiceStore implements ServiceStore {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+}
+
+/** The WHERE of a query built from the filters given, with its parameters in order. */
+class Conditions {
+  private readonly parts: string[] = [];
+  readonly params: unknown[] = [];
+
+  add(condition: string, ...params: unknown[]): void {
+    this.parts.push(condition);
+    this.params.push(...params);
+  }
+
+  get sql(): string {
+    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
   }
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { VigilError } from '../core/index.js';
+import { applyMigrations, VigilError } from '../core/index.js';
 import type { Asset } from './assets.js';
 import type { ScanReport } from './scan.js';
 import { type Observation, trackObservations } from './tracking.js';
@@ -223,21 +223,7 @@ export class VulnStore {
     }
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
-      db.close();
-      throw new VigilError(
-        'STORE_TOO_NEW',
-        `the database has schema version ${version}; this Vigil knows ${MIGRATIONS.length}`,
-        { file: path },
-      );
-    }
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      db.transaction(() => {
-        db.exec(MIGRATIONS[v]!);
-        db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
+    applyMigrations(db, MIGRATIONS, path);
     return new VulnStore(db);
   }
 
