@@ -62,7 +62,7 @@ describe('vigil serve: syslog and OpenTelemetry inputs', () => {
     // TCP routes by source address: loopback is globex's; UDP goes to acme.
     writeFileSync(
       join(data, 'config.yml'),
-      'syslog:\n  - { protocol: tcp, listen: "127.0.0.1:0", sources: [{ network: 127.0.0.0/8, tenant: globex }] }\n',
+      'syslog:\n  - { protocol: tcp, listen: "127.0.0.1:0", sources: [{ network: 127.0.0.0/8, tenant: globex }] }\nlimits: { body_bytes: 64KiB, line_bytes: 2KiB }\n',
     );
     service = await startService(
       data,
@@ -169,5 +169,27 @@ describe('vigil serve: syslog and OpenTelemetry inputs', () => {
       message: 'Failed password for root from 198.51.100.4',
       'service.name': 'sshd',
     });
+  });
+
+  it('answers 413 with the limit for a body or a line over it, and writes none of it', async () => {
+    const before = (await api(service, tokens.viewer, 'GET', '/api/v1/stats')).body.accepted;
+    const line = JSON.stringify({ message: 'x'.repeat(3000) });
+    const longLine = await api(
+      service,
+      tokens.ingest,
+      'POST',
+      '/api/v1/events',
+      `{"a":1}\n${line}\n`,
+      'application/x-ndjson',
+    );
+    expect(longLine.status).toBe(413);
+    expect(longLine.body.error.message).toMatch(/line 2 is longer than the limit of 2048 bytes/);
+    const big = Array.from({ length: 200 }, (_, i) => JSON.stringify({ n: i, pad: 'y'.repeat(400) })).join(
+      '\n',
+    );
+    const body = await api(service, tokens.ingest, 'POST', '/api/v1/events', big, 'application/x-ndjson');
+    expect(body.status).toBe(413);
+    expect(body.body.error.message).toMatch(/larger than the limit of 65536 bytes/);
+    expect((await api(service, tokens.viewer, 'GET', '/api/v1/stats')).body.accepted).toBe(before);
   });
 });
