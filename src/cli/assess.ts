@@ -128,6 +128,12 @@ export function registerAssess(program: Command): void {
           indicatorHitsTotal: sweep.total,
           errors,
         };
+        // Named as coverage names them: the exit code alone would not say which log it was.
+        for (const file of summary.unreadFiles) {
+          process.stderr.write(
+            `${pc.red('error')} ${printable(file)}: no event could be read; it was not hunted${collected ? ' and shows nothing collected' : ''}\n`,
+          );
+        }
         if (summary.unreadFiles.length) process.exitCode = 1;
       }
       const run = computeCoverage(inputs, await coverageInventory(flags, collected));
