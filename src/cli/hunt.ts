@@ -1,6 +1,7 @@
 import type { WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { defaultRulePaths } from '../assess/index.js';
 import type { VigilError } from '../core/index.js';
 import {
   csvHeader,
@@ -27,13 +28,7 @@ import {
   unreadFilesLine,
 } from './io.js';
 import { huntProgressBar } from './progress.js';
-import {
-  addRuleOptions,
-  defaultRulePaths,
-  type RuleFlags,
-  rulePathOptions,
-  setupOptions,
-} from './rules-options.js';
+import { addRuleOptions, type RuleFlags, rulePathOptions, setupOptions } from './rules-options.js';
 import {
   addEventScopeOptions,
   addReportScopeOptions,
