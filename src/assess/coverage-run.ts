@@ -11,19 +11,15 @@ import type { Advisory } from '../intel/index.js';
 import { defaultCache, openAttack } from './content-inputs.js';
 import { coverageInventory, type InventoryOptions } from './inventory.js';
 import { type Notice, type NoticeListener, Notices } from './notices.js';
-import { loadRules, type RuleInputs } from './rules.js';
+import { loadRules, type RuleInputs, type RuleOptions } from './rules.js';
 import { loadThreats, type ThreatOptions } from './threats.js';
 
 /** What coverage takes: the threat, the rules, what is collected, and where content is. */
-export interface CoverageOptions extends ThreatOptions, InventoryOptions {
+export interface CoverageOptions extends ThreatOptions, RuleOptions, InventoryOptions {
   /** The content folder a user named (else `VIGIL_CONTENT_DIR` or the default places). */
   content?: string;
   /** Where compiled rules and the ATT&CK index are cached (default: the `cache` folder of VIGIL_HOME). */
   cache?: string;
-  /** The Sigma rules deployed (default: the SigmaHQ rules and rules-emerging-threats packs). */
-  rules?: string[];
-  /** Public rules to compare with (default: the SigmaHQ packs of the content folder). */
-  reference?: string[];
   /** ATT&CK log-source names to channels and Sigma log sources (default: the built-in map). */
   logSourceMap?: string;
   /** Told each notice as it comes; the result keeps them all too. */

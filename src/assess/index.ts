@@ -14,4 +14,5 @@ export { coverageDescription, coverageJson, navigatorLayer } from './coverage-ou
 export { type CoverageOptions, type CoverageRun, runCoverage } from './coverage-run.js';
 export type { InventoryOptions } from './inventory.js';
 export { incomplete, type Notice, type NoticeInput, type NoticeListener } from './notices.js';
+export type { RuleOptions } from './rules.js';
 export type { ThreatOptions } from './threats.js';

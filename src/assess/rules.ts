@@ -13,13 +13,10 @@ import { defaultReferencePaths, defaultRulePaths } from './content-inputs.js';
 import type { NoticeListener } from './notices.js';
 
 export interface RuleOptions {
-  /** The Sigma rules deployed, files or folders (default: the SigmaHQ packs of the content folder). */
+  /** The Sigma rules deployed, files or folders (default: the SigmaHQ rules and rules-emerging-threats packs). */
   rules?: string[];
   /** Public rules to compare with (default: the SigmaHQ packs of the content folder). */
   reference?: string[];
-  content?: string;
-  /** Where compiled rules are cached. */
-  cache: string;
 }
 
 export interface RuleInputs {
@@ -38,7 +35,7 @@ export interface RuleInputs {
  */
 export async function loadRules(
   attack: AttackIndex,
-  options: RuleOptions,
+  options: RuleOptions & { content?: string; cache: string },
   tell: NoticeListener,
 ): Promise<RuleInputs> {
   const deployedRules = options.rules ?? defaultRulePaths(options.content);
