@@ -1,20 +1,15 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { CONTENT_SOURCES, type KevCatalog, locateContent, readKevCatalog } from '../content/index.js';
+import { advisorySources, openAttack } from '../assess/index.js';
 import { calendarDay, describeError, VigilError } from '../core/index.js';
 import {
   type Advisory,
   analyzeAdvisory,
   DEFAULT_MIN_CONFIDENCE,
   readAdvisory,
-  readWarningLists,
   TechniqueExtractor,
-  WarningListIndex,
-  WindowsBinaries,
 } from '../intel/index.js';
-import { openAttack } from './attack.js';
+import { printNotice } from './notices.js';
 import { heading, printable, table, UsageError } from './terminal.js';
 
 interface ParseFlags {
@@ -54,7 +49,7 @@ export function registerAdvisory(program: Command): void {
       const contentFlag = program.opts().content as string | undefined;
       const attack = openAttack(contentFlag);
       const extractor = new TechniqueExtractor(attack);
-      const { warningLists, kev, binaries } = advisorySources(contentFlag, flags.warninglists);
+      const { warningLists, kev, binaries } = advisorySources(contentFlag, flags.warninglists, printNotice);
 
       const results: Advisory[] = [];
       let failed = 0;
@@ -98,36 +93,6 @@ function parseDate(text: string): Date {
   const day = calendarDay(text);
   if (day === undefined) throw new UsageError(`--date must be a date as YYYY-MM-DD, not '${text}'`);
   return new Date(day);
-}
-
-/**
- * What judging indicators and CVEs takes from the content folder, each only when present: the MISP
- * warning lists, the KEV catalogue (its malformed entries reported, the rest used) and LOLBAS
- * (Vigil's own list of Windows binaries without it).
- */
-export function advisorySources(
-  contentFlag: string | undefined,
-  withWarningLists: boolean,
-): { warningLists?: WarningListIndex; kev?: KevCatalog; binaries: WindowsBinaries } {
-  const content = locateContent({ flag: contentFlag });
-  if (!content) return { binaries: new WindowsBinaries() };
-  const lists = join(content.dir, 'warninglists');
-  const kevFile = join(content.dir, CONTENT_SOURCES.kev.folder, CONTENT_SOURCES.kev.fileName!);
-  const kev = existsSync(kevFile) ? readKevCatalog(kevFile) : undefined;
-  const warn = (problem: VigilError) =>
-    process.stderr.write(`${pc.yellow('vigil: warning:')} ${describeError(problem)}\n`);
-  for (const problem of kev?.problems.slice(0, 3) ?? []) warn(problem);
-  if (kev && kev.problems.length > 3)
-    process.stderr.write(
-      pc.yellow(`… and ${kev.problems.length - 3} more malformed KEV entries, left out\n`),
-    );
-  const lolbas = join(content.dir, 'lolbas');
-  return {
-    warningLists:
-      withWarningLists && existsSync(lists) ? new WarningListIndex(readWarningLists(lists, warn)) : undefined,
-    kev,
-    binaries: new WindowsBinaries(existsSync(lolbas) ? lolbas : undefined, warn),
-  };
 }
 
 /** The JSON of one advisory: the fields the issue names first, then the extras. */

@@ -1,34 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import {
-  ATTACK_KINDS,
-  type AttackEntry,
-  type AttackIndex,
-  type AttackKind,
-  attackSourceIn,
-  loadAttack,
-} from '../attack/index.js';
-import { contentHelp, locateContent, vigilHome } from '../content/index.js';
+import { openAttack } from '../assess/index.js';
+import { ATTACK_KINDS, type AttackEntry, type AttackIndex, type AttackKind } from '../attack/index.js';
 import { VigilError } from '../core/index.js';
 import { entryJson, entryTitle, groupJson, renderEntry, renderGroup, tacticNames } from './attack-render.js';
 import { table, UsageError } from './terminal.js';
-
-/** The ATT&CK index from the content folder, or an error that says how to get one. */
-export function openAttack(contentFlag: string | undefined): AttackIndex {
-  const content = locateContent({ flag: contentFlag });
-  const attackDir = content ? join(content.dir, 'attack') : undefined;
-  if (!attackDir)
-    throw new VigilError('ATTACK_MISSING', `no ATT&CK content.\n${contentHelp({ flag: contentFlag })}`);
-  if (!existsSync(join(attackDir, 'enterprise-attack.json'))) {
-    throw new VigilError(
-      'ATTACK_MISSING',
-      `no ATT&CK content: ${attackDir} has no enterprise-attack.json.\nGet it with: vigil content update --only attack`,
-    );
-  }
-  return loadAttack(attackSourceIn(attackDir, join(vigilHome(), 'cache')));
-}
 
 interface JsonFlag {
   json: boolean;

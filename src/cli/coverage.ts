@@ -1,43 +1,25 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import type { AttackIndex } from '../attack/index.js';
-import { locateContent, vigilHome } from '../content/index.js';
-import { describeError, VigilError } from '../core/index.js';
 import {
-  assessCoverage,
-  CollectedLogs,
+  type CoverageOptions,
+  coverageDescription,
+  coverageJson,
+  incomplete,
+  navigatorLayer,
+  runCoverage,
+} from '../assess/index.js';
+import type { AttackIndex } from '../attack/index.js';
+import {
   type CoverageReport,
-  coverageLayer,
   type Inventory,
-  type LogSourceMap,
   NEWER_ATTACK_HINT,
-  platformsNamedIn,
-  type RuleFacts,
-  readInventory,
-  readLogSourceMap,
-  readThreatLayer,
-  ruleFacts,
   type STATE_COLORS,
   type ThreatProfile,
 } from '../coverage/index.js';
-import {
-  csvCell,
-  type DetectionSetup,
-  loadDetectionSetup,
-  loadRuleSetup,
-  passesRegression,
-  ReadTally,
-  regressionCase,
-} from '../detect/index.js';
-import { type Advisory, analyzeAdvisory, readAdvisory, TechniqueExtractor } from '../intel/index.js';
-import { LOG_EXTENSIONS, readEvents } from '../logs/index.js';
-import type { DetectionRule } from '../sigma/index.js';
-import { advisorySources } from './advisory.js';
-import { openAttack } from './attack.js';
-import { checkOutputFile, findInputs } from './io.js';
-import { defaultRulePaths } from './rules-options.js';
+import { csvCell } from '../detect/index.js';
+import { checkOutputFile } from './io.js';
+import { printNotice } from './notices.js';
 import { formatCount, heading, printable, table, UsageError } from './terminal.js';
 
 export interface CoverageFlags {
@@ -52,9 +34,6 @@ export interface CoverageFlags {
   format: string;
   navigator?: string;
 }
-
-/** The SigmaHQ packs that stand for "public rules" when no --reference is given. */
-const REFERENCE_FOLDERS = ['rules', 'rules-emerging-threats', 'rules-threat-hunting'];
 
 export function addCoverageOptions(command: Command): Command {
   const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -107,12 +86,10 @@ export function registerCoverage(program: Command): void {
         throw new UsageError(`--format must be table, json or csv, not '${flags.format}'`);
       }
       if (flags.navigator) checkOutputFile(flags.navigator);
-      const { report, groups, attack, inventory, threats } = await runCoverage(flags, program.opts().content);
+      const run = await runCoverage(coverageOptions(flags, program.opts().content));
+      const { report, groups, attack, inventory, threats } = run;
       if (flags.navigator) {
-        writeFileSync(
-          flags.navigator,
-          `${JSON.stringify(coverageLayer(report, { name: 'Vigil coverage', description: coverageDescription(threats, inventory), attackVersion: attack.version }), null, 2)}\n`,
-        );
+        writeFileSync(flags.navigator, `${JSON.stringify(navigatorLayer(run, 'Vigil coverage'), null, 2)}\n`);
       }
       if (flags.format === 'json')
         process.stdout.write(`${JSON.stringify(coverageJson(report, groups), null, 2)}\n`);
@@ -126,264 +103,42 @@ export function registerCoverage(program: Command): void {
           );
         }
       }
+      if (incomplete(run.notices)) process.exitCode = 1;
     });
 }
 
-export interface CoverageRun extends CoverageInputs {
-  report: CoverageReport;
-  /** The same assessment for each host group of the inventory that collects differently. */
-  groups: Map<string, CoverageReport>;
-  inventory: Inventory | undefined;
-}
-
-/** Everything coverage needs but the inventory: ATT&CK, the threats, the rules. */
-export interface CoverageInputs {
-  attack: AttackIndex;
-  threats: ThreatProfile[];
-  advisories: Advisory[];
-  deployed: RuleFacts[];
-  reference: RuleFacts[];
-  /** Rule id -> title, deployed and reference. */
-  ruleTitles: Map<string, string>;
-  /** The deployed rules, loaded: a hunt in the same run uses them. */
-  deployedSetup: DetectionSetup;
-  deployedRules: string[];
-  logSourceMap: LogSourceMap;
-}
-
-/** Loads everything coverage needs from the flags and computes it. */
-export async function runCoverage(
-  flags: CoverageFlags,
-  contentFlag: string | undefined,
-): Promise<CoverageRun> {
-  const inputs = await loadCoverageInputs(flags, contentFlag);
-  return computeCoverage(inputs, await coverageInventory(flags));
-}
-
-/** ATT&CK, the threats of --group/--advisory/--layer, and the deployed and reference rules. */
-export async function loadCoverageInputs(
+/**
+ * The workflow's options from the flags shared by coverage and assess, with the notes the CLI
+ * prints on the way: problems as they come, what counts as collected, how many rules were read.
+ */
+export function coverageOptions(
   flags: Omit<CoverageFlags, 'format' | 'navigator'>,
-  contentFlag: string | undefined,
-): Promise<CoverageInputs> {
-  const attack = openAttack(contentFlag);
+  content: string | undefined,
+): CoverageOptions {
   const note = (text: string) => process.stderr.write(pc.dim(`${text}\n`));
-  const threats: ThreatProfile[] = [];
-  for (const name of flags.group ?? []) {
-    const groups = attack.groups(name);
-    if (groups.length === 0)
-      throw new VigilError('ATTACK_UNKNOWN', `ATT&CK v${attack.version ?? '?'} has no group "${name}"`);
-    for (const group of groups) {
-      threats.push({
-        name: `${group.name} (${group.id})`,
-        kind: 'group',
-        techniques: new Map(group.techniques.map((u) => [u.technique, u.description ? [u.description] : []])),
-        platforms: softwarePlatforms(attack, group.software),
-      });
-    }
-  }
-  const advisories: Advisory[] = [];
-  if (flags.advisory?.length) {
-    const extractor = new TechniqueExtractor(attack);
-    const sources = advisorySources(contentFlag, true);
-    for (const file of flags.advisory) {
-      const document = await readAdvisory(file);
-      const advisory = analyzeAdvisory(document, { attack, extractor, ...sources });
-      advisories.push(advisory);
-      const about = advisory.actors.filter((a) => a.salient && a.kind === 'software').map((a) => a.id);
-      threats.push({
-        name: advisory.title ?? file,
-        kind: 'advisory',
-        techniques: new Map(advisory.techniques.map((t) => [t.id, t.evidence])),
-        platforms: [...new Set([...platformsNamedIn(document.text), ...softwarePlatforms(attack, about)])],
-      });
-    }
-  }
-  for (const file of flags.layer ?? []) threats.push(readThreatLayer(file));
-  for (const threat of threats) {
-    const unknown = [...threat.techniques.keys()].filter((id) => attack.resolveTechnique(id).length === 0);
-    if (unknown.length) {
-      process.stderr.write(
-        `${pc.yellow('vigil: warning:')} ${printable(threat.name)}: ATT&CK v${attack.version ?? '?'} does not know ${unknown.join(', ')}; left out of the scope\n`,
-      );
-    }
-  }
-
-  const deployedRules = flags.rules ?? defaultRulePaths(contentFlag);
-  const ruleCache = join(vigilHome(), 'cache');
-  const deployedSetup = await loadDetectionSetup({ rules: deployedRules, ruleCache });
-  for (const error of deployedSetup.errors.slice(0, 5)) note(`rule skipped: ${describeError(error)}`);
-  // Reference rules only say what could be deployed: the deployed ones need not be read again,
-  // and none needs an engine.
-  const referencePaths = notWithin(flags.reference ?? defaultReference(contentFlag), deployedRules);
-  const referenceSetup = referencePaths.length
-    ? await loadRuleSetup({ rules: referencePaths, ruleCache })
-    : undefined;
-  // A deployed rule is validated when it fires on its own regression events, run here and now.
-  const validated = new Set<DetectionRule>();
-  for (const rule of deployedSetup.ruleSet.rules) {
-    const test = regressionCase(rule);
-    if (test && (await passesRegression(deployedSetup.engine, test))) validated.add(rule);
-  }
-  const deployed = deployedSetup.ruleSet.rules.map((rule) =>
-    ruleFacts(rule, attack, deployedSetup.pipelines, validated.has(rule)),
-  );
-  const reference = referenceSetup
-    ? referenceSetup.ruleSet.rules.map((rule) => ruleFacts(rule, attack, referenceSetup.pipelines, false))
-    : [];
-
-  const ruleTitles = new Map<string, string>();
-  for (const [list, setup] of [
-    [deployed, deployedSetup],
-    [reference, referenceSetup],
-  ] as const) {
-    setup?.ruleSet.rules.forEach((rule, i) => {
-      ruleTitles.set(list[i]!.id, rule.title);
-    });
-  }
-  const logSourceMap = readLogSourceMap(flags.logSourceMap);
   return {
-    attack,
-    threats,
-    advisories,
-    deployed,
-    reference,
-    ruleTitles,
-    deployedSetup,
-    deployedRules,
-    logSourceMap,
-  };
-}
-
-/**
- * What is collected: the --logsources inventory, or what the --logs hold. `collected` is what a
- * pass over those logs already saw (assess hunts them anyway); without it they are read here.
- */
-export async function coverageInventory(
-  flags: Pick<CoverageFlags, 'logsources' | 'logs'>,
-  collected?: CollectedLogs,
-): Promise<Inventory | undefined> {
-  const note = (text: string) => process.stderr.write(pc.dim(`${text}\n`));
-  if (flags.logsources) return readInventory(flags.logsources);
-  if (!flags.logs?.length) {
-    note('No --logsources or --logs: nothing counts as collected, so every deployed rule is blind.');
-    return undefined;
-  }
-  const inventory = (collected ?? (await collectedIn(flags.logs))).inventory(flags.logs.join(', '));
-  note(
-    `No --logsources: taking as collected what the logs hold (${inventory.collection.windows.size} Windows channels).`,
-  );
-  return inventory;
-}
-
-/** The coverage of the threats by the rules, given what is collected, overall and per host group. */
-export function computeCoverage(inputs: CoverageInputs, inventory: Inventory | undefined): CoverageRun {
-  const { attack, threats, deployed, reference, logSourceMap } = inputs;
-  const assess = (collection: Inventory['collection']) =>
-    assessCoverage({ attack, threats, deployed, reference, collection, logSourceMap });
-  const report = assess(inventory?.collection ?? { windows: new Map(), logsources: [] });
-  const groups = new Map(
-    [...(inventory?.groups ?? [])].map(([name, collection]) => [name, assess(collection)]),
-  );
-  process.stderr.write(
-    pc.dim(
-      `${formatCount(deployed.length)} deployed and ${formatCount(reference.length)} reference rules read (reference packs already deployed are not read again); ${formatCount(report.techniques.length)} techniques in scope\n`,
-    ),
-  );
-  return { ...inputs, report, groups, inventory };
-}
-
-/** The ATT&CK platforms of the software (by ID) a threat uses. */
-function softwarePlatforms(attack: AttackIndex, software: string[]): string[] {
-  return [...new Set(software.flatMap((id) => attack.software(id)[0]?.platforms ?? []))];
-}
-
-/** The paths that are not one of the others or inside one. */
-function notWithin(paths: readonly string[], others: readonly string[]): string[] {
-  const roots = others.map((other) => resolve(other));
-  return paths.filter((path) => {
-    const full = resolve(path);
-    return !roots.some((root) => full === root || full.startsWith(root + sep));
-  });
-}
-
-function defaultReference(contentFlag: string | undefined): string[] {
-  const content = locateContent({ flag: contentFlag });
-  if (!content) return [];
-  return REFERENCE_FOLDERS.map((folder) => join(content.dir, 'sigma', folder)).filter((path) =>
-    existsSync(path),
-  );
-}
-
-/**
- * The log files under --logs paths. A path that is not there is named at once (and makes the exit
- * code 1): it would otherwise read as "nothing collected", and every rule as blind.
- */
-export async function logFiles(paths: string[]): Promise<{ files: string[]; unread: number }> {
-  const found = await findInputs(paths, LOG_EXTENSIONS);
-  if (found.unread) process.exitCode = 1;
-  return found;
-}
-
-/** Every (channel, event ID) the logs hold; a log nothing could be read from is named. */
-async function collectedIn(paths: string[]): Promise<CollectedLogs> {
-  const { files } = await logFiles(paths);
-  const collected = new CollectedLogs();
-  const tally = new ReadTally();
-  for (const file of files) {
-    let events = 0;
-    for await (const event of readEvents(file, { onError: (error) => tally.problem(error.location) })) {
-      collected.add(event);
-      events++;
-    }
-    tally.add(file, events);
-  }
-  for (const file of tally.unread(files)) {
-    process.stderr.write(
-      `${pc.red('error')} ${printable(file)}: no event could be read; it shows nothing collected\n`,
-    );
-    process.exitCode = 1;
-  }
-  return collected;
-}
-
-export function coverageDescription(threats: ThreatProfile[], inventory: Inventory | undefined): string {
-  const threat = threats.length ? threats.map((t) => t.name).join('; ') : 'all ATT&CK techniques';
-  const logs = inventory ? `${inventory.inferred ? 'logs' : 'inventory'} ${inventory.name}` : 'no inventory';
-  return `Coverage of ${threat}; ${logs}`;
-}
-
-/** The JSON of `vigil coverage --format json`. */
-export function coverageJson(report: CoverageReport, groups: Map<string, CoverageReport> = new Map()) {
-  return {
-    techniques: report.techniques.map((t) => ({
-      id: t.id,
-      name: t.name,
-      tactics: t.tactics,
-      state: t.state,
-      detection_score: t.detectionScore,
-      visibility_score: t.visibilityScore,
-      rules: t.rules,
-      validated: t.validated,
-      data_components: t.dataComponents,
-      missing_logs: t.missingLogs,
-      profiles: t.profiles,
-    })),
-    maturity: report.maturity,
-    counts: report.counts,
-    backlog: report.backlog,
-    platforms: report.platforms,
-    unknown_tags: report.unknownTags,
-    rules_with_unknown_tags: report.rulesWithUnknownTags,
-    groups: Object.fromEntries(
-      [...groups].map(([name, group]) => [
-        name,
-        {
-          counts: group.counts,
-          maturity: group.maturity,
-          states: Object.fromEntries(group.techniques.map((t) => [t.id, t.state])),
-        },
-      ]),
-    ),
+    groups: flags.group,
+    advisories: flags.advisory,
+    layers: flags.layer,
+    rules: flags.rules,
+    reference: flags.reference,
+    logsources: flags.logsources,
+    logs: flags.logs,
+    logSourceMap: flags.logSourceMap,
+    content,
+    onNotice: printNotice,
+    onInventory: (inventory) => {
+      if (!inventory)
+        note('No --logsources or --logs: nothing counts as collected, so every deployed rule is blind.');
+      else if (inventory.inferred)
+        note(
+          `No --logsources: taking as collected what the logs hold (${inventory.collection.windows.size} Windows channels).`,
+        );
+    },
+    onCoverage: ({ deployed, reference, report }) =>
+      note(
+        `${formatCount(deployed.length)} deployed and ${formatCount(reference.length)} reference rules read (reference packs already deployed are not read again); ${formatCount(report.techniques.length)} techniques in scope`,
+      ),
   };
 }
 

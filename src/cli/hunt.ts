@@ -2,6 +2,7 @@ import { existsSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { defaultRulePaths } from '../assess/index.js';
 import {
   csvHeader,
   csvRow,
@@ -31,13 +32,7 @@ import {
   unreadFilesLine,
 } from './io.js';
 import { huntProgressBar } from './progress.js';
-import {
-  addRuleOptions,
-  defaultRulePaths,
-  type RuleFlags,
-  rulePathOptions,
-  setupOptions,
-} from './rules-options.js';
+import { addRuleOptions, type RuleFlags, rulePathOptions, setupOptions } from './rules-options.js';
 import {
   addEventScopeOptions,
   addReportScopeOptions,

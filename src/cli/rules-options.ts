@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { contentHelp, locateContent, vigilHome } from '../content/index.js';
+import { vigilHome } from '../content/index.js';
 import type { SetupOptions } from '../detect/index.js';
-import { UsageError } from './terminal.js';
 import type { VariadicPaths } from './variadic.js';
 
 /** Options every command that loads rules shares. */
@@ -30,26 +28,6 @@ export function addRuleOptions(command: Command, rulesRequired: boolean): Comman
       '--placeholders <file>',
       'values for %placeholders% of rules using |expand (YAML: name: [values])',
     );
-}
-
-/** The SigmaHQ folders hunting uses when no rules are given. */
-export const DEFAULT_RULE_FOLDERS = ['rules', 'rules-emerging-threats'];
-
-export function defaultRulePaths(contentFlag: string | undefined): string[] {
-  const content = locateContent({ flag: contentFlag });
-  if (!content)
-    throw new UsageError(
-      `no rules given and no content to take them from.\n${contentHelp({ flag: contentFlag })}`,
-    );
-  const paths = DEFAULT_RULE_FOLDERS.map((folder) => join(content.dir, 'sigma', folder)).filter((p) =>
-    existsSync(p),
-  );
-  if (paths.length === 0) {
-    throw new UsageError(
-      `the content folder ${content.dir} has no sigma/rules; give rules with --rules PATH.`,
-    );
-  }
-  return paths;
 }
 
 export function setupOptions(flags: RuleFlags, rules: string[]): SetupOptions {

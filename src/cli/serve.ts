@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { defaultRulePaths } from '../assess/index.js';
 import { describeError, VigilError } from '../core/index.js';
 import { buildServer } from '../server/index.js';
 import {
@@ -14,7 +15,7 @@ import {
   type SyslogListener,
 } from '../service/index.js';
 import { parseThreads } from './io.js';
-import { addRuleOptions, defaultRulePaths, type RuleFlags, setupOptions } from './rules-options.js';
+import { addRuleOptions, type RuleFlags, setupOptions } from './rules-options.js';
 import { UsageError } from './terminal.js';
 import { packageVersion } from './version.js';
 

@@ -1,14 +1,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import {
-  epssFile,
-  locateContent,
-  readEpss,
-  readSsvcTables,
-  sourcePresent,
-  vigilHome,
-} from '../content/index.js';
+import { prioritizeOptions } from '../assess/index.js';
+import { vigilHome } from '../content/index.js';
 import { calendarDay, describeError, VigilError } from '../core/index.js';
 import { csvCell } from '../detect/index.js';
 import { extractIndicators, readAdvisory } from '../intel/index.js';
@@ -25,14 +19,13 @@ import {
   importFindings,
   knownVectors,
   type Prioritized,
-  type PrioritizeOptions,
   prioritize,
   readAssets,
   type ScanReport,
   staleContent,
   VulnStore,
 } from '../vuln/index.js';
-import { advisorySources } from './advisory.js';
+import { printNotice } from './notices.js';
 import { formatCount, heading, printable, table, UsageError } from './terminal.js';
 
 interface DbFlags {
@@ -437,7 +430,7 @@ async function prioritizedFindings(
             .map((i) => i.value),
         )
       : undefined;
-    const options = prioritizeOptions(program.opts().content, assets, threshold, advisoryCves);
+    const options = prioritizeOptions(program.opts().content, assets, threshold, advisoryCves, printNotice);
     if (flags.sla) options.timelineDays = parseSla(flags.sla);
     const today = new Date().toISOString().slice(0, 10);
     options.today = today;
@@ -484,31 +477,6 @@ function warnUnmatchedAssets(findings: FindingFacts[], assets: AssetIndex): void
     warn(
       `${missing.size} asset(s) not in the inventory are decided as high mission impact and, without a private address, publicly exposed (--assets FILE to describe them)`,
     );
-}
-
-/** The decision tables, KEV and EPSS from the content folder, with the assets and the advisory's CVEs. */
-export function prioritizeOptions(
-  contentFlag: string | undefined,
-  assets: AssetIndex | undefined,
-  epssThreshold: number,
-  advisoryCves?: Set<string>,
-): PrioritizeOptions {
-  const content = locateContent({ flag: contentFlag });
-  if (!content || !sourcePresent(content.dir, 'ssvc')) {
-    throw new VigilError(
-      'SSVC_MISSING',
-      'no SSVC decision tables. Get them with: vigil content update --only ssvc',
-    );
-  }
-  const epss = epssFile(join(content.dir, 'epss'));
-  return {
-    ...readSsvcTables(join(content.dir, 'ssvc')),
-    kev: advisorySources(contentFlag, false).kev,
-    epss: epss ? readEpss(epss) : undefined,
-    assets,
-    epssThreshold,
-    advisoryCves,
-  };
 }
 
 /**

@@ -569,6 +569,25 @@ describe('exit codes: 0 only when every input was read', () => {
   );
 
   it.skipIf(!hasContent)(
+    'assess: a log nothing could be read from is named and exits 1, and the report is still written',
+    async () => {
+      const rules = await dir({ 'r.yml': RULE });
+      const logs = await dir({ 'good.jsonl': EVENT('C:\\whoami.exe', 1), 'empty.evtx': '' });
+      const out = join(await dir({}), 'report');
+      const result = vigil(
+        ['assess', '--group', 'APT40', '--rules', rules, '--reference', rules, '--logs', logs, '--out', out],
+        { VIGIL_HOME: await dir({}), VIGIL_CONTENT_DIR: contentPath() },
+      );
+      expect(result.status, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(
+        /empty\.evtx: no event could be read; it was not hunted and shows nothing collected/,
+      );
+      const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+      expect(report.hunt.events).toBe(1);
+    },
+  );
+
+  it.skipIf(!hasContent)(
     'assess: a --vulns scan that cannot be read is named and exits 1, and the report is still written',
     async () => {
       const rules = await dir({ 'r.yml': RULE });

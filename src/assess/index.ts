@@ -1,0 +1,18 @@
+export {
+  type AssessmentOptions,
+  type AssessmentResult,
+  assessmentFiles,
+  runAssessment,
+} from './assessment.js';
+export {
+  advisorySources,
+  defaultRulePaths,
+  openAttack,
+  prioritizeOptions,
+} from './content-inputs.js';
+export { coverageDescription, coverageJson, navigatorLayer } from './coverage-output.js';
+export { type CoverageOptions, type CoverageRun, runCoverage } from './coverage-run.js';
+export type { InventoryOptions } from './inventory.js';
+export { incomplete, type Notice, type NoticeInput, type NoticeListener } from './notices.js';
+export type { RuleOptions } from './rules.js';
+export type { ThreatOptions } from './threats.js';
