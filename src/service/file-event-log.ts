@@ -33,7 +33,7 @@ const GZIP_LEVEL = 1;
 /** A segment is sealed (and compressed) once it grows past this. */
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** How much of the newest events a tenant's log keeps in memory for detection to read. */
-const RECENT_BYTES = 32 * 1024 * 1024;
+const RECENT_BYTES = 64 * 1024 * 1024;
 /** Every this many records of an uncompressed segment, its byte offset is remembered. */
 const INDEX_EVERY = 256;
 const SEGMENT_NAME = /^(\d{16})\.jsonl(\.gz)?$/;
