@@ -27,9 +27,13 @@ import {
 } from './event-log.js';
 
 const gzipAsync = promisify(gzip);
+/** Sealed segments are compressed fast rather than small: JSON logs shrink several times even so, and the CPU goes to detection. */
+const GZIP_LEVEL = 1;
 
 /** A segment is sealed (and compressed) once it grows past this. */
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** How much of the newest events a tenant's log keeps in memory for detection to read. */
+const RECENT_BYTES = 64 * 1024 * 1024;
 /** Every this many records of an uncompressed segment, its byte offset is remembered. */
 const INDEX_EVERY = 256;
 const SEGMENT_NAME = /^(\d{16})\.jsonl(\.gz)?$/;
@@ -83,6 +87,13 @@ class TenantLog {
   private sealing = new Set<Promise<void>>();
   /** The last compressed segment read, decompressed (retro-hunts read one segment after another). */
   private inflated: { first: number; lines: string[] } | undefined;
+  /**
+   * The newest records written, still in memory: detection, when it keeps up, reads what was just
+   * appended from here instead of from the file. `recentFirst` is the position of `recent[0]`.
+   */
+  private recent: LogRecord[] = [];
+  private recentFirst = 1;
+  private recentBytes = 0;
 
   constructor(
     readonly dir: string,
@@ -198,10 +209,13 @@ class TenantLog {
       const parts: string[] = [];
       const offsets: number[] = [];
       let bytes = 0;
+      const written: LogRecord[] = [];
       for (const pending of batch) {
         const first = seq + 1;
         for (const record of pending.records) {
-          const line = recordLine({ ...record, seq: ++seq });
+          const full = { ...record, seq: ++seq };
+          written.push(full);
+          const line = recordLine(full);
           offsets.push(bytes);
           parts.push(line);
           bytes += Buffer.byteLength(line);
@@ -228,6 +242,7 @@ class TenantLog {
             segment.index?.push([recordSeq, start + offsets[i]!]);
         }
         this.head = seq;
+        this.remember(written, bytes);
         for (const [i, pending] of batch.entries()) pending.resolve(ranges[i]!);
       } catch (error) {
         const failure = new VigilError(
@@ -306,7 +321,7 @@ class TenantLog {
     const plain = segment.path;
     const gzPath = segmentPath(this.dir, segment.first, true);
     const tmp = `${gzPath}.tmp`;
-    const data = await gzipAsync(await readFile(plain));
+    const data = await gzipAsync(await readFile(plain), { level: GZIP_LEVEL });
     await writeFile(tmp, data, { flush: true });
     await rename(tmp, gzPath);
     syncDir(this.dir);
@@ -318,7 +333,29 @@ class TenantLog {
     await unlink(plain);
   }
 
+  /** Keeps the records just written in memory, dropping the oldest past the budget. */
+  private remember(records: LogRecord[], bytes: number): void {
+    if (this.recent.length === 0 || this.recentFirst + this.recent.length !== records[0]!.seq) {
+      this.recent = [];
+      this.recentFirst = records[0]!.seq;
+      this.recentBytes = 0;
+    }
+    for (const record of records) this.recent.push(record);
+    this.recentBytes += bytes;
+    if (this.recentBytes > RECENT_BYTES) {
+      // Drop about half: trimming seldom keeps it cheap.
+      const drop = Math.floor(this.recent.length / 2);
+      this.recent = this.recent.slice(drop);
+      this.recentFirst += drop;
+      this.recentBytes = Math.floor(this.recentBytes / 2);
+    }
+  }
+
   read(from: number, max: number): LogRecord[] {
+    if (from >= this.recentFirst && from < this.recentFirst + this.recent.length) {
+      const start = from - this.recentFirst;
+      return this.recent.slice(start, start + max);
+    }
     const out: LogRecord[] = [];
     let position = Math.max(from, this.segments[0]?.first ?? 1);
     while (out.length < max && position <= this.head) {

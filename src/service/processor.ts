@@ -1,12 +1,22 @@
-import { VigilError } from '../core/index.js';
+import { type FieldValue, VigilError } from '../core/index.js';
 import { detectionFromCorrelation, type WorkerPool } from '../detect/index.js';
+import { toLogEvent } from '../logs/index.js';
 import type { CorrelationResult } from '../sigma/index.js';
 import { TenantCorrelator } from './correlate.js';
-import type { BatchTask, EvaluatedBatch } from './evaluate.js';
+import { type BatchTask, type EvaluatedBatch, packBatch } from './evaluate.js';
 import type { EventLog } from './event-log.js';
 import type { TenantRules } from './rules.js';
 import { ruleKey } from './sqlite-store.js';
 import type { CommitResult, NewDetection, ServiceStore } from './store.js';
+
+/** A stored event's flat fields, as detection read them. */
+function storedFields(event: string, seq: number): Readonly<Record<string, FieldValue>> {
+  try {
+    return toLogEvent(JSON.parse(event) as Record<string, FieldValue>, 'event', seq).fields;
+  } catch {
+    return {};
+  }
+}
 
 export interface ProcessorOptions {
   /** Events per task sent to a detection thread. */
@@ -160,9 +170,12 @@ export class Processor {
       if (!run) return;
       const records = await this.log.read(run.tenant, run.from, this.options.batchSize ?? DEFAULT_BATCH);
       if (records.length === 0) return;
-      const task: BatchTask = { tenant: run.tenant, records };
+      const task = packBatch(run.tenant, records);
       this.tenants.get(run.tenant)!.dispatched = records.at(-1)!.seq;
-      this.inFlight.push({ task, result: this.pool.run(task) });
+      this.inFlight.push({
+        task,
+        result: this.pool.run(task, [task.meta.buffer as ArrayBuffer, task.sourceOf.buffer as ArrayBuffer]),
+      });
     }
   }
 
@@ -225,7 +238,7 @@ export class Processor {
       received: found.received,
       detection: found.detection,
       events: `[${found.event}]`,
-      fields: found.fields,
+      fields: () => storedFields(found.event, found.seq),
       alertWindowMs: this.options.alertWindowMs(found.detection.rule),
     }));
     if (batch.correlationInputs.length) {
@@ -305,7 +318,7 @@ export class Processor {
         received,
         detection,
         events: `[${originals.join(',')}]`,
-        fields: { ...(last?.fields ?? {}), ...result.group },
+        fields: () => ({ ...(last?.fields ?? {}), ...result.group }),
         alertWindowMs: this.options.alertWindowMs(detection.rule),
       });
     }

@@ -211,7 +211,7 @@ function textOf(value: FieldValue | undefined): string | undefined {
 export function suppresses(
   suppression: Suppression,
   detection: Detection,
-  fields: Readonly<Record<string, FieldValue>>,
+  fields: () => Readonly<Record<string, FieldValue>>,
 ): boolean {
   const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
   if (
@@ -222,7 +222,7 @@ export function suppresses(
     return false;
   if (suppression.host !== null && !same(detection.host, suppression.host)) return false;
   if (suppression.field !== null) {
-    const value = textOf(fields[suppression.field]) ?? textOf(detection.matched[suppression.field]);
+    const value = textOf(detection.matched[suppression.field]) ?? textOf(fields()[suppression.field]);
     if (suppression.value === null ? value === undefined : !same(value, suppression.value)) return false;
   }
   return true;

@@ -66,8 +66,11 @@ export interface NewDetection {
   detection: Detection;
   /** The event as received, or a correlation's events: a JSON array. */
   events: string;
-  /** The event's flat fields, for suppressions by field value. */
-  fields: Readonly<Record<string, FieldValue>>;
+  /**
+   * The event's flat fields, for suppressions by field value: read only when one asks (most
+   * detections never need them, and carrying them from the detection thread would cost).
+   */
+  fields: () => Readonly<Record<string, FieldValue>>;
   /** Detections of the same rule and host this close in time join one alert. */
   alertWindowMs: number;
 }
