@@ -49,4 +49,21 @@ describe('the checkout', () => {
       expect({ name, covered }).toEqual({ name, covered: true });
     }
   });
+
+  it('installs on the Node.js it supports: no locked package asks for a newer one (npm ci would warn)', () => {
+    const supported = Number(
+      />=\s*(\d+)/.exec((readJson('package.json').engines as { node: string }).node)![1],
+    );
+    const packages = readJson('package-lock.json').packages as Record<
+      string,
+      { version?: string; engines?: { node?: string } }
+    >;
+    const tooNew = Object.entries(packages)
+      .filter(([path, entry]) => {
+        const least = /^>=\s*(\d+)/.exec(entry.engines?.node ?? '')?.[1];
+        return path !== '' && least !== undefined && Number(least) > supported;
+      })
+      .map(([path, entry]) => `${path}@${entry.version} needs node ${entry.engines!.node}`);
+    expect(tooNew).toEqual([]);
+  });
 });

@@ -221,11 +221,12 @@ export class DetectionService {
         const { rules, pool } = await this.loadRules();
         this.rules = rules;
         this.loadedAt = new Date();
+        // Told as the new rules take effect, so the log and the API agree on what is loaded.
+        const status = this.rulesStatus();
+        this.report(status);
         const old = await this.processor.replacePool(pool);
         this.pool = pool;
         await old.close();
-        const status = this.rulesStatus();
-        this.report(status);
         await this.store.audit({
           actor,
           action: 'rules.reload',

@@ -110,6 +110,10 @@ logsource: { product: lab }
     expect(status.tenants.acme.failed).toEqual([
       expect.objectContaining({ file: expect.stringContaining('broken.yml'), line: expect.any(Number) }),
     ]);
+    // The log line travels through a pipe: it may come a moment after the API shows the reload.
+    for (let i = 0; i < 50 && !/rule skipped: tenant acme: .*broken\.yml/.test(service.log()); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(service.log()).toMatch(/rule skipped: tenant acme: .*broken\.yml/);
     await send(acme, [event('acme', 'strange', 'alice', 4), event('acme', 'evil', 'alice', 5)]);
     expect(await titles(service, acme.viewer!)).toEqual([
