@@ -15,7 +15,7 @@ export function registerEventRoutes(app: FastifyInstance, book: RouteBook, servi
     for (const type of ['application/json', NDJSON, 'text/plain']) {
       scope.addContentTypeParser(
         type,
-        { parseAs: 'string', bodyLimit: limits.bodyBytes },
+        { parseAs: 'buffer', bodyLimit: limits.bodyBytes },
         (_request, body, done) => done(null, body),
       );
     }
@@ -60,10 +60,10 @@ export function registerEventRoutes(app: FastifyInstance, book: RouteBook, servi
         if (principal.tenant === null)
           throw new ApiError(403, 'FORBIDDEN', 'events must be sent with a tenant token');
         const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        const body = typeof request.body === 'string' ? request.body : '';
+        const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         const parsed =
           type === 'application/json'
-            ? parseJsonBody(body, limits.lineBytes)
+            ? parseJsonBody(body.toString('utf8'), limits.lineBytes)
             : parseNdjson(body, limits.lineBytes);
         await service.ingest(principal.tenant, 'http', parsed.events);
         if (parsed.rejected.length) service.countRejected(principal.tenant, 'http', parsed.rejected.length);

@@ -30,20 +30,25 @@ function describeValue(value: unknown): string {
   return value === null ? 'null' : `a ${typeof value}`;
 }
 
-/** NDJSON: blank lines are skipped, a line that is not a JSON object is rejected with its number. */
-export function parseNdjson(body: string, lineLimit: number): ParsedBody {
+/**
+ * NDJSON: blank lines are skipped, a line that is not a JSON object is rejected with its number.
+ * Read from the bytes line by line: each event is decoded on its own, so what is kept is a string
+ * of its own rather than a slice that would hold the whole request body in memory.
+ */
+export function parseNdjson(body: Buffer, lineLimit: number): ParsedBody {
   const out: ParsedBody = { events: [], rejected: [] };
   let start = 0;
   let line = 0;
-  while (start <= body.length) {
-    let end = body.indexOf('\n', start);
+  while (start < body.length) {
+    let end = body.indexOf(0x0a, start);
     if (end < 0) end = body.length;
     line++;
-    let text = body.slice(start, end);
+    const lineStart = start;
     start = end + 1;
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    if (text.trim() === '') continue;
-    if (Buffer.byteLength(text) > lineLimit) throw new BodyTooLarge(lineLimit, 'line', line);
+    if (end > 0 && body[end - 1] === 0x0d) end--;
+    if (end - lineStart > lineLimit) throw new BodyTooLarge(lineLimit, 'line', line);
+    const text = body.toString('utf8', lineStart, end).trim();
+    if (text === '') continue;
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -56,7 +61,7 @@ export function parseNdjson(body: string, lineLimit: number): ParsedBody {
       continue;
     }
     // Kept as sent: a line of valid JSON holds no raw newline, so it stays one line in the log.
-    out.events.push(text.trim());
+    out.events.push(text);
   }
   return out;
 }

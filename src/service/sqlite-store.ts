@@ -414,10 +414,16 @@ export class SqliteServiceStore implements ServiceStore {
     const now = this.now();
     const suppressions = batch.detections.length ? this.activeSuppressions(batch.tenant, now) : [];
     this.db.transaction(() => {
+      const seen = this.storedKeys(batch.tenant, batch.detections);
+      const alerts = new AlertGrouping(this, batch.tenant, now);
       for (const found of batch.detections) {
-        const stored = this.storeDetection(batch.tenant, found, suppressions, now, result);
-        if (stored) result.stored++;
+        // Found before: a replay after a restart, or the same detection twice in one batch.
+        if (seen.has(found.key)) continue;
+        seen.add(found.key);
+        this.storeDetection(batch.tenant, found, suppressions, alerts, now, result);
+        result.stored++;
       }
+      alerts.finish(result);
       this.sql(
         'INSERT INTO positions (tenant, processed) VALUES (?, ?) ON CONFLICT (tenant) DO UPDATE SET processed = MAX(processed, excluded.processed)',
       ).run(batch.tenant, batch.processed);
@@ -430,18 +436,42 @@ export class SqliteServiceStore implements ServiceStore {
     return result;
   }
 
+  /** Which of these detections the tenant has stored already, asked in a few queries for the whole batch. */
+  private storedKeys(tenant: string, detections: readonly NewDetection[]): Set<string> {
+    const seen = new Set<string>();
+    const CHUNK = 500;
+    for (let i = 0; i < detections.length; i += CHUNK) {
+      const keys = detections.slice(i, i + CHUNK).map((d) => d.key);
+      const rows = this.db
+        .prepare(`SELECT key FROM detections WHERE tenant = ? AND key IN (${keys.map(() => '?').join(', ')})`)
+        .all(tenant, ...keys) as { key: string }[];
+      for (const row of rows) seen.add(row.key);
+    }
+    return seen;
+  }
+
   private storeDetection(
     tenant: string,
     found: NewDetection,
     suppressions: Suppression[],
+    alerts: AlertGrouping,
     now: string,
     result: CommitResult,
-  ): boolean {
+  ): void {
     const { detection } = found;
     const key = ruleKey(detection.rule);
-    const inserted = this.sql(
-      `INSERT INTO detections (tenant, key, seq, time, received, rule_key, rule_id, rule_title, level, host, detection, events, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, key) DO NOTHING`,
+    const suppression = suppressions.find((s) => suppresses(s, detection, found.fields));
+    let alertId: number | null = null;
+    if (suppression) {
+      suppression.hits++;
+      result.suppressed++;
+      this.sql('UPDATE suppressions SET hits = hits + 1 WHERE id = ?').run(suppression.id);
+    } else {
+      alertId = alerts.join(key, detection, detection.timeMs ?? Date.parse(now), found.alertWindowMs);
+    }
+    this.sql(
+      `INSERT INTO detections (tenant, key, seq, time, received, rule_key, rule_id, rule_title, level, host, alert_id, suppression_id, detection, events, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       tenant,
       found.key,
@@ -453,58 +483,60 @@ export class SqliteServiceStore implements ServiceStore {
       detection.rule.title,
       detection.rule.level,
       detection.host ?? null,
+      alertId,
+      suppression?.id ?? null,
       JSON.stringify(detection),
       found.events,
       now,
     );
-    if (inserted.changes === 0) return false; // found before: a replay after a restart
-    const detectionId = Number(inserted.lastInsertRowid);
-    const suppression = suppressions.find((s) => suppresses(s, detection, found.fields));
-    if (suppression) {
-      suppression.hits++;
-      result.suppressed++;
-      this.sql('UPDATE suppressions SET hits = hits + 1 WHERE id = ?').run(suppression.id);
-      this.sql('UPDATE detections SET suppression_id = ? WHERE id = ?').run(suppression.id, detectionId);
-      return true;
-    }
-    const time = detection.timeMs ?? Date.parse(now);
-    const host = detection.host ?? '';
-    const rank = LEVEL_ORDER.indexOf(detection.rule.level);
-    const open = this.sql(
+  }
+
+  /** An open alert of a rule and host that takes a detection at `time`, from the database. */
+  openAlertFor(
+    tenant: string,
+    key: string,
+    host: string,
+    time: number,
+    windowMs: number,
+  ): AlertRow | undefined {
+    return this.sql(
       `SELECT * FROM alerts WHERE tenant = ? AND rule_key = ? AND host = ? AND status != 'closed'
          AND last_seen >= ? AND first_seen <= ? ORDER BY last_seen DESC LIMIT 1`,
-    ).get(tenant, key, host, time - found.alertWindowMs, time + found.alertWindowMs) as AlertRow | undefined;
-    let alertId: number;
-    if (open) {
-      alertId = open.id;
-      this.sql(
-        `UPDATE alerts SET count = count + 1, first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?),
-           level = CASE WHEN ? > level_rank THEN ? ELSE level END, level_rank = MAX(level_rank, ?), updated_at = ?
-         WHERE id = ?`,
-      ).run(time, time, rank, detection.rule.level, rank, now, alertId);
-    } else {
-      const created = this.sql(
-        `INSERT INTO alerts (tenant, rule_key, rule_id, rule_title, level, level_rank, host, techniques, first_seen, last_seen, count, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'open', ?, ?)`,
-      ).run(
-        tenant,
-        key,
-        detection.rule.id ?? null,
-        detection.rule.title,
-        detection.rule.level,
-        rank,
-        host,
-        JSON.stringify(detection.techniques),
-        time,
-        time,
-        now,
-        now,
-      );
-      alertId = Number(created.lastInsertRowid);
-      result.opened.push(toAlert(this.sql('SELECT * FROM alerts WHERE id = ?').get(alertId) as AlertRow));
-    }
-    this.sql('UPDATE detections SET alert_id = ? WHERE id = ?').run(alertId, detectionId);
-    return true;
+    ).get(tenant, key, host, time - windowMs, time + windowMs) as AlertRow | undefined;
+  }
+
+  newAlert(tenant: string, key: string, detection: Detection, time: number, now: string): number {
+    const created = this.sql(
+      `INSERT INTO alerts (tenant, rule_key, rule_id, rule_title, level, level_rank, host, techniques, first_seen, last_seen, count, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'open', ?, ?)`,
+    ).run(
+      tenant,
+      key,
+      detection.rule.id ?? null,
+      detection.rule.title,
+      detection.rule.level,
+      LEVEL_ORDER.indexOf(detection.rule.level),
+      detection.host ?? '',
+      JSON.stringify(detection.techniques),
+      time,
+      time,
+      now,
+      now,
+    );
+    return Number(created.lastInsertRowid);
+  }
+
+  /** Adds what a batch brought to an alert: more detections, a wider span, maybe a higher level. */
+  growAlert(id: number, growth: AlertGrowth, now: string): void {
+    this.sql(
+      `UPDATE alerts SET count = count + ?, first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?),
+         level = CASE WHEN ? > level_rank THEN ? ELSE level END, level_rank = MAX(level_rank, ?), updated_at = ?
+       WHERE id = ?`,
+    ).run(growth.count, growth.first, growth.last, growth.rank, growth.level, growth.rank, now, id);
+  }
+
+  alertRow(id: number): Alert {
+    return toAlert(this.sql('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow);
   }
 
   async alerts(query: AlertQuery): Promise<Page<Alert>> {
@@ -783,6 +815,89 @@ export class SqliteServiceStore implements ServiceStore {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+}
+
+interface AlertGrowth {
+  id: number;
+  count: number;
+  first: number;
+  last: number;
+  rank: number;
+  level: string;
+  /** The alert as it stands in the database: its span, for joining the batch's detections. */
+  spanFirst: number;
+  spanLast: number;
+  opened: boolean;
+}
+
+/**
+ * Detections of one batch joining alerts: the first of a rule and host asks the database for its
+ * open alert (or opens one); those after it join in memory, and each alert is written once at the
+ * end of the batch instead of once per detection.
+ */
+class AlertGrouping {
+  private readonly groups = new Map<string, AlertGrowth[]>();
+
+  constructor(
+    private readonly store: SqliteServiceStore,
+    private readonly tenant: string,
+    private readonly now: string,
+  ) {}
+
+  join(key: string, detection: Detection, time: number, windowMs: number): number {
+    const host = detection.host ?? '';
+    const groupKey = `${key}\0${host}`;
+    const rank = LEVEL_ORDER.indexOf(detection.rule.level);
+    const list = this.groups.get(groupKey) ?? [];
+    let growth = list.find((g) => time >= g.spanFirst - windowMs && time <= g.spanLast + windowMs);
+    if (!growth) {
+      const open = this.store.openAlertFor(this.tenant, key, host, time, windowMs);
+      growth = open
+        ? {
+            id: open.id,
+            count: 0,
+            first: time,
+            last: time,
+            rank: -1,
+            level: open.level,
+            spanFirst: open.first_seen,
+            spanLast: open.last_seen,
+            opened: false,
+          }
+        : {
+            id: this.store.newAlert(this.tenant, key, detection, time, this.now),
+            count: 0,
+            first: time,
+            last: time,
+            rank: -1,
+            level: detection.rule.level,
+            spanFirst: time,
+            spanLast: time,
+            opened: true,
+          };
+      list.push(growth);
+      this.groups.set(groupKey, list);
+    }
+    growth.count++;
+    growth.first = Math.min(growth.first, time);
+    growth.last = Math.max(growth.last, time);
+    growth.spanFirst = Math.min(growth.spanFirst, time);
+    growth.spanLast = Math.max(growth.spanLast, time);
+    if (rank > growth.rank) {
+      growth.rank = rank;
+      growth.level = detection.rule.level;
+    }
+    return growth.id;
+  }
+
+  finish(result: CommitResult): void {
+    for (const list of this.groups.values()) {
+      for (const growth of list) {
+        this.store.growAlert(growth.id, growth, this.now);
+        if (growth.opened) result.opened.push(this.store.alertRow(growth.id));
+      }
+    }
   }
 }
 
