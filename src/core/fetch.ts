@@ -237,12 +237,12 @@ function readBody(
   fail: Fail,
 ): Promise<Buffer> {
   const total = Number(response.headers['content-length'] ?? 0) || 0;
-  const tooLarge = (size: string) =>
-    fail('FETCH_TOO_LARGE', `${hop}${size}, more than the ${limits.maxBytes} bytes allowed`);
+  const tooLarge = (what: string) =>
+    fail('FETCH_TOO_LARGE', `${hop}${what} more than the ${limits.maxBytes} bytes allowed`);
   // A compressed body as large as the limit would not be smaller once decompressed.
   if (total > limits.maxBytes) {
     response.destroy();
-    return Promise.reject(tooLarge(`the answer says it is ${total} bytes`));
+    return Promise.reject(tooLarge(`the answer says it is ${total} bytes,`));
   }
   let decoder: Transform | undefined;
   const encoding = String(response.headers['content-encoding'] ?? 'identity')
@@ -275,8 +275,7 @@ function readBody(
     const take = (chunk: Buffer) => {
       if (settled) return;
       size += chunk.length;
-      if (size > limits.maxBytes)
-        stop(tooLarge(total ? `more than the ${total} bytes announced` : 'the body grew'));
+      if (size > limits.maxBytes) stop(tooLarge(decoder ? 'the body decompresses to' : 'the body is'));
       else chunks.push(chunk);
     };
     const finish = () => {
