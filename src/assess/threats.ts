@@ -1,5 +1,5 @@
 import type { AttackIndex } from '../attack/index.js';
-import { VigilError } from '../core/index.js';
+import { type FetchOptions, VigilError } from '../core/index.js';
 import { platformsNamedIn, readThreatLayer, type ThreatProfile } from '../coverage/index.js';
 import { type Advisory, analyzeAdvisory, readAdvisory, TechniqueExtractor } from '../intel/index.js';
 import { advisorySources } from './content-inputs.js';
@@ -9,8 +9,10 @@ import type { NoticeListener } from './notices.js';
 export interface ThreatOptions {
   /** ATT&CK groups by name, alias or ID; one that ATT&CK does not know is an error. */
   groups?: string[];
-  /** Advisory files (text, HTML, PDF, STIX), read through advisory intake. */
+  /** Advisory files or URLs (text, HTML, PDF, STIX), read through advisory intake. */
   advisories?: string[];
+  /** How advisories given as URLs are downloaded: limits and the hosts an admin allows. */
+  fetch?: FetchOptions;
   /** ATT&CK Navigator layers. */
   layers?: string[];
 }
@@ -49,7 +51,7 @@ export async function loadThreats(
     const extractor = new TechniqueExtractor(attack);
     const sources = advisorySources(options.content, true, tell);
     for (const file of options.advisories) {
-      const document = await readAdvisory(file);
+      const document = await readAdvisory(file, { fetch: options.fetch });
       const advisory = analyzeAdvisory(document, { attack, extractor, ...sources });
       advisories.push(advisory);
       const about = advisory.actors.filter((a) => a.salient && a.kind === 'software').map((a) => a.id);

@@ -9,6 +9,7 @@ import {
   readAdvisory,
   TechniqueExtractor,
 } from '../intel/index.js';
+import { fetchPolicy } from './fetch-policy.js';
 import { printNotice } from './notices.js';
 import { heading, printable, table, UsageError } from './terminal.js';
 
@@ -29,6 +30,11 @@ export function registerAdvisory(program: Command): void {
       'extract ATT&CK techniques (with evidence), indicators (refanged, with an actionability verdict), CVEs (with KEV status) and mitigations from advisories',
     )
     .argument('<inputs...>', 'text, HTML, PDF or STIX 2.1 files, http(s) URLs, or - for standard input')
+    .addHelpText(
+      'after',
+      '\nA URL is downloaded only from a public address (64 MiB, 2 minutes, 5 redirects at most);' +
+        '\nVIGIL_FETCH_ALLOW_HOSTS=HOSTS (names, *.domain, addresses, networks) lets it reach private ones.',
+    )
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')}`, 'table')
     .option(
       '--min-confidence <n>',
@@ -51,11 +57,12 @@ export function registerAdvisory(program: Command): void {
       const extractor = new TechniqueExtractor(attack);
       const { warningLists, kev, binaries } = advisorySources(contentFlag, flags.warninglists, printNotice);
 
+      const fetchOptions = fetchPolicy();
       const results: Advisory[] = [];
       let failed = 0;
       for (const input of inputs) {
         try {
-          const document = await readAdvisory(input);
+          const document = await readAdvisory(input, { fetch: fetchOptions });
           results.push(
             analyzeAdvisory(document, {
               attack,

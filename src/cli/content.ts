@@ -19,6 +19,7 @@ import {
 } from '../content/index.js';
 import { NEWER_ATTACK_HINT, rulesUnknownTags, type UnknownTags } from '../coverage/index.js';
 import { loadRuleSetup } from '../detect/index.js';
+import { fetchPolicy } from './fetch-policy.js';
 import { formatBytes, formatCount, heading, table, UsageError } from './terminal.js';
 
 interface UpdateFlags {
@@ -46,7 +47,8 @@ export function registerContent(program: Command): void {
           (n) =>
             `  ${n.padEnd(13)} ${CONTENT_SOURCES[n].description}\n${''.padEnd(16)}${CONTENT_SOURCES[n].url}`,
         ).join('\n') +
-        '\n\nVIGIL_CONTENT_MIRROR=URL fetches every source from a mirror serving the same files.',
+        '\n\nVIGIL_CONTENT_MIRROR=URL fetches every source from a mirror serving the same files (it may be on a private address).' +
+        '\nVIGIL_FETCH_ALLOW_HOSTS=HOSTS lets downloads reach these hosts although they resolve to private addresses.',
     )
     .action(async (flags: UpdateFlags) => {
       const only = flags.only ? parseOnly(flags.only) : undefined;
@@ -57,6 +59,7 @@ export function registerContent(program: Command): void {
         only,
         from: flags.from,
         mirror: process.env.VIGIL_CONTENT_MIRROR || undefined,
+        fetch: fetchPolicy(),
         onProgress: progress.event,
       });
       progress.stop();

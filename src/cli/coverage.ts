@@ -18,6 +18,7 @@ import {
   type ThreatProfile,
 } from '../coverage/index.js';
 import { csvCell } from '../detect/index.js';
+import { fetchPolicy } from './fetch-policy.js';
 import { checkOutputFile } from './io.js';
 import { printNotice } from './notices.js';
 import { formatCount, heading, printable, table, UsageError } from './terminal.js';
@@ -119,6 +120,7 @@ export function coverageOptions(
   return {
     groups: flags.group,
     advisories: flags.advisory,
+    fetch: fetchPolicy(),
     layers: flags.layer,
     rules: flags.rules,
     reference: flags.reference,

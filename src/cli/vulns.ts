@@ -25,6 +25,7 @@ import {
   staleContent,
   VulnStore,
 } from '../vuln/index.js';
+import { fetchPolicy } from './fetch-policy.js';
 import { printNotice } from './notices.js';
 import { formatCount, heading, printable, table, UsageError } from './terminal.js';
 
@@ -425,7 +426,7 @@ async function prioritizedFindings(
     const assets = flags.assets ? readAssets(flags.assets).assets : new AssetIndex(store.assets());
     const advisoryCves = flags.advisory
       ? new Set(
-          extractIndicators((await readAdvisory(flags.advisory)).text)
+          extractIndicators((await readAdvisory(flags.advisory, { fetch: fetchPolicy() })).text)
             .filter((i) => i.type === 'cve')
             .map((i) => i.value),
         )

@@ -17,7 +17,7 @@ import {
   HISTORY_RELEASES,
   readStixBundle,
 } from '../attack/index.js';
-import { describeError, VigilError } from '../core/index.js';
+import { describeError, type FetchLimits, type FetchOptions, safeFetch, VigilError } from '../core/index.js';
 import { epssFile } from './epss.js';
 import {
   attackReleaseUrl,
@@ -47,9 +47,21 @@ export interface UpdateOptions {
   /** Base address of a mirror serving each source under its `mirrorPath`. */
   mirror?: string;
   onProgress?: (event: ProgressEvent) => void;
-  /** Time allowed for each download to finish. */
-  timeoutMs?: number;
+  /**
+   * How each download goes (see safeFetch): limits over CONTENT_FETCH_LIMITS, the hosts an admin
+   * allows. The official sources must be on public addresses; a mirror may be on any but a cloud
+   * metadata service's, being the user's explicit choice.
+   */
+  fetch?: Omit<FetchOptions, 'allowPrivate' | 'onProgress'>;
 }
+
+/** Content is larger than advisories (ATT&CK is a 50 MB bundle) and may come over slow links. */
+const CONTENT_FETCH_LIMITS: FetchLimits = {
+  maxBytes: 512 * 1024 ** 2,
+  timeoutMs: 600_000,
+  idleTimeoutMs: 60_000,
+  maxRedirects: 5,
+};
 
 export interface UpdateResult {
   source: SourceName;
@@ -294,40 +306,19 @@ async function fetchBytes(
   source: SourceName,
   options: UpdateOptions,
 ): Promise<{ bytes: Uint8Array; finalUrl: string }> {
-  let response: Response;
   try {
-    response = await fetch(url, {
-      signal: AbortSignal.timeout(options.timeoutMs ?? 600_000),
-      redirect: 'follow',
+    const fetched = await safeFetch(url, {
+      ...CONTENT_FETCH_LIMITS,
+      ...options.fetch,
+      allowPrivate: options.mirror !== undefined,
+      onProgress: (received, total) =>
+        options.onProgress?.({ source, phase: 'download', received, total, what: url }),
     });
+    return { bytes: fetched.bytes, finalUrl: fetched.url };
   } catch (error) {
-    const cause = (error as { cause?: { message?: string; code?: string } }).cause;
-    throw new VigilError(
-      'CONTENT_DOWNLOAD',
-      `${source}: cannot download ${url}: ${cause?.message ?? cause?.code ?? (error as Error).message}`,
-    );
+    if (!(error instanceof VigilError)) throw error;
+    throw new VigilError(error.code, `${source}: ${error.describe()}`, {}, { cause: error });
   }
-  if (!response.ok || !response.body) {
-    throw new VigilError(
-      'CONTENT_DOWNLOAD',
-      `${source}: ${url} answered HTTP ${response.status} ${response.statusText}`,
-    );
-  }
-  const total = Number(response.headers.get('content-length') ?? 0);
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    chunks.push(chunk);
-    received += chunk.length;
-    options.onProgress?.({ source, phase: 'download', received, total, what: url });
-  }
-  const bytes = new Uint8Array(received);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return { bytes, finalUrl: response.url || url };
 }
 
 /** The files each source needs, present or not, for `content status` on folders without a manifest. */

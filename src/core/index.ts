@@ -1,3 +1,9 @@
+export {
+  type AddressRefusal,
+  addressRefusal,
+  allowEntryProblem,
+  HostAllowList,
+} from './address-policy.js';
 export { AhoCorasick, foldsSafely } from './aho-corasick.js';
 export { addDistinct, distinctIgnoringCase, setFor } from './collections.js';
 export { describeError, formatLocation, type SourceLocation, VigilError } from './errors.js';
@@ -9,6 +15,15 @@ export {
   getField,
   type LogEvent,
 } from './event.js';
+export {
+  DEFAULT_FETCH_LIMITS,
+  type Fetched,
+  type FetchLimits,
+  type FetchOptions,
+  type ResolvedAddress,
+  type Resolver,
+  safeFetch,
+} from './fetch.js';
 export { type CollectedFiles, collectFiles } from './files.js';
 export {
   type Cidr,

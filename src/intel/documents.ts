@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Parser } from 'htmlparser2';
-import { VigilError } from '../core/index.js';
+import { type FetchOptions, safeFetch, VigilError } from '../core/index.js';
 
 export type DocumentKind = 'text' | 'html' | 'pdf' | 'stix';
 
@@ -14,17 +14,27 @@ export interface AdvisoryDocument {
   stix?: Record<string, unknown>[];
 }
 
-/** How long to wait for an advisory given by URL. */
-const FETCH_TIMEOUT_MS = 30_000;
+export interface ReadAdvisoryOptions {
+  /** Standard input, read for `-`. */
+  stdin?: () => Promise<Buffer>;
+  /** How a URL is downloaded (see safeFetch): its limits and the hosts an admin allows. */
+  fetch?: FetchOptions;
+}
 
-/** Reads a file, a URL (http/https) or standard input (`-`) and turns it into text. */
-export async function readAdvisory(input: string, stdin?: () => Promise<Buffer>): Promise<AdvisoryDocument> {
+/**
+ * Reads a file, a URL (http/https) or standard input (`-`) and turns it into text. A URL is
+ * downloaded by safeFetch: bounded, and refused on a private address (FETCH_* errors).
+ */
+export async function readAdvisory(
+  input: string,
+  options: ReadAdvisoryOptions = {},
+): Promise<AdvisoryDocument> {
   let bytes: Buffer;
   let contentType = '';
   if (input === '-') {
-    bytes = stdin ? await stdin() : await readStream(process.stdin);
+    bytes = options.stdin ? await options.stdin() : await readStream(process.stdin);
   } else if (/^https?:\/\//i.test(input)) {
-    ({ bytes, contentType } = await download(input));
+    ({ bytes, contentType } = await safeFetch(input, options.fetch));
   } else {
     try {
       bytes = readFileSync(input);
@@ -266,31 +276,6 @@ function looksBinary(bytes: Buffer): boolean {
 function firstLine(text: string): string | undefined {
   const line = text.split('\n').find((l) => l.trim() !== '');
   return line ? line.trim().slice(0, 200) : undefined;
-}
-
-async function download(url: string): Promise<{ bytes: Buffer; contentType: string }> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'follow' });
-  } catch (error) {
-    const cause = (error as { cause?: { message?: string } }).cause?.message;
-    throw new VigilError('ADVISORY_UNREADABLE', `cannot download: ${cause ?? (error as Error).message}`, {
-      file: url,
-    });
-  }
-  if (!response.ok) {
-    throw new VigilError(
-      'ADVISORY_UNREADABLE',
-      `download failed: HTTP ${response.status} ${response.statusText}`,
-      {
-        file: url,
-      },
-    );
-  }
-  return {
-    bytes: Buffer.from(await response.arrayBuffer()),
-    contentType: response.headers.get('content-type') ?? '',
-  };
 }
 
 async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {

@@ -16,7 +16,13 @@ export {
   type MitigationFinding,
 } from './advisory.js';
 export type { IndicatorFinding, ToolMention } from './advisory-indicators.js';
-export { type AdvisoryDocument, decodeAdvisory, htmlText, readAdvisory } from './documents.js';
+export {
+  type AdvisoryDocument,
+  decodeAdvisory,
+  htmlText,
+  type ReadAdvisoryOptions,
+  readAdvisory,
+} from './documents.js';
 export {
   type ExtractedIndicator,
   extractIndicators,

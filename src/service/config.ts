@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { parseCidr, VigilError } from '../core/index.js';
+import { allowEntryProblem, DEFAULT_FETCH_LIMITS, parseCidr, VigilError } from '../core/index.js';
 import { parseTimespan } from '../sigma/index.js';
 
 /**
@@ -25,6 +25,8 @@ export interface ServiceConfig {
   alerts: { windowMs: number; rules: Map<string, number> };
   retention: { default: Retention; tenants: Map<string, Retention> };
   limits: { bodyBytes: number; lineBytes: number; backlogEvents: number };
+  /** How the service downloads what it is given as a URL (an advisory): safeFetch's options. */
+  fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number };
 }
 
 export interface Retention {
@@ -114,6 +116,19 @@ const schema = z.strictObject({
       backlog_events: z.number().int().min(1).optional(),
     })
     .optional(),
+  fetch: z
+    .strictObject({
+      allow_hosts: z
+        .array(
+          z.string().refine((entry) => allowEntryProblem(entry) === undefined, {
+            message: 'a host name, *.domain, address or network',
+          }),
+        )
+        .optional(),
+      max_bytes: size.optional(),
+      timeout: duration.optional(),
+    })
+    .optional(),
 });
 
 export const CONFIG_FILE = 'config.yml';
@@ -197,6 +212,11 @@ export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
       bodyBytes: bytes(c.limits?.body_bytes) ?? 16 * 1024 ** 2,
       lineBytes: bytes(c.limits?.line_bytes) ?? 1024 ** 2,
       backlogEvents: c.limits?.backlog_events ?? 1_000_000,
+    },
+    fetch: {
+      allowHosts: c.fetch?.allow_hosts ?? [],
+      maxBytes: bytes(c.fetch?.max_bytes) ?? DEFAULT_FETCH_LIMITS.maxBytes,
+      timeoutMs: ms(c.fetch?.timeout) ?? DEFAULT_FETCH_LIMITS.timeoutMs,
     },
   };
 }

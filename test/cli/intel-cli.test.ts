@@ -1,6 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vigil } from '../helpers/cli.js';
 import { contentPath, hasContent } from '../helpers/content.js';
@@ -96,5 +101,45 @@ describe.skipIf(!hasContent)('vigil attack and vigil advisory', () => {
     const mixed = vigil(['advisory', 'parse', empty, good, '--format', 'json'], env);
     expect(mixed.status).toBe(1);
     expect(JSON.parse(mixed.stdout)[0].techniques[0].id).toBe('T1486');
+  });
+
+  it('reads an advisory URL only from a public address, unless VIGIL_FETCH_ALLOW_HOSTS allows the host', async () => {
+    const server = createServer((_request, response) => response.end('The actors used T1486.'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/advisory.txt`;
+    // The server answers in this process: the command runs beside it, not blocking it.
+    const run = (extra: NodeJS.ProcessEnv) =>
+      promisify(execFile)(
+        process.execPath,
+        [
+          fileURLToPath(new URL('../../bin/vigil.js', import.meta.url)),
+          'advisory',
+          'parse',
+          url,
+          '--format',
+          'json',
+        ],
+        { env: { ...process.env, NO_COLOR: '1', ...env, ...extra } },
+      ).then(
+        (done) => ({ code: 0, ...done }),
+        (failed: { code: number; stdout: string; stderr: string }) => failed,
+      );
+    try {
+      const refused = await run({});
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        `${url}: 127.0.0.1 is a loopback address: not fetched unless an admin allows the host`,
+      );
+      expect(refused.stderr).not.toMatch(/\n\s+at /);
+      const allowed = await run({ VIGIL_FETCH_ALLOW_HOSTS: 'intel.example, 127.0.0.1' });
+      expect(allowed.code).toBe(0);
+      expect(JSON.parse(allowed.stdout).techniques[0].id).toBe('T1486');
+      const mistyped = await run({ VIGIL_FETCH_ALLOW_HOSTS: 'http://127.0.0.1/' });
+      expect(mistyped.code).toBe(2);
+      expect(mistyped.stderr).toContain('VIGIL_FETCH_ALLOW_HOSTS: not a host name, address or network');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

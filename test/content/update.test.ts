@@ -262,6 +262,26 @@ describe.skipIf(!hasContent)('vigil content update', () => {
   });
 });
 
+describe('content downloads', () => {
+  it('keep to public addresses for the official sources; only a mirror the user named may be private', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'vigil-content-policy-'));
+    try {
+      // As if the network's DNS sent CISA's name to this machine.
+      const [kev] = await updateContent({
+        home,
+        only: ['kev'],
+        fetch: { resolve: async () => [{ address: '127.0.0.1', family: 4 }] },
+      });
+      expect(kev).toMatchObject({ ok: false });
+      expect(kev!.error).toBe(
+        'kev: https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json: www.cisa.gov resolves to 127.0.0.1, a loopback address: not fetched unless an admin allows the host',
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(!hasContent)('the technique name history', () => {
   it('built from the v18.1 bundle alone, matches the published history for v18.1', () => {
     const published = JSON.parse(readFileSync(contentPath('attack', 'technique-name-history.json'), 'utf8'));
