@@ -21,6 +21,7 @@ export type { EventLog, LogRecord, NewRecord } from './event-log.js';
 export { FileEventLog } from './file-event-log.js';
 export { FolderWatch } from './folder-watch.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
+export { alertFacts } from './response-facts.js';
 export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
 export {
   Backpressure,

@@ -1,0 +1,131 @@
+import { readFileSync, statSync } from 'node:fs';
+import { z } from 'zod';
+import { readYamlDocuments, VigilError } from '../../core/index.js';
+import type { Connector } from './connector.js';
+import { NftablesConnector } from './nftables.js';
+import { WebhookConnector } from './webhook.js';
+
+/**
+ * `connectors.yml`: which product carries out each capability. Secrets are never written in it:
+ * they come from an environment variable (`*_env`) or a file only the service's user can read
+ * (`*_file`).
+ */
+const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name of letters, digits and _');
+const schema = z.strictObject({
+  firewall: z
+    .strictObject({
+      type: z.literal('nftables'),
+      family: z.enum(['inet', 'ip', 'ip6']).optional(),
+      table: name.optional(),
+      set_v4: name.optional(),
+      set_v6: name.optional(),
+      manage: z.boolean().optional(),
+      nft: z.string().optional(),
+    })
+    .optional(),
+  notify: z
+    .strictObject({
+      type: z.literal('webhook'),
+      url: z.string().url().optional(),
+      url_env: z.string().optional(),
+      format: z.enum(['json', 'slack', 'teams']).optional(),
+      hmac_secret_env: z.string().optional(),
+      hmac_secret_file: z.string().optional(),
+      tls: z
+        .strictObject({ cert: z.string().optional(), key: z.string().optional(), ca: z.string().optional() })
+        .optional(),
+    })
+    .optional(),
+});
+
+function secretFile(path: string, field: string, file: string): string {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (error) {
+    throw new VigilError('CONNECTOR_SECRET', `cannot read ${path}: ${(error as Error).message}`, {
+      file,
+      field,
+    });
+  }
+  if (mode & 0o077)
+    throw new VigilError('CONNECTOR_SECRET', `${path} can be read by others than its owner; chmod 600 it`, {
+      file,
+      field,
+    });
+  return readFileSync(path, 'utf8').trim();
+}
+
+function secretEnv(variable: string, field: string, file: string, env: NodeJS.ProcessEnv): string {
+  const value = env[variable];
+  if (!value)
+    throw new VigilError('CONNECTOR_SECRET', `the environment variable ${variable} is not set`, {
+      file,
+      field,
+    });
+  return value;
+}
+
+/** The connectors a configuration file sets up, by capability. */
+export function readConnectors(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Map<string, Connector> {
+  const [document] = readYamlDocuments(text, file, 'CONNECTORS_INVALID');
+  const parsed = schema.safeParse(document?.data ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new VigilError('CONNECTORS_INVALID', issue.message, {
+      file,
+      line: document?.lineOf(issue.path),
+      field: issue.path.join('.'),
+    });
+  }
+  const c = parsed.data;
+  const out = new Map<string, Connector>();
+  if (c.firewall)
+    out.set(
+      'firewall',
+      new NftablesConnector({
+        family: c.firewall.family ?? 'inet',
+        table: c.firewall.table ?? 'vigil',
+        setV4: c.firewall.set_v4 ?? 'blocked_v4',
+        setV6: c.firewall.set_v6 ?? 'blocked_v6',
+        manage: c.firewall.manage ?? true,
+        nft: c.firewall.nft ?? 'nft',
+      }),
+    );
+  if (c.notify) {
+    const n = c.notify;
+    const url = n.url ?? (n.url_env ? secretEnv(n.url_env, 'notify.url_env', file, env) : undefined);
+    if (!url)
+      throw new VigilError('CONNECTORS_INVALID', 'a webhook needs url or url_env', { file, field: 'notify' });
+    out.set(
+      'notify',
+      new WebhookConnector({
+        url,
+        format: n.format ?? 'json',
+        hmacSecret: n.hmac_secret_env
+          ? secretEnv(n.hmac_secret_env, 'notify.hmac_secret_env', file, env)
+          : n.hmac_secret_file
+            ? secretFile(n.hmac_secret_file, 'notify.hmac_secret_file', file)
+            : undefined,
+        tls: n.tls,
+      }),
+    );
+  }
+  return out;
+}
+
+/** Reads `connectors.yml`; an absent file means no connector, so every step stays a plan. */
+export function loadConnectors(file: string, env: NodeJS.ProcessEnv = process.env): Map<string, Connector> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw new VigilError('CONNECTORS_INVALID', `cannot read: ${(error as Error).message}`, { file });
+  }
+  return readConnectors(text, file, env);
+}
