@@ -18,6 +18,11 @@ export const ACTIONS: Readonly<Record<string, ActionSpec>> = {
     revertible: true,
     description: 'add an address to the block set of the firewall',
   },
+  'directory.disable_account': {
+    params: { account: { type: 'account', required: true } },
+    revertible: true,
+    description: 'disable an account in the directory (Active Directory or OpenLDAP)',
+  },
   'notify.message': {
     params: { title: { type: 'text', required: false }, text: { type: 'text', required: true } },
     revertible: false,

@@ -19,6 +19,8 @@ export interface StepOutcome {
   error?: string;
   /** When a containment with a time to live is to be reverted (ISO 8601). */
   revertAt?: string;
+  /** What the revert needs of the state before the action. */
+  kept?: Record<string, string>;
   params: Record<string, string>;
 }
 
@@ -40,15 +42,15 @@ export interface ExecuteOptions {
 const capabilityOf = (action: string) => action.slice(0, action.indexOf('.'));
 const verbOf = (action: string) => action.slice(action.indexOf('.') + 1);
 
-async function attempt(
-  run: (signal: AbortSignal) => Promise<string>,
-  options: ExecuteOptions,
-): Promise<{ result?: string; error?: string; attempts: number }> {
+async function attempt<T>(
+  run: (signal: AbortSignal) => Promise<T>,
+  options: Pick<ExecuteOptions, 'attempts' | 'backoffMs' | 'timeoutMs'>,
+): Promise<{ value?: T; error?: string; attempts: number }> {
   const attempts = options.attempts ?? 3;
   let wait = options.backoffMs ?? 1000;
   for (let n = 1; ; n++) {
     try {
-      return { result: await run(AbortSignal.timeout(options.timeoutMs ?? 30_000)), attempts: n };
+      return { value: await run(AbortSignal.timeout(options.timeoutMs ?? 30_000)), attempts: n };
     } catch (error) {
       const retry = error instanceof TransientFailure || (error as Error).name === 'TimeoutError';
       if (!retry || n >= attempts) return { error: (error as Error).message, attempts: n };
@@ -104,17 +106,22 @@ async function settle(step: PlannedStep, options: ExecuteOptions): Promise<StepO
     ...base,
     state: 'done',
     attempts: ran.attempts,
-    result: ran.result,
+    result: ran.value!.result,
+    ...(ran.value!.kept && { kept: ran.value!.kept }),
     ...(step.ttlMs !== undefined && { revertAt: new Date(Date.now() + step.ttlMs).toISOString() }),
   };
 }
 
 /** Undoes a step that was carried out (its time to live ended, or an analyst released it). */
 export async function revert(
-  outcome: Pick<StepOutcome, 'action' | 'params'>,
+  outcome: Pick<StepOutcome, 'action' | 'params' | 'kept'>,
   options: Pick<ExecuteOptions, 'connectors' | 'attempts' | 'backoffMs' | 'timeoutMs'>,
 ): Promise<{ result?: string; error?: string; attempts: number }> {
   const connector = options.connectors.get(capabilityOf(outcome.action));
   if (!connector?.revert) return { error: `nothing can undo ${outcome.action} here`, attempts: 0 };
-  return attempt((signal) => connector.revert!(verbOf(outcome.action), outcome.params, { signal }), options);
+  const undone = await attempt(
+    (signal) => connector.revert!(verbOf(outcome.action), outcome.params, outcome.kept ?? {}, { signal }),
+    options,
+  );
+  return { result: undone.value, error: undone.error, attempts: undone.attempts };
 }

@@ -1,6 +1,6 @@
 export { ACTIONS, type ActionSpec } from './actions.js';
 export { loadConnectors, readConnectors } from './connectors/config.js';
-export type { Connector, RunOptions } from './connectors/connector.js';
+export type { ActionResult, Connector, RunOptions } from './connectors/connector.js';
 export { TransientFailure } from './connectors/connector.js';
 export { type NftablesConfig, NftablesConnector } from './connectors/nftables.js';
 export { type WebhookConfig, WebhookConnector, webhookBody, webhookSignature } from './connectors/webhook.js';

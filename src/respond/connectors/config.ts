@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { readYamlDocuments, VigilError } from '../../core/index.js';
 import type { Connector } from './connector.js';
+import { LdapConnector } from './ldap.js';
 import { NftablesConnector } from './nftables.js';
 import { WebhookConnector } from './webhook.js';
 
@@ -21,6 +22,19 @@ const schema = z.strictObject({
       set_v6: name.optional(),
       manage: z.boolean().optional(),
       nft: z.string().optional(),
+    })
+    .optional(),
+  directory: z
+    .strictObject({
+      type: z.literal('ldap'),
+      url: z.string().regex(/^ldaps?:\/\/[^/\s]+\/?$/, 'ldap://HOST[:PORT] or ldaps://HOST[:PORT]'),
+      kind: z.enum(['active-directory', 'openldap']),
+      base_dn: z.string().min(1),
+      bind_dn: z.string().min(1),
+      bind_password_env: z.string().optional(),
+      bind_password_file: z.string().optional(),
+      user_attribute: z.string().optional(),
+      ca: z.string().optional(),
     })
     .optional(),
   notify: z
@@ -96,6 +110,35 @@ export function readConnectors(
         nft: c.firewall.nft ?? 'nft',
       }),
     );
+  if (c.directory) {
+    const d = c.directory;
+    const password = d.bind_password_env
+      ? secretEnv(d.bind_password_env, 'directory.bind_password_env', file, env)
+      : d.bind_password_file
+        ? secretFile(d.bind_password_file, 'directory.bind_password_file', file)
+        : undefined;
+    if (password === undefined)
+      throw new VigilError(
+        'CONNECTORS_INVALID',
+        'an LDAP directory needs bind_password_env or bind_password_file',
+        {
+          file,
+          field: 'directory',
+        },
+      );
+    out.set(
+      'directory',
+      new LdapConnector({
+        url: d.url,
+        kind: d.kind,
+        baseDn: d.base_dn,
+        bindDn: d.bind_dn,
+        bindPassword: password,
+        userAttribute: d.user_attribute ?? (d.kind === 'active-directory' ? 'sAMAccountName' : 'uid'),
+        ca: d.ca === undefined ? undefined : readFileSync(d.ca),
+      }),
+    );
+  }
   if (c.notify) {
     const n = c.notify;
     const url = n.url ?? (n.url_env ? secretEnv(n.url_env, 'notify.url_env', file, env) : undefined);

@@ -9,9 +9,24 @@ export interface Connector {
   readonly target: string;
   /** The request an action would send, without secrets. */
   describe(action: string, params: Readonly<Record<string, string>>, ttlMs?: number): string;
-  run(action: string, params: Readonly<Record<string, string>>, options: RunOptions): Promise<string>;
-  /** Undoes a revertible action; undoing what is already undone is not an error. */
-  revert?(action: string, params: Readonly<Record<string, string>>, options: RunOptions): Promise<string>;
+  run(action: string, params: Readonly<Record<string, string>>, options: RunOptions): Promise<ActionResult>;
+  /**
+   * Undoes a revertible action, given what its run kept; undoing what is already undone is not an
+   * error, and what was so before the action (an account already disabled) stays so.
+   */
+  revert?(
+    action: string,
+    params: Readonly<Record<string, string>>,
+    kept: Readonly<Record<string, string>>,
+    options: RunOptions,
+  ): Promise<string>;
+}
+
+export interface ActionResult {
+  /** What was done, in words fit for the audit log. */
+  result: string;
+  /** What the revert needs to know of the state before (kept with the step's outcome). */
+  kept?: Record<string, string>;
 }
 
 export interface RunOptions {

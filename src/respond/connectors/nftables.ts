@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { parseIPv4 } from '../../core/index.js';
-import type { Connector, RunOptions } from './connector.js';
+import type { ActionResult, Connector, RunOptions } from './connector.js';
 import { TransientFailure } from './connector.js';
 
 export interface NftablesConfig {
@@ -107,7 +107,11 @@ export class NftablesConnector implements Connector {
     });
   }
 
-  async run(action: string, params: Readonly<Record<string, string>>, options: RunOptions): Promise<string> {
+  async run(
+    action: string,
+    params: Readonly<Record<string, string>>,
+    options: RunOptions,
+  ): Promise<ActionResult> {
     if (action !== 'block_address') throw new Error(`nftables cannot ${action}`);
     await this.prepare(options.signal);
     const address = params.address!;
@@ -116,14 +120,17 @@ export class NftablesConnector implements Connector {
       `add element ${this.config.family} ${this.config.table} ${set} ${this.element(address, options.ttlMs)}`,
       options.signal,
     );
-    return `${address} added to nftables set ${this.config.family} ${this.config.table} ${set}${
-      options.ttlMs === undefined ? '' : ` for ${Math.ceil(options.ttlMs / 1000)} s`
-    }`;
+    return {
+      result: `${address} added to nftables set ${this.config.family} ${this.config.table} ${set}${
+        options.ttlMs === undefined ? '' : ` for ${Math.ceil(options.ttlMs / 1000)} s`
+      }`,
+    };
   }
 
   async revert(
     action: string,
     params: Readonly<Record<string, string>>,
+    _kept: Readonly<Record<string, string>>,
     options: RunOptions,
   ): Promise<string> {
     if (action !== 'block_address') throw new Error(`nftables cannot undo ${action}`);

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Connector, RunOptions } from './connector.js';
+import type { ActionResult, Connector, RunOptions } from './connector.js';
 import { TransientFailure } from './connector.js';
 
 export interface WebhookConfig {
@@ -65,7 +65,7 @@ export class WebhookConnector implements Connector {
     return `POST ${this.url.origin}/… ${webhookBody(this.config.format, params.title, params.text ?? '')}`;
   }
 
-  run(_action: string, params: Readonly<Record<string, string>>, options: RunOptions): Promise<string> {
+  run(_action: string, params: Readonly<Record<string, string>>, options: RunOptions): Promise<ActionResult> {
     const body = webhookBody(this.config.format, params.title, params.text ?? '');
     const timestamp = String(Math.floor(Date.now() / 1000));
     const headers: Record<string, string | number> = {
@@ -86,7 +86,8 @@ export class WebhookConnector implements Connector {
           response.resume();
           response.on('end', () => {
             const status = response.statusCode ?? 0;
-            if (status >= 200 && status < 300) resolve(`message sent to ${this.url.origin} (HTTP ${status})`);
+            if (status >= 200 && status < 300)
+              resolve({ result: `message sent to ${this.url.origin} (HTTP ${status})` });
             else if (status === 429 || status >= 500)
               reject(new TransientFailure(`${this.url.origin} answered HTTP ${status}`));
             else reject(new Error(`${this.url.origin} refused the message: HTTP ${status}`));
