@@ -18,6 +18,11 @@ export const ACTIONS: Readonly<Record<string, ActionSpec>> = {
     revertible: true,
     description: 'add an address to the block set of the firewall',
   },
+  'dns.block_domain': {
+    params: { domain: { type: 'domain', required: true } },
+    revertible: true,
+    description: 'make a domain and its subdomains answer NXDOMAIN (a response policy zone)',
+  },
   'directory.disable_account': {
     params: { account: { type: 'account', required: true } },
     revertible: true,

@@ -98,7 +98,7 @@ async function settle(step: PlannedStep, options: ExecuteOptions): Promise<StepO
   if (options.alreadyDone?.(step.key))
     return { ...base, state: 'done', result: 'already carried out under this key' };
   const ran = await attempt(
-    (signal) => connector.run(verbOf(step.action), step.params, { signal, ttlMs: step.ttlMs }),
+    (signal) => connector.run(verbOf(step.action), step.params, { signal, ttlMs: step.ttlMs, key: step.key }),
     options,
   );
   if (ran.error !== undefined) return { ...base, state: 'failed', attempts: ran.attempts, error: ran.error };
@@ -114,13 +114,17 @@ async function settle(step: PlannedStep, options: ExecuteOptions): Promise<StepO
 
 /** Undoes a step that was carried out (its time to live ended, or an analyst released it). */
 export async function revert(
-  outcome: Pick<StepOutcome, 'action' | 'params' | 'kept'>,
+  outcome: Pick<StepOutcome, 'action' | 'params' | 'kept' | 'key'>,
   options: Pick<ExecuteOptions, 'connectors' | 'attempts' | 'backoffMs' | 'timeoutMs'>,
 ): Promise<{ result?: string; error?: string; attempts: number }> {
   const connector = options.connectors.get(capabilityOf(outcome.action));
   if (!connector?.revert) return { error: `nothing can undo ${outcome.action} here`, attempts: 0 };
   const undone = await attempt(
-    (signal) => connector.revert!(verbOf(outcome.action), outcome.params, outcome.kept ?? {}, { signal }),
+    (signal) =>
+      connector.revert!(verbOf(outcome.action), outcome.params, outcome.kept ?? {}, {
+        signal,
+        key: outcome.key,
+      }),
     options,
   );
   return { result: undone.value, error: undone.error, attempts: undone.attempts };

@@ -4,6 +4,7 @@ import { readYamlDocuments, VigilError } from '../../core/index.js';
 import type { Connector } from './connector.js';
 import { LdapConnector } from './ldap.js';
 import { NftablesConnector } from './nftables.js';
+import { defaultReload, RpzConnector } from './rpz.js';
 import { WebhookConnector } from './webhook.js';
 
 /**
@@ -22,6 +23,16 @@ const schema = z.strictObject({
       set_v6: name.optional(),
       manage: z.boolean().optional(),
       nft: z.string().optional(),
+    })
+    .optional(),
+  dns: z
+    .strictObject({
+      type: z.literal('rpz'),
+      server: z.enum(['unbound', 'bind']),
+      zone: z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/, 'a zone name such as rpz.vigil'),
+      zone_file: z.string().startsWith('/', 'an absolute path'),
+      control_config: z.string().optional(),
+      reload: z.array(z.string()).min(1).optional(),
     })
     .optional(),
   directory: z
@@ -108,6 +119,15 @@ export function readConnectors(
         setV6: c.firewall.set_v6 ?? 'blocked_v6',
         manage: c.firewall.manage ?? true,
         nft: c.firewall.nft ?? 'nft',
+      }),
+    );
+  if (c.dns)
+    out.set(
+      'dns',
+      new RpzConnector({
+        zone: c.dns.zone.replace(/\.$/, ''),
+        zoneFile: c.dns.zone_file,
+        reload: c.dns.reload ?? defaultReload(c.dns.server, c.dns.control_config),
       }),
     );
   if (c.directory) {

@@ -32,6 +32,8 @@ export interface ActionResult {
 export interface RunOptions {
   signal: AbortSignal;
   ttlMs?: number;
+  /** The step's key (tenant, alert, playbook, step): the same on every attempt and on its revert. */
+  key: string;
 }
 
 /** A failure worth retrying (a timeout, a refused connection), as opposed to a refusal that will repeat. */
