@@ -30,6 +30,7 @@ export class ApiError extends Error {
 
 const STATUS_OF_CODE: Record<string, number> = {
   INVALID_RULE: 400,
+  INVALID_REQUEST: 400,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   BAD_TENANT_NAME: 400,

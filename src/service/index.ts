@@ -56,3 +56,4 @@ export {
 } from './store.js';
 export { storedEventUnits } from './stored-units.js';
 export { SyslogInput } from './syslog-listener.js';
+export { triageAlert } from './triage.js';

@@ -2,7 +2,7 @@ import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, type VigilError } from '../core/index.js';
 import { type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
-import type { AnyRule } from '../sigma/index.js';
+import type { CorrelationRule, DetectionRule } from '../sigma/index.js';
 import type { ServiceConfig } from './config.js';
 import type { BatchTask, EvaluatedBatch } from './evaluate.js';
 import type { EventLog, NewRecord } from './event-log.js';
@@ -207,9 +207,9 @@ export class DetectionService {
   }
 
   /** The rule a tenant's detections name (by id, or by file and title for a rule without one), as loaded now. */
-  ruleOf(tenant: string, rule: { id?: string | null; title: string; file?: string }): AnyRule | undefined {
+  ruleOf(tenant: string, rule: { id?: string | null; title: string; file?: string }): DetectionRule | CorrelationRule | undefined {
     const rules = this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global);
-    const all: AnyRule[] = [...rules.rules, ...rules.correlations];
+    const all: (DetectionRule | CorrelationRule)[] = [...rules.rules, ...rules.correlations];
     if (rule.id) return all.find((r) => r.id === rule.id);
     return all.find((r) => r.title === rule.title && (rule.file === undefined || r.origin.file === rule.file));
   }

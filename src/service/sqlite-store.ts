@@ -1077,6 +1077,7 @@ function alertConditions(query: Omit<AlertQuery, 'cursor' | 'sort'>): Conditions
   }
   if (query.since !== undefined) where.add('last_seen >= ?', query.since);
   if (query.until !== undefined) where.add('first_seen <= ?', query.until);
+  if (query.afterId !== undefined) where.add('id > ?', query.afterId);
   return where;
 }
 

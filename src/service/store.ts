@@ -110,6 +110,8 @@ export interface AlertQuery {
   /** On the alert's last detection time (ms). */
   since?: number;
   until?: number;
+  /** Only alerts opened after this one (the console's live queue asks for what is new). */
+  afterId?: number;
   /** Newest first (by id) unless told; every order pages by keyset, never by offset. */
   sort?: AlertSort;
   limit: number;
