@@ -62,7 +62,8 @@ function detectionBlock(stored: StoredDetection, index: number): Html {
   <summary>${d.time ? shortTime(d.time) : 'no event time'} · event ${d.source.record} · ${Object.keys(matched).length} matched field${Object.keys(matched).length === 1 ? '' : 's'}${d.correlation && html` · correlation (${d.correlation.type}, ${d.correlation.value})`}</summary>
   <h4>Why it fired</h4>
   <table class="fields why"><tbody>${Object.entries(matched).map(
-    ([name, value]) => html`<tr class="match"><th scope="row">${name}</th><td><mark>${shown(text(value))}</mark></td></tr>`,
+    ([name, value]) =>
+      html`<tr class="match"><th scope="row">${name}</th><td><mark>${shown(text(value))}</mark></td></tr>`,
   )}</tbody></table>
   ${events.slice(0, 20).map(
     (event, i) => html`<h4>Event${events.length > 1 ? html` ${i + 1} of ${events.length}` : ''}</h4>

@@ -67,7 +67,8 @@ export function parseQueueFilters(query: Record<string, unknown>): QueueFilters 
   if (group !== undefined && group !== 'rule' && group !== 'host')
     throw new FilterError('group must be rule or host');
   const sort = one(query.sort) ?? 'newest';
-  if (!ALERT_SORTS.includes(sort as AlertSort)) throw new FilterError(`sort must be among ${ALERT_SORTS.join(', ')}`);
+  if (!ALERT_SORTS.includes(sort as AlertSort))
+    throw new FilterError(`sort must be among ${ALERT_SORTS.join(', ')}`);
   return {
     status: among(query.status, ALERT_STATUSES, 'status'),
     level: among(query.level, LEVELS, 'level'),
@@ -102,7 +103,10 @@ export function storeQuery(filters: QueueFilters, scope: string | null): AlertQu
 }
 
 /** The address of the queue with these filters, some changed (undefined or empty removes one). */
-export function queueUrl(filters: QueueFilters, change: Partial<Record<keyof QueueFilters, unknown>> = {}): string {
+export function queueUrl(
+  filters: QueueFilters,
+  change: Partial<Record<keyof QueueFilters, unknown>> = {},
+): string {
   const merged: Record<string, unknown> = { ...filters, ...change };
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(merged)) {

@@ -43,10 +43,12 @@ function counts(facets: AlertFacets, filters: QueueFilters): Html {
     (s) =>
       html`<li><a href="${queueUrl(filters, { status: [s], cursor: undefined })}" class="status-${s}" data-count-status="${s}">${label(s)} <b>${facets.status[s]}</b></a></li>`,
   )}</ul>
-  <ul class="facet">${[...LEVELS].reverse().map(
-    (l) =>
-      html`<li><a href="${queueUrl(filters, { level: [l], cursor: undefined })}" class="level-${l}" data-count-level="${l}">${l} <b>${facets.level[l] ?? 0}</b></a></li>`,
-  )}</ul>
+  <ul class="facet">${[...LEVELS]
+    .reverse()
+    .map(
+      (l) =>
+        html`<li><a href="${queueUrl(filters, { level: [l], cursor: undefined })}" class="level-${l}" data-count-level="${l}">${l} <b>${facets.level[l] ?? 0}</b></a></li>`,
+    )}</ul>
 </div>`;
 }
 

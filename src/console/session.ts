@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { allows, type Permission, type Session, type SessionLimits, tenantScope } from '../service/index.js';
+import { allows, type Permission, type Session, tenantScope } from '../service/index.js';
 
 export const SESSION_COOKIE = 'vigil_session';
 /** Set by the sign-in page and sent back in its form: a sign-in POST from another site has neither. */
@@ -70,8 +70,4 @@ export function consoleUser(session: Session): ConsoleUser {
     scope: tenantScope(session.principal, session.tenant ?? undefined),
     may: (permission) => allows(session.principal.role, permission),
   };
-}
-
-export function sessionLimits(config: { sessionIdleMs: number; sessionMaxMs: number }): SessionLimits {
-  return { idleMs: config.sessionIdleMs, absoluteMs: config.sessionMaxMs };
 }

@@ -207,11 +207,16 @@ export class DetectionService {
   }
 
   /** The rule a tenant's detections name (by id, or by file and title for a rule without one), as loaded now. */
-  ruleOf(tenant: string, rule: { id?: string | null; title: string; file?: string }): DetectionRule | CorrelationRule | undefined {
+  ruleOf(
+    tenant: string,
+    rule: { id?: string | null; title: string; file?: string },
+  ): DetectionRule | CorrelationRule | undefined {
     const rules = this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global);
     const all: (DetectionRule | CorrelationRule)[] = [...rules.rules, ...rules.correlations];
     if (rule.id) return all.find((r) => r.id === rule.id);
-    return all.find((r) => r.title === rule.title && (rule.file === undefined || r.origin.file === rule.file));
+    return all.find(
+      (r) => r.title === rule.title && (rule.file === undefined || r.origin.file === rule.file),
+    );
   }
 
   rulesStatus(): RulesStatus {
