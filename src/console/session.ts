@@ -39,9 +39,8 @@ export function setCookie(
     ...(options.secure ? ['Secure'] : []),
     ...(options.maxAgeSeconds !== undefined ? [`Max-Age=${options.maxAgeSeconds}`] : []),
   ];
-  const existing = reply.getHeader('set-cookie');
-  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-  reply.header('set-cookie', [...list, parts.join('; ')]);
+  // Fastify adds each Set-Cookie header given to those already set.
+  reply.header('set-cookie', parts.join('; '));
 }
 
 export function clearCookie(reply: FastifyReply, name: string, secure: boolean): void {
