@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { FieldValue } from '../core/index.js';
 import { toLogEvent } from '../logs/index.js';
 import {
@@ -95,7 +96,7 @@ function ruleSection(view: DetailView): Html {
   }
   ${
     rule
-      ? html`<details class="yaml"><summary>YAML source${html` (${rule.origin.file}:${rule.origin.line})`}</summary><pre id="rule-yaml">${view.ruleYaml ?? 'the rule file cannot be read now'}</pre></details>`
+      ? html`<details class="yaml"><summary>YAML source (${basename(rule.origin.file)}, line ${rule.origin.line})</summary><pre id="rule-yaml">${view.ruleYaml ?? 'the rule file cannot be read now'}</pre></details>`
       : html`<p class="hint">The rule is no longer loaded: what is shown comes from its detections.</p>`
   }
 </section>`;

@@ -187,7 +187,12 @@ describe.skipIf(!hasContent)('the operator console in Chromium', () => {
       expect.stringContaining('web2'),
     ]);
 
+    await page.keyboard.press('?');
+    expect(await page.isVisible('#help')).toBe(true);
+    await page.keyboard.press('Escape');
+    expect(await page.isVisible('#help')).toBe(false);
     await page.keyboard.press('j');
+    expect(await page.evaluate('document.activeElement.dataset.id')).toBe(String(idOf('web2')));
     await page.keyboard.press('x');
     expect(await page.isChecked('#queue tbody tr input[type=checkbox]')).toBe(true);
     await navigating(page, () => page.keyboard.press('a'));
@@ -439,6 +444,19 @@ describe.skipIf(!hasContent)('the operator console in Chromium', () => {
           e.action === 'session.end' && e.details.reason === 'sign-out',
       ),
     ).toBe(true);
+    await context.close();
+  });
+
+  it('ends a session an admin revokes with vigil admin session revoke', async () => {
+    const { context, page } = await session(acme.viewer);
+    const listed = vigil(['admin', '--data', data, 'session', 'list']).stdout;
+    const live = [...listed.matchAll(/│ (\d+)\s+│[^\n]*│\s+│\n/g)].map((m) => Number(m[1]));
+    const newest = Math.max(...live);
+    expect(vigil(['admin', '--data', data, 'session', 'revoke', String(newest)]).stdout).toBe(
+      `session ${newest} ended\n`,
+    );
+    await page.reload();
+    expect(page.url()).toMatch(/\/console\/sign-in$/);
     await context.close();
   });
 });
