@@ -30,7 +30,7 @@ export function alertRow(alert: Alert, user: ConsoleUser): Html {
   <td class="host">${clip(alert.host, 120) || '—'}</td>
   ${user.scope === null && html`<td>${alert.tenant}</td>`}
   <td class="techniques">${alert.techniques.slice(0, 4).join(' ')}</td>
-  <td class="num">${alert.count}</td>
+  <td class="num">${alert.count.toLocaleString('en')}</td>
   <td class="time">${shortTime(alert.lastSeen)}</td>
   <td><span class="status status-${alert.status}">${label(alert.status)}</span>${alert.closeReason && html` <span class="reason">${label(alert.closeReason)}</span>`}</td>
   <td class="assignee">${alert.assignee ? clip(alert.assignee, 60) : '—'}</td>
@@ -41,13 +41,13 @@ function counts(facets: AlertFacets, filters: QueueFilters): Html {
   return html`<div class="counts" aria-label="Counts">
   <ul class="facet">${ALERT_STATUSES.map(
     (s) =>
-      html`<li><a href="${queueUrl(filters, { status: [s], cursor: undefined })}" class="status-${s}" data-count-status="${s}">${label(s)} <b>${facets.status[s]}</b></a></li>`,
+      html`<li><a href="${queueUrl(filters, { status: [s], cursor: undefined })}" class="status-${s}" data-count-status="${s}">${label(s)} <b>${facets.status[s].toLocaleString('en')}</b></a></li>`,
   )}</ul>
   <ul class="facet">${[...LEVELS]
     .reverse()
     .map(
       (l) =>
-        html`<li><a href="${queueUrl(filters, { level: [l], cursor: undefined })}" class="level-${l}" data-count-level="${l}">${l} <b>${facets.level[l] ?? 0}</b></a></li>`,
+        html`<li><a href="${queueUrl(filters, { level: [l], cursor: undefined })}" class="level-${l}" data-count-level="${l}">${l} <b>${(facets.level[l] ?? 0).toLocaleString('en')}</b></a></li>`,
     )}</ul>
 </div>`;
 }
@@ -172,7 +172,7 @@ function groupTable(groups: AlertGroup[], filters: QueueFilters): Html {
   <thead><tr><th>${by === 'rule' ? 'Rule' : 'Host'}</th><th class="num">Alerts</th></tr></thead>
   <tbody>${groups.map(
     (g) =>
-      html`<tr><td><a href="${queueUrl(filters, { group: undefined, [by]: g.key, cursor: undefined })}">${clip(g.label || '(no host)', 200)}</a></td><td class="num">${g.count}</td></tr>`,
+      html`<tr><td><a href="${queueUrl(filters, { group: undefined, [by]: g.key, cursor: undefined })}">${clip(g.label || '(no host)', 200)}</a></td><td class="num">${g.count.toLocaleString('en')}</td></tr>`,
   )}</tbody>
 </table>`;
 }

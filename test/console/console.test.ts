@@ -255,7 +255,8 @@ describe.skipIf(!hasContent)('the operator console in Chromium', () => {
       await page.reload();
     }
     expect(await page.textContent('.techniques-list')).toContain('T1059 Command and Scripting Interpreter');
-    await screenshot(page, 'alert', true);
+    await screenshot(page, 'alert');
+    await screenshot(page, 'alert-full', true);
 
     await page.selectOption('#triage-status', 'closed');
     await navigating(page, () => page.click('#triage-save'));

@@ -40,7 +40,7 @@ describe('the alert queue of a tenant with 100,000 alerts', () => {
     const page = await context.newPage();
     await signIn(page, service.url, analyst);
     const total = await page.$$eval('[data-count-status] b', (bs) =>
-      bs.reduce((sum, b) => sum + Number(b.textContent), 0),
+      bs.reduce((sum, b) => sum + Number(b.textContent?.replace(/,/g, '')), 0),
     );
     expect(total).toBe(ALERTS);
     expect(await page.locator('#queue tbody tr').count()).toBe(50);
