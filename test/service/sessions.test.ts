@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteServiceStore } from '../../src/service/index.js';
+import { VigilError } from '../../src/core/index.js';
+import { loadServiceConfig, SqliteServiceStore } from '../../src/service/index.js';
 
 const LONG = { idleMs: 3_600_000, absoluteMs: 3_600_000 };
 
@@ -68,5 +69,27 @@ describe('console sessions in the store', () => {
     expect(actions).toContain('session.end:sign-out');
     expect(actions).toContain('session.end:revoked');
     expect((await store.verifyAudit()).broken).toBeUndefined();
+  });
+});
+
+describe('console session limits in config.yml', () => {
+  it('defaults to 30 minutes idle and 12 hours in all, takes durations, and names a bad key with its line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-console-config-'));
+    try {
+      expect(loadServiceConfig(dir).console).toEqual({ sessionIdleMs: 1_800_000, sessionMaxMs: 43_200_000 });
+      writeFileSync(join(dir, 'config.yml'), 'console:\n  session_idle: 10m\n  session_max: 8h\n');
+      expect(loadServiceConfig(dir).console).toEqual({ sessionIdleMs: 600_000, sessionMaxMs: 28_800_000 });
+      writeFileSync(join(dir, 'config.yml'), 'threads: 1\nconsole:\n  session_idle: soon\n');
+      let error: unknown;
+      try {
+        loadServiceConfig(dir);
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error).toBeInstanceOf(VigilError);
+      expect((error as VigilError).location).toMatchObject({ field: 'console.session_idle', line: 3 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
