@@ -14,7 +14,10 @@ export interface ConsoleOptions {
   log?: (line: string) => void;
 }
 
-/** Who may reach a console route: anyone (sign-in, assets), or a session (pages and their data). */
+/**
+ * Who may reach a console route: anyone (sign-in, assets), or a session: a page (a person's use,
+ * which renews the session's idle time) or data a page fetches by itself (which does not).
+ */
 export type Access = 'public' | 'page' | 'data';
 
 declare module 'fastify' {

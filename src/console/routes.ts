@@ -53,7 +53,8 @@ export function registerConsole(
         const access = request.routeOptions.config.console ?? 'page';
         if (access === 'public') return;
         const secret = cookies(request).get(SESSION_COOKIE);
-        const session = secret ? await store.session(secret, options.sessions) : undefined;
+        // What a page does by itself (the live stream, the rows it fetches) does not keep a session alive.
+        const session = secret ? await store.session(secret, options.sessions, access === 'page') : undefined;
         if (session && allows(session.principal.role, 'read')) {
           request.consoleUser = consoleUser(session);
           return;
@@ -121,7 +122,7 @@ export function registerConsole(
           reply,
           service,
           user,
-          async () => (await store.session(secret, options.sessions)) !== undefined,
+          async () => (await store.session(secret, options.sessions, false)) !== undefined,
           SECURITY_HEADERS,
         );
       });

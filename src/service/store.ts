@@ -267,10 +267,11 @@ export interface ServiceStore {
   /** Opens a console session for a principal; the secret is the cookie, only its hash is kept. */
   startSession(principal: Principal, limits: SessionLimits): Promise<{ secret: string; session: Session }>;
   /**
-   * The session a cookie stands for, its idle time renewed; undefined when unknown, ended,
-   * expired (idle or absolute) or when its token was revoked.
+   * The session a cookie stands for, its idle time renewed when `use` says a person used it
+   * (not a page's own background requests); undefined when unknown, ended, expired (idle or
+   * absolute) or when its token was revoked.
    */
-  session(secret: string, limits: SessionLimits): Promise<Session | undefined>;
+  session(secret: string, limits: SessionLimits, use?: boolean): Promise<Session | undefined>;
   /** A service-wide principal's choice of tenant (null: every tenant). */
   chooseSessionTenant(id: number, tenant: string | null): Promise<void>;
   /** Ends a session (sign-out, or an admin's revocation); false when it was not live. */

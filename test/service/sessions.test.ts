@@ -47,6 +47,16 @@ describe('console sessions in the store', () => {
     expect(await store.session(idle.secret, { idleMs: 40, absoluteMs: 3_600_000 })).toBeDefined();
     await pause(60);
     expect(await store.session(idle.secret, { idleMs: 40, absoluteMs: 3_600_000 })).toBeUndefined();
+    // Background use (a page's live stream) does not renew the idle time; a person's use does.
+    const limits = { idleMs: 1000, absoluteMs: 3_600_000 };
+    const watched = await store.startSession(analyst, limits);
+    const used = await store.startSession(analyst, limits);
+    await pause(600);
+    expect(await store.session(watched.secret, limits, false)).toBeDefined();
+    expect(await store.session(used.secret, limits, true)).toBeDefined();
+    await pause(600);
+    expect(await store.session(watched.secret, limits, false)).toBeUndefined();
+    expect(await store.session(used.secret, limits, false)).toBeDefined();
     const capped = await store.startSession(analyst, { idleMs: 3_600_000, absoluteMs: 40 });
     await pause(60);
     expect(await store.session(capped.secret, { idleMs: 3_600_000, absoluteMs: 40 })).toBeUndefined();
