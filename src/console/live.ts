@@ -7,42 +7,55 @@ const HEARTBEAT_MS = 15_000;
 
 /**
  * The live queue: a server-sent event per alert opened in the user's scope, carrying only its
- * id (the page asks for the rows it may show). The stream ends when the session does.
+ * id (the page asks for the rows it may show). A stream ends when its session does, and every
+ * stream ends when the service stops, which would otherwise wait for the browsers to leave.
  */
-export function streamAlerts(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  service: DetectionService,
-  user: ConsoleUser,
-  stillSignedIn: () => Promise<boolean>,
-  headers: Record<string, string>,
-): void {
-  reply.hijack();
-  const out = reply.raw;
-  out.writeHead(200, {
-    ...headers,
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    connection: 'keep-alive',
-  });
-  out.write('retry: 3000\n\n');
-  const stop = service.onAlertOpened((opened) => {
-    if (user.scope !== null && opened.tenant !== user.scope) return;
-    out.write(`event: alert\ndata: ${JSON.stringify({ id: opened.id })}\n\n`);
-  });
-  const heartbeat = setInterval(() => {
-    void stillSignedIn().then((alive) => {
-      if (alive) out.write(': alive\n\n');
-      else {
-        out.write('event: signed-out\ndata: {}\n\n');
-        out.end();
-      }
+export class LiveStreams {
+  private readonly open = new Set<() => void>();
+
+  constructor(private readonly service: DetectionService) {}
+
+  stream(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    user: ConsoleUser,
+    stillSignedIn: () => Promise<boolean>,
+    headers: Record<string, string>,
+  ): void {
+    reply.hijack();
+    const out = reply.raw;
+    out.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
     });
-  }, HEARTBEAT_MS);
-  const close = () => {
-    clearInterval(heartbeat);
-    stop();
-  };
-  request.raw.on('close', close);
-  out.on('close', close);
+    out.write('retry: 3000\n\n');
+    const stop = this.service.onAlertOpened((opened) => {
+      if (user.scope !== null && opened.tenant !== user.scope) return;
+      out.write(`event: alert\ndata: ${JSON.stringify({ id: opened.id })}\n\n`);
+    });
+    const heartbeat = setInterval(() => {
+      void stillSignedIn().then((alive) => {
+        if (alive) out.write(': alive\n\n');
+        else {
+          out.write('event: signed-out\ndata: {}\n\n');
+          out.end();
+        }
+      });
+    }, HEARTBEAT_MS);
+    const end = () => {
+      clearInterval(heartbeat);
+      stop();
+      this.open.delete(end);
+      if (!out.writableEnded) out.end();
+    };
+    this.open.add(end);
+    request.raw.on('close', end);
+    out.on('close', end);
+  }
+
+  closeAll(): void {
+    for (const end of [...this.open]) end();
+  }
 }

@@ -13,7 +13,7 @@ import {
 } from './context.js';
 import { registerDetail } from './detail-routes.js';
 import { errorPage } from './layout.js';
-import { streamAlerts } from './live.js';
+import { LiveStreams } from './live.js';
 import { registerQueue } from './queue-routes.js';
 import { clearCookie, consoleUser, cookies, SESSION_COOKIE, sameSecret } from './session.js';
 import { registerSignIn } from './sign-in.js';
@@ -114,13 +114,14 @@ export function registerConsole(
       registerQueue(scope, service);
       registerDetail(scope, service, options);
 
+      const live = new LiveStreams(service);
+      scope.addHook('preClose', async () => live.closeAll());
       scope.get('/alerts/live', { config: { console: 'data' } }, async (request, reply) => {
         const user = userOf(request);
         const secret = cookies(request).get(SESSION_COOKIE)!;
-        streamAlerts(
+        live.stream(
           request,
           reply,
-          service,
           user,
           async () => (await store.session(secret, options.sessions, false)) !== undefined,
           SECURITY_HEADERS,

@@ -460,4 +460,14 @@ describe.skipIf(!hasContent)('the operator console in Chromium', () => {
     expect(page.url()).toMatch(/\/console\/sign-in$/);
     await context.close();
   });
+
+  // Last: it stops the service the tests above share.
+  it('stops on SIGTERM while a console keeps its live stream open', async () => {
+    const { context, page } = await session(acme.viewer);
+    await page.waitForSelector('body[data-live-ready]');
+    service.process.kill('SIGTERM');
+    expect(await service.exited).toBe(0);
+    expect(service.log()).toContain('stopped');
+    await context.close();
+  });
 });
