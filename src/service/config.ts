@@ -32,6 +32,8 @@ export interface ServiceConfig {
   limits: { bodyBytes: number; lineBytes: number; backlogEvents: number };
   /** How the service downloads what it is given as a URL (an advisory): safeFetch's options. */
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number };
+  /** Console sessions end after this long unused, and this long after sign-in whatever happens. */
+  console: { sessionIdleMs: number; sessionMaxMs: number };
 }
 
 export interface Retention {
@@ -134,6 +136,12 @@ const schema = z.strictObject({
       timeout: duration.optional(),
     })
     .optional(),
+  console: z
+    .strictObject({
+      session_idle: duration.optional(),
+      session_max: duration.optional(),
+    })
+    .optional(),
 });
 
 export const CONFIG_FILE = 'config.yml';
@@ -203,6 +211,10 @@ export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
       allowHosts: c.fetch?.allow_hosts ?? [],
       maxBytes: bytes(c.fetch?.max_bytes) ?? DEFAULT_FETCH_LIMITS.maxBytes,
       timeoutMs: ms(c.fetch?.timeout) ?? DEFAULT_FETCH_LIMITS.timeoutMs,
+    },
+    console: {
+      sessionIdleMs: ms(c.console?.session_idle) ?? 30 * 60_000,
+      sessionMaxMs: ms(c.console?.session_max) ?? 12 * 3_600_000,
     },
   };
 }

@@ -8,6 +8,7 @@ export {
   type Role,
   tenantScope,
 } from './access.js';
+export { hostTimeline, ruleSource, type TimelineEvent } from './alert-context.js';
 export { type AuditEntry, type AuditVerdict, verifyAuditChain } from './audit.js';
 export {
   CONFIG_FILE,
@@ -27,20 +28,28 @@ export {
   Backpressure,
   DetectionService,
   dataPaths,
+  type OpenedAlert,
   type RulesStatus,
   type ServiceOptions,
 } from './service.js';
 export { SqliteServiceStore } from './sqlite-store.js';
 export {
+  ALERT_SORTS,
   ALERT_STATUSES,
   type Alert,
   type AlertDetail,
+  type AlertFacets,
+  type AlertGroup,
   type AlertQuery,
+  type AlertSort,
   type AlertStatus,
   CLOSE_REASONS,
   type CloseReason,
   type RetroHunt,
   type ServiceStore,
+  type Session,
+  type SessionInfo,
+  type SessionLimits,
   type StoredDetection,
   type Suppression,
   type TokenInfo,
@@ -48,3 +57,4 @@ export {
 } from './store.js';
 export { storedEventUnits } from './stored-units.js';
 export { SyslogInput } from './syslog-listener.js';
+export { triageAlert } from './triage.js';

@@ -2,6 +2,7 @@ import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, type VigilError } from '../core/index.js';
 import { type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
+import type { CorrelationRule, DetectionRule } from '../sigma/index.js';
 import type { ServiceConfig } from './config.js';
 import type { BatchTask, EvaluatedBatch } from './evaluate.js';
 import type { EventLog, NewRecord } from './event-log.js';
@@ -35,6 +36,12 @@ export interface ServiceOptions {
  * time when no field of it holds the time (OTLP's `timeUnixNano`).
  */
 export type IncomingEvent = string | { event: string; time?: number };
+
+/** An alert detection just opened. */
+export interface OpenedAlert {
+  tenant: string;
+  id: number;
+}
 
 /** Too many events wait for detection: the sender should come back later. */
 export class Backpressure extends Error {
@@ -80,6 +87,7 @@ export class DetectionService {
   private reloading: Promise<RulesStatus> | undefined;
   /** Retro-hunts over the stored events, each on a thread of its own. */
   hunts!: RetroHunts;
+  private readonly alertListeners = new Set<(opened: OpenedAlert) => void>();
   /** Events accepted per tenant and input, since start (for metrics). */
   readonly accepted = new Map<string, number>();
   readonly rejected = new Map<string, number>();
@@ -165,13 +173,23 @@ export class DetectionService {
     await this.processor.start();
   }
 
+  /**
+   * Tells a listener of every alert detection opens from now on (the console's live queue);
+   * returns how to stop. The listener filters by tenant itself.
+   */
+  onAlertOpened(listener: (opened: OpenedAlert) => void): () => void {
+    this.alertListeners.add(listener);
+    return () => this.alertListeners.delete(listener);
+  }
+
   private note(note: ProcessorNote): void {
     const log = this.options.log;
-    if (note.kind === 'alert')
+    if (note.kind === 'alert') {
       log(
         `alert ${note.id} opened: tenant ${note.tenant}, ${note.rule} (${note.level}) on ${note.host || 'no host'}`,
       );
-    else if (note.kind === 'event-error')
+      for (const listener of this.alertListeners) listener({ tenant: note.tenant, id: note.id });
+    } else if (note.kind === 'event-error')
       log(`event skipped: tenant ${note.tenant}: ${describeError(note.error)}`);
     else log(`detection stopped: ${describeError(note.error)}`);
   }
@@ -186,6 +204,19 @@ export class DetectionService {
       for (const error of t.errors)
         this.options.log(`rule skipped: tenant ${tenant}: ${describeError(error)}`);
     }
+  }
+
+  /** The rule a tenant's detections name (by id, or by file and title for a rule without one), as loaded now. */
+  ruleOf(
+    tenant: string,
+    rule: { id?: string | null; title: string; file?: string },
+  ): DetectionRule | CorrelationRule | undefined {
+    const rules = this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global);
+    const all: (DetectionRule | CorrelationRule)[] = [...rules.rules, ...rules.correlations];
+    if (rule.id) return all.find((r) => r.id === rule.id);
+    return all.find(
+      (r) => r.title === rule.title && (rule.file === undefined || r.origin.file === rule.file),
+    );
   }
 
   rulesStatus(): RulesStatus {

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { FieldValue } from '../core/index.js';
 import { type Detection, LEVEL_ORDER } from '../detect/index.js';
-import { newToken, type Principal, type Role, tokenHash } from './access.js';
+import { actorName, newToken, type Principal, type Role, tokenHash } from './access.js';
 import {
   type AuditEntry,
   type AuditRecord,
@@ -15,7 +16,10 @@ import { openSqlite, type Sqlite } from './sqlite.js';
 import type {
   Alert,
   AlertDetail,
+  AlertFacets,
+  AlertGroup,
   AlertQuery,
+  AlertSort,
   AlertStatus,
   BatchOutcome,
   CloseReason,
@@ -26,6 +30,9 @@ import type {
   Page,
   RetroHunt,
   ServiceStore,
+  Session,
+  SessionInfo,
+  SessionLimits,
   StoredDetection,
   Suppression,
   TenantStats,
@@ -191,9 +198,9 @@ function toAuditEntry(row: AuditRow): AuditEntry {
   };
 }
 
-/** Opaque list positions: the id of the last item given. */
-export function encodeCursor(id: number): string {
-  return Buffer.from(String(id)).toString('base64url');
+/** Opaque list positions: the id of the last item given (and its sort value, in another order than ids). */
+export function encodeCursor(id: number, value?: number): string {
+  return Buffer.from(value === undefined ? String(id) : `${value}:${id}`).toString('base64url');
 }
 
 export function decodeCursor(cursor: string | undefined): number | undefined {
@@ -201,6 +208,38 @@ export function decodeCursor(cursor: string | undefined): number | undefined {
   const id = Number(Buffer.from(cursor, 'base64url').toString());
   return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
+
+function decodeSortCursor(cursor: string | undefined): { value: number; id: number } | undefined {
+  if (cursor === undefined) return undefined;
+  const match = /^(-?\d+):(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) return undefined;
+  return { value: Number(match[1]), id: Number(match[2]) };
+}
+
+/** The column each queue order reads, newest (highest) first, ties broken by id. */
+const SORT_COLUMNS: Record<Exclude<AlertSort, 'newest'>, 'last_seen' | 'level_rank' | 'count'> = {
+  last_seen: 'last_seen',
+  level: 'level_rank',
+  count: 'count',
+};
+
+interface SessionRow {
+  id: number;
+  token_id: number;
+  csrf: string;
+  tenant: string | null;
+  created_at: number;
+  last_seen: number;
+  expires_at: number;
+  ended_at: number | null;
+  label: string | null;
+  role: Role;
+  token_tenant: string | null;
+  revoked_at: string | null;
+}
+
+/** A session's idle time is renewed at most this often (or a quarter of it), so reading pages does not write on each one. */
+const SESSION_TOUCH_MS = 30_000;
 
 function textOf(value: FieldValue | undefined): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -340,6 +379,95 @@ export class SqliteServiceStore implements ServiceStore {
       });
       return true;
     })();
+  }
+
+  async startSession(
+    principal: Principal,
+    limits: SessionLimits,
+  ): Promise<{ secret: string; session: Session }> {
+    const secret = randomBytes(32).toString('base64url');
+    const csrf = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    const expiresAt = now + Math.min(limits.idleMs, limits.absoluteMs);
+    const id = this.db.transaction(() => {
+      const result = this.sql(
+        'INSERT INTO sessions (hash, token_id, csrf, tenant, created_at, last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(tokenHash(secret), principal.tokenId, csrf, principal.tenant, now, now, expiresAt);
+      const id = Number(result.lastInsertRowid);
+      this.appendAudit({
+        actor: actorName(principal),
+        action: 'session.start',
+        tenant: principal.tenant,
+        target: String(id),
+        details: {},
+      });
+      return id;
+    })();
+    return { secret, session: { id, principal, tenant: principal.tenant, csrf, expiresAt } };
+  }
+
+  async session(secret: string, limits: SessionLimits, use = true): Promise<Session | undefined> {
+    const row = this.sql(
+      `SELECT s.*, t.label, t.role, t.tenant AS token_tenant, t.revoked_at
+         FROM sessions s JOIN tokens t ON t.id = s.token_id WHERE s.hash = ?`,
+    ).get(tokenHash(secret)) as SessionRow | undefined;
+    const now = Date.now();
+    if (!row || row.ended_at !== null || row.revoked_at !== null) return undefined;
+    const absoluteEnd = row.created_at + limits.absoluteMs;
+    if (now >= row.expires_at || now >= absoluteEnd || now >= row.last_seen + limits.idleMs) return undefined;
+    let expiresAt = row.expires_at;
+    if (use && now - row.last_seen >= Math.min(SESSION_TOUCH_MS, limits.idleMs / 4)) {
+      expiresAt = Math.min(now + limits.idleMs, absoluteEnd);
+      this.sql('UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id = ?').run(now, expiresAt, row.id);
+    }
+    return {
+      id: row.id,
+      principal: { tokenId: row.token_id, label: row.label, role: row.role, tenant: row.token_tenant },
+      tenant: row.token_tenant ?? row.tenant,
+      csrf: row.csrf,
+      expiresAt,
+    };
+  }
+
+  async chooseSessionTenant(id: number, tenant: string | null): Promise<void> {
+    this.sql('UPDATE sessions SET tenant = ? WHERE id = ?').run(tenant, id);
+  }
+
+  async endSession(id: number, actor: string, reason: 'sign-out' | 'revoked'): Promise<boolean> {
+    return this.db.transaction(() => {
+      const row = this.sql(
+        'SELECT s.tenant, t.tenant AS token_tenant FROM sessions s JOIN tokens t ON t.id = s.token_id WHERE s.id = ? AND s.ended_at IS NULL',
+      ).get(id) as { tenant: string | null; token_tenant: string | null } | undefined;
+      if (!row) return false;
+      this.sql('UPDATE sessions SET ended_at = ? WHERE id = ?').run(Date.now(), id);
+      this.appendAudit({
+        actor,
+        action: 'session.end',
+        tenant: row.token_tenant,
+        target: String(id),
+        details: { reason },
+      });
+      return true;
+    })();
+  }
+
+  async listSessions(): Promise<SessionInfo[]> {
+    const rows = this.sql(
+      `SELECT s.*, t.label, t.role, t.tenant AS token_tenant, t.revoked_at
+         FROM sessions s JOIN tokens t ON t.id = s.token_id ORDER BY s.id`,
+    ).all() as SessionRow[];
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return rows.map((row) => ({
+      id: row.id,
+      tokenId: row.token_id,
+      label: row.label,
+      role: row.role,
+      tenant: row.token_tenant,
+      createdAt: iso(row.created_at),
+      lastSeen: iso(row.last_seen),
+      expiresAt: iso(row.expires_at),
+      endedAt: row.ended_at === null ? (row.revoked_at ?? null) : iso(row.ended_at),
+    }));
   }
 
   async audit(record: AuditRecord): Promise<AuditEntry> {
@@ -540,26 +668,52 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   async alerts(query: AlertQuery): Promise<Page<Alert>> {
-    const where = new Conditions();
-    if (query.tenant !== null) where.add('tenant = ?', query.tenant);
-    if (query.status?.length)
-      where.add(`status IN (${query.status.map(() => '?').join(', ')})`, ...query.status);
-    if (query.rule !== undefined)
-      where.add('(rule_id = ? OR rule_title = ? COLLATE NOCASE)', query.rule, query.rule);
-    if (query.host !== undefined) where.add('host = ? COLLATE NOCASE', query.host);
-    if (query.level?.length) where.add(`level IN (${query.level.map(() => '?').join(', ')})`, ...query.level);
-    if (query.technique !== undefined) {
-      const id = query.technique.toUpperCase();
-      where.add(
-        `EXISTS (SELECT 1 FROM json_each(alerts.techniques) WHERE value = ? OR value LIKE ? || '.%')`,
-        id,
-        id,
-      );
+    const where = alertConditions(query);
+    const sort = query.sort ?? 'newest';
+    if (sort === 'newest') {
+      const rows = this.page('alerts', where, query) as AlertRow[];
+      return page(rows.map(toAlert), query.limit);
     }
-    if (query.since !== undefined) where.add('last_seen >= ?', query.since);
-    if (query.until !== undefined) where.add('first_seen <= ?', query.until);
-    const rows = this.page('alerts', where, query) as AlertRow[];
-    return page(rows.map(toAlert), query.limit);
+    const column = SORT_COLUMNS[sort];
+    const after = decodeSortCursor(query.cursor);
+    if (after) where.add(`(${column} < ? OR (${column} = ? AND id < ?))`, after.value, after.value, after.id);
+    const rows = this.db
+      .prepare(`SELECT * FROM alerts ${where.sql} ORDER BY ${column} DESC, id DESC LIMIT ?`)
+      .all(...where.params, query.limit + 1) as AlertRow[];
+    const items = rows.slice(0, query.limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(toAlert),
+      next: rows.length > query.limit && last ? encodeCursor(last.id, last[column]) : null,
+    };
+  }
+
+  async alertFacets(tenant: string | null): Promise<AlertFacets> {
+    const rows = this.db
+      .prepare(
+        `SELECT status, level, COUNT(*) AS n FROM alerts ${tenant === null ? '' : 'WHERE tenant = ?'} GROUP BY status, level`,
+      )
+      .all(...(tenant === null ? [] : [tenant])) as { status: AlertStatus; level: string; n: number }[];
+    const facets: AlertFacets = { status: { open: 0, acknowledged: 0, closed: 0 }, level: {} };
+    for (const row of rows) {
+      facets.status[row.status] += row.n;
+      facets.level[row.level] = (facets.level[row.level] ?? 0) + row.n;
+    }
+    return facets;
+  }
+
+  async alertGroups(query: Omit<AlertQuery, 'cursor' | 'sort'>, by: 'rule' | 'host'): Promise<AlertGroup[]> {
+    const where = alertConditions(query);
+    const select =
+      by === 'rule'
+        ? 'COALESCE(rule_id, rule_title) AS key, MAX(rule_title) AS label'
+        : 'host AS key, host AS label';
+    const rows = this.db
+      .prepare(
+        `SELECT ${select}, COUNT(*) AS count FROM alerts ${where.sql} GROUP BY ${by === 'rule' ? 'rule_key' : 'host'} ORDER BY count DESC, label LIMIT ?`,
+      )
+      .all(...where.params, query.limit) as AlertGroup[];
+    return rows;
   }
 
   /** A page of a table, newest first, after the cursor's row. */
@@ -899,6 +1053,32 @@ class AlertGrouping {
       }
     }
   }
+}
+
+/** The conditions of an alert query's filters. */
+function alertConditions(query: Omit<AlertQuery, 'cursor' | 'sort'>): Conditions {
+  const where = new Conditions();
+  if (query.tenant !== null) where.add('tenant = ?', query.tenant);
+  if (query.status?.length)
+    where.add(`status IN (${query.status.map(() => '?').join(', ')})`, ...query.status);
+  if (query.rule !== undefined)
+    where.add('(rule_id = ? OR rule_title = ? COLLATE NOCASE)', query.rule, query.rule);
+  if (query.host !== undefined) where.add('host = ? COLLATE NOCASE', query.host);
+  if (query.level?.length) where.add(`level IN (${query.level.map(() => '?').join(', ')})`, ...query.level);
+  if (query.assignee === null) where.add('assignee IS NULL');
+  else if (query.assignee !== undefined) where.add('assignee = ? COLLATE NOCASE', query.assignee);
+  if (query.technique !== undefined) {
+    const id = query.technique.toUpperCase();
+    where.add(
+      `EXISTS (SELECT 1 FROM json_each(alerts.techniques) WHERE value = ? OR value LIKE ? || '.%')`,
+      id,
+      id,
+    );
+  }
+  if (query.since !== undefined) where.add('last_seen >= ?', query.since);
+  if (query.until !== undefined) where.add('first_seen <= ?', query.until);
+  if (query.afterId !== undefined) where.add('id > ?', query.afterId);
+  return where;
 }
 
 /** The WHERE of a query built from the filters given, with its parameters in order. */

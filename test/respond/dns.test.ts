@@ -105,7 +105,7 @@ describe.skipIf(!hasUnbound)('DNS connector (response policy zone, Unbound)', ()
     for (const config of [upstream, resolverConfig])
       daemons.push(spawn('unbound', ['-c', config], { stdio: 'ignore' }));
     resolver.setServers([`127.0.0.1:${resolverPort}`]);
-    for (let i = 0; (await answers('good.example')) instanceof Array === false; i++) {
+    for (let i = 0; !Array.isArray(await answers('good.example')); i++) {
       if (i > 50) throw new Error('unbound did not start');
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -23,6 +23,19 @@ function events(host: string, n: number, start = Date.parse('2026-01-01T10:00:00
   ).join('\n');
 }
 
+/** Signs in to the console with a token as a browser would; the session cookie's value. */
+async function consoleSession(service: RunningService, token: string): Promise<string> {
+  const form = await fetch(`${service.url}/console/sign-in`);
+  const nonce = /name="_signin" value="([^"]+)"/.exec(await form.text())![1]!;
+  const answer = await fetch(`${service.url}/console/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `vigil_signin=${nonce}` },
+    body: new URLSearchParams({ _signin: nonce, token }).toString(),
+  });
+  return /vigil_session=([^;]+)/.exec(answer.headers.getSetCookie().join('\n'))![1]!;
+}
+
 async function waitProcessed(service: RunningService, token: string) {
   for (let i = 0; i < 300; i++) {
     const stats = await api(service, token, 'GET', '/api/v1/stats');
@@ -286,6 +299,28 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
     await check('DELETE /api/v1/tokens/{id}', async () => {
       expect((await asAcme('admin', 'DELETE', `/api/v1/tokens/${globexToken}`)).status).toBe(404);
       expect((await api(service, globex.ingest, 'GET', '/api/v1/stats')).status).toBe(403); // still valid, just not a reader
+    });
+    await check('GET /api/v1/sessions', async () => {
+      await consoleSession(service, acme.viewer!);
+      await consoleSession(service, globex.viewer!);
+      const own = await asAcme('admin', 'GET', '/api/v1/sessions');
+      expect(own.body.sessions.length).toBe(1);
+      expect(JSON.stringify(own.body)).not.toContain('globex');
+    });
+    await check('DELETE /api/v1/sessions/{id}', async () => {
+      const cookie = await consoleSession(service, globex.viewer!);
+      const theirs = (await api(service, globex.admin, 'GET', '/api/v1/sessions')).body.sessions.at(-1).id;
+      expect((await asAcme('admin', 'DELETE', `/api/v1/sessions/${theirs}`)).status).toBe(404);
+      const alive = await fetch(`${service.url}/console/alerts`, {
+        headers: { cookie: `vigil_session=${cookie}` },
+      });
+      expect(alive.status).toBe(200);
+      expect((await api(service, globex.admin, 'DELETE', `/api/v1/sessions/${theirs}`)).status).toBe(204);
+      const ended = await fetch(`${service.url}/console/alerts`, {
+        headers: { cookie: `vigil_session=${cookie}` },
+        redirect: 'manual',
+      });
+      expect(ended.status).toBe(303);
     });
     await check('GET /api/v1/rules', async () => {
       expect((await asAcme('viewer', 'GET', '/api/v1/rules?tenant=globex')).status).toBe(403);
