@@ -22,6 +22,7 @@ export type { EventLog, LogRecord, NewRecord } from './event-log.js';
 export { FileEventLog } from './file-event-log.js';
 export { FolderWatch } from './folder-watch.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
+export { Responder, type ResponderOptions, ResponseConflict, type RunRequest } from './responder.js';
 export { alertFacts } from './response-facts.js';
 export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
 export {
@@ -45,6 +46,8 @@ export {
   type AlertStatus,
   CLOSE_REASONS,
   type CloseReason,
+  type ResponseRecord,
+  type ResponseState,
   type RetroHunt,
   type ServiceStore,
   type Session,

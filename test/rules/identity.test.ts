@@ -287,6 +287,12 @@ describe("Vigil's identity pack", () => {
         expected.flatMap((attack) => attack.events).sort((a, b) => a.at - b.at),
       );
       for (const attack of expected) expect(titles).toContain(attack.title);
+      // Stages and building blocks feed other correlations and raise no alert of their own.
+      expect(
+        titles.filter((title) =>
+          /Stage|^Failed Logons|^Windows (Logon|Remote|Successful|Account Locked Out|NTLM)/.test(title),
+        ),
+      ).toEqual([]);
       expect(await alertsOf('quiet', benign())).toEqual([]);
     });
   });

@@ -22,7 +22,7 @@ const schema = z.strictObject({
       set_v4: name.optional(),
       set_v6: name.optional(),
       manage: z.boolean().optional(),
-      nft: z.string().optional(),
+      nft: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
     })
     .optional(),
   dns: z
@@ -118,7 +118,7 @@ export function readConnectors(
         setV4: c.firewall.set_v4 ?? 'blocked_v4',
         setV6: c.firewall.set_v6 ?? 'blocked_v6',
         manage: c.firewall.manage ?? true,
-        nft: c.firewall.nft ?? 'nft',
+        nft: typeof c.firewall.nft === 'string' ? [c.firewall.nft] : (c.firewall.nft ?? ['nft']),
       }),
     );
   if (c.dns)
