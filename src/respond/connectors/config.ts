@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { readYamlDocuments, VigilError } from '../../core/index.js';
 import type { Connector } from './connector.js';
+import { EDR_DEFAULTS, EdrConnector } from './edr.js';
 import { LdapConnector } from './ldap.js';
 import { NftablesConnector } from './nftables.js';
 import { defaultReload, RpzConnector } from './rpz.js';
@@ -46,6 +47,17 @@ const schema = z.strictObject({
       bind_password_file: z.string().optional(),
       user_attribute: z.string().optional(),
       ca: z.string().optional(),
+    })
+    .optional(),
+  edr: z
+    .strictObject({
+      type: z.enum(['defender', 'crowdstrike']),
+      client_id: z.string().min(1),
+      client_secret_env: z.string().optional(),
+      client_secret_file: z.string().optional(),
+      tenant_id: z.string().optional(),
+      api_url: z.string().url().optional(),
+      login_url: z.string().url().optional(),
     })
     .optional(),
   notify: z
@@ -156,6 +168,36 @@ export function readConnectors(
         bindPassword: password,
         userAttribute: d.user_attribute ?? (d.kind === 'active-directory' ? 'sAMAccountName' : 'uid'),
         ca: d.ca === undefined ? undefined : readFileSync(d.ca),
+      }),
+    );
+  }
+  if (c.edr) {
+    const e = c.edr;
+    const secret = e.client_secret_env
+      ? secretEnv(e.client_secret_env, 'edr.client_secret_env', file, env)
+      : e.client_secret_file
+        ? secretFile(e.client_secret_file, 'edr.client_secret_file', file)
+        : undefined;
+    if (secret === undefined)
+      throw new VigilError('CONNECTORS_INVALID', 'an EDR needs client_secret_env or client_secret_file', {
+        file,
+        field: 'edr',
+      });
+    if (e.type === 'defender' && !e.tenant_id)
+      throw new VigilError('CONNECTORS_INVALID', 'Defender for Endpoint needs tenant_id', {
+        file,
+        field: 'edr',
+      });
+    const trim = (url: string) => url.replace(/\/+$/, '');
+    out.set(
+      'edr',
+      new EdrConnector({
+        product: e.type,
+        clientId: e.client_id,
+        clientSecret: secret,
+        tenantId: e.tenant_id,
+        apiUrl: trim(e.api_url ?? EDR_DEFAULTS[e.type].apiUrl),
+        loginUrl: trim(e.login_url ?? EDR_DEFAULTS[e.type].loginUrl),
       }),
     );
   }
