@@ -34,6 +34,11 @@ export const ACTIONS: Readonly<Record<string, ActionSpec>> = {
     description:
       'cut a host off the network but for the EDR itself (Defender for Endpoint, CrowdStrike Falcon)',
   },
+  'email.message': {
+    params: { subject: { type: 'text', required: true }, text: { type: 'text', required: true } },
+    revertible: false,
+    description: 'send a mail through the relay to the recipients of the configuration',
+  },
   'notify.message': {
     params: { title: { type: 'text', required: false }, text: { type: 'text', required: true } },
     revertible: false,

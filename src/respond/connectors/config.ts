@@ -6,6 +6,7 @@ import { EDR_DEFAULTS, EdrConnector } from './edr.js';
 import { LdapConnector } from './ldap.js';
 import { NftablesConnector } from './nftables.js';
 import { defaultReload, RpzConnector } from './rpz.js';
+import { SmtpConnector } from './smtp.js';
 import { WebhookConnector } from './webhook.js';
 
 /**
@@ -14,6 +15,7 @@ import { WebhookConnector } from './webhook.js';
  * (`*_file`).
  */
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name of letters, digits and _');
+const mailbox = z.string().regex(/^[^\s<>@,;"]+@[^\s<>@,;"]+$/, 'a mail address such as soc@corp.example');
 const schema = z.strictObject({
   firewall: z
     .strictObject({
@@ -58,6 +60,20 @@ const schema = z.strictObject({
       tenant_id: z.string().optional(),
       api_url: z.string().url().optional(),
       login_url: z.string().url().optional(),
+    })
+    .optional(),
+  email: z
+    .strictObject({
+      type: z.literal('smtp'),
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).optional(),
+      security: z.enum(['starttls', 'tls', 'none']).optional(),
+      from: mailbox,
+      to: z.array(mailbox).min(1),
+      username: z.string().optional(),
+      password_env: z.string().optional(),
+      password_file: z.string().optional(),
+      ca: z.string().optional(),
     })
     .optional(),
   notify: z
@@ -198,6 +214,27 @@ export function readConnectors(
         tenantId: e.tenant_id,
         apiUrl: trim(e.api_url ?? EDR_DEFAULTS[e.type].apiUrl),
         loginUrl: trim(e.login_url ?? EDR_DEFAULTS[e.type].loginUrl),
+      }),
+    );
+  }
+  if (c.email) {
+    const m = c.email;
+    const security = m.security ?? 'starttls';
+    out.set(
+      'email',
+      new SmtpConnector({
+        host: m.host,
+        port: m.port ?? (security === 'tls' ? 465 : security === 'starttls' ? 587 : 25),
+        security,
+        from: m.from,
+        to: m.to,
+        username: m.username,
+        password: m.password_env
+          ? secretEnv(m.password_env, 'email.password_env', file, env)
+          : m.password_file
+            ? secretFile(m.password_file, 'email.password_file', file)
+            : undefined,
+        ca: m.ca === undefined ? undefined : readFileSync(m.ca),
       }),
     );
   }
