@@ -111,16 +111,16 @@ describe.skipIf(!CHROMIUM)('console: response steps on the alert page', () => {
     await page.goto(`${service.url}/console/alerts/${alertId}`);
     const steps = page.locator('#responses li');
     await expect.poll(() => steps.count()).toBe(2);
-    expect(await page.locator('#responses').innerText()).toContain('Awaiting approval');
+    expect(await page.locator('#responses').textContent()).toContain('Awaiting approval');
     const approve = page.locator('#responses li', { hasText: 'tell-soc' }).locator('button.approve');
     await navigating(page, () => approve.click());
-    expect(await page.locator('#responses li', { hasText: 'tell-soc' }).innerText()).toMatch(
+    expect(await page.locator('#responses li', { hasText: 'tell-soc' }).textContent()).toMatch(
       /Done[\s\S]*message sent/,
     );
     expect(messages.some((m) => m.includes('tell-soc: Brute Force'))).toBe(true);
     const reject = page.locator('#responses li', { hasText: 'tell-management' }).locator('button.reject');
     await navigating(page, () => reject.click());
-    expect(await page.locator('#responses li', { hasText: 'tell-management' }).innerText()).toContain(
+    expect(await page.locator('#responses li', { hasText: 'tell-management' }).textContent()).toContain(
       'Rejected',
     );
     expect(messages.some((m) => m.includes('tell-management'))).toBe(false);
