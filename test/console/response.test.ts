@@ -9,31 +9,12 @@ import { VIGIL_RULES_DIR } from '../../src/sigma/index.js';
 import { CHROMIUM, launchBrowser } from '../helpers/browser.js';
 import { navigating, screenshot, signIn } from '../helpers/console.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
+import { failedLogons } from '../helpers/windows-events.js';
 
 /**
  * The response steps on the console's alert page: an analyst approves one step and rejects another,
  * the approved message reaches the webhook, and a viewer sees the steps without the buttons.
  */
-
-function failedLogon(i: number): string {
-  return JSON.stringify({
-    Event: {
-      System: {
-        Provider: { '#attributes': { Name: 'Microsoft-Windows-Security-Auditing' } },
-        EventID: 4625,
-        EventRecordID: 700 + i,
-        Channel: 'Security',
-        Computer: 'dc1.corp.example',
-        TimeCreated: {
-          '#attributes': {
-            SystemTime: new Date(Date.parse('2026-03-01T08:00:00Z') + i * 10_000).toISOString(),
-          },
-        },
-      },
-      EventData: { TargetUserName: 'alice', IpAddress: '203.0.113.50', LogonType: 3 },
-    },
-  });
-}
 
 describe.skipIf(!CHROMIUM)('console: response steps on the alert page', () => {
   let dir: string;
@@ -73,7 +54,7 @@ describe.skipIf(!CHROMIUM)('console: response steps on the alert page', () => {
     service = await startService(data, ['--rules', join(VIGIL_RULES_DIR, 'identity')], {
       VIGIL_HOME: join(dir, 'home'),
     });
-    const lines = Array.from({ length: 12 }, (_, i) => failedLogon(i));
+    const lines = failedLogons(12, { ip: '203.0.113.50', firstRecord: 700 });
     await api(
       service,
       tokens.ingest,

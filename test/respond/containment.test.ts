@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPaths, SqliteServiceStore } from '../../src/service/index.js';
 import { VIGIL_RULES_DIR } from '../../src/sigma/index.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
+import { namespacesWork, sh } from '../helpers/system.js';
+import { failedLogons } from '../helpers/windows-events.js';
 
 /**
  * A detection carried from the service through a playbook to a real nftables set and back. Two
@@ -20,54 +22,12 @@ const suffix = String(process.pid);
 const ATTACKER = `vigil-a-${suffix}`;
 const SERVER = `vigil-s-${suffix}`;
 
-function sh(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function namespacesWork(): boolean {
-  const probe = `vigil-probe-${suffix}`;
-  if (sh(['ip', 'netns', 'add', probe]).status !== 0) return false;
-  const nft = sh(['ip', 'netns', 'exec', probe, 'nft', 'list', 'ruleset']).status === 0;
-  sh(['ip', 'netns', 'del', probe]);
-  return nft;
-}
-
-const canRun = namespacesWork();
-if (!canRun)
-  console.warn(
-    '\n*** network namespaces or nft are not available here (root, iproute2, nftables): containment tests SKIPPED ***\n',
-  );
+const canRun = namespacesWork('containment tests');
 
 /** Whether the attacker can open a TCP connection to the server's port. */
 function reachable(): boolean {
   const probe = `const s=require('net').connect({host:'198.51.100.2',port:7070,timeout:700});s.on('connect',()=>process.exit(0));s.on('timeout',()=>process.exit(1));s.on('error',()=>process.exit(1));`;
   return sh(['ip', 'netns', 'exec', ATTACKER, process.execPath, '-e', probe]).status === 0;
-}
-
-function failedLogon(minute: number, record: number): string {
-  return JSON.stringify({
-    Event: {
-      System: {
-        Provider: { '#attributes': { Name: 'Microsoft-Windows-Security-Auditing' } },
-        EventID: 4625,
-        EventRecordID: record,
-        Channel: 'Security',
-        Computer: 'dc1.corp.example',
-        TimeCreated: {
-          '#attributes': {
-            SystemTime: new Date(Date.parse('2026-03-01T08:00:00Z') + minute * 20_000).toISOString(),
-          },
-        },
-      },
-      EventData: {
-        TargetUserName: 'alice',
-        IpAddress: '198.51.100.1',
-        LogonType: 3,
-        SubStatus: '0xc000006a',
-      },
-    },
-  });
 }
 
 describe.skipIf(!canRun)('containment: alert -> playbook -> nftables -> revert', () => {
@@ -137,7 +97,7 @@ describe.skipIf(!canRun)('containment: alert -> playbook -> nftables -> revert',
     service = await startService(data, ['--rules', join(VIGIL_RULES_DIR, 'identity')], {
       VIGIL_HOME: join(dir, 'home'),
     });
-    const lines = Array.from({ length: 12 }, (_, i) => failedLogon(i, 500 + i));
+    const lines = failedLogons(12, { ip: '198.51.100.1', stepMs: 20_000 });
     await api(
       service,
       tokens.ingest,

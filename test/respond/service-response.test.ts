@@ -1,10 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIGIL_RULES_DIR } from '../../src/sigma/index.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
+import { namespacesWork, sh } from '../helpers/system.js';
+import { failedLogons } from '../helpers/windows-events.js';
 
 /**
  * Playbooks inside `vigil serve`: an alert runs them at once (auto), waits for an analyst over the API
@@ -16,43 +17,7 @@ import { api, provision, type RunningService, startService } from '../helpers/se
 const suffix = `r${process.pid}`;
 const NS = `vigil-svc-${suffix}`;
 
-function sh(args: string[]) {
-  const result = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function namespacesWork(): boolean {
-  const probe = `vigil-probe-${suffix}`;
-  if (sh(['ip', 'netns', 'add', probe]).status !== 0) return false;
-  const nft = sh(['ip', 'netns', 'exec', probe, 'nft', 'list', 'ruleset']).status === 0;
-  sh(['ip', 'netns', 'del', probe]);
-  return nft;
-}
-const canRun = namespacesWork();
-if (!canRun)
-  console.warn(
-    '\n*** network namespaces or nft are not available here: service response tests SKIPPED ***\n',
-  );
-
-function failedLogon(user: string, ip: string, i: number): string {
-  return JSON.stringify({
-    Event: {
-      System: {
-        Provider: { '#attributes': { Name: 'Microsoft-Windows-Security-Auditing' } },
-        EventID: 4625,
-        EventRecordID: 900 + i,
-        Channel: 'Security',
-        Computer: 'dc1.corp.example',
-        TimeCreated: {
-          '#attributes': {
-            SystemTime: new Date(Date.parse('2026-03-01T08:00:00Z') + i * 10_000).toISOString(),
-          },
-        },
-      },
-      EventData: { TargetUserName: user, IpAddress: ip, LogonType: 3, SubStatus: '0xc000006a' },
-    },
-  });
-}
+const canRun = namespacesWork('service response tests');
 
 const blocked = () =>
   sh(['ip', 'netns', 'exec', NS, 'nft', 'list', 'set', 'inet', 'vigil_svc', 'blocked_v4']).stdout;
@@ -119,7 +84,7 @@ steps:
   });
 
   it('acts on its own, asks, lets an approval lapse, and ends a containment on time', async () => {
-    const lines = Array.from({ length: 12 }, (_, i) => failedLogon('alice', '203.0.113.50', i));
+    const lines = failedLogons(12, { ip: '203.0.113.50', firstRecord: 900 });
     await api(
       service,
       tokens.ingest,
