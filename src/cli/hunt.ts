@@ -221,6 +221,7 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
   if (s.outOfScope) {
     lines.push(`  ${formatCount(s.outOfScope)} events left out: ${describeScope(scope)}`);
   }
+  lines.push(...sourceLines(s.bySource));
   if (s.unreadFiles.length) lines.push(unreadFilesLine(s.unreadFiles));
   if (s.readErrors)
     lines.push(
@@ -270,6 +271,23 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
     );
   }
   return lines.join('\n');
+}
+
+/** What the pipelines recognized the events as, and how many no pipeline recognized. */
+function sourceLines(bySource: HuntSummary['bySource']): string[] {
+  const recognized = bySource.filter((s) => s.key !== '');
+  const unrecognized = bySource.find((s) => s.key === '')?.count ?? 0;
+  const lines: string[] = [];
+  if (recognized.length)
+    lines.push(`  sources: ${recognized.map((s) => `${s.key} ${formatCount(s.count)}`).join(', ')}`);
+  if (unrecognized) {
+    lines.push(
+      pc.yellow(
+        `  ${formatCount(unrecognized)} events matched no pipeline's source: only rules without a product saw them (add a pipeline with --pipeline)`,
+      ),
+    );
+  }
+  return lines;
 }
 
 /**
