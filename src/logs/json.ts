@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { type FieldValue, type LogEvent, parseTimestamp, VigilError } from '../core/index.js';
+import { isEventXml, parseEventXml } from './event-xml.js';
 import { JsonRecordSplitter, LineSplitter, type RecordText } from './json-records.js';
 import {
   flattenCollectorWindowsEvent,
@@ -39,6 +40,7 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
   const fields = windows
     ? flattenWindowsEvent(windows)
     : (flattenWinlog(record) ?? flattenCollectorWindowsEvent(record) ?? flattenGeneric(record));
+  addSyslogEventXml(fields);
   let time: number | undefined;
   for (const name of TIME_FIELDS) {
     time = parseTimestamp(fields[name]);
@@ -47,6 +49,21 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
   // Windows events are known by their EventRecordID (as in an EVTX file); others by position.
   const number = windows && typeof fields.EventRecordID === 'number' ? fields.EventRecordID : recordNumber;
   return { fields, raw: record, source: { file, record: number, line }, time };
+}
+
+/**
+ * A syslog record stored as JSON whose message is a Windows-schema event in XML (Sysmon for
+ * Linux in Sentinel's Syslog table: `SyslogMessage`): the event's fields are added, under
+ * Sigma's names, beside the record's own.
+ */
+function addSyslogEventXml(fields: Record<string, FieldValue>): void {
+  const message = fields.SyslogMessage;
+  if (typeof message !== 'string' || !isEventXml(message)) return;
+  const event = parseEventXml(message);
+  const element = event && windowsEventElement(event.record);
+  if (!element) return;
+  const inner = flattenWindowsEvent(element);
+  for (const key in inner) if (fields[key] === undefined) fields[key] = inner[key]!;
 }
 
 /** A JSON record's text with its place, numbered 1.. in its file. */
