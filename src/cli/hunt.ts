@@ -70,9 +70,14 @@ interface HuntFlags extends RuleFlags, EventScopeFlags, ReportScopeFlags {
 export function registerHunt(program: Command): void {
   const command = program
     .command('hunt')
-    .description('run Sigma rules over log files (EVTX, JSON, JSONL) and report what they detect')
+    .description(
+      'run Sigma rules over log files (EVTX, JSON, and text logs: auditd, syslog, access logs, Zeek, W3C, Squid, Exim) and report what they detect',
+    )
     // Optional to commander so that a --rules list that took the logs is told apart (see variadic.ts).
-    .argument('[logs...]', 'log files or folders (searched recursively for .evtx, .json, .jsonl, .ndjson)')
+    .argument(
+      '[logs...]',
+      'log files (any name: the format is told by content) or folders (searched recursively for .evtx, .json, .jsonl, .ndjson, .log)',
+    )
     .usage('[options] <logs...>')
     .option('-f, --format <format>', 'detections as table, jsonl or csv', 'table')
     .option('-o, --output <file>', 'write detections to a file instead of standard output')
