@@ -81,9 +81,6 @@ export function unitEvents(unit: WorkUnit, onError: (error: VigilError) => void)
     }
     return events;
   }
-  for (const record of unit.records) {
-    const event = parseJsonRecord(record, unit.file, onError);
-    if (event) events.push(event);
-  }
+  for (const record of unit.records) events.push(...parseJsonRecord(record, unit.file, onError));
   return events;
 }

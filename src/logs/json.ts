@@ -73,12 +73,31 @@ export interface JsonRecordText extends RecordText {
   time?: number;
 }
 
-/** Parses one record; a broken one is reported and gives undefined. */
+/**
+ * The keys that wrap a file's records in one object as exports write them: CloudTrail's log files
+ * (`{"Records": [...]}`) and Azure Monitor's diagnostic exports (`{"records": [...]}`).
+ */
+const WRAPPER_KEYS = ['Records', 'records'];
+
+function wrapped(value: object): JsonObject[] | undefined {
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || !WRAPPER_KEYS.includes(keys[0]!)) return undefined;
+  const list = (value as JsonObject)[keys[0]!];
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  return list.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))
+    ? (list as JsonObject[])
+    : undefined;
+}
+
+/**
+ * The events of one record: itself, or the records it wraps (numbered after it in the file, the
+ * wrapper's line kept). A broken record is reported and gives none.
+ */
 export function parseJsonRecord(
   record: JsonRecordText,
   file: string,
   onError?: (error: VigilError) => void,
-): LogEvent | undefined {
+): LogEvent[] {
   const report = (message: string) =>
     onError?.(new VigilError('LOG_RECORD', message, { file, line: record.line, record: record.number }));
   let value: unknown;
@@ -86,15 +105,26 @@ export function parseJsonRecord(
     value = JSON.parse(record.text);
   } catch (error) {
     report(`not valid JSON: ${(error as Error).message}`);
-    return undefined;
+    return [];
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     report('a record must be a JSON object');
-    return undefined;
+    return [];
   }
-  const event = toLogEvent(value as JsonObject, file, record.number, record.line);
-  return event.time === undefined && record.time !== undefined ? { ...event, time: record.time } : event;
+  const inner = wrapped(value);
+  const events = inner
+    ? inner.map((item, i) => toLogEvent(item, file, record.number * WRAPPED_STRIDE + i, record.line))
+    : [toLogEvent(value as JsonObject, file, record.number, record.line)];
+  return record.time === undefined
+    ? events
+    : events.map((event) => (event.time === undefined ? { ...event, time: record.time } : event));
 }
+
+/**
+ * Records wrapped in one object are numbered `wrapper × 1,000,000 + index`: distinct, and in
+ * file order, whatever the number of records around them.
+ */
+const WRAPPED_STRIDE = 1_000_000;
 
 /**
  * The record texts of a `.json`, `.jsonl` or `.ndjson` file, in batches of about `batchBytes`,
@@ -173,9 +203,6 @@ export async function* readJsonRecordBatches(
 /** Events of a `.json`, `.jsonl` or `.ndjson` file, streamed; broken records are reported and skipped. */
 export async function* readJsonEvents(file: string, options: ReadOptions = {}): AsyncGenerator<LogEvent> {
   for await (const batch of readJsonRecordBatches(file, { ...options, batchBytes: 1 })) {
-    for (const record of batch) {
-      const event = parseJsonRecord(record, file, options.onError);
-      if (event) yield event;
-    }
+    for (const record of batch) yield* parseJsonRecord(record, file, options.onError);
   }
 }
