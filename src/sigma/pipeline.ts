@@ -212,7 +212,7 @@ export const BUILTIN_PRIORITY = 100;
 
 /** How a rule is routed: the sources of its log source, or the events of a product, or what no product claims. */
 export type Route =
-  | { kind: 'sources'; pipeline: string; sources: PipelineSource[] }
+  | { kind: 'sources'; pipelines: string[]; sources: PipelineSource[] }
   | { kind: 'product'; product: string; mapped: boolean }
   | { kind: 'unclaimed' }
   | { kind: 'any' };
@@ -259,18 +259,20 @@ export function routeFor(set: PipelineSet, logsource: LogSource): Route {
   if (specific) {
     // The first pipeline that maps the log source decides, with every pipeline of its priority:
     // the built-in ones share one (DNS is Zeek's and Suricata's), a user's replaces them.
-    let decided: { pipeline: string; priority: number } | undefined;
+    let priority: number | undefined;
+    const names: string[] = [];
     const sources: PipelineSource[] = [];
     for (const pipeline of set.pipelines) {
-      if (decided && pipeline.priority !== decided.priority) break;
+      if (priority !== undefined && pipeline.priority !== priority) break;
       const served = pipeline.entries
         .filter((e) => entryServes(e.logsource, logsource))
         .flatMap((e) => e.sources);
       if (served.length === 0) continue;
-      decided ??= { pipeline: pipeline.name, priority: pipeline.priority };
+      priority = pipeline.priority;
+      names.push(pipeline.name);
       sources.push(...served);
     }
-    if (decided) return { kind: 'sources', pipeline: decided.pipeline, sources };
+    if (names.length) return { kind: 'sources', pipelines: names, sources };
   }
   if (logsource.product !== undefined && set.products.has(logsource.product)) {
     return { kind: 'product', product: logsource.product, mapped: !specific };

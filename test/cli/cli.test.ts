@@ -70,6 +70,45 @@ describe('vigil rules check', () => {
   });
 
   it.skipIf(!hasContent)(
+    'says per log source of SigmaHQ rules/ which pipeline maps it, or why none does',
+    () => {
+      const result = vigil(['rules', 'check', contentPath('sigma', 'rules'), '--json']);
+      const report = JSON.parse(result.stdout);
+      const find = (logsource: Record<string, string>) =>
+        report.logsources.find(
+          (m: Record<string, unknown>) =>
+            m.product === logsource.product &&
+            m.service === logsource.service &&
+            m.category === logsource.category,
+        );
+      expect(find({ product: 'zeek', service: 'rdp' })).toMatchObject({
+        state: 'mapped',
+        pipelines: ['zeek'],
+      });
+      expect(find({ product: 'aws', service: 'cloudtrail' })).toMatchObject({
+        state: 'mapped',
+        pipelines: ['aws'],
+      });
+      expect(find({ category: 'dns' })).toMatchObject({ state: 'mapped', pipelines: ['suricata', 'zeek'] });
+      expect(find({ category: 'webserver' })).toMatchObject({ state: 'mapped', pipelines: ['web'] });
+      expect(find({ product: 'linux', service: 'auditd' })).toMatchObject({
+        state: 'mapped',
+        pipelines: ['linux'],
+      });
+      // Every log source left unmapped has a reason written for it, not only the default one.
+      const unmapped = report.logsources.filter(
+        (m: { state: string }) => m.state !== 'mapped' && m.state !== 'product',
+      );
+      expect(unmapped.length).toBeGreaterThan(0);
+      for (const m of unmapped)
+        expect(m.reason, JSON.stringify(m)).not.toMatch(/^no pipeline (recognizes|maps|names)/);
+      expect(vigil(['rules', 'check', contentPath('sigma', 'rules')]).stdout).toMatch(
+        /Log sources no pipeline maps \(\d+ rules\)\n {2}product: macos, category: process_creation \(67\): macOS/,
+      );
+    },
+  );
+
+  it.skipIf(!hasContent)(
     'rules-placeholder fails clearly without a placeholder file and loads with one',
     () => {
       const folder = contentPath('sigma', 'rules-placeholder');
