@@ -1,4 +1,4 @@
-import type { MatchContext, PipelineSet, Predicate } from '../sigma/index.js';
+import type { LogSource, MatchContext, PipelineSet, Predicate } from '../sigma/index.js';
 
 /**
  * What kind of source an event is, by the pipelines' own data: its product (the first product
@@ -56,3 +56,24 @@ export class SourceRecognizer {
 
 /** The label of events no pipeline's product claims: read, but matched by no pipeline. */
 export const UNRECOGNIZED = '';
+
+/**
+ * The Sigma log sources the events of a recognized source stand for, as an inventory lists what is
+ * collected: for `zeek/dns`, `{product: zeek, service: dns}`, `{product: zeek, category: dns}` and
+ * `{category: dns}`, each way a rule may name them. A product alone stands for itself only.
+ */
+export function recognizedLogsources(pipelines: PipelineSet, label: string): LogSource[] {
+  if (label === UNRECOGNIZED) return [];
+  const [product, kind] = label.split('/') as [string, string | undefined];
+  if (kind === undefined) return [{ product }];
+  const out: LogSource[] = [];
+  for (const pipeline of pipelines.pipelines) {
+    for (const { logsource } of pipeline.entries) {
+      if (logsource.product !== product || (logsource.service ?? logsource.category) !== kind) continue;
+      if (logsource.service) out.push({ product, service: logsource.service });
+      if (logsource.category)
+        out.push({ product, category: logsource.category }, { category: logsource.category });
+    }
+  }
+  return out;
+}

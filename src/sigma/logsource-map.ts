@@ -109,34 +109,29 @@ export function logSourceMappings(
   return [...counted.values()]
     .map(({ logsource, rules }): LogSourceMapping => {
       const route = routeFor(pipelines, logsource);
-      switch (route.kind) {
-        case 'sources':
-          return { logsource, rules, state: 'mapped', pipelines: route.pipelines };
-        case 'any':
-          return { logsource, rules, state: 'any' };
-        case 'product':
-          return route.mapped
-            ? { logsource, rules, state: 'product' }
-            : {
-                logsource,
-                rules,
-                state: 'product-wide',
-                reason:
-                  gapFor(gaps, logsource) ??
-                  `no pipeline names the events of this ${logsource.service ? 'service' : 'category'}; its rules see every ${logsource.product} event`,
-              };
-        case 'unclaimed':
-          return {
-            logsource,
-            rules,
-            state: 'unmapped',
-            reason:
-              gapFor(gaps, logsource) ??
-              (logsource.product
-                ? `no pipeline recognizes ${logsource.product} events`
-                : `no pipeline maps this ${logsource.category ? 'category' : 'service'}`),
-          };
+      if (route.kind === 'sources') return { logsource, rules, state: 'mapped', pipelines: route.pipelines };
+      if (route.kind === 'any') return { logsource, rules, state: 'any' };
+      if (route.kind === 'product' && route.mapped) return { logsource, rules, state: 'product' };
+      if (route.kind === 'product') {
+        return {
+          logsource,
+          rules,
+          state: 'product-wide',
+          reason:
+            gapFor(gaps, logsource) ??
+            `no pipeline names the events of this ${logsource.service ? 'service' : 'category'}; its rules see every ${logsource.product} event`,
+        };
       }
+      return {
+        logsource,
+        rules,
+        state: 'unmapped',
+        reason:
+          gapFor(gaps, logsource) ??
+          (logsource.product
+            ? `no pipeline recognizes ${logsource.product} events`
+            : `no pipeline maps this ${logsource.category ? 'category' : 'service'}`),
+      };
     })
     .sort(
       (a, b) => b.rules - a.rules || JSON.stringify(a.logsource).localeCompare(JSON.stringify(b.logsource)),

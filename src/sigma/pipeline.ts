@@ -29,6 +29,8 @@ export interface PipelineSource {
    * product itself: the source is then tried only on that product's events.
    */
   product?: string;
+  /** What to turn on to have these events, as a user would find it (`Zeek's rdp.log`). */
+  collect?: string;
 }
 
 export interface PipelineEntry {
@@ -67,6 +69,7 @@ const pipelineSchema = z.object({
           product: z.string().optional(),
           service: z.string().optional(),
         }),
+        collect: z.string().optional(),
         sources: z
           .array(z.object({ when: z.record(z.string(), z.unknown()), fieldmap: stringMap.optional() }))
           .min(1),
@@ -123,6 +126,7 @@ export function parsePipeline(text: string, file: string, defaultPriority = 50):
         entry.logsource.product !== undefined && products.has(entry.logsource.product)
           ? entry.logsource.product
           : undefined,
+        entry.collect,
       ),
     ),
   }));
@@ -142,10 +146,15 @@ export function parsePipeline(text: string, file: string, defaultPriority = 50):
 }
 
 /** Pulls `Channel` and `EventID` equalities out of a selection, so events can be routed by table lookup. */
-function indexSource(node: SearchNode, fieldmap: FieldMap, product: string | undefined): PipelineSource {
+function indexSource(
+  node: SearchNode,
+  fieldmap: FieldMap,
+  product: string | undefined,
+  collect: string | undefined,
+): PipelineSource {
   const items = node.kind === 'all' ? node.children : [node];
   const rest: SearchNode[] = [];
-  const source: PipelineSource = { fieldmap, product };
+  const source: PipelineSource = { fieldmap, product, collect };
   for (const child of items) {
     const item = child.kind === 'item' ? child.item : undefined;
     const plain = item && item.modifiers.length === 0 && !item.negated && item.linking === 'any';

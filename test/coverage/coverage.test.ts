@@ -493,7 +493,17 @@ describe('rules as coverage sees them', () => {
       { kind: 'windows', channel: 'security', channelName: 'Security', eventIds: [4688] },
     ]);
     expect(windows!.needs.map(needText)).toEqual(['Microsoft-Windows-Sysmon/Operational 1', 'Security 4688']);
-    expect(linux!.needs).toEqual([{ kind: 'logsource', logsource: { product: 'linux', service: 'auditd' } }]);
+    // What to turn on is named as the built-in pipeline says.
+    expect(linux!.needs).toEqual([
+      {
+        kind: 'logsource',
+        logsource: { product: 'linux', service: 'auditd' },
+        collect: "auditd's /var/log/audit/audit.log, with the audit rules the detections expect",
+      },
+    ]);
+    expect(linux!.needs.map(needText)).toEqual([
+      "auditd's /var/log/audit/audit.log, with the audit rules the detections expect (product: linux, service: auditd)",
+    ]);
   });
 });
 
