@@ -39,6 +39,19 @@ export function readAuditHeader(line: string): AuditRecordHeader | undefined {
   };
 }
 
+/**
+ * The serial of an audit record line (`msg=audit(SECONDS.MS:SERIAL)`) without reading the rest,
+ * and whether it ends its event (`type=EOE`), to gather an event's lines.
+ */
+export function auditSerial(line: string): { serial: string; last: boolean } | undefined {
+  const at = line.indexOf(' msg=audit(');
+  if (at < 0) return undefined;
+  const colon = line.indexOf(':', at + 11);
+  const close = colon < 0 ? -1 : line.indexOf(')', colon);
+  if (close < 0) return undefined;
+  return { serial: line.slice(colon + 1, close), last: line.startsWith('EOE ', at - 3) };
+}
+
 /** Whether the line starts like an audit record. */
 export function isAuditLine(line: string): boolean {
   return HEADER.test(line);
@@ -66,47 +79,71 @@ const ENCODED = new Set([
 const HEX = /^(?:[0-9A-F]{2})+$/;
 
 /**
- * One `k=v` pair list, quoted values unquoted; `msg='...'` of user-space records read as pairs
- * too. Words that are not pairs (`auditd normal halt, sending auid=0`) are handed over as the
- * value of `text`, joined. False when a quote is left open.
+ * Reads `k=v` pairs from `start`, pushing key, value and whether it was quoted (1 or 0) onto
+ * `out`; `msg='...'` of user-space records is read as pairs too. Words that are not pairs
+ * (`auditd normal halt, sending auid=0`) are given as the value of `text`, joined. False when a
+ * quote is left open.
  */
-function readPairs(text: string, onPair: (key: string, value: string, quoted: boolean) => void): boolean {
-  let i = 0;
-  const n = text.length;
-  const words: string[] = [];
-  while (i < n) {
-    while (i < n && (text[i] === ' ' || text[i] === '\u001d')) i++;
-    if (i >= n) break;
+function readPairs(text: string, start: number, end: number, out: (string | number)[]): boolean {
+  let words: string[] | undefined;
+  let i = start;
+  while (i < end) {
+    let c = text.charCodeAt(i);
+    if (c === SPACE || c === GROUP_SEPARATOR) {
+      i++;
+      continue;
+    }
+    // The word up to a space or `=`.
     let wordEnd = i;
-    while (wordEnd < n && text[wordEnd] !== ' ' && text[wordEnd] !== '=') wordEnd++;
-    if (wordEnd >= n || text[wordEnd] === ' ' || wordEnd === i) {
-      words.push(text.slice(i, wordEnd === i ? i + 1 : wordEnd));
-      i = wordEnd === i ? i + 1 : wordEnd;
+    while (wordEnd < end) {
+      c = text.charCodeAt(wordEnd);
+      if (c === SPACE || c === EQUALS) break;
+      wordEnd++;
+    }
+    if (wordEnd === end || c === SPACE || wordEnd === i) {
+      const stop = wordEnd === i ? i + 1 : wordEnd;
+      words ??= [];
+      words.push(text.slice(i, stop));
+      i = stop;
       continue;
     }
     const key = text.slice(i, wordEnd);
     i = wordEnd + 1;
-    const quote = text[i];
-    if (quote === '"' || quote === "'") {
-      const close = text.indexOf(quote, i + 1);
-      if (close < 0) return false;
-      const value = text.slice(i + 1, close);
-      if (key === 'msg' && quote === "'") {
-        if (!readPairs(value, onPair)) onPair(key, value, true);
+    const quote = text.charCodeAt(i);
+    if (quote === DOUBLE_QUOTE || quote === SINGLE_QUOTE) {
+      const close = text.indexOf(quote === DOUBLE_QUOTE ? '"' : "'", i + 1);
+      if (close < 0 || close >= end) return false;
+      if (quote === SINGLE_QUOTE && key === 'msg') {
+        const mark = out.length;
+        if (!readPairs(text, i + 1, close, out)) {
+          out.length = mark;
+          out.push(key, text.slice(i + 1, close), 1);
+        }
       } else {
-        onPair(key, value, true);
+        out.push(key, text.slice(i + 1, close), 1);
       }
       i = close + 1;
     } else {
-      let end = i;
-      while (end < n && text[end] !== ' ' && text[end] !== '\u001d') end++;
-      onPair(key, text.slice(i, end), false);
-      i = end;
+      let stop = i;
+      while (stop < end) {
+        c = text.charCodeAt(stop);
+        if (c === SPACE || c === GROUP_SEPARATOR) break;
+        stop++;
+      }
+      out.push(key, text.slice(i, stop), 0);
+      i = stop;
     }
   }
-  if (words.length) onPair('text', words.join(' ').replace(/,$/, ''), true);
+  if (words) out.push('text', words.join(' ').replace(/,$/, ''), 1);
   return true;
 }
+
+const SPACE = 0x20;
+const EQUALS = 0x3d;
+const DOUBLE_QUOTE = 0x22;
+const SINGLE_QUOTE = 0x27;
+/** auditd separates the enriched fields (`ausearch --format raw`) with 0x1d. */
+const GROUP_SEPARATOR = 0x1d;
 
 function decodeHex(value: string, key: string): string {
   const text = Buffer.from(value, 'hex').toString('utf8').replace(/\0+$/, '');
@@ -114,35 +151,38 @@ function decodeHex(value: string, key: string): string {
   return key === 'proctitle' ? text.replace(/\0/g, ' ') : text;
 }
 
-function isExecArg(type: string, key: string): boolean {
-  return type === 'EXECVE' && /^a\d+(\[\d+\])?$/.test(key);
-}
+/** An EXECVE argument (`a0`), or a part of a long one (`a2[1]`). */
+const EXEC_ARG = /^a\d+(?:\[(\d+)\])?$/;
 
 /**
- * The fields of one record: unquoted hex values of the fields the kernel encodes are decoded, an
- * EXECVE argument split in parts (`a2[0]`, `a2[1]`, with `a2_len`) is joined back into `a2`.
- * Returns undefined when the text is not `k=v` pairs.
+ * The fields of one record (its text from `start`), pushed onto `out` as key, value: unquoted hex
+ * values of the fields the kernel encodes are decoded, an EXECVE argument split in parts (`a2[0]`,
+ * `a2[1]`, with `a2_len`) is joined back into `a2`. False (and nothing pushed) when the text is not
+ * `k=v` pairs.
  */
-export function readAuditRecord(type: string, text: string): [string, string][] | undefined {
-  const pairs: [string, string][] = [];
-  const parts = new Map<string, string[]>();
-  const ok = readPairs(text, (key, value, quoted) => {
-    let decoded = value;
-    if (!quoted && (ENCODED.has(key) || isExecArg(type, key)) && HEX.test(value)) {
-      decoded = decodeHex(value, key);
+export function readAuditRecord(type: string, text: string, start: number, out: string[]): boolean {
+  const pairs: (string | number)[] = [];
+  if (!readPairs(text, start, text.length, pairs)) return false;
+  const execve = type === 'EXECVE';
+  let parts: Map<string, string[]> | undefined;
+  for (let i = 0; i < pairs.length; i += 3) {
+    const key = pairs[i] as string;
+    const value = pairs[i + 1] as string;
+    const arg = execve && key.charCodeAt(0) === 0x61 ? EXEC_ARG.exec(key) : null;
+    const decoded =
+      pairs[i + 2] === 0 && (arg || ENCODED.has(key)) && HEX.test(value) ? decodeHex(value, key) : value;
+    if (arg?.[1] !== undefined) {
+      const name = key.slice(0, key.indexOf('['));
+      parts ??= new Map();
+      const list = parts.get(name) ?? [];
+      list[Number(arg[1])] = decoded;
+      parts.set(name, list);
+    } else {
+      out.push(key, decoded);
     }
-    const piece = /^(a\d+)\[(\d+)\]$/.exec(key);
-    if (type === 'EXECVE' && piece) {
-      const list = parts.get(piece[1]!) ?? [];
-      list[Number(piece[2])] = decoded;
-      parts.set(piece[1]!, list);
-      return;
-    }
-    pairs.push([key, decoded]);
-  });
-  if (!ok) return undefined;
-  for (const [arg, list] of parts) pairs.push([arg, list.join('')]);
-  return pairs;
+  }
+  if (parts) for (const [arg, list] of parts) out.push(arg, list.join(''));
+  return true;
 }
 
 /**
@@ -165,10 +205,11 @@ export function joinAuditRecords(lines: readonly string[]): {
     else if (Array.isArray(old)) old.push(value);
     else if (old !== value) fields[key] = [old, value];
   };
+  const read: string[] = [];
   lines.forEach((line, index) => {
     const header = readAuditHeader(line);
-    const pairs = header && readAuditRecord(header.type, line.slice(header.end));
-    if (!header || !pairs) {
+    read.length = 0;
+    if (!header || !readAuditRecord(header.type, line, header.end, read)) {
       bad.push(index);
       return;
     }
@@ -176,7 +217,10 @@ export function joinAuditRecords(lines: readonly string[]): {
     if (fields.msg === undefined) fields.msg = header.id;
     if (header.node !== undefined && fields.node === undefined) fields.node = header.node;
     types.push(header.type);
-    for (const [key, value] of pairs) add(key === 'type' || key === 'msg' ? `${key}_` : key, value);
+    for (let i = 0; i < read.length; i += 2) {
+      const key = read[i]!;
+      add(key === 'type' || key === 'msg' ? `${key}_` : key, read[i + 1]!);
+    }
   });
   if (types.length) fields.type = types.length === 1 ? types[0]! : types;
   return { fields, time, bad };

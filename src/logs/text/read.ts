@@ -4,7 +4,7 @@ import { type FieldValue, type LogEvent, VigilError } from '../../core/index.js'
 import { LineSplitter, type RecordText } from '../json-records.js';
 import { parseSyslog } from '../syslog/index.js';
 import { readAccessLine } from './access.js';
-import { joinAuditRecords, readAuditHeader } from './auditd.js';
+import { auditSerial, joinAuditRecords } from './auditd.js';
 import { readEximLine } from './exim.js';
 import { type LogFormat, sniffFormat, type TextFormat } from './formats.js';
 import { readSquidLine } from './squid.js';
@@ -80,7 +80,7 @@ export async function* readTextRecordBatches(
     size = 0;
   };
   const push = (record: RecordText) => {
-    batch.push({ ...record, number: ++number });
+    batch.push({ text: record.text, line: record.line, number: ++number });
     size += record.text.length;
     if (size >= batchBytes) flush();
   };
@@ -89,9 +89,12 @@ export async function* readTextRecordBatches(
     audit = [];
     serial = undefined;
   };
+  // Zeek and W3C files have `#` header lines between the records.
+  const headed = format === 'zeek-tsv' || format === 'w3c';
   const take = (record: RecordText) => {
-    const text = record.text.endsWith('\r') ? record.text.slice(0, -1) : record.text;
-    if ((format === 'zeek-tsv' || format === 'w3c') && text.startsWith('#')) {
+    const text =
+      record.text.charCodeAt(record.text.length - 1) === 0x0d ? record.text.slice(0, -1) : record.text;
+    if (headed && text.charCodeAt(0) === 0x23) {
       flush();
       context =
         format === 'zeek-tsv'
@@ -100,11 +103,11 @@ export async function* readTextRecordBatches(
       return;
     }
     if (format === 'auditd') {
-      const header = readAuditHeader(text);
-      if (!header?.serial || header.serial !== serial) endAudit();
+      const id = auditSerial(text);
+      if (!id || id.serial !== serial) endAudit();
       audit.push({ text, line: record.line });
-      serial = header?.serial;
-      if (!header?.serial || header.type === 'EOE') endAudit();
+      serial = id?.serial;
+      if (!id || id.last) endAudit();
       return;
     }
     push({ text, line: record.line });

@@ -70,28 +70,48 @@ function typed(value: string, type: string): FieldValue {
   return value;
 }
 
+/** How each column is read, worked out once per header. */
+type Column =
+  | { name: string; kind: 'number' | 'bool' | 'text' }
+  | { name: string; kind: 'list'; item: string };
+
+const plans = new WeakMap<ZeekHeader, Column[]>();
+
+function columnsOf(header: ZeekHeader): Column[] {
+  let columns = plans.get(header);
+  if (!columns) {
+    columns = header.fields.map((name, i): Column => {
+      const type = header.types[i] ?? 'string';
+      const inner = /^(?:set|vector)\[(\w+)\]$/.exec(type);
+      if (inner) return { name, kind: 'list', item: inner[1]! };
+      return { name, kind: NUMERIC.has(type) ? 'number' : type === 'bool' ? 'bool' : 'text' };
+    });
+    plans.set(header, columns);
+  }
+  return columns;
+}
+
 export function readZeekLine(
   line: string,
   header: ZeekHeader | undefined,
 ): { fields: Record<string, FieldValue>; time?: number } | string {
   if (!header?.fields.length) return 'a record before the #fields header line';
   const values = line.split(header.separator);
-  if (values.length !== header.fields.length)
-    return `${values.length} values where #fields names ${header.fields.length}`;
+  const columns = columnsOf(header);
+  if (values.length !== columns.length)
+    return `${values.length} values where #fields names ${columns.length}`;
   const fields = newFields();
   if (header.path !== undefined) fields._path = header.path;
-  header.fields.forEach((name, i) => {
+  for (let i = 0; i < columns.length; i++) {
     const value = values[i]!;
-    if (value === header.unset) return;
-    const type = header.types[i] ?? 'string';
-    const inner = /^(?:set|vector)\[(\w+)\]$/.exec(type);
-    if (inner) {
-      fields[name] =
-        value === header.empty ? [] : value.split(header.setSeparator).map((v) => typed(v, inner[1]!));
-    } else {
-      fields[name] = value === header.empty ? '' : typed(value, type);
-    }
-  });
+    if (value === header.unset) continue;
+    const column = columns[i]!;
+    if (value === header.empty) fields[column.name] = column.kind === 'list' ? [] : '';
+    else if (column.kind === 'text') fields[column.name] = value;
+    else if (column.kind === 'list')
+      fields[column.name] = value.split(header.setSeparator).map((v) => typed(v, column.item));
+    else fields[column.name] = typed(value, column.kind === 'number' ? 'count' : 'bool');
+  }
   const ts = fields.ts;
   return { fields, time: typeof ts === 'number' ? Math.round(ts * 1000) : undefined };
 }
