@@ -46,9 +46,15 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
     time = parseTimestamp(fields[name]);
     if (time !== undefined) break;
   }
+  time ??= journalTime(fields.__REALTIME_TIMESTAMP);
   // Windows events are known by their EventRecordID (as in an EVTX file); others by position.
   const number = windows && typeof fields.EventRecordID === 'number' ? fields.EventRecordID : recordNumber;
   return { fields, raw: record, source: { file, record: number, line }, time };
+}
+
+/** The systemd journal's `__REALTIME_TIMESTAMP`: microseconds since the epoch, as text. */
+function journalTime(value: FieldValue | undefined): number | undefined {
+  return typeof value === 'string' && /^\d{1,17}$/.test(value) ? Math.floor(Number(value) / 1000) : undefined;
 }
 
 /**

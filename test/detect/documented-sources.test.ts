@@ -109,13 +109,59 @@ const SAMPLES: { name: string; source: string; rule: string; event: object }[] =
       },
     },
   },
+  {
+    // Kubernetes API server audit log (audit.k8s.io/v1 Event, as the log backend writes it).
+    name: 'kube-audit.jsonl',
+    source: 'kubernetes/audit',
+    rule: 'Potential Remote Command Execution In Pod Container',
+    event: {
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: 'Request',
+      auditID: '7d3c1b2a-3333-4c5d-8e9f-0a1b2c3d4e5f',
+      stage: 'ResponseStarted',
+      requestURI: '/api/v1/namespaces/default/pods/web-0/exec?command=sh&container=web&stdin=true&tty=true',
+      verb: 'create',
+      user: { username: 'alice@example.com', groups: ['system:authenticated'] },
+      sourceIPs: ['203.0.113.7'],
+      userAgent: 'kubectl/v1.29.0 (linux/amd64) kubernetes/3f7a50f',
+      objectRef: {
+        resource: 'pods',
+        namespace: 'default',
+        name: 'web-0',
+        apiVersion: 'v1',
+        subresource: 'exec',
+      },
+      responseStatus: { metadata: {}, code: 101 },
+      requestReceivedTimestamp: '2024-05-01T10:00:00.000000Z',
+      stageTimestamp: '2024-05-01T10:00:00.100000Z',
+    },
+  },
+  {
+    // systemd journal, `journalctl -o json` (one entry per line).
+    name: 'journal.json',
+    source: 'linux/sshd',
+    rule: 'Suspicious OpenSSH Daemon Error',
+    event: {
+      __REALTIME_TIMESTAMP: '1714557600000000',
+      _HOSTNAME: 'web1',
+      SYSLOG_IDENTIFIER: 'sshd',
+      SYSLOG_FACILITY: '4',
+      PRIORITY: '3',
+      _PID: '4242',
+      _SYSTEMD_UNIT: 'ssh.service',
+      MESSAGE: 'error: Corrupted MAC on input. [preauth]',
+    },
+  },
 ];
 
 describe.skipIf(!hasContent)('sources without a public sample, from their documented formats', () => {
   let setup: DetectionSetup;
   let dir: string;
   const options = () => ({
-    rules: [contentPath('sigma', 'rules', 'cloud'), contentPath('sigma', 'rules', 'identity')],
+    rules: ['cloud', 'identity', 'application', 'linux'].map((folder) =>
+      contentPath('sigma', 'rules', folder),
+    ),
   });
 
   beforeAll(async () => {
