@@ -131,6 +131,25 @@ describe('vigil rules check', () => {
   );
 });
 
+describe('vigil dump of a text log', () => {
+  it('writes the fields of each record as JSON, one object per line', async () => {
+    const logs = await dir({
+      'auth.log':
+        'Mar 27 13:06:56 web1 sshd[1291]: Failed password for root from 203.0.113.9 port 4242 ssh2\nMar 27 13:06:57 web1 sudo[12]: alice : TTY=pts/0 ; COMMAND=/bin/ls\n',
+    });
+    const result = vigil(['dump', join(logs, 'auth.log')]);
+    expect(result.status, result.stderr).toBe(0);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toMatchObject([
+      { host: 'web1', app: 'sshd', pid: 1291, message: expect.stringMatching(/^Failed password/) },
+      { host: 'web1', app: 'sudo' },
+    ]);
+  });
+});
+
 describe('vigil hunt', () => {
   it('writes detections as JSONL, CSV and a table, with a summary', async () => {
     const rules = await dir({ 'r.yml': RULE });

@@ -155,6 +155,14 @@ describe('web and proxy logs', () => {
       hierarchy_code: 'HIER_NONE',
     });
     expect(events[0]!.time).toBe(1386543323000);
+    const other = await write(
+      'access2.log',
+      [
+        '1386543500.000      5 175.44.0.184 NONE/405 3364 CONNECT error:method-not-allowed - HIER_NONE/- text/html',
+        '1386543501.000      5 175.44.0.184 TCP_TUNNEL/200 3364 CONNECT example.com:443 - HIER_DIRECT/93.184.216.34 -',
+      ].join('\n'),
+    );
+    expect((await readAll(other)).events.map((e) => e.fields.url_host)).toEqual([null, 'example.com']);
   });
 });
 

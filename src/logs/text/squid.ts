@@ -14,10 +14,12 @@ export function isSquidLine(line: string): boolean {
 }
 
 function urlParts(url: string): { host: string | null; extension: string | null } {
-  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@/]*@)?(\[[^\]]+\]|[^/:?#]+)(?::\d+)?(\/[^?#]*)?/i.exec(url);
+  // `scheme://host/path`, or `host:port` as CONNECT requests are logged; anything else has no host.
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^/:?#]+)(?::\d+)?(\/[^?#]*)?/i.exec(url);
+  const connect = m ? undefined : /^([^/:\s]+):\d+$/.exec(url);
   const path = m?.[2] ?? '';
   const ext = /\.([A-Za-z0-9]{1,10})$/.exec(path.slice(path.lastIndexOf('/') + 1));
-  return { host: m?.[1] ?? null, extension: ext ? ext[1]!.toLowerCase() : null };
+  return { host: m?.[1] ?? connect?.[1] ?? null, extension: ext ? ext[1]!.toLowerCase() : null };
 }
 
 export function readSquidLine(
