@@ -278,17 +278,23 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
   return lines.join('\n');
 }
 
+/** Sources named in the summary line, the most frequent first. */
+const MAX_SOURCES_SHOWN = 12;
+
 /** What the pipelines recognized the events as, and how many no pipeline recognized. */
 function sourceLines(bySource: HuntSummary['bySource']): string[] {
   const recognized = bySource.filter((s) => s.key !== '');
   const unrecognized = bySource.find((s) => s.key === '')?.count ?? 0;
   const lines: string[] = [];
-  if (recognized.length)
-    lines.push(`  sources: ${recognized.map((s) => `${s.key} ${formatCount(s.count)}`).join(', ')}`);
+  if (recognized.length) {
+    const shown = recognized.slice(0, MAX_SOURCES_SHOWN).map((s) => `${s.key} ${formatCount(s.count)}`);
+    const more = recognized.length - shown.length;
+    lines.push(`  sources: ${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`);
+  }
   if (unrecognized) {
     lines.push(
       pc.yellow(
-        `  ${formatCount(unrecognized)} events matched no pipeline's source: only rules without a product saw them (add a pipeline with --pipeline)`,
+        `  ${formatCount(unrecognized)} events matched no pipeline's source: only rules of products no pipeline identifies, and rules without a log source, saw them (add a pipeline with --pipeline)`,
       ),
     );
   }

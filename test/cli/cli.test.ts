@@ -131,6 +131,28 @@ describe('vigil rules check', () => {
   );
 });
 
+describe('vigil hunt summary of sources', () => {
+  it('says what the events were recognized as, and how many no pipeline recognized', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({
+      'mixed.jsonl': [
+        JSON.stringify({
+          eventSource: 'cloudtrail.amazonaws.com',
+          eventName: 'StopLogging',
+          awsRegion: 'us-east-1',
+        }),
+        JSON.stringify({ eventSource: 's3.amazonaws.com', eventName: 'GetObject', awsRegion: 'us-east-1' }),
+        JSON.stringify({ _path: 'dns', ts: 1, uid: 'C1', query: 'example.com' }),
+        JSON.stringify({ something: 'else' }),
+      ].join('\n'),
+    });
+    const result = vigil(['hunt', join(logs, 'mixed.jsonl'), '--rules', rules, '--no-progress']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('sources: aws/cloudtrail 2, zeek/dns 1\n');
+    expect(result.stdout).toContain("1 events matched no pipeline's source");
+  });
+});
+
 describe('vigil dump of a text log', () => {
   it('writes the fields of each record as JSON, one object per line', async () => {
     const logs = await dir({
