@@ -41,8 +41,13 @@ export function collects(collection: Collection, need: LogNeed): boolean {
   switch (need.kind) {
     case 'any':
       return collection.windows.size > 0 || collection.logsources.length > 0;
-    case 'logsource':
+    case 'logsource': {
+      // A rule that names only a product runs on every event of it: any log of the product serves.
+      const { product, category, service } = need.logsource;
+      if (product !== undefined && category === undefined && service === undefined)
+        return collection.logsources.some((entry) => entry.product === product);
       return collection.logsources.some((entry) => serves(entry, need.logsource));
+    }
     case 'windows': {
       const holds = (events: Set<number> | 'all' | undefined): boolean => {
         if (events === undefined) return false;

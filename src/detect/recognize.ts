@@ -1,11 +1,6 @@
 import type { LogSource, MatchContext, PipelineSet, Predicate } from '../sigma/index.js';
 
-/**
- * What kind of source an event is, by the pipelines' own data: its product (the first product
- * selection it meets), then the first log source entry of that product whose sources take it.
- * Named `product/service` (or `product/category`), `zeek/dns` or `linux/auditd`; the product
- * alone when none of its entries takes the event.
- */
+/** One source of a log source entry, as recognition tries it. */
 export interface SourceLabel {
   label: string;
   channels?: string[];
@@ -13,6 +8,12 @@ export interface SourceLabel {
   residual?: Predicate;
 }
 
+/**
+ * What kind of source an event is, by the pipelines' own data: its product (the first product
+ * selection it meets), then the first log source entry of that product whose sources take it.
+ * Named `product/service` (or `product/category`), `zeek/dns` or `linux/auditd`; the product
+ * alone when none of its entries takes the event.
+ */
 export class SourceRecognizer {
   private readonly byProduct = new Map<string, SourceLabel[]>();
 
@@ -60,12 +61,12 @@ export const UNRECOGNIZED = '';
 /**
  * The Sigma log sources the events of a recognized source stand for, as an inventory lists what is
  * collected: for `zeek/dns`, `{product: zeek, service: dns}`, `{product: zeek, category: dns}` and
- * `{category: dns}`, each way a rule may name them. A product alone stands for itself only.
+ * `{category: dns}`, each way a rule may name them. Events known only by their product (a Zeek log
+ * no entry names) stand for no log source: which rules they would serve is not known.
  */
 export function recognizedLogsources(pipelines: PipelineSet, label: string): LogSource[] {
-  if (label === UNRECOGNIZED) return [];
   const [product, kind] = label.split('/') as [string, string | undefined];
-  if (kind === undefined) return [{ product }];
+  if (label === UNRECOGNIZED || kind === undefined) return [];
   const out: LogSource[] = [];
   for (const pipeline of pipelines.pipelines) {
     for (const { logsource } of pipeline.entries) {
