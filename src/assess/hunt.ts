@@ -1,6 +1,6 @@
 import { VigilError } from '../core/index.js';
 import { CollectedLogs, threatScope } from '../coverage/index.js';
-import { addSweep, hunt, type SweepResult } from '../detect/index.js';
+import { addSweep, hunt, recognizedLogsources, type SweepResult } from '../detect/index.js';
 import { DetectionRollup, type HuntFindings, MAX_LISTED } from '../report/index.js';
 import type { CoverageInputs } from './coverage-run.js';
 import { logFiles } from './inventory.js';
@@ -60,6 +60,9 @@ export async function huntThreat(
       detections.add(detection);
     },
   });
+  for (const { key } of summary.bySource)
+    for (const logsource of recognizedLogsources(inputs.deployedSetup.pipelines, key))
+      collected?.addLogsource(logsource);
   const unhunted = `no event could be read; it was not hunted${collected ? ' and shows nothing collected' : ''}`;
   tell({
     severity: 'error',

@@ -1,7 +1,8 @@
 import { collectFiles, VigilError } from '../core/index.js';
 import { CollectedLogs, type Inventory, readInventory } from '../coverage/index.js';
-import { ReadTally } from '../detect/index.js';
+import { DetectionEngine, ReadTally, recognizedLogsources } from '../detect/index.js';
 import { LOG_EXTENSIONS, readEvents } from '../logs/index.js';
+import { builtinPipelines, combinePipelines } from '../sigma/index.js';
 import type { NoticeListener } from './notices.js';
 
 /** What is collected: a log-source inventory, or else what sample logs hold. */
@@ -53,14 +54,20 @@ async function collectedIn(paths: string[], tell: NoticeListener): Promise<Colle
   const { files } = await logFiles(paths, tell);
   const collected = new CollectedLogs();
   const tally = new ReadTally();
+  // An engine without rules only recognizes what each event is, by the built-in pipelines.
+  const pipelines = combinePipelines(await builtinPipelines());
+  const recognizer = new DetectionEngine([], pipelines);
   for (const file of files) {
     let events = 0;
     for await (const event of readEvents(file, { onError: (error) => tally.problem(error.location) })) {
       collected.add(event);
+      recognizer.evaluate(event);
       events++;
     }
     tally.add(file, events);
   }
+  for (const [label] of recognizer.takeRecognized())
+    for (const logsource of recognizedLogsources(pipelines, label)) collected.addLogsource(logsource);
   tell({
     severity: 'error',
     input: 'logs',

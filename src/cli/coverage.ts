@@ -134,7 +134,7 @@ export function coverageOptions(
         note('No --logsources or --logs: nothing counts as collected, so every deployed rule is blind.');
       else if (inventory.inferred)
         note(
-          `No --logsources: taking as collected what the logs hold (${inventory.collection.windows.size} Windows channels).`,
+          `No --logsources: taking as collected what the logs hold (${inventory.collection.windows.size} Windows channels, ${inventory.collection.logsources.length} other log sources${inventory.collection.logsources.length ? `: ${inventory.collection.logsources.map(logsourceLabel).join('; ')}` : ''}).`,
         );
     },
     onCoverage: ({ deployed, reference, report }) =>
@@ -244,4 +244,11 @@ export function backlogLines(report: CoverageReport, limit: number): string[] {
   });
   if (report.backlog.length > limit) lines.push(pc.dim(`    … and ${report.backlog.length - limit} more`));
   return lines;
+}
+
+function logsourceLabel(logsource: { product?: string; category?: string; service?: string }): string {
+  return (['product', 'category', 'service'] as const)
+    .filter((key) => logsource[key])
+    .map((key) => `${key}: ${logsource[key]}`)
+    .join(', ');
 }

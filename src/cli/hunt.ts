@@ -70,9 +70,14 @@ interface HuntFlags extends RuleFlags, EventScopeFlags, ReportScopeFlags {
 export function registerHunt(program: Command): void {
   const command = program
     .command('hunt')
-    .description('run Sigma rules over log files (EVTX, JSON, JSONL) and report what they detect')
+    .description(
+      'run Sigma rules over log files (EVTX, JSON, and text logs: auditd, syslog, access logs, Zeek, W3C, Squid, Exim) and report what they detect',
+    )
     // Optional to commander so that a --rules list that took the logs is told apart (see variadic.ts).
-    .argument('[logs...]', 'log files or folders (searched recursively for .evtx, .json, .jsonl, .ndjson)')
+    .argument(
+      '[logs...]',
+      'log files (any name: the format is told by content) or folders (searched recursively for .evtx, .json, .jsonl, .ndjson, .log)',
+    )
     .usage('[options] <logs...>')
     .option('-f, --format <format>', 'detections as table, jsonl or csv', 'table')
     .option('-o, --output <file>', 'write detections to a file instead of standard output')
@@ -221,6 +226,7 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
   if (s.outOfScope) {
     lines.push(`  ${formatCount(s.outOfScope)} events left out: ${describeScope(scope)}`);
   }
+  lines.push(...sourceLines(s.bySource));
   if (s.unreadFiles.length) lines.push(unreadFilesLine(s.unreadFiles));
   if (s.readErrors)
     lines.push(
@@ -270,6 +276,29 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
     );
   }
   return lines.join('\n');
+}
+
+/** Sources named in the summary line, the most frequent first. */
+const MAX_SOURCES_SHOWN = 12;
+
+/** What the pipelines recognized the events as, and how many no pipeline recognized. */
+function sourceLines(bySource: HuntSummary['bySource']): string[] {
+  const recognized = bySource.filter((s) => s.key !== '');
+  const unrecognized = bySource.find((s) => s.key === '')?.count ?? 0;
+  const lines: string[] = [];
+  if (recognized.length) {
+    const shown = recognized.slice(0, MAX_SOURCES_SHOWN).map((s) => `${s.key} ${formatCount(s.count)}`);
+    const more = recognized.length - shown.length;
+    lines.push(`  sources: ${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`);
+  }
+  if (unrecognized) {
+    lines.push(
+      pc.yellow(
+        `  ${formatCount(unrecognized)} events matched no pipeline's source: only rules of products no pipeline identifies, and rules without a log source, saw them (add a pipeline with --pipeline)`,
+      ),
+    );
+  }
+  return lines;
 }
 
 /**

@@ -22,8 +22,8 @@ export function addRuleOptions(command: Command, rulesRequired: boolean): Comman
   }
   return command
     .option('--filters <paths...>', 'Sigma filter files to apply to the rules')
-    .option('--pipeline <files...>', 'processing pipelines to use before the built-in Windows one')
-    .option('--no-builtin-pipeline', 'do not use the built-in Windows pipeline')
+    .option('--pipeline <files...>', 'processing pipelines to use before the built-in ones')
+    .option('--no-builtin-pipeline', 'do not use the built-in pipelines (pipelines/*.yml)')
     .option(
       '--placeholders <file>',
       'values for %placeholders% of rules using |expand (YAML: name: [values])',

@@ -3,7 +3,14 @@ import pc from 'picocolors';
 import { defaultRulePaths } from '../assess/index.js';
 import type { VigilError } from '../core/index.js';
 import { type DetectionSetup, loadDetectionSetup } from '../detect/index.js';
-import { LEVELS, type LogSource, STATUSES } from '../sigma/index.js';
+import {
+  LEVELS,
+  type LogSource,
+  type LogSourceMapping,
+  loadLogSourceGaps,
+  logSourceMappings,
+  STATUSES,
+} from '../sigma/index.js';
 import { addRuleOptions, type RuleFlags, rulePathOptions, setupOptions } from './rules-options.js';
 import { formatCount, heading, problemLine, table } from './terminal.js';
 import { missingPaths } from './variadic.js';
@@ -25,7 +32,7 @@ export function registerRules(program: Command): void {
     .usage('[options] [paths...]')
     .option(
       '--json',
-      'print one JSON object: {"files","rules","loaded","failed":[{file,line,error}],"warnings":[...]}',
+      'print one JSON object: {"files","rules","loaded","failed":[{file,line,error}],"warnings":[...],"logsources":[...]}',
     )
     .option('--no-warnings', 'do not list warnings');
   addRuleOptions(check, true).action(async (paths: string[], flags: CheckFlags) => {
@@ -35,8 +42,17 @@ export function registerRules(program: Command): void {
       throw missingPaths('rules check', 'rule paths', 'PATHS', rulePathOptions(flags));
     const rulePaths = paths.length > 0 ? paths : defaultRulePaths(program.opts().content);
     const setup = await loadDetectionSetup(setupOptions(flags, rulePaths));
-    if (flags.json) process.stdout.write(`${JSON.stringify(checkReport(setup))}\n`);
-    else process.stdout.write(`${renderCheck(setup, flags.warnings)}\n`);
+    const logsources = logSourceMappings(
+      setup.ruleSet.rules.map((rule) => rule.logsource),
+      setup.pipelines,
+      await loadLogSourceGaps(),
+    );
+    if (flags.json)
+      process.stdout.write(`${JSON.stringify(checkReport(setup, logsources))}
+`);
+    else
+      process.stdout.write(`${renderCheck(setup, logsources, flags.warnings)}
+`);
     if (setup.errors.length > 0) process.exitCode = 1;
   });
 }
@@ -50,7 +66,7 @@ function problem(error: VigilError) {
   };
 }
 
-export function checkReport(setup: DetectionSetup) {
+export function checkReport(setup: DetectionSetup, logsources: readonly LogSourceMapping[]) {
   const { ruleSet } = setup;
   const loaded = ruleSet.rules.length + ruleSet.correlations.length + ruleSet.filters.length;
   return {
@@ -59,6 +75,13 @@ export function checkReport(setup: DetectionSetup) {
     loaded,
     failed: setup.errors.map(problem),
     warnings: ruleSet.warnings.map(problem),
+    logsources: logsources.map((m) => ({
+      ...m.logsource,
+      rules: m.rules,
+      state: m.state,
+      pipelines: m.pipelines ?? [],
+      reason: m.reason ?? null,
+    })),
   };
 }
 
@@ -77,9 +100,21 @@ function logsourceText(ls: LogSource): string {
   );
 }
 
-function renderCheck(setup: DetectionSetup, showWarnings: boolean): string {
+const STATE_TEXT: Record<LogSourceMapping['state'], string> = {
+  mapped: '',
+  product: 'all events of its product',
+  'product-wide': 'all events of its product (unmapped)',
+  unmapped: 'unrecognized events only (unmapped)',
+  any: 'every event',
+};
+
+function renderCheck(
+  setup: DetectionSetup,
+  logsources: readonly LogSourceMapping[],
+  showWarnings: boolean,
+): string {
   const { ruleSet, engine } = setup;
-  const report = checkReport(setup);
+  const report = checkReport(setup, logsources);
   const lines: string[] = [heading('Rules check')];
   const failed = report.failed.length;
   lines.push(
@@ -100,19 +135,33 @@ function renderCheck(setup: DetectionSetup, showWarnings: boolean): string {
   lines.push(`  status: ${ordered(statuses, STATUSES)}`);
   lines.push(`  level: ${ordered(levels, [...LEVELS].reverse())}`);
 
-  const sources = [...countBy(ruleSet.rules, (r) => logsourceText(r.logsource))].sort((a, b) => b[1] - a[1]);
   lines.push('', heading('Log sources'));
   lines.push(
     table(
-      ['Rules', 'Log source'],
-      sources.slice(0, 20).map(([k, n]) => [formatCount(n), k]),
+      ['Rules', 'Log source', 'Mapped by'],
+      logsources
+        .slice(0, 20)
+        .map((m) => [
+          formatCount(m.rules),
+          logsourceText(m.logsource),
+          m.pipelines?.join(', ') ?? STATE_TEXT[m.state],
+        ]),
     ),
   );
-  if (sources.length > 20) lines.push(pc.dim(`  … ${sources.length - 20} more log sources`));
+  if (logsources.length > 20) lines.push(pc.dim(`  … ${logsources.length - 20} more log sources`));
+  const gaps = logsources.filter((m) => m.state === 'unmapped' || m.state === 'product-wide');
+  if (gaps.length) {
+    const rules = gaps.reduce((sum, m) => sum + m.rules, 0);
+    lines.push('', heading(pc.yellow(`Log sources no pipeline maps (${formatCount(rules)} rules)`)));
+    for (const gap of gaps)
+      lines.push(pc.yellow(`  ${logsourceText(gap.logsource)} (${formatCount(gap.rules)}): ${gap.reason}`));
+  }
 
   const r = engine.routing;
   lines.push('', heading('Routing'));
-  lines.push(`  ${formatCount(r.mapped)} rules run on the channels and event ids their log source maps to`);
+  lines.push(
+    `  ${formatCount(r.mapped)} rules run on the events their log source maps to (channels and event ids, or a pipeline's selections)`,
+  );
   if (r.productWide)
     lines.push(`  ${formatCount(r.productWide)} rules name only a product and run on all its events`);
   if (r.unmapped.length) {

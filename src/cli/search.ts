@@ -58,8 +58,11 @@ const repeat = (value: string, previous: string[] = []) => [...previous, value];
 export function registerSearch(program: Command): void {
   const command = program
     .command('search')
-    .description('find the events that hold a keyword or match a regular expression (EVTX, JSON, JSONL)')
-    .argument('<logs...>', 'log files or folders (searched recursively for .evtx, .json, .jsonl, .ndjson)')
+    .description('find the events that hold a keyword or match a regular expression (EVTX, JSON, text logs)')
+    .argument(
+      '<logs...>',
+      'log files (any name: the format is told by content) or folders (searched recursively for .evtx, .json, .jsonl, .ndjson, .log)',
+    )
     .option('-k, --keyword <text>', 'text to find in a value, without case; repeatable', repeat)
     .option(
       '-e, --regex <pattern>',

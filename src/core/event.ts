@@ -44,11 +44,31 @@ function own(object: Readonly<Record<string, FieldValue>>, key: string): FieldVa
   return value;
 }
 
+/**
+ * A value by dotted path. Through a list of objects the path goes on in each element, and the
+ * values found are the list's (Okta's `target.displayName`, GCP's `authorizationInfo.permission`).
+ */
 export function getPath(root: FieldValue, dotted: string): FieldValue | undefined {
-  let node: FieldValue | undefined = root;
-  for (const key of dotted.split('.')) {
-    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
-    node = own(node, key);
+  return walkPath(root, dotted.split('.'), 0);
+}
+
+function walkPath(
+  node: FieldValue | undefined,
+  keys: readonly string[],
+  from: number,
+): FieldValue | undefined {
+  for (let i = from; i < keys.length; i++) {
+    if (node === null || typeof node !== 'object') return undefined;
+    if (Array.isArray(node)) {
+      const found: FieldValue[] = [];
+      for (const element of node) {
+        const value = walkPath(element, keys, i);
+        if (Array.isArray(value)) found.push(...value);
+        else if (value !== undefined) found.push(value);
+      }
+      return found.length ? found : undefined;
+    }
+    node = own(node, keys[i]!);
     if (node === undefined) return undefined;
   }
   return node;

@@ -136,11 +136,14 @@ export function parseInventory(text: string, file: string): Inventory {
 
 /**
  * What sample logs show is collected, told event by event: every Windows channel and event ID
- * seen. Fed by whatever reads the logs anyway (`assess` feeds it from its hunt).
+ * seen, and the log sources the pipelines recognized the other events as. Fed by whatever reads
+ * the logs anyway (`assess` feeds it from its hunt).
  */
 export class CollectedLogs {
   /** Channel in lower case -> event IDs seen. */
   private readonly windows = new Map<string, Set<number>>();
+  /** Sigma log sources the events were recognized as, by their text (for uniqueness). */
+  private readonly logsources = new Map<string, CollectedLogSource>();
 
   add(event: LogEvent): void {
     const seen = eventChannel(event);
@@ -153,13 +156,20 @@ export class CollectedLogs {
     for (const id of ids) known.add(id);
   }
 
+  /** A Sigma log source some events were recognized as (`{product: zeek, service: dns}`). */
+  addLogsource(logsource: CollectedLogSource): void {
+    const own: CollectedLogSource = {};
+    for (const key of LOGSOURCE_KEYS) if (logsource[key]) own[key] = logsource[key]!.toLowerCase();
+    this.logsources.set(JSON.stringify(LOGSOURCE_KEYS.map((key) => own[key] ?? null)), own);
+  }
+
   /** What was seen, as an inventory named after where it came from. */
   inventory(origin: string): Inventory {
     return {
       name: `inferred from ${origin}`,
       origin,
       inferred: true,
-      collection: { windows: new Map(this.windows), logsources: [] },
+      collection: { windows: new Map(this.windows), logsources: [...this.logsources.values()] },
       groups: new Map(),
     };
   }

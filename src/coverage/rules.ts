@@ -1,7 +1,7 @@
 import type { AttackIndex } from '../attack/index.js';
 import { setFor } from '../core/index.js';
 import type { DetectionRule, Level, PipelineSet, Status } from '../sigma/index.js';
-import { attackTags, routeFor } from '../sigma/index.js';
+import { attackTags, type PipelineSource, routeFor } from '../sigma/index.js';
 import { type LogNeed, logsourceNeed } from './visibility.js';
 
 /** What coverage needs to know of a rule. */
@@ -97,8 +97,11 @@ function ruleNeeds(rule: DetectionRule, pipelines: PipelineSet): LogNeed[] {
   switch (route.kind) {
     case 'any':
       return [{ kind: 'any' }];
-    case 'sources':
-      return route.sources.flatMap((source): LogNeed[] => {
+    case 'sources': {
+      // Windows sources (and Sysmon for Linux, named by its channel) are collected per channel and
+      // event id; the others are a log source, collected as the pipelines say.
+      const windowsLike = (source: PipelineSource) => source.channels?.length || source.product === 'windows';
+      const needs = route.sources.filter(windowsLike).flatMap((source): LogNeed[] => {
         const eventIds = source.eventIds?.map(Number).filter(Number.isInteger);
         if (!source.channels?.length) return [{ kind: 'windows', eventIds }];
         return source.channels.map((channel, i) => ({
@@ -108,6 +111,13 @@ function ruleNeeds(rule: DetectionRule, pipelines: PipelineSet): LogNeed[] {
           eventIds,
         }));
       });
+      const others = route.sources.filter((source) => !windowsLike(source));
+      const collect = [
+        ...new Set(others.map((source) => source.collect).filter((text) => text !== undefined)),
+      ];
+      if (others.length) needs.push(logsourceNeed(rule.logsource, collect.join(', or ') || undefined));
+      return needs;
+    }
     case 'product':
       return route.product === 'windows' ? [{ kind: 'windows' }] : [logsourceNeed(rule.logsource)];
     case 'unclaimed':

@@ -15,16 +15,22 @@ export type LogNeed =
       eventIds?: number[] /** As written, to show. */;
       channelName?: string;
     }
-  | { kind: 'logsource'; logsource: CollectedLogSource }
+  | {
+      kind: 'logsource';
+      logsource: CollectedLogSource;
+      /** What to turn on, as the pipelines say (`Zeek's rdp.log`), to show beside the log source. */
+      collect?: string;
+    }
   | { kind: 'any' };
 
 export function needText(need: LogNeed): string {
   if (need.kind === 'any') return 'any log';
   if (need.kind === 'logsource') {
-    return (['product', 'category', 'service'] as const)
+    const named = (['product', 'category', 'service'] as const)
       .filter((k) => need.logsource[k])
       .map((k) => `${k}: ${need.logsource[k]}`)
       .join(', ');
+    return need.collect ? `${need.collect} (${named})` : named;
   }
   const ids = need.eventIds?.length ? ` ${need.eventIds.join(',')}` : '';
   return `${need.channelName ?? need.channel ?? 'any Windows channel'}${ids}`;
@@ -35,8 +41,13 @@ export function collects(collection: Collection, need: LogNeed): boolean {
   switch (need.kind) {
     case 'any':
       return collection.windows.size > 0 || collection.logsources.length > 0;
-    case 'logsource':
+    case 'logsource': {
+      // A rule that names only a product runs on every event of it: any log of the product serves.
+      const { product, category, service } = need.logsource;
+      if (product !== undefined && category === undefined && service === undefined)
+        return collection.logsources.some((entry) => entry.product === product);
       return collection.logsources.some((entry) => serves(entry, need.logsource));
+    }
     case 'windows': {
       const holds = (events: Set<number> | 'all' | undefined): boolean => {
         if (events === undefined) return false;
@@ -57,11 +68,11 @@ function serves(entry: CollectedLogSource, wanted: CollectedLogSource): boolean 
   );
 }
 
-export function logsourceNeed(logsource: LogSource): LogNeed {
+export function logsourceNeed(logsource: LogSource, collect?: string): LogNeed {
   const out: CollectedLogSource = {};
   for (const key of ['product', 'category', 'service'] as const)
     if (logsource[key]) out[key] = logsource[key]!.toLowerCase();
-  return { kind: 'logsource', logsource: out };
+  return collect ? { kind: 'logsource', logsource: out, collect } : { kind: 'logsource', logsource: out };
 }
 
 /** ATT&CK log-source names in terms of Windows channels and Sigma log sources (data: mappings/). */

@@ -61,6 +61,8 @@ export interface UnitResult {
   correlationInputs: { rule: number; event: LogEvent; time: number }[];
   untimed: number;
   errors: ProblemData[];
+  /** Events evaluated by recognized source ('' = claimed by no pipeline's product). */
+  sources: [string, number][];
   watched?: Watched;
 }
 
@@ -165,6 +167,7 @@ export class UnitEvaluator {
       correlationInputs: [],
       untimed: 0,
       errors: [],
+      sources: [],
     };
     const channels = this.watch.channels ? new Map<string, Set<number>>() : undefined;
     const report = (error: VigilError) =>
@@ -208,6 +211,7 @@ export class UnitEvaluator {
           result.detections.push(detectionFromMatch(match));
       }
     }
+    result.sources = this.engine.takeRecognized();
     if (this.sweep || channels) {
       result.watched = {
         sweep: this.sweep?.take(),
@@ -234,6 +238,7 @@ export class HuntCollector {
   private readonly inputs: { rule: number; event: LogEvent; time: number }[] = [];
   private readonly reports: (rule: Detection['rule']) => boolean;
   private readonly tally = new ReadTally();
+  private readonly sources = new Map<string, number>();
   events = 0;
   outOfScope = 0;
   detections = 0;
@@ -258,6 +263,8 @@ export class HuntCollector {
     this.outOfScope += result.outOfScope;
     this.tally.add(result.file, result.events);
     this.untimed += result.untimed;
+    for (const [source, count] of result.sources)
+      this.sources.set(source, (this.sources.get(source) ?? 0) + count);
     for (const error of result.errors)
       this.problem(new VigilError(error.code, error.message, error.location));
     for (const detection of result.detections) this.report(detection);
@@ -299,6 +306,9 @@ export class HuntCollector {
       outOfScope: this.outOfScope,
       readErrors: this.readErrors,
       untimedCorrelationInputs: this.untimed,
+      bySource: [...this.sources]
+        .map(([key, count]) => ({ key, count }))
+        .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key)),
     });
   }
 }

@@ -13,6 +13,7 @@ import {
   type Route,
   routeFor,
 } from '../sigma/index.js';
+import { type SourceLabel, SourceRecognizer } from './recognize.js';
 
 /** One way a rule applies to events: a pipeline source with its field names, compiled. */
 interface Variant {
@@ -39,6 +40,8 @@ interface FieldScanner {
  * the variants' compiled items read, and selects the variants that can possibly match.
  */
 class Bucket {
+  /** The log source entries this bucket's events may belong to, for recognition. */
+  sources: readonly SourceLabel[] = [];
   /** Indices of the variants evaluated on every event (no literal requirement). */
   private readonly always: number[] = [];
   private readonly scanners: FieldScanner[];
@@ -166,6 +169,8 @@ export class DetectionEngine {
   private readonly byChannel = new Map<string, Variant[]>();
   private readonly byEventId = new Map<string, Variant[]>();
   private readonly generic: Variant[] = [];
+  /** Sources that test fields other than Channel and EventID, filed under their entry's product. */
+  private readonly genericByProduct = new Map<string, Variant[]>();
   private readonly byProduct = new Map<string, Variant[]>();
   private readonly unclaimed: Variant[] = [];
   private readonly everywhere: Variant[] = [];
@@ -178,6 +183,9 @@ export class DetectionEngine {
   private readonly order = new Map<DetectionRule, number>();
   readonly routing: RoutingStats = { mapped: 0, unmapped: [], productWide: 0, unclaimed: 0, any: 0 };
   readonly errors: VigilError[] = [];
+  private readonly recognizer: SourceRecognizer;
+  /** Events evaluated by recognized source (see SourceRecognizer), since the last `takeRecognized`. */
+  private recognized = new Map<string, number>();
 
   /** Compile with atoms (or not) and with requirements (or evaluate every rule of a bucket). */
   private readonly prefilter: boolean;
@@ -188,6 +196,7 @@ export class DetectionEngine {
     options: EngineOptions = {},
   ) {
     this.prefilter = options.prefilter ?? true;
+    this.recognizer = new SourceRecognizer(pipelines);
     rules.forEach((rule, index) => {
       this.order.set(rule, index);
       try {
@@ -255,6 +264,8 @@ export class DetectionEngine {
         for (const channel of source.channels) push(this.byChannel, channel, variant);
       } else if (source.eventIds) {
         for (const id of source.eventIds) push(this.byEventId, id, variant);
+      } else if (source.product !== undefined && this.pipelines.products.has(source.product)) {
+        push(this.genericByProduct, source.product, variant);
       } else {
         this.generic.push(variant);
       }
@@ -302,6 +313,7 @@ export class DetectionEngine {
       ...(this.byChannel.get(channel) ?? []),
       ...(this.byEventId.get(eventId) ?? []),
       ...this.generic,
+      ...(product === undefined ? [] : (this.genericByProduct.get(product) ?? [])),
       ...(product === undefined ? this.unclaimed : (this.byProduct.get(product) ?? [])),
       ...this.everywhere,
     ];
@@ -309,6 +321,7 @@ export class DetectionEngine {
     const unique = [...new Set(variants)];
     unique.sort((a, b) => this.order.get(a.rule)! - this.order.get(b.rule)!);
     bucket = new Bucket(unique, this.atoms, (field) => this.scannerFor(field));
+    bucket.sources = this.recognizer.candidates(product, channel, eventId);
     if (this.atomStamp.length < this.atoms.size) {
       const grown = new Uint32Array(this.atoms.size);
       grown.set(this.atomStamp);
@@ -316,6 +329,13 @@ export class DetectionEngine {
     }
     this.buckets.set(key, bucket);
     return bucket;
+  }
+
+  /** How many events of each recognized source were evaluated since the last call ('' = none). */
+  takeRecognized(): [string, number][] {
+    const taken = [...this.recognized];
+    this.recognized = new Map();
+    return taken;
   }
 
   /** Every rule that matches the event, in rule order. */
@@ -326,7 +346,10 @@ export class DetectionEngine {
     const channel = typeof channelValue === 'string' ? channelValue.toLowerCase() : '';
     const eventId = eventIdValue === undefined || eventIdValue === null ? '' : String(eventIdValue);
     const matches: RuleMatch[] = [];
-    const bucket = this.bucketFor(this.productOf(ctx), channel, eventId);
+    const product = this.productOf(ctx);
+    const bucket = this.bucketFor(product, channel, eventId);
+    const label = SourceRecognizer.label(product, bucket.sources, ctx);
+    this.recognized.set(label, (this.recognized.get(label) ?? 0) + 1);
     if (++this.generation === 0xffffffff) {
       this.atomStamp.fill(0);
       for (const b of this.buckets.values()) b.reset();

@@ -21,6 +21,7 @@ export { type HuntOptions, type HuntProgress, hunt, huntUnits, type UnitProgress
 export { csvCell, csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText } from './output.js';
 export { runOrdered, type WorkerInit } from './parallel.js';
 export { WorkerPool, workerScript } from './pool.js';
+export { recognizedLogsources, UNRECOGNIZED } from './recognize.js';
 export { passesRegression, type RegressionCase, regressionCase } from './regression.js';
 export { type DumpFormat, type RenderedUnit, renderUnit } from './render-unit.js';
 export { type EventScope, eventScopeTest, type ReportScope, reportsRule } from './scope.js';

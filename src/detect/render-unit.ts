@@ -43,7 +43,8 @@ export function renderUnit(unit: WorkUnit, format: DumpFormat): RenderedUnit {
         } as VigilError);
         break;
       } else {
-        lines.push(JSON.stringify(event.raw ?? event.fields));
+        // A text log's record is a line, not JSON: its fields are what reads back the same.
+        lines.push(JSON.stringify(unit.kind === 'text' ? event.fields : (event.raw ?? event.fields)));
       }
     }
   }

@@ -19,9 +19,9 @@ export interface SetupOptions {
   rules: readonly string[];
   /** Extra filter files (Sigma meta filters) to apply to the rules. */
   filters?: readonly string[];
-  /** Extra pipeline files; they take precedence over the built-in Windows pipeline. */
+  /** Extra pipeline files; they take precedence over the built-in pipelines. */
   pipelines?: readonly string[];
-  /** Leave out the built-in Windows pipeline (default: include it). */
+  /** Leave out the built-in pipelines (default: include them). */
   builtinPipeline?: boolean;
   /** Placeholder file for `|expand`. */
   placeholders?: string;

@@ -32,6 +32,11 @@ export interface HuntSummary {
   byTactic: Count[];
   firstTime?: string;
   lastTime?: string;
+  /**
+   * Events evaluated, by the source the pipelines recognized (`zeek/dns`, `aws/cloudtrail`; the
+   * key '' counts events that no pipeline recognized, so only rules of no product saw them).
+   */
+  bySource: Count[];
   /** Matches of rules that feed correlations but carry no time, so could not be correlated. */
   untimedCorrelationInputs: number;
 }

@@ -1,21 +1,27 @@
-import { extname } from 'node:path';
 import type { LogEvent, VigilError } from '../core/index.js';
 import {
+  formatOf,
   type JsonRecordText,
   parseChunk,
   parseJsonRecord,
+  parseTextRecord,
   readEvtxChunks,
   readJsonRecordBatches,
+  readTextRecordBatches,
   recordToEvent,
+  type TextContext,
+  type TextRecord,
 } from '../logs/index.js';
 
 /**
- * A unit of parallel work: one 64 KiB EVTX chunk, or a batch of JSON record texts. Units are
- * independent, so workers parse and detect them in any order while results are put back in order.
+ * A unit of parallel work: one 64 KiB EVTX chunk, or a batch of JSON record texts, or a batch of
+ * text log records with what reading them needs. Units are independent, so workers parse and
+ * detect them in any order while results are put back in order.
  */
 export type WorkUnit =
   | { kind: 'evtx'; file: string; chunk: number; buf: Buffer }
-  | { kind: 'json'; file: string; records: JsonRecordText[] };
+  | { kind: 'json'; file: string; records: JsonRecordText[] }
+  | { kind: 'text'; file: string; context: TextContext; records: TextRecord[] };
 
 export interface UnitSourceOptions {
   onError?: (error: VigilError) => void;
@@ -32,12 +38,20 @@ export async function* workUnits(
   let before = 0;
   for (const [index, file] of files.entries()) {
     const progress = (bytes: number) => options.onProgress?.(before + bytes);
-    if (extname(file).toLowerCase() === '.evtx') {
+    const format = await formatOf(file);
+    if (format === 'evtx') {
       for await (const { index: chunk, buf } of readEvtxChunks(file, {
         onError: options.onError,
         onProgress: progress,
       })) {
         yield { kind: 'evtx', file, chunk, buf };
+      }
+    } else if (format !== 'json') {
+      for await (const { context, records } of readTextRecordBatches(file, format, {
+        onError: options.onError,
+        onProgress: progress,
+      })) {
+        yield { kind: 'text', file, context, records };
       }
     } else {
       for await (const records of readJsonRecordBatches(file, {
@@ -60,9 +74,13 @@ export function unitEvents(unit: WorkUnit, onError: (error: VigilError) => void)
     );
   }
   const events: LogEvent[] = [];
-  for (const record of unit.records) {
-    const event = parseJsonRecord(record, unit.file, onError);
-    if (event) events.push(event);
+  if (unit.kind === 'text') {
+    for (const record of unit.records) {
+      const event = parseTextRecord(record, unit.context, unit.file, onError);
+      if (event) events.push(event);
+    }
+    return events;
   }
+  for (const record of unit.records) events.push(...parseJsonRecord(record, unit.file, onError));
   return events;
 }

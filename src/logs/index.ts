@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import type { LogEvent } from '../core/index.js';
 import { readEvtxEvents } from './evtx/index.js';
 import { type ReadOptions, readJsonEvents } from './json.js';
+import { detectFormat, type LogFormat, readTextEvents } from './text/index.js';
 
 export { isEventXml, parseEventXml } from './event-xml.js';
 export {
@@ -45,15 +46,35 @@ export {
   syslogEvent,
 } from './syslog/index.js';
 
-/** File extensions Vigil reads as logs when given a folder. */
-export const LOG_EXTENSIONS = ['.evtx', '.json', '.jsonl', '.ndjson'];
+export {
+  detectFormat,
+  type LogFormat,
+  parseTextRecord,
+  readTextEvents,
+  readTextRecordBatches,
+  sniffFormat,
+  TEXT_FORMATS,
+  type TextContext,
+  type TextFormat,
+  type TextRecord,
+} from './text/index.js';
+
+/**
+ * File extensions Vigil reads as logs when given a folder. A file named on the command line is
+ * read whatever its name: its format is told by its content.
+ */
+export const LOG_EXTENSIONS = ['.evtx', '.json', '.jsonl', '.ndjson', '.log'];
+
+/** The format to read a file in: by its content, else (empty, unreadable, unknown) by its extension. */
+export async function formatOf(file: string): Promise<LogFormat> {
+  const sniffed = await detectFormat(file).catch(() => undefined);
+  return sniffed ?? (extname(file).toLowerCase() === '.evtx' ? 'evtx' : 'json');
+}
 
 /** Events of one log file, whatever its format. */
-export function readEvents(file: string, options: ReadOptions = {}): AsyncGenerator<LogEvent> {
-  switch (extname(file).toLowerCase()) {
-    case '.evtx':
-      return readEvtxEvents(file, options);
-    default:
-      return readJsonEvents(file, options);
-  }
+export async function* readEvents(file: string, options: ReadOptions = {}): AsyncGenerator<LogEvent> {
+  const format = await formatOf(file);
+  if (format === 'evtx') yield* readEvtxEvents(file, options);
+  else if (format === 'json') yield* readJsonEvents(file, options);
+  else yield* readTextEvents(file, format, options);
 }

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { type FieldValue, type LogEvent, parseTimestamp, VigilError } from '../core/index.js';
+import { isEventXml, parseEventXml } from './event-xml.js';
 import { JsonRecordSplitter, LineSplitter, type RecordText } from './json-records.js';
 import {
   flattenCollectorWindowsEvent,
@@ -39,14 +40,36 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
   const fields = windows
     ? flattenWindowsEvent(windows)
     : (flattenWinlog(record) ?? flattenCollectorWindowsEvent(record) ?? flattenGeneric(record));
+  addSyslogEventXml(fields);
   let time: number | undefined;
   for (const name of TIME_FIELDS) {
     time = parseTimestamp(fields[name]);
     if (time !== undefined) break;
   }
+  time ??= journalTime(fields.__REALTIME_TIMESTAMP);
   // Windows events are known by their EventRecordID (as in an EVTX file); others by position.
   const number = windows && typeof fields.EventRecordID === 'number' ? fields.EventRecordID : recordNumber;
   return { fields, raw: record, source: { file, record: number, line }, time };
+}
+
+/** The systemd journal's `__REALTIME_TIMESTAMP`: microseconds since the epoch, as text. */
+function journalTime(value: FieldValue | undefined): number | undefined {
+  return typeof value === 'string' && /^\d{1,17}$/.test(value) ? Math.floor(Number(value) / 1000) : undefined;
+}
+
+/**
+ * A syslog record stored as JSON whose message is a Windows-schema event in XML (Sysmon for
+ * Linux in Sentinel's Syslog table: `SyslogMessage`): the event's fields are added, under
+ * Sigma's names, beside the record's own.
+ */
+function addSyslogEventXml(fields: Record<string, FieldValue>): void {
+  const message = fields.SyslogMessage;
+  if (typeof message !== 'string' || !isEventXml(message)) return;
+  const event = parseEventXml(message);
+  const element = event && windowsEventElement(event.record);
+  if (!element) return;
+  const inner = flattenWindowsEvent(element);
+  for (const key in inner) if (fields[key] === undefined) fields[key] = inner[key]!;
 }
 
 /** A JSON record's text with its place, numbered 1.. in its file. */
@@ -56,12 +79,31 @@ export interface JsonRecordText extends RecordText {
   time?: number;
 }
 
-/** Parses one record; a broken one is reported and gives undefined. */
+/**
+ * The keys that wrap a file's records in one object as exports write them: CloudTrail's log files
+ * (`{"Records": [...]}`) and Azure Monitor's diagnostic exports (`{"records": [...]}`).
+ */
+const WRAPPER_KEYS = ['Records', 'records'];
+
+function wrapped(value: object): JsonObject[] | undefined {
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || !WRAPPER_KEYS.includes(keys[0]!)) return undefined;
+  const list = (value as JsonObject)[keys[0]!];
+  if (!Array.isArray(list) || list.length === 0) return undefined;
+  return list.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))
+    ? (list as JsonObject[])
+    : undefined;
+}
+
+/**
+ * The events of one record: itself, or the records it wraps (numbered after it in the file, the
+ * wrapper's line kept). A broken record is reported and gives none.
+ */
 export function parseJsonRecord(
   record: JsonRecordText,
   file: string,
   onError?: (error: VigilError) => void,
-): LogEvent | undefined {
+): LogEvent[] {
   const report = (message: string) =>
     onError?.(new VigilError('LOG_RECORD', message, { file, line: record.line, record: record.number }));
   let value: unknown;
@@ -69,15 +111,26 @@ export function parseJsonRecord(
     value = JSON.parse(record.text);
   } catch (error) {
     report(`not valid JSON: ${(error as Error).message}`);
-    return undefined;
+    return [];
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     report('a record must be a JSON object');
-    return undefined;
+    return [];
   }
-  const event = toLogEvent(value as JsonObject, file, record.number, record.line);
-  return event.time === undefined && record.time !== undefined ? { ...event, time: record.time } : event;
+  const inner = wrapped(value);
+  const events = inner
+    ? inner.map((item, i) => toLogEvent(item, file, record.number * WRAPPED_STRIDE + i, record.line))
+    : [toLogEvent(value as JsonObject, file, record.number, record.line)];
+  return record.time === undefined
+    ? events
+    : events.map((event) => (event.time === undefined ? { ...event, time: record.time } : event));
 }
+
+/**
+ * Records wrapped in one object are numbered `wrapper × 1,000,000 + index`: distinct, and in
+ * file order, whatever the number of records around them.
+ */
+const WRAPPED_STRIDE = 1_000_000;
 
 /**
  * The record texts of a `.json`, `.jsonl` or `.ndjson` file, in batches of about `batchBytes`,
@@ -156,9 +209,6 @@ export async function* readJsonRecordBatches(
 /** Events of a `.json`, `.jsonl` or `.ndjson` file, streamed; broken records are reported and skipped. */
 export async function* readJsonEvents(file: string, options: ReadOptions = {}): AsyncGenerator<LogEvent> {
   for await (const batch of readJsonRecordBatches(file, { ...options, batchBytes: 1 })) {
-    for (const record of batch) {
-      const event = parseJsonRecord(record, file, options.onError);
-      if (event) yield event;
-    }
+    for (const record of batch) yield* parseJsonRecord(record, file, options.onError);
   }
 }

@@ -54,18 +54,21 @@ export async function hostTimeline(
   const wanted = host.toLowerCase();
   const timeline: TimelineEvent[] = [];
   for (const record of records) {
-    const event = parseJsonRecord(
+    // One stored record may hold several events (an export's records array).
+    const parsed = parseJsonRecord(
       { text: record.event, line: 1, number: record.seq, time: record.time },
       `event log of ${tenant}`,
     );
-    if (!event || eventHost(event)?.toLowerCase() !== wanted) continue;
-    timeline.push({
-      seq: record.seq,
-      time: event.time,
-      received: record.received,
-      source: record.source,
-      fields: event.fields,
-    });
+    for (const event of parsed ?? []) {
+      if (eventHost(event)?.toLowerCase() !== wanted) continue;
+      timeline.push({
+        seq: record.seq,
+        time: event.time,
+        received: record.received,
+        source: record.source,
+        fields: event.fields,
+      });
+    }
   }
   return timeline;
 }

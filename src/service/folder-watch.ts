@@ -2,7 +2,13 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { describeError, type LogEvent } from '../core/index.js';
-import { readEvtxEvents, readJsonEvents } from '../logs/index.js';
+import {
+  detectFormat,
+  parseTextRecord,
+  readEvtxEvents,
+  readJsonEvents,
+  type TextFormat,
+} from '../logs/index.js';
 import type { EventLog } from './event-log.js';
 import { Backpressure, type DetectionService, type IncomingEvent } from './service.js';
 import type { ServiceStore, WatchPosition } from './store.js';
@@ -14,6 +20,9 @@ const BATCH = 5000;
 const RECOVERY_WINDOW = 4 * BATCH;
 const LINE_FILES = new Set(['.jsonl', '.ndjson']);
 const WHOLE_FILES = new Set(['.json', '.evtx']);
+/** Text logs, taken line by line as they grow when their format has one record per line. */
+const TEXT_FILES = new Set(['.log']);
+const LINE_FORMATS = new Set<TextFormat>(['syslog', 'access', 'squid', 'exim']);
 
 /** `watch:PATH@POSITION`: each event says how far into its file it reached (a byte offset, or `rN` an EVTX record). */
 function sourceOf(path: string, position: string): string {
@@ -24,8 +33,9 @@ const WATCH_SOURCE = /^watch:(.*)@(r?)(\d+)$/;
 
 /**
  * A folder of log files taken in as they appear or grow: `.jsonl`/`.ndjson` line by line from
- * where reading stopped, `.evtx` by the records not read yet, `.json` once, whole, when it has
- * stopped changing. Positions survive restarts: they are stored after each write, and since each
+ * where reading stopped, `.log` text logs of one record per line (syslog, access logs, Squid,
+ * Exim) likewise, `.evtx` by the records not read yet, `.json` once, whole, when it has stopped
+ * changing. Positions survive restarts: they are stored after each write, and since each
  * event written names its file and position, a crash between the two is mended at start from the
  * event log itself, so every line and record is taken exactly once. A file replaced under the
  * same name (rotation) or cut shorter is read again from its start.
@@ -99,7 +109,7 @@ export class FolderWatch {
         if (entry.isDirectory()) walk(path);
         else if (entry.isFile()) {
           const ext = extname(entry.name).toLowerCase();
-          if (LINE_FILES.has(ext) || WHOLE_FILES.has(ext)) out.push(path);
+          if (LINE_FILES.has(ext) || WHOLE_FILES.has(ext) || TEXT_FILES.has(ext)) out.push(path);
         }
       }
     };
@@ -137,7 +147,14 @@ export class FolderWatch {
     }
     const ext = extname(path).toLowerCase();
     if (LINE_FILES.has(ext)) {
-      if (stats.size > position.offset) await this.takeLines(path, position, stats.size);
+      if (stats.size > position.offset)
+        await this.takeLines(path, position, stats.size, jsonLine(path, this.service));
+      return;
+    }
+    if (TEXT_FILES.has(ext)) {
+      if (stats.size <= position.offset) return;
+      const format = await this.textFormat(path);
+      if (format) await this.takeLines(path, position, stats.size, textLine(path, format, this.service));
       return;
     }
     if (position.offset === stats.size) return;
@@ -151,7 +168,29 @@ export class FolderWatch {
     else await this.takeJson(path, position, stats.size);
   }
 
-  private async takeLines(path: string, position: WatchPosition, size: number): Promise<void> {
+  /** Formats of the text logs seen, and those already said not to be taken (told once). */
+  private readonly formats = new Map<string, TextFormat | undefined>();
+
+  /** The format of a text log, when the watch takes it line by line (a log once otherwise). */
+  private async textFormat(path: string): Promise<TextFormat | undefined> {
+    if (this.formats.has(path)) return this.formats.get(path);
+    const format = await detectFormat(path);
+    const taken =
+      format !== undefined && LINE_FORMATS.has(format as TextFormat) ? (format as TextFormat) : undefined;
+    if (!taken)
+      this.service.options.log(
+        `watch ${path}: ${format ? `${format} logs are` : 'a log of no known format is'} not taken by the folder watch (one record per line is: syslog, access, Squid, Exim); hunt it with vigil hunt`,
+      );
+    this.formats.set(path, taken);
+    return taken;
+  }
+
+  private async takeLines(
+    path: string,
+    position: WatchPosition,
+    size: number,
+    parse: (text: string, offset: number) => IncomingEvent | undefined,
+  ): Promise<void> {
     const chunkBytes = 8 << 20;
     const handle = await open(path, 'r');
     try {
@@ -172,11 +211,8 @@ export class FolderWatch {
         for (let at = 0; at < end; ) {
           const next = data.indexOf(0x0a, at) + 1 || end;
           const text = data.toString('utf8', at, next).trim();
-          if (text !== '' && isJsonObject(text)) events.push(text);
-          else if (text !== '')
-            this.service.options.log(
-              `watch ${path}: the line at byte ${offset + at} is not a JSON object; skipped`,
-            );
+          const event = text === '' ? undefined : parse(text, offset + at);
+          if (event !== undefined) events.push(event);
           at = next;
           lineEnd = offset + next;
           if (events.length >= BATCH) {
@@ -250,6 +286,31 @@ export class FolderWatch {
     clearInterval(this.timer);
     await this.polling;
   }
+}
+
+type Logger = { options: { log: (line: string) => void } };
+
+/** A line of a JSON-lines file: kept as it is when it is a JSON object. */
+function jsonLine(path: string, service: Logger) {
+  return (text: string, offset: number): IncomingEvent | undefined => {
+    if (isJsonObject(text)) return text;
+    service.options.log(`watch ${path}: the line at byte ${offset} is not a JSON object; skipped`);
+    return undefined;
+  };
+}
+
+/**
+ * A line of a text log, kept as its reader's fields (the log holds JSON) with its time: detection
+ * reads it back as the same event, so recognizes the same source.
+ */
+function textLine(path: string, format: TextFormat, service: Logger) {
+  const context = { format, receivedAt: Date.now() };
+  return (text: string, offset: number): IncomingEvent | undefined => {
+    const event = parseTextRecord({ text, line: 0, number: 0 }, context, path, (error) =>
+      service.options.log(`watch ${path}: the line at byte ${offset}: ${error.message}; skipped`),
+    );
+    return event && { event: JSON.stringify(event.fields), time: event.time };
+  };
 }
 
 function isJsonObject(text: string): boolean {

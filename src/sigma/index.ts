@@ -25,6 +25,12 @@ export {
   type RuleSet,
   readRuleFiles,
 } from './loader.js';
+export {
+  type LogSourceGap,
+  type LogSourceMapping,
+  loadLogSourceGaps,
+  logSourceMappings,
+} from './logsource-map.js';
 export { base64Offsets, MODIFIERS } from './modifiers.js';
 export {
   BUILTIN_PIPELINE_DIR,

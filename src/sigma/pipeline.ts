@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod/v3';
@@ -24,6 +24,13 @@ export interface PipelineSource {
   eventIds?: string[];
   /** Rule field -> event field for this source (on top of the pipeline-wide renames). */
   fieldmap: FieldMap;
+  /**
+   * The product whose events this source is, when the pipeline that maps it identifies that
+   * product itself: the source is then tried only on that product's events.
+   */
+  product?: string;
+  /** What to turn on to have these events, as a user would find it (`Zeek's rdp.log`). */
+  collect?: string;
 }
 
 export interface PipelineEntry {
@@ -48,7 +55,12 @@ const pipelineSchema = z.object({
   name: z.string(),
   description: z.string().optional(),
   priority: z.number().optional(),
-  products: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  products: z
+    .record(
+      z.string(),
+      z.union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown()))]),
+    )
+    .optional(),
   logsources: z
     .array(
       z.object({
@@ -57,6 +69,7 @@ const pipelineSchema = z.object({
           product: z.string().optional(),
           service: z.string().optional(),
         }),
+        collect: z.string().optional(),
         sources: z
           .array(z.object({ when: z.record(z.string(), z.unknown()), fieldmap: stringMap.optional() }))
           .min(1),
@@ -98,7 +111,11 @@ export function parsePipeline(text: string, file: string, defaultPriority = 50):
   };
   const products = new Map<string, Predicate>();
   for (const [product, when] of Object.entries(data.products ?? {})) {
-    products.set(product, compileSelection(selection(when, ['products', product])));
+    // A list of selections is any of them, as in a Sigma detection.
+    const node: SearchNode = Array.isArray(when)
+      ? { kind: 'any', children: when.map((map, i) => selection(map, ['products', product, i])) }
+      : selection(when, ['products', product]);
+    products.set(product, compileSelection(node));
   }
   const entries = (data.logsources ?? []).map((entry, i) => ({
     logsource: entry.logsource,
@@ -106,6 +123,10 @@ export function parsePipeline(text: string, file: string, defaultPriority = 50):
       indexSource(
         selection(source.when, ['logsources', i, 'sources', j, 'when']),
         new Map(Object.entries(source.fieldmap ?? {})),
+        entry.logsource.product !== undefined && products.has(entry.logsource.product)
+          ? entry.logsource.product
+          : undefined,
+        entry.collect,
       ),
     ),
   }));
@@ -125,10 +146,15 @@ export function parsePipeline(text: string, file: string, defaultPriority = 50):
 }
 
 /** Pulls `Channel` and `EventID` equalities out of a selection, so events can be routed by table lookup. */
-function indexSource(node: SearchNode, fieldmap: FieldMap): PipelineSource {
+function indexSource(
+  node: SearchNode,
+  fieldmap: FieldMap,
+  product: string | undefined,
+  collect: string | undefined,
+): PipelineSource {
   const items = node.kind === 'all' ? node.children : [node];
   const rest: SearchNode[] = [];
-  const source: PipelineSource = { fieldmap };
+  const source: PipelineSource = { fieldmap, product, collect };
   for (const child of items) {
     const item = child.kind === 'item' ? child.item : undefined;
     const plain = item && item.modifiers.length === 0 && !item.negated && item.linking === 'any';
@@ -175,14 +201,27 @@ export async function loadPipeline(file: string): Promise<Pipeline> {
 /** Where the pipelines shipped with Vigil live (the same relative place from `src/` and `dist/`). */
 export const BUILTIN_PIPELINE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'pipelines');
 
+/**
+ * The pipelines shipped with Vigil, one file per kind of source, all of one priority. Windows
+ * comes last: its product (any event with a `Channel`) is the widest, so the others (Sysmon for
+ * Linux has a `Channel` too) claim their events first.
+ */
 export async function builtinPipelines(): Promise<Pipeline[]> {
-  const pipeline = await loadPipeline(join(BUILTIN_PIPELINE_DIR, 'windows.yml'));
-  return [{ ...pipeline, priority: 100 }];
+  const files = (await readdir(BUILTIN_PIPELINE_DIR)).filter((name) => name.endsWith('.yml')).sort();
+  const ordered = [
+    ...files.filter((name) => name !== 'windows.yml'),
+    ...files.filter((name) => name === 'windows.yml'),
+  ];
+  const pipelines = await Promise.all(ordered.map((name) => loadPipeline(join(BUILTIN_PIPELINE_DIR, name))));
+  return pipelines.map((pipeline) => ({ ...pipeline, priority: BUILTIN_PRIORITY }));
 }
+
+/** The priority of the built-in pipelines: user pipelines (50 unless they say) come before them. */
+export const BUILTIN_PRIORITY = 100;
 
 /** How a rule is routed: the sources of its log source, or the events of a product, or what no product claims. */
 export type Route =
-  | { kind: 'sources'; pipeline: string; sources: PipelineSource[] }
+  | { kind: 'sources'; pipelines: string[]; sources: PipelineSource[] }
   | { kind: 'product'; product: string; mapped: boolean }
   | { kind: 'unclaimed' }
   | { kind: 'any' };
@@ -194,16 +233,19 @@ export interface PipelineSet {
   placeholders: Map<string, string[]>;
 }
 
-/** Orders pipelines and merges what they share; earlier (lower priority number) wins. */
+/**
+ * Orders pipelines and merges what they share; earlier (lower priority number, then given first)
+ * wins. Products are tried in that order too: an event belongs to the first whose selection it meets.
+ */
 export function combinePipelines(pipelines: readonly Pipeline[]): PipelineSet {
   const ordered = [...pipelines].sort((a, b) => a.priority - b.priority);
   const products = new Map<string, Predicate>();
   const fieldmap = new Map<string, string>();
   const placeholders = new Map<string, string[]>();
-  for (const pipeline of [...ordered].reverse()) {
-    for (const [k, v] of pipeline.products) products.set(k, v);
-    for (const [k, v] of pipeline.fieldmap) fieldmap.set(k, v);
-    for (const [k, v] of pipeline.placeholders) placeholders.set(k, v);
+  for (const pipeline of ordered) {
+    for (const [k, v] of pipeline.products) if (!products.has(k)) products.set(k, v);
+    for (const [k, v] of pipeline.fieldmap) if (!fieldmap.has(k)) fieldmap.set(k, v);
+    for (const [k, v] of pipeline.placeholders) if (!placeholders.has(k)) placeholders.set(k, v);
   }
   return { pipelines: ordered, products, fieldmap, placeholders };
 }
@@ -224,12 +266,22 @@ export function routeFor(set: PipelineSet, logsource: LogSource): Route {
   }
   const specific = logsource.category !== undefined || logsource.service !== undefined;
   if (specific) {
+    // The first pipeline that maps the log source decides, with every pipeline of its priority:
+    // the built-in ones share one (DNS is Zeek's and Suricata's), a user's replaces them.
+    let priority: number | undefined;
+    const names: string[] = [];
+    const sources: PipelineSource[] = [];
     for (const pipeline of set.pipelines) {
-      const sources = pipeline.entries
+      if (priority !== undefined && pipeline.priority !== priority) break;
+      const served = pipeline.entries
         .filter((e) => entryServes(e.logsource, logsource))
         .flatMap((e) => e.sources);
-      if (sources.length) return { kind: 'sources', pipeline: pipeline.name, sources };
+      if (served.length === 0) continue;
+      priority = pipeline.priority;
+      names.push(pipeline.name);
+      sources.push(...served);
     }
+    if (names.length) return { kind: 'sources', pipelines: names, sources };
   }
   if (logsource.product !== undefined && set.products.has(logsource.product)) {
     return { kind: 'product', product: logsource.product, mapped: !specific };

@@ -70,6 +70,45 @@ describe('vigil rules check', () => {
   });
 
   it.skipIf(!hasContent)(
+    'says per log source of SigmaHQ rules/ which pipeline maps it, or why none does',
+    () => {
+      const result = vigil(['rules', 'check', contentPath('sigma', 'rules'), '--json']);
+      const report = JSON.parse(result.stdout);
+      const find = (logsource: Record<string, string>) =>
+        report.logsources.find(
+          (m: Record<string, unknown>) =>
+            m.product === logsource.product &&
+            m.service === logsource.service &&
+            m.category === logsource.category,
+        );
+      expect(find({ product: 'zeek', service: 'rdp' })).toMatchObject({
+        state: 'mapped',
+        pipelines: ['zeek'],
+      });
+      expect(find({ product: 'aws', service: 'cloudtrail' })).toMatchObject({
+        state: 'mapped',
+        pipelines: ['aws'],
+      });
+      expect(find({ category: 'dns' })).toMatchObject({ state: 'mapped', pipelines: ['suricata', 'zeek'] });
+      expect(find({ category: 'webserver' })).toMatchObject({ state: 'mapped', pipelines: ['web'] });
+      expect(find({ product: 'linux', service: 'auditd' })).toMatchObject({
+        state: 'mapped',
+        pipelines: ['linux'],
+      });
+      // Every log source left unmapped has a reason written for it, not only the default one.
+      const unmapped = report.logsources.filter(
+        (m: { state: string }) => m.state !== 'mapped' && m.state !== 'product',
+      );
+      expect(unmapped.length).toBeGreaterThan(0);
+      for (const m of unmapped)
+        expect(m.reason, JSON.stringify(m)).not.toMatch(/^no pipeline (recognizes|maps|names)/);
+      expect(vigil(['rules', 'check', contentPath('sigma', 'rules')]).stdout).toMatch(
+        /Log sources no pipeline maps \(\d+ rules\)\n {2}product: macos, category: process_creation \(67\): macOS/,
+      );
+    },
+  );
+
+  it.skipIf(!hasContent)(
     'rules-placeholder fails clearly without a placeholder file and loads with one',
     () => {
       const folder = contentPath('sigma', 'rules-placeholder');
@@ -90,6 +129,47 @@ describe('vigil rules check', () => {
       expect(withFile.status).toBe(0);
     },
   );
+});
+
+describe('vigil hunt summary of sources', () => {
+  it('says what the events were recognized as, and how many no pipeline recognized', async () => {
+    const rules = await dir({ 'r.yml': RULE });
+    const logs = await dir({
+      'mixed.jsonl': [
+        JSON.stringify({
+          eventSource: 'cloudtrail.amazonaws.com',
+          eventName: 'StopLogging',
+          awsRegion: 'us-east-1',
+        }),
+        JSON.stringify({ eventSource: 's3.amazonaws.com', eventName: 'GetObject', awsRegion: 'us-east-1' }),
+        JSON.stringify({ _path: 'dns', ts: 1, uid: 'C1', query: 'example.com' }),
+        JSON.stringify({ something: 'else' }),
+      ].join('\n'),
+    });
+    const result = vigil(['hunt', join(logs, 'mixed.jsonl'), '--rules', rules, '--no-progress']);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('sources: aws/cloudtrail 2, zeek/dns 1\n');
+    expect(result.stdout).toContain("1 events matched no pipeline's source");
+  });
+});
+
+describe('vigil dump of a text log', () => {
+  it('writes the fields of each record as JSON, one object per line', async () => {
+    const logs = await dir({
+      'auth.log':
+        'Mar 27 13:06:56 web1 sshd[1291]: Failed password for root from 203.0.113.9 port 4242 ssh2\nMar 27 13:06:57 web1 sudo[12]: alice : TTY=pts/0 ; COMMAND=/bin/ls\n',
+    });
+    const result = vigil(['dump', join(logs, 'auth.log')]);
+    expect(result.status, result.stderr).toBe(0);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toMatchObject([
+      { host: 'web1', app: 'sshd', pid: 1291, message: expect.stringMatching(/^Failed password/) },
+      { host: 'web1', app: 'sudo' },
+    ]);
+  });
 });
 
 describe('vigil hunt', () => {
@@ -502,7 +582,7 @@ describe('exit codes: 0 only when every input was read', () => {
       [[join(logs, 'noise.evtx')], /noise\.evtx: not an EVTX file/],
       [[join(logs, 'empty.jsonl')], /empty\.jsonl: the file is empty/],
       [[join(logs, 'missing.evtx')], /missing\.evtx: no such file or folder/],
-      [[nothing], /: no \.evtx, \.json, \.jsonl, \.ndjson files in this folder/],
+      [[nothing], /: no \.evtx, \.json, \.jsonl, \.ndjson, \.log files in this folder/],
     ];
     for (const [bad, told] of cases) {
       const result = vigil(['hunt', good, ...bad, '--rules', rules, '--format', 'jsonl']);

@@ -144,6 +144,40 @@ describe.skipIf(!hasContent)('vigil coverage', () => {
     }
   });
 
+  it('counts a CloudTrail rule covered when CloudTrail logs are given, and names the Zeek log to collect for the Zeek rule', () => {
+    const scope = join(dir, 'cloud.json');
+    writeFileSync(
+      scope,
+      JSON.stringify({
+        name: 'Cloud',
+        techniques: [{ techniqueID: 'T1562.008' }, { techniqueID: 'T1021.001' }],
+      }),
+    );
+    const rules = [
+      contentPath('sigma', 'rules', 'cloud', 'aws'),
+      contentPath('sigma', 'rules', 'network', 'zeek'),
+    ];
+    const run = (logs: string) =>
+      vigil(['coverage', '--rules', ...rules, '--layer', scope, '--logs', logs, '--format', 'json'], env);
+    const samples = contentPath('..', 'datasets', 'logs-beyond-windows');
+    const withTrail = run(join(samples, 'aws-cloudtrail-invictus-stratus'));
+    expect(withTrail.status, withTrail.stderr).toBe(0);
+    expect(withTrail.stderr).toContain('other log sources: product: aws, service: cloudtrail');
+    const state = (report: { techniques: { id: string; state: string }[] }, id: string) =>
+      report.techniques.find((t) => t.id === id)?.state;
+    const report = JSON.parse(withTrail.stdout);
+    // Disable or Modify Cloud Logs: AWS rules, and CloudTrail in the logs.
+    expect(state(report, 'T1562.008')).toBe('covered');
+    // Remote Desktop Protocol: the Zeek rule is deployed, but no Zeek rdp log is there.
+    expect(state(report, 'T1021.001')).toBe('blind');
+    expect(report.backlog.map((b: { fix: string }) => b.fix)).toContain(
+      "collect Zeek's rdp.log (JSON, or TSV as Zeek writes it) (product: zeek, service: rdp)",
+    );
+    const withZeek = JSON.parse(run(join(samples, 'zeek-wrccdc-2018')).stdout);
+    expect(state(withZeek, 'T1021.001')).toBe('covered');
+    expect(state(withZeek, 'T1562.008')).toBe('blind');
+  });
+
   it('reports rules tagged with IDs the loaded ATT&CK release does not know, instead of dropping them', () => {
     // A user may pin an older ATT&CK than their rules were written for: v19 added T1686.
     const rules = join(dir, 'newer-tags');

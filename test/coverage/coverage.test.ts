@@ -7,10 +7,12 @@ import { AttackIndex, buildKnowledge, parseStixBundle } from '../../src/attack/i
 import {
   assessCoverage,
   type Collection,
+  collects,
   coverageLayer,
   detectionScore,
   type LogNeed,
   type LogSourceMap,
+  logsourceNeed,
   needText,
   parseInventory,
   platformsNamedIn,
@@ -19,7 +21,8 @@ import {
   ruleFacts,
   type ThreatProfile,
 } from '../../src/coverage/index.js';
-import { loadDetectionSetup } from '../../src/detect/index.js';
+import { loadDetectionSetup, recognizedLogsources } from '../../src/detect/index.js';
+import { builtinPipelines, combinePipelines } from '../../src/sigma/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 import {
   attackRelease,
@@ -493,7 +496,17 @@ describe('rules as coverage sees them', () => {
       { kind: 'windows', channel: 'security', channelName: 'Security', eventIds: [4688] },
     ]);
     expect(windows!.needs.map(needText)).toEqual(['Microsoft-Windows-Sysmon/Operational 1', 'Security 4688']);
-    expect(linux!.needs).toEqual([{ kind: 'logsource', logsource: { product: 'linux', service: 'auditd' } }]);
+    // What to turn on is named as the built-in pipeline says.
+    expect(linux!.needs).toEqual([
+      {
+        kind: 'logsource',
+        logsource: { product: 'linux', service: 'auditd' },
+        collect: "auditd's /var/log/audit/audit.log, with the audit rules the detections expect",
+      },
+    ]);
+    expect(linux!.needs.map(needText)).toEqual([
+      "auditd's /var/log/audit/audit.log, with the audit rules the detections expect (product: linux, service: auditd)",
+    ]);
   });
 });
 
@@ -637,5 +650,32 @@ describe('ATT&CK Navigator layers', () => {
       ['T1059.001', ['seen']],
       ['T1059', []],
     ]);
+  });
+});
+
+describe('log sources recognized in logs, as collected', () => {
+  it('a recognized source stands for each way a rule names it; a product alone for none', async () => {
+    const pipelines = combinePipelines(await builtinPipelines());
+    expect(recognizedLogsources(pipelines, 'zeek/dns')).toEqual([
+      { product: 'zeek', service: 'dns' },
+      { product: 'zeek', category: 'dns' },
+      { category: 'dns' },
+    ]);
+    expect(recognizedLogsources(pipelines, 'aws/cloudtrail')).toEqual([
+      { product: 'aws', service: 'cloudtrail' },
+    ]);
+    expect(recognizedLogsources(pipelines, 'zeek')).toEqual([]);
+    expect(recognizedLogsources(pipelines, '')).toEqual([]);
+  });
+
+  it("a rule naming only a product is served by any of the product's logs, a service only by its own", () => {
+    const collection: Collection = {
+      windows: new Map(),
+      logsources: [{ product: 'linux', service: 'sshd' }],
+    };
+    expect(collects(collection, logsourceNeed({ product: 'linux' }))).toBe(true);
+    expect(collects(collection, logsourceNeed({ product: 'linux', service: 'sshd' }))).toBe(true);
+    expect(collects(collection, logsourceNeed({ product: 'linux', service: 'auditd' }))).toBe(false);
+    expect(collects(collection, logsourceNeed({ product: 'zeek' }))).toBe(false);
   });
 });

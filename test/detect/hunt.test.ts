@@ -125,7 +125,9 @@ detection:
     selection: {Outcome: failure}
     condition: selection
 `,
-      'ecs.yml': 'name: ecs\nfieldmap:\n  SourceIp: source.ip\n  User: user.name\n  Outcome: event.outcome\n',
+      // ECS records are not a product the built-in pipelines know: this one says which are Linux auth events.
+      'ecs.yml':
+        'name: ecs\nproducts:\n  linux:\n    event.outcome|exists: true\nlogsources:\n  - logsource: {product: linux, service: auth}\n    sources:\n      - when: {event.outcome|exists: true}\nfieldmap:\n  SourceIp: source.ip\n  User: user.name\n  Outcome: event.outcome\n',
     });
     const line = (seconds: number, user: string, ip: string) =>
       JSON.stringify({
@@ -295,7 +297,7 @@ describe.skipIf(!hasContent)('Sigma conformance on SigmaHQ regression data (refe
 describe('hostile and odd input', () => {
   it('a record nested thousands deep is skipped or read without taking the hunt down', async () => {
     const rules = await dir({
-      'r.yml': `title: Keyword\nid: 00000000-0000-0000-0000-0000000000bb\nlogsource: {product: linux}\ndetection:\n    keywords: ['whoami']\n    condition: keywords\n`,
+      'r.yml': `title: Keyword\nid: 00000000-0000-0000-0000-0000000000bb\nlogsource: {product: my_app}\ndetection:\n    keywords: ['whoami']\n    condition: keywords\n`,
     });
     const deep = `{"a":${'['.repeat(6000)}${']'.repeat(6000)}}`;
     const deeper = `{"a":${'{"b":'.repeat(20000)}1${'}'.repeat(20000)}}`;

@@ -60,6 +60,24 @@ describe('JSON and JSONL logs', () => {
     expect(lines.events.map((e) => e.fields.a)).toEqual([1, 2, 3]);
   });
 
+  it('reads the records a CloudTrail log file or an Azure diagnostic export wraps, numbered after their wrapper', async () => {
+    const trail = await file(
+      'trail.json',
+      JSON.stringify({ Records: [{ eventName: 'StopLogging' }, { eventName: 'DeleteTrail' }] }, null, 2),
+    );
+    const { events, errors } = await read(trail);
+    expect(errors).toEqual([]);
+    expect(events.map((e) => [e.fields.eventName, e.source.record, e.source.line])).toEqual([
+      ['StopLogging', 1_000_000, 1],
+      ['DeleteTrail', 1_000_001, 1],
+    ]);
+    const azure = await file('PT1H.json', `${JSON.stringify({ records: [{ category: 'SignInLogs' }] })}\n`);
+    expect((await read(azure)).events.map((e) => e.fields.category)).toEqual(['SignInLogs']);
+    // An object with other keys besides is one record, as written.
+    const other = await file('x.json', JSON.stringify({ Records: [{ a: 1 }], next: null }));
+    expect((await read(other)).events).toHaveLength(1);
+  });
+
   it('reports a corrupt record with file, line and record number, and reads the rest', async () => {
     const path = await file('c.jsonl', '{"a":1}\n{"a":\n{"a":3}\n[1,2]\n');
     const { events, errors } = await read(path);

@@ -81,8 +81,11 @@ describe('the built-in Windows pipeline', () => {
     expect(fired(engine, { Channel: 'Security', EventID: 4624 })).toEqual(['sec']);
     expect(fired(engine, { Channel: 'System', EventID: 4624 })).toEqual([]);
     expect(fired(engine, { Channel: SYSMON, EventID: 1, Image: '/usr/bin/whoami' })).toEqual([]);
-    expect(fired(engine, { Image: '/usr/bin/whoami' })).toEqual(['lnx']);
-    expect(fired(engine, { 'cs-uri-query': '?cmd=id' })).toEqual(['web']);
+    expect(fired(engine, { Image: '/usr/bin/whoami' })).toEqual([]);
+    expect(
+      fired(engine, { Channel: 'Linux-Sysmon/Operational', EventID: 1, Image: '/usr/bin/whoami' }),
+    ).toEqual(['lnx']);
+    expect(fired(engine, { 'cs-uri-stem': '/a.aspx', 'cs-uri-query': 'cmd=id' })).toEqual(['web']);
   });
 
   it('a Windows log source no pipeline maps runs on all Windows events, and is counted', async () => {

@@ -1,0 +1,238 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { type FieldValue, type LogEvent, VigilError } from '../../core/index.js';
+import { LineSplitter, type RecordText } from '../json-records.js';
+import { parseSyslog } from '../syslog/index.js';
+import { readAccessLine } from './access.js';
+import { auditSerial, joinAuditRecords } from './auditd.js';
+import { readEximLine } from './exim.js';
+import { type LogFormat, sniffFormat, type TextFormat } from './formats.js';
+import { readSquidLine } from './squid.js';
+import { readW3cDirective, readW3cLine, type W3cHeader } from './w3c.js';
+import { readZeekDirective, readZeekLine, type ZeekHeader } from './zeek-tsv.js';
+
+export interface TextReadOptions {
+  onError?: (error: VigilError) => void;
+  onProgress?: (bytes: number) => void;
+  batchBytes?: number;
+}
+
+/** A record of a text log: one line, or the lines of one audit event. Numbered 1.. in its file. */
+export interface TextRecord extends RecordText {
+  number: number;
+}
+
+/**
+ * What reading a record needs besides its text, as plain data (it crosses to worker threads):
+ * the header of Zeek and W3C files, the file's time for syslog dates without a year.
+ */
+export interface TextContext {
+  format: TextFormat;
+  zeek?: ZeekHeader;
+  w3c?: W3cHeader;
+  /** When the file was last written (ms): RFC 3164 dates are read in the year before it. */
+  receivedAt?: number;
+}
+
+/** The format of a file, from its first 64 KiB. */
+export async function detectFormat(file: string): Promise<LogFormat | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(1 << 16);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return sniffFormat(head.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The records of a text log in batches of about `batchBytes`, each with the context it is read
+ * in (a header line of Zeek or W3C closes the batch before it). The records of one audit event
+ * (consecutive lines of one serial) are one record.
+ */
+export async function* readTextRecordBatches(
+  file: string,
+  format: TextFormat,
+  options: TextReadOptions = {},
+): AsyncGenerator<{ context: TextContext; records: TextRecord[] }> {
+  const batchBytes = options.batchBytes ?? 1 << 20;
+  let context: TextContext;
+  try {
+    context = { format, receivedAt: (await stat(file)).mtimeMs };
+  } catch (error) {
+    options.onError?.(
+      new VigilError('FILE_UNREADABLE', `cannot read log file: ${(error as Error).message}`, { file }),
+    );
+    return;
+  }
+  let batch: TextRecord[] = [];
+  let size = 0;
+  let number = 0;
+  let bytes = 0;
+  // Lines of the audit event being gathered, and its serial.
+  let audit: RecordText[] = [];
+  let serial: string | undefined;
+  const ready: { context: TextContext; records: TextRecord[] }[] = [];
+  const flush = () => {
+    if (batch.length) ready.push({ context, records: batch });
+    batch = [];
+    size = 0;
+  };
+  const push = (record: RecordText) => {
+    batch.push({ text: record.text, line: record.line, number: ++number });
+    size += record.text.length;
+    if (size >= batchBytes) flush();
+  };
+  const endAudit = () => {
+    if (audit.length) push({ text: audit.map((r) => r.text).join('\n'), line: audit[0]!.line });
+    audit = [];
+    serial = undefined;
+  };
+  // Zeek and W3C files have `#` header lines between the records.
+  const headed = format === 'zeek-tsv' || format === 'w3c';
+  const take = (record: RecordText) => {
+    const text =
+      record.text.charCodeAt(record.text.length - 1) === 0x0d ? record.text.slice(0, -1) : record.text;
+    if (headed && text.charCodeAt(0) === 0x23) {
+      flush();
+      context =
+        format === 'zeek-tsv'
+          ? { ...context, zeek: readZeekDirective(text, context.zeek) }
+          : { ...context, w3c: readW3cDirective(text, context.w3c) };
+      return;
+    }
+    if (format === 'auditd') {
+      const id = auditSerial(text);
+      if (!id || id.serial !== serial) endAudit();
+      audit.push({ text, line: record.line });
+      serial = id?.serial;
+      if (!id || id.last) endAudit();
+      return;
+    }
+    push({ text, line: record.line });
+  };
+  const splitter = new LineSplitter();
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      for (const record of splitter.feed(bytes === chunk.length ? stripBom(chunk) : chunk)) take(record);
+      options.onProgress?.(bytes);
+      yield* ready.splice(0);
+    }
+    const rest = splitter.end();
+    if (rest) take(rest);
+    endAudit();
+    flush();
+    yield* ready.splice(0);
+    if (number === 0) {
+      options.onError?.(
+        new VigilError('LOG_EMPTY', bytes === 0 ? 'the file is empty' : 'the file holds no records', {
+          file,
+        }),
+      );
+    }
+  } catch (error) {
+    options.onError?.(
+      new VigilError('FILE_UNREADABLE', `cannot read log file: ${(error as Error).message}`, { file }),
+    );
+  }
+}
+
+function stripBom(chunk: Buffer): Buffer {
+  return chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? chunk.subarray(3) : chunk;
+}
+
+const FORMAT_NAMES: Record<TextFormat, string> = {
+  auditd: 'an audit record',
+  syslog: 'a syslog line',
+  access: 'an access log line (Common or Combined Log Format)',
+  w3c: 'a W3C extended log line',
+  'zeek-tsv': 'a Zeek TSV line',
+  squid: 'a Squid access.log line',
+  exim: 'an Exim mainlog line',
+};
+
+/** One record as an event; a damaged one is reported (file, line) and gives undefined. */
+export function parseTextRecord(
+  record: TextRecord,
+  context: TextContext,
+  file: string,
+  onError?: (error: VigilError) => void,
+): LogEvent | undefined {
+  const report = (message: string, line = record.line) =>
+    onError?.(new VigilError('LOG_RECORD', message, { file, line, record: record.number }));
+  const shown = (text: string) => (text.length > 80 ? `${text.slice(0, 80)}…` : text);
+  let read: { fields: Record<string, FieldValue>; time?: number } | string | undefined;
+  switch (context.format) {
+    case 'auditd': {
+      const lines = record.text.split('\n');
+      const joined = joinAuditRecords(lines);
+      for (const index of joined.bad)
+        report(`not ${FORMAT_NAMES.auditd}: '${shown(lines[index]!)}'`, record.line + index);
+      if (joined.bad.length === lines.length) return undefined;
+      read = joined;
+      break;
+    }
+    case 'syslog':
+      read = readSyslogLine(record.text, context);
+      break;
+    case 'access':
+      read = readAccessLine(record.text);
+      break;
+    case 'squid':
+      read = readSquidLine(record.text);
+      break;
+    case 'exim':
+      // Exim sends its lines to syslog too, where they arrive with a syslog header before its own.
+      read = readEximLine(record.text) ?? readSyslogLine(record.text, context);
+      break;
+    case 'w3c':
+      read = readW3cLine(record.text, context.w3c);
+      break;
+    case 'zeek-tsv':
+      read = readZeekLine(record.text, context.zeek);
+      break;
+  }
+  if (read === undefined) {
+    report(`not ${FORMAT_NAMES[context.format]}: '${shown(record.text)}'`);
+    return undefined;
+  }
+  if (typeof read === 'string') {
+    report(read);
+    return undefined;
+  }
+  return {
+    fields: read.fields,
+    raw: record.text,
+    source: { file, record: record.number, line: record.line },
+    time: read.time,
+  };
+}
+
+/** A syslog line of a file; undefined (damaged) when its header cannot be read or has no time. */
+function readSyslogLine(
+  text: string,
+  context: TextContext,
+): { fields: Record<string, FieldValue>; time?: number } | undefined {
+  const parsed = parseSyslog(text, { receivedAt: context.receivedAt });
+  if ((parsed.error && parsed.error.code !== 'SYSLOG_BODY') || parsed.time === undefined) return undefined;
+  return parsed;
+}
+
+/** Events of a text log, streamed; damaged records are reported and skipped. */
+export async function* readTextEvents(
+  file: string,
+  format: TextFormat,
+  options: TextReadOptions = {},
+): AsyncGenerator<LogEvent> {
+  for await (const { context, records } of readTextRecordBatches(file, format, {
+    ...options,
+    batchBytes: 1,
+  })) {
+    for (const record of records) {
+      const event = parseTextRecord(record, context, file, options.onError);
+      if (event) yield event;
+    }
+  }
+}
