@@ -27,6 +27,8 @@ export interface ServiceConfig {
   limits: { bodyBytes: number; lineBytes: number; backlogEvents: number };
   /** How the service downloads what it is given as a URL (an advisory): safeFetch's options. */
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number };
+  /** Indicator sources (files, folders, URLs, taxii+https:// servers) for every tenant and per tenant. */
+  indicators: { global: string[]; tenants: Map<string, string[]> };
 }
 
 export interface Retention {
@@ -129,6 +131,12 @@ const schema = z.strictObject({
       timeout: duration.optional(),
     })
     .optional(),
+  indicators: z
+    .strictObject({
+      global: z.array(z.string().min(1)).optional(),
+      tenants: z.record(tenantName, z.array(z.string().min(1))).optional(),
+    })
+    .optional(),
 });
 
 export const CONFIG_FILE = 'config.yml';
@@ -217,6 +225,10 @@ export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
       allowHosts: c.fetch?.allow_hosts ?? [],
       maxBytes: bytes(c.fetch?.max_bytes) ?? DEFAULT_FETCH_LIMITS.maxBytes,
       timeoutMs: ms(c.fetch?.timeout) ?? DEFAULT_FETCH_LIMITS.timeoutMs,
+    },
+    indicators: {
+      global: c.indicators?.global ?? [],
+      tenants: new Map(Object.entries(c.indicators?.tenants ?? {})),
     },
   };
 }

@@ -26,6 +26,7 @@ export {
   Backpressure,
   DetectionService,
   dataPaths,
+  type IndicatorsAdded,
   type RulesStatus,
   type ServiceOptions,
 } from './service.js';
