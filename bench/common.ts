@@ -14,6 +14,7 @@ export const VIGIL = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
 export interface Timed {
   seconds: number;
   stdout: string;
+  stderr: string;
   /** Maximum resident set size, when GNU time is installed to measure it. */
   peakMB?: number;
 }
@@ -48,7 +49,7 @@ export function timed(command: string, args: string[], options: TimedOptions = {
     peakMB = Number(readFileSync(memoryFile, 'utf8').trim()) / 1024;
     rmSync(memoryFile);
   }
-  return { seconds, stdout: result.stdout ?? '', peakMB };
+  return { seconds, stdout: result.stdout ?? '', stderr: result.stderr ?? '', peakMB };
 }
 
 /** The EVTX-ATTACK-SAMPLES folder of the reference datasets; exits with directions when absent. */

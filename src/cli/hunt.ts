@@ -15,6 +15,7 @@ import {
   type HuntSummary,
   hunt,
   huntUnits,
+  indicatorTable,
   indicatorText,
   jsonLine,
   LEVEL_ORDER,
@@ -269,7 +270,7 @@ async function huntIndicators(
     )}
 `,
   );
-  return loaded.indicators;
+  return indicatorTable(loaded.indicators);
 }
 
 export function renderSummary(s: HuntSummary, output?: string, scope: EventScope = {}): string {

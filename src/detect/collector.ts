@@ -18,7 +18,8 @@ import {
 } from '../sigma/index.js';
 import { type Detection, detectionFromCorrelation, detectionFromMatch, LEVEL_ORDER } from './detection.js';
 import type { DetectionEngine } from './engine.js';
-import { detectionFromIoc, IocMatcher, type WatchedIndicator } from './ioc-match.js';
+import { detectionFromIoc, IndicatorIndex, IocMatcher } from './ioc-match.js';
+import type { IndicatorTable } from './ioc-table.js';
 import { type EventScope, eventScopeTest, type ReportScope, reportsRule } from './scope.js';
 import { type HuntSummary, SummaryBuilder } from './summary.js';
 import { IndicatorSweep, type SweepResult, type SweepTarget } from './sweep.js';
@@ -42,7 +43,7 @@ export interface EventWatch {
   /** Record every Windows channel and event ID seen (what the logs show is collected). */
   channels?: boolean;
   /** Known indicators to report as detections where events hold them (see IocMatcher). */
-  iocs?: WatchedIndicator[];
+  iocs?: IndicatorTable;
 }
 
 /** What an EventWatch saw in one unit. */
@@ -154,7 +155,7 @@ export class UnitEvaluator {
     this.reports = reportsRule(report);
     this.inScope = eventScopeTest(scope);
     if (watch.indicators?.length) this.sweep = new IndicatorSweep(watch.indicators);
-    if (watch.iocs?.length) this.iocs = new IocMatcher(watch.iocs);
+    if (watch.iocs?.count) this.iocs = new IocMatcher([new IndicatorIndex(watch.iocs)]);
     const resolve = referenceResolver(ruleSet);
     this.correlations = new CorrelationEngine(ruleSet.correlations, resolve);
     this.silenced = silencedRules(ruleSet.correlations, resolve);

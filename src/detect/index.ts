@@ -22,11 +22,12 @@ export { type HuntOptions, type HuntProgress, hunt, huntUnits, type UnitProgress
 export { type FieldRole, fieldRole, roleFields } from './ioc-fields.js';
 export {
   detectionFromIoc,
+  IndicatorIndex,
   type IocHit,
   IocMatcher,
   indicatorLevel,
-  type WatchedIndicator,
 } from './ioc-match.js';
+export { type IndicatorTable, indicatorAt, indicatorTable, type WatchedIndicator } from './ioc-table.js';
 export {
   csvCell,
   csvHeader,

@@ -1,30 +1,16 @@
-import {
-  AhoCorasick,
-  eventHost,
-  type FieldValue,
-  type LogEvent,
-  parseAddress,
-  parseCidr,
-} from '../core/index.js';
+import { eventHost, type FieldValue, type LogEvent, parseAddress, parseCidr } from '../core/index.js';
 import type { Level } from '../sigma/index.js';
 import type { Detection } from './detection.js';
 import { type FieldRole, fieldRole } from './ioc-fields.js';
-
-/**
- * An indicator as the matcher takes it: plain data that crosses threads (intel's Indicator has this
- * shape). Values are in normal form (lower case but for URL paths; networks as `address/bits`).
- */
-export interface WatchedIndicator {
-  type: string;
-  value: string;
-  source: string;
-  /** 0-100: what a match is worth (decayed, warning-checked). */
-  confidence: number;
-  firstSeen?: number;
-  lastSeen?: number;
-  expires?: number;
-  note?: string;
-}
+import {
+  type IndicatorTable,
+  indicatorAt,
+  indicatorTable,
+  NumberIndex,
+  TextIndex,
+  tableValue,
+  type WatchedIndicator,
+} from './ioc-table.js';
 
 export interface IocHit {
   indicator: WatchedIndicator;
@@ -32,105 +18,140 @@ export interface IocHit {
   fieldValue: string;
 }
 
-/** Kinds of pattern in the text automaton. */
-const DOMAIN = 0;
-const URL_REST = 1;
+/** Characters of a run of text that may hold a host name and the path after it. */
+function hostChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95;
+}
 
-const HOST_CHAR = /[a-z0-9_-]/i;
-const URL_CONTINUES = /[a-z0-9_~%+-]/i;
-const ALNUM = /[a-z0-9]/i;
+function alnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+}
+
+/** Characters that carry a URL's path on (a listed URL must end where one of these does not follow). */
+function urlContinues(c: number): boolean {
+  return alnum(c) || c === 95 || c === 126 || c === 37 || c === 43 || c === 45;
+}
+
+/** Where a URL in text ends: white space, quotes and the characters URLs never hold unescaped. */
+function urlStops(c: number): boolean {
+  return (
+    c <= 32 || c === 34 || c === 39 || c === 60 || c === 62 || c === 96 || c === 124 || c === 92 || c === 94
+  );
+}
 
 /**
- * Finds indicators in events. Exact kinds are hash lookups in the fields that hold them (see
- * ioc-fields.ts): single addresses in a map by number, networks by prefix length (one lookup per
- * length present), hashes, accounts, e-mail addresses and file names by value, host names by each
- * of their parent domains. Domains and URLs are also found inside URLs and free text (command
- * lines, scripts) by one Aho-Corasick automaton, each hit checked at its edges: `evil.com` is in
- * `c2.evil.com` and `http://evil.com/x`, not in `notevil.com` or `evil.com.au`. A URL is found
- * without its scheme (`evil.com/x.ps1` in a command line), to the end of its path.
+ * One table's indicators, indexed for lookups: single IPv4 addresses by number, networks by prefix
+ * length (one lookup per length present), IPv6 by their groups, and the rest by their text
+ * (hashes, accounts, e-mail addresses, file names, domains, URLs without their scheme). Built where
+ * events are read (each thread its own), from a table that crossed as data.
+ */
+export class IndicatorIndex {
+  readonly v4: NumberIndex;
+  readonly v4Networks: { bits: number; index: NumberIndex }[] = [];
+  readonly v6: TextIndex;
+  readonly v6Lengths: number[];
+  readonly hashes: TextIndex;
+  readonly accounts: TextIndex;
+  readonly emails: TextIndex;
+  readonly filenames: TextIndex;
+  readonly domains: TextIndex;
+  readonly urls: TextIndex;
+  readonly addresses: boolean;
+
+  constructor(readonly table: IndicatorTable) {
+    const v4: { key: number; id: number }[] = [];
+    const v4Networks = new Map<number, { key: number; id: number }[]>();
+    const v6: { key: string; id: number }[] = [];
+    const v6Lengths = new Set<number>();
+    const text: Record<string, { key: string; id: number }[]> = {
+      hash: [],
+      account: [],
+      email: [],
+      filename: [],
+      domain: [],
+      url: [],
+    };
+    const KIND: Record<string, string> = {
+      md5: 'hash',
+      sha1: 'hash',
+      sha256: 'hash',
+      sha512: 'hash',
+      account: 'account',
+      email: 'email',
+      filename: 'filename',
+      domain: 'domain',
+    };
+    for (let id = 0; id < table.count; id++) {
+      const type = table.types[table.type[id]!]!;
+      const value = tableValue(table, id);
+      if (type === 'ipv4' || type === 'ipv6') {
+        const cidr = parseCidr(value);
+        if (!cidr) continue;
+        if (cidr.family === 4) {
+          const key = networkV4(cidr.groups[0]!, cidr.bits);
+          if (cidr.bits === 32) v4.push({ key, id });
+          else {
+            let list = v4Networks.get(cidr.bits);
+            if (!list) v4Networks.set(cidr.bits, (list = []));
+            list.push({ key, id });
+          }
+        } else {
+          v6.push({ key: networkV6(cidr.groups, cidr.bits), id });
+          if (cidr.bits < 128) v6Lengths.add(cidr.bits);
+        }
+      } else if (type === 'url') {
+        const rest = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').toLowerCase();
+        if (rest.length >= 4) text.url!.push({ key: rest, id });
+      } else {
+        const kind = KIND[type];
+        if (kind) text[kind]!.push({ key: value.toLowerCase(), id });
+      }
+    }
+    // Of two indicators with one value, the one a match is worth more on stands.
+    const prefer = (a: number, b: number) => table.confidence[a]! > table.confidence[b]!;
+    this.v4 = new NumberIndex(v4, prefer);
+    for (const [bits, list] of [...v4Networks].sort((a, b) => b[0] - a[0]))
+      this.v4Networks.push({ bits, index: new NumberIndex(list, prefer) });
+    this.v6 = new TextIndex(v6, prefer);
+    this.v6Lengths = [...v6Lengths].sort((a, b) => b - a);
+    this.hashes = new TextIndex(text.hash!, prefer);
+    this.accounts = new TextIndex(text.account!, prefer);
+    this.emails = new TextIndex(text.email!, prefer);
+    this.filenames = new TextIndex(text.filename!, prefer);
+    this.domains = new TextIndex(text.domain!, prefer);
+    this.urls = new TextIndex(text.url!, prefer);
+    this.addresses = this.v4.size + this.v4Networks.length + this.v6.size > 0;
+  }
+
+  /** An index over indicators given as objects (tests, small lists). */
+  static of(indicators: readonly WatchedIndicator[]): IndicatorIndex {
+    return new IndicatorIndex(indicatorTable(indicators));
+  }
+}
+
+/**
+ * Finds indicators in events, field by field as ioc-fields.ts assigns them: addresses in address
+ * fields, hashes in hash fields, and so on, each a lookup. Domains and URLs are also found inside
+ * URLs and free text (command lines, scripts): the text is cut into runs of host-name characters,
+ * and a run is looked up from each of its labels to its end, so `evil.com` is found in
+ * `c2.evil.com` and `http://evil.com/x`, not in `notevil.com` or `evil.com.au`. A listed URL is
+ * found without its scheme (`evil.com/x.ps1` in a command line), from the start of its host to a
+ * place where its path can end. Several indexes (every tenant's indicators, a tenant's own) are
+ * looked up as one.
  */
 export class IocMatcher {
-  private readonly v4 = new Map<number, number>();
-  private readonly v4Networks = new Map<number, Map<number, number>>();
-  private readonly v4Lengths: number[] = [];
-  private readonly v6 = new Map<string, number>();
-  private readonly v6Networks = new Map<number, Map<string, number>>();
-  private readonly v6Lengths: number[] = [];
-  private readonly hashes = new Map<string, number>();
-  private readonly accounts = new Map<string, number>();
-  private readonly emails = new Map<string, number>();
-  private readonly filenames = new Map<string, number>();
-  private readonly domains = new Map<string, number>();
-  /** The maps of the types looked up by value as they are. */
-  private readonly byValue: Record<string, Map<string, number>> = {
-    md5: this.hashes,
-    sha1: this.hashes,
-    sha256: this.hashes,
-    sha512: this.hashes,
-    account: this.accounts,
-    email: this.emails,
-    filename: this.filenames,
-    domain: this.domains,
-  };
-  private readonly patterns: { text: string; kind: number; id: number }[] = [];
-  private readonly automaton: AhoCorasick | undefined;
   private readonly roles = new Map<string, FieldRole | null>();
-  /** Per event: indicators already reported, so each is one detection however many fields hold it. */
+  /** Per event: indicators already reported (index number and id), so each is one detection. */
   private readonly seen = new Set<number>();
   private hits: IocHit[] = [];
   private field = '';
   private text = '';
-  private lower = '';
+  private readonly texts: boolean;
+  private readonly urls: boolean;
 
-  constructor(readonly indicators: readonly WatchedIndicator[]) {
-    const urls = new Map<string, number>();
-    for (const [id, indicator] of indicators.entries()) this.add(indicator, id, urls);
-    for (const [text, id] of this.domains) this.patterns.push({ text, kind: DOMAIN, id });
-    for (const [text, id] of urls) this.patterns.push({ text, kind: URL_REST, id });
-    this.v4Lengths.sort((a, b) => b - a);
-    this.v6Lengths.sort((a, b) => b - a);
-    this.automaton = this.patterns.length
-      ? new AhoCorasick(
-          this.patterns.map((p) => p.text),
-          { caseInsensitive: true },
-        )
-      : undefined;
-  }
-
-  private add(indicator: WatchedIndicator, id: number, urls: Map<string, number>): void {
-    const { type, value } = indicator;
-    const keep = <K>(map: Map<K, number>, key: K) => {
-      const before = map.get(key);
-      if (before === undefined || this.indicators[before]!.confidence < indicator.confidence)
-        map.set(key, id);
-    };
-    switch (type) {
-      case 'ipv4':
-      case 'ipv6': {
-        const cidr = parseCidr(value);
-        if (!cidr) return;
-        const full = cidr.family === 4 ? 32 : 128;
-        if (cidr.family === 4) {
-          const network = networkV4(cidr.groups[0]!, cidr.bits);
-          if (cidr.bits === full) keep(this.v4, network);
-          else keep(networksOf(this.v4Networks, this.v4Lengths, cidr.bits), network);
-        } else {
-          const key = networkV6(cidr.groups, cidr.bits);
-          if (cidr.bits === full) keep(this.v6, key);
-          else keep(networksOf(this.v6Networks, this.v6Lengths, cidr.bits), key);
-        }
-        return;
-      }
-      case 'url': {
-        const rest = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').toLowerCase();
-        if (rest.length >= 4) keep(urls, rest);
-        return;
-      }
-      default: {
-        const map = this.byValue[type];
-        if (map) keep(map, value.toLowerCase());
-      }
-    }
+  constructor(private readonly indexes: readonly IndicatorIndex[]) {
+    this.texts = indexes.some((i) => i.domains.size + i.urls.size > 0);
+    this.urls = indexes.some((i) => i.urls.size > 0);
   }
 
   /** Every indicator the event holds, each once, with the first field it was found in. */
@@ -152,15 +173,28 @@ export class IocMatcher {
     return this.hits;
   }
 
-  private report(id: number | undefined): void {
-    if (id === undefined || this.seen.has(id)) return;
-    this.seen.add(id);
+  private report(index: number, id: number): void {
+    if (id < 0) return;
+    const key = index * 2 ** 32 + id;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     const text = this.text;
     this.hits.push({
-      indicator: this.indicators[id]!,
+      indicator: indicatorAt(this.indexes[index]!.table, id),
       field: this.field,
       fieldValue: text.length > 300 ? `${text.slice(0, 297)}...` : text,
     });
+  }
+
+  /** Looks `text.slice(start, end)` up in one kind of every index. */
+  private lookup(
+    kind: (index: IndicatorIndex) => TextIndex,
+    text: string,
+    start = 0,
+    end = text.length,
+  ): void {
+    for (let i = 0; i < this.indexes.length; i++)
+      this.report(i, kind(this.indexes[i]!).get(text, start, end));
   }
 
   private check(role: FieldRole, field: string, text: string): void {
@@ -173,123 +207,121 @@ export class IocMatcher {
         return;
       case 'host':
         this.address(text);
-        this.host(text);
+        this.host(text.trim().toLowerCase());
         return;
       case 'url':
       case 'text':
-        this.scan(text);
+        if (this.texts) this.scan(text.toLowerCase());
         return;
       case 'hash':
-        if (this.hashes.size === 0) return;
-        for (const token of text.split(/[\s,;]+/)) {
-          const hex = token.slice(token.indexOf('=') + 1).toLowerCase();
-          if (hex.length >= 32) this.report(this.hashes.get(hex));
+        for (const token of text.toLowerCase().split(/[\s,;]+/)) {
+          const hex = token.slice(token.indexOf('=') + 1);
+          if (hex.length >= 32) this.lookup(HASHES, hex);
         }
         return;
       case 'account': {
-        if (this.accounts.size === 0 && this.emails.size === 0) return;
         const lower = text.trim().toLowerCase();
-        this.report(this.accounts.get(lower));
+        this.lookup(ACCOUNTS, lower);
         const slash = lower.lastIndexOf('\\');
-        if (slash >= 0) this.report(this.accounts.get(lower.slice(slash + 1)));
+        if (slash >= 0) this.lookup(ACCOUNTS, lower, slash + 1);
         const at = lower.indexOf('@');
         if (at > 0) {
-          this.report(this.emails.get(lower));
-          this.report(this.accounts.get(lower.slice(0, at)));
+          this.lookup(EMAILS, lower);
+          this.lookup(ACCOUNTS, lower, 0, at);
         }
         return;
       }
       case 'email':
-        if (this.emails.size === 0) return;
-        for (const part of text.toLowerCase().split(/[\s,;<>"]+/))
-          if (part) this.report(this.emails.get(part));
+        for (const part of text.toLowerCase().split(/[\s,;<>"]+/)) if (part) this.lookup(EMAILS, part);
         return;
       case 'file': {
-        if (this.filenames.size === 0) return;
         const name = text.slice(Math.max(text.lastIndexOf('\\'), text.lastIndexOf('/')) + 1);
-        this.report(this.filenames.get(name.toLowerCase()));
+        this.lookup(FILENAMES, name.toLowerCase());
         return;
       }
     }
   }
 
   private address(text: string): void {
-    if (
-      this.v4.size === 0 &&
-      this.v6.size === 0 &&
-      this.v4Lengths.length === 0 &&
-      this.v6Lengths.length === 0
-    )
-      return;
-    const parsed = parseAddress(text.trim()) ?? parseAddress(withoutPort(text.trim()));
-    if (!parsed) return;
-    if ('v4' in parsed) {
-      this.report(this.v4.get(parsed.v4));
-      for (const bits of this.v4Lengths)
-        this.report(this.v4Networks.get(bits)!.get(networkV4(parsed.v4, bits)));
-    } else {
-      this.report(this.v6.get(networkV6(parsed.v6, 128)));
-      for (const bits of this.v6Lengths)
-        this.report(this.v6Networks.get(bits)!.get(networkV6(parsed.v6, bits)));
+    const trimmed = text.trim();
+    let parsed: ReturnType<typeof parseAddress>;
+    for (let i = 0; i < this.indexes.length; i++) {
+      const index = this.indexes[i]!;
+      if (!index.addresses) continue;
+      parsed ??= parseAddress(trimmed) ?? parseAddress(withoutPort(trimmed));
+      if (!parsed) return;
+      if ('v4' in parsed) {
+        this.report(i, index.v4.get(parsed.v4));
+        for (const { bits, index: networks } of index.v4Networks)
+          this.report(i, networks.get(networkV4(parsed.v4, bits)));
+      } else {
+        const exact = networkV6(parsed.v6, 128);
+        this.report(i, index.v6.get(exact));
+        for (const bits of index.v6Lengths) this.report(i, index.v6.get(networkV6(parsed.v6, bits)));
+      }
     }
   }
 
   /** A host name and every domain above it (`a.b.evil.com`, `b.evil.com`, `evil.com`). */
-  private host(text: string): void {
-    if (this.domains.size === 0) return;
-    const name = text.trim().toLowerCase().replace(/\.$/, '');
-    for (let dot = -1; ; ) {
-      this.report(this.domains.get(name.slice(dot + 1)));
-      dot = name.indexOf('.', dot + 1);
-      if (dot < 0) return;
+  private host(name: string): void {
+    const end = name.endsWith('.') ? name.length - 1 : name.length;
+    for (let start = 0; start < end; ) {
+      this.lookup(DOMAINS, name, start, end);
+      const dot = name.indexOf('.', start);
+      if (dot < 0 || dot >= end) return;
+      start = dot + 1;
     }
   }
 
-  private scan(text: string): void {
-    if (!this.automaton) return;
-    this.lower = '';
-    this.automaton.search(text, this.onPattern);
-  }
-
-  private readonly onPattern = (patternId: number, end: number): void => {
-    const pattern = this.patterns[patternId]!;
-    const text = this.text;
-    const start = end - pattern.text.length;
-    if (!this.lower) this.lower = text.toLowerCase();
-    // The automaton may report a near miss among non-ASCII characters.
-    if (this.lower.length !== text.length || this.lower.slice(start, end) !== pattern.text) return;
-    const before = start > 0 ? text[start - 1]! : '';
-    const after = end < text.length ? text[end]! : '';
-    if (pattern.kind === DOMAIN) {
-      if (before && HOST_CHAR.test(before)) return;
-      if (after && (HOST_CHAR.test(after) || (after === '.' && ALNUM.test(text[end + 1] ?? '')))) return;
-    } else {
-      if (before && (HOST_CHAR.test(before) || before === '.')) return;
-      const last = pattern.text[pattern.text.length - 1]!;
-      if (
-        after &&
-        ALNUM.test(last) &&
-        (URL_CONTINUES.test(after) || (after === '.' && ALNUM.test(text[end + 1] ?? '')))
-      )
-        return;
+  /** Free text, lower case: every run of host-name characters that holds a dot. */
+  private scan(lower: string): void {
+    const n = lower.length;
+    let i = 0;
+    while (i < n) {
+      if (!hostChar(lower.charCodeAt(i))) {
+        i++;
+        continue;
+      }
+      let j = i;
+      let dotted = false;
+      for (; j < n; j++) {
+        const c = lower.charCodeAt(j);
+        if (!hostChar(c)) break;
+        if (c === 46) dotted = true;
+      }
+      if (dotted) this.run(lower, i, j);
+      i = j;
     }
-    this.report(pattern.id);
-  };
+  }
+
+  private run(lower: string, start: number, end: number): void {
+    let last = end;
+    while (last > start && lower.charCodeAt(last - 1) === 46) last--;
+    this.host(lower.slice(start, last));
+    if (!this.urls) return;
+    this.lookup(URLS, lower, start, last);
+    const next = lower.charCodeAt(end);
+    if (next !== 47 && next !== 58) return;
+    // The path (or port) after the host: every place a listed URL could end.
+    let stop = end;
+    while (stop < lower.length && !urlStops(lower.charCodeAt(stop))) stop++;
+    for (let k = end + 1; k <= stop; k++) {
+      const c = lower.charCodeAt(k);
+      const ends =
+        k === stop ||
+        lower.charCodeAt(k - 1) === 47 ||
+        (!urlContinues(c) && !(c === 46 && alnum(lower.charCodeAt(k + 1))));
+      if (ends) this.lookup(URLS, lower, start, k);
+    }
+  }
 }
 
-function networksOf<K>(
-  byLength: Map<number, Map<K, number>>,
-  lengths: number[],
-  bits: number,
-): Map<K, number> {
-  let map = byLength.get(bits);
-  if (!map) {
-    map = new Map();
-    byLength.set(bits, map);
-    lengths.push(bits);
-  }
-  return map;
-}
+const HASHES = (index: IndicatorIndex) => index.hashes;
+const ACCOUNTS = (index: IndicatorIndex) => index.accounts;
+const EMAILS = (index: IndicatorIndex) => index.emails;
+const FILENAMES = (index: IndicatorIndex) => index.filenames;
+const DOMAINS = (index: IndicatorIndex) => index.domains;
+const URLS = (index: IndicatorIndex) => index.urls;
 
 function networkV4(address: number, bits: number): number {
   const size = 2 ** (32 - bits);

@@ -100,18 +100,16 @@ export interface StoreCounts {
   warned: number;
 }
 
-interface Entry {
-  input: IndicatorInput;
-  sources: string[];
-}
-
 /**
  * The indicators of every source, one per type and value: a repeat adds its source and widens the
  * seen dates, keeping the higher confidence. `indicators()` judges them at `now`: those expired are
  * left out, the others carry their decayed, warning-checked confidence.
  */
 export class IndicatorStore {
-  private readonly entries = new Map<string, Entry>();
+  /** The inputs as given (kept, not copied: a repeat changes the one kept). */
+  private readonly entries = new Map<string, IndicatorInput>();
+  /** For an indicator given by several sources, all of them in order. */
+  private readonly sources = new Map<string, string[]>();
   private merged = 0;
   private readonly now: number;
 
@@ -125,14 +123,15 @@ export class IndicatorStore {
 
   add(input: IndicatorInput): void {
     const key = `${input.type}\u0000${input.value}`;
-    const entry = this.entries.get(key);
-    if (!entry) {
-      this.entries.set(key, { input: { ...input }, sources: [input.source] });
+    const kept = this.entries.get(key);
+    if (!kept) {
+      this.entries.set(key, input);
       return;
     }
     this.merged++;
-    const kept = entry.input;
-    if (!entry.sources.includes(input.source)) entry.sources.push(input.source);
+    const sources = this.sources.get(key) ?? [kept.source];
+    if (!sources.includes(input.source)) sources.push(input.source);
+    this.sources.set(key, sources);
     kept.firstSeen = earliest(kept.firstSeen, input.firstSeen);
     kept.lastSeen = latest(kept.lastSeen, input.lastSeen);
     kept.validUntil = kept.validUntil === undefined ? undefined : latest(kept.validUntil, input.validUntil);
@@ -147,14 +146,16 @@ export class IndicatorStore {
   judge(): { indicators: Indicator[]; counts: StoreCounts } {
     const counts: StoreCounts = { kept: 0, merged: this.merged, expired: 0, warned: 0 };
     const indicators: Indicator[] = [];
-    for (const { input, sources } of this.entries.values()) {
+    for (const [key, input] of this.entries) {
       const judged = this.judgeOne(input);
       if (!judged) {
         counts.expired++;
         continue;
       }
       if (judged.warned) counts.warned++;
-      indicators.push({ ...judged.indicator, source: sources.join('; ') });
+      const sources = this.sources.get(key);
+      if (sources) judged.indicator.source = sources.join('; ');
+      indicators.push(judged.indicator);
     }
     counts.kept = indicators.length;
     return { indicators, counts };

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { parseCidr } from '../core/index.js';
+import { ipv4Range, parseCidr } from '../core/index.js';
 import { refang } from './refang.js';
 
 /**
@@ -27,6 +27,13 @@ export function isIocType(text: string): text is IocType {
 }
 
 const HASH_LENGTHS: Partial<Record<IocType, number>> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
+const HEX = /^[0-9a-f]+$/i;
+const HASH_PATTERNS: Partial<Record<IocType, RegExp>> = {
+  md5: /^[0-9a-f]{32}$/i,
+  sha1: /^[0-9a-f]{40}$/i,
+  sha256: /^[0-9a-f]{64}$/i,
+  sha512: /^[0-9a-f]{128}$/i,
+};
 const HASH_BY_LENGTH: Record<number, IocType> = { 32: 'md5', 40: 'sha1', 64: 'sha256', 128: 'sha512' };
 
 /** A host name of labels (letters, digits, hyphens, underscores as DNS records use them) with a dot. */
@@ -48,9 +55,7 @@ export function normalizeIoc(type: IocType, raw: string): { value: string } | { 
       return normalizeAddress(type, text);
     case 'domain': {
       const host = text.toLowerCase().replace(/\.$/, '');
-      return HOST_NAME.test(host) && !ipaddr.isValid(host)
-        ? { value: host }
-        : { problem: 'not a domain name' };
+      return HOST_NAME.test(host) && !parseCidr(host) ? { value: host } : { problem: 'not a domain name' };
     }
     case 'url': {
       const match = URL.exec(text);
@@ -68,7 +73,7 @@ export function normalizeIoc(type: IocType, raw: string): { value: string } | { 
     case 'sha256':
     case 'sha512': {
       const length = HASH_LENGTHS[type]!;
-      return new RegExp(`^[0-9a-f]{${length}}$`, 'i').test(text)
+      return HASH_PATTERNS[type]!.test(text)
         ? { value: text.toLowerCase() }
         : { problem: `not a ${type} hash (${length} hexadecimal digits)` };
     }
@@ -83,17 +88,18 @@ export function normalizeIoc(type: IocType, raw: string): { value: string } | { 
 
 function normalizeAddress(type: 'ipv4' | 'ipv6', text: string): { value: string } | { problem: string } {
   const cidr = parseCidr(text);
-  const family = type === 'ipv4' ? 4 : 6;
-  if (!cidr || cidr.family !== family) return { problem: `not an ${type} address or network` };
-  const [address, bits] = text.split('/') as [string, string | undefined];
-  const network = ipaddr.parseCIDR(`${address}/${cidr.bits}`);
-  const first =
-    family === 4
-      ? ipaddr.IPv4.networkAddressFromCIDR(`${address}/${cidr.bits}`).toString()
-      : ipaddr.IPv6.networkAddressFromCIDR(`${address}/${cidr.bits}`).toRFC5952String();
-  const full = family === 4 ? 32 : 128;
-  if (bits === undefined || network[1] === full) return { value: first };
-  return { value: `${first}/${network[1]}` };
+  if (!cidr || cidr.family !== (type === 'ipv4' ? 4 : 6))
+    return { problem: `not an ${type} address or network` };
+  const full = cidr.family === 4 ? 32 : 128;
+  const suffix = cidr.bits === full ? '' : `/${cidr.bits}`;
+  if (cidr.family === 4) {
+    const { start } = ipv4Range(cidr);
+    return {
+      value: `${start >>> 24}.${(start >>> 16) & 255}.${(start >>> 8) & 255}.${start & 255}${suffix}`,
+    };
+  }
+  const first = ipaddr.IPv6.networkAddressFromCIDR(`${text.split('/')[0]}/${cidr.bits}`).toRFC5952String();
+  return { value: `${first}${suffix}` };
 }
 
 /**
@@ -104,7 +110,7 @@ export function inferIocType(raw: string): IocType | undefined {
   const text = refang(raw.trim());
   const cidr = parseCidr(text);
   if (cidr) return cidr.family === 4 ? 'ipv4' : 'ipv6';
-  if (/^[0-9a-f]+$/i.test(text)) return HASH_BY_LENGTH[text.length];
+  if (HEX.test(text)) return HASH_BY_LENGTH[text.length];
   if (EMAIL.test(text)) return 'email';
   if (URL.test(text)) return 'url';
   if (HOST_NAME.test(text.toLowerCase().replace(/\.$/, ''))) return 'domain';

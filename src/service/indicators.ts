@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, type FetchOptions, type VigilError } from '../core/index.js';
-import type { WatchedIndicator } from '../detect/index.js';
+import { type IndicatorTable, indicatorTable } from '../detect/index.js';
 import {
   type Indicator,
   type IndicatorInput,
@@ -24,8 +24,8 @@ import {
 
 /** The indicators detection threads match: every tenant's, and each tenant's own. Plain data. */
 export interface IndicatorSets {
-  global: WatchedIndicator[];
-  tenants: Record<string, WatchedIndicator[]>;
+  global: IndicatorTable;
+  tenants: Record<string, IndicatorTable>;
 }
 
 export interface ServiceIndicatorOptions {
@@ -50,8 +50,8 @@ export class ServiceIndicators {
 
   async load(now = Date.now()): Promise<IndicatorSets> {
     const { config } = this.options;
-    const global = await this.judge(null, [...config.global, ...this.posted(GLOBAL)], now);
-    const tenants: Record<string, WatchedIndicator[]> = {};
+    const global = indicatorTable(await this.judge(null, [...config.global, ...this.posted(GLOBAL)], now));
+    const tenants: Record<string, IndicatorTable> = {};
     const names = new Set([...config.tenants.keys(), ...this.postedTenants()]);
     for (const tenant of names) {
       const own = await this.judge(
@@ -59,7 +59,7 @@ export class ServiceIndicators {
         [...(config.tenants.get(tenant) ?? []), ...this.posted(tenant)],
         now,
       );
-      if (own.length) tenants[tenant] = own;
+      if (own.length) tenants[tenant] = indicatorTable(own);
     }
     return { global, tenants };
   }

@@ -4,8 +4,8 @@ import {
   type Detection,
   type EventScope,
   huntUnits,
+  type IndicatorTable,
   type SetupOptions,
-  type WatchedIndicator,
 } from '../detect/index.js';
 import { FileEventLog } from './file-event-log.js';
 import { storedEventUnits } from './stored-units.js';
@@ -15,7 +15,7 @@ export interface RetroHuntTask {
   tenant: string;
   setup: SetupOptions;
   scope: EventScope;
-  indicators?: WatchedIndicator[];
+  indicators?: IndicatorTable;
 }
 
 export type RetroHuntMessage =

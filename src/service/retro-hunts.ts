@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describeError, VigilError } from '../core/index.js';
-import { type EventScope, type SetupOptions, type WatchedIndicator, workerScript } from '../detect/index.js';
+import { type EventScope, type IndicatorTable, type SetupOptions, workerScript } from '../detect/index.js';
 import { parseRuleText } from '../sigma/index.js';
 import type { RetroHuntMessage, RetroHuntTask } from './retro-hunt-worker.js';
 import type { RetroHunt, ServiceStore } from './store.js';
@@ -18,7 +18,7 @@ export interface RetroHuntRequest {
    * Indicators to look for. Given without rules, the hunt is a sweep for them alone (new
    * indicators against the events already stored).
    */
-  indicators?: WatchedIndicator[];
+  indicators?: IndicatorTable;
   since?: number;
   until?: number;
 }
@@ -26,7 +26,7 @@ export interface RetroHuntRequest {
 /** What a hunt ran with, as its record says it. */
 function huntLabel(request: RetroHuntRequest): string {
   const rules = request.rules ? `${request.rules.length} given` : request.indicators ? '' : 'current';
-  const indicators = request.indicators ? `${request.indicators.length} indicators` : '';
+  const indicators = request.indicators ? `${request.indicators.count} indicators` : '';
   return [rules, indicators].filter(Boolean).join(' and ');
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { VigilError } from '../core/index.js';
 import {
   DetectionEngine,
+  IndicatorIndex,
   IocMatcher,
   loadRuleSetup,
   type RuleSetup,
@@ -119,11 +120,11 @@ export class CompiledServiceRules {
   readonly errors: VigilError[];
   private readonly globalOnly: TenantRules;
   private readonly matchers = new Map<string, IocMatcher | null>();
-  private globalMatcher: IocMatcher | null | undefined;
+  private globalIndex: IndicatorIndex | undefined;
 
   constructor(
     readonly rules: ServiceRules,
-    private readonly indicators: IndicatorSets = { global: [], tenants: {} },
+    private readonly indicators?: IndicatorSets,
   ) {
     this.global = new DetectionEngine(rules.global.ruleSet.rules, rules.global.pipelines);
     this.errors = [...this.global.errors];
@@ -140,14 +141,16 @@ export class CompiledServiceRules {
    * first use; null when there are none.
    */
   iocMatcher(name: string): IocMatcher | null {
-    const own = Object.hasOwn(this.indicators.tenants, name) ? this.indicators.tenants[name]! : [];
-    if (own.length === 0) {
-      this.globalMatcher ??= this.indicators.global.length ? new IocMatcher(this.indicators.global) : null;
-      return this.globalMatcher;
-    }
     let matcher = this.matchers.get(name);
     if (matcher === undefined) {
-      matcher = new IocMatcher([...this.indicators.global, ...own]);
+      const sets = this.indicators;
+      const own = sets && Object.hasOwn(sets.tenants, name) ? sets.tenants[name]! : undefined;
+      if (sets?.global.count) this.globalIndex ??= new IndicatorIndex(sets.global);
+      const indexes = [
+        ...(this.globalIndex ? [this.globalIndex] : []),
+        ...(own?.count ? [new IndicatorIndex(own)] : []),
+      ];
+      matcher = indexes.length ? new IocMatcher(indexes) : null;
       this.matchers.set(name, matcher);
     }
     return matcher;

