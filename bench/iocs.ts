@@ -7,9 +7,10 @@
  *   3. end to end: `vigil hunt` over EVTX-ATTACK-SAMPLES (SigmaHQ rules/windows) and over the
  *      JSONL of bench:sigma (the regression events repeated), each without and with `--iocs`; the
  *      hunt with indicators says how long their loading took, so what matching adds is told apart
- *      from that fixed cost.
+ *      from that fixed cost. The two take turns, N times each (default 3), and medians are compared:
+ *      the machine is shared, single runs vary by a second or more.
  *
- *   npm run bench:iocs [-- --indicators 1000000] [-- --file-events 100000]
+ *   npm run bench:iocs [-- --indicators 1000000] [-- --file-events 100000] [-- --repeat 3]
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -30,6 +31,13 @@ import { argNumber, attackSamplesDir, count, printRows, sigmaDir, timed, VIGIL }
 const INDICATORS = argNumber('indicators', 1_000_000);
 const FILE_EVENTS = argNumber('file-events', 100_000);
 const EVENTS = 200_000;
+const REPEAT = argNumber('repeat', 3);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
 
 /** Values EVTX-ATTACK-SAMPLES hold (see test/cli/iocs-cli.test.ts), so that matches happen. */
 const PLANTED = [
@@ -198,7 +206,7 @@ async function main(): Promise<void> {
         `${count(loaded.counts.kept)} from ${(listBytes / 1e6).toFixed(0)} MB in ${(loadMs / 1000).toFixed(2)} s, heap +${(heapLoaded - heapBefore).toFixed(0)} MB`,
       ],
       [
-        'matcher built (maps, prefixes, automaton)',
+        'matcher built (lookup tables by type, network prefixes)',
         `${(buildMs / 1000).toFixed(2)} s, heap with indicators and matcher ${(heapMatcher - heapBefore).toFixed(0)} MB (RSS ${rssMB().toFixed(0)} MB)`,
       ],
       [
@@ -210,22 +218,29 @@ async function main(): Promise<void> {
       ['EVTX-ATTACK-SAMPLES', samples, 8255],
       [`JSONL of bench:sigma (${count(FILE_EVENTS)} events)`, jsonl, FILE_EVENTS],
     ] as const) {
-      const without = hunt(logs, windows);
-      const withIocs = hunt(logs, windows, list);
-      const loading = loadSeconds(withIocs.stderr);
-      const matching = withIocs.seconds - loading;
+      const runs: { without: ReturnType<typeof hunt>; with: ReturnType<typeof hunt> }[] = [];
+      for (let i = 0; i < REPEAT; i++)
+        runs.push({ without: hunt(logs, windows), with: hunt(logs, windows, list) });
+      const without = median(runs.map((r) => r.without.seconds));
+      const withIocs = median(runs.map((r) => r.with.seconds));
+      const loading = median(runs.map((r) => loadSeconds(r.with.stderr)));
+      const after = median(runs.map((r) => r.with.seconds - loadSeconds(r.with.stderr)));
+      const peak = (list: (number | undefined)[]) => {
+        const known = list.filter((v): v is number => v !== undefined);
+        return known.length ? `, peak ${Math.max(...known).toFixed(0)} MB` : '';
+      };
       rows.push(
         [
           `hunt ${label}, rules/windows`,
-          `${without.seconds.toFixed(2)} s, ${count(without.detections)} detections${without.peakMB ? `, peak ${without.peakMB.toFixed(0)} MB` : ''}`,
+          `${without.toFixed(2)} s (median of ${REPEAT}), ${count(runs[0]!.without.detections)} detections${peak(runs.map((r) => r.without.peakMB))}`,
         ],
         [
-          `  the same with --iocs`,
-          `${withIocs.seconds.toFixed(2)} s (of which loading ${loading.toFixed(2)} s), ${count(withIocs.indicatorMatches)} indicator matches${withIocs.peakMB ? `, peak ${withIocs.peakMB.toFixed(0)} MB` : ''}`,
+          '  the same with --iocs',
+          `${withIocs.toFixed(2)} s, of which loading the indicators ${loading.toFixed(2)} s; ${count(runs[0]!.with.indicatorMatches)} indicator matches${peak(runs.map((r) => r.with.peakMB))}`,
         ],
         [
           `  what matching adds (${count(events)} events)`,
-          `${(((matching - without.seconds) / without.seconds) * 100).toFixed(0)}% of the hunt's time, loading aside; ${(((withIocs.seconds - without.seconds) / without.seconds) * 100).toFixed(0)}% with it`,
+          `${(((after - without) / without) * 100).toFixed(0)}% of the hunt's time, loading aside; ${(((withIocs - without) / without) * 100).toFixed(0)}% with it`,
         ],
       );
     }

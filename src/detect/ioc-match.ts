@@ -18,6 +18,18 @@ export interface IocHit {
   fieldValue: string;
 }
 
+/** The index kind of each type looked up by its value. */
+const KINDS: Record<string, string> = {
+  md5: 'hash',
+  sha1: 'hash',
+  sha256: 'hash',
+  sha512: 'hash',
+  account: 'account',
+  email: 'email',
+  filename: 'filename',
+  domain: 'domain',
+};
+
 /** Characters of a run of text that may hold a host name and the path after it. */
 function hostChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95;
@@ -59,11 +71,12 @@ export class IndicatorIndex {
   readonly addresses: boolean;
 
   constructor(readonly table: IndicatorTable) {
-    const v4: { key: number; id: number }[] = [];
-    const v4Networks = new Map<number, { key: number; id: number }[]>();
-    const v6: { key: string; id: number }[] = [];
+    const v4 = { keys: [] as number[], ids: [] as number[] };
+    const v4Networks = new Map<number, { keys: number[]; ids: number[] }>();
+    const v6 = { keys: [] as string[], ids: [] as number[] };
     const v6Lengths = new Set<number>();
-    const text: Record<string, { key: string; id: number }[]> = {
+    // Ids by kind; a URL is keyed from after its scheme.
+    const byKind: Record<string, number[]> = {
       hash: [],
       account: [],
       email: [],
@@ -71,55 +84,61 @@ export class IndicatorIndex {
       domain: [],
       url: [],
     };
-    const KIND: Record<string, string> = {
-      md5: 'hash',
-      sha1: 'hash',
-      sha256: 'hash',
-      sha512: 'hash',
-      account: 'account',
-      email: 'email',
-      filename: 'filename',
-      domain: 'domain',
-    };
+    const urlStart: number[] = [];
     for (let id = 0; id < table.count; id++) {
       const type = table.types[table.type[id]!]!;
-      const value = tableValue(table, id);
       if (type === 'ipv4' || type === 'ipv6') {
-        const cidr = parseCidr(value);
+        const cidr = parseCidr(tableValue(table, id));
         if (!cidr) continue;
         if (cidr.family === 4) {
           const key = networkV4(cidr.groups[0]!, cidr.bits);
-          if (cidr.bits === 32) v4.push({ key, id });
-          else {
-            let list = v4Networks.get(cidr.bits);
-            if (!list) v4Networks.set(cidr.bits, (list = []));
-            list.push({ key, id });
-          }
+          const into = cidr.bits === 32 ? v4 : (v4Networks.get(cidr.bits) ?? { keys: [], ids: [] });
+          if (cidr.bits < 32) v4Networks.set(cidr.bits, into);
+          into.keys.push(key);
+          into.ids.push(id);
         } else {
-          v6.push({ key: networkV6(cidr.groups, cidr.bits), id });
+          v6.keys.push(networkV6(cidr.groups, cidr.bits));
+          v6.ids.push(id);
           if (cidr.bits < 128) v6Lengths.add(cidr.bits);
         }
       } else if (type === 'url') {
-        const rest = value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').toLowerCase();
-        if (rest.length >= 4) text.url!.push({ key: rest, id });
+        const start = table.offsets[id]!;
+        const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(
+          table.values.slice(start, Math.min(start + 40, table.offsets[id + 1]!)),
+        );
+        const from = start + (scheme ? scheme[0].length : 0);
+        if (table.offsets[id + 1]! - from < 4) continue;
+        byKind.url!.push(id);
+        urlStart.push(from);
       } else {
-        const kind = KIND[type];
-        if (kind) text[kind]!.push({ key: value.toLowerCase(), id });
+        const kind = KINDS[type];
+        if (kind) byKind[kind]!.push(id);
       }
     }
     // Of two indicators with one value, the one a match is worth more on stands.
     const prefer = (a: number, b: number) => table.confidence[a]! > table.confidence[b]!;
-    this.v4 = new NumberIndex(v4, prefer);
+    const values = (ids: number[], starts?: number[]) =>
+      new TextIndex(
+        table.values,
+        {
+          count: ids.length,
+          start: starts ? (i) => starts[i]! : (i) => table.offsets[ids[i]!]!,
+          end: (i) => table.offsets[ids[i]! + 1]!,
+          id: (i) => ids[i]!,
+        },
+        prefer,
+      );
+    this.v4 = new NumberIndex(v4.keys, v4.ids, prefer);
     for (const [bits, list] of [...v4Networks].sort((a, b) => b[0] - a[0]))
-      this.v4Networks.push({ bits, index: new NumberIndex(list, prefer) });
-    this.v6 = new TextIndex(v6, prefer);
+      this.v4Networks.push({ bits, index: new NumberIndex(list.keys, list.ids, prefer) });
+    this.v6 = TextIndex.of(v6.keys, v6.ids, prefer);
     this.v6Lengths = [...v6Lengths].sort((a, b) => b - a);
-    this.hashes = new TextIndex(text.hash!, prefer);
-    this.accounts = new TextIndex(text.account!, prefer);
-    this.emails = new TextIndex(text.email!, prefer);
-    this.filenames = new TextIndex(text.filename!, prefer);
-    this.domains = new TextIndex(text.domain!, prefer);
-    this.urls = new TextIndex(text.url!, prefer);
+    this.hashes = values(byKind.hash!);
+    this.accounts = values(byKind.account!);
+    this.emails = values(byKind.email!);
+    this.filenames = values(byKind.filename!);
+    this.domains = values(byKind.domain!);
+    this.urls = values(byKind.url!, urlStart);
     this.addresses = this.v4.size + this.v4Networks.length + this.v6.size > 0;
   }
 

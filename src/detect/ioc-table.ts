@@ -118,58 +118,86 @@ export function tableValue(table: IndicatorTable, i: number): string {
 }
 
 /**
- * Strings to ids by open addressing over one joined string: as fast as a Map for lookups, without
- * an object per key. The keys are given once; an id is kept per key (the first, or the one `prefer`
- * chooses).
+ * Keys to ids by open addressing, the keys being ranges of one string (the table's values, or
+ * keys joined for the purpose): as fast as a Map for lookups, without an object per key. Keys are
+ * compared ignoring the case of ASCII letters (values are kept in lower case but for URL paths, and
+ * the text looked up is lowered). Of two entries with one key, one id is kept: the first, or the
+ * one `prefer` chooses.
  */
 export class TextIndex {
-  private readonly keys: string;
-  private readonly starts: Uint32Array;
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
   private readonly ids: Int32Array;
   /** Slot -> entry + 1 (0: empty). */
   private readonly slots: Int32Array;
   private readonly mask: number;
   readonly size: number;
 
-  constructor(entries: readonly { key: string; id: number }[], prefer?: (a: number, b: number) => boolean) {
+  constructor(
+    private readonly source: string,
+    ranges: {
+      count: number;
+      start: (i: number) => number;
+      end: (i: number) => number;
+      id: (i: number) => number;
+    },
+    prefer?: (a: number, b: number) => boolean,
+  ) {
     let bits = 4;
-    while (1 << bits < entries.length * 2) bits++;
+    while (1 << bits < ranges.count * 2) bits++;
     this.slots = new Int32Array(1 << bits);
     this.mask = (1 << bits) - 1;
-    const keys: string[] = [];
-    const starts: number[] = [0];
-    const ids: number[] = [];
-    let offset = 0;
-    for (const { key, id } of entries) {
-      let slot = hashText(key, 0, key.length) & this.mask;
-      let existing = -1;
-      while (this.slots[slot] !== 0) {
-        const entry = this.slots[slot]! - 1;
-        if (keys[entry] === key) {
-          existing = entry;
-          break;
-        }
+    this.starts = new Int32Array(ranges.count);
+    this.ends = new Int32Array(ranges.count);
+    this.ids = new Int32Array(ranges.count);
+    let size = 0;
+    for (let i = 0; i < ranges.count; i++) {
+      const start = ranges.start(i);
+      const end = ranges.end(i);
+      const id = ranges.id(i);
+      let slot = hashText(source, start, end) & this.mask;
+      let entry = this.slots[slot]! - 1;
+      while (entry >= 0 && !this.same(entry, source, start, end)) {
         slot = (slot + 1) & this.mask;
+        entry = this.slots[slot]! - 1;
       }
-      if (existing >= 0) {
-        if (prefer?.(id, ids[existing]!)) ids[existing] = id;
+      if (entry >= 0) {
+        if (prefer?.(id, this.ids[entry]!)) this.ids[entry] = id;
         continue;
       }
-      this.slots[slot] = keys.length + 1;
-      keys.push(key);
-      ids.push(id);
-      offset += key.length;
-      starts.push(offset);
+      this.starts[size] = start;
+      this.ends[size] = end;
+      this.ids[size] = id;
+      this.slots[slot] = ++size;
     }
-    this.keys = keys.join('');
-    this.starts = Uint32Array.from(starts);
-    this.ids = Int32Array.from(ids);
-    this.size = ids.length;
+    this.size = size;
   }
 
-  private same(from: number, text: string, start: number, length: number): boolean {
-    for (let k = 0; k < length; k++)
-      if (this.keys.charCodeAt(from + k) !== text.charCodeAt(start + k)) return false;
+  /** An index over keys given as strings (joined into a source of its own). */
+  static of(
+    keys: readonly string[],
+    ids: readonly number[],
+    prefer?: (a: number, b: number) => boolean,
+  ): TextIndex {
+    const starts: number[] = [];
+    let offset = 0;
+    for (const key of keys) {
+      starts.push(offset);
+      offset += key.length;
+    }
+    starts.push(offset);
+    return new TextIndex(
+      keys.join(''),
+      { count: keys.length, start: (i) => starts[i]!, end: (i) => starts[i + 1]!, id: (i) => ids[i]! },
+      prefer,
+    );
+  }
+
+  private same(entry: number, text: string, start: number, end: number): boolean {
+    const from = this.starts[entry]!;
+    if (this.ends[entry]! - from !== end - start) return false;
+    for (let k = 0; k < end - start; k++)
+      if (foldAscii(this.source.charCodeAt(from + k)) !== foldAscii(text.charCodeAt(start + k))) return false;
     return true;
   }
 
@@ -177,22 +205,23 @@ export class TextIndex {
   get(text: string, start = 0, end = text.length): number {
     if (this.size === 0) return -1;
     let slot = hashText(text, start, end) & this.mask;
-    const length = end - start;
     for (;;) {
       const entry = this.slots[slot]! - 1;
       if (entry < 0) return -1;
-      const from = this.starts[entry]!;
-      if (this.starts[entry + 1]! - from === length && this.same(from, text, start, length))
-        return this.ids[entry]!;
+      if (this.same(entry, text, start, end)) return this.ids[entry]!;
       slot = (slot + 1) & this.mask;
     }
   }
 }
 
-/** FNV-1a over UTF-16 code units. */
+function foldAscii(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+/** FNV-1a over UTF-16 code units, ASCII letters folded to lower case. */
 function hashText(text: string, start: number, end: number): number {
   let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ foldAscii(text.charCodeAt(i)), 0x01000193);
   return hash >>> 0;
 }
 
@@ -205,15 +234,18 @@ export class NumberIndex {
   private readonly shift: number;
   readonly size: number;
 
-  constructor(entries: readonly { key: number; id: number }[], prefer?: (a: number, b: number) => boolean) {
+  /** `keys[i]` stands for `ids[i]`. */
+  constructor(keys: readonly number[], ids: readonly number[], prefer?: (a: number, b: number) => boolean) {
     let bits = 4;
-    while (1 << bits < entries.length * 2) bits++;
+    while (1 << bits < keys.length * 2) bits++;
     this.keys = new Uint32Array(1 << bits);
     this.ids = new Int32Array(1 << bits);
     this.mask = (1 << bits) - 1;
     this.shift = 32 - bits;
-    this.size = entries.length;
-    for (const { key, id } of entries) {
+    this.size = keys.length;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const id = ids[i]!;
       let slot = Math.imul(key, 0x9e3779b1) >>> this.shift;
       while (this.ids[slot] !== 0 && this.keys[slot] !== key) slot = (slot + 1) & this.mask;
       if (this.ids[slot] !== 0) {

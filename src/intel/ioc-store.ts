@@ -106,10 +106,11 @@ export interface StoreCounts {
  * left out, the others carry their decayed, warning-checked confidence.
  */
 export class IndicatorStore {
-  /** The inputs as given (kept, not copied: a repeat changes the one kept). */
-  private readonly entries = new Map<string, IndicatorInput>();
+  /** The inputs as given, by type and value (kept, not copied: a repeat changes the one kept). */
+  private readonly entries = new Map<IocType, Map<string, IndicatorInput>>();
   /** For an indicator given by several sources, all of them in order. */
-  private readonly sources = new Map<string, string[]>();
+  private readonly sources = new Map<IndicatorInput, string[]>();
+  private count = 0;
   private merged = 0;
   private readonly now: number;
 
@@ -118,20 +119,22 @@ export class IndicatorStore {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   add(input: IndicatorInput): void {
-    const key = `${input.type}\u0000${input.value}`;
-    const kept = this.entries.get(key);
+    const byValue = this.entries.get(input.type) ?? new Map<string, IndicatorInput>();
+    this.entries.set(input.type, byValue);
+    const kept = byValue.get(input.value);
     if (!kept) {
-      this.entries.set(key, input);
+      byValue.set(input.value, input);
+      this.count++;
       return;
     }
     this.merged++;
-    const sources = this.sources.get(key) ?? [kept.source];
+    const sources = this.sources.get(kept) ?? [kept.source];
     if (!sources.includes(input.source)) sources.push(input.source);
-    this.sources.set(key, sources);
+    this.sources.set(kept, sources);
     kept.firstSeen = earliest(kept.firstSeen, input.firstSeen);
     kept.lastSeen = latest(kept.lastSeen, input.lastSeen);
     kept.validUntil = kept.validUntil === undefined ? undefined : latest(kept.validUntil, input.validUntil);
@@ -146,16 +149,18 @@ export class IndicatorStore {
   judge(): { indicators: Indicator[]; counts: StoreCounts } {
     const counts: StoreCounts = { kept: 0, merged: this.merged, expired: 0, warned: 0 };
     const indicators: Indicator[] = [];
-    for (const [key, input] of this.entries) {
-      const judged = this.judgeOne(input);
-      if (!judged) {
-        counts.expired++;
-        continue;
+    for (const byValue of this.entries.values()) {
+      for (const input of byValue.values()) {
+        const judged = this.judgeOne(input);
+        if (!judged) {
+          counts.expired++;
+          continue;
+        }
+        if (judged.warned) counts.warned++;
+        const sources = this.sources.get(input);
+        if (sources) judged.indicator.source = sources.join('; ');
+        indicators.push(judged.indicator);
       }
-      if (judged.warned) counts.warned++;
-      const sources = this.sources.get(key);
-      if (sources) judged.indicator.source = sources.join('; ');
-      indicators.push(judged.indicator);
     }
     counts.kept = indicators.length;
     return { indicators, counts };
