@@ -4,6 +4,9 @@
  *
  *   1. loading: the list read, normalised and judged (time, memory), and the matcher built;
  *   2. matching in memory: events per second through the matcher alone, against the rules alone;
+ *      and a one-thread hunt of the JSONL below with the indicators, under the CPU profiler: the
+ *      share of its time spent in the indicator code (index built, events matched), a figure the
+ *      load of a shared machine changes far less than wall times;
  *   3. end to end: `vigil hunt` over EVTX-ATTACK-SAMPLES (SigmaHQ rules/windows) and over the
  *      JSONL of bench:sigma (the regression events repeated), each without and with `--iocs`; the
  *      hunt with indicators says how long their loading took, so what matching adds is told apart
@@ -14,11 +17,13 @@
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectFiles, type FieldValue, type LogEvent } from '../src/core/index.js';
 import {
   DetectionEngine,
+  hunt as huntFiles,
   IndicatorIndex,
   IocMatcher,
   indicatorTable,
@@ -114,6 +119,34 @@ function vary(base: LogEvent, i: number, start: number): LogEvent {
   };
 }
 
+/** The share of a one-thread hunt's profiled time spent in the indicator code (ioc-*.ts). */
+async function profiledShare(logs: string, rules: string, table: ReturnType<typeof indicatorTable>) {
+  const setupOptions = { rules: [rules] };
+  const setup = await loadDetectionSetup(setupOptions);
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  await huntFiles([logs], {
+    setup: setupOptions,
+    loaded: setup,
+    threads: 1,
+    watch: { iocs: table },
+    onDetection: () => {},
+  });
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  let total = 0;
+  let indicators = 0;
+  profile.samples!.forEach((sample, i) => {
+    const delta = profile.timeDeltas![i]!;
+    total += delta;
+    if (/\/ioc-[a-z]+\.[jt]s$/.test(nodes.get(sample)!.callFrame.url)) indicators += delta;
+  });
+  return { seconds: total / 1e6, share: indicators / total };
+}
+
 /** `vigil hunt` with or without indicators: wall time, and how long it said loading them took. */
 function hunt(logs: string, rules: string, iocs?: string) {
   const run = timed(process.execPath, [
@@ -200,6 +233,7 @@ async function main(): Promise<void> {
     );
 
     const windows = join(sigma, 'rules', 'windows');
+    const profiled = await profiledShare(jsonl, windows, indicatorTable(loaded.indicators));
     const rows: [string, string][] = [
       [
         'indicators loaded (plain list, inferred types)',
@@ -212,6 +246,10 @@ async function main(): Promise<void> {
       [
         'matching in memory, one thread',
         `${count((EVENTS / matchMs) * 1000)} events/s (${count(hits)} hits), rules/windows alone ${count((EVENTS / rulesMs) * 1000)} events/s: matching costs ${((matchMs / rulesMs) * 100).toFixed(0)}% of rule evaluation`,
+      ],
+      [
+        'one-thread hunt of the JSONL below, profiled',
+        `${(profiled.share * 100).toFixed(1)}% of its ${profiled.seconds.toFixed(1)} s in the indicator code (index built and events matched)`,
       ],
     ];
     for (const [label, logs, events] of [
