@@ -110,11 +110,13 @@ export function registerHunt(program: Command): void {
   addReportScopeOptions(command);
   addEventScopeOptions(command);
   addRuleOptions(command, false).action(async (named: string[], flags: HuntFlags) => {
-    const pathOptions = [...rulePathOptions(flags), { flag: '--iocs', values: flags.iocs }];
+    const pathOptions = rulePathOptions(flags);
     const logs = [...named, ...logsTakenBy(pathOptions)];
     if (flags.data !== undefined && logs.length) throw new UsageError('give log files or --data, not both');
     if (logs.length === 0 && flags.data === undefined)
-      throw missingPaths('hunt', 'logs', 'LOGS', pathOptions);
+      // --iocs takes the paths after it too, but a feed may be a folder of JSON files: nothing in it
+      // is given back to the logs, the user is only told how to write the command.
+      throw missingPaths('hunt', 'logs', 'LOGS', [...pathOptions, { flag: '--iocs', values: flags.iocs }]);
     if (flags.rules?.length === 0) flags.rules = undefined;
     if (flags.iocs?.length === 0) throw new UsageError('--iocs needs at least one source');
     await runHunt(logs, flags, program.opts().content);

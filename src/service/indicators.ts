@@ -17,6 +17,7 @@ import {
   type IndicatorInput,
   IndicatorStore,
   type IocSink,
+  readIndicatorList,
   readIndicatorSource,
   readIndicatorText,
   type WarningListIndex,
@@ -120,7 +121,7 @@ export class ServiceIndicators {
       add: (indicator) => inputs.push(indicator),
       problem: (error) => problems.push(error),
     };
-    if (payload.indicators) readIndicatorText(JSON.stringify(payload.indicators), origin, sink);
+    if (payload.indicators) readIndicatorList(payload.indicators, origin, sink);
     if (payload.text !== undefined) readIndicatorText(payload.text, origin, sink);
     if (inputs.length === 0) return { indicators: [], problems };
     const dir = join(this.options.dir, tenant ?? GLOBAL);

@@ -113,5 +113,9 @@ describe.skipIf(!hasContent)('vigil hunt --iocs (EVTX-ATTACK-SAMPLES)', () => {
     );
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain(`${join(dir, 'nope.txt')}: no such file or folder`);
+    // --iocs takes every path after it: nothing is guessed back to the logs, the user is told.
+    const swallowed = vigil(['hunt', '--rules', rules, '--iocs', list, dir], env);
+    expect(swallowed.status).not.toBe(0);
+    expect(swallowed.stderr).toContain(`--iocs takes every path that follows it, so it took ${list}, ${dir}`);
   });
 });
