@@ -15,6 +15,7 @@ import {
 } from '../content/index.js';
 import { VigilError } from '../core/index.js';
 import { readWarningLists, WarningListIndex, WindowsBinaries } from '../intel/index.js';
+import { VIGIL_RULES_DIR } from '../sigma/index.js';
 import type { AssetIndex, PrioritizeOptions } from '../vuln/index.js';
 import type { NoticeListener } from './notices.js';
 
@@ -49,7 +50,10 @@ export function openAttack(content: string | undefined, cache = defaultCache()):
   return loadAttack(attackSourceIn(attackDir, cache));
 }
 
-/** The SigmaHQ rule packs of the content folder, for a command given no rules. */
+/**
+ * The rules a command given none runs: the SigmaHQ packs of the content folder, and Vigil's own
+ * packs shipped with it.
+ */
 export function defaultRulePaths(content: string | undefined): string[] {
   const located = locateContent({ flag: content });
   if (!located)
@@ -66,7 +70,7 @@ export function defaultRulePaths(content: string | undefined): string[] {
       `the content folder ${located.dir} has no sigma/rules; give rules with --rules PATH.`,
     );
   }
-  return paths;
+  return [...paths, VIGIL_RULES_DIR];
 }
 
 /** The public rule packs of the content folder that are there (none without content). */

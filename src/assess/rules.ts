@@ -13,7 +13,7 @@ import { defaultReferencePaths, defaultRulePaths } from './content-inputs.js';
 import type { NoticeListener } from './notices.js';
 
 export interface RuleOptions {
-  /** The Sigma rules deployed, files or folders (default: the SigmaHQ rules and rules-emerging-threats packs). */
+  /** The Sigma rules deployed, files or folders (default: the SigmaHQ rules and rules-emerging-threats packs, and Vigil's own). */
   rules?: string[];
   /** Public rules to compare with (default: the SigmaHQ packs of the content folder). */
   reference?: string[];

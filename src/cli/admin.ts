@@ -145,6 +145,47 @@ export function registerAdmin(program: Command): void {
       });
     });
 
+  const session = admin
+    .command('session')
+    .description('console sessions: a token exchanged for a browser cookie at sign-in');
+  session
+    .command('list')
+    .description('list console sessions, ended ones included')
+    .action(async (_flags: unknown, command: Command) => {
+      await withStore(command, async (store) => {
+        const sessions = await store.listSessions();
+        process.stdout.write(
+          `${table(
+            ['Id', 'Token', 'Role', 'Tenant', 'Signed in', 'Last used', 'Expires', 'Ended'],
+            sessions.map((s) => [
+              s.id,
+              `${s.tokenId}${s.label ? ` (${s.label})` : ''}`,
+              s.role,
+              s.tenant ?? '(every tenant)',
+              s.createdAt,
+              s.lastSeen,
+              s.expiresAt,
+              s.endedAt ?? '',
+            ]),
+          )}\n`,
+        );
+      });
+    });
+  session
+    .command('revoke')
+    .description('end a console session now (revoking its token ends all of its sessions)')
+    .argument('<id>', 'the id session list shows')
+    .action(async (id: string, _flags: unknown, command: Command) => {
+      const n = Number(id);
+      if (!Number.isInteger(n) || n < 1)
+        throw new UsageError(`the session id must be a whole number, not '${id}'`);
+      await withStore(command, async (store) => {
+        if (!(await store.endSession(n, actor(), 'revoked')))
+          throw new VigilError('NOT_FOUND', `no live session ${n}`);
+        process.stdout.write(`session ${n} ended\n`);
+      });
+    });
+
   const audit = admin.command('audit').description('the append-only, hash-chained audit log');
   audit
     .command('verify')

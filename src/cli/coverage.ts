@@ -56,7 +56,7 @@ export function addCoverageOptions(command: Command): Command {
     )
     .option(
       '--rules <paths...>',
-      'the Sigma rules deployed (files or folders; default: the SigmaHQ rules and rules-emerging-threats packs in the content folder)',
+      "the Sigma rules deployed (files or folders; default: the SigmaHQ rules and rules-emerging-threats packs in the content folder, and Vigil's own packs)",
     )
     .option(
       '--reference <paths...>',

@@ -22,6 +22,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   vulns: async () => (await import('./vulns.js')).registerVulns,
   serve: async () => (await import('./serve.js')).registerServe,
   admin: async () => (await import('./admin.js')).registerAdmin,
+  playbooks: async () => (await import('./playbooks.js')).registerPlaybooks,
+  respond: async () => (await import('./respond.js')).registerRespond,
 };
 
 /** Global options that take a value, so the value is not taken for the command's name. */

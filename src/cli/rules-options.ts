@@ -17,7 +17,7 @@ export function addRuleOptions(command: Command, rulesRequired: boolean): Comman
   if (!rulesRequired) {
     command.option(
       '-r, --rules <paths...>',
-      'Sigma rule files or folders (default: rules and rules-emerging-threats of the SigmaHQ pack in the content folder)',
+      "Sigma rule files or folders (default: rules and rules-emerging-threats of the SigmaHQ pack in the content folder, and Vigil's own packs)",
     );
   }
   return command

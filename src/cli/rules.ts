@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { defaultRulePaths } from '../assess/index.js';
 import type { VigilError } from '../core/index.js';
 import { type DetectionSetup, loadDetectionSetup } from '../detect/index.js';
 import { LEVELS, type LogSource, STATUSES } from '../sigma/index.js';
@@ -17,16 +18,23 @@ export function registerRules(program: Command): void {
   const check = rules
     .command('check')
     .description('load and validate Sigma rules; report every rule that cannot be used, with file and line')
-    .argument('[paths...]', 'rule files or folders (searched recursively for .yml and .yaml)')
-    .usage('[options] <paths...>')
+    .argument(
+      '[paths...]',
+      "rule files or folders (searched recursively for .yml and .yaml; default: the rules hunt and serve load when given none, SigmaHQ's packs in the content folder and Vigil's own)",
+    )
+    .usage('[options] [paths...]')
     .option(
       '--json',
       'print one JSON object: {"files","rules","loaded","failed":[{file,line,error}],"warnings":[...]}',
     )
     .option('--no-warnings', 'do not list warnings');
   addRuleOptions(check, true).action(async (paths: string[], flags: CheckFlags) => {
-    if (paths.length === 0) throw missingPaths('rules check', 'rule paths', 'PATHS', rulePathOptions(flags));
-    const setup = await loadDetectionSetup(setupOptions(flags, paths));
+    // Paths a variadic option swallowed are a mistake to point out, not a request for the defaults.
+    const swallowed = rulePathOptions(flags).some((option) => option.values?.length);
+    if (paths.length === 0 && swallowed)
+      throw missingPaths('rules check', 'rule paths', 'PATHS', rulePathOptions(flags));
+    const rulePaths = paths.length > 0 ? paths : defaultRulePaths(program.opts().content);
+    const setup = await loadDetectionSetup(setupOptions(flags, rulePaths));
     if (flags.json) process.stdout.write(`${JSON.stringify(checkReport(setup))}\n`);
     else process.stdout.write(`${renderCheck(setup, flags.warnings)}\n`);
     if (setup.errors.length > 0) process.exitCode = 1;

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defaultRulePaths, warningListsFrom } from '../assess/index.js';
+import { defaultRulePaths, openAttack, warningListsFrom } from '../assess/index.js';
+import type { AttackIndex } from '../attack/index.js';
 import { describeError, VigilError } from '../core/index.js';
 import { buildServer } from '../server/index.js';
 import {
@@ -69,6 +70,25 @@ export function registerServe(program: Command): void {
   addRuleOptions(command, false).action(async (flags: ServeFlags) => {
     await runServe(flags, program.opts().content);
   });
+}
+
+/**
+ * The ATT&CK index, for technique names in the console: loaded once the service listens, so a
+ * missing or slow ATT&CK copy neither delays nor stops the service (names are then left out).
+ */
+function backgroundAttack(contentFlag: string | undefined): { index?: AttackIndex; start(): void } {
+  const holder: { index?: AttackIndex; start(): void } = {
+    start() {
+      setTimeout(() => {
+        try {
+          holder.index = openAttack(contentFlag);
+        } catch (error) {
+          logLine(`ATT&CK names unavailable to the console: ${describeError(error).split('\n')[0]}`);
+        }
+      }, 0).unref();
+    },
+  };
+  return holder;
 }
 
 /** Whether an address is this machine only: plain HTTP is then acceptable. */
@@ -144,7 +164,13 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     key: readPem(tls.key!, 'TLS key'),
     ca: tls.clientCa ? readPem(tls.clientCa, 'client CA') : undefined,
   };
-  const app = await buildServer(service, { version: packageVersion(), https: tlsFiles, log: logLine });
+  const attack = backgroundAttack(contentFlag);
+  const app = await buildServer(service, {
+    version: packageVersion(),
+    https: tlsFiles,
+    log: logLine,
+    techniqueName: (id) => attack.index?.technique(id)?.name,
+  });
   try {
     await app.listen({ host: listen.host, port: listen.port });
   } catch (error) {
@@ -191,6 +217,7 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     throw new VigilError('INPUT_FAILED', `cannot start an input: ${describeError(error)}`);
   }
   logLine(`listening on ${url}`);
+  attack.start();
 
   await new Promise<void>((done) => {
     let stopping = false;

@@ -38,3 +38,4 @@ export {
 export { applyMigrations, type MigratableDatabase } from './migrations.js';
 export { foldCase } from './text.js';
 export { calendarDay, isoWeek, parseTimestamp } from './time.js';
+export { type PositionedDocument, readYamlDocuments } from './yaml-document.js';

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { registerConsole } from '../console/index.js';
 import { describeError, VigilError } from '../core/index.js';
 import { allows, Backpressure, BodyTooLarge, type DetectionService } from '../service/index.js';
 import { openApiDocument, RouteBook } from './api.js';
@@ -8,6 +9,7 @@ import { registerEventRoutes } from './routes-events.js';
 import { registerHuntRoutes } from './routes-hunts.js';
 import { registerIndicatorRoutes } from './routes-indicators.js';
 import { registerOtlpRoutes } from './routes-otlp.js';
+import { registerResponseRoutes } from './routes-responses.js';
 import { registerStatusRoutes } from './routes-status.js';
 
 export interface ServerOptions {
@@ -16,6 +18,8 @@ export interface ServerOptions {
   https?: { key: Buffer; cert: Buffer; ca?: Buffer };
   /** Told of requests that failed on the server's side. */
   log?: (line: string) => void;
+  /** An ATT&CK technique's name for the console, when the ATT&CK content is at hand. */
+  techniqueName?: (id: string) => string | undefined;
 }
 
 /** An error with the HTTP status and stable code the API answers with. */
@@ -31,6 +35,7 @@ export class ApiError extends Error {
 
 const STATUS_OF_CODE: Record<string, number> = {
   INVALID_RULE: 400,
+  INVALID_REQUEST: 400,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   BAD_TENANT_NAME: 400,
@@ -127,6 +132,14 @@ export async function buildServer(
   registerAdminRoutes(app, book, service);
   registerHuntRoutes(app, book, service);
   registerIndicatorRoutes(app, book, service);
+  registerResponseRoutes(app, book, service);
   registerStatusRoutes(app, book, service, () => openApiDocument(book, options.version));
+  const consoleConfig = service.options.config.console;
+  registerConsole(app, service, {
+    secure: options.https !== undefined,
+    sessions: { idleMs: consoleConfig.sessionIdleMs, absoluteMs: consoleConfig.sessionMaxMs },
+    techniqueName: options.techniqueName ?? (() => undefined),
+    log: options.log,
+  });
   return app;
 }

@@ -11,7 +11,7 @@ import {
 import { errorSchema, type RouteBook } from './api.js';
 import { ApiError } from './app.js';
 import { pageQuery, principalOf, scopeOf } from './scope.js';
-import { tokenView } from './views.js';
+import { sessionView, tokenView } from './views.js';
 
 function serviceWide(principal: Principal | undefined): Principal {
   if (!principal || principal.tenant !== null) {
@@ -134,6 +134,43 @@ export function registerAdminRoutes(app: FastifyInstance, book: RouteBook, servi
       if (!token || (tenant !== null && token.tenant !== tenant))
         throw new ApiError(404, 'NOT_FOUND', `no token ${id}`);
       await store.revokeToken(id, actorName(principalOf(request)));
+      reply.status(204);
+      return null;
+    },
+  });
+
+  book.add(app, {
+    method: 'GET',
+    url: '/api/v1/sessions',
+    permission: 'manage',
+    summary: 'Console sessions, ended ones included (never their cookies: only hashes are kept)',
+    tags: ['admin'],
+    responses: { 200: { description: 'the sessions', schema: { type: 'object' } } },
+    handler: async (request) => {
+      const tenant = scopeOf(request.principal, undefined);
+      const sessions = await store.listSessions();
+      return { sessions: sessions.filter((s) => tenant === null || s.tenant === tenant).map(sessionView) };
+    },
+  });
+
+  book.add(app, {
+    method: 'DELETE',
+    url: '/api/v1/sessions/:id',
+    permission: 'manage',
+    summary: 'End a console session now',
+    tags: ['admin'],
+    params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+    responses: {
+      204: { description: 'ended' },
+      404: { description: 'no such live session for this admin', schema: errorSchema },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params as { id: number };
+      const tenant = scopeOf(request.principal, undefined);
+      const session = (await store.listSessions()).find((s) => s.id === id && s.endedAt === null);
+      if (!session || (tenant !== null && session.tenant !== tenant))
+        throw new ApiError(404, 'NOT_FOUND', `no live session ${id}`);
+      await store.endSession(id, actorName(principalOf(request)), 'revoked');
       reply.status(204);
       return null;
     },

@@ -6,6 +6,7 @@ import {
   CLOSE_REASONS,
   type CloseReason,
   type DetectionService,
+  triageAlert,
 } from '../service/index.js';
 import { LEVELS } from '../sigma/index.js';
 import { errorSchema, type RouteBook, type Schema } from './api.js';
@@ -140,22 +141,9 @@ export function registerAlertRoutes(app: FastifyInstance, book: RouteBook, servi
         close_reason?: CloseReason;
         note?: string;
       };
-      const tenant = scopeOf(request.principal, undefined);
-      const current = await store.alert(tenant, id);
-      if (!current) throw new ApiError(404, 'NOT_FOUND', `no alert ${id}`);
-      const status = body.status ?? current.status;
-      if (status === 'closed' && !body.close_reason && !current.closeReason) {
-        throw new ApiError(
-          400,
-          'INVALID_REQUEST',
-          `closing an alert needs a close_reason: ${CLOSE_REASONS.join(', ')}`,
-        );
-      }
-      if (body.close_reason && status !== 'closed') {
-        throw new ApiError(400, 'INVALID_REQUEST', 'close_reason is given only when the status is closed');
-      }
-      const updated = await store.triage(
-        tenant,
+      const updated = await triageAlert(
+        store,
+        scopeOf(request.principal, undefined),
         id,
         { status: body.status, assignee: body.assignee, closeReason: body.close_reason, note: body.note },
         actorName(principalOf(request)),

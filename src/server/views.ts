@@ -1,4 +1,11 @@
-import type { Alert, AlertDetail, StoredDetection, Suppression, TokenInfo } from '../service/index.js';
+import type {
+  Alert,
+  AlertDetail,
+  SessionInfo,
+  StoredDetection,
+  Suppression,
+  TokenInfo,
+} from '../service/index.js';
 
 /** The API's JSON shapes: snake_case, stable, built from the store's records in one place. */
 
@@ -83,5 +90,17 @@ export function tokenView(t: TokenInfo) {
     tenant: t.tenant,
     created_at: t.createdAt,
     revoked_at: t.revokedAt,
+  };
+}
+
+export function sessionView(s: SessionInfo) {
+  return {
+    id: s.id,
+    token: { id: s.tokenId, label: s.label, role: s.role },
+    tenant: s.tenant,
+    signed_in_at: s.createdAt,
+    last_used_at: s.lastSeen,
+    expires_at: s.expiresAt,
+    ended_at: s.endedAt,
   };
 }

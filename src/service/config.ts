@@ -1,8 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { allowEntryProblem, DEFAULT_FETCH_LIMITS, parseCidr, VigilError } from '../core/index.js';
+import {
+  allowEntryProblem,
+  DEFAULT_FETCH_LIMITS,
+  parseCidr,
+  readYamlDocuments,
+  VigilError,
+} from '../core/index.js';
 import { parseTimespan } from '../sigma/index.js';
 
 /**
@@ -29,6 +34,10 @@ export interface ServiceConfig {
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number };
   /** Indicator sources (files, folders, URLs, taxii+https:// servers) for every tenant and per tenant. */
   indicators: { global: string[]; tenants: Map<string, string[]> };
+  /** Console sessions end after this long unused, and this long after sign-in whatever happens. */
+  console: { sessionIdleMs: number; sessionMaxMs: number };
+  /** Response playbooks and connectors (paths; relative ones are read from the data folder). */
+  response: { playbooks: string[]; connectors: string; tickMs: number };
 }
 
 export interface Retention {
@@ -137,6 +146,19 @@ const schema = z.strictObject({
       tenants: z.record(tenantName, z.array(z.string().min(1))).optional(),
     })
     .optional(),
+  response: z
+    .strictObject({
+      playbooks: z.array(z.string()).optional(),
+      connectors: z.string().optional(),
+      tick: duration.optional(),
+    })
+    .optional(),
+  console: z
+    .strictObject({
+      session_idle: duration.optional(),
+      session_max: duration.optional(),
+    })
+    .optional(),
 });
 
 export const CONFIG_FILE = 'config.yml';
@@ -147,37 +169,18 @@ export const DEFAULT_LISTEN = '127.0.0.1:8600';
 export function loadServiceConfig(dataDir: string): ServiceConfig {
   const file = join(dataDir, CONFIG_FILE);
   if (!existsSync(file)) return parseServiceConfig({}, file);
-  const text = readFileSync(file, 'utf8');
-  const document = parseDocument(text);
-  if (document.errors.length) {
-    const error = document.errors[0]!;
-    throw new VigilError('CONFIG_INVALID', error.message.split('\n')[0]!, {
-      file,
-      line: error.linePos?.[0]?.line,
-    });
-  }
+  const [document] = readYamlDocuments(readFileSync(file, 'utf8'), file, 'CONFIG_INVALID');
   try {
-    return parseServiceConfig(document.toJS() ?? {}, file);
+    return parseServiceConfig(document?.data ?? {}, file);
   } catch (error) {
     // Point at the key at fault: the schema names it by path, the document knows its line.
-    if (error instanceof VigilError && error.location.field) {
-      const node = document.getIn(error.location.field.split('.'), true) as
-        | { range?: [number, number] }
-        | undefined;
-      if (node?.range)
-        throw new VigilError(error.code, error.message, {
-          ...error.location,
-          line: lineAt(text, node.range[0]),
-        });
-    }
+    if (error instanceof VigilError && error.location.field && document)
+      throw new VigilError(error.code, error.message, {
+        ...error.location,
+        line: document.lineOf(error.location.field.split('.')),
+      });
     throw error;
   }
-}
-
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }
 
 export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
@@ -229,6 +232,15 @@ export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
     indicators: {
       global: c.indicators?.global ?? [],
       tenants: new Map(Object.entries(c.indicators?.tenants ?? {})),
+    },
+    response: {
+      playbooks: c.response?.playbooks ?? ['playbooks'],
+      connectors: c.response?.connectors ?? 'connectors.yml',
+      tickMs: ms(c.response?.tick) ?? 30_000,
+    },
+    console: {
+      sessionIdleMs: ms(c.console?.session_idle) ?? 30 * 60_000,
+      sessionMaxMs: ms(c.console?.session_max) ?? 12 * 3_600_000,
     },
   };
 }

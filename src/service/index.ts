@@ -8,6 +8,7 @@ export {
   type Role,
   tenantScope,
 } from './access.js';
+export { hostTimeline, ruleSource, type TimelineEvent } from './alert-context.js';
 export { type AuditEntry, type AuditVerdict, verifyAuditChain } from './audit.js';
 export {
   CONFIG_FILE,
@@ -21,26 +22,38 @@ export type { EventLog, LogRecord, NewRecord } from './event-log.js';
 export { FileEventLog } from './file-event-log.js';
 export { FolderWatch } from './folder-watch.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
+export { Responder, type ResponderOptions, ResponseConflict, type RunRequest } from './responder.js';
+export { alertFacts } from './response-facts.js';
 export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
 export {
   Backpressure,
   DetectionService,
   dataPaths,
   type IndicatorsAdded,
+  type OpenedAlert,
   type RulesStatus,
   type ServiceOptions,
 } from './service.js';
 export { SqliteServiceStore } from './sqlite-store.js';
 export {
+  ALERT_SORTS,
   ALERT_STATUSES,
   type Alert,
   type AlertDetail,
+  type AlertFacets,
+  type AlertGroup,
   type AlertQuery,
+  type AlertSort,
   type AlertStatus,
   CLOSE_REASONS,
   type CloseReason,
+  type ResponseRecord,
+  type ResponseState,
   type RetroHunt,
   type ServiceStore,
+  type Session,
+  type SessionInfo,
+  type SessionLimits,
   type StoredDetection,
   type Suppression,
   type TokenInfo,
@@ -48,3 +61,4 @@ export {
 } from './store.js';
 export { storedEventUnits } from './stored-units.js';
 export { SyslogInput } from './syslog-listener.js';
+export { triageAlert } from './triage.js';

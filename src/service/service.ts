@@ -1,8 +1,10 @@
 import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { describeError, type VigilError } from '../core/index.js';
 import { indicatorTable, type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
 import type { Indicator, WarningListIndex } from '../intel/index.js';
+import { loadConnectors, loadPlaybooks } from '../respond/index.js';
+import type { CorrelationRule, DetectionRule } from '../sigma/index.js';
 import type { ServiceConfig } from './config.js';
 import type { BatchTask, EvaluatedBatch } from './evaluate.js';
 import type { EventLog, NewRecord } from './event-log.js';
@@ -10,6 +12,7 @@ import { FileEventLog } from './file-event-log.js';
 import { type IndicatorSets, ServiceIndicators } from './indicators.js';
 import { lockDataDir } from './lock.js';
 import { Processor, type ProcessorNote } from './processor.js';
+import { Responder } from './responder.js';
 import { RetroHunts } from './retro-hunts.js';
 import {
   globalOnly,
@@ -47,6 +50,12 @@ export interface IndicatorsAdded {
  */
 export type IncomingEvent = string | { event: string; time?: number };
 
+/** An alert detection just opened. */
+export interface OpenedAlert {
+  tenant: string;
+  id: number;
+}
+
 /** Too many events wait for detection: the sender should come back later. */
 export class Backpressure extends Error {
   constructor(
@@ -65,6 +74,30 @@ export interface RulesStatus {
 
 const RETENTION_EVERY_MS = 10 * 60_000;
 const RELOAD_DEBOUNCE_MS = 1000;
+
+/**
+ * The responder of a data folder: the playbooks of `response.playbooks` (a playbook that cannot be
+ * used is told and left out, as a rule is) and the connectors of `response.connectors` (a broken
+ * connectors file stops the start, as a broken config.yml does: it holds no optional part).
+ */
+async function openResponder(options: ServiceOptions, store: ServiceStore): Promise<Responder> {
+  const { response } = options.config;
+  const inData = (path: string) => (isAbsolute(path) ? path : join(options.dataDir, path));
+  const paths = response.playbooks.map(inData).filter((path) => existsSync(path));
+  const set = paths.length ? await loadPlaybooks(paths) : { playbooks: [], errors: [] };
+  for (const error of set.errors) options.log(`playbook skipped: ${describeError(error)}`);
+  const connectors = loadConnectors(inData(response.connectors));
+  if (set.playbooks.length)
+    options.log(
+      `response: ${set.playbooks.length} playbooks; connectors: ${[...connectors.values()].map((c) => c.target).join(', ') || 'none (every step stays a plan)'}`,
+    );
+  return new Responder(store, {
+    playbooks: set.playbooks,
+    connectors,
+    log: options.log,
+    tickMs: response.tickMs,
+  });
+}
 
 /** Where the service keeps things in its data folder. */
 export function dataPaths(dataDir: string) {
@@ -95,6 +128,9 @@ export class DetectionService {
   private indicators!: ServiceIndicators;
   /** The indicators the detection threads match now. */
   private indicatorSets: IndicatorSets | undefined;
+  /** Playbooks run on the alerts detection opens. */
+  responder!: Responder;
+  private readonly alertListeners = new Set<(opened: OpenedAlert) => void>();
   /** Events accepted per tenant and input, since start (for metrics). */
   readonly accepted = new Map<string, number>();
   readonly rejected = new Map<string, number>();
@@ -132,7 +168,9 @@ export class DetectionService {
         (tenant) => service.deployedSetup(tenant),
         options.log,
       );
+      service.responder = await openResponder(options, store);
       await service.startDetection();
+      await service.responder.start();
       service.watchRules();
       service.retentionTimer = setInterval(() => void service.applyRetention(), RETENTION_EVERY_MS);
       service.retentionTimer.unref();
@@ -189,13 +227,24 @@ export class DetectionService {
     await this.processor.start();
   }
 
+  /**
+   * Tells a listener of every alert detection opens from now on (the console's live queue);
+   * returns how to stop. The listener filters by tenant itself.
+   */
+  onAlertOpened(listener: (opened: OpenedAlert) => void): () => void {
+    this.alertListeners.add(listener);
+    return () => this.alertListeners.delete(listener);
+  }
+
   private note(note: ProcessorNote): void {
     const log = this.options.log;
-    if (note.kind === 'alert')
+    if (note.kind === 'alert') {
       log(
         `alert ${note.id} opened: tenant ${note.tenant}, ${note.rule} (${note.level}) on ${note.host || 'no host'}`,
       );
-    else if (note.kind === 'event-error')
+      for (const listener of this.alertListeners) listener({ tenant: note.tenant, id: note.id });
+      this.responder.alertOpened(note.tenant, note.id);
+    } else if (note.kind === 'event-error')
       log(`event skipped: tenant ${note.tenant}: ${describeError(note.error)}`);
     else log(`detection stopped: ${describeError(note.error)}`);
   }
@@ -210,6 +259,19 @@ export class DetectionService {
       for (const error of t.errors)
         this.options.log(`rule skipped: tenant ${tenant}: ${describeError(error)}`);
     }
+  }
+
+  /** The rule a tenant's detections name (by id, or by file and title for a rule without one), as loaded now. */
+  ruleOf(
+    tenant: string,
+    rule: { id?: string | null; title: string; file?: string },
+  ): DetectionRule | CorrelationRule | undefined {
+    const rules = this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global);
+    const all: (DetectionRule | CorrelationRule)[] = [...rules.rules, ...rules.correlations];
+    if (rule.id) return all.find((r) => r.id === rule.id);
+    return all.find(
+      (r) => r.title === rule.title && (rule.file === undefined || r.origin.file === rule.file),
+    );
   }
 
   rulesStatus(): RulesStatus {
@@ -403,6 +465,7 @@ export class DetectionService {
     await this.reloading?.catch(() => undefined);
     await this.hunts.close();
     await this.processor.stop();
+    await this.responder.stop();
     await this.pool.close();
     await this.events.close();
     await this.store.close();

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { FieldValue } from '../core/index.js';
 import { type Detection, LEVEL_ORDER } from '../detect/index.js';
-import { newToken, type Principal, type Role, tokenHash } from './access.js';
+import { actorName, newToken, type Principal, type Role, tokenHash } from './access.js';
 import {
   type AuditEntry,
   type AuditRecord,
@@ -15,7 +16,10 @@ import { openSqlite, type Sqlite } from './sqlite.js';
 import type {
   Alert,
   AlertDetail,
+  AlertFacets,
+  AlertGroup,
   AlertQuery,
+  AlertSort,
   AlertStatus,
   BatchOutcome,
   CloseReason,
@@ -24,8 +28,13 @@ import type {
   NewDetection,
   NewSuppression,
   Page,
+  ResponseChange,
+  ResponseRecord,
   RetroHunt,
   ServiceStore,
+  Session,
+  SessionInfo,
+  SessionLimits,
   StoredDetection,
   Suppression,
   TenantStats,
@@ -191,9 +200,9 @@ function toAuditEntry(row: AuditRow): AuditEntry {
   };
 }
 
-/** Opaque list positions: the id of the last item given. */
-export function encodeCursor(id: number): string {
-  return Buffer.from(String(id)).toString('base64url');
+/** Opaque list positions: the id of the last item given (and its sort value, in another order than ids). */
+export function encodeCursor(id: number, value?: number): string {
+  return Buffer.from(value === undefined ? String(id) : `${value}:${id}`).toString('base64url');
 }
 
 export function decodeCursor(cursor: string | undefined): number | undefined {
@@ -201,6 +210,38 @@ export function decodeCursor(cursor: string | undefined): number | undefined {
   const id = Number(Buffer.from(cursor, 'base64url').toString());
   return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
+
+function decodeSortCursor(cursor: string | undefined): { value: number; id: number } | undefined {
+  if (cursor === undefined) return undefined;
+  const match = /^(-?\d+):(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) return undefined;
+  return { value: Number(match[1]), id: Number(match[2]) };
+}
+
+/** The column each queue order reads, newest (highest) first, ties broken by id. */
+const SORT_COLUMNS: Record<Exclude<AlertSort, 'newest'>, 'last_seen' | 'level_rank' | 'count'> = {
+  last_seen: 'last_seen',
+  level: 'level_rank',
+  count: 'count',
+};
+
+interface SessionRow {
+  id: number;
+  token_id: number;
+  csrf: string;
+  tenant: string | null;
+  created_at: number;
+  last_seen: number;
+  expires_at: number;
+  ended_at: number | null;
+  label: string | null;
+  role: Role;
+  token_tenant: string | null;
+  revoked_at: string | null;
+}
+
+/** A session's idle time is renewed at most this often (or a quarter of it), so reading pages does not write on each one. */
+const SESSION_TOUCH_MS = 30_000;
 
 function textOf(value: FieldValue | undefined): string | undefined {
   if (value === undefined || value === null) return undefined;
@@ -340,6 +381,95 @@ export class SqliteServiceStore implements ServiceStore {
       });
       return true;
     })();
+  }
+
+  async startSession(
+    principal: Principal,
+    limits: SessionLimits,
+  ): Promise<{ secret: string; session: Session }> {
+    const secret = randomBytes(32).toString('base64url');
+    const csrf = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    const expiresAt = now + Math.min(limits.idleMs, limits.absoluteMs);
+    const id = this.db.transaction(() => {
+      const result = this.sql(
+        'INSERT INTO sessions (hash, token_id, csrf, tenant, created_at, last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(tokenHash(secret), principal.tokenId, csrf, principal.tenant, now, now, expiresAt);
+      const id = Number(result.lastInsertRowid);
+      this.appendAudit({
+        actor: actorName(principal),
+        action: 'session.start',
+        tenant: principal.tenant,
+        target: String(id),
+        details: {},
+      });
+      return id;
+    })();
+    return { secret, session: { id, principal, tenant: principal.tenant, csrf, expiresAt } };
+  }
+
+  async session(secret: string, limits: SessionLimits, use = true): Promise<Session | undefined> {
+    const row = this.sql(
+      `SELECT s.*, t.label, t.role, t.tenant AS token_tenant, t.revoked_at
+         FROM sessions s JOIN tokens t ON t.id = s.token_id WHERE s.hash = ?`,
+    ).get(tokenHash(secret)) as SessionRow | undefined;
+    const now = Date.now();
+    if (!row || row.ended_at !== null || row.revoked_at !== null) return undefined;
+    const absoluteEnd = row.created_at + limits.absoluteMs;
+    if (now >= row.expires_at || now >= absoluteEnd || now >= row.last_seen + limits.idleMs) return undefined;
+    let expiresAt = row.expires_at;
+    if (use && now - row.last_seen >= Math.min(SESSION_TOUCH_MS, limits.idleMs / 4)) {
+      expiresAt = Math.min(now + limits.idleMs, absoluteEnd);
+      this.sql('UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id = ?').run(now, expiresAt, row.id);
+    }
+    return {
+      id: row.id,
+      principal: { tokenId: row.token_id, label: row.label, role: row.role, tenant: row.token_tenant },
+      tenant: row.token_tenant ?? row.tenant,
+      csrf: row.csrf,
+      expiresAt,
+    };
+  }
+
+  async chooseSessionTenant(id: number, tenant: string | null): Promise<void> {
+    this.sql('UPDATE sessions SET tenant = ? WHERE id = ?').run(tenant, id);
+  }
+
+  async endSession(id: number, actor: string, reason: 'sign-out' | 'revoked'): Promise<boolean> {
+    return this.db.transaction(() => {
+      const row = this.sql(
+        'SELECT s.tenant, t.tenant AS token_tenant FROM sessions s JOIN tokens t ON t.id = s.token_id WHERE s.id = ? AND s.ended_at IS NULL',
+      ).get(id) as { tenant: string | null; token_tenant: string | null } | undefined;
+      if (!row) return false;
+      this.sql('UPDATE sessions SET ended_at = ? WHERE id = ?').run(Date.now(), id);
+      this.appendAudit({
+        actor,
+        action: 'session.end',
+        tenant: row.token_tenant,
+        target: String(id),
+        details: { reason },
+      });
+      return true;
+    })();
+  }
+
+  async listSessions(): Promise<SessionInfo[]> {
+    const rows = this.sql(
+      `SELECT s.*, t.label, t.role, t.tenant AS token_tenant, t.revoked_at
+         FROM sessions s JOIN tokens t ON t.id = s.token_id ORDER BY s.id`,
+    ).all() as SessionRow[];
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return rows.map((row) => ({
+      id: row.id,
+      tokenId: row.token_id,
+      label: row.label,
+      role: row.role,
+      tenant: row.token_tenant,
+      createdAt: iso(row.created_at),
+      lastSeen: iso(row.last_seen),
+      expiresAt: iso(row.expires_at),
+      endedAt: row.ended_at === null ? (row.revoked_at ?? null) : iso(row.ended_at),
+    }));
   }
 
   async audit(record: AuditRecord): Promise<AuditEntry> {
@@ -540,26 +670,52 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   async alerts(query: AlertQuery): Promise<Page<Alert>> {
-    const where = new Conditions();
-    if (query.tenant !== null) where.add('tenant = ?', query.tenant);
-    if (query.status?.length)
-      where.add(`status IN (${query.status.map(() => '?').join(', ')})`, ...query.status);
-    if (query.rule !== undefined)
-      where.add('(rule_id = ? OR rule_title = ? COLLATE NOCASE)', query.rule, query.rule);
-    if (query.host !== undefined) where.add('host = ? COLLATE NOCASE', query.host);
-    if (query.level?.length) where.add(`level IN (${query.level.map(() => '?').join(', ')})`, ...query.level);
-    if (query.technique !== undefined) {
-      const id = query.technique.toUpperCase();
-      where.add(
-        `EXISTS (SELECT 1 FROM json_each(alerts.techniques) WHERE value = ? OR value LIKE ? || '.%')`,
-        id,
-        id,
-      );
+    const where = alertConditions(query);
+    const sort = query.sort ?? 'newest';
+    if (sort === 'newest') {
+      const rows = this.page('alerts', where, query) as AlertRow[];
+      return page(rows.map(toAlert), query.limit);
     }
-    if (query.since !== undefined) where.add('last_seen >= ?', query.since);
-    if (query.until !== undefined) where.add('first_seen <= ?', query.until);
-    const rows = this.page('alerts', where, query) as AlertRow[];
-    return page(rows.map(toAlert), query.limit);
+    const column = SORT_COLUMNS[sort];
+    const after = decodeSortCursor(query.cursor);
+    if (after) where.add(`(${column} < ? OR (${column} = ? AND id < ?))`, after.value, after.value, after.id);
+    const rows = this.db
+      .prepare(`SELECT * FROM alerts ${where.sql} ORDER BY ${column} DESC, id DESC LIMIT ?`)
+      .all(...where.params, query.limit + 1) as AlertRow[];
+    const items = rows.slice(0, query.limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(toAlert),
+      next: rows.length > query.limit && last ? encodeCursor(last.id, last[column]) : null,
+    };
+  }
+
+  async alertFacets(tenant: string | null): Promise<AlertFacets> {
+    const rows = this.db
+      .prepare(
+        `SELECT status, level, COUNT(*) AS n FROM alerts ${tenant === null ? '' : 'WHERE tenant = ?'} GROUP BY status, level`,
+      )
+      .all(...(tenant === null ? [] : [tenant])) as { status: AlertStatus; level: string; n: number }[];
+    const facets: AlertFacets = { status: { open: 0, acknowledged: 0, closed: 0 }, level: {} };
+    for (const row of rows) {
+      facets.status[row.status] += row.n;
+      facets.level[row.level] = (facets.level[row.level] ?? 0) + row.n;
+    }
+    return facets;
+  }
+
+  async alertGroups(query: Omit<AlertQuery, 'cursor' | 'sort'>, by: 'rule' | 'host'): Promise<AlertGroup[]> {
+    const where = alertConditions(query);
+    const select =
+      by === 'rule'
+        ? 'COALESCE(rule_id, rule_title) AS key, MAX(rule_title) AS label'
+        : 'host AS key, host AS label';
+    const rows = this.db
+      .prepare(
+        `SELECT ${select}, COUNT(*) AS count FROM alerts ${where.sql} GROUP BY ${by === 'rule' ? 'rule_key' : 'host'} ORDER BY count DESC, label LIMIT ?`,
+      )
+      .all(...where.params, query.limit) as AlertGroup[];
+    return rows;
   }
 
   /** A page of a table, newest first, after the cursor's row. */
@@ -800,6 +956,75 @@ export class SqliteServiceStore implements ServiceStore {
     return { hunt: toHunt(row), detections };
   }
 
+  async saveResponse(change: ResponseChange, audit: AuditRecord): Promise<ResponseRecord> {
+    return this.db.transaction(() => {
+      const now = this.now();
+      this.sql(
+        `INSERT INTO responses (key, tenant, alert_id, playbook, step, action, mode, state, params, request, result,
+           error, attempts, kept, ttl_ms, revert_at, expires_at, decided_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET mode = excluded.mode, state = excluded.state, params = excluded.params,
+           request = excluded.request, result = excluded.result, error = excluded.error, attempts = excluded.attempts,
+           kept = excluded.kept, ttl_ms = excluded.ttl_ms, revert_at = excluded.revert_at,
+           expires_at = excluded.expires_at, decided_by = excluded.decided_by, updated_at = excluded.updated_at`,
+      ).run(
+        change.key,
+        change.tenant,
+        change.alertId,
+        change.playbook,
+        change.step,
+        change.action,
+        change.mode,
+        change.state,
+        JSON.stringify(change.params),
+        change.request,
+        change.result,
+        change.error,
+        change.attempts,
+        change.kept === null ? null : JSON.stringify(change.kept),
+        change.ttlMs,
+        change.revertAt,
+        change.expiresAt,
+        change.decidedBy,
+        now,
+        now,
+      );
+      this.appendAudit(audit);
+      return responseRecord(this.sql('SELECT * FROM responses WHERE key = ?').get(change.key) as ResponseRow);
+    })();
+  }
+
+  async responses(tenant: string | null, alertId: number): Promise<ResponseRecord[]> {
+    const rows = this.sql(
+      'SELECT * FROM responses WHERE alert_id = ? AND (? IS NULL OR tenant = ?) ORDER BY id',
+    ).all(alertId, tenant, tenant) as ResponseRow[];
+    return rows.map(responseRecord);
+  }
+
+  async response(tenant: string | null, id: number): Promise<ResponseRecord | undefined> {
+    const row = this.sql('SELECT * FROM responses WHERE id = ? AND (? IS NULL OR tenant = ?)').get(
+      id,
+      tenant,
+      tenant,
+    ) as ResponseRow | undefined;
+    return row && responseRecord(row);
+  }
+
+  async responseByKey(key: string): Promise<ResponseRecord | undefined> {
+    const row = this.sql('SELECT * FROM responses WHERE key = ?').get(key) as ResponseRow | undefined;
+    return row && responseRecord(row);
+  }
+
+  async dueResponses(now: number): Promise<ResponseRecord[]> {
+    const rows = this.sql(
+      `SELECT * FROM responses
+        WHERE (state = 'awaiting-approval' AND expires_at <= ?) OR (state = 'done' AND revert_at <= ?)
+           OR state = 'running'
+        ORDER BY id`,
+    ).all(now, now) as ResponseRow[];
+    return rows.map(responseRecord);
+  }
+
   async watchPosition(path: string): Promise<WatchPosition | undefined> {
     return this.sql('SELECT path, tenant, identity, offset, record FROM watched_files WHERE path = ?').get(
       path,
@@ -901,6 +1126,32 @@ class AlertGrouping {
   }
 }
 
+/** The conditions of an alert query's filters. */
+function alertConditions(query: Omit<AlertQuery, 'cursor' | 'sort'>): Conditions {
+  const where = new Conditions();
+  if (query.tenant !== null) where.add('tenant = ?', query.tenant);
+  if (query.status?.length)
+    where.add(`status IN (${query.status.map(() => '?').join(', ')})`, ...query.status);
+  if (query.rule !== undefined)
+    where.add('(rule_id = ? OR rule_title = ? COLLATE NOCASE)', query.rule, query.rule);
+  if (query.host !== undefined) where.add('host = ? COLLATE NOCASE', query.host);
+  if (query.level?.length) where.add(`level IN (${query.level.map(() => '?').join(', ')})`, ...query.level);
+  if (query.assignee === null) where.add('assignee IS NULL');
+  else if (query.assignee !== undefined) where.add('assignee = ? COLLATE NOCASE', query.assignee);
+  if (query.technique !== undefined) {
+    const id = query.technique.toUpperCase();
+    where.add(
+      `EXISTS (SELECT 1 FROM json_each(alerts.techniques) WHERE value = ? OR value LIKE ? || '.%')`,
+      id,
+      id,
+    );
+  }
+  if (query.since !== undefined) where.add('last_seen >= ?', query.since);
+  if (query.until !== undefined) where.add('first_seen <= ?', query.until);
+  if (query.afterId !== undefined) where.add('id > ?', query.afterId);
+  return where;
+}
+
 /** The WHERE of a query built from the filters given, with its parameters in order. */
 class Conditions {
   private readonly parts: string[] = [];
@@ -919,4 +1170,54 @@ class Conditions {
 function page<T extends { id: number }>(rows: T[], limit: number): Page<T> {
   const items = rows.slice(0, limit);
   return { items, next: rows.length > limit ? encodeCursor(items.at(-1)!.id) : null };
+}
+
+interface ResponseRow {
+  id: number;
+  key: string;
+  tenant: string;
+  alert_id: number;
+  playbook: string;
+  step: string;
+  action: string;
+  mode: string;
+  state: ResponseRecord['state'];
+  params: string;
+  request: string | null;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  kept: string | null;
+  ttl_ms: number | null;
+  revert_at: number | null;
+  expires_at: number | null;
+  decided_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function responseRecord(row: ResponseRow): ResponseRecord {
+  return {
+    id: row.id,
+    key: row.key,
+    tenant: row.tenant,
+    alertId: row.alert_id,
+    playbook: row.playbook,
+    step: row.step,
+    action: row.action,
+    mode: row.mode,
+    state: row.state,
+    params: JSON.parse(row.params) as Record<string, string>,
+    request: row.request,
+    result: row.result,
+    error: row.error,
+    attempts: row.attempts,
+    kept: row.kept === null ? null : (JSON.parse(row.kept) as Record<string, string>),
+    ttlMs: row.ttl_ms,
+    revertAt: row.revert_at,
+    expiresAt: row.expires_at,
+    decidedBy: row.decided_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }

@@ -105,11 +105,34 @@ export interface AlertQuery {
   host?: string;
   level?: string[];
   technique?: string;
+  /** An assignee (without case), or null for alerts nobody has taken. */
+  assignee?: string | null;
   /** On the alert's last detection time (ms). */
   since?: number;
   until?: number;
+  /** Only alerts opened after this one (the console's live queue asks for what is new). */
+  afterId?: number;
+  /** Newest first (by id) unless told; every order pages by keyset, never by offset. */
+  sort?: AlertSort;
   limit: number;
   cursor?: string;
+}
+
+export const ALERT_SORTS = ['newest', 'last_seen', 'level', 'count'] as const;
+export type AlertSort = (typeof ALERT_SORTS)[number];
+
+/** Alerts of a tenant counted by status and by level (every status). */
+export interface AlertFacets {
+  status: Record<AlertStatus, number>;
+  level: Record<string, number>;
+}
+
+/** One group of the alerts a query selects: a rule or a host, with how many alerts it has. */
+export interface AlertGroup {
+  /** What filters the queue to this group: the rule's id (or title) or the host. */
+  key: string;
+  label: string;
+  count: number;
 }
 
 export interface DetectionQuery {
@@ -156,6 +179,77 @@ export interface TokenInfo {
   createdAt: string;
   revokedAt: string | null;
 }
+
+/** How long a console session lives: since its last use, and at most since it started. */
+export interface SessionLimits {
+  idleMs: number;
+  absoluteMs: number;
+}
+
+/** A live console session: the token it was opened with, and what the console needs of it. */
+export interface Session {
+  id: number;
+  principal: Principal;
+  /** The tenant a service-wide principal chose to look at; null: every tenant. */
+  tenant: string | null;
+  /** The synchronizer token every state-changing request of this session must carry. */
+  csrf: string;
+  /** When it ends unless used again (ms). */
+  expiresAt: number;
+}
+
+export interface SessionInfo {
+  id: number;
+  tokenId: number;
+  label: string | null;
+  role: Role;
+  tenant: string | null;
+  createdAt: string;
+  lastSeen: string;
+  expiresAt: string;
+  endedAt: string | null;
+}
+
+/** What became of a response step (see respond/): the states of StepOutcome, and those of time. */
+export type ResponseState =
+  | 'planned'
+  | 'awaiting-approval'
+  | 'rejected'
+  | 'expired'
+  | 'skipped'
+  | 'running'
+  | 'done'
+  | 'failed'
+  | 'reverted';
+
+/** One step of a playbook run on an alert, as the store keeps it. */
+export interface ResponseRecord {
+  id: number;
+  key: string;
+  tenant: string;
+  alertId: number;
+  playbook: string;
+  step: string;
+  action: string;
+  mode: string;
+  state: ResponseState;
+  params: Record<string, string>;
+  request: string | null;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  kept: Record<string, string> | null;
+  ttlMs: number | null;
+  /** When a containment ends by itself (ms). */
+  revertAt: number | null;
+  /** When an approval request lapses (ms). */
+  expiresAt: number | null;
+  decidedBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ResponseChange = Omit<ResponseRecord, 'id' | 'createdAt' | 'updatedAt'>;
 
 /** A retro-hunt: stored events replayed through rules, apart from live detection and alerts. */
 export interface RetroHunt {
@@ -208,7 +302,22 @@ export interface ServiceStore {
   /** The principal a bearer token stands for; undefined when unknown or revoked. */
   authenticate(secret: string): Promise<Principal | undefined>;
   listTokens(): Promise<TokenInfo[]>;
+  /** Revokes a token: its console sessions end with it. */
   revokeToken(id: number, actor: string): Promise<boolean>;
+
+  /** Opens a console session for a principal; the secret is the cookie, only its hash is kept. */
+  startSession(principal: Principal, limits: SessionLimits): Promise<{ secret: string; session: Session }>;
+  /**
+   * The session a cookie stands for, its idle time renewed when `use` says a person used it
+   * (not a page's own background requests); undefined when unknown, ended, expired (idle or
+   * absolute) or when its token was revoked.
+   */
+  session(secret: string, limits: SessionLimits, use?: boolean): Promise<Session | undefined>;
+  /** A service-wide principal's choice of tenant (null: every tenant). */
+  chooseSessionTenant(id: number, tenant: string | null): Promise<void>;
+  /** Ends a session (sign-out, or an admin's revocation); false when it was not live. */
+  endSession(id: number, actor: string, reason: 'sign-out' | 'revoked'): Promise<boolean>;
+  listSessions(): Promise<SessionInfo[]>;
 
   audit(record: AuditRecord): Promise<AuditEntry>;
   verifyAudit(): Promise<AuditVerdict>;
@@ -226,6 +335,9 @@ export interface ServiceStore {
   detections(query: DetectionQuery): Promise<Page<StoredDetection>>;
   stats(tenant: string | null): Promise<TenantStats>;
   alertCounts(tenant: string | null): Promise<Record<AlertStatus, number>>;
+  alertFacets(tenant: string | null): Promise<AlertFacets>;
+  /** The biggest groups (by rule or host) of the alerts a query selects, at most `limit`. */
+  alertGroups(query: Omit<AlertQuery, 'cursor' | 'sort'>, by: 'rule' | 'host'): Promise<AlertGroup[]>;
 
   addSuppression(suppression: NewSuppression, actor: string): Promise<Suppression>;
   suppressions(tenant: string | null): Promise<Suppression[]>;
@@ -244,6 +356,14 @@ export interface ServiceStore {
     limit: number,
     offset: number,
   ): Promise<{ hunt: RetroHunt; detections: Detection[] } | undefined>;
+
+  /** Creates or updates a response step (by key) and audits the change with it, in one transaction. */
+  saveResponse(change: ResponseChange, audit: AuditRecord): Promise<ResponseRecord>;
+  responses(tenant: string | null, alertId: number): Promise<ResponseRecord[]>;
+  response(tenant: string | null, id: number): Promise<ResponseRecord | undefined>;
+  responseByKey(key: string): Promise<ResponseRecord | undefined>;
+  /** Approvals that lapsed, containments whose time is up, at `now` (ms), and steps left running. */
+  dueResponses(now: number): Promise<ResponseRecord[]>;
 
   watchPosition(path: string): Promise<WatchPosition | undefined>;
   saveWatchPosition(position: WatchPosition): Promise<void>;

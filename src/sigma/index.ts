@@ -58,3 +58,4 @@ export {
   type Status,
 } from './rule.js';
 export { parseSigmaString, type SigmaValue } from './values.js';
+export { VIGIL_RULES_DIR } from './vigil-rules.js';

@@ -172,7 +172,7 @@ describe('vigil hunt', () => {
       ['hunt', logs, '--bogus'],
       ['hunt'],
       ['hunt', logs, '--threads'],
-      ['rules', 'check'],
+      ['rules', 'check', '--pipeline', 'p.yml'],
       ['attack'],
       ['dump', logs, '--format'],
       ['vulns', 'list', '--nope'],

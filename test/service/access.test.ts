@@ -23,6 +23,19 @@ function events(host: string, n: number, start = Date.parse('2026-01-01T10:00:00
   ).join('\n');
 }
 
+/** Signs in to the console with a token as a browser would; the session cookie's value. */
+async function consoleSession(service: RunningService, token: string): Promise<string> {
+  const form = await fetch(`${service.url}/console/sign-in`);
+  const nonce = /name="_signin" value="([^"]+)"/.exec(await form.text())![1]!;
+  const answer = await fetch(`${service.url}/console/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `vigil_signin=${nonce}` },
+    body: new URLSearchParams({ _signin: nonce, token }).toString(),
+  });
+  return /vigil_session=([^;]+)/.exec(answer.headers.getSetCookie().join('\n'))![1]!;
+}
+
 async function waitProcessed(service: RunningService, token: string) {
   for (let i = 0; i < 300; i++) {
     const stats = await api(service, token, 'GET', '/api/v1/stats');
@@ -54,6 +67,12 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
     const token = (args: string[]) => vigil(['admin', '--data', data, 'token', 'add', ...args]).stdout.trim();
     root = token(['--role', 'admin', '--name', 'mssp-admin']);
     rootViewer = token(['--role', 'viewer', '--name', 'noc']);
+    // Every alert asks for an approval, so that each tenant has response steps of its own.
+    mkdirSync(join(data, 'playbooks'));
+    writeFileSync(
+      join(data, 'playbooks', 'ask.yml'),
+      "name: ask\nmode: approval\ntrigger: {}\nsteps:\n  - { name: tell, action: notify.message, with: { text: '{{ alert.rule }}' } }\n",
+    );
     service = await startService(data, ['--rules', join(dir, 'rules')], { VIGIL_HOME: join(dir, 'home') });
     for (const [tokens, host] of [
       [acme, 'acme-web'],
@@ -281,6 +300,27 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
         tenants: {},
       });
     });
+    const stepsOf = async (tokens: Record<string, string>, alert: number) => {
+      for (let i = 0; i < 100; i++) {
+        const got = await api(service, tokens.viewer, 'GET', `/api/v1/alerts/${alert}/responses`);
+        if (got.body.responses?.length) return got.body.responses;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no response steps for alert ${alert}`);
+    };
+    const [globexStep] = await stepsOf(globex, globexAlert);
+    await check('GET /api/v1/alerts/{id}/responses', async () => {
+      expect((await asAcme('viewer', 'GET', `/api/v1/alerts/${globexAlert}/responses`)).status).toBe(404);
+      const own = await stepsOf(acme, acmeAlert);
+      expect(own.every((r: { tenant: string }) => r.tenant === 'acme')).toBe(true);
+    });
+    for (const verb of ['approve', 'reject', 'release'])
+      await check(`POST /api/v1/responses/{id}/${verb}`, async () => {
+        expect((await asAcme('analyst', 'POST', `/api/v1/responses/${globexStep.id}/${verb}`)).status).toBe(
+          404,
+        );
+      });
+    expect((await stepsOf(globex, globexAlert))[0].state).toBe('awaiting-approval');
     await check('GET /api/v1/tenants', async () => {
       expect(
         (await asAcme('admin', 'GET', '/api/v1/tenants')).body.tenants.map((t: { name: string }) => t.name),
@@ -306,6 +346,28 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
     await check('DELETE /api/v1/tokens/{id}', async () => {
       expect((await asAcme('admin', 'DELETE', `/api/v1/tokens/${globexToken}`)).status).toBe(404);
       expect((await api(service, globex.ingest, 'GET', '/api/v1/stats')).status).toBe(403); // still valid, just not a reader
+    });
+    await check('GET /api/v1/sessions', async () => {
+      await consoleSession(service, acme.viewer!);
+      await consoleSession(service, globex.viewer!);
+      const own = await asAcme('admin', 'GET', '/api/v1/sessions');
+      expect(own.body.sessions.length).toBe(1);
+      expect(JSON.stringify(own.body)).not.toContain('globex');
+    });
+    await check('DELETE /api/v1/sessions/{id}', async () => {
+      const cookie = await consoleSession(service, globex.viewer!);
+      const theirs = (await api(service, globex.admin, 'GET', '/api/v1/sessions')).body.sessions.at(-1).id;
+      expect((await asAcme('admin', 'DELETE', `/api/v1/sessions/${theirs}`)).status).toBe(404);
+      const alive = await fetch(`${service.url}/console/alerts`, {
+        headers: { cookie: `vigil_session=${cookie}` },
+      });
+      expect(alive.status).toBe(200);
+      expect((await api(service, globex.admin, 'DELETE', `/api/v1/sessions/${theirs}`)).status).toBe(204);
+      const ended = await fetch(`${service.url}/console/alerts`, {
+        headers: { cookie: `vigil_session=${cookie}` },
+        redirect: 'manual',
+      });
+      expect(ended.status).toBe(303);
     });
     await check('GET /api/v1/rules', async () => {
       expect((await asAcme('viewer', 'GET', '/api/v1/rules?tenant=globex')).status).toBe(403);

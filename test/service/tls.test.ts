@@ -84,6 +84,29 @@ function get(
   });
 }
 
+/** A console request over HTTPS with the agent's certificate: the status and the cookies set. */
+function consoleCall(
+  url: string,
+  tls: { ca: Buffer; cert: Buffer; key: Buffer },
+  method: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; body: string; cookies: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, ...tls }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, body: text, cookies: res.headers['set-cookie'] ?? [] }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('vigil serve over TLS', () => {
   let dir: string;
   let service: RunningService;
@@ -134,6 +157,26 @@ describe('vigil serve over TLS', () => {
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body)).toMatchObject({ accepted: 0 });
     await expect(get(service.url, tokens.viewer!, { ca: file('ca.pem') })).rejects.toThrow();
+  });
+
+  it('marks the console cookies Secure over HTTPS', async () => {
+    const tls = { ca: file('ca.pem'), cert: file('agent.pem'), key: file('agent.key') };
+    const form = await consoleCall(`${service.url}/console/sign-in`, tls, 'GET');
+    const nonce = /name="_signin" value="([^"]+)"/.exec(form.body)![1]!;
+    expect(form.cookies[0]).toMatch(/^vigil_signin=[^;]+; Path=\/console; HttpOnly; SameSite=Strict; Secure/);
+    const signedIn = await consoleCall(
+      `${service.url}/console/sign-in`,
+      tls,
+      'POST',
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `vigil_signin=${nonce}`,
+      },
+      new URLSearchParams({ _signin: nonce, token: tokens.viewer! }).toString(),
+    );
+    expect(signedIn.status).toBe(303);
+    const session = signedIn.cookies.find((c) => c.startsWith('vigil_session='));
+    expect(session).toMatch(/; Path=\/console; HttpOnly; SameSite=Strict; Secure; Max-Age=\d+$/);
   });
 
   it('takes syslog over TLS (RFC 5425 octet counting) from an agent with a certificate', async () => {

@@ -1,0 +1,144 @@
+// The console's behaviour: keyboard use of the queue, filters applied as they change, and the
+// live queue. Loaded as a module from Vigil itself; the pages work without it, only slower to use.
+
+const body = document.body;
+
+for (const control of document.querySelectorAll('[data-autosubmit]')) {
+  control.addEventListener('change', () => control.form?.requestSubmit());
+}
+
+function typing(target) {
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))
+  );
+}
+
+function rows() {
+  return [...document.querySelectorAll('#queue tbody tr.alert-row')];
+}
+
+function focusedRow() {
+  const active = document.activeElement;
+  return active instanceof HTMLElement ? active.closest('tr.alert-row') : null;
+}
+
+function move(step) {
+  const list = rows();
+  if (list.length === 0) return;
+  const current = focusedRow();
+  const index = current ? list.indexOf(current) : -1;
+  const next = list[Math.min(list.length - 1, Math.max(0, index + step))];
+  next.focus();
+  next.scrollIntoView({ block: 'nearest' });
+}
+
+function toggle(row) {
+  const box = row?.querySelector('input[type=checkbox]');
+  if (box) {
+    box.checked = !box.checked;
+    row.classList.toggle('selected', box.checked);
+  }
+}
+
+function acknowledge() {
+  const form = document.getElementById('bulk');
+  if (!form) return;
+  const selected = rows().filter((row) => row.querySelector('input[type=checkbox]')?.checked);
+  if (selected.length === 0) {
+    const row = focusedRow();
+    if (!row) return;
+    toggle(row);
+  }
+  form.querySelector('#bulk-action').value = 'acknowledge';
+  form.requestSubmit();
+}
+
+document.addEventListener('keydown', (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+  const help = document.getElementById('help');
+  if (help?.open) return;
+  switch (event.key) {
+    case 'j':
+      move(1);
+      break;
+    case 'k':
+      move(-1);
+      break;
+    case 'x':
+      toggle(focusedRow());
+      break;
+    case 'a':
+      acknowledge();
+      break;
+    case 'Enter': {
+      const row = focusedRow();
+      if (!row || event.target !== row) return;
+      window.location.assign(row.dataset.href);
+      break;
+    }
+    case '/':
+      document.getElementById('filter-rule')?.focus();
+      break;
+    case '?':
+      help?.showModal();
+      break;
+    default:
+      return;
+  }
+  event.preventDefault();
+});
+
+document.addEventListener('click', (event) => {
+  const row = event.target instanceof Element ? event.target.closest('tr.alert-row') : null;
+  if (row && !(event.target instanceof HTMLAnchorElement)) {
+    row.focus();
+    const box = row.querySelector('input[type=checkbox]');
+    if (box) row.classList.toggle('selected', box.checked);
+  }
+});
+
+// The live queue: the server says an alert opened; the page asks for the rows its filters show.
+if (body.dataset.page === 'queue' && 'EventSource' in window) {
+  const status = document.getElementById('live-status');
+  const tbody = document.querySelector('#queue tbody');
+  let newest = Number(body.dataset.newest) || 0;
+  let unseen = 0;
+  let pending = Promise.resolve();
+  const source = new EventSource('/console/alerts/live');
+  const fetchRows = async () => {
+    const filters = body.dataset.filters ? `&${body.dataset.filters}` : '';
+    const response = await fetch(`/console/alerts/rows?after=${newest}${filters}`, {
+      credentials: 'same-origin',
+    });
+    if (!response.ok) return;
+    const template = document.createElement('template');
+    template.innerHTML = (await response.text()).trim();
+    const added = [...template.content.querySelectorAll('tr.alert-row')].filter(
+      (row) => !tbody.querySelector(`tr[data-id="${row.dataset.id}"]`),
+    );
+    for (const row of added.reverse()) {
+      row.classList.add('new');
+      tbody.prepend(row);
+      newest = Math.max(newest, Number(row.dataset.id));
+    }
+    if (added.length > 0) {
+      document.querySelector('.empty')?.remove();
+      unseen += added.length;
+      status.textContent = `${unseen} new alert${unseen === 1 ? '' : 's'} since this page opened.`;
+    }
+  };
+  source.addEventListener('alert', () => {
+    if (body.dataset.live === 'rows' && tbody) {
+      pending = pending.then(fetchRows).catch(() => undefined);
+    } else {
+      unseen++;
+      status.textContent = `${unseen} new alert${unseen === 1 ? '' : 's'}: reload to see ${unseen === 1 ? 'it' : 'them'}.`;
+    }
+  });
+  source.addEventListener('open', () => body.setAttribute('data-live-ready', 'true'));
+  source.addEventListener('signed-out', () => {
+    source.close();
+    window.location.assign('/console/sign-in');
+  });
+}

@@ -1,0 +1,1 @@
+export { type ConsoleOptions, registerConsole } from './routes.js';
