@@ -14,8 +14,11 @@ export const VIGIL = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
 export interface Timed {
   seconds: number;
   stdout: string;
+  stderr: string;
   /** Maximum resident set size, when GNU time is installed to measure it. */
   peakMB?: number;
+  /** Processor time, user and system, every thread of the process (with GNU time): on a shared machine it varies far less than the wall time. */
+  cpuSeconds?: number;
 }
 
 export interface TimedOptions {
@@ -29,7 +32,7 @@ export function timed(command: string, args: string[], options: TimedOptions = {
   const gnuTime = '/usr/bin/time';
   const memoryFile = join(tmpdir(), `vigil-bench-rss-${process.pid}`);
   const [cmd, argv] = existsSync(gnuTime)
-    ? [gnuTime, ['-f', '%M', '-o', memoryFile, command, ...args]]
+    ? [gnuTime, ['-f', '%M %U %S', '-o', memoryFile, command, ...args]]
     : [command, args];
   const out = options.stdoutFile ? openSync(options.stdoutFile, 'w') : undefined;
   const started = performance.now();
@@ -44,11 +47,14 @@ export function timed(command: string, args: string[], options: TimedOptions = {
   if (result.status !== 0)
     throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
   let peakMB: number | undefined;
+  let cpuSeconds: number | undefined;
   if (existsSync(memoryFile)) {
-    peakMB = Number(readFileSync(memoryFile, 'utf8').trim()) / 1024;
+    const [rss, user, system] = readFileSync(memoryFile, 'utf8').trim().split(/\s+/).map(Number);
+    peakMB = rss! / 1024;
+    cpuSeconds = user! + system!;
     rmSync(memoryFile);
   }
-  return { seconds, stdout: result.stdout ?? '', peakMB };
+  return { seconds, stdout: result.stdout ?? '', stderr: result.stderr ?? '', peakMB, cpuSeconds };
 }
 
 /** The EVTX-ATTACK-SAMPLES folder of the reference datasets; exits with directions when absent. */

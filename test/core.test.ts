@@ -5,6 +5,7 @@ import {
   cidrContains,
   isoWeek,
   parseCidr,
+  parseIPv4,
   parseTimestamp,
 } from '../src/core/index.js';
 
@@ -113,6 +114,25 @@ describe('time and IP helpers', () => {
     expect(cidrContains(parseCidr('2001:db8::/32')!, '10.1.2.3')).toBe(false);
     expect(cidrContains(parseCidr('0.0.0.0/0')!, '255.255.255.255')).toBe(true);
     expect(parseCidr('1::2::3')).toBeUndefined();
+  });
+
+  it('reads IPv4 addresses as four parts of one to three digits, each at most 255', () => {
+    expect(parseIPv4('192.168.0.1')).toBe(0xc0a80001);
+    expect(parseIPv4('255.255.255.255')).toBe(0xffffffff);
+    expect(parseIPv4('010.0.0.1')).toBe(0x0a000001);
+    for (const bad of [
+      '',
+      '1.2.3',
+      '1.2.3.4.5',
+      '1..2.3',
+      '1.2.3.',
+      '.1.2.3',
+      '256.1.1.1',
+      '1.2.3.1000',
+      '1.2.3.a',
+      ' 1.2.3.4',
+    ])
+      expect(parseIPv4(bad), bad).toBeUndefined();
   });
 });
 

@@ -94,25 +94,36 @@ export function advisorySources(
 ): { warningLists?: WarningListIndex; kev?: KevCatalog; binaries: WindowsBinaries } {
   const located = locateContent({ flag: content });
   if (!located) return { binaries: new WindowsBinaries() };
-  const lists = join(located.dir, 'warninglists');
   const kevFile = join(located.dir, CONTENT_SOURCES.kev.folder, CONTENT_SOURCES.kev.fileName!);
   const kev = existsSync(kevFile) ? readKevCatalog(kevFile) : undefined;
   if (kev) tell({ severity: 'warning', input: 'kev', problems: kev.problems });
   const lolbas = join(located.dir, 'lolbas');
   return {
-    warningLists:
-      withWarningLists && existsSync(lists)
-        ? new WarningListIndex(
-            readWarningLists(lists, (problem) =>
-              tell({ severity: 'warning', input: 'warning-lists', problems: [problem] }),
-            ),
-          )
-        : undefined,
+    warningLists: withWarningLists ? warningListsIn(located.dir, tell) : undefined,
     kev,
     binaries: new WindowsBinaries(existsSync(lolbas) ? lolbas : undefined, (problem) =>
       tell({ severity: 'warning', input: 'lolbas', problems: [problem] }),
     ),
   };
+}
+
+/** The MISP warning lists of a content folder (the one located from `content`), when it has them. */
+export function warningListsFrom(
+  content: string | undefined,
+  tell: NoticeListener,
+): WarningListIndex | undefined {
+  const located = locateContent({ flag: content });
+  return located ? warningListsIn(located.dir, tell) : undefined;
+}
+
+function warningListsIn(dir: string, tell: NoticeListener): WarningListIndex | undefined {
+  const lists = join(dir, 'warninglists');
+  if (!existsSync(lists)) return undefined;
+  return new WarningListIndex(
+    readWarningLists(lists, (problem) =>
+      tell({ severity: 'warning', input: 'warning-lists', problems: [problem] }),
+    ),
+  );
 }
 
 /** The decision tables, KEV and EPSS from the content folder, with the assets and the advisory's CVEs. */

@@ -9,6 +9,7 @@ export {
   defaultRulePaths,
   openAttack,
   prioritizeOptions,
+  warningListsFrom,
 } from './content-inputs.js';
 export { coverageDescription, coverageJson, navigatorLayer } from './coverage-output.js';
 export { type CoverageOptions, type CoverageRun, runCoverage } from './coverage-run.js';

@@ -2,7 +2,8 @@ import { existsSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { defaultRulePaths } from '../assess/index.js';
+import { defaultRulePaths, warningListsFrom } from '../assess/index.js';
+import type { VigilError } from '../core/index.js';
 import {
   csvHeader,
   csvRow,
@@ -14,12 +15,16 @@ import {
   type HuntSummary,
   hunt,
   huntUnits,
+  indicatorTable,
+  indicatorText,
   jsonLine,
   LEVEL_ORDER,
   matchedText,
 } from '../detect/index.js';
+import { loadIndicators } from '../intel/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import { LEVELS } from '../sigma/index.js';
+import { fetchPolicy } from './fetch-policy.js';
 import {
   chooseThreads,
   closeOutput,
@@ -31,6 +36,7 @@ import {
   totalInputBytes,
   unreadFilesLine,
 } from './io.js';
+import { printNotice } from './notices.js';
 import { huntProgressBar } from './progress.js';
 import { addRuleOptions, type RuleFlags, rulePathOptions, setupOptions } from './rules-options.js';
 import {
@@ -65,6 +71,8 @@ interface HuntFlags extends RuleFlags, EventScopeFlags, ReportScopeFlags {
   summary: boolean;
   progress: boolean;
   maxErrors: string;
+  iocs?: string[];
+  iocsAddedAfter?: string;
 }
 
 export function registerHunt(program: Command): void {
@@ -95,7 +103,15 @@ export function registerHunt(program: Command): void {
     )
     .option('--max-errors <n>', 'how many unreadable records to list before only counting them', '20')
     .option('--data <dir>', "hunt the events a vigil serve data folder keeps (a tenant's), instead of files")
-    .option('--tenant <name>', 'with --data: whose events (needed when the folder holds several tenants)');
+    .option('--tenant <name>', 'with --data: whose events (needed when the folder holds several tenants)')
+    .option(
+      '--iocs <sources...>',
+      'also report events holding known indicators, from these sources: files (plain list, STIX bundle, MISP event JSON or CSV, advisory parse JSON), MISP feed folders, http(s) URLs, taxii+https:// servers',
+    )
+    .option(
+      '--iocs-added-after <time>',
+      'with a TAXII source: only objects added after this time (RFC 3339)',
+    );
   addReportScopeOptions(command);
   addEventScopeOptions(command);
   addRuleOptions(command, false).action(async (named: string[], flags: HuntFlags) => {
@@ -103,8 +119,11 @@ export function registerHunt(program: Command): void {
     const logs = [...named, ...logsTakenBy(pathOptions)];
     if (flags.data !== undefined && logs.length) throw new UsageError('give log files or --data, not both');
     if (logs.length === 0 && flags.data === undefined)
-      throw missingPaths('hunt', 'logs', 'LOGS', pathOptions);
+      // --iocs takes the paths after it too, but a feed may be a folder of JSON files: nothing in it
+      // is given back to the logs, the user is only told how to write the command.
+      throw missingPaths('hunt', 'logs', 'LOGS', [...pathOptions, { flag: '--iocs', values: flags.iocs }]);
     if (flags.rules?.length === 0) flags.rules = undefined;
+    if (flags.iocs?.length === 0) throw new UsageError('--iocs needs at least one source');
     await runHunt(logs, flags, program.opts().content);
   });
 }
@@ -144,6 +163,9 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
 
   const skipped = new SkippedRecords(maxErrors);
   const onError = skipped.report;
+  const iocs = flags.iocs
+    ? await huntIndicators(flags.iocs, flags.iocsAddedAfter, contentFlag, onError)
+    : undefined;
   const bar = huntProgressBar(flags.progress);
   const line = (detection: Detection) =>
     flags.format === 'jsonl'
@@ -161,6 +183,7 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
     onError,
     onProgress: bar.update,
     pace: () => writer.pace(),
+    ...(iocs ? { watch: { iocs } } : {}),
     onDetection: (detection) => {
       if (flags.timeline) timeline.push(detection);
       else write(line(detection));
@@ -211,9 +234,50 @@ function tableRow(d: Detection): string {
     .filter(Boolean)
     .map((part) => oneLine(String(part)))
     .join('  ');
-  const details = oneLine(matchedText(d.matched));
+  const matched = oneLine(matchedText(d.matched));
+  const details = d.indicator ? `${oneLine(indicatorText(d.indicator))}: ${matched}` : matched;
   const short = details.length > 200 ? `${details.slice(0, 199)}…` : details;
   return `${time} ${level} ${title} ${where}${short ? `\n${' '.repeat(25)}${pc.dim(short)}` : ''}`;
+}
+
+/**
+ * The indicators of the sources, judged now against the content folder's warning lists (when it
+ * has them); entries that cannot be used are reported as skipped, a source that cannot be read
+ * at all stops the hunt.
+ */
+async function huntIndicators(
+  sources: string[],
+  addedAfter: string | undefined,
+  contentFlag: string | undefined,
+  onProblem: (error: VigilError) => void,
+) {
+  if (addedAfter !== undefined && Number.isNaN(Date.parse(addedAfter)))
+    throw new UsageError(`--iocs-added-after must be a time (RFC 3339), not '${addedAfter}'`);
+  const started = performance.now();
+  const loaded = await loadIndicators(sources, {
+    fetch: fetchPolicy(),
+    taxiiAuthorization: process.env.VIGIL_TAXII_AUTHORIZATION || undefined,
+    addedAfter,
+    warningLists: warningListsFrom(contentFlag, printNotice),
+    onProblem,
+  });
+  const { counts } = loaded;
+  const notes = [
+    counts.expired ? `${formatCount(counts.expired)} expired, left out` : '',
+    counts.warned ? `${formatCount(counts.warned)} on warning lists, confidence lowered` : '',
+    counts.merged ? `${formatCount(counts.merged)} repeats merged` : '',
+  ].filter(Boolean);
+  process.stderr.write(
+    `${pc.dim(
+      `Loaded ${formatCount(counts.kept)} indicators from ${loaded.sources
+        .map((s) => `${s.source} (${formatCount(s.indicators)})`)
+        .join(
+          ', ',
+        )} in ${formatDuration(performance.now() - started)}${notes.length ? `; ${notes.join(', ')}` : ''}`,
+    )}
+`,
+  );
+  return indicatorTable(loaded.indicators);
 }
 
 export function renderSummary(s: HuntSummary, output?: string, scope: EventScope = {}): string {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defaultRulePaths, openAttack } from '../assess/index.js';
+import { defaultRulePaths, openAttack, warningListsFrom } from '../assess/index.js';
 import type { AttackIndex } from '../attack/index.js';
 import { describeError, VigilError } from '../core/index.js';
 import { buildServer } from '../server/index.js';
@@ -16,6 +16,7 @@ import {
   type SyslogListener,
 } from '../service/index.js';
 import { parseThreads } from './io.js';
+import { printNotice } from './notices.js';
 import { addRuleOptions, type RuleFlags, setupOptions } from './rules-options.js';
 import { UsageError } from './terminal.js';
 import { packageVersion } from './version.js';
@@ -156,6 +157,7 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     rules: setup,
     threads,
     log: (line) => logLine(line),
+    warningLists: warningListsFrom(contentFlag, printNotice),
   });
   const tlsFiles = tls && {
     cert: readPem(tls.cert!, 'TLS certificate'),

@@ -58,6 +58,12 @@ export interface FetchOptions extends Partial<FetchLimits> {
   signal?: AbortSignal;
   /** Bytes received so far as sent (compressed or not) and the size announced (0 when not). */
   onProgress?: (received: number, total: number) => void;
+  /**
+   * Request headers besides Vigil's own (an API's `accept` and `authorization`). They go to the
+   * origin asked for only: a redirect to another origin is followed without them, so credentials
+   * never leave for a host the user did not name.
+   */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface Fetched {
@@ -96,6 +102,10 @@ export async function safeFetch(url: string, options: FetchOptions = {}): Promis
     new VigilError(code, message, { file: url }, { cause });
   try {
     let target = httpTarget(url, fail);
+    const origin = target.origin;
+    const asked = Object.fromEntries(
+      Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+    );
     for (let redirects = 0; ; redirects++) {
       const hop = redirects === 0 ? '' : `redirected to ${target.href}: `;
       const addresses = await budget.race(
@@ -104,7 +114,8 @@ export async function safeFetch(url: string, options: FetchOptions = {}): Promis
       budget.touch();
       let response: IncomingMessage;
       try {
-        response = await budget.race(send(target, addresses, budget.signal));
+        const headers = target.origin === origin ? { ...HEADERS, ...asked } : HEADERS;
+        response = await budget.race(send(target, addresses, headers, budget.signal));
       } catch (error) {
         throw budget.failure ?? fail('FETCH_CONNECT', `${hop}cannot connect: ${reasonOf(error)}`, error);
       }
@@ -202,7 +213,12 @@ function literalFamily(host: string): 4 | 6 | undefined {
 }
 
 /** One GET whose connection may only go to the addresses given. */
-function send(target: URL, addresses: ResolvedAddress[], signal: AbortSignal): Promise<IncomingMessage> {
+function send(
+  target: URL,
+  addresses: ResolvedAddress[],
+  headers: OutgoingHttpHeaders,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
   const pinned: LookupFunction = (_hostname, options, callback) => {
     const usable = addresses.filter((a) => !options.family || a.family === options.family);
     if (usable.length === 0) {
@@ -214,7 +230,7 @@ function send(target: URL, addresses: ResolvedAddress[], signal: AbortSignal): P
   };
   const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, {
     method: 'GET',
-    headers: HEADERS,
+    headers,
     agent: false,
     lookup: pinned,
     signal,

@@ -18,6 +18,8 @@ import {
 } from '../sigma/index.js';
 import { type Detection, detectionFromCorrelation, detectionFromMatch, LEVEL_ORDER } from './detection.js';
 import type { DetectionEngine } from './engine.js';
+import { detectionFromIoc, IndicatorIndex, IocMatcher } from './ioc-match.js';
+import type { IndicatorTable } from './ioc-table.js';
 import { type EventScope, eventScopeTest, type ReportScope, reportsRule } from './scope.js';
 import { type HuntSummary, SummaryBuilder } from './summary.js';
 import { IndicatorSweep, type SweepResult, type SweepTarget } from './sweep.js';
@@ -40,6 +42,8 @@ export interface EventWatch {
   indicators?: SweepTarget[];
   /** Record every Windows channel and event ID seen (what the logs show is collected). */
   channels?: boolean;
+  /** Known indicators to report as detections where events hold them (see IocMatcher). */
+  iocs?: IndicatorTable;
 }
 
 /** What an EventWatch saw in one unit. */
@@ -136,11 +140,12 @@ export function silencedRules(
 export class UnitEvaluator {
   private readonly correlations: CorrelationEngine;
   private readonly silenced: Set<CorrelatedRule>;
-  private readonly reports: (rule: DetectionRule) => boolean;
+  private readonly reports: (rule: { level?: Level; status?: string }) => boolean;
   private readonly inScope: ((event: LogEvent) => boolean) | undefined;
   private readonly ruleIndex = new Map<DetectionRule, number>();
   /** The watch's indicator search, built once per evaluator (per thread). */
   private readonly sweep: IndicatorSweep | undefined;
+  private readonly iocs: IocMatcher | undefined;
 
   constructor(
     private readonly engine: DetectionEngine,
@@ -152,6 +157,7 @@ export class UnitEvaluator {
     this.reports = reportsRule(report);
     this.inScope = eventScopeTest(scope);
     if (watch.indicators?.length) this.sweep = new IndicatorSweep(watch.indicators);
+    if (watch.iocs?.count) this.iocs = new IocMatcher([new IndicatorIndex(watch.iocs)]);
     const resolve = referenceResolver(ruleSet);
     this.correlations = new CorrelationEngine(ruleSet.correlations, resolve);
     this.silenced = silencedRules(ruleSet.correlations, resolve);
@@ -209,6 +215,12 @@ export class UnitEvaluator {
         }
         if (!this.silenced.has(match.rule) && this.reports(match.rule))
           result.detections.push(detectionFromMatch(match));
+      }
+      if (this.iocs) {
+        for (const hit of this.iocs.match(event)) {
+          const detection = detectionFromIoc(hit, event);
+          if (this.reports(detection.rule)) result.detections.push(detection);
+        }
       }
     }
     result.sources = this.engine.takeRecognized();

@@ -14,7 +14,8 @@ export interface Detection {
     status?: string;
     /** Kept in every match output: the Detection Rule License requires author attribution. */
     author?: string;
-    kind: 'detection' | 'correlation';
+    /** `indicator`: a match of a known indicator (its id is `ioc:<type>`, its file the source). */
+    kind: 'detection' | 'correlation' | 'indicator';
     file: string;
   };
   techniques: string[];
@@ -25,6 +26,8 @@ export interface Detection {
   source: { file: string; record: number };
   /** Fields that made the match and their values. */
   matched: Record<string, FieldValue>;
+  /** For an indicator match: the indicator and what is known of it. */
+  indicator?: IndicatorContext;
   correlation?: {
     type: string;
     group: Record<string, FieldValue>;
@@ -32,6 +35,21 @@ export interface Detection {
     firstTime?: string;
     events: { file: string; record: number; time?: string }[];
   };
+}
+
+export interface IndicatorContext {
+  type: string;
+  value: string;
+  source: string;
+  /** 0-100, decayed with age and lowered by warning lists. */
+  confidence: number;
+  /** The event field it was found in. */
+  field: string;
+  firstSeen?: string;
+  lastSeen?: string;
+  /** Days since it was last (or first) seen, when its source dates it. */
+  ageDays?: number;
+  note?: string;
 }
 
 export const LEVEL_ORDER: readonly Level[] = ['informational', 'low', 'medium', 'high', 'critical'];

@@ -14,11 +14,29 @@ export {
   type Detection,
   detectionFromCorrelation,
   detectionFromMatch,
+  type IndicatorContext,
   LEVEL_ORDER,
 } from './detection.js';
 export { DetectionEngine, type EngineOptions, type RoutingStats, type RuleMatch } from './engine.js';
 export { type HuntOptions, type HuntProgress, hunt, huntUnits, type UnitProgress } from './hunt.js';
-export { csvCell, csvHeader, csvRow, type DetectionFormat, jsonLine, matchedText } from './output.js';
+export { type FieldRole, fieldRole, roleFields } from './ioc-fields.js';
+export {
+  detectionFromIoc,
+  IndicatorIndex,
+  type IocHit,
+  IocMatcher,
+  indicatorLevel,
+} from './ioc-match.js';
+export { type IndicatorTable, indicatorAt, indicatorTable, type WatchedIndicator } from './ioc-table.js';
+export {
+  csvCell,
+  csvHeader,
+  csvRow,
+  type DetectionFormat,
+  indicatorText,
+  jsonLine,
+  matchedText,
+} from './output.js';
 export { runOrdered, type WorkerInit } from './parallel.js';
 export { WorkerPool, workerScript } from './pool.js';
 export { recognizedLogsources, UNRECOGNIZED } from './recognize.js';

@@ -1,5 +1,5 @@
 import type { FieldValue } from '../core/index.js';
-import type { Detection } from './detection.js';
+import type { Detection, IndicatorContext } from './detection.js';
 
 /** Machine formats of detections, one line per detection, for piping into other systems. */
 export type DetectionFormat = 'table' | 'jsonl' | 'csv';
@@ -18,6 +18,7 @@ export const CSV_COLUMNS = [
   'file',
   'record',
   'matched',
+  'indicator',
 ] as const;
 
 /**
@@ -42,6 +43,13 @@ export function matchedText(matched: Record<string, FieldValue>): string {
     .join('; ');
 }
 
+/** An indicator match's context in one line: `evil.com (domain) from feed.txt, confidence 72, seen 3 days ago`. */
+export function indicatorText(indicator: IndicatorContext): string {
+  const age = indicator.ageDays === undefined ? '' : `, seen ${indicator.ageDays} days ago`;
+  const note = indicator.note ? ` (${indicator.note})` : '';
+  return `${indicator.value} (${indicator.type}) from ${indicator.source}, confidence ${indicator.confidence}${age}${note}`;
+}
+
 export function csvHeader(): string {
   return CSV_COLUMNS.join(',');
 }
@@ -61,6 +69,7 @@ export function csvRow(d: Detection): string {
     d.source.file,
     d.source.record,
     matchedText(d.matched),
+    d.indicator && indicatorText(d.indicator),
   ]
     .map(csvCell)
     .join(',');

@@ -18,7 +18,11 @@ const REWRITES: [RegExp, string][] = [
   [/\u3002|\uff0e/g, '.'],
 ];
 
+/** What every defanged form above holds; text without any is returned as it is, at once. */
+const MAYBE_DEFANGED = /[[\](){}\u200b-\u200d\u2060\ufeff\u00ad\u3002\uff0e]|[hH][xX]{2}[pP]|f[xX]p/;
+
 export function refang(text: string): string {
+  if (!MAYBE_DEFANGED.test(text)) return text;
   let out = text;
   for (const [pattern, replacement] of REWRITES) out = out.replace(pattern, replacement);
   return out;

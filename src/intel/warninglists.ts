@@ -153,25 +153,34 @@ interface Ipv4Range {
   end: number;
   list: number;
   entry: string;
+  /** The order it was added in. */
+  order: number;
 }
 
 interface Ipv6Network {
   network: Cidr;
   list: number;
   entry: string;
+  order: number;
 }
 
 /**
- * Warning lists indexed for lookups: exact sets, host suffixes, IPv4 ranges by first byte, IPv6
- * networks by first 16 bits, substrings in one automaton.
+ * Warning lists indexed for lookups: exact sets, host suffixes, IPv4 ranges by their first two
+ * bytes (the wider ones by their first), IPv6 networks by first 16 bits, substrings in one
+ * automaton; regular expressions are tried only for the types their lists apply to.
  */
 export class WarningListIndex {
   readonly lists: WarningList[];
   private readonly exact = new Map<string, number[]>();
   private readonly hosts = new Map<string, number[]>();
+  /** Ranges within one /16, by its first 16 bits; wider ones by their first byte, in `wideIpv4`. */
   private readonly ipv4 = new Map<number, Ipv4Range[]>();
-  /** By the network's first 16 bits; networks wider than that are in `wideIpv6`. */
+  private readonly wideIpv4 = new Map<number, Ipv4Range[]>();
+  /** Ranges are numbered as added, so that a lookup considers them in list order whatever the bucket. */
+  private ranges = 0;
+  /** By the network's first 32 bits, or 16 for networks wider than /32; wider than /16 in `wideIpv6`. */
   private readonly ipv6 = new Map<number, Ipv6Network[]>();
+  private readonly midIpv6 = new Map<number, Ipv6Network[]>();
   private readonly wideIpv6: Ipv6Network[] = [];
   /** Address ranges are many (cloud providers' lists) and only parsed once an address is asked about. */
   private rangesIndexed = false;
@@ -179,6 +188,10 @@ export class WarningListIndex {
   /** All substring entries in one automaton, built on first use: one pass per value. */
   private substringAutomaton: AhoCorasick | undefined;
   private readonly regexes: { pattern: RegExp; list: number; entry: string }[] = [];
+  private readonly regexesByType = new Map<
+    IndicatorType,
+    { pattern: RegExp; list: number; entry: string }[]
+  >();
 
   private readonly kinds: WarningListKind[];
 
@@ -230,20 +243,26 @@ export class WarningListIndex {
     const network = parseCidr(entry.trim());
     if (!network) return;
     if (network.family === 6) {
-      const item = { network, list, entry };
+      const item = { network, list, entry, order: this.ranges++ };
       if (network.bits < 16) this.wideIpv6.push(item);
       else {
-        const bucket = this.ipv6.get(network.groups[0]!) ?? [];
-        this.ipv6.set(network.groups[0]!, bucket);
+        const [buckets, key] =
+          network.bits >= 32
+            ? [this.ipv6, network.groups[0]! * 65536 + network.groups[1]!]
+            : [this.midIpv6, network.groups[0]!];
+        const bucket = buckets.get(key) ?? [];
+        buckets.set(key, bucket);
         bucket.push(item);
       }
       return;
     }
     const { start, end } = ipv4Range(network);
-    const range = { start, end, list, entry };
-    for (let first = Math.floor(start / 2 ** 24); first <= Math.floor(end / 2 ** 24); first++) {
-      const bucket = this.ipv4.get(first) ?? [];
-      this.ipv4.set(first, bucket);
+    const range = { start, end, list, entry, order: this.ranges++ };
+    const narrow = network.bits >= 16;
+    const [buckets, size] = narrow ? [this.ipv4, 2 ** 16] : [this.wideIpv4, 2 ** 24];
+    for (let first = Math.floor(start / size); first <= Math.floor(end / size); first++) {
+      const bucket = buckets.get(first) ?? [];
+      buckets.set(first, bucket);
       bucket.push(range);
     }
   }
@@ -283,7 +302,8 @@ export class WarningListIndex {
       const { entry, list } = this.substrings[id]!;
       if (lower.includes(entry)) consider(list, entry);
     }
-    for (const { pattern, list, entry } of this.regexes) if (pattern.test(value)) consider(list, entry);
+    for (const { pattern, list, entry } of this.regexesFor(type))
+      if (pattern.test(value)) consider(list, entry);
     if (hits.size === 0) return undefined;
     const rank = (list: number) => KIND_PRECEDENCE.indexOf(this.kinds[list]!);
     const [list, entry] = [...hits].sort(
@@ -297,18 +317,40 @@ export class WarningListIndex {
     };
   }
 
+  /** The regular expressions of the lists that apply to a type. */
+  private regexesFor(type: IndicatorType): { pattern: RegExp; list: number; entry: string }[] {
+    let found = this.regexesByType.get(type);
+    if (!found) {
+      found = this.regexes.filter(({ list }) => {
+        const applies = this.lists[list]!.appliesTo;
+        return !applies || applies.has(type);
+      });
+      this.regexesByType.set(type, found);
+    }
+    return found;
+  }
+
   private matchAddress(value: string, consider: (list: number, entry: string) => void): void {
     const address = parseAddress(value.replace(/\/\d+$/, ''));
     if (!address) return;
     if ('v4' in address) {
       const { v4 } = address;
-      for (const range of this.ipv4.get(Math.floor(v4 / 2 ** 24)) ?? [])
-        if (v4 >= range.start && v4 <= range.end) consider(range.list, range.entry);
+      const containing: Ipv4Range[] = [];
+      for (const bucket of [
+        this.ipv4.get(Math.floor(v4 / 2 ** 16)),
+        this.wideIpv4.get(Math.floor(v4 / 2 ** 24)),
+      ])
+        for (const range of bucket ?? []) if (v4 >= range.start && v4 <= range.end) containing.push(range);
+      containing.sort((a, b) => a.order - b.order);
+      for (const range of containing) consider(range.list, range.entry);
       return;
     }
     const { v6 } = address;
-    for (const { network, list, entry } of [...(this.ipv6.get(v6[0]!) ?? []), ...this.wideIpv6])
-      if (ipv6InNetwork(network, v6)) consider(list, entry);
+    const containing: Ipv6Network[] = [];
+    for (const bucket of [this.ipv6.get(v6[0]! * 65536 + v6[1]!), this.midIpv6.get(v6[0]!), this.wideIpv6])
+      for (const item of bucket ?? []) if (ipv6InNetwork(item.network, v6)) containing.push(item);
+    containing.sort((a, b) => a.order - b.order);
+    for (const { list, entry } of containing) consider(list, entry);
   }
 }
 

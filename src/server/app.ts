@@ -7,6 +7,7 @@ import { registerAdminRoutes } from './routes-admin.js';
 import { registerAlertRoutes } from './routes-alerts.js';
 import { registerEventRoutes } from './routes-events.js';
 import { registerHuntRoutes } from './routes-hunts.js';
+import { registerIndicatorRoutes } from './routes-indicators.js';
 import { registerOtlpRoutes } from './routes-otlp.js';
 import { registerResponseRoutes } from './routes-responses.js';
 import { registerStatusRoutes } from './routes-status.js';
@@ -130,6 +131,7 @@ export async function buildServer(
   registerAlertRoutes(app, book, service);
   registerAdminRoutes(app, book, service);
   registerHuntRoutes(app, book, service);
+  registerIndicatorRoutes(app, book, service);
   registerResponseRoutes(app, book, service);
   registerStatusRoutes(app, book, service, () => openApiDocument(book, options.version));
   const consoleConfig = service.options.config.console;

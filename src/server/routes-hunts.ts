@@ -4,7 +4,7 @@ import { errorSchema, type RouteBook } from './api.js';
 import { ApiError } from './app.js';
 import { pageQuery, principalOf, queryTime, scopeOf } from './scope.js';
 
-function huntView(hunt: RetroHunt) {
+export function huntView(hunt: RetroHunt) {
   return {
     id: hunt.id,
     tenant: hunt.tenant,

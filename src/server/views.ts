@@ -51,6 +51,7 @@ export function detectionView(stored: StoredDetection) {
     host: d.host ?? null,
     record: d.source.record,
     matched: d.matched,
+    ...(d.indicator ? { indicator: d.indicator } : {}),
     ...(correlation
       ? { correlation: d.correlation, events: stored.events }
       : { event: stored.events[0] ?? null }),

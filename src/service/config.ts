@@ -32,6 +32,8 @@ export interface ServiceConfig {
   limits: { bodyBytes: number; lineBytes: number; backlogEvents: number };
   /** How the service downloads what it is given as a URL (an advisory): safeFetch's options. */
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number };
+  /** Indicator sources (files, folders, URLs, taxii+https:// servers) for every tenant and per tenant. */
+  indicators: { global: string[]; tenants: Map<string, string[]> };
   /** Console sessions end after this long unused, and this long after sign-in whatever happens. */
   console: { sessionIdleMs: number; sessionMaxMs: number };
   /** Response playbooks and connectors (paths; relative ones are read from the data folder). */
@@ -138,6 +140,12 @@ const schema = z.strictObject({
       timeout: duration.optional(),
     })
     .optional(),
+  indicators: z
+    .strictObject({
+      global: z.array(z.string().min(1)).optional(),
+      tenants: z.record(tenantName, z.array(z.string().min(1))).optional(),
+    })
+    .optional(),
   response: z
     .strictObject({
       playbooks: z.array(z.string()).optional(),
@@ -220,6 +228,10 @@ export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
       allowHosts: c.fetch?.allow_hosts ?? [],
       maxBytes: bytes(c.fetch?.max_bytes) ?? DEFAULT_FETCH_LIMITS.maxBytes,
       timeoutMs: ms(c.fetch?.timeout) ?? DEFAULT_FETCH_LIMITS.timeoutMs,
+    },
+    indicators: {
+      global: c.indicators?.global ?? [],
+      tenants: new Map(Object.entries(c.indicators?.tenants ?? {})),
     },
     response: {
       playbooks: c.response?.playbooks ?? ['playbooks'],

@@ -8,7 +8,7 @@ import { CompiledServiceRules, loadServiceRules, type ServiceRuleOptions } from 
  * Answers as the hunt's worker does, so the same pool drives both.
  */
 async function start(options: ServiceRuleOptions): Promise<ServiceEvaluator> {
-  return new ServiceEvaluator(new CompiledServiceRules(await loadServiceRules(options)));
+  return new ServiceEvaluator(new CompiledServiceRules(await loadServiceRules(options), options.indicators));
 }
 
 const port = parentPort!;

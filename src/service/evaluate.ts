@@ -1,6 +1,7 @@
 import type { FieldValue, LogEvent } from '../core/index.js';
 import {
   type Detection,
+  detectionFromIoc,
   detectionFromMatch,
   type ProblemData,
   type RuleMatch,
@@ -148,6 +149,7 @@ export class ServiceEvaluator {
     };
     const view = this.view(task.tenant);
     const local = this.compiled.localEngine(task.tenant);
+    const iocs = this.compiled.iocMatcher(task.tenant);
     for (const record of records) {
       const problem = (message: string) =>
         result.errors.push({
@@ -192,6 +194,16 @@ export class ServiceEvaluator {
           detection: detectionFromMatch(match),
           event: record.event,
         });
+      }
+      if (iocs) {
+        for (const hit of iocs.match(event)) {
+          result.detections.push({
+            seq: record.seq,
+            received: record.received,
+            detection: detectionFromIoc(hit, event),
+            event: record.event,
+          });
+        }
       }
     }
     return result;

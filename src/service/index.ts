@@ -29,6 +29,7 @@ export {
   Backpressure,
   DetectionService,
   dataPaths,
+  type IndicatorsAdded,
   type OpenedAlert,
   type RulesStatus,
   type ServiceOptions,

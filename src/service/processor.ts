@@ -233,7 +233,8 @@ export class Processor {
       });
     }
     const detections: NewDetection[] = batch.detections.map((found) => ({
-      key: `${found.seq}:${ruleKey(found.detection.rule)}`,
+      // An event may hold several indicators of one type: each is its own detection.
+      key: `${found.seq}:${ruleKey(found.detection.rule)}${found.detection.indicator ? `:${found.detection.indicator.value}` : ''}`,
       seq: found.seq,
       received: found.received,
       detection: found.detection,

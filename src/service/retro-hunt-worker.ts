@@ -1,6 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../core/index.js';
-import { type Detection, type EventScope, huntUnits, type SetupOptions } from '../detect/index.js';
+import {
+  type Detection,
+  type EventScope,
+  huntUnits,
+  type IndicatorTable,
+  type SetupOptions,
+} from '../detect/index.js';
 import { FileEventLog } from './file-event-log.js';
 import { storedEventUnits } from './stored-units.js';
 
@@ -9,6 +15,7 @@ export interface RetroHuntTask {
   tenant: string;
   setup: SetupOptions;
   scope: EventScope;
+  indicators?: IndicatorTable;
 }
 
 export type RetroHuntMessage =
@@ -33,6 +40,7 @@ async function run(task: RetroHuntTask, post: (message: RetroHuntMessage) => voi
     {
       setup: task.setup,
       scope: task.scope,
+      ...(task.indicators ? { watch: { iocs: task.indicators } } : {}),
       onDetection: (detection) => {
         batch.push(detection);
         if (batch.length >= BATCH) {

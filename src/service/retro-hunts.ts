@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describeError, VigilError } from '../core/index.js';
-import { type EventScope, type SetupOptions, workerScript } from '../detect/index.js';
+import { type EventScope, type IndicatorTable, type SetupOptions, workerScript } from '../detect/index.js';
 import { parseRuleText } from '../sigma/index.js';
 import type { RetroHuntMessage, RetroHuntTask } from './retro-hunt-worker.js';
 import type { RetroHunt, ServiceStore } from './store.js';
@@ -12,10 +12,22 @@ export const HUNT_DETECTIONS_KEPT = 10_000;
 
 export interface RetroHuntRequest {
   tenant: string;
-  /** Rule files' texts to hunt with; none: the tenant's rules as deployed. */
+  /** Rule files' texts to hunt with; none: the tenant's rules as deployed (unless indicators are given). */
   rules?: string[];
+  /**
+   * Indicators to look for. Given without rules, the hunt is a sweep for them alone (new
+   * indicators against the events already stored).
+   */
+  indicators?: IndicatorTable;
   since?: number;
   until?: number;
+}
+
+/** What a hunt ran with, as its record says it. */
+function huntLabel(request: RetroHuntRequest): string {
+  const rules = request.rules ? `${request.rules.length} given` : request.indicators ? '' : 'current';
+  const indicators = request.indicators ? `${request.indicators.count} indicators` : '';
+  return [rules, indicators].filter(Boolean).join(' and ');
 }
 
 /**
@@ -44,7 +56,7 @@ export class RetroHunts {
     const hunt = await this.store.startHunt(
       {
         tenant: request.tenant,
-        rules: request.rules ? `${request.rules.length} given` : 'current',
+        rules: huntLabel(request),
         since: request.since ?? null,
         until: request.until ?? null,
       },
@@ -57,8 +69,15 @@ export class RetroHunts {
       for (const [i, text] of request.rules.entries()) writeFileSync(join(folder, `rule-${i + 1}.yml`), text);
       setup = { ...setup, rules: [folder] };
     }
+    if (request.indicators && !request.rules) setup = { ...setup, rules: [] };
     const scope: EventScope = { from: request.since, to: request.until };
-    const task: RetroHuntTask = { eventsDir: this.eventsDir, tenant: request.tenant, setup, scope };
+    const task: RetroHuntTask = {
+      eventsDir: this.eventsDir,
+      tenant: request.tenant,
+      setup,
+      scope,
+      ...(request.indicators ? { indicators: request.indicators } : {}),
+    };
     const worker = new Worker(workerScript(import.meta.url, 'service/retro-hunt-worker.js'), {
       workerData: task,
     });

@@ -1,8 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VigilError } from '../core/index.js';
-import { DetectionEngine, loadRuleSetup, type RuleSetup, type SetupOptions } from '../detect/index.js';
+import {
+  DetectionEngine,
+  IndicatorIndex,
+  IocMatcher,
+  loadRuleSetup,
+  type RuleSetup,
+  type SetupOptions,
+} from '../detect/index.js';
 import { assembleRuleSet, type CorrelationRule, type DetectionRule, readRuleFiles } from '../sigma/index.js';
+import type { IndicatorSets } from './indicators.js';
 
 /** Where the service's rules come from: global packs for every tenant, and each tenant's own folder. */
 export interface ServiceRuleOptions {
@@ -10,6 +18,8 @@ export interface ServiceRuleOptions {
   /** Each tenant's own rules, filters and correlations are in `<dir>/<tenant>/`. */
   tenantRulesDir: string;
   tenants: readonly string[];
+  /** Indicators matched beside the rules (see ServiceIndicators). */
+  indicators?: IndicatorSets;
 }
 
 /**
@@ -109,8 +119,13 @@ export class CompiledServiceRules {
   private readonly perTenant = new Map<string, DetectionEngine | null>();
   readonly errors: VigilError[];
   private readonly globalOnly: TenantRules;
+  private readonly matchers = new Map<string, IocMatcher | null>();
+  private globalIndex: IndicatorIndex | undefined;
 
-  constructor(readonly rules: ServiceRules) {
+  constructor(
+    readonly rules: ServiceRules,
+    private readonly indicators?: IndicatorSets,
+  ) {
     this.global = new DetectionEngine(rules.global.ruleSet.rules, rules.global.pipelines);
     this.errors = [...this.global.errors];
     this.globalOnly = globalOnly(rules.global);
@@ -119,6 +134,26 @@ export class CompiledServiceRules {
   /** A tenant's rules; a tenant added since the rules were loaded has the global ones. */
   tenant(name: string): TenantRules {
     return this.rules.tenants.get(name) ?? this.globalOnly;
+  }
+
+  /**
+   * The indicators a tenant's events are matched against (the global ones and its own), built on
+   * first use; null when there are none.
+   */
+  iocMatcher(name: string): IocMatcher | null {
+    let matcher = this.matchers.get(name);
+    if (matcher === undefined) {
+      const sets = this.indicators;
+      const own = sets && Object.hasOwn(sets.tenants, name) ? sets.tenants[name]! : undefined;
+      if (sets?.global.count) this.globalIndex ??= new IndicatorIndex(sets.global);
+      const indexes = [
+        ...(this.globalIndex ? [this.globalIndex] : []),
+        ...(own?.count ? [new IndicatorIndex(own)] : []),
+      ];
+      matcher = indexes.length ? new IocMatcher(indexes) : null;
+      this.matchers.set(name, matcher);
+    }
+    return matcher;
   }
 
   /** The engine of a tenant's own rules (compiled on first use), or null when it has none. */

@@ -1,13 +1,15 @@
 import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describeError, type VigilError } from '../core/index.js';
-import { type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
+import { indicatorTable, type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
+import type { Indicator, WarningListIndex } from '../intel/index.js';
 import { loadConnectors, loadPlaybooks } from '../respond/index.js';
 import type { CorrelationRule, DetectionRule } from '../sigma/index.js';
 import type { ServiceConfig } from './config.js';
 import type { BatchTask, EvaluatedBatch } from './evaluate.js';
 import type { EventLog, NewRecord } from './event-log.js';
 import { FileEventLog } from './file-event-log.js';
+import { type IndicatorSets, ServiceIndicators } from './indicators.js';
 import { lockDataDir } from './lock.js';
 import { Processor, type ProcessorNote } from './processor.js';
 import { Responder } from './responder.js';
@@ -20,7 +22,7 @@ import {
   tenantRulesPath,
 } from './rules.js';
 import { SqliteServiceStore } from './sqlite-store.js';
-import type { ServiceStore } from './store.js';
+import type { RetroHunt, ServiceStore } from './store.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -31,6 +33,15 @@ export interface ServiceOptions {
   threads?: number;
   /** One line per event of note. */
   log: (line: string) => void;
+  /** The MISP warning lists that lower indicators' confidence (from the content folder). */
+  warningLists?: WarningListIndex;
+}
+
+/** What adding indicators did: those kept (judged now), the entries refused, the sweeps started. */
+export interface IndicatorsAdded {
+  indicators: Indicator[];
+  problems: VigilError[];
+  hunts: RetroHunt[];
 }
 
 /**
@@ -94,6 +105,7 @@ export function dataPaths(dataDir: string) {
     database: join(dataDir, 'vigil.db'),
     events: join(dataDir, 'events'),
     tenantRules: join(dataDir, 'rules'),
+    indicators: join(dataDir, 'indicators'),
   };
 }
 
@@ -113,6 +125,9 @@ export class DetectionService {
   private reloading: Promise<RulesStatus> | undefined;
   /** Retro-hunts over the stored events, each on a thread of its own. */
   hunts!: RetroHunts;
+  private indicators!: ServiceIndicators;
+  /** The indicators the detection threads match now. */
+  private indicatorSets: IndicatorSets | undefined;
   /** Playbooks run on the alerts detection opens. */
   responder!: Responder;
   private readonly alertListeners = new Set<(opened: OpenedAlert) => void>();
@@ -137,6 +152,14 @@ export class DetectionService {
       store = new SqliteServiceStore(paths.database);
       const events = new FileEventLog(paths.events);
       const service = new DetectionService(options, store, events, unlock);
+      const { fetch } = options.config;
+      service.indicators = new ServiceIndicators({
+        dir: paths.indicators,
+        config: options.config.indicators,
+        fetch: { allowHosts: fetch.allowHosts, maxBytes: fetch.maxBytes, timeoutMs: fetch.timeoutMs },
+        warningLists: options.warningLists,
+        log: options.log,
+      });
       await store.failRunningHunts('the service stopped during the hunt');
       service.hunts = new RetroHunts(
         store,
@@ -175,7 +198,8 @@ export class DetectionService {
 
   private async loadRules(): Promise<{ rules: ServiceRules; pool: WorkerPool<BatchTask, EvaluatedBatch> }> {
     const tenants = (await this.store.tenants()).map((t) => t.name);
-    const options = this.ruleOptions(tenants);
+    this.indicatorSets = await this.indicators.load();
+    const options = { ...this.ruleOptions(tenants), indicators: this.indicatorSets };
     // The threads load and compile their own copies while this one loads what correlations need.
     const [rules, pool] = await Promise.all([
       loadServiceRules(options),
@@ -277,7 +301,7 @@ export class DetectionService {
    * ready; events keep being accepted meanwhile. A rule that does not load is reported and left
    * out, as at start: it never stops the service.
    */
-  reloadRules(actor: string): Promise<RulesStatus> {
+  reloadRules(actor: string, action = 'rules.reload'): Promise<RulesStatus> {
     this.reloading ??= (async () => {
       try {
         const { rules, pool } = await this.loadRules();
@@ -291,10 +315,14 @@ export class DetectionService {
         await old.close();
         await this.store.audit({
           actor,
-          action: 'rules.reload',
+          action,
           tenant: null,
           target: null,
-          details: { rules: status.global.rules, errors: status.global.errors.length },
+          details: {
+            rules: status.global.rules,
+            errors: status.global.errors.length,
+            indicators: this.indicatorCount(),
+          },
         });
         return status;
       } finally {
@@ -302,6 +330,52 @@ export class DetectionService {
       }
     })();
     return this.reloading;
+  }
+
+  /** Indicators matched now: every tenant's, and each tenant's own. */
+  indicatorCounts(): { global: number; tenants: Map<string, number> } {
+    const sets = this.indicatorSets;
+    const tenants = new Map(Object.entries(sets?.tenants ?? {}).map(([name, table]) => [name, table.count]));
+    return { global: sets?.global.count ?? 0, tenants };
+  }
+
+  private indicatorCount(): number {
+    const counts = this.indicatorCounts();
+    let total = counts.global;
+    for (const count of counts.tenants.values()) total += count;
+    return total;
+  }
+
+  /**
+   * Adds indicators for one tenant (or, with null, for every tenant): kept in the data folder,
+   * audited, matched on every event from then on (the detection threads are restarted with them),
+   * and swept over the events already stored (a retro-hunt per tenant concerned, with the new
+   * indicators alone), so that yesterday's connection to today's indicator is found.
+   */
+  async addIndicators(
+    tenant: string | null,
+    payload: { indicators?: unknown[]; text?: string },
+    actor: string,
+  ): Promise<IndicatorsAdded> {
+    const { indicators, problems } = this.indicators.add(tenant, payload, `api ${actor}`);
+    if (indicators.length === 0) return { indicators, problems, hunts: [] };
+    await this.store.audit({
+      actor,
+      action: 'indicators.add',
+      tenant,
+      target: null,
+      details: { indicators: indicators.length, refused: problems.length },
+    });
+    this.options.log(
+      `indicators added by ${actor} for ${tenant === null ? 'every tenant' : `tenant ${tenant}`}: ${indicators.length}`,
+    );
+    await this.reloadRules(actor, 'indicators.reload');
+    const tenants = tenant === null ? (await this.store.tenants()).map((t) => t.name) : [tenant];
+    const hunts: RetroHunt[] = [];
+    const table = indicatorTable(indicators);
+    for (const name of tenants)
+      hunts.push(await this.hunts.start({ tenant: name, indicators: table }, actor));
+    return { indicators, problems, hunts };
   }
 
   /** Reloads when rule files change (debounced: an editor's save is several events). */

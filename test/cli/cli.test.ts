@@ -197,7 +197,7 @@ describe('vigil hunt', () => {
     const csv = vigil(['hunt', logs, '--rules', rules, '--format', 'csv', '--no-summary']);
     const [header, row] = csv.stdout.trim().split('\n');
     expect(header).toBe(
-      'time,level,rule_id,rule_title,rule_author,techniques,tactics,host,channel,event_id,file,record,matched',
+      'time,level,rule_id,rule_title,rule_author,techniques,tactics,host,channel,event_id,file,record,matched,indicator',
     );
     expect(row).toContain(
       '2024-05-01T10:00:00.000Z,high,00000000-0000-0000-0000-0000000000aa,Whoami,Tester,T1033,discovery,ws1',

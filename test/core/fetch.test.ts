@@ -99,6 +99,17 @@ describe('safeFetch against a local server', () => {
       r.writeHead(200);
       r.write('a beginning, then nothing');
     });
+    routes.set('/echo-headers', (q, r) => {
+      r.end(JSON.stringify({ accept: q.headers.accept, authorization: q.headers.authorization ?? null }));
+    });
+    routes.set('/to-other-origin', (_q, r) => {
+      r.writeHead(302, { location: `http://cdn.corp.test:${port}/echo-headers` });
+      r.end();
+    });
+    routes.set('/to-same-origin', (_q, r) => {
+      r.writeHead(302, { location: '/echo-headers' });
+      r.end();
+    });
     routes.set('/missing', (_q, r) => {
       r.writeHead(404);
       r.end('not here');
@@ -210,6 +221,19 @@ describe('safeFetch against a local server', () => {
       allowed({ allowHosts: ['*.corp.test'] }),
     );
     expect(onward.code).toBe('FETCH_REFUSED_ADDRESS');
+  });
+
+  it('sends the headers asked to the origin asked only: a redirect elsewhere goes without them', async () => {
+    const headers = { Accept: 'application/taxii+json;version=2.1', Authorization: 'Bearer t0ken' };
+    const options = allowed({ allowHosts: ['mirror.test', '*.corp.test'], headers });
+    const direct = JSON.parse(
+      (await safeFetch(`http://mirror.test:${port}/to-same-origin`, options)).bytes.toString(),
+    );
+    expect(direct).toEqual({ accept: 'application/taxii+json;version=2.1', authorization: 'Bearer t0ken' });
+    const moved = JSON.parse(
+      (await safeFetch(`http://mirror.test:${port}/to-other-origin`, options)).bytes.toString(),
+    );
+    expect(moved).toEqual({ accept: '*/*', authorization: null });
   });
 
   it('connects to the address it checked: the name is resolved once, never by the system', async () => {

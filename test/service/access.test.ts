@@ -280,6 +280,26 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
     await check('GET /api/v1/hunts/{id}', async () => {
       expect((await asAcme('viewer', 'GET', `/api/v1/hunts/${globexHunt}`)).status).toBe(404);
     });
+    await check('POST /api/v1/indicators', async () => {
+      const indicators = [{ type: 'domain', value: 'acme-only.example.net' }];
+      expect(
+        (await asAcme('admin', 'POST', '/api/v1/indicators', { tenant: 'globex', indicators })).status,
+      ).toBe(403);
+      const own = await asAcme('admin', 'POST', '/api/v1/indicators', { indicators });
+      expect(own.status).toBe(202);
+      expect(own.body).toMatchObject({ tenant: 'acme', added: 1 });
+      expect(own.body.hunts.map((h: { tenant: string }) => h.tenant)).toEqual(['acme']);
+    });
+    await check('GET /api/v1/indicators', async () => {
+      expect((await asAcme('viewer', 'GET', '/api/v1/indicators')).body).toEqual({
+        global: 0,
+        tenants: { acme: 1 },
+      });
+      expect((await api(service, globex.viewer, 'GET', '/api/v1/indicators')).body).toEqual({
+        global: 0,
+        tenants: {},
+      });
+    });
     const stepsOf = async (tokens: Record<string, string>, alert: number) => {
       for (let i = 0; i < 100; i++) {
         const got = await api(service, tokens.viewer, 'GET', `/api/v1/alerts/${alert}/responses`);
