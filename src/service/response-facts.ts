@@ -4,9 +4,10 @@ import type { AlertFacts } from '../respond/index.js';
 import type { AlertDetail } from './store.js';
 
 /**
- * What a playbook is told of an alert: the alert, and the fields of its first detection (what a
- * correlation grouped on, what matched, then every field of its event), so that an input such as
- * `fields.IpAddress` finds the address whether a rule matched on it or a correlation counted by it.
+ * What a playbook is told of an alert: the alert, and the fields of its first detection (the
+ * indicator it matched as `indicator.value` and `indicator.type`, what a correlation grouped on, what
+ * matched, then every field of its event), so that an input such as `fields.IpAddress` finds the
+ * address whether a rule matched on it or a correlation counted by it.
  */
 export function alertFacts(alert: AlertDetail): AlertFacts {
   const fields: Record<string, FieldValue> = {};
@@ -16,6 +17,14 @@ export function alertFacts(alert: AlertDetail): AlertFacts {
   };
   const first = alert.detections[0];
   if (first) {
+    const indicator = first.detection.indicator;
+    if (indicator)
+      add({
+        'indicator.type': indicator.type,
+        'indicator.value': indicator.value,
+        'indicator.source': indicator.source,
+        'indicator.confidence': indicator.confidence,
+      });
     add(first.detection.correlation?.group ?? {});
     add(first.detection.matched);
     const event = first.events.at(-1);

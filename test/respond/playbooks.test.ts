@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AlertFacts, parsePlaybooks, planFor, triggers } from '../../src/respond/index.js';
+import {
+  type AlertFacts,
+  loadPlaybooks,
+  parsePlaybooks,
+  planFor,
+  triggers,
+} from '../../src/respond/index.js';
 import { vigil } from '../helpers/cli.js';
 
 const SHIPPED = fileURLToPath(new URL('../../playbooks', import.meta.url));
@@ -58,10 +64,41 @@ describe('playbooks', () => {
     expect(report.failed).toEqual([]);
     expect(report.playbooks.map((p: { name: string }) => p.name).sort()).toEqual([
       'block-brute-force-source',
+      'block-indicator-domain',
       'contain-ransomware-host',
       'disable-stolen-account',
       'notify-critical',
     ]);
+  });
+
+  it('the shipped pack acts on what each alert holds: a brute force source, an indicator domain', async () => {
+    const set = await loadPlaybooks([SHIPPED]);
+    const byName = (name: string) => set.playbooks.find((p) => p.name === name)!;
+    const source = planFor(byName('block-brute-force-source'), bruteForce);
+    expect(source.steps[0]).toMatchObject({
+      action: 'firewall.block_address',
+      mode: 'auto',
+      params: { address: '203.0.113.9' },
+      ttlMs: 3_600_000,
+    });
+    const indicator: AlertFacts = {
+      ...bruteForce,
+      rule: { id: 'ioc:domain', title: 'Known indicator: domain', level: 'high' },
+      techniques: [],
+      tactics: [],
+      fields: {
+        'indicator.type': 'domain',
+        'indicator.value': 'evil.example',
+        QueryName: 'cdn.evil.example',
+      },
+    };
+    expect(triggers(byName('block-indicator-domain'), indicator)).toBe(true);
+    expect(triggers(byName('block-brute-force-source'), indicator)).toBe(false);
+    expect(planFor(byName('block-indicator-domain'), indicator).steps[0]).toMatchObject({
+      action: 'dns.block_domain',
+      mode: 'approval',
+      params: { domain: 'evil.example' },
+    });
   });
 
   it('a broken playbook is refused with file, line and field, and exit 1; the good one beside it loads', () => {
