@@ -228,6 +228,31 @@ describe("Vigil's identity pack", () => {
     },
   );
 
+  it.skipIf(!hasContent)(
+    "sshd: finds the spraying and the brute forces of a real server's auth.log, and not its administrator",
+    () => {
+      const log = contentPath(
+        '..',
+        'datasets',
+        'logs-beyond-windows',
+        'linux-auth',
+        'elastic-examples_ec2_auth.log',
+      );
+      const found = hunt(log);
+      const groups = (title: string) =>
+        found.filter((d) => d.rule.title === title).map((d) => d.correlation?.group);
+      expect(groups('SSH Password Spraying From One Source')).toContainEqual({
+        'source.ip': '91.197.232.109',
+      });
+      expect(groups('SSH Brute Force Of One Account From One Source')).toContainEqual({
+        'user.name': 'elastic_user_0',
+        'source.ip': '24.151.103.17',
+      });
+      // The address the administrator logs in from (publickey) fails a few times and is not flagged.
+      expect(JSON.stringify(found)).not.toContain('85.245.107.41');
+    },
+  );
+
   describe('vigil serve', () => {
     let data: string;
     let service: RunningService;

@@ -8,6 +8,7 @@ import { readKeyValues } from './pairs.js';
 import { FACILITY_NAMES, readPriority, SEVERITY_NAMES } from './priority.js';
 import { readRfc3164 } from './rfc3164.js';
 import { type HeaderRead, isRfc5424, readRfc5424 } from './rfc5424.js';
+import { addSshdFields } from './sshd.js';
 import { type ZoneConverter, zoneConverter } from './time.js';
 
 export interface SyslogOptions {
@@ -98,6 +99,7 @@ export function parseSyslog(text: string, options: SyslogOptions = {}): ParsedSy
   if (header.messageStart < text.length) {
     fields.message = text.slice(header.messageStart);
     if (options.parseBody !== false && !header.error) {
+      addSshdFields(fields);
       const bodyError = addBody(fields, text, header.messageStart);
       error ??= bodyError;
       // A header without a time (FortiGate sends none): the body's own time, when it has one.
