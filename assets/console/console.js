@@ -142,3 +142,45 @@ if (body.dataset.page === 'queue' && 'EventSource' in window) {
     window.location.assign('/console/sign-in');
   });
 }
+
+// The rule editor: the loader checks the text as it is typed (after a pause), and a rule file
+// picked from the disk is read into the editor, not sent anywhere by itself.
+const editor = document.getElementById('rule-editor');
+if (editor) {
+  const text = document.getElementById('rule-text');
+  const result = document.getElementById('validation');
+  const csrf = editor.querySelector('input[name=_csrf]').value;
+  let timer;
+  let asked = 0;
+  const validate = async () => {
+    const ask = ++asked;
+    const response = await fetch(editor.dataset.validate, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrf },
+      body: new URLSearchParams({ text: text.value, file: editor.elements.file.value }),
+    });
+    // Only the newest answer is shown: an older one may come back last.
+    if (response.ok && ask === asked) {
+      result.innerHTML = await response.text();
+      editor.dataset.validated = String(ask);
+    }
+  };
+  const later = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => validate().catch(() => undefined), 400);
+  };
+  text.addEventListener('input', later);
+  document.getElementById('rule-upload')?.addEventListener('change', async (event) => {
+    const file = event.target.files?.[0];
+    if (!file) return;
+    text.value = await file.text();
+    if (!editor.elements.file.value) editor.elements.file.value = file.name;
+    later();
+  });
+}
+
+// A page about work under way (a backtest, an assessment) shows its progress by reloading.
+if (body.dataset.refresh) {
+  setTimeout(() => window.location.reload(), Number(body.dataset.refresh));
+}

@@ -15,6 +15,7 @@ import { registerDetail } from './detail-routes.js';
 import { errorPage } from './layout.js';
 import { LiveStreams } from './live.js';
 import { registerQueue } from './queue-routes.js';
+import { registerRules } from './rules-routes.js';
 import { clearCookie, consoleUser, cookies, SESSION_COOKIE, sameSecret } from './session.js';
 import { registerSignIn } from './sign-in.js';
 
@@ -113,6 +114,7 @@ export function registerConsole(
       registerSignIn(scope, service, options);
       registerQueue(scope, service);
       registerDetail(scope, service, options);
+      registerRules(scope, service, options);
 
       const live = new LiveStreams(service);
       scope.addHook('preClose', async () => live.closeAll());

@@ -24,6 +24,7 @@ export { FolderWatch } from './folder-watch.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
 export { alertFacts } from './response-facts.js';
 export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
+export { deployedRuleKey, type TenantRules, tenantRulesPath } from './rules.js';
 export {
   Backpressure,
   DetectionService,
@@ -45,7 +46,9 @@ export {
   type AlertStatus,
   CLOSE_REASONS,
   type CloseReason,
+  type DisabledRule,
   type RetroHunt,
+  type RuleHits,
   type ServiceStore,
   type Session,
   type SessionInfo,

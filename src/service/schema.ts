@@ -155,4 +155,13 @@ export const SERVICE_MIGRATIONS: readonly string[] = [
    CREATE INDEX alerts_last_seen ON alerts (tenant, last_seen, id);
    CREATE INDEX alerts_level_rank ON alerts (tenant, level_rank, id);
    CREATE INDEX alerts_count ON alerts (tenant, count, id);`,
+  // The console's rules screen: rules a tenant turned off (by rule key: the id, or file#title).
+  `CREATE TABLE disabled_rules (
+     tenant TEXT NOT NULL,
+     rule_key TEXT NOT NULL,
+     disabled_by TEXT NOT NULL,
+     disabled_at TEXT NOT NULL,
+     PRIMARY KEY (tenant, rule_key)
+   );
+   CREATE INDEX detections_rule_day ON detections (tenant, created_at, rule_key);`,
 ];
