@@ -184,3 +184,45 @@ if (editor) {
 if (body.dataset.refresh) {
   setTimeout(() => window.location.reload(), Number(body.dataset.refresh));
 }
+
+// An advisory file goes to the service as the request's body, its name in a header; the
+// service answers with the assessment's page, where the report appears once it is ready.
+const upload = document.getElementById('assess-upload');
+if (upload) {
+  upload.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const file = document.getElementById('advisory-file').files?.[0];
+    const problem = () => {
+      let shown = document.getElementById('assess-problem');
+      if (!shown) {
+        shown = document.createElement('p');
+        shown.id = 'assess-problem';
+        shown.className = 'problem';
+        shown.setAttribute('role', 'alert');
+        upload.prepend(shown);
+      }
+      return shown;
+    };
+    if (!file) return;
+    if (file.size > Number(upload.dataset.max)) {
+      problem().textContent = `The file is larger than the ${Math.round(upload.dataset.max / 1024 ** 2)} MB allowed.`;
+      return;
+    }
+    const response = await fetch(upload.action, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'x-csrf-token': upload.elements._csrf.value,
+        'x-file-name': encodeURIComponent(file.name),
+      },
+      body: file,
+    });
+    if (response.ok && response.redirected) window.location.assign(response.url);
+    else {
+      const text = document.createElement('template');
+      text.innerHTML = await response.text();
+      problem().textContent = text.content.textContent.trim() || `The service answered ${response.status}.`;
+    }
+  });
+}

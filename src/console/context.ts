@@ -12,6 +12,8 @@ export interface ConsoleOptions {
   techniqueName: (id: string) => string | undefined;
   /** Told of requests that failed on the server's side. */
   log?: (line: string) => void;
+  /** The content folder (ATT&CK, SigmaHQ packs) named on the command line; else VIGIL_CONTENT_DIR or the defaults. */
+  content?: string;
 }
 
 /**

@@ -5,6 +5,8 @@ import type { ConsoleUser } from './session.js';
 const SCREENS = [
   { path: '/console/alerts', label: 'Alerts' },
   { path: '/console/rules', label: 'Rules' },
+  { path: '/console/coverage', label: 'Coverage' },
+  { path: '/console/assess', label: 'Assessment' },
 ] as const;
 
 export interface PageChrome {

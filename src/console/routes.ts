@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { describeError } from '../core/index.js';
 import { allows, type DetectionService } from '../service/index.js';
+import { registerAssess } from './assess-routes.js';
 import { loadAssets } from './assets.js';
 import {
   type ConsoleOptions,
@@ -11,6 +12,7 @@ import {
   sendPage,
   userOf,
 } from './context.js';
+import { registerCoverage } from './coverage-routes.js';
 import { registerDetail } from './detail-routes.js';
 import { errorPage } from './layout.js';
 import { LiveStreams } from './live.js';
@@ -115,6 +117,8 @@ export function registerConsole(
       registerQueue(scope, service);
       registerDetail(scope, service, options);
       registerRules(scope, service, options);
+      registerCoverage(scope, service, options);
+      registerAssess(scope, service, options);
 
       const live = new LiveStreams(service);
       scope.addHook('preClose', async () => live.closeAll());
