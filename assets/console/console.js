@@ -185,18 +185,16 @@ if (body.dataset.refresh) {
   setTimeout(() => window.location.reload(), Number(body.dataset.refresh));
 }
 
-// An advisory file goes to the service as the request's body, its name in a header; the
-// service answers with the assessment's page, where the report appears once it is ready.
-const upload = document.getElementById('assess-upload');
-if (upload) {
+// A file (an advisory, a scan) goes to the service as the request's body, its name in a header;
+// the service answers with the page to go to, or with why it refused the file.
+for (const upload of document.querySelectorAll('form[data-file-input]')) {
   upload.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const file = document.getElementById('advisory-file').files?.[0];
+    const file = document.getElementById(upload.dataset.fileInput).files?.[0];
     const problem = () => {
-      let shown = document.getElementById('assess-problem');
+      let shown = upload.querySelector('.problem');
       if (!shown) {
         shown = document.createElement('p');
-        shown.id = 'assess-problem';
         shown.className = 'problem';
         shown.setAttribute('role', 'alert');
         upload.prepend(shown);

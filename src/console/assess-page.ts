@@ -21,7 +21,7 @@ export function assessBody(view: AssessView): Html {
 <p class="hint">The advisory's techniques, indicators and CVEs against the rules deployed for ${view.tenant} and the logs its stored events show: the report <code>vigil assess</code> writes. Text, HTML, PDF or STIX/JSON.</p>
 ${view.problem && html`<p class="problem" role="alert" id="assess-problem">${view.problem}</p>`}
 <div class="columns two">
-<form method="post" action="/console/assess/upload" class="card" id="assess-upload" enctype="application/octet-stream" data-max="${view.maxBytes}">
+<form method="post" action="/console/assess/upload" class="card" id="assess-upload" data-max="${view.maxBytes}" data-file-input="advisory-file">
   <h2>A file</h2>
   <input type="hidden" name="_csrf" value="${csrf}">
   <label>Advisory file <input type="file" id="advisory-file" required accept=".txt,.md,.html,.htm,.pdf,.json"></label>

@@ -2,7 +2,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorName, type DetectionService } from '../service/index.js';
 import { assessBody, jobBody } from './assess-page.js';
 import { Assessments } from './assessments.js';
-import { type ConsoleOptions, type Form, field, sendPage, tenantChoice, userOf } from './context.js';
+import {
+  type ConsoleOptions,
+  type Form,
+  field,
+  sendPage,
+  tenantChoice,
+  uploadName,
+  userOf,
+} from './context.js';
 import { html } from './html.js';
 import { errorPage, page } from './layout.js';
 
@@ -28,12 +36,6 @@ export function registerAssess(
 ): void {
   const assessments = new Assessments(service, options.content, options.log);
   const limit = Math.min(UPLOAD_LIMIT, service.options.config.fetch.maxBytes);
-
-  scope.addContentTypeParser(
-    'application/octet-stream',
-    { parseAs: 'buffer', bodyLimit: limit },
-    (_request, body, done) => done(null, body),
-  );
 
   const assessPage = async (
     request: FastifyRequest,
@@ -69,23 +71,13 @@ export function registerAssess(
   scope.get('/assess', async (request, reply) => assessPage(request, reply, 200));
 
   // The file comes as the request's body (the page's script sends it), its name in a header.
-  scope.post('/assess/upload', async (request, reply) => {
+  scope.post('/assess/upload', { bodyLimit: limit }, async (request, reply) => {
     const user = userOf(request);
     const tenant = user.scope;
     const fail = (status: number, message: string) => sendPage(reply, status, html`${message}`);
     if (tenant === null) return fail(400, 'Pick a tenant first.');
     if (!user.may('triage')) return fail(403, 'A viewer reads; an analyst assesses advisories.');
-    let name = '';
-    try {
-      name = decodeURIComponent(String(request.headers['x-file-name'] ?? ''));
-    } catch {
-      // Not a name the page's script sent.
-    }
-    const base = name
-      .split(/[\\/]/)
-      .at(-1)!
-      .replace(/[^A-Za-z0-9._ -]/g, '_')
-      .slice(-120);
+    const base = uploadName(request);
     if (!ADVISORY_FILE.test(base)) {
       return fail(400, 'An advisory is a .txt, .md, .html, .pdf or .json (STIX) file.');
     }

@@ -59,6 +59,20 @@ export function fields(form: Form | undefined, name: string): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
+/**
+ * The name of a file a page's script sends as the request's body (header `x-file-name`), without
+ * any folder and with only plain characters: it names a file on the server a moment.
+ */
+export function uploadName(request: FastifyRequest): string {
+  let name = '';
+  try {
+    name = decodeURIComponent(String(request.headers['x-file-name'] ?? ''));
+  } catch {
+    // Not a name the page's script sent.
+  }
+  return (name.split(/[\\/]/).at(-1) ?? '').replace(/[^A-Za-z0-9._ -]/g, '_').slice(-120);
+}
+
 export function sendPage(reply: FastifyReply, status: number, body: Html): FastifyReply {
   return reply.status(status).type('text/html; charset=utf-8').send(body.text);
 }

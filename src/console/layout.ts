@@ -7,6 +7,8 @@ const SCREENS = [
   { path: '/console/rules', label: 'Rules' },
   { path: '/console/coverage', label: 'Coverage' },
   { path: '/console/assess', label: 'Assessment' },
+  { path: '/console/vulns', label: 'Vulnerabilities' },
+  { path: '/console/health', label: 'Health' },
 ] as const;
 
 export interface PageChrome {
