@@ -185,7 +185,7 @@ export function backtestBody(hunt: RetroHunt, detections: Detection[]): Html {
         ? html`Failed: ${hunt.error ?? 'no reason given'}`
         : 'Done'
   } · ${hunt.events.toLocaleString('en')} events read · ${hunt.detections.toLocaleString('en')} matches${hunt.since !== null && html` · events since ${shortTime(new Date(hunt.since).toISOString())} UTC`}</p>
-<p class="hint">Stored events replayed through the rule, apart from live detection: these matches open no alert.</p>
+<p class="hint">The tenant's stored events (its newest million at most) replayed through the rule, apart from live detection: these matches open no alert.</p>
 ${
   detections.length === 0
     ? html`<p class="empty">${running ? 'No match yet.' : 'No match: the rule would not have fired on these events.'}</p>`

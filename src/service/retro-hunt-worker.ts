@@ -9,6 +9,8 @@ export interface RetroHuntTask {
   tenant: string;
   setup: SetupOptions;
   scope: EventScope;
+  /** Only the newest this many stored events. */
+  newest?: number;
 }
 
 export type RetroHuntMessage =
@@ -28,7 +30,7 @@ async function run(task: RetroHuntTask, post: (message: RetroHuntMessage) => voi
   const log = new FileEventLog(task.eventsDir, { readOnly: true });
   let batch: Detection[] = [];
   const summary = await huntUnits(
-    () => storedEventUnits(log, task.tenant),
+    () => storedEventUnits(log, task.tenant, undefined, task.newest),
     { files: [`events/${task.tenant}`], totalBytes: log.size(task.tenant) },
     {
       setup: task.setup,

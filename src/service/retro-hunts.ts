@@ -16,6 +16,8 @@ export interface RetroHuntRequest {
   rules?: string[];
   since?: number;
   until?: number;
+  /** Only the newest this many stored events (a console backtest's bound). */
+  newest?: number;
 }
 
 /**
@@ -58,7 +60,13 @@ export class RetroHunts {
       setup = { ...setup, rules: [folder] };
     }
     const scope: EventScope = { from: request.since, to: request.until };
-    const task: RetroHuntTask = { eventsDir: this.eventsDir, tenant: request.tenant, setup, scope };
+    const task: RetroHuntTask = {
+      eventsDir: this.eventsDir,
+      tenant: request.tenant,
+      setup,
+      scope,
+      newest: request.newest,
+    };
     const worker = new Worker(workerScript(import.meta.url, 'service/retro-hunt-worker.js'), {
       workerData: task,
     });
