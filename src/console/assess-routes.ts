@@ -35,6 +35,7 @@ export function registerAssess(
   options: ConsoleOptions,
 ): void {
   const assessments = new Assessments(service, options.content, options.log);
+  scope.addHook('preClose', async () => assessments.close());
   const limit = Math.min(UPLOAD_LIMIT, service.options.config.fetch.maxBytes);
 
   const assessPage = async (

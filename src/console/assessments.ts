@@ -2,14 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAssessment } from '../assess/index.js';
+import { Worker } from 'node:worker_threads';
 import { describeError } from '../core/index.js';
-import { renderHtml } from '../report/index.js';
+import { workerScript } from '../detect/index.js';
 import type { DetectionService } from '../service/index.js';
+import type { AssessMessage, AssessSummary, AssessTask } from './assess-worker.js';
 import { tenantInventory } from './tenant-coverage.js';
 
 /** Assessments kept per tenant to look at again (in memory: a restart forgets them). */
 const KEPT_PER_TENANT = 20;
+/** An assessment that takes longer is stopped (the fetch has its own, shorter, limits). */
+const ASSESS_TIMEOUT_MS = 10 * 60_000;
 
 /** An advisory as the analyst gave it: a file's bytes, or a URL the service fetches. */
 export type AdvisoryInput = { kind: 'file'; name: string; bytes: Buffer } | { kind: 'url'; url: string };
@@ -25,17 +28,18 @@ export interface AssessmentJob {
   error?: string;
   /** The report, once done: standalone HTML with its own inline style (served apart, sandboxed). */
   html?: string;
-  summary?: { title: string; techniques: number; covered: number; blind: number; maturity: number };
+  summary?: AssessSummary;
 }
 
 /**
  * The console's advisory assessments: `vigil assess` for one tenant (its deployed rules, what its
- * stored events show it collects), run after the request that asked has been answered, so a large
- * PDF or a slow site never holds a request. A URL is fetched through safeFetch with the service's
+ * stored events show it collects), each on a thread of its own started once the request that asked
+ * has been answered, so a large PDF or a slow site holds neither a request nor the service. A URL is fetched through safeFetch with the service's
  * fetch policy: no loopback, private or link-local address unless config.yml allows the host.
  */
 export class Assessments {
   private readonly jobs = new Map<string, AssessmentJob>();
+  private readonly running = new Set<Worker>();
 
   constructor(
     private readonly service: DetectionService,
@@ -83,27 +87,18 @@ export class Assessments {
         advisory = join(folder, input.name);
         writeFileSync(advisory, input.bytes);
       } else advisory = input.url;
-      const fetchPolicy = this.service.options.config.fetch;
-      const result = await runAssessment({
-        advisories: [advisory],
-        fetch: {
-          allowHosts: fetchPolicy.allowHosts,
-          maxBytes: fetchPolicy.maxBytes,
-          timeoutMs: fetchPolicy.timeoutMs,
-        },
+      const policy = this.service.options.config.fetch;
+      const task: AssessTask = {
+        advisory,
+        fetch: { allowHosts: policy.allowHosts, maxBytes: policy.maxBytes, timeoutMs: policy.timeoutMs },
         rules: [...this.service.deployedSetup(job.tenant).rules],
         inventory: await tenantInventory(this.service, job.tenant),
         content: this.content,
-      });
-      const report = result.run.report;
-      job.summary = {
-        title: result.assessment.advisories[0]?.title ?? job.source,
-        techniques: report.techniques.length,
-        covered: report.counts.covered,
-        blind: report.counts.blind,
-        maturity: report.maturity.score,
       };
-      job.html = renderHtml(result.assessment);
+      const outcome = await this.onThread(task);
+      if (outcome.type === 'failed') throw new Error(outcome.message);
+      job.summary = { ...outcome.summary, title: outcome.summary.title ?? job.source };
+      job.html = outcome.html;
       job.status = 'done';
     } catch (error) {
       // The place an upload had on this server means nothing to the analyst: its name does.
@@ -114,5 +109,38 @@ export class Assessments {
     } finally {
       if (folder) rmSync(folder, { recursive: true, force: true });
     }
+  }
+
+  private onThread(task: AssessTask): Promise<AssessMessage> {
+    return new Promise((resolve) => {
+      const worker = new Worker(workerScript(import.meta.url, 'console/assess-worker.js'), {
+        workerData: task,
+      });
+      this.running.add(worker);
+      const timer = setTimeout(
+        () =>
+          end({
+            type: 'failed',
+            message: `the assessment took more than ${ASSESS_TIMEOUT_MS / 60_000} minutes`,
+          }),
+        ASSESS_TIMEOUT_MS,
+      );
+      const end = (message: AssessMessage) => {
+        clearTimeout(timer);
+        this.running.delete(worker);
+        resolve(message);
+        void worker.terminate();
+      };
+      worker.once('message', end);
+      worker.once('error', (error) => end({ type: 'failed', message: describeError(error) }));
+      worker.once('exit', (code) =>
+        end({ type: 'failed', message: `the assessment's thread stopped (${code})` }),
+      );
+    });
+  }
+
+  /** Stops the assessments under way (the service is stopping). */
+  async close(): Promise<void> {
+    await Promise.all([...this.running].map((worker) => worker.terminate()));
   }
 }
