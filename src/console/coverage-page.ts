@@ -1,17 +1,16 @@
-import type { CoverageRun } from '../assess/index.js';
 import { STATE_LABELS, STATES } from '../coverage/index.js';
+import type { CoverageSnapshot } from './coverage-worker.js';
 import { clip, type Html, type HtmlValue, html } from './html.js';
 import { shortTime } from './queue-page.js';
 
-type TechniqueCoverage = CoverageRun['report']['techniques'][number];
+type TechniqueCoverage = CoverageSnapshot['report']['techniques'][number];
 
 const BACKLOG_SHOWN = 15;
 const RULES_SHOWN = 25;
 
 export interface CoverageView {
   tenant: string;
-  run: CoverageRun;
-  computedAt: number;
+  run: CoverageSnapshot;
   /** The technique asked for (`?technique=`), when the run knows it. */
   selected?: TechniqueCoverage;
   /** An id asked for that is not in scope. */
@@ -31,7 +30,7 @@ function matrix(view: CoverageView): Html {
   for (const t of techniques) {
     if (t.parent) subsOf.set(t.parent, [...(subsOf.get(t.parent) ?? []), t]);
   }
-  const columns = run.attack.tactics
+  const columns = run.tactics
     .map((tactic) => ({
       tactic,
       cells: techniques.filter((t) => !t.parent && t.tactics.includes(tactic.shortName)),
@@ -95,10 +94,10 @@ function backlog(view: CoverageView): Html {
 }
 
 export function coverageBody(view: CoverageView): Html {
-  const { report, inventory } = view.run;
+  const { report } = view.run;
   const m = report.maturity;
   return html`<h1>Coverage of ${view.tenant}</h1>
-<p class="summary-line">ATT&amp;CK v${view.run.attack.version ?? '?'} · ${view.run.deployed.length.toLocaleString('en')} rules deployed · collected: ${inventory?.name ?? 'nothing known'} · computed ${shortTime(new Date(view.computedAt).toISOString())} UTC, again after a rule reload</p>
+<p class="summary-line">ATT&amp;CK v${view.run.attackVersion ?? '?'} · ${view.run.deployed.toLocaleString('en')} rules deployed · collected: ${view.run.collected} · computed ${shortTime(new Date(view.run.computedAt).toISOString())} UTC, again after a rule reload</p>
 ${view.problems.length > 0 && html`<ul class="problems">${view.problems.map((p) => html`<li>${p}</li>`)}</ul>`}
 <div class="counts" id="coverage-counts">
   <span class="facet"><b>${m.score}</b>/100 maturity</span>

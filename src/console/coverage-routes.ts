@@ -3,6 +3,7 @@ import { describeError } from '../core/index.js';
 import type { DetectionService } from '../service/index.js';
 import { type ConsoleOptions, sendPage, tenantChoice, userOf } from './context.js';
 import { coverageBody } from './coverage-page.js';
+import type { CoverageSnapshot } from './coverage-worker.js';
 import { errorPage, page } from './layout.js';
 import { CoverageCache } from './tenant-coverage.js';
 
@@ -30,7 +31,7 @@ export function registerCoverage(
     if (asked && !TECHNIQUE_ID.test(asked)) {
       return sendPage(reply, 400, errorPage(400, 'A technique is written T1234 or T1234.001.', user));
     }
-    let coverage: Awaited<ReturnType<CoverageCache['get']>>;
+    let coverage: CoverageSnapshot;
     try {
       coverage = await cache.get(user.scope);
     } catch (error) {
@@ -41,7 +42,7 @@ export function registerCoverage(
         errorPage(503, `The coverage cannot be computed now: ${describeError(error).split('\n')[0]}`, user),
       );
     }
-    const selected = asked ? coverage.run.report.techniques.find((t) => t.id === asked) : undefined;
+    const selected = asked ? coverage.report.techniques.find((t) => t.id === asked) : undefined;
     return sendPage(
       reply,
       200,
@@ -49,14 +50,10 @@ export function registerCoverage(
         { title: 'Coverage', screen: '/console/coverage', user, tenants, data: { page: 'coverage' } },
         coverageBody({
           tenant: user.scope,
-          run: coverage.run,
-          computedAt: coverage.computedAt,
+          run: coverage,
           selected,
           unknown: asked && !selected ? asked : undefined,
-          problems: coverage.notices
-            .filter((n) => n.severity === 'error')
-            .flatMap((n) => n.problems.map((p) => describeError(p)))
-            .slice(0, 20),
+          problems: coverage.problems,
         }),
       ),
     );

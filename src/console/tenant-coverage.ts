@@ -1,13 +1,10 @@
-import {
-  type CoverageInputs,
-  type CoverageRun,
-  computeCoverage,
-  loadCoverageInputs,
-  type Notice,
-} from '../assess/index.js';
+import { Worker } from 'node:worker_threads';
+import { describeError } from '../core/index.js';
 import { CollectedLogs, type Inventory } from '../coverage/index.js';
+import { workerScript } from '../detect/index.js';
 import { toLogEvent } from '../logs/index.js';
 import type { DetectionService } from '../service/index.js';
+import type { CoverageMessage, CoverageSnapshot, CoverageTask } from './coverage-worker.js';
 
 /** The newest stored events read to learn what a tenant collects: enough for every source it sends. */
 const EVENTS_SAMPLED = 50_000;
@@ -38,33 +35,29 @@ export async function tenantInventory(service: DetectionService, tenant: string)
   return collected.inventory(`the ${seen.toLocaleString('en')} newest stored events of ${tenant}`);
 }
 
-export interface TenantCoverage {
-  run: CoverageRun;
-  notices: Notice[];
-  computedAt: number;
-}
-
 /**
  * The ATT&CK coverage of each tenant from the rules deployed for it (the global packs, its own
  * folder, less the rules it turned off) and what its stored events show it collects. Computed on
  * first use and kept until the rules reload (or a while passes, for new log sources).
  */
 export class CoverageCache {
-  private readonly cached = new Map<string, { loadedAt: string; value: Promise<TenantCoverage> }>();
+  private readonly cached = new Map<string, { loadedAt: string; value: Promise<CoverageSnapshot> }>();
 
   constructor(
     private readonly service: DetectionService,
     private readonly content: string | undefined,
   ) {}
 
-  get(tenant: string): Promise<TenantCoverage> {
+  get(tenant: string): Promise<CoverageSnapshot> {
     const loadedAt = this.service.rulesStatus().loadedAt;
     const kept = this.cached.get(tenant);
     if (kept && kept.loadedAt === loadedAt) return kept.value;
     const value = this.compute(tenant);
     this.cached.set(tenant, { loadedAt, value });
     // A failure is not kept: the next visit tries again.
-    value.catch(() => this.cached.delete(tenant));
+    value.catch(() => {
+      if (this.cached.get(tenant)?.value === value) this.cached.delete(tenant);
+    });
     value.then(
       (done) => {
         const timer = setTimeout(
@@ -80,19 +73,28 @@ export class CoverageCache {
     return value;
   }
 
-  private async compute(tenant: string): Promise<TenantCoverage> {
-    const notices: Notice[] = [];
-    const [inputs, inventory] = await Promise.all([
-      loadCoverageInputs(
-        { rules: [...this.service.deployedSetup(tenant).rules], content: this.content },
-        (notice) => notices.push(notice),
-      ),
-      tenantInventory(this.service, tenant),
-    ]);
-    const off = new Set((await this.service.store.disabledRules(tenant)).map((d) => d.rule));
-    const deployed: CoverageInputs['deployed'] = inputs.deployed.filter(
-      (rule) => !off.has(rule.id) && !off.has(`${rule.file}#${rule.title}`),
-    );
-    return { run: computeCoverage({ ...inputs, deployed }, inventory), notices, computedAt: Date.now() };
+  private async compute(tenant: string): Promise<CoverageSnapshot> {
+    const task: CoverageTask = {
+      rules: [...this.service.deployedSetup(tenant).rules],
+      inventory: await tenantInventory(this.service, tenant),
+      content: this.content,
+      disabled: (await this.service.store.disabledRules(tenant)).map((d) => d.rule),
+    };
+    const message = await new Promise<CoverageMessage>((resolve) => {
+      const worker = new Worker(workerScript(import.meta.url, 'console/coverage-worker.js'), {
+        workerData: task,
+      });
+      const end = (outcome: CoverageMessage) => {
+        resolve(outcome);
+        void worker.terminate();
+      };
+      worker.once('message', end);
+      worker.once('error', (error) => end({ type: 'failed', message: describeError(error) }));
+      worker.once('exit', (code) =>
+        end({ type: 'failed', message: `the coverage thread stopped (${code})` }),
+      );
+    });
+    if (message.type === 'failed') throw new Error(message.message);
+    return message.snapshot;
   }
 }
