@@ -1,19 +1,36 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { prioritizeOptions, prioritizeStored } from '../assess/index.js';
 import { describeError, VigilError } from '../core/index.js';
+import { workerScript } from '../detect/index.js';
 import { actorName, type DetectionService } from '../service/index.js';
-import { importFindings, type Prioritized, VulnStore } from '../vuln/index.js';
+import { DEFAULT_EPSS_THRESHOLD, type Prioritized, VulnStore } from '../vuln/index.js';
 import { type ConsoleOptions, sendPage, tenantChoice, uploadName, userOf } from './context.js';
 import { html } from './html.js';
 import { errorPage, page } from './layout.js';
+import type { ScanMessage, ScanTask } from './scan-worker.js';
 import { vulnsBody } from './vulns-page.js';
 
 /** Bytes of a scanner file: a large Nessus export is tens of megabytes. */
 const SCAN_LIMIT = 64 * 1024 ** 2;
 const SCAN_FILE = /\.(nessus|xml|json|csv)$/i;
+
+function parseOnThread(path: string): Promise<ScanMessage> {
+  return new Promise((resolve) => {
+    const task: ScanTask = { path };
+    const worker = new Worker(workerScript(import.meta.url, 'console/scan-worker.js'), { workerData: task });
+    const end = (message: ScanMessage) => {
+      resolve(message);
+      void worker.terminate();
+    };
+    worker.once('message', end);
+    worker.once('error', (error) => end({ type: 'failed', message: describeError(error) }));
+    worker.once('exit', (code) => end({ type: 'failed', message: `the scan's thread stopped (${code})` }));
+  });
+}
 
 /** Where a tenant's vulnerability database lives in the data folder: `vulns/TENANT.db`. */
 export function tenantVulnDb(dataDir: string, tenant: string): string {
@@ -31,7 +48,13 @@ export function registerVulns(
   const findingsOf = (tenant: string): { findings: Prioritized[]; unavailable?: string } => {
     const store = VulnStore.open(dbOf(tenant));
     try {
-      const decide = prioritizeOptions(options.content, undefined, 0.1, undefined, () => undefined);
+      const decide = prioritizeOptions(
+        options.content,
+        undefined,
+        DEFAULT_EPSS_THRESHOLD,
+        undefined,
+        () => undefined,
+      );
       decide.today = new Date().toISOString().slice(0, 10);
       return { findings: prioritizeStored(store, decide, { all: true }) };
     } catch (error) {
@@ -95,12 +118,22 @@ export function registerVulns(
     const bytes = request.body;
     if (!Buffer.isBuffer(bytes) || bytes.length === 0) return fail(400, 'The file is empty.');
     const folder = mkdtempSync(join(tmpdir(), 'vigil-scan-'));
-    const store = VulnStore.open(dbOf(user.scope));
+    const hide = (text: string) => text.replaceAll(`${folder}/`, '');
     try {
       const file = join(folder, name);
       writeFileSync(file, bytes);
-      const scan = importFindings(file);
-      const { counts, alreadyImported } = store.importScan(scan);
+      const parsed = await parseOnThread(file);
+      if (parsed.type === 'failed') return fail(400, hide(parsed.message));
+      // Recorded by the name the analyst knows it by, not the place it had here a moment.
+      const scan = { ...parsed.scan, file: name };
+      const store = VulnStore.open(dbOf(user.scope));
+      let outcome: ReturnType<VulnStore['importScan']>;
+      try {
+        outcome = store.importScan(scan);
+      } finally {
+        store.close();
+      }
+      const { counts, alreadyImported } = outcome;
       await service.store.audit({
         actor: actorName(user.session.principal),
         action: 'vulns.import',
@@ -110,18 +143,17 @@ export function registerVulns(
           format: scan.format,
           findings: scan.findings.length,
           ...counts,
-          skipped: scan.problems.length,
+          skipped: parsed.problems.length,
         },
       });
+      const skipped = parsed.problems.length
+        ? `, ${parsed.problems.length} entries skipped (first: ${hide(parsed.problems[0]!)})`
+        : '';
       const said = alreadyImported
-        ? `${name} was imported before (${alreadyImported.importedAt.slice(0, 10)}): nothing changed`
-        : `${name} (${scan.format}): ${scan.findings.length} findings, ${counts.added} new, ${counts.seenAgain} seen again, ${counts.reopened} reopened, ${counts.fixed} fixed${scan.problems.length ? `, ${scan.problems.length} entries skipped (first: ${describeError(scan.problems[0]).replaceAll(`${folder}/`, '')})` : ''}`;
+        ? `${name} was imported before (as ${alreadyImported.file}, ${alreadyImported.importedAt.slice(0, 10)}): nothing changed`
+        : `${name} (${scan.format}): ${scan.findings.length} findings, ${counts.added} new, ${counts.seenAgain} seen again, ${counts.reopened} reopened, ${counts.fixed} fixed${skipped}`;
       return reply.redirect(`/console/vulns?imported=${encodeURIComponent(said)}`, 303);
-    } catch (error) {
-      if (error instanceof VigilError) return fail(400, describeError(error).replaceAll(`${folder}/`, ''));
-      throw error;
     } finally {
-      store.close();
       rmSync(folder, { recursive: true, force: true });
     }
   });

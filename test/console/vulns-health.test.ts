@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
+import { vigil } from '../helpers/cli.js';
 import { navigating, screenshot, signIn } from '../helpers/console.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
@@ -68,7 +69,13 @@ describe.skipIf(!hasContent)('the console vulnerabilities and health screens in 
     // The same file again changes nothing; a file that is no scan is refused with why.
     await page.setInputFiles('#scan-file', join(SAMPLES, 'scan.nessus'));
     await navigating(page, () => page.click('#scan-import'));
-    expect(await page.textContent('#vulns-notice')).toContain('imported before');
+    expect(await page.textContent('#vulns-notice')).toContain('imported before (as scan.nessus,');
+    // The tenant's database is the one vigil vulns reads.
+    const listed = vigil(['vulns', 'list', '--db', join(data, 'vulns', 'acme.db'), '--format', 'json'], {
+      VIGIL_CONTENT_DIR: contentPath(),
+    });
+    expect(listed.status).toBe(0);
+    expect(JSON.parse(listed.stdout).length).toBe(await rows.count());
     await page.setInputFiles('#scan-file', {
       name: 'notes.json',
       mimeType: 'application/json',
