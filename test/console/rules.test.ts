@@ -30,6 +30,17 @@ detection:
 level: medium
 `;
 
+/** A rule whose texts are markup: the rules screen shows them as text. */
+const HOSTILE_RULE = `title: '<img src=x onerror="window.__pwned = 1"><b>Hostile</b>'
+id: 5b0e1f7e-0000-4000-8000-00000000d00f
+status: test
+logsource: { product: lab }
+detection:
+  selection: { action: '<svg onload="window.__pwned = 3">' }
+  condition: selection
+level: low
+`;
+
 /** Recent events: a backtest reads the last days only. */
 function event(host: string, action: string, minutesAgo: number): string {
   return JSON.stringify({ host, action, time: new Date(Date.now() - minutesAgo * 60_000).toISOString() });
@@ -91,6 +102,7 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
     data = join(dir, 'data');
     mkdirSync(join(dir, 'rules'));
     writeFileSync(join(dir, 'rules', 'evil.yml'), GLOBAL_RULE);
+    writeFileSync(join(dir, 'rules', '<i>hostile.yml'), HOSTILE_RULE);
     writeFileSync(
       join(dir, 'rules', 'broken.yml'),
       'title: Broken\nlogsource: { product: lab }\ndetection:\n  selection: { action: x }\n',
@@ -142,6 +154,13 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
     expect(failures).toContain('broken.yml');
     expect(failures).toMatch(/line \d+/);
     expect(failures).not.toContain(dir);
+    // The hostile rule's title, id and file name are text: nothing of them became markup or ran.
+    expect(await page.textContent('#rules')).toContain(
+      '<img src=x onerror="window.__pwned = 1"><b>Hostile</b>',
+    );
+    expect(await page.textContent('#rules')).toContain('<i>hostile.yml');
+    expect(await page.locator('#rules img, #rules svg:not(.spark), #rules i, #rules td b').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     await screenshot(page, 'rules');
     await context.close();
   });
