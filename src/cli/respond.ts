@@ -4,18 +4,9 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { VigilError } from '../core/index.js';
-import {
-  carryOut,
-  loadConnectors,
-  loadPlaybooks,
-  type Mode,
-  type Plan,
-  planFor,
-  revert,
-  type StepOutcome,
-  triggers,
-} from '../respond/index.js';
-import { type AuditEntry, alertFacts, dataPaths, SqliteServiceStore } from '../service/index.js';
+import { ACTIONS, loadConnectors, loadPlaybooks, type Mode } from '../respond/index.js';
+import { responseView } from '../server/index.js';
+import { dataPaths, Responder, type ResponseRecord, SqliteServiceStore } from '../service/index.js';
 import { heading, problemLine, table, UsageError } from './terminal.js';
 
 interface RespondFlags {
@@ -40,48 +31,25 @@ function actor(): string {
   return `respond-cli:${name}`;
 }
 
-/** Every audit entry, oldest first: what was already done for an alert is read from it. */
-async function auditLog(store: SqliteServiceStore): Promise<AuditEntry[]> {
-  const out: AuditEntry[] = [];
-  for (;;) {
-    const page = await store.auditEntries(out.at(-1)?.seq ?? 0, 1000);
-    out.push(...page);
-    if (page.length < 1000) return out;
-  }
-}
-
-/** Steps carried out and not reverted yet, by key, from the audit log. */
-function standing(entries: readonly AuditEntry[]): Map<string, StepOutcome> {
-  const out = new Map<string, StepOutcome>();
-  for (const entry of entries) {
-    const outcome = entry.details.outcome as StepOutcome | undefined;
-    if (entry.action === 'response.step' && outcome?.state === 'done') out.set(outcome.key, outcome);
-    if (entry.action === 'response.revert' && typeof entry.details.key === 'string' && entry.details.result)
-      out.delete(entry.details.key);
-  }
-  return out;
-}
-
-function render(plan: Plan, outcomes: readonly StepOutcome[]): string {
-  const lines = [
-    heading(`Playbook ${plan.playbook} for alert ${plan.alert.id}`),
-    `  ${plan.alert.rule} (${plan.alert.level}) on ${plan.alert.host}, tenant ${plan.alert.tenant}`,
-  ];
-  for (const [name, input] of Object.entries(plan.inputs))
-    lines.push(`  input ${name}: ${input.value ?? pc.yellow(`none (${input.problem})`)}`);
-  lines.push(
+function render(
+  alert: { id: number; rule: string; host: string; tenant: string },
+  records: readonly ResponseRecord[],
+): string {
+  return [
+    heading(`Response to alert ${alert.id}: ${alert.rule} on ${alert.host}, tenant ${alert.tenant}`),
     table(
-      ['Step', 'Action', 'Mode', 'State', 'Request / result'],
-      outcomes.map((o) => [
-        o.step,
-        o.action,
-        o.mode,
-        o.state === 'failed' ? pc.red(o.state) : o.state,
-        [o.request, o.result, o.error].filter(Boolean).join('\n'),
+      ['Id', 'Playbook', 'Step', 'Action', 'Mode', 'State', 'Request / result'],
+      records.map((r) => [
+        String(r.id),
+        r.playbook,
+        r.step,
+        r.action,
+        r.mode,
+        r.state === 'failed' ? pc.red(r.state) : r.state,
+        [r.request, r.result, r.error].filter(Boolean).join('\n'),
       ]),
     ),
-  );
-  return lines.join('\n');
+  ].join('\n');
 }
 
 export function registerRespond(program: Command): void {
@@ -117,61 +85,41 @@ export function registerRespond(program: Command): void {
 
       const store = new SqliteServiceStore(dataPaths(dir).database);
       try {
-        const detail = await store.alert(null, id);
-        if (!detail) throw new VigilError('ALERT_NOT_FOUND', `no alert ${id} in ${dir}`);
-        const facts = alertFacts(detail);
-        const chosen = flags.playbook
-          ? set.playbooks.filter((p) => p.name === flags.playbook)
-          : set.playbooks.filter((p) => triggers(p, facts));
-        if (flags.playbook && chosen.length === 0)
-          throw new VigilError('PLAYBOOK_NOT_FOUND', `no playbook named '${flags.playbook}'`);
-        if (chosen.length === 0) {
+        const alert = await store.alert(null, id);
+        if (!alert) throw new VigilError('ALERT_NOT_FOUND', `no alert ${id} in ${dir}`);
+        const responder = new Responder(store, {
+          playbooks: set.playbooks,
+          connectors,
+          log: () => undefined,
+        });
+        const who = actor();
+        const ceiling: Mode = flags.dryRun ? 'dry-run' : 'auto';
+        let records = flags.revert
+          ? []
+          : await responder.run(null, id, who, { playbook: flags.playbook, ceiling });
+        const mine = (r: ResponseRecord) => flags.playbook === undefined || r.playbook === flags.playbook;
+        if (flags.approve || flags.reject) {
+          for (const record of records.filter((r) => r.state === 'awaiting-approval' && mine(r)))
+            await responder.decide(null, record.id, Boolean(flags.approve), who);
+        }
+        if (flags.revert) {
+          for (const record of (await store.responses(null, id)).filter((r) => r.state === 'done' && mine(r)))
+            if (ACTIONS[record.action]?.revertible) await responder.release(null, record.id, who);
+        }
+        records = (await store.responses(null, id)).filter(mine);
+        if (records.length === 0) {
           process.stdout.write(
-            `no playbook is meant for alert ${id} (${facts.rule.title}, ${facts.rule.level})\n`,
+            `no playbook is meant for alert ${id} (${alert.rule.title}, ${alert.rule.level})\n`,
           );
           return;
         }
-        const who = actor();
-        const audit = (action: string, target: string, details: Record<string, unknown>) =>
-          store.audit({ actor: who, action, tenant: facts.tenant, target, details });
-        const done = standing(await auditLog(store));
-        const reports: { plan: Plan; outcomes: StepOutcome[] }[] = [];
-        let failed = false;
-        for (const playbook of chosen) {
-          const ceiling: Mode = flags.dryRun ? 'dry-run' : 'auto';
-          const plan = planFor(playbook, facts, ceiling);
-          if (flags.revert) {
-            const outcomes: StepOutcome[] = [];
-            for (const step of plan.steps) {
-              const carried = done.get(step.key);
-              if (!carried) continue;
-              const undone = await revert(carried, { connectors });
-              await audit('response.revert', String(id), {
-                playbook: playbook.name,
-                key: step.key,
-                ...undone,
-              });
-              failed ||= undone.error !== undefined;
-              outcomes.push({ ...carried, state: undone.error ? 'failed' : 'done', ...undone });
-            }
-            reports.push({ plan, outcomes });
-            continue;
-          }
-          await audit('response.plan', String(id), { plan });
-          const outcomes = await carryOut(plan, {
-            connectors,
-            approval: flags.approve ? true : flags.reject ? false : undefined,
-            alreadyDone: (key) => done.has(key),
-            onOutcome: async (outcome) => {
-              await audit('response.step', String(id), { playbook: playbook.name, outcome });
-            },
-          });
-          failed ||= outcomes.some((o) => o.state === 'failed');
-          reports.push({ plan, outcomes });
-        }
-        if (flags.json) process.stdout.write(`${JSON.stringify(reports)}\n`);
-        else process.stdout.write(`${reports.map((r) => render(r.plan, r.outcomes)).join('\n\n')}\n`);
-        if (failed) process.exitCode = 1;
+        if (flags.json) process.stdout.write(`${JSON.stringify(records.map(responseView))}\n`);
+        else
+          process.stdout.write(
+            `${render({ id, rule: alert.rule.title, host: alert.host, tenant: alert.tenant }, records)}\n`,
+          );
+        if (records.some((r) => r.state === 'failed' || (r.error !== null && r.state === 'done')))
+          process.exitCode = 1;
       } finally {
         await store.close();
       }

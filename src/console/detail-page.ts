@@ -6,6 +6,7 @@ import {
   type Alert,
   type AlertDetail,
   CLOSE_REASONS,
+  type ResponseRecord,
   type StoredDetection,
   type TimelineEvent,
 } from '../service/index.js';
@@ -27,6 +28,10 @@ export interface DetailView {
   ruleYaml?: string;
   hostAlerts: Alert[];
   timeline: TimelineEvent[];
+  /** The steps of the playbooks run on the alert. */
+  responses: ResponseRecord[];
+  /** Whether an action can be undone (a containment), so a done step may be released. */
+  revertible: (action: string) => boolean;
   techniqueName: (id: string) => string | undefined;
   notice?: string;
   problem?: string;
@@ -154,6 +159,54 @@ function triageSection(view: DetailView): Html {
 </section>`;
 }
 
+const STEP_STATES: Record<ResponseRecord['state'], string> = {
+  planned: 'Planned (dry run)',
+  'awaiting-approval': 'Awaiting approval',
+  rejected: 'Rejected',
+  expired: 'Approval lapsed',
+  skipped: 'Skipped',
+  running: 'Running',
+  done: 'Done',
+  failed: 'Failed',
+  reverted: 'Reverted',
+};
+
+function responseForm(user: DetailView['user'], record: ResponseRecord, verb: string, caption: string): Html {
+  return html`<form method="post" action="/console/responses/${record.id}/${verb}" class="inline">
+    <input type="hidden" name="_csrf" value="${user.session.csrf}">
+    <button type="submit" class="${verb}" id="response-${record.id}-${verb}">${caption}</button>
+  </form>`;
+}
+
+function responseSection(view: DetailView): Html {
+  const { user, responses } = view;
+  return html`<section class="card" aria-labelledby="response-title">
+  <h2 id="response-title">Response</h2>
+  ${
+    responses.length === 0
+      ? html`<p class="hint">No playbook ran on this alert.</p>`
+      : html`<ol class="responses" id="responses">${responses.map(
+          (r) => html`<li class="response state-${r.state}" id="response-${r.id}">
+    <p><strong>${r.playbook}</strong> · ${r.step} · <code>${r.action}</code> · ${r.mode}
+      <span class="status">${STEP_STATES[r.state]}</span></p>
+    ${r.request && html`<p class="hint">${clip(r.request, 500)}</p>`}
+    ${r.result && html`<p>${clip(r.result, 500)}</p>`}
+    ${r.error && html`<p class="problem">${clip(r.error, 500)}</p>`}
+    ${r.expiresAt !== null && r.state === 'awaiting-approval' && html`<p class="hint">The request lapses at ${shortTime(new Date(r.expiresAt).toISOString())} UTC.</p>`}
+    ${r.revertAt !== null && r.state === 'done' && html`<p class="hint">Ends at ${shortTime(new Date(r.revertAt).toISOString())} UTC.</p>`}
+    ${r.decidedBy && html`<p class="hint">Decided by ${r.decidedBy}.</p>`}
+    ${
+      user.may('triage') &&
+      html`${r.state === 'awaiting-approval' && html`${responseForm(user, r, 'approve', 'Approve')} ${responseForm(user, r, 'reject', 'Reject')}`}${
+        r.state === 'done' && view.revertible(r.action) && responseForm(user, r, 'release', 'Release')
+      }`
+    }
+  </li>`,
+        )}</ol>`
+  }
+</section>`;
+}
+
 function timelineSection(view: DetailView): Html {
   const fired = new Set(view.alert.detections.map((d) => d.seq));
   const events = view.timeline.slice(0, TIMELINE_SHOWN);
@@ -208,6 +261,7 @@ ${timelineSection(view)}
 </div>
 <div class="detail-side">
 ${triageSection(view)}
+${responseSection(view)}
 <section class="card" aria-labelledby="attack-title"><h2 id="attack-title">ATT&amp;CK</h2>${techniques(view)}</section>
 <section class="card" aria-labelledby="host-title">
   <h2 id="host-title">Other alerts of ${alert.host || 'the host'}</h2>

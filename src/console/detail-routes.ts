@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VigilError } from '../core/index.js';
+import { ACTIONS } from '../respond/index.js';
 import {
   ALERT_STATUSES,
   type AlertStatus,
@@ -8,6 +9,7 @@ import {
   type CloseReason,
   type DetectionService,
   hostTimeline,
+  ResponseConflict,
   ruleSource,
   type TriageChange,
   triageAlert,
@@ -40,10 +42,11 @@ export function registerDetail(
       title: alert.rule.title,
       file: first?.detection.rule.file,
     });
-    const [hostAlerts, timeline, tenants] = await Promise.all([
+    const [hostAlerts, timeline, tenants, responses] = await Promise.all([
       alert.host ? store.alerts({ tenant: alert.tenant, host: alert.host, limit: 20 }) : { items: [] },
       alert.host && first ? hostTimeline(service.events, alert.tenant, alert.host, first.seq) : [],
       tenantChoice(service, user),
+      store.responses(alert.tenant, alert.id),
     ]);
     const saved = (request.query as { saved?: string }).saved === '1';
     return sendPage(
@@ -58,6 +61,8 @@ export function registerDetail(
           ruleYaml: rule && ruleSource(rule),
           hostAlerts: hostAlerts.items,
           timeline,
+          responses,
+          revertible: (action) => ACTIONS[action]?.revertible ?? false,
           techniqueName: options.techniqueName,
           notice: messages.notice ?? (saved ? 'Saved.' : undefined),
           problem: messages.problem,
@@ -106,4 +111,32 @@ export function registerDetail(
     }
     return reply.redirect(`/console/alerts/${id}?saved=1`, 303);
   });
+
+  // An analyst's answer to a response step: approve, reject, or release a containment early.
+  for (const verb of ['approve', 'reject', 'release'] as const) {
+    scope.post(`/responses/:id/${verb}`, async (request, reply) => {
+      const user = userOf(request);
+      const id = Number((request.params as { id: string }).id);
+      if (!user.may('triage'))
+        return sendPage(
+          reply,
+          403,
+          errorPage(403, `A ${user.session.principal.role} may not answer responses.`, user),
+        );
+      const record = Number.isSafeInteger(id) && id > 0 ? await store.response(user.scope, id) : undefined;
+      if (!record) return sendPage(reply, 404, errorPage(404, 'There is no such response step here.', user));
+      const actor = actorName(user.session.principal);
+      try {
+        if (verb === 'release') await service.responder.release(user.scope, id, actor);
+        else await service.responder.decide(user.scope, id, verb === 'approve', actor);
+      } catch (error) {
+        if (error instanceof ResponseConflict) {
+          (request.params as { id: string }).id = String(record.alertId);
+          return renderDetail(request, reply, 409, { problem: error.message });
+        }
+        throw error;
+      }
+      return reply.redirect(`/console/alerts/${record.alertId}?saved=1`, 303);
+    });
+  }
 }

@@ -74,7 +74,7 @@ function ruleRow(row: RuleRow, view: RulesView): Html {
   const file = basename(rule.origin.file);
   const toggle =
     view.user.may('manage') && !('correlation' in rule && rule.correlation)
-      ? html`<form method="post" action="/console/rules/state" class="inline">
+      ? html`<form method="post" action="/console/rules/state" class="rule-toggle">
       <input type="hidden" name="_csrf" value="${view.user.session.csrf}">
       <input type="hidden" name="rule" value="${row.key}">
       <input type="hidden" name="enabled" value="${row.state === 'disabled' ? '1' : '0'}">

@@ -28,6 +28,17 @@ export const ACTIONS: Readonly<Record<string, ActionSpec>> = {
     revertible: true,
     description: 'disable an account in the directory (Active Directory or OpenLDAP)',
   },
+  'edr.isolate_host': {
+    params: { host: { type: 'host', required: true } },
+    revertible: true,
+    description:
+      'cut a host off the network but for the EDR itself (Defender for Endpoint, CrowdStrike Falcon)',
+  },
+  'email.message': {
+    params: { subject: { type: 'text', required: true }, text: { type: 'text', required: true } },
+    revertible: false,
+    description: 'send a mail through the relay to the recipients of the configuration',
+  },
   'notify.message': {
     params: { title: { type: 'text', required: false }, text: { type: 'text', required: true } },
     revertible: false,

@@ -69,14 +69,15 @@ async function attempt<T>(
 export async function carryOut(plan: Plan, options: ExecuteOptions): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
   for (const step of plan.steps) {
-    const outcome = await settle(step, options);
+    const outcome = await settleStep(step, options);
     await options.onOutcome?.(outcome);
     outcomes.push(outcome);
   }
   return outcomes;
 }
 
-async function settle(step: PlannedStep, options: ExecuteOptions): Promise<StepOutcome> {
+/** Settles one step as `carryOut` does (for a step decided later: an approval given, say). */
+export async function settleStep(step: PlannedStep, options: ExecuteOptions): Promise<StepOutcome> {
   const connector = options.connectors.get(capabilityOf(step.action));
   const base: StepOutcome = {
     step: step.name,

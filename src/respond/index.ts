@@ -4,7 +4,14 @@ export type { ActionResult, Connector, RunOptions } from './connectors/connector
 export { TransientFailure } from './connectors/connector.js';
 export { type NftablesConfig, NftablesConnector } from './connectors/nftables.js';
 export { type WebhookConfig, WebhookConnector, webhookBody, webhookSignature } from './connectors/webhook.js';
-export { carryOut, type ExecuteOptions, revert, type StepOutcome, type StepState } from './execute.js';
+export {
+  carryOut,
+  type ExecuteOptions,
+  revert,
+  type StepOutcome,
+  type StepState,
+  settleStep,
+} from './execute.js';
 export {
   type AlertFacts,
   type Condition,

@@ -8,6 +8,7 @@ import { registerAlertRoutes } from './routes-alerts.js';
 import { registerEventRoutes } from './routes-events.js';
 import { registerHuntRoutes } from './routes-hunts.js';
 import { registerOtlpRoutes } from './routes-otlp.js';
+import { registerResponseRoutes } from './routes-responses.js';
 import { registerStatusRoutes } from './routes-status.js';
 
 export interface ServerOptions {
@@ -131,6 +132,7 @@ export async function buildServer(
   registerAlertRoutes(app, book, service);
   registerAdminRoutes(app, book, service);
   registerHuntRoutes(app, book, service);
+  registerResponseRoutes(app, book, service);
   registerStatusRoutes(app, book, service, () => openApiDocument(book, options.version));
   const consoleConfig = service.options.config.console;
   registerConsole(app, service, {

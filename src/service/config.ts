@@ -34,6 +34,8 @@ export interface ServiceConfig {
   fetch: { allowHosts: string[]; maxBytes: number; timeoutMs: number };
   /** Console sessions end after this long unused, and this long after sign-in whatever happens. */
   console: { sessionIdleMs: number; sessionMaxMs: number };
+  /** Response playbooks and connectors (paths; relative ones are read from the data folder). */
+  response: { playbooks: string[]; connectors: string; tickMs: number };
 }
 
 export interface Retention {
@@ -136,6 +138,13 @@ const schema = z.strictObject({
       timeout: duration.optional(),
     })
     .optional(),
+  response: z
+    .strictObject({
+      playbooks: z.array(z.string()).optional(),
+      connectors: z.string().optional(),
+      tick: duration.optional(),
+    })
+    .optional(),
   console: z
     .strictObject({
       session_idle: duration.optional(),
@@ -211,6 +220,11 @@ export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
       allowHosts: c.fetch?.allow_hosts ?? [],
       maxBytes: bytes(c.fetch?.max_bytes) ?? DEFAULT_FETCH_LIMITS.maxBytes,
       timeoutMs: ms(c.fetch?.timeout) ?? DEFAULT_FETCH_LIMITS.timeoutMs,
+    },
+    response: {
+      playbooks: c.response?.playbooks ?? ['playbooks'],
+      connectors: c.response?.connectors ?? 'connectors.yml',
+      tickMs: ms(c.response?.tick) ?? 30_000,
     },
     console: {
       sessionIdleMs: ms(c.console?.session_idle) ?? 30 * 60_000,

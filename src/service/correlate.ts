@@ -1,5 +1,5 @@
 import type { LogEvent } from '../core/index.js';
-import { memberLevels, referenceResolver } from '../detect/index.js';
+import { memberLevels, referenceResolver, silencedRules } from '../detect/index.js';
 import {
   CorrelationEngine,
   type CorrelationResult,
@@ -41,6 +41,8 @@ export class TenantCorrelator {
   private released = Number.NEGATIVE_INFINITY;
   private rulesByRef = new Map<string, DetectionRule>();
   private levels = new Map<CorrelationRule, Level>();
+  /** Correlations that only feed other correlations (none of which asks them to `generate`). */
+  private silenced = new Set<unknown>();
   /** Whether anything changed since the last snapshot. */
   dirty = false;
 
@@ -55,6 +57,7 @@ export class TenantCorrelator {
     const resolve = referenceResolver(rules);
     this.rulesByRef = new Map(rules.rules.map((rule) => [ruleRef(rule), rule]));
     this.levels = memberLevels(rules.correlations, resolve);
+    this.silenced = silencedRules(rules.correlations, resolve);
     return new CorrelationEngine(rules.correlations, resolve);
   }
 
@@ -111,7 +114,7 @@ export class TenantCorrelator {
       out.push(...this.engine.advance(until));
       this.released = until;
     }
-    return out;
+    return out.filter((result) => !this.silenced.has(result.rule));
   }
 
   snapshot(): string {

@@ -22,6 +22,7 @@ export type { EventLog, LogRecord, NewRecord } from './event-log.js';
 export { FileEventLog } from './file-event-log.js';
 export { FolderWatch } from './folder-watch.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
+export { Responder, type ResponderOptions, ResponseConflict, type RunRequest } from './responder.js';
 export { alertFacts } from './response-facts.js';
 export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
 export { deployedRuleKey, type TenantRules, tenantRulesPath } from './rules.js';
@@ -47,6 +48,8 @@ export {
   CLOSE_REASONS,
   type CloseReason,
   type DisabledRule,
+  type ResponseRecord,
+  type ResponseState,
   type RetroHunt,
   type RuleHits,
   type ServiceStore,

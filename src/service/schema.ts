@@ -155,6 +155,33 @@ export const SERVICE_MIGRATIONS: readonly string[] = [
    CREATE INDEX alerts_last_seen ON alerts (tenant, last_seen, id);
    CREATE INDEX alerts_level_rank ON alerts (tenant, level_rank, id);
    CREATE INDEX alerts_count ON alerts (tenant, count, id);`,
+  // Response: each step of a playbook run on an alert, under its key (tenant, alert, playbook,
+  // step), so that it is carried out once, waits for its approval, and is reverted on time.
+  `CREATE TABLE responses (
+     id INTEGER PRIMARY KEY,
+     key TEXT NOT NULL UNIQUE,
+     tenant TEXT NOT NULL,
+     alert_id INTEGER NOT NULL,
+     playbook TEXT NOT NULL,
+     step TEXT NOT NULL,
+     action TEXT NOT NULL,
+     mode TEXT NOT NULL,
+     state TEXT NOT NULL,
+     params TEXT NOT NULL,
+     request TEXT,
+     result TEXT,
+     error TEXT,
+     attempts INTEGER NOT NULL,
+     kept TEXT,
+     ttl_ms INTEGER,
+     revert_at INTEGER,
+     expires_at INTEGER,
+     decided_by TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX responses_alert ON responses (tenant, alert_id);
+   CREATE INDEX responses_due ON responses (state, revert_at, expires_at);`,
   // The console's rules screen: rules a tenant turned off (by rule key: the id, or file#title).
   `CREATE TABLE disabled_rules (
      tenant TEXT NOT NULL,

@@ -1,7 +1,8 @@
 import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { describeError, type VigilError } from '../core/index.js';
 import { type RuleSetup, type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
+import { loadConnectors, loadPlaybooks } from '../respond/index.js';
 import type { CorrelationRule, DetectionRule } from '../sigma/index.js';
 import type { ServiceConfig } from './config.js';
 import type { BatchTask, EvaluatedBatch } from './evaluate.js';
@@ -9,6 +10,7 @@ import type { EventLog, NewRecord } from './event-log.js';
 import { FileEventLog } from './file-event-log.js';
 import { lockDataDir } from './lock.js';
 import { Processor, type ProcessorNote } from './processor.js';
+import { Responder } from './responder.js';
 import { RetroHunts } from './retro-hunts.js';
 import {
   globalOnly,
@@ -63,6 +65,30 @@ export interface RulesStatus {
 const RETENTION_EVERY_MS = 10 * 60_000;
 const RELOAD_DEBOUNCE_MS = 1000;
 
+/**
+ * The responder of a data folder: the playbooks of `response.playbooks` (a playbook that cannot be
+ * used is told and left out, as a rule is) and the connectors of `response.connectors` (a broken
+ * connectors file stops the start, as a broken config.yml does: it holds no optional part).
+ */
+async function openResponder(options: ServiceOptions, store: ServiceStore): Promise<Responder> {
+  const { response } = options.config;
+  const inData = (path: string) => (isAbsolute(path) ? path : join(options.dataDir, path));
+  const paths = response.playbooks.map(inData).filter((path) => existsSync(path));
+  const set = paths.length ? await loadPlaybooks(paths) : { playbooks: [], errors: [] };
+  for (const error of set.errors) options.log(`playbook skipped: ${describeError(error)}`);
+  const connectors = loadConnectors(inData(response.connectors));
+  if (set.playbooks.length)
+    options.log(
+      `response: ${set.playbooks.length} playbooks; connectors: ${[...connectors.values()].map((c) => c.target).join(', ') || 'none (every step stays a plan)'}`,
+    );
+  return new Responder(store, {
+    playbooks: set.playbooks,
+    connectors,
+    log: options.log,
+    tickMs: response.tickMs,
+  });
+}
+
 /** Where the service keeps things in its data folder. */
 export function dataPaths(dataDir: string) {
   return {
@@ -88,6 +114,8 @@ export class DetectionService {
   private reloading: Promise<RulesStatus> | undefined;
   /** Retro-hunts over the stored events, each on a thread of its own. */
   hunts!: RetroHunts;
+  /** Playbooks run on the alerts detection opens. */
+  responder!: Responder;
   private readonly alertListeners = new Set<(opened: OpenedAlert) => void>();
   /** Events accepted per tenant and input, since start (for metrics). */
   readonly accepted = new Map<string, number>();
@@ -118,7 +146,9 @@ export class DetectionService {
         (tenant) => service.deployedSetup(tenant),
         options.log,
       );
+      service.responder = await openResponder(options, store);
       await service.startDetection();
+      await service.responder.start();
       service.watchRules();
       service.retentionTimer = setInterval(() => void service.applyRetention(), RETENTION_EVERY_MS);
       service.retentionTimer.unref();
@@ -194,6 +224,7 @@ export class DetectionService {
         `alert ${note.id} opened: tenant ${note.tenant}, ${note.rule} (${note.level}) on ${note.host || 'no host'}`,
       );
       for (const listener of this.alertListeners) listener({ tenant: note.tenant, id: note.id });
+      this.responder.alertOpened(note.tenant, note.id);
     } else if (note.kind === 'event-error')
       log(`event skipped: tenant ${note.tenant}: ${describeError(note.error)}`);
     else log(`detection stopped: ${describeError(note.error)}`);
@@ -375,6 +406,7 @@ export class DetectionService {
     await this.reloading?.catch(() => undefined);
     await this.hunts.close();
     await this.processor.stop();
+    await this.responder.stop();
     await this.pool.close();
     await this.events.close();
     await this.store.close();

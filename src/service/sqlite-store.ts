@@ -29,6 +29,8 @@ import type {
   NewDetection,
   NewSuppression,
   Page,
+  ResponseChange,
+  ResponseRecord,
   RetroHunt,
   RuleHits,
   ServiceStore,
@@ -1002,6 +1004,75 @@ export class SqliteServiceStore implements ServiceStore {
     return { hunt: toHunt(row), detections };
   }
 
+  async saveResponse(change: ResponseChange, audit: AuditRecord): Promise<ResponseRecord> {
+    return this.db.transaction(() => {
+      const now = this.now();
+      this.sql(
+        `INSERT INTO responses (key, tenant, alert_id, playbook, step, action, mode, state, params, request, result,
+           error, attempts, kept, ttl_ms, revert_at, expires_at, decided_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET mode = excluded.mode, state = excluded.state, params = excluded.params,
+           request = excluded.request, result = excluded.result, error = excluded.error, attempts = excluded.attempts,
+           kept = excluded.kept, ttl_ms = excluded.ttl_ms, revert_at = excluded.revert_at,
+           expires_at = excluded.expires_at, decided_by = excluded.decided_by, updated_at = excluded.updated_at`,
+      ).run(
+        change.key,
+        change.tenant,
+        change.alertId,
+        change.playbook,
+        change.step,
+        change.action,
+        change.mode,
+        change.state,
+        JSON.stringify(change.params),
+        change.request,
+        change.result,
+        change.error,
+        change.attempts,
+        change.kept === null ? null : JSON.stringify(change.kept),
+        change.ttlMs,
+        change.revertAt,
+        change.expiresAt,
+        change.decidedBy,
+        now,
+        now,
+      );
+      this.appendAudit(audit);
+      return responseRecord(this.sql('SELECT * FROM responses WHERE key = ?').get(change.key) as ResponseRow);
+    })();
+  }
+
+  async responses(tenant: string | null, alertId: number): Promise<ResponseRecord[]> {
+    const rows = this.sql(
+      'SELECT * FROM responses WHERE alert_id = ? AND (? IS NULL OR tenant = ?) ORDER BY id',
+    ).all(alertId, tenant, tenant) as ResponseRow[];
+    return rows.map(responseRecord);
+  }
+
+  async response(tenant: string | null, id: number): Promise<ResponseRecord | undefined> {
+    const row = this.sql('SELECT * FROM responses WHERE id = ? AND (? IS NULL OR tenant = ?)').get(
+      id,
+      tenant,
+      tenant,
+    ) as ResponseRow | undefined;
+    return row && responseRecord(row);
+  }
+
+  async responseByKey(key: string): Promise<ResponseRecord | undefined> {
+    const row = this.sql('SELECT * FROM responses WHERE key = ?').get(key) as ResponseRow | undefined;
+    return row && responseRecord(row);
+  }
+
+  async dueResponses(now: number): Promise<ResponseRecord[]> {
+    const rows = this.sql(
+      `SELECT * FROM responses
+        WHERE (state = 'awaiting-approval' AND expires_at <= ?) OR (state = 'done' AND revert_at <= ?)
+           OR state = 'running'
+        ORDER BY id`,
+    ).all(now, now) as ResponseRow[];
+    return rows.map(responseRecord);
+  }
+
   async watchPosition(path: string): Promise<WatchPosition | undefined> {
     return this.sql('SELECT path, tenant, identity, offset, record FROM watched_files WHERE path = ?').get(
       path,
@@ -1147,4 +1218,54 @@ class Conditions {
 function page<T extends { id: number }>(rows: T[], limit: number): Page<T> {
   const items = rows.slice(0, limit);
   return { items, next: rows.length > limit ? encodeCursor(items.at(-1)!.id) : null };
+}
+
+interface ResponseRow {
+  id: number;
+  key: string;
+  tenant: string;
+  alert_id: number;
+  playbook: string;
+  step: string;
+  action: string;
+  mode: string;
+  state: ResponseRecord['state'];
+  params: string;
+  request: string | null;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  kept: string | null;
+  ttl_ms: number | null;
+  revert_at: number | null;
+  expires_at: number | null;
+  decided_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function responseRecord(row: ResponseRow): ResponseRecord {
+  return {
+    id: row.id,
+    key: row.key,
+    tenant: row.tenant,
+    alertId: row.alert_id,
+    playbook: row.playbook,
+    step: row.step,
+    action: row.action,
+    mode: row.mode,
+    state: row.state,
+    params: JSON.parse(row.params) as Record<string, string>,
+    request: row.request,
+    result: row.result,
+    error: row.error,
+    attempts: row.attempts,
+    kept: row.kept === null ? null : (JSON.parse(row.kept) as Record<string, string>),
+    ttlMs: row.ttl_ms,
+    revertAt: row.revert_at,
+    expiresAt: row.expires_at,
+    decidedBy: row.decided_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }

@@ -210,6 +210,47 @@ export interface SessionInfo {
   endedAt: string | null;
 }
 
+/** What became of a response step (see respond/): the states of StepOutcome, and those of time. */
+export type ResponseState =
+  | 'planned'
+  | 'awaiting-approval'
+  | 'rejected'
+  | 'expired'
+  | 'skipped'
+  | 'running'
+  | 'done'
+  | 'failed'
+  | 'reverted';
+
+/** One step of a playbook run on an alert, as the store keeps it. */
+export interface ResponseRecord {
+  id: number;
+  key: string;
+  tenant: string;
+  alertId: number;
+  playbook: string;
+  step: string;
+  action: string;
+  mode: string;
+  state: ResponseState;
+  params: Record<string, string>;
+  request: string | null;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  kept: Record<string, string> | null;
+  ttlMs: number | null;
+  /** When a containment ends by itself (ms). */
+  revertAt: number | null;
+  /** When an approval request lapses (ms). */
+  expiresAt: number | null;
+  decidedBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ResponseChange = Omit<ResponseRecord, 'id' | 'createdAt' | 'updatedAt'>;
+
 /** A retro-hunt: stored events replayed through rules, apart from live detection and alerts. */
 export interface RetroHunt {
   id: number;
@@ -340,6 +381,14 @@ export interface ServiceStore {
     limit: number,
     offset: number,
   ): Promise<{ hunt: RetroHunt; detections: Detection[] } | undefined>;
+
+  /** Creates or updates a response step (by key) and audits the change with it, in one transaction. */
+  saveResponse(change: ResponseChange, audit: AuditRecord): Promise<ResponseRecord>;
+  responses(tenant: string | null, alertId: number): Promise<ResponseRecord[]>;
+  response(tenant: string | null, id: number): Promise<ResponseRecord | undefined>;
+  responseByKey(key: string): Promise<ResponseRecord | undefined>;
+  /** Approvals that lapsed, containments whose time is up, at `now` (ms), and steps left running. */
+  dueResponses(now: number): Promise<ResponseRecord[]>;
 
   watchPosition(path: string): Promise<WatchPosition | undefined>;
   saveWatchPosition(position: WatchPosition): Promise<void>;

@@ -280,7 +280,8 @@ describe.skipIf(!hasContent)('vigil vulns', () => {
 
   it('raises and marks the CVEs an advisory names', () => {
     const db = join(dir, 'advisory.db');
-    vigil(['vulns', 'import', sample('scan.nessus'), '--db', db], env);
+    const imported = vigil(['vulns', 'import', sample('scan.nessus'), '--db', db], env);
+    expect(imported.status, imported.stderr).toBe(0);
     const advisory = join(dir, 'advisory.txt');
     writeFileSync(advisory, 'Actors exploit CVE-2023-48795 widely.');
     expect(vigil(['vulns', 'list', '--advisory', advisory, '--db', db], env).stdout).toContain(

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPaths, SqliteServiceStore } from '../../src/service/index.js';
 import { VIGIL_RULES_DIR } from '../../src/sigma/index.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
+import { namespacesWork, sh } from '../helpers/system.js';
+import { failedLogons } from '../helpers/windows-events.js';
 
 /**
  * A detection carried from the service through a playbook to a real nftables set and back. Two
@@ -20,54 +22,12 @@ const suffix = String(process.pid);
 const ATTACKER = `vigil-a-${suffix}`;
 const SERVER = `vigil-s-${suffix}`;
 
-function sh(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function namespacesWork(): boolean {
-  const probe = `vigil-probe-${suffix}`;
-  if (sh(['ip', 'netns', 'add', probe]).status !== 0) return false;
-  const nft = sh(['ip', 'netns', 'exec', probe, 'nft', 'list', 'ruleset']).status === 0;
-  sh(['ip', 'netns', 'del', probe]);
-  return nft;
-}
-
-const canRun = namespacesWork();
-if (!canRun)
-  console.warn(
-    '\n*** network namespaces or nft are not available here (root, iproute2, nftables): containment tests SKIPPED ***\n',
-  );
+const canRun = namespacesWork('containment tests');
 
 /** Whether the attacker can open a TCP connection to the server's port. */
 function reachable(): boolean {
   const probe = `const s=require('net').connect({host:'198.51.100.2',port:7070,timeout:700});s.on('connect',()=>process.exit(0));s.on('timeout',()=>process.exit(1));s.on('error',()=>process.exit(1));`;
   return sh(['ip', 'netns', 'exec', ATTACKER, process.execPath, '-e', probe]).status === 0;
-}
-
-function failedLogon(minute: number, record: number): string {
-  return JSON.stringify({
-    Event: {
-      System: {
-        Provider: { '#attributes': { Name: 'Microsoft-Windows-Security-Auditing' } },
-        EventID: 4625,
-        EventRecordID: record,
-        Channel: 'Security',
-        Computer: 'dc1.corp.example',
-        TimeCreated: {
-          '#attributes': {
-            SystemTime: new Date(Date.parse('2026-03-01T08:00:00Z') + minute * 20_000).toISOString(),
-          },
-        },
-      },
-      EventData: {
-        TargetUserName: 'alice',
-        IpAddress: '198.51.100.1',
-        LogonType: 3,
-        SubStatus: '0xc000006a',
-      },
-    },
-  });
 }
 
 describe.skipIf(!canRun)('containment: alert -> playbook -> nftables -> revert', () => {
@@ -98,7 +58,8 @@ describe.skipIf(!canRun)('containment: alert -> playbook -> nftables -> revert',
     return {
       status: result.status,
       stderr: result.stderr,
-      reports: result.status === 0 || result.stdout.startsWith('[') ? JSON.parse(result.stdout || '[]') : [],
+      // biome-ignore lint/suspicious/noExplicitAny: the test reads the JSON it is given
+      records: (result.stdout.startsWith('[') ? JSON.parse(result.stdout) : []) as any[],
     };
   };
 
@@ -136,7 +97,7 @@ describe.skipIf(!canRun)('containment: alert -> playbook -> nftables -> revert',
     service = await startService(data, ['--rules', join(VIGIL_RULES_DIR, 'identity')], {
       VIGIL_HOME: join(dir, 'home'),
     });
-    const lines = Array.from({ length: 12 }, (_, i) => failedLogon(i, 500 + i));
+    const lines = failedLogons(12, { ip: '198.51.100.1', stepMs: 20_000 });
     await api(
       service,
       tokens.ingest,
@@ -168,6 +129,7 @@ steps:
     ttl: 1h
 `;
     writeFileSync(join(dir, 'playbooks', 'approval.yml'), playbook('block-with-approval', 'approval'));
+    writeFileSync(join(dir, 'playbooks', 'refused.yml'), playbook('block-refused', 'approval'));
     writeFileSync(join(dir, 'playbooks', 'auto.yml'), playbook('block-now', 'auto'));
     writeFileSync(join(data, 'connectors.yml'), `firewall:\n  type: nftables\n  table: vigil_test\n`);
   }, 60_000);
@@ -187,42 +149,46 @@ steps:
 
     const dry = respond(...pb('block-now'), '--dry-run');
     expect(dry.status).toBe(0);
-    expect(dry.reports[0].outcomes[0]).toMatchObject({
+    expect(dry.records[0]).toMatchObject({
       state: 'planned',
       request: 'nft add element inet vigil_test blocked_v4 { 198.51.100.1 timeout 3600s }',
     });
     expect(reachable()).toBe(true);
 
-    expect(respond(...pb('block-with-approval')).reports[0].outcomes[0].state).toBe('awaiting-approval');
-    expect(respond(...pb('block-with-approval'), '--reject').reports[0].outcomes[0].state).toBe('rejected');
+    expect(respond(...pb('block-refused')).records[0].state).toBe('awaiting-approval');
+    const refused = respond(...pb('block-refused'), '--reject').records[0];
+    expect(refused).toMatchObject({ state: 'rejected', decided_by: expect.stringMatching(/^respond-cli:/) });
+    // A rejection is final: approving afterwards changes nothing.
+    expect(respond(...pb('block-refused'), '--approve').records[0].state).toBe('rejected');
     expect(reachable()).toBe(true);
 
     const approved = respond(...pb('block-with-approval'), '--approve');
     expect(approved.status).toBe(0);
-    expect(approved.reports[0].outcomes[0]).toMatchObject({
+    expect(approved.records[0]).toMatchObject({
       state: 'done',
       result: expect.stringContaining('198.51.100.1 added'),
+      revert_at: expect.any(String),
     });
     expect(reachable()).toBe(false);
     const set = sh(['ip', 'netns', 'exec', SERVER, 'nft', 'list', 'set', 'inet', 'vigil_test', 'blocked_v4']);
     expect(set.stdout).toMatch(/198\.51\.100\.1 timeout 1h/);
 
     // Carried out already under the same key: not done twice.
-    expect(respond(...pb('block-with-approval'), '--approve').reports[0].outcomes[0].result).toBe(
-      'already carried out under this key',
-    );
+    const again = respond(...pb('block-with-approval'), '--approve');
+    expect(again.records[0]).toMatchObject({ id: approved.records[0].id, state: 'done', attempts: 1 });
 
     const released = respond(...pb('block-with-approval'), '--revert');
     expect(released.status).toBe(0);
-    expect(released.reports[0].outcomes[0]).toMatchObject({
+    expect(released.records[0]).toMatchObject({
+      state: 'reverted',
       result: expect.stringContaining('198.51.100.1 removed'),
     });
     expect(reachable()).toBe(true);
   });
 
-  it('auto mode acts at once; every plan, step and revert is in the audit log', async () => {
+  it('auto mode acts at once; every step, decision and revert is in the audit log', async () => {
     const auto = respond('--playbooks', join(dir, 'playbooks'), '--playbook', 'block-now');
-    expect(auto.reports[0].outcomes[0].state).toBe('done');
+    expect(auto.records[0].state).toBe('done');
     expect(reachable()).toBe(false);
     expect(respond('--playbooks', join(dir, 'playbooks'), '--playbook', 'block-now', '--revert').status).toBe(
       0,
@@ -232,19 +198,19 @@ steps:
     const store = new SqliteServiceStore(dataPaths(data).database);
     try {
       const entries = (await store.auditEntries(0, 1000)).filter((e) => e.action.startsWith('response.'));
-      const steps = entries
-        .filter((e) => e.action === 'response.step')
-        .map((e) => [e.details.playbook as string, (e.details.outcome as { state: string }).state]);
-      expect(steps).toEqual([
-        ['block-now', 'planned'],
-        ['block-with-approval', 'awaiting-approval'],
-        ['block-with-approval', 'rejected'],
-        ['block-with-approval', 'done'],
-        ['block-with-approval', 'done'],
-        ['block-now', 'done'],
+      const trail = entries.map((e) => [e.action, e.details.playbook, e.details.state]);
+      expect(trail).toEqual([
+        ['response.step', 'block-now', 'planned'],
+        ['response.step', 'block-refused', 'awaiting-approval'],
+        ['response.reject', 'block-refused', 'rejected'],
+        ['response.step', 'block-with-approval', 'awaiting-approval'],
+        ['response.approve', 'block-with-approval', 'running'],
+        ['response.step', 'block-with-approval', 'done'],
+        ['response.revert', 'block-with-approval', 'reverted'],
+        ['response.start', 'block-now', 'running'],
+        ['response.step', 'block-now', 'done'],
+        ['response.revert', 'block-now', 'reverted'],
       ]);
-      expect(entries.filter((e) => e.action === 'response.revert')).toHaveLength(2);
-      expect(entries.filter((e) => e.action === 'response.plan')).toHaveLength(6);
       expect(
         entries.every(
           (e) => e.actor.startsWith('respond-cli:') && e.tenant === 'acme' && e.target === String(alertId),

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
@@ -13,6 +12,7 @@ import {
   readConnectors,
   revert,
 } from '../../src/respond/index.js';
+import { freePort } from '../helpers/system.js';
 
 /**
  * The directory connector against a real OpenLDAP `slapd` started by the test: with the ppolicy
@@ -27,15 +27,6 @@ if (!hasSlapd) console.warn('\n*** slapd is not installed (Debian slapd): direct
 
 const BASE = 'dc=corp,dc=example';
 const ADMIN = `cn=admin,${BASE}`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function canBind(url: string, dn: string, password: string): Promise<boolean> {
   const client = new Client({ url });

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import {
   readConnectors,
   revert,
 } from '../../src/respond/index.js';
+import { freePort } from '../helpers/system.js';
 
 /**
  * The DNS connector against a real Unbound: one instance answers for `example.` (standing for the
@@ -23,15 +23,6 @@ import {
 const hasUnbound = spawnSync('unbound', ['-V']).error === undefined;
 if (!hasUnbound)
   console.warn('\n*** unbound is not installed (Debian unbound): DNS response tests SKIPPED ***\n');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function unboundConfig(dir: string, name: string, port: number, body: string[]): string {
   const file = join(dir, `${name}.conf`);

@@ -58,6 +58,7 @@ describe('playbooks', () => {
     expect(report.failed).toEqual([]);
     expect(report.playbooks.map((p: { name: string }) => p.name).sort()).toEqual([
       'block-brute-force-source',
+      'contain-ransomware-host',
       'disable-stolen-account',
       'notify-critical',
     ]);

@@ -67,6 +67,12 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
     const token = (args: string[]) => vigil(['admin', '--data', data, 'token', 'add', ...args]).stdout.trim();
     root = token(['--role', 'admin', '--name', 'mssp-admin']);
     rootViewer = token(['--role', 'viewer', '--name', 'noc']);
+    // Every alert asks for an approval, so that each tenant has response steps of its own.
+    mkdirSync(join(data, 'playbooks'));
+    writeFileSync(
+      join(data, 'playbooks', 'ask.yml'),
+      "name: ask\nmode: approval\ntrigger: {}\nsteps:\n  - { name: tell, action: notify.message, with: { text: '{{ alert.rule }}' } }\n",
+    );
     service = await startService(data, ['--rules', join(dir, 'rules')], { VIGIL_HOME: join(dir, 'home') });
     for (const [tokens, host] of [
       [acme, 'acme-web'],
@@ -274,6 +280,27 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
     await check('GET /api/v1/hunts/{id}', async () => {
       expect((await asAcme('viewer', 'GET', `/api/v1/hunts/${globexHunt}`)).status).toBe(404);
     });
+    const stepsOf = async (tokens: Record<string, string>, alert: number) => {
+      for (let i = 0; i < 100; i++) {
+        const got = await api(service, tokens.viewer, 'GET', `/api/v1/alerts/${alert}/responses`);
+        if (got.body.responses?.length) return got.body.responses;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no response steps for alert ${alert}`);
+    };
+    const [globexStep] = await stepsOf(globex, globexAlert);
+    await check('GET /api/v1/alerts/{id}/responses', async () => {
+      expect((await asAcme('viewer', 'GET', `/api/v1/alerts/${globexAlert}/responses`)).status).toBe(404);
+      const own = await stepsOf(acme, acmeAlert);
+      expect(own.every((r: { tenant: string }) => r.tenant === 'acme')).toBe(true);
+    });
+    for (const verb of ['approve', 'reject', 'release'])
+      await check(`POST /api/v1/responses/{id}/${verb}`, async () => {
+        expect((await asAcme('analyst', 'POST', `/api/v1/responses/${globexStep.id}/${verb}`)).status).toBe(
+          404,
+        );
+      });
+    expect((await stepsOf(globex, globexAlert))[0].state).toBe('awaiting-approval');
     await check('GET /api/v1/tenants', async () => {
       expect(
         (await asAcme('admin', 'GET', '/api/v1/tenants')).body.tenants.map((t: { name: string }) => t.name),

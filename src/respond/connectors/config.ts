@@ -2,9 +2,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { readYamlDocuments, VigilError } from '../../core/index.js';
 import type { Connector } from './connector.js';
+import { EDR_DEFAULTS, EdrConnector } from './edr.js';
 import { LdapConnector } from './ldap.js';
 import { NftablesConnector } from './nftables.js';
 import { defaultReload, RpzConnector } from './rpz.js';
+import { SmtpConnector } from './smtp.js';
 import { WebhookConnector } from './webhook.js';
 
 /**
@@ -13,6 +15,7 @@ import { WebhookConnector } from './webhook.js';
  * (`*_file`).
  */
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name of letters, digits and _');
+const mailbox = z.string().regex(/^[^\s<>@,;"]+@[^\s<>@,;"]+$/, 'a mail address such as soc@corp.example');
 const schema = z.strictObject({
   firewall: z
     .strictObject({
@@ -22,7 +25,7 @@ const schema = z.strictObject({
       set_v4: name.optional(),
       set_v6: name.optional(),
       manage: z.boolean().optional(),
-      nft: z.string().optional(),
+      nft: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
     })
     .optional(),
   dns: z
@@ -45,6 +48,31 @@ const schema = z.strictObject({
       bind_password_env: z.string().optional(),
       bind_password_file: z.string().optional(),
       user_attribute: z.string().optional(),
+      ca: z.string().optional(),
+    })
+    .optional(),
+  edr: z
+    .strictObject({
+      type: z.enum(['defender', 'crowdstrike']),
+      client_id: z.string().min(1),
+      client_secret_env: z.string().optional(),
+      client_secret_file: z.string().optional(),
+      tenant_id: z.string().optional(),
+      api_url: z.string().url().optional(),
+      login_url: z.string().url().optional(),
+    })
+    .optional(),
+  email: z
+    .strictObject({
+      type: z.literal('smtp'),
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).optional(),
+      security: z.enum(['starttls', 'tls', 'none']).optional(),
+      from: mailbox,
+      to: z.array(mailbox).min(1),
+      username: z.string().optional(),
+      password_env: z.string().optional(),
+      password_file: z.string().optional(),
       ca: z.string().optional(),
     })
     .optional(),
@@ -118,7 +146,7 @@ export function readConnectors(
         setV4: c.firewall.set_v4 ?? 'blocked_v4',
         setV6: c.firewall.set_v6 ?? 'blocked_v6',
         manage: c.firewall.manage ?? true,
-        nft: c.firewall.nft ?? 'nft',
+        nft: typeof c.firewall.nft === 'string' ? [c.firewall.nft] : (c.firewall.nft ?? ['nft']),
       }),
     );
   if (c.dns)
@@ -156,6 +184,57 @@ export function readConnectors(
         bindPassword: password,
         userAttribute: d.user_attribute ?? (d.kind === 'active-directory' ? 'sAMAccountName' : 'uid'),
         ca: d.ca === undefined ? undefined : readFileSync(d.ca),
+      }),
+    );
+  }
+  if (c.edr) {
+    const e = c.edr;
+    const secret = e.client_secret_env
+      ? secretEnv(e.client_secret_env, 'edr.client_secret_env', file, env)
+      : e.client_secret_file
+        ? secretFile(e.client_secret_file, 'edr.client_secret_file', file)
+        : undefined;
+    if (secret === undefined)
+      throw new VigilError('CONNECTORS_INVALID', 'an EDR needs client_secret_env or client_secret_file', {
+        file,
+        field: 'edr',
+      });
+    if (e.type === 'defender' && !e.tenant_id)
+      throw new VigilError('CONNECTORS_INVALID', 'Defender for Endpoint needs tenant_id', {
+        file,
+        field: 'edr',
+      });
+    const trim = (url: string) => url.replace(/\/+$/, '');
+    out.set(
+      'edr',
+      new EdrConnector({
+        product: e.type,
+        clientId: e.client_id,
+        clientSecret: secret,
+        tenantId: e.tenant_id,
+        apiUrl: trim(e.api_url ?? EDR_DEFAULTS[e.type].apiUrl),
+        loginUrl: trim(e.login_url ?? EDR_DEFAULTS[e.type].loginUrl),
+      }),
+    );
+  }
+  if (c.email) {
+    const m = c.email;
+    const security = m.security ?? 'starttls';
+    out.set(
+      'email',
+      new SmtpConnector({
+        host: m.host,
+        port: m.port ?? (security === 'tls' ? 465 : security === 'starttls' ? 587 : 25),
+        security,
+        from: m.from,
+        to: m.to,
+        username: m.username,
+        password: m.password_env
+          ? secretEnv(m.password_env, 'email.password_env', file, env)
+          : m.password_file
+            ? secretFile(m.password_file, 'email.password_file', file)
+            : undefined,
+        ca: m.ca === undefined ? undefined : readFileSync(m.ca),
       }),
     );
   }

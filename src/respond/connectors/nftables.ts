@@ -10,7 +10,8 @@ export interface NftablesConfig {
   setV6: string;
   /** Create the table, its sets and the chains that drop their addresses when they are missing. */
   manage: boolean;
-  nft: string;
+  /** The nft command and the words before its own: `[nft]`, or `[sudo, -n, nft]` for a service that is not root. */
+  nft: string[];
 }
 
 /** A command that was stopped (time out, abort) may work when tried again; one nft refused will not. */
@@ -46,14 +47,15 @@ export class NftablesConnector implements Connector {
 
   describe(_action: string, params: Readonly<Record<string, string>>, ttlMs?: number): string {
     const address = params.address!;
-    return `${this.config.nft} add element ${this.config.family} ${this.config.table} ${this.setOf(address)} ${this.element(address, ttlMs)}`;
+    return `${this.config.nft.join(' ')} add element ${this.config.family} ${this.config.table} ${this.setOf(address)} ${this.element(address, ttlMs)}`;
   }
 
   private nft(command: string, signal: AbortSignal): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(this.config.nft, [command], { signal, timeout: 30_000 }, (error, stdout, stderr) => {
+      const [program, ...first] = this.config.nft;
+      execFile(program!, [...first, command], { signal, timeout: 30_000 }, (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
-        reject(failure(`${this.config.nft} ${command}`, error, stderr));
+        reject(failure(`${this.config.nft.join(' ')} ${command}`, error, stderr));
       });
     });
   }
@@ -96,12 +98,13 @@ export class NftablesConnector implements Connector {
 
   private nftScript(script: string, signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
+      const [program, ...first] = this.config.nft;
       const child = execFile(
-        this.config.nft,
-        ['-f', '-'],
+        program!,
+        [...first, '-f', '-'],
         { signal, timeout: 30_000 },
         (error, _out, stderr) =>
-          error ? reject(failure(`${this.config.nft} -f`, error, stderr)) : resolve(),
+          error ? reject(failure(`${this.config.nft.join(' ')} -f`, error, stderr)) : resolve(),
       );
       child.stdin!.end(script);
     });

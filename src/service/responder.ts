@@ -1,0 +1,325 @@
+import { describeError, VigilError } from '../core/index.js';
+import {
+  ACTIONS,
+  type Connector,
+  type Mode,
+  type PlannedStep,
+  type Playbook,
+  planFor,
+  revert,
+  type StepOutcome,
+  settleStep,
+  triggers,
+} from '../respond/index.js';
+import { alertFacts } from './response-facts.js';
+import type { ResponseChange, ResponseRecord, ServiceStore } from './store.js';
+
+export interface ResponderOptions {
+  playbooks: readonly Playbook[];
+  connectors: ReadonlyMap<string, Connector>;
+  log: (line: string) => void;
+  /** How often lapsed approvals and ended containments are looked for. */
+  tickMs?: number;
+  /** Retries of a failing action, and the first wait between them (doubled each time). */
+  attempts?: number;
+  backoffMs?: number;
+}
+
+/** What a hand run asks for: one playbook, or all those meant for the alert; a ceiling on modes. */
+export interface RunRequest {
+  playbook?: string;
+  ceiling?: Mode;
+}
+
+export class ResponseConflict extends VigilError {}
+
+/**
+ * Runs playbooks on alerts and keeps every step in the store under its key: the service calls it
+ * for each alert detection opens, analysts (API, console, `vigil respond`) approve, reject and
+ * release through it, and a timer lets lapsed approvals expire and ends containments on time. A
+ * step's record is written before it acts and after, with its audit entry in the same transaction,
+ * so a crash leaves it `running`: it is carried out again at the next start (actions are idempotent
+ * by key), never lost and never silently done twice.
+ */
+export class Responder {
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: ServiceStore,
+    private readonly options: ResponderOptions,
+  ) {}
+
+  get playbooks(): readonly Playbook[] {
+    return this.options.playbooks;
+  }
+
+  /** Finishes steps a stopped service left running, then looks for due work now and then. */
+  async start(): Promise<void> {
+    for (const record of await this.store.dueResponses(Date.now()))
+      if (record.state === 'running') await this.act(this.contextOf(record, 'service'), record.decidedBy);
+    await this.tick();
+    this.timer = setInterval(() => void this.serial(() => this.tick()), this.options.tickMs ?? 30_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.queue.catch(() => undefined);
+  }
+
+  /** One thing at a time: steps of one alert in order, and never two hands on one record. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch((error) => this.options.log(`response failed: ${describeError(error)}`));
+    return next;
+  }
+
+  /** An alert was opened: the playbooks meant for it run, in the background. */
+  alertOpened(tenant: string, id: number): void {
+    if (this.options.playbooks.length === 0) return;
+    // run() takes its turn in the queue itself: queueing it here too would wait on itself.
+    this.run(tenant, id, 'service', {}).catch(() => undefined);
+  }
+
+  /** Runs the playbooks meant for an alert (or the one named); steps carried out already are not repeated. */
+  run(tenant: string | null, id: number, actor: string, request: RunRequest): Promise<ResponseRecord[]> {
+    return this.serial(async () => {
+      const alert = await this.store.alert(tenant, id);
+      if (!alert) throw new VigilError('ALERT_NOT_FOUND', `no alert ${id}`);
+      const facts = alertFacts(alert);
+      const chosen = request.playbook
+        ? this.options.playbooks.filter((p) => p.name === request.playbook)
+        : this.options.playbooks.filter((p) => triggers(p, facts));
+      if (request.playbook && chosen.length === 0)
+        throw new VigilError('PLAYBOOK_NOT_FOUND', `no playbook named '${request.playbook}'`);
+      const out: ResponseRecord[] = [];
+      for (const playbook of chosen) {
+        const plan = planFor(playbook, facts, request.ceiling ?? 'auto');
+        for (const step of plan.steps) {
+          const known = await this.store.responseByKey(step.key);
+          if (known && known.state !== 'planned') {
+            out.push(known);
+            continue;
+          }
+          out.push(await this.settle(playbook, alert.tenant, id, step, actor));
+        }
+      }
+      return out;
+    });
+  }
+
+  private async settle(
+    playbook: Playbook,
+    tenant: string,
+    alertId: number,
+    step: PlannedStep,
+    actor: string,
+  ): Promise<ResponseRecord> {
+    const base = { playbook: playbook.name, tenant, alertId, step, actor };
+    if (step.mode === 'auto' && !step.skipped) {
+      await this.save(base, { ...this.pending(step), state: 'running' }, 'response.start');
+      return this.act(base);
+    }
+    const outcome = await settleStep(step, { connectors: this.options.connectors });
+    return this.save(base, {
+      ...this.fromOutcome(outcome),
+      expiresAt: outcome.state === 'awaiting-approval' ? Date.now() + playbook.approvalTimeoutMs : null,
+    });
+  }
+
+  /** Carries out a step now (auto, or approved), recording what came of it. */
+  private async act(base: StepContext, decidedBy: string | null = null): Promise<ResponseRecord> {
+    const outcome = await settleStep(
+      { ...base.step, mode: 'auto' },
+      {
+        connectors: this.options.connectors,
+        attempts: this.options.attempts,
+        backoffMs: this.options.backoffMs,
+      },
+    );
+    const record = await this.save(base, { ...this.fromOutcome(outcome), decidedBy });
+    if (outcome.state === 'failed')
+      this.options.log(
+        `response step failed: alert ${base.alertId}, ${base.playbook}/${base.step.name}: ${outcome.error}`,
+      );
+    return record;
+  }
+
+  private pending(step: PlannedStep): Partial<ResponseChange> {
+    const connector = this.options.connectors.get(step.action.slice(0, step.action.indexOf('.')));
+    return {
+      mode: step.mode,
+      params: step.params,
+      request:
+        connector?.describe(step.action.slice(step.action.indexOf('.') + 1), step.params, step.ttlMs) ?? null,
+      ttlMs: step.ttlMs ?? null,
+    };
+  }
+
+  private fromOutcome(outcome: StepOutcome): Partial<ResponseChange> {
+    return {
+      mode: outcome.mode,
+      state: outcome.state,
+      params: outcome.params,
+      request: outcome.request ?? null,
+      result: outcome.result ?? null,
+      error: outcome.error ?? null,
+      attempts: outcome.attempts,
+      kept: outcome.kept ?? null,
+      revertAt: outcome.revertAt ? Date.parse(outcome.revertAt) : null,
+    };
+  }
+
+  private async save(
+    base: StepContext,
+    change: Partial<ResponseChange>,
+    action = 'response.step',
+  ): Promise<ResponseRecord> {
+    const known = await this.store.responseByKey(base.step.key);
+    const full: ResponseChange = {
+      key: base.step.key,
+      tenant: base.tenant,
+      alertId: base.alertId,
+      playbook: base.playbook,
+      step: base.step.name,
+      action: base.step.action,
+      mode: base.step.mode,
+      state: 'planned',
+      params: base.step.params,
+      request: null,
+      result: null,
+      error: null,
+      attempts: 0,
+      kept: null,
+      ttlMs: base.step.ttlMs ?? null,
+      revertAt: null,
+      expiresAt: null,
+      decidedBy: null,
+      ...(known && stripRecord(known)),
+      ...change,
+    };
+    return this.store.saveResponse(full, {
+      actor: base.actor,
+      action,
+      tenant: base.tenant,
+      target: String(base.alertId),
+      details: {
+        playbook: full.playbook,
+        step: full.step,
+        key: full.key,
+        action: full.action,
+        state: full.state,
+        ...(full.request && { request: full.request }),
+        ...(full.result && { result: full.result }),
+        ...(full.error && { error: full.error }),
+      },
+    });
+  }
+
+  /** What a stored step needs to be carried out or undone: it stands on its own, its playbook may be gone. */
+  private contextOf(record: ResponseRecord, actor: string): StepContext {
+    return {
+      playbook: record.playbook,
+      tenant: record.tenant,
+      alertId: record.alertId,
+      actor,
+      step: {
+        name: record.step,
+        action: record.action,
+        mode: record.mode as Mode,
+        params: record.params,
+        ttlMs: record.ttlMs ?? undefined,
+        key: record.key,
+      },
+    };
+  }
+
+  /** An analyst's answer to a step waiting for approval: carried out now, or recorded as rejected. */
+  decide(
+    tenant: string | null,
+    id: number,
+    approve: boolean,
+    actor: string,
+  ): Promise<ResponseRecord | undefined> {
+    return this.serial(async () => {
+      const record = await this.store.response(tenant, id);
+      if (!record) return undefined;
+      if (record.state !== 'awaiting-approval')
+        throw new ResponseConflict(
+          'RESPONSE_STATE',
+          `response ${id} is ${record.state}, not awaiting approval`,
+        );
+      if (record.expiresAt !== null && record.expiresAt <= Date.now())
+        throw new ResponseConflict('RESPONSE_STATE', `the approval request of response ${id} has expired`);
+      const base = this.contextOf(record, actor);
+      if (!approve) return this.save(base, { state: 'rejected', decidedBy: actor }, 'response.reject');
+      await this.save(base, { state: 'running', decidedBy: actor }, 'response.approve');
+      return this.act(base, actor);
+    });
+  }
+
+  /** Undoes a containment before its time (an analyst releases it), or when its time is up. */
+  release(tenant: string | null, id: number, actor: string): Promise<ResponseRecord | undefined> {
+    return this.serial(async () => {
+      const record = await this.store.response(tenant, id);
+      if (!record) return undefined;
+      return this.undo(record, actor);
+    });
+  }
+
+  private async undo(record: ResponseRecord, actor: string): Promise<ResponseRecord> {
+    if (record.state !== 'done' || !ACTIONS[record.action]?.revertible)
+      throw new ResponseConflict(
+        'RESPONSE_STATE',
+        `response ${record.id} (${record.action}, ${record.state}) cannot be reverted`,
+      );
+    const undone = await revert(
+      { action: record.action, params: record.params, kept: record.kept ?? undefined, key: record.key },
+      {
+        connectors: this.options.connectors,
+        attempts: this.options.attempts,
+        backoffMs: this.options.backoffMs,
+      },
+    );
+    const base = this.contextOf(record, actor);
+    if (undone.error !== undefined) {
+      this.options.log(`revert failed: response ${record.id}: ${undone.error}`);
+      // Still standing: the timer tries again, and the record says why it is not undone yet.
+      return this.save(base, { error: `revert failed: ${undone.error}` }, 'response.revert-failed');
+    }
+    return this.save(
+      base,
+      { state: 'reverted', result: undone.result ?? null, error: null, revertAt: null },
+      'response.revert',
+    );
+  }
+
+  /** Lapsed approvals expire; containments whose time is up are reverted. */
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    for (const record of await this.store.dueResponses(now)) {
+      try {
+        if (record.state === 'awaiting-approval')
+          await this.save(this.contextOf(record, 'service'), { state: 'expired' }, 'response.expire');
+        // A step running now is another process's (vigil respond) or this one's at start.
+        else if (record.state === 'done') await this.undo(record, 'service');
+      } catch (error) {
+        this.options.log(`response ${record.id}: ${describeError(error)}`);
+      }
+    }
+  }
+}
+
+interface StepContext {
+  playbook: string;
+  tenant: string;
+  alertId: number;
+  step: PlannedStep;
+  actor: string;
+}
+
+function stripRecord(record: ResponseRecord): Partial<ResponseChange> {
+  const { id: _id, createdAt: _created, updatedAt: _updated, ...rest } = record;
+  return rest;
+}
