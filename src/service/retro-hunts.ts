@@ -66,6 +66,8 @@ export class RetroHunts {
       setup,
       scope,
       newest: request.newest,
+      // The deployed rules as the tenant's live detection runs them: without those it turned off.
+      skipRules: request.rules ? [] : (await this.store.disabledRules(request.tenant)).map((d) => d.rule),
     };
     const worker = new Worker(workerScript(import.meta.url, 'service/retro-hunt-worker.js'), {
       workerData: task,
