@@ -142,3 +142,85 @@ if (body.dataset.page === 'queue' && 'EventSource' in window) {
     window.location.assign('/console/sign-in');
   });
 }
+
+// The rule editor: the loader checks the text as it is typed (after a pause), and a rule file
+// picked from the disk is read into the editor, not sent anywhere by itself.
+const editor = document.getElementById('rule-editor');
+if (editor) {
+  const text = document.getElementById('rule-text');
+  const result = document.getElementById('validation');
+  const csrf = editor.querySelector('input[name=_csrf]').value;
+  let timer;
+  let asked = 0;
+  const validate = async () => {
+    const ask = ++asked;
+    const response = await fetch(editor.dataset.validate, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': csrf },
+      body: new URLSearchParams({ text: text.value, file: editor.elements.file.value }),
+    });
+    // Only the newest answer is shown: an older one may come back last.
+    if (response.ok && ask === asked) {
+      result.innerHTML = await response.text();
+      editor.dataset.validated = String(ask);
+    }
+  };
+  const later = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => validate().catch(() => undefined), 400);
+  };
+  text.addEventListener('input', later);
+  document.getElementById('rule-upload')?.addEventListener('change', async (event) => {
+    const file = event.target.files?.[0];
+    if (!file) return;
+    text.value = await file.text();
+    if (!editor.elements.file.value) editor.elements.file.value = file.name;
+    later();
+  });
+}
+
+// A page about work under way (a backtest, an assessment) shows its progress by reloading.
+if (body.dataset.refresh) {
+  setTimeout(() => window.location.reload(), Number(body.dataset.refresh));
+}
+
+// A file (an advisory, a scan) goes to the service as the request's body, its name in a header;
+// the service answers with the page to go to, or with why it refused the file.
+for (const upload of document.querySelectorAll('form[data-file-input]')) {
+  upload.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const file = document.getElementById(upload.dataset.fileInput).files?.[0];
+    const problem = () => {
+      let shown = upload.querySelector('.problem');
+      if (!shown) {
+        shown = document.createElement('p');
+        shown.className = 'problem';
+        shown.setAttribute('role', 'alert');
+        upload.prepend(shown);
+      }
+      return shown;
+    };
+    if (!file) return;
+    if (file.size > Number(upload.dataset.max)) {
+      problem().textContent = `The file is larger than the ${Math.round(upload.dataset.max / 1024 ** 2)} MB allowed.`;
+      return;
+    }
+    const response = await fetch(upload.action, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'x-csrf-token': upload.elements._csrf.value,
+        'x-file-name': encodeURIComponent(file.name),
+      },
+      body: file,
+    });
+    if (response.ok && response.redirected) window.location.assign(response.url);
+    else {
+      const text = document.createElement('template');
+      text.innerHTML = await response.text();
+      problem().textContent = text.content.textContent.trim() || `The service answered ${response.status}.`;
+    }
+  });
+}

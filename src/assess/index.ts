@@ -12,8 +12,16 @@ export {
   warningListsFrom,
 } from './content-inputs.js';
 export { coverageDescription, coverageJson, navigatorLayer } from './coverage-output.js';
-export { type CoverageOptions, type CoverageRun, runCoverage } from './coverage-run.js';
+export {
+  type CoverageInputs,
+  type CoverageOptions,
+  type CoverageRun,
+  computeCoverage,
+  loadCoverageInputs,
+  runCoverage,
+} from './coverage-run.js';
 export type { InventoryOptions } from './inventory.js';
 export { incomplete, type Notice, type NoticeInput, type NoticeListener } from './notices.js';
 export type { RuleOptions } from './rules.js';
 export type { ThreatOptions } from './threats.js';
+export { prioritizeStored } from './vulns.js';

@@ -7,6 +7,8 @@ import type { NoticeListener } from './notices.js';
 
 /** What is collected: a log-source inventory, or else what sample logs hold. */
 export interface InventoryOptions {
+  /** What is collected, already known (the service's, from a tenant's stored events): wins over the rest. */
+  inventory?: Inventory;
   /** The log-source inventory (YAML). */
   logsources?: string;
   /** Sample logs, files or folders: what they hold is taken as collected when there is no inventory. */
@@ -23,6 +25,7 @@ export async function coverageInventory(
   tell: NoticeListener,
   collected?: CollectedLogs,
 ): Promise<Inventory | undefined> {
+  if (options.inventory) return options.inventory;
   if (options.logsources) return readInventory(options.logsources);
   if (!options.logs?.length) return undefined;
   return (collected ?? (await collectedIn(options.logs, tell))).inventory(options.logs.join(', '));

@@ -170,6 +170,7 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     https: tlsFiles,
     log: logLine,
     techniqueName: (id) => attack.index?.technique(id)?.name,
+    content: contentFlag,
   });
   try {
     await app.listen({ host: listen.host, port: listen.port });

@@ -12,6 +12,8 @@ export interface ConsoleOptions {
   techniqueName: (id: string) => string | undefined;
   /** Told of requests that failed on the server's side. */
   log?: (line: string) => void;
+  /** The content folder (ATT&CK, SigmaHQ packs) named on the command line; else VIGIL_CONTENT_DIR or the defaults. */
+  content?: string;
 }
 
 /**
@@ -55,6 +57,20 @@ export function field(form: Form | undefined, name: string): string | undefined 
 export function fields(form: Form | undefined, name: string): string[] {
   const value = form?.[name];
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/**
+ * The name of a file a page's script sends as the request's body (header `x-file-name`), without
+ * any folder and with only plain characters: it names a file on the server a moment.
+ */
+export function uploadName(request: FastifyRequest): string {
+  let name = '';
+  try {
+    name = decodeURIComponent(String(request.headers['x-file-name'] ?? ''));
+  } catch {
+    // Not a name the page's script sent.
+  }
+  return (name.split(/[\\/]/).at(-1) ?? '').replace(/[^A-Za-z0-9._ -]/g, '_').slice(-120);
 }
 
 export function sendPage(reply: FastifyReply, status: number, body: Html): FastifyReply {

@@ -112,8 +112,7 @@ function techniques(view: DetailView): Html {
   if (ids.length === 0) return html`<p class="hint">The rule names no ATT&amp;CK technique.</p>`;
   return html`<ul class="techniques-list">${ids.map((id) => {
     const name = view.techniqueName(id);
-    const path = id.replace('.', '/');
-    return html`<li><a href="https://attack.mitre.org/techniques/${path}/" rel="noreferrer noopener" target="_blank">${id}</a>${name ? html` ${name}` : ''}</li>`;
+    return html`<li><a href="/console/coverage?technique=${id}#technique" title="The tenant's coverage of ${id}">${id}</a>${name ? html` ${name}` : ''}</li>`;
   })}</ul>`;
 }
 

@@ -2,7 +2,14 @@ import { type Html, type HtmlValue, html } from './html.js';
 import type { ConsoleUser } from './session.js';
 
 /** The console's screens, in the order the navigation shows them. */
-const SCREENS = [{ path: '/console/alerts', label: 'Alerts' }] as const;
+const SCREENS = [
+  { path: '/console/alerts', label: 'Alerts' },
+  { path: '/console/rules', label: 'Rules' },
+  { path: '/console/coverage', label: 'Coverage' },
+  { path: '/console/assess', label: 'Assessment' },
+  { path: '/console/vulns', label: 'Vulnerabilities' },
+  { path: '/console/health', label: 'Health' },
+] as const;
 
 export interface PageChrome {
   title: string;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { describeError } from '../core/index.js';
 import { allows, type DetectionService } from '../service/index.js';
+import { registerAssess } from './assess-routes.js';
 import { loadAssets } from './assets.js';
 import {
   type ConsoleOptions,
@@ -11,12 +12,16 @@ import {
   sendPage,
   userOf,
 } from './context.js';
+import { registerCoverage } from './coverage-routes.js';
 import { registerDetail } from './detail-routes.js';
+import { registerHealth } from './health-routes.js';
 import { errorPage } from './layout.js';
 import { LiveStreams } from './live.js';
 import { registerQueue } from './queue-routes.js';
+import { registerRules } from './rules-routes.js';
 import { clearCookie, consoleUser, cookies, SESSION_COOKIE, sameSecret } from './session.js';
 import { registerSignIn } from './sign-in.js';
+import { registerVulns } from './vulns-routes.js';
 
 export type { ConsoleOptions } from './context.js';
 
@@ -46,6 +51,11 @@ export function registerConsole(
           }
           done(null, form);
         },
+      );
+
+      // Files a page's script sends whole (an advisory, a scan): each route sets its own size limit.
+      scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
+        done(null, body),
       );
 
       scope.addHook('onRequest', async (request, reply) => {
@@ -113,6 +123,11 @@ export function registerConsole(
       registerSignIn(scope, service, options);
       registerQueue(scope, service);
       registerDetail(scope, service, options);
+      registerRules(scope, service, options);
+      registerCoverage(scope, service, options);
+      registerAssess(scope, service, options);
+      registerVulns(scope, service, options);
+      registerHealth(scope, service);
 
       const live = new LiveStreams(service);
       scope.addHook('preClose', async () => live.closeAll());

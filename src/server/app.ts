@@ -20,6 +20,8 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** An ATT&CK technique's name for the console, when the ATT&CK content is at hand. */
   techniqueName?: (id: string) => string | undefined;
+  /** The content folder named on the command line, for the console's coverage and assessments. */
+  content?: string;
 }
 
 /** An error with the HTTP status and stable code the API answers with. */
@@ -140,6 +142,7 @@ export async function buildServer(
     sessions: { idleMs: consoleConfig.sessionIdleMs, absoluteMs: consoleConfig.sessionMaxMs },
     techniqueName: options.techniqueName ?? (() => undefined),
     log: options.log,
+    content: options.content,
   });
   return app;
 }

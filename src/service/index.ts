@@ -25,6 +25,7 @@ export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ing
 export { Responder, type ResponderOptions, ResponseConflict, type RunRequest } from './responder.js';
 export { alertFacts } from './response-facts.js';
 export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
+export { deployedRuleKey, type TenantRules, tenantRulesPath } from './rules.js';
 export {
   Backpressure,
   DetectionService,
@@ -47,9 +48,11 @@ export {
   type AlertStatus,
   CLOSE_REASONS,
   type CloseReason,
+  type DisabledRule,
   type ResponseRecord,
   type ResponseState,
   type RetroHunt,
+  type RuleHits,
   type ServiceStore,
   type Session,
   type SessionInfo,

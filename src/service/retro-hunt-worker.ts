@@ -16,6 +16,10 @@ export interface RetroHuntTask {
   setup: SetupOptions;
   scope: EventScope;
   indicators?: IndicatorTable;
+  /** Only the newest this many stored events. */
+  newest?: number;
+  /** Rule keys (id, or file#title) whose detections are left out: rules the tenant turned off. */
+  skipRules?: string[];
 }
 
 export type RetroHuntMessage =
@@ -34,14 +38,17 @@ const BATCH = 500;
 async function run(task: RetroHuntTask, post: (message: RetroHuntMessage) => void): Promise<void> {
   const log = new FileEventLog(task.eventsDir, { readOnly: true });
   let batch: Detection[] = [];
+  const skip = new Set(task.skipRules ?? []);
   const summary = await huntUnits(
-    () => storedEventUnits(log, task.tenant),
+    () => storedEventUnits(log, task.tenant, undefined, task.newest),
     { files: [`events/${task.tenant}`], totalBytes: log.size(task.tenant) },
     {
       setup: task.setup,
       scope: task.scope,
       ...(task.indicators ? { watch: { iocs: task.indicators } } : {}),
       onDetection: (detection) => {
+        const rule = detection.rule;
+        if (skip.has(rule.id ?? `${rule.file}#${rule.title}`)) return;
         batch.push(detection);
         if (batch.length >= BATCH) {
           post({ type: 'detections', detections: batch });

@@ -21,6 +21,8 @@ export interface RetroHuntRequest {
   indicators?: IndicatorTable;
   since?: number;
   until?: number;
+  /** Only the newest this many stored events (a console backtest's bound). */
+  newest?: number;
 }
 
 /** What a hunt ran with, as its record says it. */
@@ -77,6 +79,9 @@ export class RetroHunts {
       setup,
       scope,
       ...(request.indicators ? { indicators: request.indicators } : {}),
+      newest: request.newest,
+      // The deployed rules as the tenant's live detection runs them: without those it turned off.
+      skipRules: request.rules ? [] : (await this.store.disabledRules(request.tenant)).map((d) => d.rule),
     };
     const worker = new Worker(workerScript(import.meta.url, 'service/retro-hunt-worker.js'), {
       workerData: task,

@@ -20,6 +20,8 @@ export interface ServiceRuleOptions {
   tenants: readonly string[];
   /** Indicators matched beside the rules (see ServiceIndicators). */
   indicators?: IndicatorSets;
+  /** Rule keys (see deployedRuleKey) each tenant turned off: their matches do not count for it. */
+  disabled?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -52,8 +54,29 @@ export function tenantRulesPath(dir: string, tenant: string): string {
 export async function loadServiceRules(options: ServiceRuleOptions): Promise<ServiceRules> {
   const global = await loadRuleSetup(options.global);
   const tenants = new Map<string, TenantRules>();
-  for (const tenant of options.tenants) tenants.set(tenant, await linkTenantRules(global, options, tenant));
+  for (const tenant of options.tenants) {
+    const linked = await linkTenantRules(global, options, tenant);
+    tenants.set(tenant, withoutDisabled(linked, new Set(options.disabled?.[tenant] ?? [])));
+  }
   return { global, tenants };
+}
+
+/** How detections and the console name a rule: its id, or its file and title when it has none. */
+export function deployedRuleKey(rule: DetectionRule | CorrelationRule): string {
+  return rule.id ?? `${rule.origin.file}#${rule.title}`;
+}
+
+/**
+ * A tenant's rules less those it turned off: a global rule joins the ones whose matches do not
+ * count for it, a rule of its own leaves its engine. The rule list keeps them (correlations name
+ * rules by index).
+ */
+function withoutDisabled(rules: TenantRules, disabled: ReadonlySet<string>): TenantRules {
+  if (disabled.size === 0) return rules;
+  const off = (rule: DetectionRule) => disabled.has(deployedRuleKey(rule));
+  const replaced = new Set(rules.replaced);
+  for (const rule of rules.rules) if (off(rule) && !rules.local.includes(rule)) replaced.add(rule);
+  return { ...rules, local: rules.local.filter((rule) => !off(rule)), replaced };
 }
 
 export async function linkTenantRules(

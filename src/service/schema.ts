@@ -182,4 +182,13 @@ export const SERVICE_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX responses_alert ON responses (tenant, alert_id);
    CREATE INDEX responses_due ON responses (state, revert_at, expires_at);`,
+  // The console's rules screen: rules a tenant turned off (by rule key: the id, or file#title).
+  `CREATE TABLE disabled_rules (
+     tenant TEXT NOT NULL,
+     rule_key TEXT NOT NULL,
+     disabled_by TEXT NOT NULL,
+     disabled_at TEXT NOT NULL,
+     PRIMARY KEY (tenant, rule_key)
+   );
+   CREATE INDEX detections_rule_day ON detections (tenant, created_at, rule_key);`,
 ];

@@ -1,7 +1,13 @@
 import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describeError, type VigilError } from '../core/index.js';
-import { indicatorTable, type SetupOptions, WorkerPool, workerScript } from '../detect/index.js';
+import {
+  indicatorTable,
+  type RuleSetup,
+  type SetupOptions,
+  WorkerPool,
+  workerScript,
+} from '../detect/index.js';
 import type { Indicator, WarningListIndex } from '../intel/index.js';
 import { loadConnectors, loadPlaybooks } from '../respond/index.js';
 import type { CorrelationRule, DetectionRule } from '../sigma/index.js';
@@ -19,6 +25,7 @@ import {
   loadServiceRules,
   type ServiceRuleOptions,
   type ServiceRules,
+  type TenantRules,
   tenantRulesPath,
 } from './rules.js';
 import { SqliteServiceStore } from './sqlite-store.js';
@@ -188,18 +195,22 @@ export class DetectionService {
     return { ...this.options.rules, rules: [...this.options.rules.rules, ...(existsSync(own) ? [own] : [])] };
   }
 
-  private ruleOptions(tenants: string[]): ServiceRuleOptions {
+  private async ruleOptions(): Promise<ServiceRuleOptions> {
+    const disabled: Record<string, string[]> = {};
+    for (const off of await this.store.disabledRules(null)) {
+      disabled[off.tenant] = [...(disabled[off.tenant] ?? []), off.rule];
+    }
     return {
       global: this.options.rules,
       tenantRulesDir: dataPaths(this.options.dataDir).tenantRules,
-      tenants,
+      tenants: (await this.store.tenants()).map((t) => t.name),
+      disabled,
     };
   }
 
   private async loadRules(): Promise<{ rules: ServiceRules; pool: WorkerPool<BatchTask, EvaluatedBatch> }> {
-    const tenants = (await this.store.tenants()).map((t) => t.name);
     this.indicatorSets = await this.indicators.load();
-    const options = { ...this.ruleOptions(tenants), indicators: this.indicatorSets };
+    const options = { ...(await this.ruleOptions()), indicators: this.indicatorSets };
     // The threads load and compile their own copies while this one loads what correlations need.
     const [rules, pool] = await Promise.all([
       loadServiceRules(options),
@@ -272,6 +283,16 @@ export class DetectionService {
     return all.find(
       (r) => r.title === rule.title && (rule.file === undefined || r.origin.file === rule.file),
     );
+  }
+
+  /** The rules a tenant's events meet now, as loaded (its own, the global ones and those it turned off). */
+  tenantRules(tenant: string): TenantRules {
+    return this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global);
+  }
+
+  /** The global rules as loaded now, with the files that could not be used. */
+  get globalRules(): RuleSetup {
+    return this.rules.global;
   }
 
   rulesStatus(): RulesStatus {

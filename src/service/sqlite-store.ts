@@ -25,12 +25,14 @@ import type {
   CloseReason,
   CommitResult,
   DetectionQuery,
+  DisabledRule,
   NewDetection,
   NewSuppression,
   Page,
   ResponseChange,
   ResponseRecord,
   RetroHunt,
+  RuleHits,
   ServiceStore,
   Session,
   SessionInfo,
@@ -860,6 +862,52 @@ export class SqliteServiceStore implements ServiceStore {
             tenant,
           ) as SuppressionRow[]);
     return rows.map(toSuppression);
+  }
+
+  async setRuleDisabled(tenant: string, rule: string, disabled: boolean, actor: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const changed = disabled
+        ? this.sql(
+            'INSERT INTO disabled_rules (tenant, rule_key, disabled_by, disabled_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+          ).run(tenant, rule, actor, this.now()).changes
+        : this.sql('DELETE FROM disabled_rules WHERE tenant = ? AND rule_key = ?').run(tenant, rule).changes;
+      if (changed === 0) return false;
+      this.appendAudit({
+        actor,
+        action: disabled ? 'rule.disable' : 'rule.enable',
+        tenant,
+        target: rule,
+        details: {},
+      });
+      return true;
+    })();
+  }
+
+  async disabledRules(tenant: string | null): Promise<DisabledRule[]> {
+    const rows = (
+      tenant === null
+        ? this.sql('SELECT * FROM disabled_rules ORDER BY tenant, rule_key').all()
+        : this.sql('SELECT * FROM disabled_rules WHERE tenant = ? ORDER BY rule_key').all(tenant)
+    ) as { tenant: string; rule_key: string; disabled_by: string; disabled_at: string }[];
+    return rows.map((r) => ({
+      tenant: r.tenant,
+      rule: r.rule_key,
+      disabledBy: r.disabled_by,
+      disabledAt: r.disabled_at,
+    }));
+  }
+
+  async ruleHits(tenant: string, since: number): Promise<RuleHits[]> {
+    const rows = this.sql(
+      `SELECT rule_key, MAX(rule_title) AS title, substr(created_at, 1, 10) AS day, COUNT(*) AS n
+       FROM detections WHERE tenant = ? AND created_at >= ? GROUP BY rule_key, day ORDER BY rule_key, day`,
+    ).all(tenant, new Date(since).toISOString()) as {
+      rule_key: string;
+      title: string;
+      day: string;
+      n: number;
+    }[];
+    return rows.map((r) => ({ rule: r.rule_key, title: r.title, day: r.day, detections: r.n }));
   }
 
   async removeSuppression(tenant: string | null, id: number, actor: string): Promise<boolean> {

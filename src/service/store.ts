@@ -278,6 +278,24 @@ export interface WatchPosition {
   record: number;
 }
 
+/** A rule a tenant turned off: its detections stop until it is turned on again. */
+export interface DisabledRule {
+  tenant: string;
+  /** The rule's id, or `file#title` for a rule without one (as detections name it). */
+  rule: string;
+  disabledBy: string;
+  disabledAt: string;
+}
+
+/** Detections of one rule on one day (UTC) for a tenant, suppressed ones included. */
+export interface RuleHits {
+  rule: string;
+  title: string;
+  /** YYYY-MM-DD. */
+  day: string;
+  detections: number;
+}
+
 export interface TenantStats {
   processed: number;
   detections: number;
@@ -342,6 +360,13 @@ export interface ServiceStore {
   addSuppression(suppression: NewSuppression, actor: string): Promise<Suppression>;
   suppressions(tenant: string | null): Promise<Suppression[]>;
   removeSuppression(tenant: string | null, id: number, actor: string): Promise<boolean>;
+
+  /** Turns a tenant's rule off or on again (audited); false when it already was. */
+  setRuleDisabled(tenant: string, rule: string, disabled: boolean, actor: string): Promise<boolean>;
+  /** Rules turned off, of a tenant or (null) of every tenant. */
+  disabledRules(tenant: string | null): Promise<DisabledRule[]>;
+  /** A tenant's detections per rule and day since a time (ms). */
+  ruleHits(tenant: string, since: number): Promise<RuleHits[]>;
 
   startHunt(hunt: Pick<RetroHunt, 'tenant' | 'rules' | 'since' | 'until'>, actor: string): Promise<RetroHunt>;
   /** Keeps up to `keep` detections of a hunt in all; counts them all. */

@@ -13,10 +13,14 @@ export async function* storedEventUnits(
   log: EventLog,
   tenant: string,
   onProgress?: (records: number) => void,
+  /** Only the newest this many events (a backtest's bound); all of them when absent. */
+  newest?: number,
 ): AsyncGenerator<WorkUnit> {
   const file = `events/${tenant}`;
   let read = 0;
-  for (let from = log.tail(tenant); from <= log.head(tenant); ) {
+  const start =
+    newest === undefined ? log.tail(tenant) : Math.max(log.tail(tenant), log.head(tenant) - newest + 1);
+  for (let from = start; from <= log.head(tenant); ) {
     const records = await log.read(tenant, from, UNIT_RECORDS);
     if (records.length === 0) return;
     read += records.length;

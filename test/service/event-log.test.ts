@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileEventLog } from '../../src/service/file-event-log.js';
+import { storedEventUnits } from '../../src/service/stored-units.js';
 
 function records(n: number, from = 0) {
   return Array.from({ length: n }, (_, i) => ({
@@ -92,5 +93,25 @@ describe('FileEventLog', () => {
     expect(again.tail('acme')).toBe(aged.firstSeq);
     expect((await again.read('acme', 1, 1000)).at(-1)!.seq).toBe(200);
     await again.close();
+  });
+
+  it("gives a tenant's stored events as hunting units, all of them or only the newest (a backtest's bound)", async () => {
+    const log = new FileEventLog(dir);
+    await log.append('acme', records(4500));
+    const seqs = async (newest?: number) => {
+      const found: number[] = [];
+      for await (const unit of storedEventUnits(log, 'acme', undefined, newest)) {
+        if (unit.kind !== 'json') throw new Error('stored events are JSON units');
+        found.push(...unit.records.map((r) => r.number));
+      }
+      return found;
+    };
+    const all = await seqs();
+    expect(all.length).toBe(4500);
+    expect(all[0]).toBe(1);
+    const newest = await seqs(10);
+    expect(newest).toEqual([4491, 4492, 4493, 4494, 4495, 4496, 4497, 4498, 4499, 4500]);
+    expect((await seqs(10_000)).length).toBe(4500);
+    await log.close();
   });
 });

@@ -1,0 +1,32 @@
+import {
+  AssetIndex,
+  byUrgency,
+  groupFindings,
+  knownVectors,
+  type Prioritized,
+  type PrioritizeOptions,
+  prioritize,
+  type VulnStore,
+} from '../vuln/index.js';
+
+/**
+ * A vulnerability database's findings, decided and ordered (what must be done first first): the
+ * imported scans grouped per asset and CVE with the acceptances and owners recorded, then SSVC,
+ * the due dates and the urgency order. `options` carries the content (SSVC tables, KEV, EPSS).
+ */
+export function prioritizeStored(
+  store: VulnStore,
+  options: PrioritizeOptions,
+  scope: { all?: boolean; assets?: AssetIndex } = {},
+): Prioritized[] {
+  const sources = store.sources();
+  options.knownVectors = knownVectors(sources);
+  const assets = scope.assets ?? options.assets ?? new AssetIndex(store.assets());
+  const findings = groupFindings(sources, {
+    assets,
+    assetScans: store.assetScans(),
+    acceptances: store.acceptances(),
+    owners: store.owners(),
+  }).filter((f) => scope.all || f.status === 'open');
+  return findings.map((f) => prioritize(f, options)).sort(byUrgency);
+}

@@ -1,0 +1,67 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { type CoverageInputs, computeCoverage, loadCoverageInputs, type Notice } from '../assess/index.js';
+import { describeError } from '../core/index.js';
+import type { CoverageReport, Inventory } from '../coverage/index.js';
+import { problemText } from './rules-page.js';
+
+export interface CoverageTask {
+  rules: string[];
+  inventory: Inventory;
+  content: string | undefined;
+  /** Rule keys the tenant turned off: not deployed for it. */
+  disabled: string[];
+}
+
+/** What the coverage screen shows of a run: plain data, so it crosses from the thread that computed it. */
+export interface CoverageSnapshot {
+  attackVersion?: string;
+  /** Tactics in matrix order. */
+  tactics: { shortName: string; name: string }[];
+  report: CoverageReport;
+  ruleTitles: Map<string, string>;
+  deployed: number;
+  /** What counts as collected, in words. */
+  collected: string;
+  /** Inputs that could not be read, in words. */
+  problems: string[];
+  computedAt: number;
+}
+
+export type CoverageMessage =
+  | { type: 'done'; snapshot: CoverageSnapshot }
+  | { type: 'failed'; message: string };
+
+/**
+ * A tenant's coverage on a thread of its own: loading thousands of rules and ATT&CK, and scoring
+ * every technique, never holds the service's event loop.
+ */
+async function run(task: CoverageTask): Promise<CoverageSnapshot> {
+  const notices: Notice[] = [];
+  const inputs = await loadCoverageInputs({ rules: task.rules, content: task.content }, (n) =>
+    notices.push(n),
+  );
+  const off = new Set(task.disabled);
+  const deployed: CoverageInputs['deployed'] = inputs.deployed.filter(
+    (rule) => !off.has(rule.id) && !off.has(`${rule.file}#${rule.title}`),
+  );
+  const run = computeCoverage({ ...inputs, deployed }, task.inventory);
+  return {
+    attackVersion: run.attack.version,
+    tactics: run.attack.tactics.map((t) => ({ shortName: t.shortName, name: t.name })),
+    report: run.report,
+    ruleTitles: run.ruleTitles,
+    deployed: deployed.length,
+    collected: task.inventory.name,
+    problems: notices
+      .filter((n) => n.severity === 'error')
+      .flatMap((n) => n.problems.map(problemText))
+      .slice(0, 20),
+    computedAt: Date.now(),
+  };
+}
+
+const port = parentPort!;
+run(workerData as CoverageTask).then(
+  (snapshot) => port.postMessage({ type: 'done', snapshot } satisfies CoverageMessage),
+  (error) => port.postMessage({ type: 'failed', message: describeError(error) } satisfies CoverageMessage),
+);

@@ -1,0 +1,189 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.js';
+import { vigil } from '../helpers/cli.js';
+import { navigating, screenshot, signIn } from '../helpers/console.js';
+import { contentPath, hasContent } from '../helpers/content.js';
+import { api, provision, type RunningService, startService } from '../helpers/serve.js';
+
+/** A process-creation rule: covered once Sysmon's process events are seen in the tenant's events. */
+const CMD_RULE = `title: Shell started by an office program
+id: 5b0e1f7e-0000-4000-8000-00000000e001
+status: test
+logsource: { product: windows, category: process_creation }
+detection:
+  selection:
+    Image|endswith: '\\cmd.exe'
+    ParentImage|endswith: '\\winword.exe'
+  condition: selection
+level: high
+tags: [attack.execution, attack.t1059.003]
+`;
+
+function sysmonProcess(host: string, image: string, parent: string): string {
+  return JSON.stringify({
+    Channel: 'Microsoft-Windows-Sysmon/Operational',
+    EventID: 1,
+    Computer: host,
+    Image: image,
+    ParentImage: parent,
+    CommandLine: image,
+    UtcTime: new Date().toISOString().replace('T', ' ').slice(0, 23),
+  });
+}
+
+function listen(server: Server, host: string): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, host, () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+describe.skipIf(!hasContent)('the console coverage and assessment screens in Chromium', () => {
+  let dir: string;
+  let data: string;
+  let service: RunningService;
+  let browser: Browser;
+  let acme: Record<'ingest' | 'analyst' | 'viewer', string>;
+  let root: string;
+  let advisoryServer: Server;
+  let redirector: Server;
+  let advisoryUrl: string;
+  let redirectUrl: string;
+  let advisoryAsked = 0;
+  const advisoryFile = () => contentPath('..', 'datasets', 'advisories', 'cisa-aa21-076a.txt');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-console-coverage-'));
+    data = join(dir, 'data');
+    mkdirSync(join(dir, 'rules'));
+    writeFileSync(join(dir, 'rules', 'cmd.yml'), CMD_RULE);
+    acme = provision(data, 'acme', ['ingest', 'analyst', 'viewer']) as typeof acme;
+    root = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin', '--name', 'mssp'])
+      .stdout.trim()
+      .split('\n')
+      .at(-1)!;
+    // An advisory on this machine (loopback: refused), and a host an admin allowed that redirects there.
+    advisoryServer = createServer((_request, response) => {
+      advisoryAsked++;
+      response.writeHead(200, { 'content-type': 'text/plain' }).end(readFileSync(advisoryFile()));
+    });
+    const advisoryPort = await listen(advisoryServer, '127.0.0.1');
+    advisoryUrl = `http://127.0.0.1:${advisoryPort}/advisory.txt`;
+    redirector = createServer((_request, response) => {
+      response.writeHead(302, { location: advisoryUrl }).end();
+    });
+    const redirectPort = await listen(redirector, '127.0.0.2');
+    redirectUrl = `http://127.0.0.2:${redirectPort}/advisory.txt`;
+    writeFileSync(join(data, 'config.yml'), 'fetch:\n  allow_hosts: [127.0.0.2]\n');
+    [service, browser] = await Promise.all([
+      startService(data, ['--rules', join(dir, 'rules')], {
+        VIGIL_HOME: join(dir, 'home'),
+        VIGIL_CONTENT_DIR: contentPath(),
+      }),
+      launchBrowser(),
+    ]);
+    const sent = await api(
+      service,
+      acme.ingest,
+      'POST',
+      '/api/v1/events',
+      [
+        sysmonProcess('ws1', 'C:\\Windows\\System32\\cmd.exe', 'C:\\Program Files\\Office\\winword.exe'),
+        sysmonProcess('ws1', 'C:\\Windows\\notepad.exe', 'C:\\Windows\\explorer.exe'),
+      ].join('\n'),
+      'application/x-ndjson',
+    );
+    expect(sent.body.rejected).toEqual([]);
+    for (let i = 0; i < 300; i++) {
+      const stats = await api(service, root, 'GET', '/api/v1/stats');
+      if (stats.body.processed === stats.body.accepted && stats.body.alerts > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    service?.process.kill('SIGTERM');
+    await service?.exited;
+    advisoryServer?.close();
+    redirector?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function session(token: string): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    await signIn(page, service.url, token);
+    return { context, page };
+  }
+
+  it('shows the ATT&CK matrix of the tenant: covered where a deployed rule meets the logs its events show', async () => {
+    const { context, page } = await session(acme.viewer);
+    await navigating(page, () => page.click('nav a:text("Coverage")'));
+    expect(page.url()).toMatch(/\/console\/coverage$/);
+    expect(await page.locator('#matrix .tactic').count()).toBeGreaterThan(10);
+    expect(Number(await page.textContent('[data-count-state="covered"] b'))).toBeGreaterThanOrEqual(1);
+    expect(await page.textContent('.summary-line')).toContain('newest stored events of acme');
+    // T1059 is shown with its covered sub-technique; the sub-technique's own page says covered.
+    expect(await page.textContent('#matrix [data-technique="T1059"]')).toContain('1/');
+    await screenshot(page, 'coverage');
+    await navigating(page, () => page.click('#matrix [data-technique="T1059"]'));
+    await navigating(page, () => page.click('#technique a:text("T1059.003")'));
+    expect(await page.textContent('#technique-state')).toBe('covered');
+    expect(await page.textContent('#technique')).toContain('Shell started by an office program');
+    expect(await page.textContent('#backlog')).toBeTruthy();
+    await context.close();
+  });
+
+  it("goes from an alert's technique to the coverage of that technique", async () => {
+    const { context, page } = await session(acme.analyst);
+    await page.goto(`${service.url}/console/alerts?host=ws1`);
+    await navigating(page, () => page.click('#queue tbody td.title a'));
+    await navigating(page, () => page.click('.techniques-list a:text("T1059.003")'));
+    expect(page.url()).toMatch(/\/console\/coverage\?technique=T1059\.003#technique$/);
+    expect(await page.textContent('#technique-state')).toBe('covered');
+    await context.close();
+  });
+
+  it('assesses an uploaded advisory for the tenant and shows the report, sandboxed', async () => {
+    const { context, page } = await session(acme.analyst);
+    await navigating(page, () => page.click('nav a:text("Assessment")'));
+    await page.setInputFiles('#advisory-file', advisoryFile());
+    await navigating(page, () => page.click('#assess-upload-submit'));
+    expect(page.url()).toMatch(/\/console\/assess\/[\w-]+$/);
+    await page.waitForSelector('#assess-status[data-status="done"]', { timeout: 60_000 });
+    const frame = page.frameLocator('#report');
+    await expect(frame.locator('h1').textContent()).resolves.toBe('Vigil assessment');
+    expect(await frame.locator('body').textContent()).toContain('T1');
+    expect(await page.getAttribute('#report', 'sandbox')).toBe('');
+    const report = await context.request.get(`${page.url()}/report`);
+    expect(report.headers()['content-security-policy']).toContain('sandbox');
+    expect(report.headers()['content-security-policy']).not.toContain('script-src');
+    await screenshot(page, 'assessment');
+    await context.close();
+  });
+
+  it('refuses an advisory URL on a loopback address, and one that redirects there, with a clear message', async () => {
+    const { context, page } = await session(acme.analyst);
+    for (const url of [advisoryUrl, redirectUrl]) {
+      await page.goto(`${service.url}/console/assess`);
+      await page.fill('#advisory-url', url);
+      await navigating(page, () => page.click('#assess-url-submit'));
+      await page.waitForSelector('#assess-status[data-status="failed"]', { timeout: 30_000 });
+      const error = await page.textContent('#assess-error');
+      expect(error).toContain('127.0.0.1');
+      expect(error).toContain('loopback');
+      expect(error).toContain('not fetched');
+      if (url === redirectUrl) expect(error).toContain('redirected to');
+    }
+    await screenshot(page, 'assessment-refused');
+    // The loopback server was never asked for the advisory.
+    expect(advisoryAsked).toBe(0);
+    await context.close();
+  });
+});
