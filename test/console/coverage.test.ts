@@ -3,11 +3,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { vigil } from '../helpers/cli.js';
-import { navigating, screenshot, signIn } from '../helpers/console.js';
+import { navigating, openSession, screenshot } from '../helpers/console.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
 
@@ -115,12 +115,7 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function session(token: string): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await context.newPage();
-    await signIn(page, service.url, token);
-    return { context, page };
-  }
+  const session = (token: string) => openSession(browser, service.url, token);
 
   it('shows the ATT&CK matrix of the tenant: covered where a deployed rule meets the logs its events show', async () => {
     const { context, page } = await session(acme.viewer);

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { vigil } from '../helpers/cli.js';
-import { navigating, screenshot, signIn } from '../helpers/console.js';
+import { navigating, openSession, screenshot } from '../helpers/console.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
 
@@ -40,12 +40,7 @@ describe.skipIf(!hasContent)('the console vulnerabilities and health screens in 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function session(token: string): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await context.newPage();
-    await signIn(page, service.url, token);
-    return { context, page };
-  }
+  const session = (token: string) => openSession(browser, service.url, token);
 
   it("imports a scanner file into the tenant's own database and shows its findings, decided and ordered", async () => {
     const { context, page } = await session(acme.analyst);

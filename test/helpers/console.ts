@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 
 /** Where the console tests leave their screenshots (the README shows copies from docs/). */
 export const SCREENSHOTS = join(process.cwd(), 'test-output', 'console');
@@ -20,4 +20,16 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
 /** Runs an action that navigates, and waits for the page it leads to. */
 export async function navigating(page: Page, action: () => Promise<unknown>): Promise<void> {
   await Promise.all([page.waitForNavigation(), action()]);
+}
+
+/** A browser context of its own (a laptop-sized window), signed in with a token. */
+export async function openSession(
+  browser: Browser,
+  url: string,
+  token: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  await signIn(page, url, token);
+  return { context, page };
 }
