@@ -112,6 +112,17 @@ describe('webhook connector', () => {
         'c.yml',
       ),
     ).toThrow(/can be read by others than its owner/);
+    expect(() =>
+      readConnectors(
+        `notify:\n  type: webhook\n  url: https://x.example/\n  tls: { ca: /nowhere/ca.pem }\n`,
+        'c.yml',
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        message: expect.stringContaining('cannot read /nowhere/ca.pem'),
+        location: expect.objectContaining({ field: 'notify.tls.ca' }),
+      }),
+    );
     expect(() => readConnectors(`firewall:\n  type: iptables\n`, 'c.yml')).toThrow(
       expect.objectContaining({ location: expect.objectContaining({ line: 2, field: 'firewall.type' }) }),
     );

@@ -119,6 +119,18 @@ function secretEnv(variable: string, field: string, file: string, env: NodeJS.Pr
   return value;
 }
 
+/** A file the configuration names (a CA, a client certificate), or an error naming the key. */
+function configFile(path: string, field: string, file: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new VigilError('CONNECTORS_INVALID', `cannot read ${path}: ${(error as Error).message}`, {
+      file,
+      field,
+    });
+  }
+}
+
 /** The connectors a configuration file sets up, by capability. */
 export function readConnectors(
   text: string,
@@ -137,6 +149,19 @@ export function readConnectors(
   }
   const c = parsed.data;
   const out = new Map<string, Connector>();
+  /** A secret given as `NAME_env` or `NAME_file` of a section, or undefined when neither is. */
+  const secret = (section: string, name: string, given: { env?: string; file?: string }) =>
+    given.env !== undefined
+      ? secretEnv(given.env, `${section}.${name}_env`, file, env)
+      : given.file !== undefined
+        ? secretFile(given.file, `${section}.${name}_file`, file)
+        : undefined;
+  const required = (value: string | undefined, section: string, needs: string): string => {
+    if (value === undefined) throw new VigilError('CONNECTORS_INVALID', needs, { file, field: section });
+    return value;
+  };
+  const pem = (path: string | undefined, field: string) =>
+    path === undefined ? undefined : configFile(path, field, file);
   if (c.firewall)
     out.set(
       'firewall',
@@ -160,20 +185,11 @@ export function readConnectors(
     );
   if (c.directory) {
     const d = c.directory;
-    const password = d.bind_password_env
-      ? secretEnv(d.bind_password_env, 'directory.bind_password_env', file, env)
-      : d.bind_password_file
-        ? secretFile(d.bind_password_file, 'directory.bind_password_file', file)
-        : undefined;
-    if (password === undefined)
-      throw new VigilError(
-        'CONNECTORS_INVALID',
-        'an LDAP directory needs bind_password_env or bind_password_file',
-        {
-          file,
-          field: 'directory',
-        },
-      );
+    const password = required(
+      secret('directory', 'bind_password', { env: d.bind_password_env, file: d.bind_password_file }),
+      'directory',
+      'an LDAP directory needs bind_password_env or bind_password_file',
+    );
     out.set(
       'directory',
       new LdapConnector({
@@ -183,22 +199,17 @@ export function readConnectors(
         bindDn: d.bind_dn,
         bindPassword: password,
         userAttribute: d.user_attribute ?? (d.kind === 'active-directory' ? 'sAMAccountName' : 'uid'),
-        ca: d.ca === undefined ? undefined : readFileSync(d.ca),
+        ca: pem(d.ca, 'directory.ca'),
       }),
     );
   }
   if (c.edr) {
     const e = c.edr;
-    const secret = e.client_secret_env
-      ? secretEnv(e.client_secret_env, 'edr.client_secret_env', file, env)
-      : e.client_secret_file
-        ? secretFile(e.client_secret_file, 'edr.client_secret_file', file)
-        : undefined;
-    if (secret === undefined)
-      throw new VigilError('CONNECTORS_INVALID', 'an EDR needs client_secret_env or client_secret_file', {
-        file,
-        field: 'edr',
-      });
+    const clientSecret = required(
+      secret('edr', 'client_secret', { env: e.client_secret_env, file: e.client_secret_file }),
+      'edr',
+      'an EDR needs client_secret_env or client_secret_file',
+    );
     if (e.type === 'defender' && !e.tenant_id)
       throw new VigilError('CONNECTORS_INVALID', 'Defender for Endpoint needs tenant_id', {
         file,
@@ -210,7 +221,7 @@ export function readConnectors(
       new EdrConnector({
         product: e.type,
         clientId: e.client_id,
-        clientSecret: secret,
+        clientSecret,
         tenantId: e.tenant_id,
         apiUrl: trim(e.api_url ?? EDR_DEFAULTS[e.type].apiUrl),
         loginUrl: trim(e.login_url ?? EDR_DEFAULTS[e.type].loginUrl),
@@ -229,31 +240,29 @@ export function readConnectors(
         from: m.from,
         to: m.to,
         username: m.username,
-        password: m.password_env
-          ? secretEnv(m.password_env, 'email.password_env', file, env)
-          : m.password_file
-            ? secretFile(m.password_file, 'email.password_file', file)
-            : undefined,
-        ca: m.ca === undefined ? undefined : readFileSync(m.ca),
+        password: secret('email', 'password', { env: m.password_env, file: m.password_file }),
+        ca: pem(m.ca, 'email.ca'),
       }),
     );
   }
   if (c.notify) {
     const n = c.notify;
-    const url = n.url ?? (n.url_env ? secretEnv(n.url_env, 'notify.url_env', file, env) : undefined);
-    if (!url)
-      throw new VigilError('CONNECTORS_INVALID', 'a webhook needs url or url_env', { file, field: 'notify' });
+    const url = required(
+      n.url ?? secret('notify', 'url', { env: n.url_env }),
+      'notify',
+      'a webhook needs url or url_env',
+    );
     out.set(
       'notify',
       new WebhookConnector({
         url,
         format: n.format ?? 'json',
-        hmacSecret: n.hmac_secret_env
-          ? secretEnv(n.hmac_secret_env, 'notify.hmac_secret_env', file, env)
-          : n.hmac_secret_file
-            ? secretFile(n.hmac_secret_file, 'notify.hmac_secret_file', file)
-            : undefined,
-        tls: n.tls,
+        hmacSecret: secret('notify', 'hmac_secret', { env: n.hmac_secret_env, file: n.hmac_secret_file }),
+        tls: n.tls && {
+          cert: pem(n.tls.cert, 'notify.tls.cert'),
+          key: pem(n.tls.key, 'notify.tls.key'),
+          ca: pem(n.tls.ca, 'notify.tls.ca'),
+        },
       }),
     );
   }

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ActionResult, Connector, RunOptions } from './connector.js';
@@ -11,8 +10,8 @@ export interface WebhookConfig {
   format: 'json' | 'slack' | 'teams';
   /** HMAC-SHA256 key over timestamp and body, sent as `X-Vigil-Signature`. */
   hmacSecret?: string;
-  /** Client certificate and key (PEM files) for mutual TLS, and a CA to trust. */
-  tls?: { cert?: string; key?: string; ca?: string };
+  /** Client certificate and key (PEM) for mutual TLS, and a CA to trust. */
+  tls?: { cert?: Buffer; key?: Buffer; ca?: Buffer };
 }
 
 /** The message body in the format the receiving end reads. */
@@ -53,8 +52,7 @@ export class WebhookConnector implements Connector {
 
   constructor(private readonly config: WebhookConfig) {
     this.url = new URL(config.url);
-    const read = (file?: string) => (file === undefined ? undefined : readFileSync(file));
-    this.tls = { cert: read(config.tls?.cert), key: read(config.tls?.key), ca: read(config.tls?.ca) };
+    this.tls = config.tls ?? {};
   }
 
   get target(): string {
