@@ -24,4 +24,3 @@ export type { InventoryOptions } from './inventory.js';
 export { incomplete, type Notice, type NoticeInput, type NoticeListener } from './notices.js';
 export type { RuleOptions } from './rules.js';
 export type { ThreatOptions } from './threats.js';
-export { prioritizeStored } from './vulns.js';

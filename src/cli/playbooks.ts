@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { loadPlaybooks } from '../respond/index.js';
+import { loadPlaybooks, type Mode, type Step } from '../respond/index.js';
 import { formatCount, heading, problemLine, UsageError } from './terminal.js';
+
+/** A step as the check lists it: its action, `enrich.LOOKUP` or `decide`, and the mode it runs in. */
+function stepSummary(step: Step, mode: Mode): { kind: Step['kind']; action: string; mode: Mode } {
+  if (step.kind === 'action') return { kind: step.kind, action: step.action, mode: step.mode ?? mode };
+  return { kind: step.kind, action: step.kind === 'enrich' ? `enrich.${step.lookup}` : 'decide', mode };
+}
 
 export function registerPlaybooks(program: Command): void {
   const playbooks = program.command('playbooks').description('response playbooks');
@@ -13,7 +19,7 @@ export function registerPlaybooks(program: Command): void {
     .argument('<paths...>', 'playbook files or folders (searched recursively for .yml and .yaml)')
     .option(
       '--json',
-      'print one JSON object: {"files","playbooks":[{name,file,line,steps}],"failed":[{file,line,field,error}]}',
+      'print one JSON object: {"files","playbooks":[{name,file,line,mode,steps:[{name,kind,action,mode}]}],"failed":[{file,line,field,error}]}',
     )
     .action(async (paths: string[], flags: { json?: boolean }) => {
       if (paths.length === 0) throw new UsageError('no playbooks given: vigil playbooks check PATHS...');
@@ -27,7 +33,7 @@ export function registerPlaybooks(program: Command): void {
               file: p.origin.file,
               line: p.origin.line,
               mode: p.mode,
-              steps: p.steps.map((s) => ({ name: s.name, action: s.action, mode: s.mode ?? p.mode })),
+              steps: p.steps.map((s) => ({ name: s.name, ...stepSummary(s, p.mode) })),
             })),
             failed: set.errors.map((e) => ({
               file: e.location.file ?? null,
@@ -44,7 +50,7 @@ export function registerPlaybooks(program: Command): void {
         ];
         for (const p of set.playbooks)
           lines.push(
-            `  ${pc.bold(p.name)} (${p.mode}): ${p.steps.map((s) => `${s.name} ${pc.dim(s.action)}`).join(', ')}`,
+            `  ${pc.bold(p.name)} (${p.mode}): ${p.steps.map((s) => `${s.name} ${pc.dim(stepSummary(s, p.mode).action)}`).join(', ')}`,
           );
         if (set.errors.length) {
           lines.push('', heading('Problems'));

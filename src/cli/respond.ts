@@ -3,10 +3,22 @@ import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { prioritizeOptions, warningListsFrom } from '../assess/index.js';
 import { VigilError } from '../core/index.js';
 import { ACTIONS, loadConnectors, loadPlaybooks, type Mode } from '../respond/index.js';
 import { responseView } from '../server/index.js';
-import { dataPaths, Responder, type ResponseRecord, SqliteServiceStore } from '../service/index.js';
+import {
+  dataPaths,
+  type IndicatorSets,
+  loadServiceConfig,
+  Responder,
+  type ResponseRecord,
+  ServiceEnricher,
+  ServiceIndicators,
+  SqliteServiceStore,
+} from '../service/index.js';
+import { DEFAULT_EPSS_THRESHOLD } from '../vuln/index.js';
+import { printNotice } from './notices.js';
 import { heading, problemLine, table, UsageError } from './terminal.js';
 
 interface RespondFlags {
@@ -52,6 +64,34 @@ function render(
   ].join('\n');
 }
 
+/**
+ * Lookups over the data folder, as the service makes them: its alerts, its tenants' vulnerability
+ * databases, and its indicators (config.yml's sources and those given to the API, read when an
+ * indicator is first looked up).
+ */
+function enricherOf(dir: string, store: SqliteServiceStore, content: string | undefined): ServiceEnricher {
+  let sets: Promise<IndicatorSets> | undefined;
+  return new ServiceEnricher({
+    store,
+    dataDir: dir,
+    indicators: () => {
+      if (!sets) {
+        const config = loadServiceConfig(dir);
+        sets = new ServiceIndicators({
+          dir: dataPaths(dir).indicators,
+          config: config.indicators,
+          fetch: config.fetch,
+          warningLists: warningListsFrom(content, printNotice),
+          log: () => undefined,
+        }).load();
+      }
+      return sets;
+    },
+    vulnDecisions: () =>
+      prioritizeOptions(content, undefined, DEFAULT_EPSS_THRESHOLD, undefined, printNotice),
+  });
+}
+
 export function registerRespond(program: Command): void {
   program
     .command('respond')
@@ -70,6 +110,7 @@ export function registerRespond(program: Command): void {
     .option('--revert', 'undo what the playbook did for this alert (release a containment)')
     .option('--json', 'print the plans and outcomes as JSON')
     .action(async (alertId: string, flags: RespondFlags) => {
+      const contentFlag = program.opts().content as string | undefined;
       const id = Number(alertId);
       if (!Number.isInteger(id) || id <= 0) throw new UsageError(`'${alertId}' is not an alert id`);
       if (flags.approve && flags.reject) throw new UsageError('--approve and --reject exclude each other');
@@ -91,6 +132,7 @@ export function registerRespond(program: Command): void {
           playbooks: set.playbooks,
           connectors,
           log: () => undefined,
+          enricher: enricherOf(dir, store, contentFlag),
         });
         const who = actor();
         const ceiling: Mode = flags.dryRun ? 'dry-run' : 'auto';

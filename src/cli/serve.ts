@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defaultRulePaths, openAttack, warningListsFrom } from '../assess/index.js';
+import { defaultRulePaths, openAttack, prioritizeOptions, warningListsFrom } from '../assess/index.js';
 import type { AttackIndex } from '../attack/index.js';
 import { describeError, VigilError } from '../core/index.js';
 import { buildServer } from '../server/index.js';
@@ -15,6 +15,7 @@ import {
   SyslogInput,
   type SyslogListener,
 } from '../service/index.js';
+import { DEFAULT_EPSS_THRESHOLD } from '../vuln/index.js';
 import { parseThreads } from './io.js';
 import { printNotice } from './notices.js';
 import { addRuleOptions, type RuleFlags, setupOptions } from './rules-options.js';
@@ -158,6 +159,8 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     threads,
     log: (line) => logLine(line),
     warningLists: warningListsFrom(contentFlag, printNotice),
+    vulnDecisions: () =>
+      prioritizeOptions(contentFlag, undefined, DEFAULT_EPSS_THRESHOLD, undefined, printNotice),
   });
   const tlsFiles = tls && {
     cert: readPem(tls.cert!, 'TLS certificate'),

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { prioritizeOptions, prioritizeStored } from '../assess/index.js';
+import { prioritizeOptions } from '../assess/index.js';
 import { describeError, VigilError } from '../core/index.js';
 import { workerScript } from '../detect/index.js';
-import { actorName, type DetectionService } from '../service/index.js';
-import { DEFAULT_EPSS_THRESHOLD, type Prioritized, VulnStore } from '../vuln/index.js';
+import { actorName, type DetectionService, tenantVulnDb } from '../service/index.js';
+import { DEFAULT_EPSS_THRESHOLD, type Prioritized, prioritizeStored, VulnStore } from '../vuln/index.js';
 import { type ConsoleOptions, sendPage, tenantChoice, uploadName, userOf } from './context.js';
 import { html } from './html.js';
 import { errorPage, page } from './layout.js';
@@ -30,11 +30,6 @@ function parseOnThread(path: string): Promise<ScanMessage> {
     worker.once('error', (error) => end({ type: 'failed', message: describeError(error) }));
     worker.once('exit', (code) => end({ type: 'failed', message: `the scan's thread stopped (${code})` }));
   });
-}
-
-/** Where a tenant's vulnerability database lives in the data folder: `vulns/TENANT.db`. */
-export function tenantVulnDb(dataDir: string, tenant: string): string {
-  return join(dataDir, 'vulns', `${tenant}.db`);
 }
 
 /** The vulnerabilities screen: a tenant's findings decided and ordered, and scanner files imported. */

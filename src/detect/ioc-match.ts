@@ -192,6 +192,14 @@ export class IocMatcher {
     return this.hits;
   }
 
+  /** The indicators one value is, looked up as a field of the given role would be. */
+  matchValue(role: FieldRole, value: string): IocHit[] {
+    this.hits = [];
+    this.seen.clear();
+    this.check(role, 'value', value);
+    return this.hits;
+  }
+
   private report(index: number, id: number): void {
     if (id < 0) return;
     const key = index * 2 ** 32 + id;

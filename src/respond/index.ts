@@ -1,4 +1,15 @@
 export { ACTIONS, type ActionSpec } from './actions.js';
+export {
+  ConditionError,
+  checkCondition,
+  conditionNames,
+  evaluateCondition,
+  type FactType,
+  type FactValue,
+  type Predicate,
+  parseCondition,
+  showFact,
+} from './condition.js';
 export { loadConnectors, readConnectors } from './connectors/config.js';
 export type { ActionResult, Connector, RunOptions } from './connectors/connector.js';
 export { TransientFailure } from './connectors/connector.js';
@@ -13,8 +24,22 @@ export {
   settleStep,
 } from './execute.js';
 export {
+  checkFacts,
+  describeFacts,
+  type Enricher,
+  type Facts,
+  isLookup,
+  LOOKUPS,
+  type LookupName,
+  type LookupRequest,
+  type LookupSpec,
+} from './lookups.js';
+export {
+  type ActionStep,
   type AlertFacts,
   type Condition,
+  type DecideStep,
+  type EnrichStep,
   INPUT_TYPES,
   type InputSpec,
   type InputType,
@@ -24,5 +49,6 @@ export {
   type Step,
   type Trigger,
 } from './model.js';
-export { type Plan, type PlannedStep, planFor, triggers, typeProblem } from './plan.js';
+export { type Plan, type PlannedStep, triggerProblem, triggers, typeProblem } from './plan.js';
 export { loadPlaybooks, type PlaybookSet, parsePlaybooks } from './playbook.js';
+export { PlaybookRun, planFor, type Verdict } from './run.js';

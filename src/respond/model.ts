@@ -1,4 +1,6 @@
 import type { FieldValue } from '../core/index.js';
+import type { Predicate } from './condition.js';
+import type { LookupName } from './lookups.js';
 
 /**
  * How far a playbook or a step may go on its own: `dry-run` writes the plan and every request it
@@ -50,19 +52,48 @@ export interface Condition {
   notInNetworks?: string[];
 }
 
-export interface Step {
+interface StepCommon {
   name: string;
-  /** `capability.action`, e.g. `firewall.block_address` (see ACTIONS). */
-  action: string;
-  /** Parameters of the action, each a template over the inputs and the alert. */
-  with: Record<string, string>;
-  mode?: Mode;
-  /** A containment's time to live: reverted when it ends. */
-  ttlMs?: number;
   /** The step runs only when every condition holds. */
   when: Condition[];
   line: number;
 }
+
+/** Acts or tells through a connector. */
+export interface ActionStep extends StepCommon {
+  kind: 'action';
+  /** `capability.action`, e.g. `firewall.block_address` (see ACTIONS). */
+  action: string;
+  /** Parameters of the action, each a template over the inputs, the alert and earlier facts. */
+  with: Record<string, string>;
+  mode?: Mode;
+  /** A containment's time to live: reverted when it ends. */
+  ttlMs?: number;
+}
+
+/** Looks something up (see LOOKUPS); later steps read what it found as `STEP.FACT`. */
+export interface EnrichStep extends StepCommon {
+  kind: 'enrich';
+  lookup: LookupName;
+  with: Record<string, string>;
+}
+
+/**
+ * Decides, when the run reaches it, whether later steps go on: `then` steps run only when the
+ * condition holds, `else` steps only when it does not; when it cannot be decided, neither runs.
+ */
+export interface DecideStep extends StepCommon {
+  kind: 'decide';
+  condition: Predicate;
+  /** The condition as written. */
+  source: string;
+  /** Steps that run only when the condition holds (the playbook's `then`). */
+  ifHolds: string[];
+  /** Steps that run only when it does not (the playbook's `else`). */
+  ifNot: string[];
+}
+
+export type Step = ActionStep | EnrichStep | DecideStep;
 
 export interface Playbook {
   name: string;

@@ -3,6 +3,14 @@ import { z } from 'zod';
 import { collectFiles, parseCidr, readYamlDocuments, VigilError } from '../core/index.js';
 import { LEVELS, parseTimespan } from '../sigma/index.js';
 import { ACTIONS } from './actions.js';
+import {
+  ConditionError,
+  checkCondition,
+  type FactType,
+  type Predicate,
+  parseCondition,
+} from './condition.js';
+import { isLookup, LOOKUPS, type LookupName } from './lookups.js';
 import { INPUT_TYPES, MODES, type Playbook, type Step } from './model.js';
 import { ALERT_VALUES, templateNames } from './template.js';
 
@@ -38,7 +46,12 @@ const schema = z.strictObject({
     .array(
       z.strictObject({
         name,
-        action: z.string(),
+        action: z.string().optional(),
+        enrich: z.string().optional(),
+        decide: z.string().optional(),
+        // biome-ignore lint/suspicious/noThenProperty: the playbook's word; the model calls it ifHolds
+        then: list.optional(),
+        else: list.optional(),
         with: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
         mode: z.enum(MODES).optional(),
         ttl: duration.optional(),
@@ -93,35 +106,41 @@ export function parsePlaybooks(text: string, file: string): PlaybookSet {
           );
       });
     }
-    const known = new Set([...Object.keys(inputs), ...ALERT_VALUES]);
+    // What a template or a condition may read, with its type: the inputs, the alert's values, and
+    // the facts of the enrich steps before the step being read (added as each one is passed).
+    const types = new Map<string, FactType>([
+      ...Object.keys(inputs).map((input) => [input, 'text'] as const),
+      ...ALERT_VALUES.map((value) => [value, value === 'alert.techniques' ? 'list' : 'text'] as const),
+    ]);
+    const alertValues = new Set([...Object.keys(inputs), ...ALERT_VALUES]);
+    const enrichSteps = new Map<string, LookupName>();
+    const stepNames = p.steps.map((s) => s.name);
     const steps: Step[] = [];
-    p.steps.forEach((step, i) => {
-      const at = (...rest: PropertyKey[]) => ['steps', i, ...rest];
-      const action = ACTIONS[step.action];
-      if (!action) {
-        problems.push(
-          problem(`unknown action '${step.action}'; known: ${Object.keys(ACTIONS).join(', ')}`, at('action')),
-        );
-        return;
-      }
-      const given = step.with ?? {};
-      for (const [param, spec] of Object.entries(action.params))
+
+    /** The parameters of an action or a lookup: those it needs, those it takes, what they read. */
+    const checkParams = (
+      label: string,
+      params: Record<string, { type: string; required: boolean }>,
+      given: Record<string, string>,
+      at: (...rest: PropertyKey[]) => PropertyKey[],
+    ) => {
+      for (const [param, spec] of Object.entries(params))
         if (spec.required && given[param] === undefined)
-          problems.push(problem(`${step.action} needs '${param}'`, at('with')));
+          problems.push(problem(`${label} needs '${param}'`, at('with')));
       for (const [param, template] of Object.entries(given)) {
-        const spec = action.params[param];
+        const spec = params[param];
         if (!spec) {
           problems.push(
             problem(
-              `${step.action} takes no '${param}'; it takes ${Object.keys(action.params).join(', ')}`,
+              `${label} takes no '${param}'; it takes ${Object.keys(params).join(', ')}`,
               at('with', param),
             ),
           );
           continue;
         }
         for (const used of templateNames(template)) {
-          if (!known.has(used))
-            problems.push(problem(`{{ ${used} }} is neither an input nor an alert value`, at('with', param)));
+          if (!types.has(used))
+            problems.push(problem(`{{ ${used} }} is ${unknownName(used)}`, at('with', param)));
           else if (spec.type !== 'text' && inputs[used] && inputs[used].type !== spec.type)
             problems.push(
               problem(
@@ -131,11 +150,48 @@ export function parsePlaybooks(text: string, file: string): PlaybookSet {
             );
         }
       }
-      if (step.ttl !== undefined && !action.revertible)
-        problems.push(problem(`${step.action} cannot be undone, so it takes no ttl`, at('ttl')));
+    };
+
+    /** Why a name is not known here, with what would be. */
+    const unknownName = (used: string) => {
+      const dot = used.lastIndexOf('.');
+      const lookup = dot > 0 ? enrichSteps.get(used.slice(0, dot)) : undefined;
+      if (lookup)
+        return `not a fact of ${used.slice(0, dot)}; ${lookup} gives ${Object.keys(LOOKUPS[lookup].facts).join(', ')}`;
+      if (dot > 0 && stepNames.includes(used.slice(0, dot)))
+        return `not known here: step ${used.slice(0, dot)} is no enrich step before this one`;
+      return 'neither an input, an alert value nor a fact of an earlier enrich step';
+    };
+
+    p.steps.forEach((step, i) => {
+      const at = (...rest: PropertyKey[]) => ['steps', i, ...rest];
+      const kinds = (['action', 'enrich', 'decide'] as const).filter((k) => step[k] !== undefined);
+      if (kinds.length !== 1) {
+        problems.push(
+          kinds.length === 0
+            ? problem('a step needs one of action, enrich or decide', at())
+            : problem(`a step does one thing: ${kinds.join(' and ')} exclude each other`, at(kinds[1]!)),
+        );
+        return;
+      }
+      const kind = kinds[0]!;
+      if (kind !== 'decide')
+        for (const key of ['then', 'else'] as const)
+          if (step[key] !== undefined) problems.push(problem(`only a decide step takes '${key}'`, at(key)));
+      if (kind !== 'action')
+        for (const key of ['mode', 'ttl'] as const)
+          if (step[key] !== undefined)
+            problems.push(
+              problem(`only an action step takes '${key}': a ${kind} step changes nothing`, at(key)),
+            );
       const conditions = Object.entries(step.when ?? {}).map(([subject, test]) => {
-        if (!known.has(subject) || subject === 'alert.techniques')
-          problems.push(problem(`'${subject}' is neither an input nor an alert value`, at('when', subject)));
+        if (!alertValues.has(subject) || subject === 'alert.techniques')
+          problems.push(
+            problem(
+              `'${subject}' is neither an input nor an alert value (a decide step reads facts)`,
+              at('when', subject),
+            ),
+          );
         for (const key of ['in_networks', 'not_in_networks'] as const)
           test[key]?.forEach((network, n) => {
             if (!parseCidr(network))
@@ -152,17 +208,89 @@ export function parsePlaybooks(text: string, file: string): PlaybookSet {
           notInNetworks: test.not_in_networks,
         };
       });
-      steps.push({
-        name: step.name,
-        action: step.action,
-        with: given,
-        mode: step.mode,
-        ttlMs: step.ttl === undefined ? undefined : parseTimespan(step.ttl),
-        when: conditions,
-        line: document.lineOf(at()),
-      });
+      const common = { name: step.name, when: conditions, line: document.lineOf(at()) };
+      const given = step.with ?? {};
+
+      if (kind === 'action') {
+        const action = ACTIONS[step.action!];
+        if (!action) {
+          problems.push(
+            problem(
+              `unknown action '${step.action}'; known: ${Object.keys(ACTIONS).join(', ')}`,
+              at('action'),
+            ),
+          );
+          return;
+        }
+        checkParams(step.action!, action.params, given, at);
+        if (step.ttl !== undefined && !action.revertible)
+          problems.push(problem(`${step.action} cannot be undone, so it takes no ttl`, at('ttl')));
+        steps.push({
+          ...common,
+          kind,
+          action: step.action!,
+          with: given,
+          mode: step.mode,
+          ttlMs: step.ttl === undefined ? undefined : parseTimespan(step.ttl),
+        });
+        return;
+      }
+
+      if (kind === 'enrich') {
+        const lookup = step.enrich!;
+        if (!isLookup(lookup)) {
+          problems.push(
+            problem(`unknown lookup '${lookup}'; known: ${Object.keys(LOOKUPS).join(', ')}`, at('enrich')),
+          );
+          return;
+        }
+        checkParams(`enrich ${lookup}`, LOOKUPS[lookup].params, given, at);
+        // Its facts are known from the next step on.
+        enrichSteps.set(step.name, lookup);
+        for (const [fact, type] of Object.entries(LOOKUPS[lookup].facts))
+          types.set(`${step.name}.${fact}`, type);
+        steps.push({ ...common, kind, lookup, with: given });
+        return;
+      }
+
+      if (step.with !== undefined)
+        problems.push(problem('a decide step takes no with: its condition reads values by name', at('with')));
+      let predicate: Predicate | undefined;
+      try {
+        predicate = parseCondition(step.decide!);
+      } catch (error) {
+        if (!(error instanceof ConditionError)) throw error;
+        problems.push(problem(`at column ${error.column}: ${error.message}`, at('decide')));
+      }
+      if (predicate)
+        for (const found of checkCondition(predicate, (n) => types.get(n))) {
+          const name = /^'([^']+)' is not known here$/.exec(found.message)?.[1];
+          const message = name ? `'${name}' is ${unknownName(name)}` : found.message;
+          problems.push(problem(`at column ${found.column}: ${message}`, at('decide')));
+        }
+      const later = stepNames.slice(i + 1);
+      const branch = (key: 'then' | 'else') => {
+        const named = step[key] ?? [];
+        named.forEach((target, n) => {
+          if (!later.includes(target))
+            problems.push(problem(`'${target}' is not a step after this one`, at(key, n)));
+        });
+        return named;
+      };
+      const otherwise = branch('else');
+      const then = step.then === undefined ? later.filter((s) => !otherwise.includes(s)) : branch('then');
+      for (const both of then.filter((s) => otherwise.includes(s)))
+        problems.push(problem(`'${both}' cannot be both in then and in else`, at('else')));
+      if (predicate)
+        steps.push({
+          ...common,
+          kind,
+          condition: predicate,
+          source: step.decide!,
+          ifHolds: then,
+          ifNot: otherwise,
+        });
     });
-    const stepNames = p.steps.map((s) => s.name);
     stepNames.forEach((stepName, i) => {
       if (stepNames.indexOf(stepName) !== i)
         problems.push(problem(`step '${stepName}' is named twice`, ['steps', i, 'name']));

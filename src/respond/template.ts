@@ -1,9 +1,10 @@
 /**
- * Step parameters are text with `{{ name }}` holes: an input of the playbook, or a part of the alert
- * (`alert.id`, `alert.tenant`, `alert.host`, `alert.rule`, `alert.level`, `alert.techniques`).
+ * Step parameters are text with `{{ name }}` holes: an input of the playbook, a part of the alert
+ * (`alert.id`, `alert.tenant`, `alert.host`, `alert.rule`, `alert.level`, `alert.techniques`), or
+ * a fact an earlier enrich step found (`vulns.kev`).
  * Nothing else is evaluated: a template cannot run code or reach anything but these values.
  */
-const HOLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}/g;
+const HOLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}/g;
 
 export const ALERT_VALUES = [
   'alert.id',

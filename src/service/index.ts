@@ -21,9 +21,23 @@ export {
 export type { EventLog, LogRecord, NewRecord } from './event-log.js';
 export { FileEventLog } from './file-event-log.js';
 export { FolderWatch } from './folder-watch.js';
+export { type IndicatorSets, ServiceIndicators } from './indicators.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
-export { Responder, type ResponderOptions, ResponseConflict, type RunRequest } from './responder.js';
+export {
+  type PlaybookChoice,
+  playbookChoices,
+  Responder,
+  type ResponderOptions,
+  ResponseConflict,
+  type RunRequest,
+} from './responder.js';
 export { alertFacts } from './response-facts.js';
+export {
+  ACTIONABLE_CONFIDENCE,
+  type LookupSources,
+  ServiceEnricher,
+  tenantVulnDb,
+} from './response-lookups.js';
 export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
 export { deployedRuleKey, type TenantRules, tenantRulesPath } from './rules.js';
 export {
@@ -31,6 +45,7 @@ export {
   DetectionService,
   dataPaths,
   type IndicatorsAdded,
+  noVulnDecisions,
   type OpenedAlert,
   type RulesStatus,
   type ServiceOptions,

@@ -1,18 +1,25 @@
 import { describeError, VigilError } from '../core/index.js';
 import {
   ACTIONS,
+  type AlertFacts,
   type Connector,
+  checkFacts,
+  describeFacts,
+  type Enricher,
+  type EnrichStep,
+  type Facts,
   type Mode,
   type PlannedStep,
   type Playbook,
-  planFor,
+  PlaybookRun,
   revert,
   type StepOutcome,
   settleStep,
+  triggerProblem,
   triggers,
 } from '../respond/index.js';
 import { alertFacts } from './response-facts.js';
-import type { ResponseChange, ResponseRecord, ServiceStore } from './store.js';
+import type { AlertDetail, ResponseChange, ResponseRecord, ServiceStore } from './store.js';
 
 export interface ResponderOptions {
   playbooks: readonly Playbook[];
@@ -23,6 +30,8 @@ export interface ResponderOptions {
   /** Retries of a failing action, and the first wait between them (doubled each time). */
   attempts?: number;
   backoffMs?: number;
+  /** Carries out the lookups of enrich steps (the service's stores); without it they fail. */
+  enricher?: Enricher;
 }
 
 /** What a hand run asks for: one playbook, or all those meant for the alert; a ceiling on modes. */
@@ -32,6 +41,36 @@ export interface RunRequest {
 }
 
 export class ResponseConflict extends VigilError {}
+
+/** A playbook an analyst may run on an alert by hand, and whether (or why not) it is meant for it. */
+export interface PlaybookChoice {
+  name: string;
+  description: string | null;
+  mode: Mode;
+  applies: boolean;
+  reason: string | null;
+}
+
+/**
+ * The playbooks that may run on an alert by hand: all but those meant for other tenants only (a
+ * tenant never sees another's playbooks), those whose trigger holds first.
+ */
+export function playbookChoices(playbooks: readonly Playbook[], alert: AlertDetail): PlaybookChoice[] {
+  const facts = alertFacts(alert);
+  return playbooks
+    .filter((p) => p.trigger.tenants.length === 0 || p.trigger.tenants.includes(alert.tenant))
+    .map((p) => {
+      const reason = triggerProblem(p, facts) ?? null;
+      return {
+        name: p.name,
+        description: p.description ?? null,
+        mode: p.mode,
+        applies: reason === null,
+        reason,
+      };
+    })
+    .sort((a, b) => Number(b.applies) - Number(a.applies) || a.name.localeCompare(b.name));
+}
 
 /**
  * Runs playbooks on alerts and keeps every step in the store under its key: the service calls it
@@ -82,41 +121,133 @@ export class Responder {
     this.run(tenant, id, 'service', {}).catch(() => undefined);
   }
 
-  /** Runs the playbooks meant for an alert (or the one named); steps carried out already are not repeated. */
+  /**
+   * Runs the playbooks meant for an alert (or the one named, which must not be meant for other
+   * tenants only). Action steps carried out already are not repeated; lookups and decisions are
+   * made again, on what is known now, and the steps they skipped before are reconsidered.
+   */
   run(tenant: string | null, id: number, actor: string, request: RunRequest): Promise<ResponseRecord[]> {
     return this.serial(async () => {
       const alert = await this.store.alert(tenant, id);
       if (!alert) throw new VigilError('ALERT_NOT_FOUND', `no alert ${id}`);
       const facts = alertFacts(alert);
-      const chosen = request.playbook
-        ? this.options.playbooks.filter((p) => p.name === request.playbook)
-        : this.options.playbooks.filter((p) => triggers(p, facts));
-      if (request.playbook && chosen.length === 0)
-        throw new VigilError('PLAYBOOK_NOT_FOUND', `no playbook named '${request.playbook}'`);
+      let chosen: Playbook[];
+      if (request.playbook) {
+        const named = this.options.playbooks.find((p) => p.name === request.playbook);
+        if (!named) throw new VigilError('PLAYBOOK_NOT_FOUND', `no playbook named '${request.playbook}'`);
+        const meantFor = named.trigger.tenants;
+        if (meantFor.length && !meantFor.includes(alert.tenant))
+          throw new VigilError(
+            'PLAYBOOK_NOT_FOUND',
+            `playbook '${named.name}' is for tenants ${meantFor.join(', ')}, not ${alert.tenant}`,
+          );
+        chosen = [named];
+      } else chosen = this.options.playbooks.filter((p) => triggers(p, facts));
+      if (actor !== 'service' && chosen.length)
+        await this.store.audit({
+          actor,
+          action: 'response.run',
+          tenant: alert.tenant,
+          target: String(id),
+          details: { playbooks: chosen.map((p) => p.name), mode: request.ceiling ?? 'auto' },
+        });
       const out: ResponseRecord[] = [];
-      for (const playbook of chosen) {
-        const plan = planFor(playbook, facts, request.ceiling ?? 'auto');
-        for (const step of plan.steps) {
-          const known = await this.store.responseByKey(step.key);
-          if (known && known.state !== 'planned') {
-            out.push(known);
-            continue;
-          }
-          out.push(await this.settle(playbook, alert.tenant, id, step, actor));
-        }
-      }
+      for (const playbook of chosen)
+        out.push(...(await this.runPlaybook(playbook, facts, actor, request.ceiling ?? 'auto')));
       return out;
     });
   }
 
-  private async settle(
+  /** One playbook, step by step: each lookup and decision made when the run reaches it. */
+  private async runPlaybook(
     playbook: Playbook,
-    tenant: string,
-    alertId: number,
-    step: PlannedStep,
+    alert: AlertFacts,
     actor: string,
-  ): Promise<ResponseRecord> {
-    const base = { playbook: playbook.name, tenant, alertId, step, actor };
+    ceiling: Mode,
+  ): Promise<ResponseRecord[]> {
+    const run = new PlaybookRun(playbook, alert, ceiling);
+    const out: ResponseRecord[] = [];
+    for (const step of playbook.steps) {
+      const planned = run.reach(step);
+      const base: StepContext = {
+        playbook: playbook.name,
+        tenant: alert.tenant,
+        alertId: Number(alert.id),
+        step: planned,
+        actor,
+      };
+      if (step.kind === 'action') {
+        const known = await this.store.responseByKey(planned.key);
+        if (known && known.state !== 'planned' && known.state !== 'skipped') out.push(known);
+        else out.push(await this.settle(playbook, base));
+        continue;
+      }
+      const fresh = { mode: planned.mode, params: planned.params, request: null, kept: null, attempts: 0 };
+      if (planned.skipped) {
+        out.push(
+          await this.save(base, {
+            ...fresh,
+            state: 'skipped',
+            result: planned.skipped,
+            error: null,
+            facts: null,
+          }),
+        );
+      } else if (step.kind === 'enrich') {
+        const found = await this.enrich(step, base);
+        run.learn(step, found);
+        out.push(
+          await this.save(
+            base,
+            {
+              ...fresh,
+              attempts: 1,
+              state: found.facts ? 'done' : 'failed',
+              result: found.facts ? describeFacts(found.facts) : null,
+              error: found.error ?? null,
+              facts: found.facts ?? null,
+            },
+            'response.enrich',
+          ),
+        );
+      } else {
+        const verdict = run.decide(step);
+        // A decision that cannot be made (a fact it reads has no value) skips what it governs.
+        out.push(
+          await this.save(
+            base,
+            {
+              ...fresh,
+              state: verdict.holds === undefined ? 'skipped' : 'done',
+              result: verdict.explanation,
+              error: null,
+              facts: verdict.holds === undefined ? null : { holds: verdict.holds },
+            },
+            'response.decide',
+          ),
+        );
+      }
+    }
+    return out;
+  }
+
+  private async enrich(step: EnrichStep, base: StepContext): Promise<{ facts?: Facts; error?: string }> {
+    const enricher = this.options.enricher;
+    if (!enricher) return { error: 'no lookups can be made here' };
+    try {
+      const facts = await enricher.lookup(step.lookup, {
+        tenant: base.tenant,
+        alertId: base.alertId,
+        params: base.step.params,
+      });
+      return { facts: checkFacts(step.lookup, facts) };
+    } catch (error) {
+      return { error: describeError(error) };
+    }
+  }
+
+  private async settle(playbook: Playbook, base: StepContext): Promise<ResponseRecord> {
+    const { step } = base;
     if (step.mode === 'auto' && !step.skipped) {
       await this.save(base, { ...this.pending(step), state: 'running' }, 'response.start');
       return this.act(base);
@@ -167,6 +298,7 @@ export class Responder {
       error: outcome.error ?? null,
       attempts: outcome.attempts,
       kept: outcome.kept ?? null,
+      facts: null,
       revertAt: outcome.revertAt ? Date.parse(outcome.revertAt) : null,
     };
   }
@@ -192,6 +324,7 @@ export class Responder {
       error: null,
       attempts: 0,
       kept: null,
+      facts: null,
       ttlMs: base.step.ttlMs ?? null,
       revertAt: null,
       expiresAt: null,
@@ -213,6 +346,7 @@ export class Responder {
         ...(full.request && { request: full.request }),
         ...(full.result && { result: full.result }),
         ...(full.error && { error: full.error }),
+        ...(full.facts && { facts: full.facts }),
       },
     });
   }
@@ -226,6 +360,7 @@ export class Responder {
       actor,
       step: {
         name: record.step,
+        kind: 'action',
         action: record.action,
         mode: record.mode as Mode,
         params: record.params,

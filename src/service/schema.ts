@@ -191,4 +191,6 @@ export const SERVICE_MIGRATIONS: readonly string[] = [
      PRIMARY KEY (tenant, rule_key)
    );
    CREATE INDEX detections_rule_day ON detections (tenant, created_at, rule_key);`,
+  // Response: what an enrich step found, kept with its record (decisions and later runs read it).
+  `ALTER TABLE responses ADD COLUMN facts TEXT;`,
 ];

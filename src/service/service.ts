@@ -1,6 +1,6 @@
 import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { describeError, type VigilError } from '../core/index.js';
+import { describeError, VigilError } from '../core/index.js';
 import {
   indicatorTable,
   type RuleSetup,
@@ -11,6 +11,7 @@ import {
 import type { Indicator, WarningListIndex } from '../intel/index.js';
 import { loadConnectors, loadPlaybooks } from '../respond/index.js';
 import type { CorrelationRule, DetectionRule } from '../sigma/index.js';
+import type { PrioritizeOptions } from '../vuln/index.js';
 import type { ServiceConfig } from './config.js';
 import type { BatchTask, EvaluatedBatch } from './evaluate.js';
 import type { EventLog, NewRecord } from './event-log.js';
@@ -19,6 +20,7 @@ import { type IndicatorSets, ServiceIndicators } from './indicators.js';
 import { lockDataDir } from './lock.js';
 import { Processor, type ProcessorNote } from './processor.js';
 import { Responder } from './responder.js';
+import { ServiceEnricher } from './response-lookups.js';
 import { RetroHunts } from './retro-hunts.js';
 import {
   globalOnly,
@@ -42,6 +44,11 @@ export interface ServiceOptions {
   log: (line: string) => void;
   /** The MISP warning lists that lower indicators' confidence (from the content folder). */
   warningLists?: WarningListIndex;
+  /**
+   * SSVC tables, KEV and EPSS from the content folder, read when an enrich step first looks up a
+   * host's vulnerabilities; throws when the content is not there.
+   */
+  vulnDecisions?: () => PrioritizeOptions;
 }
 
 /** What adding indicators did: those kept (judged now), the entries refused, the sweeps started. */
@@ -87,7 +94,11 @@ const RELOAD_DEBOUNCE_MS = 1000;
  * used is told and left out, as a rule is) and the connectors of `response.connectors` (a broken
  * connectors file stops the start, as a broken config.yml does: it holds no optional part).
  */
-async function openResponder(options: ServiceOptions, store: ServiceStore): Promise<Responder> {
+async function openResponder(
+  options: ServiceOptions,
+  store: ServiceStore,
+  indicators: () => Promise<IndicatorSets>,
+): Promise<Responder> {
   const { response } = options.config;
   const inData = (path: string) => (isAbsolute(path) ? path : join(options.dataDir, path));
   const paths = response.playbooks.map(inData).filter((path) => existsSync(path));
@@ -103,7 +114,21 @@ async function openResponder(options: ServiceOptions, store: ServiceStore): Prom
     connectors,
     log: options.log,
     tickMs: response.tickMs,
+    enricher: new ServiceEnricher({
+      store,
+      dataDir: options.dataDir,
+      indicators,
+      vulnDecisions: options.vulnDecisions ?? noVulnDecisions,
+    }),
   });
+}
+
+/** Without content, a host's vulnerabilities cannot be decided (KEV, SSVC): the lookup says so. */
+export function noVulnDecisions(): never {
+  throw new VigilError(
+    'SSVC_MISSING',
+    'no SSVC decision tables and KEV at hand. Get them with: vigil content update --only ssvc,kev',
+  );
 }
 
 /** Where the service keeps things in its data folder. */
@@ -175,7 +200,11 @@ export class DetectionService {
         (tenant) => service.deployedSetup(tenant),
         options.log,
       );
-      service.responder = await openResponder(options, store);
+      service.responder = await openResponder(
+        options,
+        store,
+        async () => service.indicatorSets ?? (await service.indicators.load()),
+      );
       await service.startDetection();
       await service.responder.start();
       service.watchRules();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { FieldValue } from '../core/index.js';
 import { type Detection, LEVEL_ORDER } from '../detect/index.js';
+import type { Facts } from '../respond/index.js';
 import { actorName, newToken, type Principal, type Role, tokenHash } from './access.js';
 import {
   type AuditEntry,
@@ -1009,11 +1010,11 @@ export class SqliteServiceStore implements ServiceStore {
       const now = this.now();
       this.sql(
         `INSERT INTO responses (key, tenant, alert_id, playbook, step, action, mode, state, params, request, result,
-           error, attempts, kept, ttl_ms, revert_at, expires_at, decided_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           error, attempts, kept, facts, ttl_ms, revert_at, expires_at, decided_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET mode = excluded.mode, state = excluded.state, params = excluded.params,
            request = excluded.request, result = excluded.result, error = excluded.error, attempts = excluded.attempts,
-           kept = excluded.kept, ttl_ms = excluded.ttl_ms, revert_at = excluded.revert_at,
+           kept = excluded.kept, facts = excluded.facts, ttl_ms = excluded.ttl_ms, revert_at = excluded.revert_at,
            expires_at = excluded.expires_at, decided_by = excluded.decided_by, updated_at = excluded.updated_at`,
       ).run(
         change.key,
@@ -1030,6 +1031,7 @@ export class SqliteServiceStore implements ServiceStore {
         change.error,
         change.attempts,
         change.kept === null ? null : JSON.stringify(change.kept),
+        change.facts === null ? null : JSON.stringify(change.facts),
         change.ttlMs,
         change.revertAt,
         change.expiresAt,
@@ -1236,6 +1238,7 @@ interface ResponseRow {
   error: string | null;
   attempts: number;
   kept: string | null;
+  facts: string | null;
   ttl_ms: number | null;
   revert_at: number | null;
   expires_at: number | null;
@@ -1261,6 +1264,7 @@ function responseRecord(row: ResponseRow): ResponseRecord {
     error: row.error,
     attempts: row.attempts,
     kept: row.kept === null ? null : (JSON.parse(row.kept) as Record<string, string>),
+    facts: row.facts === null ? null : (JSON.parse(row.facts) as Facts),
     ttlMs: row.ttl_ms,
     revertAt: row.revert_at,
     expiresAt: row.expires_at,

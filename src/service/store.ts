@@ -1,5 +1,6 @@
 import type { FieldValue } from '../core/index.js';
 import type { Detection } from '../detect/index.js';
+import type { Facts } from '../respond/index.js';
 import type { Principal, Role } from './access.js';
 import type { AuditEntry, AuditRecord, AuditVerdict } from './audit.js';
 
@@ -239,6 +240,8 @@ export interface ResponseRecord {
   error: string | null;
   attempts: number;
   kept: Record<string, string> | null;
+  /** What an enrich step found (its facts by name); null for other steps. */
+  facts: Facts | null;
   ttlMs: number | null;
   /** When a containment ends by itself (ms). */
   revertAt: number | null;

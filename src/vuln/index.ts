@@ -31,3 +31,4 @@ export {
   type StoredSource,
   VulnStore,
 } from './store.js';
+export { prioritizeStored } from './stored.js';

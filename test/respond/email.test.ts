@@ -105,6 +105,7 @@ const plan = (subject: string, text: string): Plan => ({
   steps: [
     {
       name: 'mail',
+      kind: 'action',
       action: 'email.message',
       mode: 'auto',
       params: { subject, text },

@@ -139,7 +139,7 @@ describe('playbooks', () => {
         expect.objectContaining({
           line: 8,
           field: 'steps.1.with.text',
-          error: '{{ nowhere }} is neither an input nor an alert value',
+          error: '{{ nowhere }} is neither an input, an alert value nor a fact of an earlier enrich step',
         }),
         expect.objectContaining({ line: 8, field: 'steps.1.with.colour' }),
         expect.objectContaining({

@@ -38,6 +38,7 @@ const plan = (text: string): Plan => ({
   steps: [
     {
       name: 'page',
+      kind: 'action',
       action: 'notify.message',
       mode: 'auto',
       params: { title: 'Critical', text },

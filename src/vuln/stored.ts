@@ -1,13 +1,13 @@
+import { AssetIndex } from './assets.js';
+import { groupFindings } from './findings.js';
 import {
-  AssetIndex,
   byUrgency,
-  groupFindings,
   knownVectors,
   type Prioritized,
   type PrioritizeOptions,
   prioritize,
-  type VulnStore,
-} from '../vuln/index.js';
+} from './prioritize.js';
+import type { VulnStore } from './store.js';
 
 /**
  * A vulnerability database's findings, decided and ordered (what must be done first first): the
