@@ -1,11 +1,13 @@
 import { basename } from 'node:path';
 import type { FieldValue } from '../core/index.js';
 import { toLogEvent } from '../logs/index.js';
+import { showFact } from '../respond/index.js';
 import {
   ALERT_STATUSES,
   type Alert,
   type AlertDetail,
   CLOSE_REASONS,
+  type PlaybookChoice,
   type ResponseRecord,
   type StoredDetection,
   type TimelineEvent,
@@ -30,6 +32,8 @@ export interface DetailView {
   timeline: TimelineEvent[];
   /** The steps of the playbooks run on the alert. */
   responses: ResponseRecord[];
+  /** The playbooks an analyst may run on the alert by hand, those meant for it first. */
+  playbooks: PlaybookChoice[];
   /** Whether an action can be undone (a containment), so a done step may be released. */
   revertible: (action: string) => boolean;
   techniqueName: (id: string) => string | undefined;
@@ -178,10 +182,38 @@ function responseForm(user: DetailView['user'], record: ResponseRecord, verb: st
   </form>`;
 }
 
+/** What a lookup found or a decision read, as a short list under its step. */
+function factList(record: ResponseRecord): Html {
+  if (!record.facts || record.action === 'decide') return html``;
+  return html`<dl class="facts step-facts">${Object.entries(record.facts).map(
+    ([name, value]) => html`<dt>${name}</dt><dd>${clip(showFact(value), 300)}</dd>`,
+  )}</dl>`;
+}
+
+/**
+ * Running a playbook by hand: any playbook of the alert's tenant, those whose trigger holds first
+ * and the others with the reason they would not trigger. A dry run plans every action step (lookups
+ * and decisions are made, nothing is sent); a run carries it out as its modes say.
+ */
+function runForm(view: DetailView): Html {
+  const { user, alert, playbooks } = view;
+  if (!user.may('triage') || playbooks.length === 0) return html``;
+  return html`<form method="post" action="/console/alerts/${alert.id}/respond" class="run-playbook" id="run-playbook">
+    <input type="hidden" name="_csrf" value="${user.session.csrf}">
+    <label>Playbook <select name="playbook" id="run-playbook-name">${playbooks.map(
+      (p) =>
+        html`<option value="${p.name}">${p.name} (${p.mode})${p.applies ? ' — applies' : ` — would not trigger: ${p.reason}`}</option>`,
+    )}</select></label>
+    <button type="submit" name="run" value="dry-run" id="run-playbook-dry">Dry run</button>
+    <button type="submit" name="run" value="run" id="run-playbook-run">Run</button>
+  </form>`;
+}
+
 function responseSection(view: DetailView): Html {
   const { user, responses } = view;
   return html`<section class="card" aria-labelledby="response-title">
   <h2 id="response-title">Response</h2>
+  ${runForm(view)}
   ${
     responses.length === 0
       ? html`<p class="hint">No playbook ran on this alert.</p>`
@@ -190,7 +222,9 @@ function responseSection(view: DetailView): Html {
     <p><strong>${r.playbook}</strong> · ${r.step} · <code>${r.action}</code> · ${r.mode}
       <span class="status">${STEP_STATES[r.state]}</span></p>
     ${r.request && html`<p class="hint">${clip(r.request, 500)}</p>`}
+    ${r.action === 'decide' && html`<p class="hint">${r.params.condition}</p>`}
     ${r.result && html`<p>${clip(r.result, 500)}</p>`}
+    ${factList(r)}
     ${r.error && html`<p class="problem">${clip(r.error, 500)}</p>`}
     ${r.expiresAt !== null && r.state === 'awaiting-approval' && html`<p class="hint">The request lapses at ${shortTime(new Date(r.expiresAt).toISOString())} UTC.</p>`}
     ${r.revertAt !== null && r.state === 'done' && html`<p class="hint">Ends at ${shortTime(new Date(r.revertAt).toISOString())} UTC.</p>`}

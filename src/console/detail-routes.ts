@@ -9,6 +9,7 @@ import {
   type CloseReason,
   type DetectionService,
   hostTimeline,
+  playbookChoices,
   ResponseConflict,
   ruleSource,
   type TriageChange,
@@ -48,7 +49,14 @@ export function registerDetail(
       tenantChoice(service, user),
       store.responses(alert.tenant, alert.id),
     ]);
-    const saved = (request.query as { saved?: string }).saved === '1';
+    const query = request.query as { saved?: string; ran?: string };
+    const ran =
+      query.ran === 'dry-run'
+        ? 'Planned: nothing was sent. The steps below show what a run would do.'
+        : query.ran === 'run'
+          ? 'The playbook ran: its steps are below.'
+          : undefined;
+    const saved = query.saved === '1';
     return sendPage(
       reply,
       status,
@@ -62,9 +70,10 @@ export function registerDetail(
           hostAlerts: hostAlerts.items,
           timeline,
           responses,
+          playbooks: playbookChoices(service.responder.playbooks, alert),
           revertible: (action) => ACTIONS[action]?.revertible ?? false,
           techniqueName: options.techniqueName,
-          notice: messages.notice ?? (saved ? 'Saved.' : undefined),
+          notice: messages.notice ?? ran ?? (saved ? 'Saved.' : undefined),
           problem: messages.problem,
         }),
       ),
@@ -110,6 +119,35 @@ export function registerDetail(
       throw error;
     }
     return reply.redirect(`/console/alerts/${id}?saved=1`, 303);
+  });
+
+  // A playbook run by hand from the alert page: a dry run plans it, a run carries it out.
+  scope.post('/alerts/:id/respond', async (request, reply) => {
+    const user = userOf(request);
+    const id = Number((request.params as { id: string }).id);
+    if (!user.may('triage'))
+      return sendPage(
+        reply,
+        403,
+        errorPage(403, `A ${user.session.principal.role} may not run playbooks.`, user),
+      );
+    const form = request.body as Form;
+    const playbook = field(form, 'playbook') ?? '';
+    const dryRun = field(form, 'run') === 'dry-run';
+    const alert = Number.isSafeInteger(id) && id > 0 ? await store.alert(user.scope, id) : undefined;
+    if (!alert) return sendPage(reply, 404, errorPage(404, 'There is no such alert here.', user));
+    if (!playbookChoices(service.responder.playbooks, alert).some((p) => p.name === playbook))
+      return renderDetail(request, reply, 400, { problem: 'Choose a playbook from the list.' });
+    try {
+      await service.responder.run(user.scope, id, actorName(user.session.principal), {
+        playbook,
+        ceiling: dryRun ? 'dry-run' : 'auto',
+      });
+    } catch (error) {
+      if (error instanceof VigilError) return renderDetail(request, reply, 400, { problem: error.message });
+      throw error;
+    }
+    return reply.redirect(`/console/alerts/${id}?ran=${dryRun ? 'dry-run' : 'run'}`, 303);
   });
 
   // An analyst's answer to a response step: approve, reject, or release a containment early.
