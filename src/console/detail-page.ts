@@ -182,9 +182,9 @@ function responseForm(user: DetailView['user'], record: ResponseRecord, verb: st
   </form>`;
 }
 
-/** What a lookup found or a decision read, as a short list under its step. */
-function factList(record: ResponseRecord): Html {
-  if (!record.facts || record.action === 'decide') return html``;
+/** What a lookup found, as a short list under its step (instead of its one-line result). */
+function factList(record: ResponseRecord): Html | undefined {
+  if (!record.facts || !record.action.startsWith('enrich.')) return undefined;
   return html`<dl class="facts step-facts">${Object.entries(record.facts).map(
     ([name, value]) => html`<dt>${name}</dt><dd>${clip(showFact(value), 300)}</dd>`,
   )}</dl>`;
@@ -223,8 +223,7 @@ function responseSection(view: DetailView): Html {
       <span class="status">${STEP_STATES[r.state]}</span></p>
     ${r.request && html`<p class="hint">${clip(r.request, 500)}</p>`}
     ${r.action === 'decide' && html`<p class="hint">${r.params.condition}</p>`}
-    ${r.result && html`<p>${clip(r.result, 500)}</p>`}
-    ${factList(r)}
+    ${factList(r) ?? (r.result && html`<p>${clip(r.result, 500)}</p>`)}
     ${r.error && html`<p class="problem">${clip(r.error, 500)}</p>`}
     ${r.expiresAt !== null && r.state === 'awaiting-approval' && html`<p class="hint">The request lapses at ${shortTime(new Date(r.expiresAt).toISOString())} UTC.</p>`}
     ${r.revertAt !== null && r.state === 'done' && html`<p class="hint">Ends at ${shortTime(new Date(r.revertAt).toISOString())} UTC.</p>`}
