@@ -320,6 +320,18 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
           404,
         );
       });
+    await check('GET /api/v1/alerts/{id}/playbooks', async () => {
+      expect((await asAcme('viewer', 'GET', `/api/v1/alerts/${globexAlert}/playbooks`)).status).toBe(404);
+      expect((await asAcme('viewer', 'GET', `/api/v1/alerts/${acmeAlert}/playbooks`)).body.playbooks).toEqual(
+        [expect.objectContaining({ name: 'ask', applies: true })],
+      );
+    });
+    await check('POST /api/v1/alerts/{id}/respond', async () => {
+      const run = { playbook: 'ask', dry_run: true };
+      expect((await asAcme('analyst', 'POST', `/api/v1/alerts/${globexAlert}/respond`, run)).status).toBe(
+        404,
+      );
+    });
     expect((await stepsOf(globex, globexAlert))[0].state).toBe('awaiting-approval');
     await check('GET /api/v1/tenants', async () => {
       expect(
