@@ -198,7 +198,14 @@ steps:
     const store = new SqliteServiceStore(dataPaths(data).database);
     try {
       const entries = (await store.auditEntries(0, 1000)).filter((e) => e.action.startsWith('response.'));
-      const trail = entries.map((e) => [e.action, e.details.playbook, e.details.state]);
+      // Each hand run is audited as such (the playbook and the mode), then each of its steps.
+      const runs = entries.filter((e) => e.action === 'response.run');
+      expect(runs.length).toBeGreaterThan(0);
+      expect(runs.map((e) => e.details.playbooks)).toContainEqual(['block-now']);
+      expect(runs.some((e) => e.details.mode === 'dry-run')).toBe(true);
+      const trail = entries
+        .filter((e) => e.action !== 'response.run')
+        .map((e) => [e.action, e.details.playbook, e.details.state]);
       expect(trail).toEqual([
         ['response.step', 'block-now', 'planned'],
         ['response.step', 'block-refused', 'awaiting-approval'],
