@@ -22,6 +22,9 @@ export type { EventLog, LogRecord, NewRecord } from './event-log.js';
 export { FileEventLog } from './file-event-log.js';
 export { FolderWatch } from './folder-watch.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
+export { POSTGRES_SCHEMA_VERSION } from './postgres.js';
+export { PostgresServiceStore } from './postgres-store.js';
+export { isPostgresUrl, redactUrl } from './postgres-url.js';
 export { Responder, type ResponderOptions, ResponseConflict, type RunRequest } from './responder.js';
 export { alertFacts } from './response-facts.js';
 export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
@@ -62,6 +65,7 @@ export {
   type TokenInfo,
   type TriageChange,
 } from './store.js';
+export { migrateServiceStore, openServiceStore, type StoreChoice } from './store-choice.js';
 export { storedEventUnits } from './stored-units.js';
 export { SyslogInput } from './syslog-listener.js';
 export { triageAlert } from './triage.js';

@@ -28,8 +28,8 @@ import {
   type TenantRules,
   tenantRulesPath,
 } from './rules.js';
-import { SqliteServiceStore } from './sqlite-store.js';
 import type { RetroHunt, ServiceStore } from './store.js';
+import { openServiceStore } from './store-choice.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -42,6 +42,8 @@ export interface ServiceOptions {
   log: (line: string) => void;
   /** The MISP warning lists that lower indicators' confidence (from the content folder). */
   warningLists?: WarningListIndex;
+  /** The cluster store, a postgres:// URL (default: the configuration's, else SQLite in the data folder). */
+  store?: string;
 }
 
 /** What adding indicators did: those kept (judged now), the entries refused, the sweeps started. */
@@ -156,7 +158,10 @@ export class DetectionService {
     mkdirSync(paths.tenantRules, { recursive: true });
     let store: ServiceStore | undefined;
     try {
-      store = new SqliteServiceStore(paths.database);
+      store = await openServiceStore({
+        url: options.store ?? options.config.store,
+        database: paths.database,
+      });
       const events = new FileEventLog(paths.events);
       const service = new DetectionService(options, store, events, unlock);
       const { fetch } = options.config;

@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { migratePostgres } from './postgres.js';
+import { PostgresServiceStore } from './postgres-store.js';
+import { parsePostgresUrl } from './postgres-url.js';
+import { SERVICE_MIGRATIONS } from './schema.js';
+import { SqliteServiceStore } from './sqlite-store.js';
+import type { ServiceStore } from './store.js';
+
+/**
+ * The store a service (or `vigil admin`, `vigil respond`) works on: PostgreSQL when a postgres://
+ * URL is given (`--store`, or `store:` in config.yml), else SQLite in the data folder.
+ */
+export interface StoreChoice {
+  url?: string;
+  /** The data folder's SQLite database. */
+  database: string;
+}
+
+export async function openServiceStore(choice: StoreChoice): Promise<ServiceStore> {
+  return choice.url === undefined
+    ? new SqliteServiceStore(choice.database)
+    : await PostgresServiceStore.open(choice.url);
+}
+
+/**
+ * Brings the chosen store's schema up to date; the versions before and after. SQLite does so
+ * whenever it is opened, PostgreSQL only here (a cluster's nodes refuse an old schema instead).
+ */
+export async function migrateServiceStore(choice: StoreChoice): Promise<{ before: number; after: number }> {
+  if (choice.url !== undefined) return migratePostgres(parsePostgresUrl(choice.url));
+  let before = 0;
+  if (existsSync(choice.database)) {
+    const db = new Database(choice.database, { readonly: true });
+    before = db.pragma('user_version', { simple: true }) as number;
+    db.close();
+  }
+  await new SqliteServiceStore(choice.database).close();
+  return { before, after: SERVICE_MIGRATIONS.length };
+}
