@@ -6,11 +6,21 @@ import pc from 'picocolors';
 import { VigilError } from '../core/index.js';
 import { ACTIONS, loadConnectors, loadPlaybooks, type Mode } from '../respond/index.js';
 import { responseView } from '../server/index.js';
-import { dataPaths, Responder, type ResponseRecord, SqliteServiceStore } from '../service/index.js';
+import {
+  dataPaths,
+  loadServiceConfig,
+  openServiceStore,
+  Responder,
+  type ResponseRecord,
+  redactUrl,
+  storeChoice,
+} from '../service/index.js';
+import { storeFlag } from './store-option.js';
 import { heading, problemLine, table, UsageError } from './terminal.js';
 
 interface RespondFlags {
   data?: string;
+  store?: string;
   playbooks?: string[];
   playbook?: string;
   connectors?: string;
@@ -58,6 +68,7 @@ export function registerRespond(program: Command): void {
     .description("run a response playbook on one of a service's alerts: plan, approve, act, revert")
     .argument('<alert-id>', 'the alert (as the API and `vigil admin` number it)')
     .requiredOption('--data <dir>', 'the data folder of vigil serve')
+    .option('--store <url>', "the service's PostgreSQL store, when it has one (default: config.yml's store)")
     .option('--playbooks <paths...>', 'playbook files or folders (default: playbooks/ in the data folder)')
     .option(
       '--playbook <name>',
@@ -83,10 +94,12 @@ export function registerRespond(program: Command): void {
         throw new VigilError('CONNECTORS_INVALID', 'no such file', { file: connectorsFile });
       const connectors = loadConnectors(connectorsFile);
 
-      const store = new SqliteServiceStore(dataPaths(dir).database);
+      const url = storeFlag(flags.store) ?? loadServiceConfig(dir).store;
+      const store = await openServiceStore(storeChoice(url, dataPaths(dir).database));
       try {
         const alert = await store.alert(null, id);
-        if (!alert) throw new VigilError('ALERT_NOT_FOUND', `no alert ${id} in ${dir}`);
+        if (!alert)
+          throw new VigilError('ALERT_NOT_FOUND', `no alert ${id} in ${url ? redactUrl(url) : dir}`);
         const responder = new Responder(store, {
           playbooks: set.playbooks,
           connectors,

@@ -65,7 +65,7 @@ export {
   type TokenInfo,
   type TriageChange,
 } from './store.js';
-export { migrateServiceStore, openServiceStore, type StoreChoice } from './store-choice.js';
+export { migrateServiceStore, openServiceStore, type StoreChoice, storeChoice } from './store-choice.js';
 export { storedEventUnits } from './stored-units.js';
 export { SyslogInput } from './syslog-listener.js';
 export { triageAlert } from './triage.js';

@@ -29,7 +29,7 @@ import {
   tenantRulesPath,
 } from './rules.js';
 import type { RetroHunt, ServiceStore } from './store.js';
-import { openServiceStore } from './store-choice.js';
+import { openServiceStore, storeChoice } from './store-choice.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -158,10 +158,7 @@ export class DetectionService {
     mkdirSync(paths.tenantRules, { recursive: true });
     let store: ServiceStore | undefined;
     try {
-      store = await openServiceStore({
-        url: options.store ?? options.config.store,
-        database: paths.database,
-      });
+      store = await openServiceStore(storeChoice(options.store ?? options.config.store, paths.database));
       const events = new FileEventLog(paths.events);
       const service = new DetectionService(options, store, events, unlock);
       const { fetch } = options.config;

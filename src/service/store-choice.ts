@@ -11,16 +11,17 @@ import type { ServiceStore } from './store.js';
  * The store a service (or `vigil admin`, `vigil respond`) works on: PostgreSQL when a postgres://
  * URL is given (`--store`, or `store:` in config.yml), else SQLite in the data folder.
  */
-export interface StoreChoice {
-  url?: string;
-  /** The data folder's SQLite database. */
-  database: string;
-}
+export type StoreChoice = { url: string } | { database: string };
 
 export async function openServiceStore(choice: StoreChoice): Promise<ServiceStore> {
-  return choice.url === undefined
-    ? new SqliteServiceStore(choice.database)
-    : await PostgresServiceStore.open(choice.url);
+  return 'url' in choice
+    ? await PostgresServiceStore.open(choice.url)
+    : new SqliteServiceStore(choice.database);
+}
+
+/** The store of a data folder, unless a URL is given (the flag's, or config.yml's `store:`). */
+export function storeChoice(url: string | undefined, database: string): StoreChoice {
+  return url === undefined ? { database } : { url };
 }
 
 /**
@@ -28,7 +29,7 @@ export async function openServiceStore(choice: StoreChoice): Promise<ServiceStor
  * whenever it is opened, PostgreSQL only here (a cluster's nodes refuse an old schema instead).
  */
 export async function migrateServiceStore(choice: StoreChoice): Promise<{ before: number; after: number }> {
-  if (choice.url !== undefined) return migratePostgres(parsePostgresUrl(choice.url));
+  if ('url' in choice) return migratePostgres(parsePostgresUrl(choice.url));
   let before = 0;
   if (existsSync(choice.database)) {
     const db = new Database(choice.database, { readonly: true });
