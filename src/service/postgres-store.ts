@@ -77,6 +77,20 @@ import {
   toSuppression,
   toTokenInfo,
 } from './store-rows.js';
+import {
+  ALERT_COLUMNS,
+  AUDIT_COLUMNS,
+  auditValues,
+  DETECTION_COLUMNS,
+  detectionValues,
+  insertInto,
+  newAlertValues,
+  RESPONSE_COLUMNS,
+  RESPONSE_UPDATE,
+  responseValues,
+  SUPPRESSION_COLUMNS,
+  suppressionValues,
+} from './store-writes.js';
 
 /** Something to run a query on: the pool, or the one client of a transaction. */
 type Queryable = pg.Pool | pg.PoolClient;
@@ -87,6 +101,30 @@ const AUDIT_LOCK = `SELECT pg_advisory_xact_lock(hashtext(current_schema()), has
 const COMMIT_LOCK = `SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext('vigil.commit:' || $1))`;
 
 const AUDIT_PAGE = 5000;
+
+const param = POSTGRES_DIALECT.param;
+const INSERT_AUDIT = insertInto('audit', AUDIT_COLUMNS, param);
+const INSERT_ALERT = insertInto('alerts', ALERT_COLUMNS, param);
+const INSERT_SUPPRESSION = insertInto('suppressions', SUPPRESSION_COLUMNS, param);
+const INSERT_RESPONSE = insertInto('responses', RESPONSE_COLUMNS, param);
+/** The types of DETECTION_COLUMNS, for inserting a batch's detections as arrays. */
+const DETECTION_TYPES = [
+  'text',
+  'text',
+  'bigint',
+  'bigint',
+  'bigint',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'bigint',
+  'bigint',
+  'json',
+  'json',
+  'timestamptz',
+];
 
 /**
  * The cluster store: PostgreSQL, shared by every node. The same semantics as the embedded store;
@@ -321,20 +359,7 @@ export class PostgresServiceStore implements ServiceStore {
       client,
     );
     const entry = chainAuditEntry(last, record, this.now());
-    await client.query(
-      'INSERT INTO audit (seq, time, actor, action, tenant, target, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [
-        entry.seq,
-        entry.time,
-        entry.actor,
-        entry.action,
-        entry.tenant,
-        entry.target,
-        JSON.stringify(entry.details),
-        entry.prevHash,
-        entry.hash,
-      ],
-    );
+    await client.query(INSERT_AUDIT, auditValues(entry));
     return entry;
   }
 
@@ -468,25 +493,9 @@ export class PostgresServiceStore implements ServiceStore {
     const result: CommitResult = { stored: plan.placed.length, suppressed: 0, opened: [] };
     for (const growth of plan.growths) {
       if (growth.id === undefined) {
-        const { opener } = growth;
         const row = (await this.row<AlertRow>(
-          `INSERT INTO alerts (tenant, rule_key, rule_id, rule_title, level, level_rank, host, techniques,
-             first_seen, last_seen, count, status, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $12) RETURNING *`,
-          [
-            tenant,
-            growth.ruleKey,
-            opener.rule.id ?? null,
-            opener.rule.title,
-            growth.level,
-            growth.rank,
-            growth.host,
-            JSON.stringify(opener.techniques),
-            growth.first,
-            growth.last,
-            growth.count,
-            now,
-          ],
+          `${INSERT_ALERT} RETURNING *`,
+          newAlertValues(tenant, growth, now),
           client,
         ))!;
         growth.id = row.id;
@@ -506,32 +515,13 @@ export class PostgresServiceStore implements ServiceStore {
       result.suppressed += hits;
     }
     if (plan.placed.length === 0) return result;
-    // One statement for the batch's detections: a column per array, a row per detection.
-    const column = <T>(value: (placed: BatchPlan['placed'][number]) => T) => plan.placed.map(value);
+    // One statement for the batch's detections: an array per column, a row per detection.
+    const rows = plan.placed.map((placed) => detectionValues(tenant, placed, now));
     await client.query(
-      `INSERT INTO detections (tenant, key, seq, time, received, rule_key, rule_id, rule_title, level, host,
-         alert_id, suppression_id, detection, events, created_at)
-       SELECT $1, d.*, $14 FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
-         $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::json[], $15::json[])
-         AS d (key, seq, time, received, rule_key, rule_id, rule_title, level, host, alert_id, suppression_id, detection, events)
+      `INSERT INTO detections (${DETECTION_COLUMNS})
+       SELECT * FROM unnest(${DETECTION_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})
        ON CONFLICT (tenant, key) DO NOTHING`,
-      [
-        tenant,
-        column((p) => p.found.key),
-        column((p) => p.found.seq),
-        column((p) => p.found.detection.timeMs ?? null),
-        column((p) => p.found.received),
-        column((p) => p.ruleKey),
-        column((p) => p.found.detection.rule.id ?? null),
-        column((p) => p.found.detection.rule.title),
-        column((p) => p.found.detection.rule.level),
-        column((p) => p.found.detection.host ?? null),
-        column((p) => p.growth?.id ?? null),
-        column((p) => p.suppression?.id ?? null),
-        column((p) => JSON.stringify(p.found.detection)),
-        now,
-        column((p) => p.found.events),
-      ],
+      DETECTION_TYPES.map((_, i) => rows.map((row) => row[i])),
     );
     return result;
   }
@@ -645,19 +635,8 @@ export class PostgresServiceStore implements ServiceStore {
   async addSuppression(suppression: NewSuppression, actor: string): Promise<Suppression> {
     return this.transaction(async (client) => {
       const row = (await this.row<SuppressionRow>(
-        `INSERT INTO suppressions (tenant, rule, host, field, value, until, created_by, reason, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
-        [
-          suppression.tenant,
-          suppression.rule,
-          suppression.host,
-          suppression.field,
-          suppression.value,
-          suppression.until,
-          actor,
-          suppression.reason,
-          this.now(),
-        ],
+        `${INSERT_SUPPRESSION} RETURNING *`,
+        suppressionValues(suppression, actor, this.now()),
         client,
       ))!;
       await this.appendAudit(client, {
@@ -838,37 +817,9 @@ export class PostgresServiceStore implements ServiceStore {
 
   async saveResponse(change: ResponseChange, audit: AuditRecord): Promise<ResponseRecord> {
     return this.transaction(async (client) => {
-      const now = this.now();
       const row = (await this.row<ResponseRow>(
-        `INSERT INTO responses (key, tenant, alert_id, playbook, step, action, mode, state, params, request, result,
-           error, attempts, kept, ttl_ms, revert_at, expires_at, decided_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)
-         ON CONFLICT (key) DO UPDATE SET mode = excluded.mode, state = excluded.state, params = excluded.params,
-           request = excluded.request, result = excluded.result, error = excluded.error, attempts = excluded.attempts,
-           kept = excluded.kept, ttl_ms = excluded.ttl_ms, revert_at = excluded.revert_at,
-           expires_at = excluded.expires_at, decided_by = excluded.decided_by, updated_at = excluded.updated_at
-         RETURNING *`,
-        [
-          change.key,
-          change.tenant,
-          change.alertId,
-          change.playbook,
-          change.step,
-          change.action,
-          change.mode,
-          change.state,
-          JSON.stringify(change.params),
-          change.request,
-          change.result,
-          change.error,
-          change.attempts,
-          change.kept === null ? null : JSON.stringify(change.kept),
-          change.ttlMs,
-          change.revertAt,
-          change.expiresAt,
-          change.decidedBy,
-          now,
-        ],
+        `${INSERT_RESPONSE} ON CONFLICT (key) DO UPDATE SET ${RESPONSE_UPDATE} RETURNING *`,
+        responseValues(change, this.now()),
         client,
       ))!;
       await this.appendAudit(client, audit);

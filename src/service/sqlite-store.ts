@@ -76,6 +76,27 @@ import {
   toSuppression,
   toTokenInfo,
 } from './store-rows.js';
+import {
+  ALERT_COLUMNS,
+  AUDIT_COLUMNS,
+  auditValues,
+  DETECTION_COLUMNS,
+  detectionValues,
+  insertInto,
+  newAlertValues,
+  RESPONSE_COLUMNS,
+  RESPONSE_UPDATE,
+  responseValues,
+  SUPPRESSION_COLUMNS,
+  suppressionValues,
+} from './store-writes.js';
+
+const param = SQLITE_DIALECT.param;
+const INSERT_AUDIT = insertInto('audit', AUDIT_COLUMNS, param);
+const INSERT_ALERT = insertInto('alerts', ALERT_COLUMNS, param);
+const INSERT_DETECTION = insertInto('detections', DETECTION_COLUMNS, param);
+const INSERT_SUPPRESSION = insertInto('suppressions', SUPPRESSION_COLUMNS, param);
+const INSERT_RESPONSE = insertInto('responses', RESPONSE_COLUMNS, param);
 
 /** The embedded store: one SQLite database in the data folder. */
 export class SqliteServiceStore implements ServiceStore {
@@ -256,19 +277,7 @@ export class SqliteServiceStore implements ServiceStore {
       | { seq: number; hash: string }
       | undefined;
     const full = chainAuditEntry(last, record, this.now());
-    this.sql(
-      'INSERT INTO audit (seq, time, actor, action, tenant, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(
-      full.seq,
-      full.time,
-      full.actor,
-      full.action,
-      full.tenant,
-      full.target,
-      JSON.stringify(full.details),
-      full.prevHash,
-      full.hash,
-    );
+    this.sql(INSERT_AUDIT).run(...auditValues(full));
     return full;
   }
 
@@ -364,26 +373,8 @@ export class SqliteServiceStore implements ServiceStore {
     const result: CommitResult = { stored: plan.placed.length, suppressed: 0, opened: [] };
     for (const growth of plan.growths) {
       if (growth.id === undefined) {
-        const { opener } = growth;
         growth.id = Number(
-          this.sql(
-            `INSERT INTO alerts (tenant, rule_key, rule_id, rule_title, level, level_rank, host, techniques, first_seen, last_seen, count, status, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
-          ).run(
-            tenant,
-            growth.ruleKey,
-            opener.rule.id ?? null,
-            opener.rule.title,
-            growth.level,
-            growth.rank,
-            growth.host,
-            JSON.stringify(opener.techniques),
-            growth.first,
-            growth.last,
-            growth.count,
-            now,
-            now,
-          ).lastInsertRowid,
+          this.sql(INSERT_ALERT).run(...newAlertValues(tenant, growth, now)).lastInsertRowid,
         );
         result.opened.push(toAlert(this.sql('SELECT * FROM alerts WHERE id = ?').get(growth.id) as AlertRow));
       } else {
@@ -407,30 +398,8 @@ export class SqliteServiceStore implements ServiceStore {
       this.sql('UPDATE suppressions SET hits = hits + ? WHERE id = ?').run(hits, id);
       result.suppressed += hits;
     }
-    const insert = this.sql(
-      `INSERT INTO detections (tenant, key, seq, time, received, rule_key, rule_id, rule_title, level, host, alert_id, suppression_id, detection, events, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const { found, ruleKey, suppression, growth } of plan.placed) {
-      const { detection } = found;
-      insert.run(
-        tenant,
-        found.key,
-        found.seq,
-        detection.timeMs ?? null,
-        found.received,
-        ruleKey,
-        detection.rule.id ?? null,
-        detection.rule.title,
-        detection.rule.level,
-        detection.host ?? null,
-        growth?.id ?? null,
-        suppression?.id ?? null,
-        JSON.stringify(detection),
-        found.events,
-        now,
-      );
-    }
+    const insert = this.sql(INSERT_DETECTION);
+    for (const placed of plan.placed) insert.run(...detectionValues(tenant, placed, now));
     return result;
   }
 
@@ -541,19 +510,7 @@ export class SqliteServiceStore implements ServiceStore {
 
   async addSuppression(suppression: NewSuppression, actor: string): Promise<Suppression> {
     const created = this.db.transaction(() => {
-      const result = this.sql(
-        'INSERT INTO suppressions (tenant, rule, host, field, value, until, created_by, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(
-        suppression.tenant,
-        suppression.rule,
-        suppression.host,
-        suppression.field,
-        suppression.value,
-        suppression.until,
-        actor,
-        suppression.reason,
-        this.now(),
-      );
+      const result = this.sql(INSERT_SUPPRESSION).run(...suppressionValues(suppression, actor, this.now()));
       const id = Number(result.lastInsertRowid);
       this.appendAudit({
         actor,
@@ -713,36 +670,8 @@ export class SqliteServiceStore implements ServiceStore {
 
   async saveResponse(change: ResponseChange, audit: AuditRecord): Promise<ResponseRecord> {
     return this.db.transaction(() => {
-      const now = this.now();
-      this.sql(
-        `INSERT INTO responses (key, tenant, alert_id, playbook, step, action, mode, state, params, request, result,
-           error, attempts, kept, ttl_ms, revert_at, expires_at, decided_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET mode = excluded.mode, state = excluded.state, params = excluded.params,
-           request = excluded.request, result = excluded.result, error = excluded.error, attempts = excluded.attempts,
-           kept = excluded.kept, ttl_ms = excluded.ttl_ms, revert_at = excluded.revert_at,
-           expires_at = excluded.expires_at, decided_by = excluded.decided_by, updated_at = excluded.updated_at`,
-      ).run(
-        change.key,
-        change.tenant,
-        change.alertId,
-        change.playbook,
-        change.step,
-        change.action,
-        change.mode,
-        change.state,
-        JSON.stringify(change.params),
-        change.request,
-        change.result,
-        change.error,
-        change.attempts,
-        change.kept === null ? null : JSON.stringify(change.kept),
-        change.ttlMs,
-        change.revertAt,
-        change.expiresAt,
-        change.decidedBy,
-        now,
-        now,
+      this.sql(`${INSERT_RESPONSE} ON CONFLICT (key) DO UPDATE SET ${RESPONSE_UPDATE}`).run(
+        ...responseValues(change, this.now()),
       );
       this.appendAudit(audit);
       return toResponseRecord(
