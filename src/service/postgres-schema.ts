@@ -205,3 +205,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      record bigint NOT NULL
    );`,
 ];
+
+export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { VigilError } from '../core/index.js';
-import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
+import { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 import type { PostgresLocation } from './postgres-url.js';
 
 const INT8 = 20;
@@ -61,8 +61,6 @@ export async function schemaVersion(client: pg.Pool | pg.ClientBase): Promise<nu
   const row = await client.query<{ version: number }>('SELECT version FROM vigil_schema');
   return row.rows[0]?.version ?? 0;
 }
-
-export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
 
 /** Refuses a database whose schema is not the one this Vigil was built for. */
 export function checkSchemaVersion(location: PostgresLocation, version: number): void {

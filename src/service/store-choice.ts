@@ -1,7 +1,5 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { migratePostgres } from './postgres.js';
-import { PostgresServiceStore } from './postgres-store.js';
 import { parsePostgresUrl } from './postgres-url.js';
 import { SERVICE_MIGRATIONS } from './schema.js';
 import { SqliteServiceStore } from './sqlite-store.js';
@@ -13,10 +11,11 @@ import type { ServiceStore } from './store.js';
  */
 export type StoreChoice = { url: string } | { database: string };
 
+/** PostgreSQL's driver is loaded only when it is used, so that other commands start without it. */
 export async function openServiceStore(choice: StoreChoice): Promise<ServiceStore> {
-  return 'url' in choice
-    ? await PostgresServiceStore.open(choice.url)
-    : new SqliteServiceStore(choice.database);
+  if (!('url' in choice)) return new SqliteServiceStore(choice.database);
+  const { PostgresServiceStore } = await import('./postgres-store.js');
+  return PostgresServiceStore.open(choice.url);
 }
 
 /** The store of a data folder, unless a URL is given (the flag's, or config.yml's `store:`). */
@@ -29,7 +28,10 @@ export function storeChoice(url: string | undefined, database: string): StoreCho
  * whenever it is opened, PostgreSQL only here (a cluster's nodes refuse an old schema instead).
  */
 export async function migrateServiceStore(choice: StoreChoice): Promise<{ before: number; after: number }> {
-  if ('url' in choice) return migratePostgres(parsePostgresUrl(choice.url));
+  if ('url' in choice) {
+    const { migratePostgres } = await import('./postgres.js');
+    return migratePostgres(parsePostgresUrl(choice.url));
+  }
   let before = 0;
   if (existsSync(choice.database)) {
     const db = new Database(choice.database, { readonly: true });

@@ -1,10 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { VigilError } from '../../src/core/index.js';
-import {
-  migrateServiceStore,
-  POSTGRES_SCHEMA_VERSION,
-  PostgresServiceStore,
-} from '../../src/service/index.js';
+import { migrateServiceStore, openServiceStore, POSTGRES_SCHEMA_VERSION } from '../../src/service/index.js';
 import { freshSchema, hasPostgres, onDatabase } from '../helpers/postgres.js';
 import { storeContract } from './store-contract.js';
 
@@ -13,7 +9,7 @@ describe.skipIf(!hasPostgres)('the service store on PostgreSQL (cluster)', () =>
   storeContract({
     open: async () => {
       await migrateServiceStore({ url: schema.url });
-      return PostgresServiceStore.open(schema.url);
+      return openServiceStore({ url: schema.url });
     },
     cleanup: () => schema.drop(),
   });
@@ -27,14 +23,14 @@ describe.skipIf(!hasPostgres)('PostgreSQL migrations', () => {
 
   it('refuses a schema older than the code until vigil admin migrate ran, once, even when nodes race', async () => {
     const [schema] = schemas;
-    const refused = await PostgresServiceStore.open(schema!.url).catch((error: VigilError) => error);
+    const refused = await openServiceStore({ url: schema!.url }).catch((error: VigilError) => error);
     expect(refused).toBeInstanceOf(VigilError);
     expect((refused as VigilError).code).toBe('STORE_NOT_MIGRATED');
     expect((refused as VigilError).message).toContain('vigil admin migrate');
     const outcomes = await Promise.all([1, 2, 3].map(() => migrateServiceStore({ url: schema!.url })));
     expect(outcomes.map((o) => o.after)).toEqual([1, 1, 1].map(() => POSTGRES_SCHEMA_VERSION));
     expect(outcomes.filter((o) => o.before === 0)).toHaveLength(1);
-    const store = await PostgresServiceStore.open(schema!.url);
+    const store = await openServiceStore({ url: schema!.url });
     expect(await store.tenants()).toEqual([]);
     await store.close();
   });
@@ -47,7 +43,7 @@ describe.skipIf(!hasPostgres)('PostgreSQL migrations', () => {
     );
     const withPassword = schema.url.replace('postgres://postgres@', 'postgres://postgres:hunter2@');
     for (const attempt of [
-      () => PostgresServiceStore.open(withPassword),
+      () => openServiceStore({ url: withPassword }),
       () => migrateServiceStore({ url: withPassword }),
     ]) {
       const error = (await attempt().catch((e: VigilError) => e)) as VigilError;
@@ -55,7 +51,7 @@ describe.skipIf(!hasPostgres)('PostgreSQL migrations', () => {
       expect(error.message).toContain('postgres:***@');
       expect(error.message).not.toContain('hunter2');
     }
-    const unreachable = (await PostgresServiceStore.open('postgres://u:hunter2@127.0.0.1:1/test').catch(
+    const unreachable = (await openServiceStore({ url: 'postgres://u:hunter2@127.0.0.1:1/test' }).catch(
       (e: VigilError) => e,
     )) as VigilError;
     expect(unreachable.code).toBe('STORE_UNAVAILABLE');
