@@ -70,7 +70,9 @@ async function withStore<T>(command: Command, work: (store: ServiceStore) => Pro
 export function registerAdmin(program: Command): void {
   const admin = program
     .command('admin')
-    .description("manage a detection service's data folder: tenants, tokens, the audit log, rule reloads")
+    .description(
+      "manage a detection service's data folder or PostgreSQL store: tenants, tokens, sessions, the audit log, migrations, rule reloads",
+    )
     .option('--data <dir>', 'the data folder of vigil serve')
     .option(
       '--store <url>',

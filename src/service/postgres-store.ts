@@ -40,14 +40,7 @@ import type {
   TriageChange,
   WatchPosition,
 } from './store.js';
-import {
-  activeFor,
-  keptHuntDetections,
-  liveSession,
-  newSessionSecrets,
-  ruleKey,
-  triageOutcome,
-} from './store-logic.js';
+import { keptHuntDetections, liveSession, newSessionSecrets, ruleKey, triageOutcome } from './store-logic.js';
 import {
   alertConditions,
   alertCountsOf,
@@ -456,7 +449,7 @@ export class PostgresServiceStore implements ServiceStore {
       [tenant, now],
       client,
     );
-    return activeFor(rows.map(toSuppression), tenant, now);
+    return rows.map(toSuppression);
   }
 
   /** Every open alert a batch's detections could join, read in one query. */
@@ -466,8 +459,16 @@ export class PostgresServiceStore implements ServiceStore {
     detections: readonly NewDetection[],
     now: string,
   ): Promise<OpenAlert[]> {
-    const times = detections.map((d) => d.detection.timeMs ?? Date.parse(now));
-    const window = Math.max(...detections.map((d) => d.alertWindowMs));
+    // Spans by a loop: a batch can hold more detections than a call takes arguments.
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    let window = 0;
+    for (const d of detections) {
+      const time = d.detection.timeMs ?? Date.parse(now);
+      first = Math.min(first, time);
+      last = Math.max(last, time);
+      window = Math.max(window, d.alertWindowMs);
+    }
     return this.rows<OpenAlert>(
       `SELECT id, rule_key, host, level, first_seen, last_seen FROM alerts
         WHERE tenant = $1 AND status <> 'closed' AND rule_key = ANY($2::text[]) AND host = ANY($3::text[])
@@ -476,8 +477,8 @@ export class PostgresServiceStore implements ServiceStore {
         tenant,
         [...new Set(detections.map((d) => ruleKey(d.detection.rule)))],
         [...new Set(detections.map((d) => d.detection.host ?? ''))],
-        Math.min(...times) - window,
-        Math.max(...times) + window,
+        first - window,
+        last + window,
       ],
       client,
     );
@@ -552,7 +553,7 @@ export class PostgresServiceStore implements ServiceStore {
     const row = await this.row<AlertRow>('SELECT * FROM alerts WHERE id = $1', [id]);
     if (!row || (tenant !== null && row.tenant !== tenant)) return undefined;
     const detections = await this.rows<DetectionRow>(
-      'SELECT * FROM detections WHERE alert_id = $1 ORDER BY time, id LIMIT 1000',
+      'SELECT * FROM detections WHERE alert_id = $1 ORDER BY time NULLS FIRST, id LIMIT 1000',
       [id],
     );
     const history = await this.rows<{ time: string; actor: string; change: string }>(
