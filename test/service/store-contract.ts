@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Detection } from '../../src/detect/index.js';
-import type { ServiceStore } from '../../src/service/index.js';
-import type { NewDetection } from '../../src/service/store.js';
+import type { NewDetection, ServiceStore } from '../../src/service/index.js';
 
 /**
  * What every ServiceStore must do, whichever database is under it: run inside a describe of the
