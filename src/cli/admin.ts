@@ -4,11 +4,25 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { VigilError } from '../core/index.js';
-import { checkTenantName, dataPaths, ROLES, type Role, SqliteServiceStore } from '../service/index.js';
+import {
+  checkTenantName,
+  dataPaths,
+  loadServiceConfig,
+  migrateServiceStore,
+  openServiceStore,
+  ROLES,
+  type Role,
+  redactUrl,
+  type ServiceStore,
+  type StoreChoice,
+  storeChoice,
+} from '../service/index.js';
+import { storeFlag } from './store-option.js';
 import { table, UsageError } from './terminal.js';
 
 interface AdminFlags {
   data?: string;
+  store?: string;
 }
 
 /** Who the audit log names for changes made here: the operating-system user at the console. */
@@ -28,14 +42,26 @@ function dataDirOf(command: Command): string {
   return resolve(flags.data);
 }
 
-async function withStore<T>(
-  command: Command,
-  work: (store: SqliteServiceStore, dir: string) => Promise<T>,
-): Promise<T> {
-  const dir = dataDirOf(command);
-  const store = new SqliteServiceStore(dataPaths(dir).database);
+/**
+ * The store a command works on: --store (PostgreSQL), else the data folder's: the store its
+ * config.yml names, or its SQLite database.
+ */
+function chosenStore(command: Command): StoreChoice {
+  const flags = command.optsWithGlobals() as AdminFlags;
+  const url = storeFlag(flags.store);
+  if (url !== undefined) return { url };
+  if (!flags.data)
+    throw new UsageError(
+      'give the service data folder or its store: vigil admin --data DIR | --store URL ...',
+    );
+  const dir = resolve(flags.data);
+  return storeChoice(loadServiceConfig(dir).store, dataPaths(dir).database);
+}
+
+async function withStore<T>(command: Command, work: (store: ServiceStore) => Promise<T>): Promise<T> {
+  const store = await openServiceStore(chosenStore(command));
   try {
-    return await work(store, dir);
+    return await work(store);
   } finally {
     await store.close();
   }
@@ -44,8 +70,28 @@ async function withStore<T>(
 export function registerAdmin(program: Command): void {
   const admin = program
     .command('admin')
-    .description("manage a detection service's data folder: tenants, tokens, the audit log, rule reloads")
-    .option('--data <dir>', 'the data folder of vigil serve');
+    .description(
+      "manage a detection service's data folder or PostgreSQL store: tenants, tokens, sessions, the audit log, migrations, rule reloads",
+    )
+    .option('--data <dir>', 'the data folder of vigil serve')
+    .option(
+      '--store <url>',
+      'the PostgreSQL store of a cluster (postgres://…?schema=NAME), instead of the data folder',
+    );
+
+  admin
+    .command('migrate')
+    .description("bring the store's schema up to date (PostgreSQL: before the nodes start on a new version)")
+    .action(async (_flags: unknown, command: Command) => {
+      const choice = chosenStore(command);
+      const { before, after } = await migrateServiceStore(choice);
+      const where = 'url' in choice ? redactUrl(choice.url) : choice.database;
+      process.stdout.write(
+        before === after
+          ? `${where}: schema version ${after}, up to date\n`
+          : `${where}: schema version ${before} -> ${after}\n`,
+      );
+    });
 
   const tenant = admin
     .command('tenant')

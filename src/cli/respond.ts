@@ -11,18 +11,23 @@ import {
   dataPaths,
   type IndicatorSets,
   loadServiceConfig,
+  openServiceStore,
   Responder,
   type ResponseRecord,
+  redactUrl,
   ServiceEnricher,
   ServiceIndicators,
-  SqliteServiceStore,
+  type ServiceStore,
+  storeChoice,
 } from '../service/index.js';
 import { DEFAULT_EPSS_THRESHOLD } from '../vuln/index.js';
 import { printNotice } from './notices.js';
+import { storeFlag } from './store-option.js';
 import { heading, problemLine, table, UsageError } from './terminal.js';
 
 interface RespondFlags {
   data?: string;
+  store?: string;
   playbooks?: string[];
   playbook?: string;
   connectors?: string;
@@ -69,7 +74,7 @@ function render(
  * databases, and its indicators (config.yml's sources and those given to the API, read when an
  * indicator is first looked up).
  */
-function enricherOf(dir: string, store: SqliteServiceStore, content: string | undefined): ServiceEnricher {
+function enricherOf(dir: string, store: ServiceStore, content: string | undefined): ServiceEnricher {
   let sets: Promise<IndicatorSets> | undefined;
   return new ServiceEnricher({
     store,
@@ -98,6 +103,7 @@ export function registerRespond(program: Command): void {
     .description("run a response playbook on one of a service's alerts: plan, approve, act, revert")
     .argument('<alert-id>', 'the alert (as the API and `vigil admin` number it)')
     .requiredOption('--data <dir>', 'the data folder of vigil serve')
+    .option('--store <url>', "the service's PostgreSQL store, when it has one (default: config.yml's store)")
     .option('--playbooks <paths...>', 'playbook files or folders (default: playbooks/ in the data folder)')
     .option(
       '--playbook <name>',
@@ -124,10 +130,12 @@ export function registerRespond(program: Command): void {
         throw new VigilError('CONNECTORS_INVALID', 'no such file', { file: connectorsFile });
       const connectors = loadConnectors(connectorsFile);
 
-      const store = new SqliteServiceStore(dataPaths(dir).database);
+      const url = storeFlag(flags.store) ?? loadServiceConfig(dir).store;
+      const store = await openServiceStore(storeChoice(url, dataPaths(dir).database));
       try {
         const alert = await store.alert(null, id);
-        if (!alert) throw new VigilError('ALERT_NOT_FOUND', `no alert ${id} in ${dir}`);
+        if (!alert)
+          throw new VigilError('ALERT_NOT_FOUND', `no alert ${id} in ${url ? redactUrl(url) : dir}`);
         const responder = new Responder(store, {
           playbooks: set.playbooks,
           connectors,

@@ -11,6 +11,7 @@ import {
   DetectionService,
   FolderWatch,
   loadServiceConfig,
+  redactUrl,
   type ServiceConfig,
   SyslogInput,
   type SyslogListener,
@@ -19,6 +20,7 @@ import { DEFAULT_EPSS_THRESHOLD } from '../vuln/index.js';
 import { parseThreads } from './io.js';
 import { printNotice } from './notices.js';
 import { addRuleOptions, type RuleFlags, setupOptions } from './rules-options.js';
+import { STORE_OPTION_HELP, storeFlag } from './store-option.js';
 import { UsageError } from './terminal.js';
 import { packageVersion } from './version.js';
 
@@ -35,6 +37,7 @@ interface ServeFlags extends RuleFlags {
   tlsKey?: string;
   tlsClientCa?: string;
   allowPlaintext?: boolean;
+  store?: string;
 }
 
 /** One line per event of note, stamped, on standard error (standard output stays free). */
@@ -47,6 +50,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('run the detection service: take events over HTTP, detect at once, keep alerts for triage')
     .requiredOption('--data <dir>', 'the data folder: configuration, event log, database (made if missing)')
+    .option('--store <url>', STORE_OPTION_HELP)
     .option('--listen <host:port>', 'address of the HTTP API (default 127.0.0.1:8600, or config.yml)')
     .option('-t, --threads <n>', 'detection threads (default 1, or config.yml)')
     .option('--tls-cert <file>', 'certificate (PEM) for HTTPS')
@@ -151,10 +155,12 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     },
     rules,
   );
-  logLine(`vigil serve: data folder ${dataDir}; loading rules`);
+  const store = storeFlag(flags.store) ?? config.store;
+  logLine(`vigil serve: data folder ${dataDir}${store ? `; store ${redactUrl(store)}` : ''}; loading rules`);
   const service = await DetectionService.open({
     dataDir,
     config,
+    store,
     rules: setup,
     threads,
     log: (line) => logLine(line),

@@ -37,18 +37,33 @@ export function auditHash(entry: Omit<AuditEntry, 'hash'>): string {
   return createHash('sha256').update(`${entry.prevHash}\n${content}`).digest('hex');
 }
 
+/** The entry that follows `last` (undefined: the log is empty) in the chain. */
+export function chainAuditEntry(
+  last: { seq: number; hash: string } | undefined,
+  record: AuditRecord,
+  time: string,
+): AuditEntry {
+  const entry = { seq: (last?.seq ?? 0) + 1, time, ...record, prevHash: last?.hash ?? GENESIS_HASH };
+  return { ...entry, hash: auditHash(entry) };
+}
+
 export interface AuditVerdict {
   entries: number;
   /** The first entry that does not fit the chain, with why. */
   broken?: { seq: number; reason: string };
 }
 
-/** Walks the chain in order; stops at the first entry that does not follow from the one before. */
-export function verifyAuditChain(entries: Iterable<AuditEntry>): AuditVerdict {
+/**
+ * Walks the chain in order; stops at the first entry that does not follow from the one before.
+ * Entries may come page by page from a database (an async iterable) so a long log is not held whole.
+ */
+export async function verifyAuditChain(
+  entries: Iterable<AuditEntry> | AsyncIterable<AuditEntry>,
+): Promise<AuditVerdict> {
   let previous = GENESIS_HASH;
   let expectedSeq = 1;
   let count = 0;
-  for (const entry of entries) {
+  for await (const entry of entries) {
     count++;
     if (entry.seq !== expectedSeq) {
       return { entries: count, broken: { seq: entry.seq, reason: `entry ${expectedSeq} is missing` } };

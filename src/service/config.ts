@@ -9,6 +9,7 @@ import {
   VigilError,
 } from '../core/index.js';
 import { parseTimespan } from '../sigma/index.js';
+import { isPostgresUrl } from './postgres-url.js';
 
 /**
  * The service's configuration: `config.yml` in the data folder, every key optional. Flags of
@@ -38,6 +39,8 @@ export interface ServiceConfig {
   console: { sessionIdleMs: number; sessionMaxMs: number };
   /** Response playbooks and connectors (paths; relative ones are read from the data folder). */
   response: { playbooks: string[]; connectors: string; tickMs: number };
+  /** The cluster store (a postgres:// URL); absent: SQLite in the data folder. */
+  store?: string;
 }
 
 export interface Retention {
@@ -85,6 +88,10 @@ const retention = z.strictObject({ max_age: duration.optional(), max_bytes: size
 
 const schema = z.strictObject({
   listen: address.optional(),
+  store: z
+    .string()
+    .refine(isPostgresUrl, { message: 'a postgres:// URL (leave it out for SQLite in the data folder)' })
+    .optional(),
   rules: z.array(z.string()).optional(),
   filters: z.array(z.string()).optional(),
   pipelines: z.array(z.string()).optional(),
@@ -242,5 +249,6 @@ export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
       sessionIdleMs: ms(c.console?.session_idle) ?? 30 * 60_000,
       sessionMaxMs: ms(c.console?.session_max) ?? 12 * 3_600_000,
     },
+    store: c.store,
   };
 }

@@ -23,6 +23,8 @@ export { FileEventLog } from './file-event-log.js';
 export { FolderWatch } from './folder-watch.js';
 export { type IndicatorSets, ServiceIndicators } from './indicators.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
+export { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
+export { isPostgresUrl, redactUrl } from './postgres-url.js';
 export {
   type PlaybookChoice,
   playbookChoices,
@@ -61,9 +63,11 @@ export {
   type AlertQuery,
   type AlertSort,
   type AlertStatus,
+  type BatchOutcome,
   CLOSE_REASONS,
   type CloseReason,
   type DisabledRule,
+  type NewDetection,
   type ResponseRecord,
   type ResponseState,
   type RetroHunt,
@@ -77,6 +81,7 @@ export {
   type TokenInfo,
   type TriageChange,
 } from './store.js';
+export { migrateServiceStore, openServiceStore, type StoreChoice, storeChoice } from './store-choice.js';
 export { storedEventUnits } from './stored-units.js';
 export { SyslogInput } from './syslog-listener.js';
 export { triageAlert } from './triage.js';

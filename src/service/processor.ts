@@ -6,8 +6,8 @@ import { TenantCorrelator } from './correlate.js';
 import { type BatchTask, type EvaluatedBatch, packBatch } from './evaluate.js';
 import type { EventLog } from './event-log.js';
 import type { TenantRules } from './rules.js';
-import { ruleKey } from './sqlite-store.js';
 import type { CommitResult, NewDetection, ServiceStore } from './store.js';
+import { ruleKey } from './store-logic.js';
 
 /** A stored event's flat fields, as detection read them. */
 function storedFields(event: string, seq: number): Readonly<Record<string, FieldValue>> {

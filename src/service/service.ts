@@ -30,8 +30,8 @@ import {
   type TenantRules,
   tenantRulesPath,
 } from './rules.js';
-import { SqliteServiceStore } from './sqlite-store.js';
 import type { RetroHunt, ServiceStore } from './store.js';
+import { openServiceStore, storeChoice } from './store-choice.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -49,6 +49,8 @@ export interface ServiceOptions {
    * host's vulnerabilities; throws when the content is not there.
    */
   vulnDecisions?: () => PrioritizeOptions;
+  /** The cluster store, a postgres:// URL (default: the configuration's, else SQLite in the data folder). */
+  store?: string;
 }
 
 /** What adding indicators did: those kept (judged now), the entries refused, the sweeps started. */
@@ -181,7 +183,7 @@ export class DetectionService {
     mkdirSync(paths.tenantRules, { recursive: true });
     let store: ServiceStore | undefined;
     try {
-      store = new SqliteServiceStore(paths.database);
+      store = await openServiceStore(storeChoice(options.store ?? options.config.store, paths.database));
       const events = new FileEventLog(paths.events);
       const service = new DetectionService(options, store, events, unlock);
       const { fetch } = options.config;

@@ -1,15 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import type { FieldValue } from '../core/index.js';
-import { type Detection, LEVEL_ORDER } from '../detect/index.js';
-import type { Facts } from '../respond/index.js';
+import type { Detection } from '../detect/index.js';
 import { actorName, newToken, type Principal, type Role, tokenHash } from './access.js';
+import { type BatchPlan, type OpenAlert, planBatch } from './alert-grouping.js';
 import {
   type AuditEntry,
   type AuditRecord,
   type AuditVerdict,
-  auditHash,
-  GENESIS_HASH,
+  chainAuditEntry,
   verifyAuditChain,
 } from './audit.js';
 import { SERVICE_MIGRATIONS } from './schema.js';
@@ -20,10 +17,8 @@ import type {
   AlertFacets,
   AlertGroup,
   AlertQuery,
-  AlertSort,
   AlertStatus,
   BatchOutcome,
-  CloseReason,
   CommitResult,
   DetectionQuery,
   DisabledRule,
@@ -45,232 +40,63 @@ import type {
   TriageChange,
   WatchPosition,
 } from './store.js';
+import {
+  activeFor,
+  keptHuntDetections,
+  liveSession,
+  newSessionSecrets,
+  triageOutcome,
+} from './store-logic.js';
+import {
+  alertConditions,
+  alertCountsOf,
+  alertFacetsOf,
+  alertGroupsQuery,
+  detectionConditions,
+  pageQuery,
+  SQLITE_DIALECT,
+} from './store-queries.js';
+import {
+  type AlertRow,
+  type AuditRow,
+  type DetectionRow,
+  type DisabledRuleRow,
+  type HuntRow,
+  type ResponseRow,
+  type SessionRow,
+  type SuppressionRow,
+  type TokenRow,
+  toAlert,
+  toAuditEntry,
+  toDetection,
+  toDisabledRule,
+  toHunt,
+  toResponseRecord,
+  toSessionInfo,
+  toSuppression,
+  toTokenInfo,
+} from './store-rows.js';
+import {
+  ALERT_COLUMNS,
+  AUDIT_COLUMNS,
+  auditValues,
+  DETECTION_COLUMNS,
+  detectionValues,
+  insertInto,
+  newAlertValues,
+  RESPONSE_COLUMNS,
+  RESPONSE_UPDATE,
+  responseValues,
+  SUPPRESSION_COLUMNS,
+  suppressionValues,
+} from './store-writes.js';
 
-interface AlertRow {
-  id: number;
-  tenant: string;
-  rule_key: string;
-  rule_id: string | null;
-  rule_title: string;
-  level: string;
-  level_rank: number;
-  host: string;
-  techniques: string;
-  first_seen: number;
-  last_seen: number;
-  count: number;
-  status: AlertStatus;
-  assignee: string | null;
-  close_reason: CloseReason | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface DetectionRow {
-  id: number;
-  tenant: string;
-  alert_id: number | null;
-  suppression_id: number | null;
-  seq: number;
-  received: number;
-  created_at: string;
-  detection: string;
-  events: string;
-}
-
-interface SuppressionRow {
-  id: number;
-  tenant: string | null;
-  rule: string | null;
-  host: string | null;
-  field: string | null;
-  value: string | null;
-  until: string;
-  created_by: string;
-  reason: string;
-  created_at: string;
-  hits: number;
-}
-
-interface HuntRow {
-  id: number;
-  tenant: string;
-  requested_by: string;
-  rules: string;
-  since: number | null;
-  until: number | null;
-  status: RetroHunt['status'];
-  error: string | null;
-  events: number;
-  detections: number;
-  started_at: string;
-  finished_at: string | null;
-}
-
-function toHunt(row: HuntRow): RetroHunt {
-  return {
-    id: row.id,
-    tenant: row.tenant,
-    requestedBy: row.requested_by,
-    rules: row.rules,
-    since: row.since,
-    until: row.until,
-    status: row.status,
-    error: row.error,
-    events: row.events,
-    detections: row.detections,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
-}
-
-interface AuditRow {
-  seq: number;
-  time: string;
-  actor: string;
-  action: string;
-  tenant: string | null;
-  target: string | null;
-  details: string;
-  prev_hash: string;
-  hash: string;
-}
-
-/** The key detections of one rule share: its id, or where it was written when it has none. */
-export function ruleKey(rule: Detection['rule']): string {
-  return rule.id ?? `${rule.file}#${rule.title}`;
-}
-
-function toAlert(row: AlertRow): Alert {
-  return {
-    id: row.id,
-    tenant: row.tenant,
-    rule: { id: row.rule_id, title: row.rule_title, level: row.level },
-    host: row.host,
-    techniques: JSON.parse(row.techniques) as string[],
-    firstSeen: new Date(row.first_seen).toISOString(),
-    lastSeen: new Date(row.last_seen).toISOString(),
-    count: row.count,
-    status: row.status,
-    assignee: row.assignee,
-    closeReason: row.close_reason,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toDetection(row: DetectionRow): StoredDetection {
-  return {
-    id: row.id,
-    tenant: row.tenant,
-    alertId: row.alert_id,
-    suppressionId: row.suppression_id,
-    seq: row.seq,
-    receivedAt: new Date(row.received).toISOString(),
-    createdAt: row.created_at,
-    detection: JSON.parse(row.detection) as Detection,
-    events: JSON.parse(row.events) as unknown[],
-  };
-}
-
-function toSuppression(row: SuppressionRow): Suppression {
-  return {
-    id: row.id,
-    tenant: row.tenant,
-    rule: row.rule,
-    host: row.host,
-    field: row.field,
-    value: row.value,
-    until: row.until,
-    createdBy: row.created_by,
-    reason: row.reason,
-    createdAt: row.created_at,
-    hits: row.hits,
-  };
-}
-
-function toAuditEntry(row: AuditRow): AuditEntry {
-  return {
-    seq: row.seq,
-    time: row.time,
-    actor: row.actor,
-    action: row.action,
-    tenant: row.tenant,
-    target: row.target,
-    details: JSON.parse(row.details) as Record<string, unknown>,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
-
-/** Opaque list positions: the id of the last item given (and its sort value, in another order than ids). */
-export function encodeCursor(id: number, value?: number): string {
-  return Buffer.from(value === undefined ? String(id) : `${value}:${id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  const id = Number(Buffer.from(cursor, 'base64url').toString());
-  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
-}
-
-function decodeSortCursor(cursor: string | undefined): { value: number; id: number } | undefined {
-  if (cursor === undefined) return undefined;
-  const match = /^(-?\d+):(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) return undefined;
-  return { value: Number(match[1]), id: Number(match[2]) };
-}
-
-/** The column each queue order reads, newest (highest) first, ties broken by id. */
-const SORT_COLUMNS: Record<Exclude<AlertSort, 'newest'>, 'last_seen' | 'level_rank' | 'count'> = {
-  last_seen: 'last_seen',
-  level: 'level_rank',
-  count: 'count',
-};
-
-interface SessionRow {
-  id: number;
-  token_id: number;
-  csrf: string;
-  tenant: string | null;
-  created_at: number;
-  last_seen: number;
-  expires_at: number;
-  ended_at: number | null;
-  label: string | null;
-  role: Role;
-  token_tenant: string | null;
-  revoked_at: string | null;
-}
-
-/** A session's idle time is renewed at most this often (or a quarter of it), so reading pages does not write on each one. */
-const SESSION_TOUCH_MS = 30_000;
-
-function textOf(value: FieldValue | undefined): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-/** Whether a suppression covers a detection (every attribute it sets must hold; text compared without case). */
-export function suppresses(
-  suppression: Suppression,
-  detection: Detection,
-  fields: () => Readonly<Record<string, FieldValue>>,
-): boolean {
-  const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
-  if (
-    suppression.rule !== null &&
-    suppression.rule !== detection.rule.id &&
-    !same(detection.rule.title, suppression.rule)
-  )
-    return false;
-  if (suppression.host !== null && !same(detection.host, suppression.host)) return false;
-  if (suppression.field !== null) {
-    const value = textOf(detection.matched[suppression.field]) ?? textOf(fields()[suppression.field]);
-    if (suppression.value === null ? value === undefined : !same(value, suppression.value)) return false;
-  }
-  return true;
-}
+const param = SQLITE_DIALECT.param;
+const INSERT_AUDIT = insertInto('audit', AUDIT_COLUMNS, param);
+const INSERT_ALERT = insertInto('alerts', ALERT_COLUMNS, param);
+const INSERT_DETECTION = insertInto('detections', DETECTION_COLUMNS, param);
+const INSERT_SUPPRESSION = insertInto('suppressions', SUPPRESSION_COLUMNS, param);
+const INSERT_RESPONSE = insertInto('responses', RESPONSE_COLUMNS, param);
 
 /** The embedded store: one SQLite database in the data folder. */
 export class SqliteServiceStore implements ServiceStore {
@@ -350,22 +176,8 @@ export class SqliteServiceStore implements ServiceStore {
   async listTokens(): Promise<TokenInfo[]> {
     const rows = this.sql(
       'SELECT id, label, role, tenant, created_at, revoked_at FROM tokens ORDER BY id',
-    ).all() as {
-      id: number;
-      label: string | null;
-      role: Role;
-      tenant: string | null;
-      created_at: string;
-      revoked_at: string | null;
-    }[];
-    return rows.map((row) => ({
-      id: row.id,
-      label: row.label,
-      role: row.role,
-      tenant: row.tenant,
-      createdAt: row.created_at,
-      revokedAt: row.revoked_at,
-    }));
+    ).all() as TokenRow[];
+    return rows.map(toTokenInfo);
   }
 
   async revokeToken(id: number, actor: string): Promise<boolean> {
@@ -390,10 +202,8 @@ export class SqliteServiceStore implements ServiceStore {
     principal: Principal,
     limits: SessionLimits,
   ): Promise<{ secret: string; session: Session }> {
-    const secret = randomBytes(32).toString('base64url');
-    const csrf = randomBytes(32).toString('base64url');
     const now = Date.now();
-    const expiresAt = now + Math.min(limits.idleMs, limits.absoluteMs);
+    const { secret, csrf, expiresAt } = newSessionSecrets(limits, now);
     const id = this.db.transaction(() => {
       const result = this.sql(
         'INSERT INTO sessions (hash, token_id, csrf, tenant, created_at, last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -417,21 +227,14 @@ export class SqliteServiceStore implements ServiceStore {
          FROM sessions s JOIN tokens t ON t.id = s.token_id WHERE s.hash = ?`,
     ).get(tokenHash(secret)) as SessionRow | undefined;
     const now = Date.now();
-    if (!row || row.ended_at !== null || row.revoked_at !== null) return undefined;
-    const absoluteEnd = row.created_at + limits.absoluteMs;
-    if (now >= row.expires_at || now >= absoluteEnd || now >= row.last_seen + limits.idleMs) return undefined;
-    let expiresAt = row.expires_at;
-    if (use && now - row.last_seen >= Math.min(SESSION_TOUCH_MS, limits.idleMs / 4)) {
-      expiresAt = Math.min(now + limits.idleMs, absoluteEnd);
-      this.sql('UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id = ?').run(now, expiresAt, row.id);
-    }
-    return {
-      id: row.id,
-      principal: { tokenId: row.token_id, label: row.label, role: row.role, tenant: row.token_tenant },
-      tenant: row.token_tenant ?? row.tenant,
-      csrf: row.csrf,
-      expiresAt,
-    };
+    const live = liveSession(row, limits, now, use);
+    if (live?.renewedUntil !== undefined)
+      this.sql('UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id = ?').run(
+        now,
+        live.renewedUntil,
+        live.session.id,
+      );
+    return live?.session;
   }
 
   async chooseSessionTenant(id: number, tenant: string | null): Promise<void> {
@@ -461,18 +264,7 @@ export class SqliteServiceStore implements ServiceStore {
       `SELECT s.*, t.label, t.role, t.tenant AS token_tenant, t.revoked_at
          FROM sessions s JOIN tokens t ON t.id = s.token_id ORDER BY s.id`,
     ).all() as SessionRow[];
-    const iso = (ms: number) => new Date(ms).toISOString();
-    return rows.map((row) => ({
-      id: row.id,
-      tokenId: row.token_id,
-      label: row.label,
-      role: row.role,
-      tenant: row.token_tenant,
-      createdAt: iso(row.created_at),
-      lastSeen: iso(row.last_seen),
-      expiresAt: iso(row.expires_at),
-      endedAt: row.ended_at === null ? (row.revoked_at ?? null) : iso(row.ended_at),
-    }));
+    return rows.map(toSessionInfo);
   }
 
   async audit(record: AuditRecord): Promise<AuditEntry> {
@@ -484,32 +276,14 @@ export class SqliteServiceStore implements ServiceStore {
     const last = this.sql('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
       | { seq: number; hash: string }
       | undefined;
-    const entry = {
-      seq: (last?.seq ?? 0) + 1,
-      time: this.now(),
-      ...record,
-      prevHash: last?.hash ?? GENESIS_HASH,
-    };
-    const full: AuditEntry = { ...entry, hash: auditHash(entry) };
-    this.sql(
-      'INSERT INTO audit (seq, time, actor, action, tenant, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(
-      full.seq,
-      full.time,
-      full.actor,
-      full.action,
-      full.tenant,
-      full.target,
-      JSON.stringify(full.details),
-      full.prevHash,
-      full.hash,
-    );
+    const full = chainAuditEntry(last, record, this.now());
+    this.sql(INSERT_AUDIT).run(...auditValues(full));
     return full;
   }
 
   async verifyAudit(): Promise<AuditVerdict> {
     const rows = this.sql('SELECT * FROM audit ORDER BY seq').iterate() as IterableIterator<AuditRow>;
-    return verifyAuditChain(
+    return await verifyAuditChain(
       (function* () {
         for (const row of rows) yield toAuditEntry(row);
       })(),
@@ -539,24 +313,21 @@ export class SqliteServiceStore implements ServiceStore {
     this.suppressionCache ??= (this.sql('SELECT * FROM suppressions').all() as SuppressionRow[]).map(
       toSuppression,
     );
-    return this.suppressionCache.filter((s) => (s.tenant === null || s.tenant === tenant) && s.until > now);
+    return activeFor(this.suppressionCache, tenant, now);
   }
 
   async commit(batch: BatchOutcome): Promise<CommitResult> {
-    const result: CommitResult = { stored: 0, suppressed: 0, opened: [] };
     const now = this.now();
     const suppressions = batch.detections.length ? this.activeSuppressions(batch.tenant, now) : [];
-    this.db.transaction(() => {
-      const seen = this.storedKeys(batch.tenant, batch.detections);
-      const alerts = new AlertGrouping(this, batch.tenant, now);
-      for (const found of batch.detections) {
-        // Found before: a replay after a restart, or the same detection twice in one batch.
-        if (seen.has(found.key)) continue;
-        seen.add(found.key);
-        this.storeDetection(batch.tenant, found, suppressions, alerts, now, result);
-        result.stored++;
-      }
-      alerts.finish(result);
+    return this.db.transaction(() => {
+      const plan = planBatch(
+        batch.detections,
+        this.storedKeys(batch.tenant, batch.detections),
+        suppressions,
+        (key, host, time, windowMs) => this.openAlertFor(batch.tenant, key, host, time, windowMs),
+        now,
+      );
+      const result = this.writePlan(batch.tenant, plan, now);
       this.sql(
         'INSERT INTO positions (tenant, processed) VALUES (?, ?) ON CONFLICT (tenant) DO UPDATE SET processed = MAX(processed, excluded.processed)',
       ).run(batch.tenant, batch.processed);
@@ -565,8 +336,8 @@ export class SqliteServiceStore implements ServiceStore {
           'INSERT INTO snapshots (tenant, seq, state, taken_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, state = excluded.state, taken_at = excluded.taken_at',
         ).run(batch.tenant, batch.snapshot.seq, batch.snapshot.state, now);
       }
+      return result;
     })();
-    return result;
   }
 
   /** Which of these detections the tenant has stored already, asked in a few queries for the whole batch. */
@@ -583,114 +354,62 @@ export class SqliteServiceStore implements ServiceStore {
     return seen;
   }
 
-  private storeDetection(
-    tenant: string,
-    found: NewDetection,
-    suppressions: Suppression[],
-    alerts: AlertGrouping,
-    now: string,
-    result: CommitResult,
-  ): void {
-    const { detection } = found;
-    const key = ruleKey(detection.rule);
-    const suppression = suppressions.find((s) => suppresses(s, detection, found.fields));
-    let alertId: number | null = null;
-    if (suppression) {
-      suppression.hits++;
-      result.suppressed++;
-      this.sql('UPDATE suppressions SET hits = hits + 1 WHERE id = ?').run(suppression.id);
-    } else {
-      alertId = alerts.join(key, detection, detection.timeMs ?? Date.parse(now), found.alertWindowMs);
-    }
-    this.sql(
-      `INSERT INTO detections (tenant, key, seq, time, received, rule_key, rule_id, rule_title, level, host, alert_id, suppression_id, detection, events, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      tenant,
-      found.key,
-      found.seq,
-      detection.timeMs ?? null,
-      found.received,
-      key,
-      detection.rule.id ?? null,
-      detection.rule.title,
-      detection.rule.level,
-      detection.host ?? null,
-      alertId,
-      suppression?.id ?? null,
-      JSON.stringify(detection),
-      found.events,
-      now,
-    );
-  }
-
   /** An open alert of a rule and host that takes a detection at `time`, from the database. */
-  openAlertFor(
+  private openAlertFor(
     tenant: string,
     key: string,
     host: string,
     time: number,
     windowMs: number,
-  ): AlertRow | undefined {
+  ): OpenAlert | undefined {
     return this.sql(
       `SELECT * FROM alerts WHERE tenant = ? AND rule_key = ? AND host = ? AND status != 'closed'
          AND last_seen >= ? AND first_seen <= ? ORDER BY last_seen DESC LIMIT 1`,
     ).get(tenant, key, host, time - windowMs, time + windowMs) as AlertRow | undefined;
   }
 
-  newAlert(tenant: string, key: string, detection: Detection, time: number, now: string): number {
-    const created = this.sql(
-      `INSERT INTO alerts (tenant, rule_key, rule_id, rule_title, level, level_rank, host, techniques, first_seen, last_seen, count, status, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'open', ?, ?)`,
-    ).run(
-      tenant,
-      key,
-      detection.rule.id ?? null,
-      detection.rule.title,
-      detection.rule.level,
-      LEVEL_ORDER.indexOf(detection.rule.level),
-      detection.host ?? '',
-      JSON.stringify(detection.techniques),
-      time,
-      time,
-      now,
-      now,
-    );
-    return Number(created.lastInsertRowid);
-  }
-
-  /** Adds what a batch brought to an alert: more detections, a wider span, maybe a higher level. */
-  growAlert(id: number, growth: AlertGrowth, now: string): void {
-    this.sql(
-      `UPDATE alerts SET count = count + ?, first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?),
-         level = CASE WHEN ? > level_rank THEN ? ELSE level END, level_rank = MAX(level_rank, ?), updated_at = ?
-       WHERE id = ?`,
-    ).run(growth.count, growth.first, growth.last, growth.rank, growth.level, growth.rank, now, id);
-  }
-
-  alertRow(id: number): Alert {
-    return toAlert(this.sql('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow);
+  /** Writes a batch's plan: the alerts it opens and grows, suppression hits, the detections. */
+  private writePlan(tenant: string, plan: BatchPlan, now: string): CommitResult {
+    const result: CommitResult = { stored: plan.placed.length, suppressed: 0, opened: [] };
+    for (const growth of plan.growths) {
+      if (growth.id === undefined) {
+        growth.id = Number(
+          this.sql(INSERT_ALERT).run(...newAlertValues(tenant, growth, now)).lastInsertRowid,
+        );
+        result.opened.push(toAlert(this.sql('SELECT * FROM alerts WHERE id = ?').get(growth.id) as AlertRow));
+      } else {
+        this.sql(
+          `UPDATE alerts SET count = count + ?, first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?),
+             level = CASE WHEN ? > level_rank THEN ? ELSE level END, level_rank = MAX(level_rank, ?), updated_at = ?
+           WHERE id = ?`,
+        ).run(
+          growth.count,
+          growth.first,
+          growth.last,
+          growth.rank,
+          growth.level,
+          growth.rank,
+          now,
+          growth.id,
+        );
+      }
+    }
+    for (const [id, hits] of plan.suppressionHits) {
+      this.sql('UPDATE suppressions SET hits = hits + ? WHERE id = ?').run(hits, id);
+      result.suppressed += hits;
+    }
+    const insert = this.sql(INSERT_DETECTION);
+    for (const placed of plan.placed) insert.run(...detectionValues(tenant, placed, now));
+    return result;
   }
 
   async alerts(query: AlertQuery): Promise<Page<Alert>> {
-    const where = alertConditions(query);
-    const sort = query.sort ?? 'newest';
-    if (sort === 'newest') {
-      const rows = this.page('alerts', where, query) as AlertRow[];
-      return page(rows.map(toAlert), query.limit);
-    }
-    const column = SORT_COLUMNS[sort];
-    const after = decodeSortCursor(query.cursor);
-    if (after) where.add(`(${column} < ? OR (${column} = ? AND id < ?))`, after.value, after.value, after.id);
-    const rows = this.db
-      .prepare(`SELECT * FROM alerts ${where.sql} ORDER BY ${column} DESC, id DESC LIMIT ?`)
-      .all(...where.params, query.limit + 1) as AlertRow[];
-    const items = rows.slice(0, query.limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toAlert),
-      next: rows.length > query.limit && last ? encodeCursor(last.id, last[column]) : null,
-    };
+    const { sql, params, page } = pageQuery<AlertRow>(
+      'alerts',
+      alertConditions(query, SQLITE_DIALECT),
+      query,
+    );
+    return page(this.db.prepare(sql).all(...params) as AlertRow[], toAlert);
   }
 
   async alertFacets(tenant: string | null): Promise<AlertFacets> {
@@ -699,39 +418,12 @@ export class SqliteServiceStore implements ServiceStore {
         `SELECT status, level, COUNT(*) AS n FROM alerts ${tenant === null ? '' : 'WHERE tenant = ?'} GROUP BY status, level`,
       )
       .all(...(tenant === null ? [] : [tenant])) as { status: AlertStatus; level: string; n: number }[];
-    const facets: AlertFacets = { status: { open: 0, acknowledged: 0, closed: 0 }, level: {} };
-    for (const row of rows) {
-      facets.status[row.status] += row.n;
-      facets.level[row.level] = (facets.level[row.level] ?? 0) + row.n;
-    }
-    return facets;
+    return alertFacetsOf(rows);
   }
 
   async alertGroups(query: Omit<AlertQuery, 'cursor' | 'sort'>, by: 'rule' | 'host'): Promise<AlertGroup[]> {
-    const where = alertConditions(query);
-    const select =
-      by === 'rule'
-        ? 'COALESCE(rule_id, rule_title) AS key, MAX(rule_title) AS label'
-        : 'host AS key, host AS label';
-    const rows = this.db
-      .prepare(
-        `SELECT ${select}, COUNT(*) AS count FROM alerts ${where.sql} GROUP BY ${by === 'rule' ? 'rule_key' : 'host'} ORDER BY count DESC, label LIMIT ?`,
-      )
-      .all(...where.params, query.limit) as AlertGroup[];
-    return rows;
-  }
-
-  /** A page of a table, newest first, after the cursor's row. */
-  private page(
-    table: 'alerts' | 'detections',
-    where: Conditions,
-    query: { limit: number; cursor?: string },
-  ): unknown[] {
-    const after = decodeCursor(query.cursor);
-    if (after !== undefined) where.add('id < ?', after);
-    return this.db
-      .prepare(`SELECT * FROM ${table} ${where.sql} ORDER BY id DESC LIMIT ?`)
-      .all(...where.params, query.limit + 1);
+    const { sql, params } = alertGroupsQuery(query, by, SQLITE_DIALECT);
+    return this.db.prepare(sql).all(...params) as AlertGroup[];
   }
 
   async alert(tenant: string | null, id: number): Promise<AlertDetail | undefined> {
@@ -761,16 +453,9 @@ export class SqliteServiceStore implements ServiceStore {
     return this.db.transaction(() => {
       const row = this.sql('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
       if (!row || (tenant !== null && row.tenant !== tenant)) return undefined;
-      const status = change.status ?? row.status;
-      const closeReason = status === 'closed' ? (change.closeReason ?? row.close_reason) : null;
-      const assignee = change.assignee === undefined ? row.assignee : change.assignee;
-      const recorded: Record<string, unknown> = {};
-      if (status !== row.status) recorded.status = { from: row.status, to: status };
-      if (closeReason !== row.close_reason)
-        recorded.close_reason = { from: row.close_reason, to: closeReason };
-      if (assignee !== row.assignee) recorded.assignee = { from: row.assignee, to: assignee };
-      if (change.note !== undefined) recorded.note = change.note;
-      if (Object.keys(recorded).length === 0) return toAlert(row);
+      const outcome = triageOutcome(row, change);
+      if (!outcome) return toAlert(row);
+      const { status, closeReason, assignee, recorded } = outcome;
       const now = this.now();
       this.sql(
         'UPDATE alerts SET status = ?, close_reason = ?, assignee = ?, updated_at = ? WHERE id = ?',
@@ -793,13 +478,12 @@ export class SqliteServiceStore implements ServiceStore {
   }
 
   async detections(query: DetectionQuery): Promise<Page<StoredDetection>> {
-    const where = new Conditions();
-    if (query.tenant !== null) where.add('tenant = ?', query.tenant);
-    if (query.rule !== undefined)
-      where.add('(rule_id = ? OR rule_title = ? COLLATE NOCASE)', query.rule, query.rule);
-    if (query.since !== undefined) where.add('time >= ?', query.since);
-    const rows = this.page('detections', where, query) as DetectionRow[];
-    return page(rows.map(toDetection), query.limit);
+    const { sql, params, page } = pageQuery<DetectionRow>(
+      'detections',
+      detectionConditions(query, SQLITE_DIALECT),
+      query,
+    );
+    return page(this.db.prepare(sql).all(...params) as DetectionRow[], toDetection);
   }
 
   async stats(tenant: string | null): Promise<TenantStats> {
@@ -821,26 +505,12 @@ export class SqliteServiceStore implements ServiceStore {
         `SELECT status, COUNT(*) AS n FROM alerts ${tenant === null ? '' : 'WHERE tenant = ?'} GROUP BY status`,
       )
       .all(...(tenant === null ? [] : [tenant])) as { status: AlertStatus; n: number }[];
-    const counts: Record<AlertStatus, number> = { open: 0, acknowledged: 0, closed: 0 };
-    for (const row of rows) counts[row.status] = row.n;
-    return counts;
+    return alertCountsOf(rows);
   }
 
   async addSuppression(suppression: NewSuppression, actor: string): Promise<Suppression> {
     const created = this.db.transaction(() => {
-      const result = this.sql(
-        'INSERT INTO suppressions (tenant, rule, host, field, value, until, created_by, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(
-        suppression.tenant,
-        suppression.rule,
-        suppression.host,
-        suppression.field,
-        suppression.value,
-        suppression.until,
-        actor,
-        suppression.reason,
-        this.now(),
-      );
+      const result = this.sql(INSERT_SUPPRESSION).run(...suppressionValues(suppression, actor, this.now()));
       const id = Number(result.lastInsertRowid);
       this.appendAudit({
         actor,
@@ -889,13 +559,8 @@ export class SqliteServiceStore implements ServiceStore {
       tenant === null
         ? this.sql('SELECT * FROM disabled_rules ORDER BY tenant, rule_key').all()
         : this.sql('SELECT * FROM disabled_rules WHERE tenant = ? ORDER BY rule_key').all(tenant)
-    ) as { tenant: string; rule_key: string; disabled_by: string; disabled_at: string }[];
-    return rows.map((r) => ({
-      tenant: r.tenant,
-      rule: r.rule_key,
-      disabledBy: r.disabled_by,
-      disabledAt: r.disabled_at,
-    }));
+    ) as DisabledRuleRow[];
+    return rows.map(toDisabledRule);
   }
 
   async ruleHits(tenant: string, since: number): Promise<RuleHits[]> {
@@ -956,9 +621,7 @@ export class SqliteServiceStore implements ServiceStore {
         detections: number;
       };
       const insert = this.sql('INSERT INTO hunt_detections (hunt_id, n, detection) VALUES (?, ?, ?)');
-      detections.forEach((detection, i) => {
-        if (before + i < keep) insert.run(id, before + i, JSON.stringify(detection));
-      });
+      for (const kept of keptHuntDetections(before, detections, keep)) insert.run(id, kept.n, kept.detection);
       this.sql('UPDATE hunts SET detections = detections + ? WHERE id = ?').run(detections.length, id);
     })();
   }
@@ -1007,40 +670,13 @@ export class SqliteServiceStore implements ServiceStore {
 
   async saveResponse(change: ResponseChange, audit: AuditRecord): Promise<ResponseRecord> {
     return this.db.transaction(() => {
-      const now = this.now();
-      this.sql(
-        `INSERT INTO responses (key, tenant, alert_id, playbook, step, action, mode, state, params, request, result,
-           error, attempts, kept, facts, ttl_ms, revert_at, expires_at, decided_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET mode = excluded.mode, state = excluded.state, params = excluded.params,
-           request = excluded.request, result = excluded.result, error = excluded.error, attempts = excluded.attempts,
-           kept = excluded.kept, facts = excluded.facts, ttl_ms = excluded.ttl_ms, revert_at = excluded.revert_at,
-           expires_at = excluded.expires_at, decided_by = excluded.decided_by, updated_at = excluded.updated_at`,
-      ).run(
-        change.key,
-        change.tenant,
-        change.alertId,
-        change.playbook,
-        change.step,
-        change.action,
-        change.mode,
-        change.state,
-        JSON.stringify(change.params),
-        change.request,
-        change.result,
-        change.error,
-        change.attempts,
-        change.kept === null ? null : JSON.stringify(change.kept),
-        change.facts === null ? null : JSON.stringify(change.facts),
-        change.ttlMs,
-        change.revertAt,
-        change.expiresAt,
-        change.decidedBy,
-        now,
-        now,
+      this.sql(`${INSERT_RESPONSE} ON CONFLICT (key) DO UPDATE SET ${RESPONSE_UPDATE}`).run(
+        ...responseValues(change, this.now()),
       );
       this.appendAudit(audit);
-      return responseRecord(this.sql('SELECT * FROM responses WHERE key = ?').get(change.key) as ResponseRow);
+      return toResponseRecord(
+        this.sql('SELECT * FROM responses WHERE key = ?').get(change.key) as ResponseRow,
+      );
     })();
   }
 
@@ -1048,7 +684,7 @@ export class SqliteServiceStore implements ServiceStore {
     const rows = this.sql(
       'SELECT * FROM responses WHERE alert_id = ? AND (? IS NULL OR tenant = ?) ORDER BY id',
     ).all(alertId, tenant, tenant) as ResponseRow[];
-    return rows.map(responseRecord);
+    return rows.map(toResponseRecord);
   }
 
   async response(tenant: string | null, id: number): Promise<ResponseRecord | undefined> {
@@ -1057,12 +693,12 @@ export class SqliteServiceStore implements ServiceStore {
       tenant,
       tenant,
     ) as ResponseRow | undefined;
-    return row && responseRecord(row);
+    return row && toResponseRecord(row);
   }
 
   async responseByKey(key: string): Promise<ResponseRecord | undefined> {
     const row = this.sql('SELECT * FROM responses WHERE key = ?').get(key) as ResponseRow | undefined;
-    return row && responseRecord(row);
+    return row && toResponseRecord(row);
   }
 
   async dueResponses(now: number): Promise<ResponseRecord[]> {
@@ -1072,7 +708,7 @@ export class SqliteServiceStore implements ServiceStore {
            OR state = 'running'
         ORDER BY id`,
     ).all(now, now) as ResponseRow[];
-    return rows.map(responseRecord);
+    return rows.map(toResponseRecord);
   }
 
   async watchPosition(path: string): Promise<WatchPosition | undefined> {
@@ -1091,185 +727,4 @@ export class SqliteServiceStore implements ServiceStore {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-interface AlertGrowth {
-  id: number;
-  count: number;
-  first: number;
-  last: number;
-  rank: number;
-  level: string;
-  /** The alert as it stands in the database: its span, for joining the batch's detections. */
-  spanFirst: number;
-  spanLast: number;
-  opened: boolean;
-}
-
-/**
- * Detections of one batch joining alerts: the first of a rule and host asks the database for its
- * open alert (or opens one); those after it join in memory, and each alert is written once at the
- * end of the batch instead of once per detection.
- */
-class AlertGrouping {
-  private readonly groups = new Map<string, AlertGrowth[]>();
-
-  constructor(
-    private readonly store: SqliteServiceStore,
-    private readonly tenant: string,
-    private readonly now: string,
-  ) {}
-
-  join(key: string, detection: Detection, time: number, windowMs: number): number {
-    const host = detection.host ?? '';
-    const groupKey = `${key}\0${host}`;
-    const rank = LEVEL_ORDER.indexOf(detection.rule.level);
-    const list = this.groups.get(groupKey) ?? [];
-    let growth = list.find((g) => time >= g.spanFirst - windowMs && time <= g.spanLast + windowMs);
-    if (!growth) {
-      const open = this.store.openAlertFor(this.tenant, key, host, time, windowMs);
-      growth = open
-        ? {
-            id: open.id,
-            count: 0,
-            first: time,
-            last: time,
-            rank: -1,
-            level: open.level,
-            spanFirst: open.first_seen,
-            spanLast: open.last_seen,
-            opened: false,
-          }
-        : {
-            id: this.store.newAlert(this.tenant, key, detection, time, this.now),
-            count: 0,
-            first: time,
-            last: time,
-            rank: -1,
-            level: detection.rule.level,
-            spanFirst: time,
-            spanLast: time,
-            opened: true,
-          };
-      list.push(growth);
-      this.groups.set(groupKey, list);
-    }
-    growth.count++;
-    growth.first = Math.min(growth.first, time);
-    growth.last = Math.max(growth.last, time);
-    growth.spanFirst = Math.min(growth.spanFirst, time);
-    growth.spanLast = Math.max(growth.spanLast, time);
-    if (rank > growth.rank) {
-      growth.rank = rank;
-      growth.level = detection.rule.level;
-    }
-    return growth.id;
-  }
-
-  finish(result: CommitResult): void {
-    for (const list of this.groups.values()) {
-      for (const growth of list) {
-        this.store.growAlert(growth.id, growth, this.now);
-        if (growth.opened) result.opened.push(this.store.alertRow(growth.id));
-      }
-    }
-  }
-}
-
-/** The conditions of an alert query's filters. */
-function alertConditions(query: Omit<AlertQuery, 'cursor' | 'sort'>): Conditions {
-  const where = new Conditions();
-  if (query.tenant !== null) where.add('tenant = ?', query.tenant);
-  if (query.status?.length)
-    where.add(`status IN (${query.status.map(() => '?').join(', ')})`, ...query.status);
-  if (query.rule !== undefined)
-    where.add('(rule_id = ? OR rule_title = ? COLLATE NOCASE)', query.rule, query.rule);
-  if (query.host !== undefined) where.add('host = ? COLLATE NOCASE', query.host);
-  if (query.level?.length) where.add(`level IN (${query.level.map(() => '?').join(', ')})`, ...query.level);
-  if (query.assignee === null) where.add('assignee IS NULL');
-  else if (query.assignee !== undefined) where.add('assignee = ? COLLATE NOCASE', query.assignee);
-  if (query.technique !== undefined) {
-    const id = query.technique.toUpperCase();
-    where.add(
-      `EXISTS (SELECT 1 FROM json_each(alerts.techniques) WHERE value = ? OR value LIKE ? || '.%')`,
-      id,
-      id,
-    );
-  }
-  if (query.since !== undefined) where.add('last_seen >= ?', query.since);
-  if (query.until !== undefined) where.add('first_seen <= ?', query.until);
-  if (query.afterId !== undefined) where.add('id > ?', query.afterId);
-  return where;
-}
-
-/** The WHERE of a query built from the filters given, with its parameters in order. */
-class Conditions {
-  private readonly parts: string[] = [];
-  readonly params: unknown[] = [];
-
-  add(condition: string, ...params: unknown[]): void {
-    this.parts.push(condition);
-    this.params.push(...params);
-  }
-
-  get sql(): string {
-    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
-  }
-}
-
-function page<T extends { id: number }>(rows: T[], limit: number): Page<T> {
-  const items = rows.slice(0, limit);
-  return { items, next: rows.length > limit ? encodeCursor(items.at(-1)!.id) : null };
-}
-
-interface ResponseRow {
-  id: number;
-  key: string;
-  tenant: string;
-  alert_id: number;
-  playbook: string;
-  step: string;
-  action: string;
-  mode: string;
-  state: ResponseRecord['state'];
-  params: string;
-  request: string | null;
-  result: string | null;
-  error: string | null;
-  attempts: number;
-  kept: string | null;
-  facts: string | null;
-  ttl_ms: number | null;
-  revert_at: number | null;
-  expires_at: number | null;
-  decided_by: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-function responseRecord(row: ResponseRow): ResponseRecord {
-  return {
-    id: row.id,
-    key: row.key,
-    tenant: row.tenant,
-    alertId: row.alert_id,
-    playbook: row.playbook,
-    step: row.step,
-    action: row.action,
-    mode: row.mode,
-    state: row.state,
-    params: JSON.parse(row.params) as Record<string, string>,
-    request: row.request,
-    result: row.result,
-    error: row.error,
-    attempts: row.attempts,
-    kept: row.kept === null ? null : (JSON.parse(row.kept) as Record<string, string>),
-    facts: row.facts === null ? null : (JSON.parse(row.facts) as Facts),
-    ttlMs: row.ttl_ms,
-    revertAt: row.revert_at,
-    expiresAt: row.expires_at,
-    decidedBy: row.decided_by,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }
