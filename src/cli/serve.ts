@@ -15,6 +15,7 @@ import {
   SyslogInput,
   type SyslogListener,
 } from '../service/index.js';
+import { withBus } from './bus-option.js';
 import { parseThreads } from './io.js';
 import { printNotice } from './notices.js';
 import { addRuleOptions, type RuleFlags, setupOptions } from './rules-options.js';
@@ -34,6 +35,7 @@ interface ServeFlags extends RuleFlags {
   tlsKey?: string;
   tlsClientCa?: string;
   allowPlaintext?: boolean;
+  bus?: string;
 }
 
 /** One line per event of note, stamped, on standard error (standard output stays free). */
@@ -52,6 +54,10 @@ export function registerServe(program: Command): void {
     .option('--tls-key <file>', 'private key (PEM) for HTTPS')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (PEM)')
     .option('--allow-plaintext', 'allow plain HTTP on an address other than loopback')
+    .option(
+      '--bus <nats://host:port>',
+      "keep the event log in NATS JetStream (one stream per tenant) instead of the data folder's files",
+    )
     .option(
       '--syslog-udp <[host:]port>',
       'take syslog over UDP (RFC 5424 and 3164; CEF and key=value bodies read)',
@@ -114,7 +120,7 @@ function readPem(file: string, what: string): Buffer {
 
 async function runServe(flags: ServeFlags, contentFlag: string | undefined): Promise<void> {
   const dataDir = resolve(flags.data);
-  const config: ServiceConfig = loadServiceConfig(dataDir);
+  const config: ServiceConfig = withBus(loadServiceConfig(dataDir), flags.bus);
   const listen = splitAddress(flags.listen ?? config.listen);
   const tls =
     flags.tlsCert || flags.tlsKey

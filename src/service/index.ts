@@ -11,9 +11,12 @@ export {
 export { hostTimeline, ruleSource, type TimelineEvent } from './alert-context.js';
 export { type AuditEntry, type AuditVerdict, verifyAuditChain } from './audit.js';
 export {
+  type BusConfig,
   CONFIG_FILE,
+  DEFAULT_BUS_PREFIX,
   DEFAULT_LISTEN,
   loadServiceConfig,
+  parseBusUrl,
   parseSize,
   type ServiceConfig,
   type SyslogListener,
@@ -22,6 +25,7 @@ export type { EventLog, LogRecord, NewRecord } from './event-log.js';
 export { FileEventLog } from './file-event-log.js';
 export { FolderWatch } from './folder-watch.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
+export { describeEventLogPlace, type EventLogPlace, eventLogPlace, openEventLog } from './open-event-log.js';
 export { Responder, type ResponderOptions, ResponseConflict, type RunRequest } from './responder.js';
 export { alertFacts } from './response-facts.js';
 export { HUNT_DETECTIONS_KEPT, type RetroHuntRequest } from './retro-hunts.js';
