@@ -134,7 +134,7 @@ export class JetStreamEventLog implements EventLog {
   private readonly replicas: number;
   private readonly readOnly: boolean;
   private readonly ackTimeoutMs: number;
-  private connected = true;
+  private isConnected = true;
   private closed = false;
   private refreshing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -215,9 +215,9 @@ export class JetStreamEventLog implements EventLog {
     });
     void (async () => {
       for await (const status of this.nc.status()) {
-        if (status.type === 'disconnect') this.connected = false;
+        if (status.type === 'disconnect') this.isConnected = false;
         else if (status.type === 'reconnect') {
-          this.connected = true;
+          this.isConnected = true;
           // Growth announced while away was missed: read every stream's state again.
           void this.refreshQuietly();
         }
@@ -295,7 +295,7 @@ export class JetStreamEventLog implements EventLog {
 
   private async refreshQuietly(): Promise<void> {
     // Unreachable for now: what is known stays as it was, and the next look tries again.
-    if (this.connected && !this.closed) await this.refresh().catch(() => undefined);
+    if (this.connected) await this.refresh().catch(() => undefined);
   }
 
   /** Another node announced that a tenant's log reached `last`. */
@@ -422,7 +422,7 @@ export class JetStreamEventLog implements EventLog {
           expect: { streamName: stream.name },
         });
       } catch (error) {
-        if (attempt >= PUBLISH_ATTEMPTS || !this.connected || this.closed) throw error;
+        if (attempt >= PUBLISH_ATTEMPTS || !this.connected) throw error;
       }
     }
   }
@@ -542,6 +542,11 @@ export class JetStreamEventLog implements EventLog {
     });
   }
 
+  /** Whether the connection to the bus is up now (the client reconnects by itself when it is not). */
+  get connected(): boolean {
+    return this.isConnected && !this.closed;
+  }
+
   head(tenant: string): number {
     return this.streams.get(tenant)?.head ?? 0;
   }
@@ -625,7 +630,7 @@ export class JetStreamEventLog implements EventLog {
     this.closed = true;
     clearInterval(this.timer);
     await this.refreshing?.catch(() => undefined);
-    if (this.connected) {
+    if (this.isConnected) {
       await Promise.allSettled(
         [...this.streams.values()].flatMap((stream) =>
           stream.cursors.map((cursor) => this.jsm.consumers.delete(stream.name, cursor.consumer)),
