@@ -1,10 +1,7 @@
 import {
   JetStreamApiError,
-  type JetStreamClient,
   type JetStreamManager,
-  jetstream,
   jetstreamManager,
-  type PubAck,
   type StoredMsg,
   type StreamConfig,
   type StreamInfo,
@@ -49,6 +46,9 @@ export interface JetStreamEventLogOptions {
 const RECEIVED = 'Vigil-Received';
 const SOURCE = 'Vigil-Source';
 const TIME = 'Vigil-Time';
+/** JetStream's own headers: the id it finds duplicates by, and the stream that must store the message. */
+const MSG_ID = 'Nats-Msg-Id';
+const EXPECTED_STREAM = 'Nats-Expected-Stream';
 
 /** JetStream detects a publish retried with the same message id within this window. */
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
@@ -130,6 +130,12 @@ export class JetStreamEventLog implements EventLog {
   private readonly streams = new Map<string, TenantStream>();
   private readonly creating = new Map<string, Promise<TenantStream>>();
   private readonly listeners = new Set<(tenant: string) => void>();
+  /**
+   * Publishes waiting for JetStream's acknowledgement, by the reply subject's last token. One
+   * subscription answers them all: the client's request per message costs more than the storing.
+   */
+  private readonly acks = new Map<string, (answer: number | string) => void>();
+  private readonly ackInbox = createInbox();
   private readonly prefix: string;
   private readonly replicas: number;
   private readonly readOnly: boolean;
@@ -142,7 +148,6 @@ export class JetStreamEventLog implements EventLog {
   private constructor(
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
-    private readonly js: JetStreamClient,
     private readonly url: string,
     options: JetStreamEventLogOptions,
   ) {
@@ -195,7 +200,7 @@ export class JetStreamEventLog implements EventLog {
         { file: options.url },
       );
     }
-    const log = new JetStreamEventLog(nc, jsm, jetstream(nc, { timeout: 5000 }), options.url, options);
+    const log = new JetStreamEventLog(nc, jsm, options.url, options);
     try {
       await log.refresh();
     } catch (error) {
@@ -207,6 +212,11 @@ export class JetStreamEventLog implements EventLog {
   }
 
   private start(refreshMs: number): void {
+    this.nc.subscribe(`${this.ackInbox}.*`, {
+      callback: (error, msg) => {
+        if (!error) this.heardAck(msg);
+      },
+    });
     const grown = `${this.prefix}.grown.`;
     this.nc.subscribe(`${grown}*`, {
       callback: (error, msg) => {
@@ -384,16 +394,12 @@ export class JetStreamEventLog implements EventLog {
     this.checkWritable();
     if (records.length === 0) return [];
     const stream = await this.stream(tenant);
-    // One id per record, kept across retries: JetStream stores a retried record once.
-    const batch = nuid.next();
-    let acks: PubAck[];
+    let positions: number[];
     try {
-      // Published together and acknowledged together: one connection keeps them in order.
-      acks = await Promise.all(records.map((record, i) => this.publish(stream, record, `${batch}-${i}`)));
+      positions = await this.publishAll(stream, records);
     } catch (error) {
       throw unavailable(this.url, 'did not store the events', error);
     }
-    const positions = acks.map((ack) => ack.seq);
     let last = 0;
     let bytes = 0;
     for (const [i, position] of positions.entries()) {
@@ -408,22 +414,94 @@ export class JetStreamEventLog implements EventLog {
     return positions;
   }
 
-  private async publish(stream: TenantStream, record: NewRecord, msgID: string): Promise<PubAck> {
-    const hdrs = headers();
-    hdrs.set(RECEIVED, String(record.received));
-    hdrs.set(SOURCE, record.source);
-    if (record.time !== undefined) hdrs.set(TIME, String(record.time));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.js.publish(stream.subject, record.event, {
-          msgID,
-          headers: hdrs,
-          timeout: this.ackTimeoutMs,
-          expect: { streamName: stream.name },
-        });
-      } catch (error) {
-        if (attempt >= PUBLISH_ATTEMPTS || !this.connected) throw error;
+  /**
+   * Publishes every record and waits for JetStream's acknowledgement of each; those not
+   * acknowledged in time are published once more under the same message id, which JetStream
+   * stores once. Published together on one connection, they are stored in the order given.
+   */
+  private async publishAll(stream: TenantStream, records: readonly NewRecord[]): Promise<number[]> {
+    // One id per record, kept across retries.
+    const batch = nuid.next();
+    const positions: number[] = new Array(records.length).fill(0);
+    let missing = records.map((_, i) => i);
+    for (let attempt = 1; missing.length; attempt++) {
+      const answers = await this.publishOnce(stream, records, batch, missing);
+      const unanswered: number[] = [];
+      for (const i of missing) {
+        const answer = answers.get(i);
+        if (answer === undefined) unanswered.push(i);
+        else if (typeof answer === 'string') throw new Error(answer);
+        else positions[i] = answer;
       }
+      missing = unanswered;
+      if (missing.length && (attempt >= PUBLISH_ATTEMPTS || !this.connected))
+        throw new Error(
+          `${missing.length} of ${records.length} events were not acknowledged within ${this.ackTimeoutMs} ms`,
+        );
+    }
+    return positions;
+  }
+
+  /**
+   * One publish of the records `which`, their acknowledgements awaited together for up to the ack
+   * timeout: a position, an error's text, or nothing (no answer in time) for each.
+   */
+  private publishOnce(
+    stream: TenantStream,
+    records: readonly NewRecord[],
+    batch: string,
+    which: readonly number[],
+  ): Promise<Map<number, number | string>> {
+    return new Promise((resolve) => {
+      const answers = new Map<number, number | string>();
+      let waiting = which.length;
+      const timer = setTimeout(() => {
+        for (const i of which) this.acks.delete(`${batch}_${i}`);
+        resolve(answers);
+      }, this.ackTimeoutMs);
+      for (const i of which) {
+        const key = `${batch}_${i}`;
+        this.acks.set(key, (answer) => {
+          answers.set(i, answer);
+          if (--waiting === 0) {
+            clearTimeout(timer);
+            resolve(answers);
+          }
+        });
+        const record = records[i]!;
+        const hdrs = headers();
+        hdrs.set(MSG_ID, key);
+        hdrs.set(EXPECTED_STREAM, stream.name);
+        hdrs.set(RECEIVED, String(record.received));
+        hdrs.set(SOURCE, record.source);
+        if (record.time !== undefined) hdrs.set(TIME, String(record.time));
+        this.nc.publish(stream.subject, record.event, { reply: `${this.ackInbox}.${key}`, headers: hdrs });
+      }
+    });
+  }
+
+  /** JetStream's answer to a publish: the stored position, or why it was not stored. */
+  private heardAck(msg: Msg): void {
+    const key = msg.subject.slice(this.ackInbox.length + 1);
+    const done = this.acks.get(key);
+    if (!done) return;
+    this.acks.delete(key);
+    if (msg.data.length === 0) {
+      // A status alone: 503 when no stream takes the subject (it was deleted).
+      done(`${msg.headers?.code ?? ''} ${msg.headers?.description ?? 'no acknowledgement'}`.trim());
+      return;
+    }
+    try {
+      const ack = msg.json<{ seq?: number; error?: { description?: string } }>();
+      done(
+        ack.error
+          ? (ack.error.description ?? 'refused')
+          : typeof ack.seq === 'number'
+            ? ack.seq
+            : 'no position',
+      );
+    } catch {
+      done('an acknowledgement that is not JSON');
     }
   }
 
