@@ -78,6 +78,8 @@ interface TenantStream {
 interface Cursor {
   consumer: string;
   next: number;
+  /** When it was last read from (the server removes it once idle for CURSOR_IDLE_MS). */
+  used: number;
 }
 
 function isTenantName(name: string): boolean {
@@ -228,6 +230,8 @@ export class JetStreamEventLog implements EventLog {
         if (status.type === 'disconnect') this.isConnected = false;
         else if (status.type === 'reconnect') {
           this.isConnected = true;
+          // A restarted server has lost the readers (consumers in memory): start new ones.
+          for (const stream of this.streams.values()) stream.cursors = [];
           // Growth announced while away was missed: read every stream's state again.
           void this.refreshQuietly();
         }
@@ -534,7 +538,9 @@ export class JetStreamEventLog implements EventLog {
    * a new one otherwise. The pull does not wait: it ends at the end of the stream.
    */
   private async readBatch(stream: TenantStream, from: number, max: number): Promise<LogRecord[]> {
-    const at = stream.cursors.findIndex((c) => c.next === from);
+    // A reader idle for long may be gone from the server, and a pull to it would only time out.
+    const now = Date.now();
+    const at = stream.cursors.findIndex((c) => c.next === from && now - c.used < CURSOR_IDLE_MS / 2);
     const reused = at >= 0 ? stream.cursors.splice(at, 1)[0] : undefined;
     let cursor = reused ?? (await this.newCursor(stream, from));
     let records: LogRecord[];
@@ -551,6 +557,7 @@ export class JetStreamEventLog implements EventLog {
       }
     }
     if (records.length) cursor.next = records.at(-1)!.seq + 1;
+    cursor.used = Date.now();
     stream.cursors.push(cursor);
     if (stream.cursors.length > CURSORS_PER_TENANT) this.dropCursor(stream, stream.cursors.shift()!);
     return records;
@@ -571,7 +578,7 @@ export class JetStreamEventLog implements EventLog {
     } catch (error) {
       throw unavailable(this.url, `did not open a reader on ${stream.name}`, error);
     }
-    return { consumer, next: from };
+    return { consumer, next: from, used: Date.now() };
   }
 
   private dropCursor(stream: TenantStream, cursor: Cursor): void {
