@@ -722,6 +722,8 @@ export class JetStreamEventLog implements EventLog {
         ),
       );
     }
-    await this.nc.drain().catch(() => this.nc.close());
+    // Draining waits for what is under way; with the server away it could wait for ever.
+    if (this.isConnected) await this.nc.drain().catch(() => this.nc.close());
+    else await this.nc.close();
   }
 }

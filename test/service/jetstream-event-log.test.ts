@@ -215,5 +215,19 @@ describe.skipIf(!hasNats)('JetStreamEventLog', () => {
         await stopNatsServer(server);
       }
     }, 60_000);
+
+    it('closes at once while the server is away (a service stopping during an outage)', async () => {
+      const port = await freePort();
+      const server = await startNatsServer(port, store);
+      const log = await JetStreamEventLog.open({ url: `nats://127.0.0.1:${port}`, prefix });
+      await log.append('acme', records(3, 'x'));
+      await stopNatsServer(server);
+      await until(() => !log.connected, 'the log sees the server gone');
+      await log.close();
+      expect(log.connected).toBe(false);
+      await expect(log.append('acme', records(1, 'y'))).rejects.toMatchObject({
+        code: 'EVENT_LOG_UNAVAILABLE',
+      });
+    }, 30_000);
   });
 });
