@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -33,6 +33,12 @@ if (!hasNats)
   console.warn(
     `\n*** NATS JetStream not reachable at ${natsUrl}: the JetStream event log tests are SKIPPED ***\n`,
   );
+
+/** Whether tests may start (and stop) a nats-server of their own, to see the bus go away. */
+export const canStartNats = spawnSync('nats-server', ['--version']).status === 0;
+
+if (!canStartNats)
+  console.warn('\n*** nats-server is not installed: the tests that stop and restart a bus are SKIPPED ***\n');
 
 /** A subject and stream prefix of one test's own, so tests sharing the server never meet. */
 export function testPrefix(): string {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VigilError } from '../../src/core/index.js';
 import { loadServiceConfig } from '../../src/service/index.js';
 import { vigil } from '../helpers/cli.js';
-import { hasNats, startNatsServer, stopNatsServer } from '../helpers/nats.js';
+import { canStartNats, startNatsServer, stopNatsServer } from '../helpers/nats.js';
 import { api, provision, startService } from '../helpers/serve.js';
 import { freePort } from '../helpers/system.js';
 
@@ -106,7 +106,7 @@ describe('the bus in config.yml and on the command line', () => {
   });
 });
 
-describe.skipIf(!hasNats)('vigil serve --bus while the bus goes away and comes back', () => {
+describe.skipIf(!canStartNats)('vigil serve --bus while the bus goes away and comes back', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-bus-serve-'));

@@ -6,6 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JetStreamEventLog } from '../../src/service/jetstream-event-log.js';
 import {
+  canStartNats,
   deleteStreams,
   hasNats,
   natsUrl,
@@ -178,7 +179,7 @@ describe.skipIf(!hasNats)('JetStreamEventLog', () => {
     expect(error.message).toContain(`nats://127.0.0.1:${port}`);
   });
 
-  describe('with a server of its own, stopped and started again', () => {
+  describe.skipIf(!canStartNats)('with a server of its own, stopped and started again', () => {
     let store: string;
     beforeEach(() => {
       store = mkdtempSync(join(tmpdir(), 'vigil-nats-'));
