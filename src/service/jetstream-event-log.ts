@@ -99,6 +99,15 @@ function streamSeqOf(reply: string): number {
   return Number(tokens.length === 9 ? tokens[5] : tokens[7]);
 }
 
+function sourceOf(header: string): string {
+  try {
+    return JSON.parse(header) as string;
+  } catch {
+    // Published by something else than Vigil: taken as it is.
+    return header;
+  }
+}
+
 function recordOf(seq: number, hdrs: MsgHdrs | undefined, data: Uint8Array): LogRecord | undefined {
   const received = hdrs?.get(RECEIVED);
   if (!hdrs || !received) return undefined;
@@ -106,7 +115,7 @@ function recordOf(seq: number, hdrs: MsgHdrs | undefined, data: Uint8Array): Log
   return {
     seq,
     received: Number(received),
-    source: hdrs.get(SOURCE),
+    source: sourceOf(hdrs.get(SOURCE)),
     event: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'),
     ...(time !== '' && { time: Number(time) }),
   };
@@ -477,7 +486,8 @@ export class JetStreamEventLog implements EventLog {
         hdrs.set(MSG_ID, key);
         hdrs.set(EXPECTED_STREAM, stream.name);
         hdrs.set(RECEIVED, String(record.received));
-        hdrs.set(SOURCE, record.source);
+        // As JSON: a header value cannot hold a line break, which a watched file's name may.
+        hdrs.set(SOURCE, JSON.stringify(record.source));
         if (record.time !== undefined) hdrs.set(TIME, String(record.time));
         this.nc.publish(stream.subject, record.event, { reply: `${this.ackInbox}.${key}`, headers: hdrs });
       }

@@ -98,13 +98,15 @@ describe.each([files(), jetStream()])('$name (the EventLog contract)', (impl) =>
   );
 
   it.skipIf(!impl.available)(
-    'keeps the time given beside an event, and an event exactly as sent',
+    'keeps the time and source given beside an event, and the event exactly as sent',
     async () => {
       const log = await impl.open();
       const event = '{"msg":"naïve \\"quoted\\" \\u2028 text","nested":{"a":[1,2.5,null]}}';
-      const [at] = await log.append('acme', [{ received: 5, source: 'otlp', event, time: 1_234_567 }]);
+      // A watched file's name may hold anything a file name can, a line break included.
+      const source = 'watch:/var/log/odd\nname é.jsonl';
+      const [at] = await log.append('acme', [{ received: 5, source, event, time: 1_234_567 }]);
       const [record] = await log.read('acme', at!, 1);
-      expect(record).toEqual({ seq: at, received: 5, source: 'otlp', event, time: 1_234_567 });
+      expect(record).toEqual({ seq: at, received: 5, source, event, time: 1_234_567 });
       await log.close();
     },
   );
