@@ -54,7 +54,7 @@ const EXPECTED_STREAM = 'Nats-Expected-Stream';
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
 /** A record whose acknowledgement timed out is published once more, under the same message id. */
 const PUBLISH_ATTEMPTS = 2;
-/** A batch read asks for at most this many messages in one pull. */
+/** A pull left unanswered this long fails (a reader the server no longer has gets no answer at all). */
 const PULL_TIMEOUT_MS = 10_000;
 /** Read positions kept per tenant (each a consumer on the server), so sequential readers carry on. */
 const CURSORS_PER_TENANT = 4;
