@@ -64,6 +64,7 @@ import { logsTakenBy, missingPaths } from './variadic.js';
 interface HuntFlags extends RuleFlags, EventScopeFlags, ReportScopeFlags {
   data?: string;
   tenant?: string;
+  bus?: string;
   format: DetectionFormat;
   threads?: string;
   timeline: boolean;
@@ -105,6 +106,10 @@ export function registerHunt(program: Command): void {
     .option('--data <dir>', "hunt the events a vigil serve data folder keeps (a tenant's), instead of files")
     .option('--tenant <name>', 'with --data: whose events (needed when the folder holds several tenants)')
     .option(
+      '--bus <nats://host:port>',
+      "with --data: the service's event log is in NATS JetStream (as with vigil serve --bus; config.yml's bus is used when this is absent)",
+    )
+    .option(
       '--iocs <sources...>',
       'also report events holding known indicators, from these sources: files (plain list, STIX bundle, MISP event JSON or CSV, advisory parse JSON), MISP feed folders, http(s) URLs, taxii+https:// servers',
     )
@@ -118,6 +123,8 @@ export function registerHunt(program: Command): void {
     const pathOptions = rulePathOptions(flags);
     const logs = [...named, ...logsTakenBy(pathOptions)];
     if (flags.data !== undefined && logs.length) throw new UsageError('give log files or --data, not both');
+    if (flags.bus !== undefined && flags.data === undefined)
+      throw new UsageError('--bus reads the events of a vigil serve data folder: give --data too');
     if (logs.length === 0 && flags.data === undefined)
       // --iocs takes the paths after it too, but a feed may be a folder of JSON files: nothing in it
       // is given back to the logs, the user is only told how to write the command.
@@ -136,7 +143,8 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   const maxErrors = Number(flags.maxErrors);
   if (flags.threads !== undefined) parseThreads(flags.threads);
 
-  const stored = flags.data === undefined ? undefined : await storedEvents(flags.data, flags.tenant);
+  const stored =
+    flags.data === undefined ? undefined : await storedEvents(flags.data, flags.tenant, flags.bus);
   const { files, unread: unreadPaths } = stored
     ? { files: [stored.name], unread: 0 }
     : await findInputs(logs, LOG_EXTENSIONS);
@@ -194,7 +202,7 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
         (progress) => stored.units((n) => progress.bytes((n / stored.events) * stored.bytes)),
         { files, totalBytes: stored.bytes },
         huntOptions,
-      )
+      ).finally(() => stored.close())
     : await hunt(files, huntOptions);
   if (flags.timeline) {
     // Stable: detections of the same time keep file and record order; those without a time come last.
@@ -366,32 +374,51 @@ function sourceLines(bySource: HuntSummary['bySource']): string[] {
 }
 
 /**
- * A tenant's events in a service's data folder, read beside the running service (nothing on disk
- * changes): the tenant named, or the only one there is.
+ * A tenant's events kept by a service, read beside the running service (nothing changes): in the
+ * data folder's files, or in JetStream when the service runs on a bus (`--bus`, or `bus:` in the
+ * folder's config.yml). The tenant named, or the only one there is.
  */
-async function storedEvents(dataDir: string, tenant: string | undefined) {
+async function storedEvents(dataDir: string, tenant: string | undefined, busFlag: string | undefined) {
   // Loaded only here: the service's modules bring SQLite, which a hunt of files does without.
-  const { dataPaths, FileEventLog, storedEventUnits } = await import('../service/index.js');
-  const dir = dataPaths(resolve(dataDir)).events;
-  if (!existsSync(dir))
+  const {
+    dataPaths,
+    describeEventLogPlace,
+    eventLogPlace,
+    loadServiceConfig,
+    openEventLog,
+    storedEventUnits,
+  } = await import('../service/index.js');
+  const { withBus } = await import('./bus-option.js');
+  const folder = resolve(dataDir);
+  const dir = dataPaths(folder).events;
+  const bus = withBus(loadServiceConfig(folder), busFlag).bus;
+  if (!bus && !existsSync(dir))
     throw new UsageError(`${dataDir} holds no events: is it the --data folder of vigil serve?`);
-  const log = new FileEventLog(dir, { readOnly: true });
-  const tenants = log.tenants();
-  const chosen = tenant ?? (tenants.length === 1 ? tenants[0] : undefined);
-  if (!chosen) {
-    throw new UsageError(
-      `${dataDir} holds the events of ${tenants.length} tenants (${tenants.join(', ')}): name one with --tenant`,
-    );
+  const place = eventLogPlace(dir, bus);
+  const where = bus ? describeEventLogPlace(place) : dataDir;
+  const log = await openEventLog(place, { readOnly: true, name: 'vigil hunt' });
+  try {
+    const tenants = log.tenants();
+    const chosen = tenant ?? (tenants.length === 1 ? tenants[0] : undefined);
+    if (!chosen) {
+      throw new UsageError(
+        `${where} holds the events of ${tenants.length} tenants (${tenants.join(', ')}): name one with --tenant`,
+      );
+    }
+    if (!tenants.includes(chosen))
+      throw new UsageError(
+        `${where} holds no events of tenant '${chosen}' (it has: ${tenants.join(', ') || 'none'})`,
+      );
+    const events = log.head(chosen) - log.tail(chosen) + 1;
+    return {
+      name: `events/${chosen}`,
+      bytes: log.size(chosen),
+      events: Math.max(1, events),
+      units: (onRecords: (n: number) => void) => storedEventUnits(log, chosen, onRecords),
+      close: () => log.close(),
+    };
+  } catch (error) {
+    await log.close();
+    throw error;
   }
-  if (!tenants.includes(chosen))
-    throw new UsageError(
-      `${dataDir} holds no events of tenant '${chosen}' (it has: ${tenants.join(', ') || 'none'})`,
-    );
-  const events = log.head(chosen) - log.tail(chosen) + 1;
-  return {
-    name: `events/${chosen}`,
-    bytes: log.size(chosen),
-    events: Math.max(1, events),
-    units: (onRecords: (n: number) => void) => storedEventUnits(log, chosen, onRecords),
-  };
 }

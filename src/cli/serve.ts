@@ -17,6 +17,7 @@ import {
   type SyslogListener,
 } from '../service/index.js';
 import { DEFAULT_EPSS_THRESHOLD } from '../vuln/index.js';
+import { withBus } from './bus-option.js';
 import { parseThreads } from './io.js';
 import { printNotice } from './notices.js';
 import { addRuleOptions, type RuleFlags, setupOptions } from './rules-options.js';
@@ -38,6 +39,7 @@ interface ServeFlags extends RuleFlags {
   tlsClientCa?: string;
   allowPlaintext?: boolean;
   store?: string;
+  bus?: string;
 }
 
 /** One line per event of note, stamped, on standard error (standard output stays free). */
@@ -57,6 +59,10 @@ export function registerServe(program: Command): void {
     .option('--tls-key <file>', 'private key (PEM) for HTTPS')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (PEM)')
     .option('--allow-plaintext', 'allow plain HTTP on an address other than loopback')
+    .option(
+      '--bus <nats://host:port>',
+      "keep the event log in NATS JetStream (one stream per tenant) instead of the data folder's files",
+    )
     .option(
       '--syslog-udp <[host:]port>',
       'take syslog over UDP (RFC 5424 and 3164; CEF and key=value bodies read)',
@@ -119,7 +125,7 @@ function readPem(file: string, what: string): Buffer {
 
 async function runServe(flags: ServeFlags, contentFlag: string | undefined): Promise<void> {
   const dataDir = resolve(flags.data);
-  const config: ServiceConfig = loadServiceConfig(dataDir);
+  const config: ServiceConfig = withBus(loadServiceConfig(dataDir), flags.bus);
   const listen = splitAddress(flags.listen ?? config.listen);
   const tls =
     flags.tlsCert || flags.tlsKey

@@ -43,6 +43,9 @@ const STATUS_OF_CODE: Record<string, number> = {
   BAD_TENANT_NAME: 400,
   TENANT_EXISTS: 409,
   UNKNOWN_TENANT: 404,
+  // The event log could not store the events: nothing was acknowledged, the sender may retry.
+  EVENT_LOG_WRITE: 503,
+  EVENT_LOG_UNAVAILABLE: 503,
 };
 
 /**
@@ -101,8 +104,11 @@ export async function buildServer(
       reply.header('Retry-After', String(error.retryAfterSeconds));
       return send(429, 'BACKLOG', error.message);
     }
-    if (error instanceof VigilError)
-      return send(STATUS_OF_CODE[error.code] ?? 400, error.code, describeError(error));
+    if (error instanceof VigilError) {
+      const status = STATUS_OF_CODE[error.code] ?? 400;
+      if (status === 503) reply.header('Retry-After', '5');
+      return send(status, error.code, describeError(error));
+    }
     const fastifyError = error as {
       code?: string;
       statusCode?: number;

@@ -25,7 +25,7 @@ export function registerEventRoutes(app: FastifyInstance, book: RouteBook, servi
       permission: 'ingest',
       summary: 'Send events',
       description:
-        'NDJSON (`application/x-ndjson`, one event per line) or a JSON array of events, in any shape `vigil hunt` reads. Answered once the accepted events are on disk; lines that are not JSON objects are rejected by number and the rest accepted.',
+        'NDJSON (`application/x-ndjson`, one event per line) or a JSON array of events, in any shape `vigil hunt` reads. Answered once the accepted events are stored (on disk, or acknowledged by JetStream); lines that are not JSON objects are rejected by number and the rest accepted.',
       tags: ['ingest'],
       bodyTypes: [NDJSON],
       bodyLimit: limits.bodyBytes,
@@ -52,6 +52,11 @@ export function registerEventRoutes(app: FastifyInstance, book: RouteBook, servi
         },
         429: {
           description: 'detection is behind; retry after the seconds in Retry-After',
+          schema: errorSchema,
+        },
+        503: {
+          description:
+            'the event log could not store the events (none was accepted); retry after the seconds in Retry-After',
           schema: errorSchema,
         },
       },

@@ -91,6 +91,11 @@ export function registerOtlpRoutes(app: FastifyInstance, book: RouteBook, servic
           description: 'detection is behind; retry after the seconds in Retry-After',
           schema: errorSchema,
         },
+        503: {
+          description:
+            'the event log could not store the events (none was accepted); retry after the seconds in Retry-After',
+          schema: errorSchema,
+        },
       },
       handler: async (request, reply: FastifyReply) => {
         const principal = principalOf(request);

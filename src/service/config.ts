@@ -41,6 +41,28 @@ export interface ServiceConfig {
   response: { playbooks: string[]; connectors: string; tickMs: number };
   /** The cluster store (a postgres:// URL); absent: SQLite in the data folder. */
   store?: string;
+  /** The event log on NATS JetStream (a cluster node) instead of files in the data folder. */
+  bus?: BusConfig;
+}
+
+export interface BusConfig {
+  /** `nats://HOST:PORT`. */
+  url: string;
+  /** First token of this deployment's subjects and stream names. */
+  prefix: string;
+  /** Copies JetStream keeps of each tenant's stream. */
+  replicas: number;
+}
+
+export const DEFAULT_BUS_PREFIX = 'vigil';
+/** A prefix is one subject token and the start of stream names: no dots, wildcards, or `_` (the separator). */
+export const BUS_PREFIX = /^[A-Za-z0-9-]{1,32}$/;
+const BUS_URL = /^nats:\/\/(\[[0-9a-fA-F:.]+\]|[^:\s/[\]@]+):(\d{1,5})$/;
+
+/** The bus address as given when it is `nats://HOST:PORT`, undefined otherwise. */
+export function parseBusUrl(text: string): string | undefined {
+  const match = BUS_URL.exec(text.trim());
+  return match && Number(match[2]) <= 65535 ? text.trim() : undefined;
 }
 
 export interface Retention {
@@ -85,6 +107,19 @@ const size = z.union([z.string(), z.number()]).refine((value) => parseSize(value
 const address = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'HOST:PORT');
 const tenantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a tenant name');
 const retention = z.strictObject({ max_age: duration.optional(), max_bytes: size.optional() });
+const busUrl = z.string().refine((text) => parseBusUrl(text) !== undefined, { message: 'nats://HOST:PORT' });
+const bus = z.preprocess(
+  // `bus: nats://HOST:PORT` alone is the common case.
+  (value) => (typeof value === 'string' ? { url: value } : value),
+  z.strictObject({
+    url: busUrl,
+    prefix: z
+      .string()
+      .regex(BUS_PREFIX, "1 to 32 letters, digits or '-' (it starts subjects and stream names)")
+      .optional(),
+    replicas: z.number().int().min(1).max(5).optional(),
+  }),
+);
 
 const schema = z.strictObject({
   listen: address.optional(),
@@ -166,6 +201,7 @@ const schema = z.strictObject({
       session_max: duration.optional(),
     })
     .optional(),
+  bus: bus.optional(),
 });
 
 export const CONFIG_FILE = 'config.yml';
@@ -250,5 +286,12 @@ export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
       sessionMaxMs: ms(c.console?.session_max) ?? 12 * 3_600_000,
     },
     store: c.store,
+    ...(c.bus && {
+      bus: {
+        url: c.bus.url.trim(),
+        prefix: c.bus.prefix ?? DEFAULT_BUS_PREFIX,
+        replicas: c.bus.replicas ?? 1,
+      },
+    }),
   };
 }

@@ -1,6 +1,10 @@
 /** One event as the service's event log keeps it: its position, when and how it arrived, the event as sent. */
 export interface LogRecord {
-  /** Position in the tenant's log: 1, 2, 3 ... without gaps. */
+  /**
+   * Position in the tenant's log, from 1 up. Positions only grow; there are gaps only where
+   * events were removed (retention), and in a cluster (JetStream) a position is the stream's
+   * sequence number.
+   */
   seq: number;
   /** When the service accepted it (ms since the epoch). */
   received: number;
@@ -25,7 +29,8 @@ export interface RetentionPolicy {
 }
 
 export interface RetentionResult {
-  removedSegments: number;
+  removedEvents: number;
+  /** About how much smaller the log is (exact for files; JetStream's own count otherwise). */
   removedBytes: number;
   /** The first position still kept. */
   firstSeq: number;
@@ -39,12 +44,17 @@ export interface RetentionResult {
 export interface EventLog {
   /**
    * Appends events to a tenant's log and resolves once they are on stable storage, with the
-   * positions given to them; only then may the sender be told they were accepted.
+   * position given to each record (in the order given); only then may the sender be told they
+   * were accepted. The positions need not follow one another: in a cluster, records other nodes
+   * append to the same tenant at the same time may come between them.
    */
-  append(tenant: string, records: readonly NewRecord[]): Promise<{ first: number; last: number }>;
+  append(tenant: string, records: readonly NewRecord[]): Promise<number[]>;
   /** Up to `max` records from position `from` on, in order (fewer at the end of the log). */
   read(tenant: string, from: number, max: number): Promise<LogRecord[]>;
-  /** The last position appended to a tenant's log (0 when empty). */
+  /**
+   * The last position appended to a tenant's log (0 when empty). In a cluster, as last heard:
+   * appends by other nodes count once their growth is told (see `onGrowth`).
+   */
   head(tenant: string): number;
   /** The first position still kept (retention removes the oldest). */
   tail(tenant: string): number;
@@ -52,6 +62,11 @@ export interface EventLog {
   tenants(): string[];
   /** Bytes a tenant's log takes on disk. */
   size(tenant: string): number;
+  /**
+   * Tells `listener` each time a tenant's log grows, whoever appended (this process or, in a
+   * cluster, another node; a tenant's first events announce a new tenant). Returns how to stop.
+   */
+  onGrowth(listener: (tenant: string) => void): () => void;
   /** Removes the oldest events beyond the policy, but never any at or after `keepFrom`. */
   applyRetention(
     tenant: string,

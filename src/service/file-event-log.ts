@@ -54,7 +54,7 @@ interface Segment {
 
 interface Pending {
   records: readonly NewRecord[];
-  resolve: (range: { first: number; last: number }) => void;
+  resolve: (positions: number[]) => void;
   reject: (error: Error) => void;
 }
 
@@ -100,6 +100,8 @@ class TenantLog {
     private readonly segmentBytes: number,
     /** A reader beside the running service: it changes nothing on disk. */
     private readonly readOnly = false,
+    /** Told after each write that made the log longer. */
+    private readonly grew: () => void = () => undefined,
   ) {
     if (!readOnly) mkdirSync(dir, { recursive: true });
     this.recover();
@@ -183,8 +185,9 @@ class TenantLog {
     return text.slice(0, complete).split('\n').slice(0, -1);
   }
 
-  append(records: readonly NewRecord[]): Promise<{ first: number; last: number }> {
+  append(records: readonly NewRecord[]): Promise<number[]> {
     if (this.readOnly) return Promise.reject(new Error('this event log was opened read-only'));
+    if (records.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.queue.push({ records, resolve, reject });
       this.kick();
@@ -205,22 +208,23 @@ class TenantLog {
       const batch = this.queue.splice(0);
       const firstSeq = this.head + 1;
       let seq = this.head;
-      const ranges: { first: number; last: number }[] = [];
+      const positions: number[][] = [];
       const parts: string[] = [];
       const offsets: number[] = [];
       let bytes = 0;
       const written: LogRecord[] = [];
       for (const pending of batch) {
-        const first = seq + 1;
+        const given: number[] = [];
         for (const record of pending.records) {
           const full = { ...record, seq: ++seq };
+          given.push(seq);
           written.push(full);
           const line = recordLine(full);
           offsets.push(bytes);
           parts.push(line);
           bytes += Buffer.byteLength(line);
         }
-        ranges.push({ first, last: seq });
+        positions.push(given);
       }
       try {
         const segment = await this.activeSegment(firstSeq);
@@ -243,7 +247,8 @@ class TenantLog {
         }
         this.head = seq;
         this.remember(written, bytes);
-        for (const [i, pending] of batch.entries()) pending.resolve(ranges[i]!);
+        for (const [i, pending] of batch.entries()) pending.resolve(positions[i]!);
+        if (written.length) this.grew();
       } catch (error) {
         const failure = new VigilError(
           'EVENT_LOG_WRITE',
@@ -462,7 +467,7 @@ class TenantLog {
 
   /** Removes whole sealed segments from the oldest on, while the policy asks and `keepFrom` allows. */
   async applyRetention(policy: RetentionPolicy, keepFrom: number, now: number): Promise<RetentionResult> {
-    let removedSegments = 0;
+    let removedEvents = 0;
     let removedBytes = 0;
     let total = this.segments.reduce((sum, s) => sum + s.bytes, 0);
     while (this.segments.length > 1) {
@@ -476,11 +481,11 @@ class TenantLog {
       await unlink(oldest.path);
       this.segments.shift();
       if (this.inflated?.first === oldest.first) this.inflated = undefined;
-      removedSegments++;
+      removedEvents += next.first - oldest.first;
       removedBytes += oldest.bytes;
       total -= oldest.bytes;
     }
-    return { removedSegments, removedBytes, firstSeq: this.tail };
+    return { removedEvents, removedBytes, firstSeq: this.tail };
   }
 
   get tail(): number {
@@ -502,6 +507,7 @@ export interface FileEventLogOptions {
 /** The embedded event log: a folder per tenant under `dir`. */
 export class FileEventLog implements EventLog {
   private readonly logs = new Map<string, TenantLog>();
+  private readonly growthListeners = new Set<(tenant: string) => void>();
   private readonly segmentBytes: number;
   private readonly readOnly: boolean;
 
@@ -521,14 +527,22 @@ export class FileEventLog implements EventLog {
   private log(tenant: string): TenantLog {
     let log = this.logs.get(tenant);
     if (!log) {
-      log = new TenantLog(join(this.dir, tenant), this.segmentBytes, this.readOnly);
+      log = new TenantLog(join(this.dir, tenant), this.segmentBytes, this.readOnly, () => {
+        for (const listener of this.growthListeners) listener(tenant);
+      });
       this.logs.set(tenant, log);
     }
     return log;
   }
 
-  append(tenant: string, records: readonly NewRecord[]): Promise<{ first: number; last: number }> {
+  append(tenant: string, records: readonly NewRecord[]): Promise<number[]> {
     return this.log(tenant).append(records);
+  }
+
+  /** Only this process appends to these files, so growth is told as each write completes. */
+  onGrowth(listener: (tenant: string) => void): () => void {
+    this.growthListeners.add(listener);
+    return () => this.growthListeners.delete(listener);
   }
 
   async read(tenant: string, from: number, max: number): Promise<LogRecord[]> {
@@ -558,7 +572,7 @@ export class FileEventLog implements EventLog {
     now = Date.now(),
   ): Promise<RetentionResult> {
     const log = this.logs.get(tenant);
-    if (!log) return { removedSegments: 0, removedBytes: 0, firstSeq: 1 };
+    if (!log) return { removedEvents: 0, removedBytes: 0, firstSeq: 1 };
     return log.applyRetention(policy, keepFrom, now);
   }
 

@@ -11,9 +11,12 @@ export {
 export { hostTimeline, ruleSource, type TimelineEvent } from './alert-context.js';
 export { type AuditEntry, type AuditVerdict, verifyAuditChain } from './audit.js';
 export {
+  type BusConfig,
   CONFIG_FILE,
+  DEFAULT_BUS_PREFIX,
   DEFAULT_LISTEN,
   loadServiceConfig,
+  parseBusUrl,
   parseSize,
   type ServiceConfig,
   type SyslogListener,
@@ -23,6 +26,7 @@ export { FileEventLog } from './file-event-log.js';
 export { FolderWatch } from './folder-watch.js';
 export { type IndicatorSets, ServiceIndicators } from './indicators.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
+export { describeEventLogPlace, type EventLogPlace, eventLogPlace, openEventLog } from './open-event-log.js';
 export { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
 export { isPostgresUrl, redactUrl } from './postgres-url.js';
 export {

@@ -36,6 +36,8 @@ export interface ProcessorOptions {
 export type ProcessorNote =
   | { kind: 'alert'; tenant: string; id: number; rule: string; level: string; host: string }
   | { kind: 'event-error'; tenant: string; error: VigilError }
+  /** The log could not be read (a bus away): detection waits and tries again. */
+  | { kind: 'log-unreadable'; tenant: string; error: Error }
   | { kind: 'failure'; error: Error };
 
 export interface ProcessorCounters {
@@ -77,6 +79,10 @@ export class Processor {
   private stopping = false;
   private running: Promise<void> | undefined;
   private turn = 0;
+  /** The last read failed: wait a tick before the next, instead of asking again at once. */
+  private unreadable = false;
+  /** Reads fail since the last one that worked (told once, not every second). */
+  private readFailing = false;
   private lastTick = 0;
   readonly counters: ProcessorCounters = { events: 0, detections: 0, suppressed: 0, eventErrors: 0 };
 
@@ -168,7 +174,18 @@ export class Processor {
     while (this.inFlight.length < max) {
       const run = this.nextRun();
       if (!run) return;
-      const records = await this.log.read(run.tenant, run.from, this.options.batchSize ?? DEFAULT_BATCH);
+      let records: Awaited<ReturnType<EventLog['read']>>;
+      try {
+        records = await this.log.read(run.tenant, run.from, this.options.batchSize ?? DEFAULT_BATCH);
+      } catch (error) {
+        // Nothing was taken: the same events are asked for again at the next turn (a second on).
+        if (!this.readFailing)
+          this.options.onNote?.({ kind: 'log-unreadable', tenant: run.tenant, error: error as Error });
+        this.readFailing = true;
+        this.unreadable = true;
+        return;
+      }
+      this.readFailing = false;
       if (records.length === 0) return;
       const task = packBatch(run.tenant, records);
       this.tenants.get(run.tenant)!.dispatched = records.at(-1)!.seq;
@@ -195,8 +212,11 @@ export class Processor {
         return;
       }
       await this.tick();
+      const retrying = this.unreadable;
+      this.unreadable = false;
       await new Promise<void>((resolve) => {
-        this.wake = resolve;
+        // Growth would wake it at once; a log that failed to read is given the whole tick.
+        if (!retrying) this.wake = resolve;
         setTimeout(resolve, IDLE_TICK_MS).unref();
       });
       this.wake = undefined;
@@ -303,12 +323,12 @@ export class Processor {
       let received = Date.now();
       for (const event of result.events) {
         const seq = event.source.seq;
-        const [record] = seq === undefined ? [] : await this.log.read(tenant, seq, 1);
+        const [record] = seq === undefined ? [] : await this.log.read(tenant, seq, 1).catch(() => []);
         if (record !== undefined && record.seq === seq) {
           originals.push(record.event);
           received = record.received;
         } else {
-          // Gone with retention: the fields the correlation kept are what is left.
+          // Gone with retention (or the log unreadable now): the fields the correlation kept are what is left.
           originals.push(JSON.stringify(event.fields));
         }
       }

@@ -7,11 +7,12 @@ import {
   type IndicatorTable,
   type SetupOptions,
 } from '../detect/index.js';
-import { FileEventLog } from './file-event-log.js';
+import type { EventLog } from './event-log.js';
+import { type EventLogPlace, openEventLog } from './open-event-log.js';
 import { storedEventUnits } from './stored-units.js';
 
 export interface RetroHuntTask {
-  eventsDir: string;
+  events: EventLogPlace;
   tenant: string;
   setup: SetupOptions;
   scope: EventScope;
@@ -36,7 +37,16 @@ const BATCH = 500;
  * hunt's rules, exactly as `vigil hunt --data` runs them.
  */
 async function run(task: RetroHuntTask, post: (message: RetroHuntMessage) => void): Promise<void> {
-  const log = new FileEventLog(task.eventsDir, { readOnly: true });
+  const log = await openEventLog(task.events, { readOnly: true, name: `vigil retro-hunt ${task.tenant}` });
+  try {
+    await hunt(task, log, post);
+  } finally {
+    // A bus connection left open would keep the thread alive after the hunt.
+    await log.close();
+  }
+}
+
+async function hunt(task: RetroHuntTask, log: EventLog, post: (message: RetroHuntMessage) => void) {
   let batch: Detection[] = [];
   const skip = new Set(task.skipRules ?? []);
   const summary = await huntUnits(

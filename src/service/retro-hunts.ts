@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { describeError, VigilError } from '../core/index.js';
 import { type EventScope, type IndicatorTable, type SetupOptions, workerScript } from '../detect/index.js';
 import { parseRuleText } from '../sigma/index.js';
+import type { EventLogPlace } from './open-event-log.js';
 import type { RetroHuntMessage, RetroHuntTask } from './retro-hunt-worker.js';
 import type { RetroHunt, ServiceStore } from './store.js';
 
@@ -43,7 +44,8 @@ export class RetroHunts {
   constructor(
     private readonly store: ServiceStore,
     private readonly dataDir: string,
-    private readonly eventsDir: string,
+    /** The service's event log, which each hunt's thread opens for reading. */
+    private readonly events: EventLogPlace,
     /** The setup the tenant's deployed rules load with. */
     private readonly deployed: (tenant: string) => SetupOptions,
     private readonly log: (line: string) => void,
@@ -74,7 +76,7 @@ export class RetroHunts {
     if (request.indicators && !request.rules) setup = { ...setup, rules: [] };
     const scope: EventScope = { from: request.since, to: request.until };
     const task: RetroHuntTask = {
-      eventsDir: this.eventsDir,
+      events: this.events,
       tenant: request.tenant,
       setup,
       scope,

@@ -15,9 +15,9 @@ import type { PrioritizeOptions } from '../vuln/index.js';
 import type { ServiceConfig } from './config.js';
 import type { BatchTask, EvaluatedBatch } from './evaluate.js';
 import type { EventLog, NewRecord } from './event-log.js';
-import { FileEventLog } from './file-event-log.js';
 import { type IndicatorSets, ServiceIndicators } from './indicators.js';
 import { lockDataDir } from './lock.js';
+import { describeEventLogPlace, eventLogPlace, openEventLog } from './open-event-log.js';
 import { Processor, type ProcessorNote } from './processor.js';
 import { Responder } from './responder.js';
 import { ServiceEnricher } from './response-lookups.js';
@@ -165,6 +165,7 @@ export class DetectionService {
   /** Playbooks run on the alerts detection opens. */
   responder!: Responder;
   private readonly alertListeners = new Set<(opened: OpenedAlert) => void>();
+  private stopHearingGrowth: (() => void) | undefined;
   /** Events accepted per tenant and input, since start (for metrics). */
   readonly accepted = new Map<string, number>();
   readonly rejected = new Map<string, number>();
@@ -182,9 +183,12 @@ export class DetectionService {
     const paths = dataPaths(options.dataDir);
     mkdirSync(paths.tenantRules, { recursive: true });
     let store: ServiceStore | undefined;
+    let events: EventLog | undefined;
     try {
       store = await openServiceStore(storeChoice(options.store ?? options.config.store, paths.database));
-      const events = new FileEventLog(paths.events);
+      const place = eventLogPlace(paths.events, options.config.bus);
+      events = await openEventLog(place, { name: `vigil serve ${options.dataDir}` });
+      options.log(`event log: ${describeEventLogPlace(place)}`);
       const service = new DetectionService(options, store, events, unlock);
       const { fetch } = options.config;
       service.indicators = new ServiceIndicators({
@@ -198,7 +202,7 @@ export class DetectionService {
       service.hunts = new RetroHunts(
         store,
         options.dataDir,
-        paths.events,
+        place,
         (tenant) => service.deployedSetup(tenant),
         options.log,
       );
@@ -210,10 +214,15 @@ export class DetectionService {
       await service.startDetection();
       await service.responder.start();
       service.watchRules();
-      service.retentionTimer = setInterval(() => void service.applyRetention(), RETENTION_EVERY_MS);
+      service.retentionTimer = setInterval(
+        () =>
+          service.applyRetention().catch((error) => options.log(`retention failed: ${describeError(error)}`)),
+        RETENTION_EVERY_MS,
+      );
       service.retentionTimer.unref();
       return service;
     } catch (error) {
+      await events?.close();
       await store?.close();
       unlock();
       throw error;
@@ -266,6 +275,8 @@ export class DetectionService {
       rulesOf: (tenant) => this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global),
       onNote: (note) => this.note(note),
     });
+    // Growth from this node's inputs and, in a cluster, from other nodes': detection takes it up.
+    this.stopHearingGrowth = this.events.onGrowth((tenant) => this.processor.notify(tenant));
     await this.processor.start();
   }
 
@@ -288,6 +299,10 @@ export class DetectionService {
       this.responder.alertOpened(note.tenant, note.id);
     } else if (note.kind === 'event-error')
       log(`event skipped: tenant ${note.tenant}: ${describeError(note.error)}`);
+    else if (note.kind === 'log-unreadable')
+      log(
+        `detection waits: the event log of tenant ${note.tenant} cannot be read (${describeError(note.error)}); trying again every second`,
+      );
     else log(`detection stopped: ${describeError(note.error)}`);
   }
 
@@ -474,17 +489,15 @@ export class DetectionService {
   async ingest(tenant: string, source: string, events: readonly IncomingEvent[], received = Date.now()) {
     const backlog = this.processor.backlog;
     if (backlog > this.options.config.limits.backlogEvents) throw new Backpressure(backlog, 5);
-    if (events.length === 0) return { first: 0, last: 0 };
+    if (events.length === 0) return;
     const records: NewRecord[] = events.map((e) =>
       typeof e === 'string'
         ? { received, source, event: e }
         : { received, source, event: e.event, time: e.time },
     );
-    const range = await this.events.append(tenant, records);
+    await this.events.append(tenant, records);
     const key = `${tenant}\0${source.split(':')[0]}`;
     this.accepted.set(key, (this.accepted.get(key) ?? 0) + events.length);
-    this.processor.notify(tenant);
-    return range;
   }
 
   countRejected(tenant: string, source: string, n: number): void {
@@ -492,7 +505,10 @@ export class DetectionService {
     this.rejected.set(key, (this.rejected.get(key) ?? 0) + n);
   }
 
-  /** Removes the oldest events of each tenant beyond its retention, never any that detection still needs. */
+  /**
+   * Removes the oldest events of each tenant beyond its retention, never any that detection still
+   * needs. A tenant whose log cannot be trimmed now (a bus away) is told and tried at the next round.
+   */
   async applyRetention(now = Date.now()): Promise<void> {
     const retention = this.options.config.retention;
     for (const tenant of this.events.tenants()) {
@@ -500,10 +516,16 @@ export class DetectionService {
       const snapshot = await this.store.snapshot(tenant);
       const keepFrom =
         Math.min(await this.store.position(tenant), snapshot?.seq ?? Number.POSITIVE_INFINITY) + 1;
-      const result = await this.events.applyRetention(tenant, policy, keepFrom, now);
-      if (result.removedSegments) {
+      let result: Awaited<ReturnType<EventLog['applyRetention']>>;
+      try {
+        result = await this.events.applyRetention(tenant, policy, keepFrom, now);
+      } catch (error) {
+        this.options.log(`retention: tenant ${tenant}: not applied now: ${describeError(error)}`);
+        continue;
+      }
+      if (result.removedEvents) {
         this.options.log(
-          `retention: tenant ${tenant}: ${result.removedSegments} old segments removed (${result.removedBytes} bytes); events kept from ${result.firstSeq}`,
+          `retention: tenant ${tenant}: ${result.removedEvents} old events removed (${result.removedBytes} bytes); events kept from ${result.firstSeq}`,
         );
       }
     }
@@ -517,6 +539,7 @@ export class DetectionService {
     await this.reloading?.catch(() => undefined);
     await this.hunts.close();
     await this.processor.stop();
+    this.stopHearingGrowth?.();
     await this.responder.stop();
     await this.pool.close();
     await this.events.close();

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vigil } from '../helpers/cli.js';
 import { contentPath, hasContent } from '../helpers/content.js';
+import { deleteStreams, hasNats, natsUrl, testPrefix } from '../helpers/nats.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
 
 const BATCH = 500;
@@ -54,6 +55,57 @@ async function allDetections(service: RunningService, token: string) {
   return out;
 }
 
+/** A retro-hunt of the stored events with the deployed rules: what it found, and that it opened no alert. */
+async function retroHunt(service: RunningService, tokens: Record<string, string>, events: number) {
+  const alertsBefore = (await api(service, tokens.viewer, 'GET', '/api/v1/stats')).body.alerts;
+  const started = await api(service, tokens.analyst, 'POST', '/api/v1/hunts', {});
+  expect(started.status, JSON.stringify(started.body)).toBe(202);
+  let hunt: { status: string; events: number; detections: number } = started.body;
+  for (let i = 0; i < 600 && hunt.status === 'running'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    hunt = (await api(service, tokens.viewer, 'GET', `/api/v1/hunts/${started.body.id}?limit=1`)).body;
+  }
+  expect(hunt).toMatchObject({ status: 'done', events });
+  const results = [];
+  for (let offset = 0; offset < hunt.detections; offset += 1000) {
+    const page = await api(
+      service,
+      tokens.viewer,
+      'GET',
+      `/api/v1/hunts/${started.body.id}?limit=1000&offset=${offset}`,
+    );
+    results.push(...page.body.results);
+  }
+  expect((await api(service, tokens.viewer, 'GET', '/api/v1/stats')).body.alerts).toBe(alertsBefore);
+  return keys(results);
+}
+
+/** `vigil hunt --data` over the events a service kept, as detection keys. */
+function huntStored(data: string, rules: string, env: NodeJS.ProcessEnv, extra: string[] = []) {
+  const stored = vigil(
+    [
+      'hunt',
+      '--data',
+      data,
+      ...extra,
+      '--rules',
+      rules,
+      '--format',
+      'jsonl',
+      '--no-summary',
+      '--no-progress',
+    ],
+    env,
+  );
+  expect(stored.status, stored.stderr).toBe(0);
+  return keys(
+    stored.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line)),
+  );
+}
+
 async function stop(service: RunningService) {
   service.process.kill('SIGTERM');
   return service.exited;
@@ -64,6 +116,8 @@ describe.skipIf(!hasContent)('vigil serve over the EVTX-ATTACK-SAMPLES', () => {
   let env: NodeJS.ProcessEnv;
   let lines: string[];
   let expected: string[];
+  /** Alerts the service with files opened, for the run on a bus to match. */
+  let alertsWithFiles: number | undefined;
   const rules = () => contentPath('sigma', 'rules', 'windows');
 
   beforeAll(() => {
@@ -109,47 +163,57 @@ describe.skipIf(!hasContent)('vigil serve over the EVTX-ATTACK-SAMPLES', () => {
       const stats = await waitProcessed(service, tokens.viewer!);
       expect(stats.accepted).toBe(lines.length);
       expect(keys(await allDetections(service, tokens.viewer!))).toEqual(expected);
+      alertsWithFiles = stats.alerts;
 
       // A retro-hunt of the stored events with the deployed rules finds the same, and opens no alert.
-      const alertsBefore = (await api(service, tokens.viewer, 'GET', '/api/v1/stats')).body.alerts;
-      const started = await api(service, tokens.analyst, 'POST', '/api/v1/hunts', {});
-      expect(started.status, JSON.stringify(started.body)).toBe(202);
-      let hunt: { status: string; events: number; detections: number } = started.body;
-      for (let i = 0; i < 600 && hunt.status === 'running'; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        hunt = (await api(service, tokens.viewer, 'GET', `/api/v1/hunts/${started.body.id}?limit=1`)).body;
-      }
-      expect(hunt).toMatchObject({ status: 'done', events: lines.length, detections: expected.length });
-      const results = [];
-      for (let offset = 0; offset < hunt.detections; offset += 1000) {
-        const page = await api(
-          service,
-          tokens.viewer,
-          'GET',
-          `/api/v1/hunts/${started.body.id}?limit=1000&offset=${offset}`,
-        );
-        results.push(...page.body.results);
-      }
-      expect(keys(results)).toEqual(expected);
-      expect((await api(service, tokens.viewer, 'GET', '/api/v1/stats')).body.alerts).toBe(alertsBefore);
+      expect(await retroHunt(service, tokens, lines.length)).toEqual(expected);
     } finally {
       expect(await stop(service)).toBe(0);
     }
     // vigil hunt reads the same stored events from the data folder.
-    const stored = vigil(
-      ['hunt', '--data', data, '--rules', rules(), '--format', 'jsonl', '--no-summary', '--no-progress'],
-      env,
-    );
-    expect(stored.status, stored.stderr).toBe(0);
-    expect(
-      keys(
-        stored.stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line)),
-      ),
-    ).toEqual(expected);
+    expect(huntStored(data, rules(), env)).toEqual(expected);
   }, 300_000);
+
+  it.skipIf(!hasNats)(
+    'does the same with its event log on NATS JetStream (--bus): same detections and alerts, hunts read the streams',
+    async () => {
+      const data = join(dir, 'bus');
+      const prefix = testPrefix();
+      try {
+        const tokens = provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
+        // The prefix from config.yml, the address from the flag (which wins over config.yml's).
+        writeFileSync(join(data, 'config.yml'), `bus:\n  url: nats://127.0.0.1:1\n  prefix: ${prefix}\n`);
+        const service = await startService(data, ['--rules', rules(), '--bus', natsUrl], env);
+        try {
+          expect(service.log()).toContain(`event log: JetStream at ${natsUrl} (streams ${prefix}_<tenant>)`);
+          for (const body of batches(lines)) {
+            const sent = await api(
+              service,
+              tokens.ingest!,
+              'POST',
+              '/api/v1/events',
+              body,
+              'application/x-ndjson',
+            );
+            expect(sent.status, JSON.stringify(sent.body)).toBe(200);
+          }
+          const stats = await waitProcessed(service, tokens.viewer!);
+          expect(stats.accepted).toBe(lines.length);
+          expect(keys(await allDetections(service, tokens.viewer!))).toEqual(expected);
+          if (alertsWithFiles !== undefined) expect(stats.alerts).toBe(alertsWithFiles);
+          expect(await retroHunt(service, tokens, lines.length)).toEqual(expected);
+        } finally {
+          expect(await stop(service)).toBe(0);
+        }
+        // Nothing went to the data folder's files.
+        expect(existsSync(join(data, 'events'))).toBe(false);
+        expect(huntStored(data, rules(), env, ['--bus', natsUrl])).toEqual(expected);
+      } finally {
+        await deleteStreams(prefix);
+      }
+    },
+    300_000,
+  );
 
   it('loses nothing and counts nothing twice when killed right after an acknowledged batch', async () => {
     const data = join(dir, 'crash');
