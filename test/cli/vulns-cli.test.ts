@@ -48,7 +48,7 @@ describe.skipIf(!hasContent)('vigil vulns', () => {
     expect(imported.status, imported.stderr).toBe(0);
     expect(imported.stderr).toMatch(/findings\.csv:5:2: cve: "CVE-2099" is not a CVE id/);
     const listed = vigil(['vulns', 'list', '--format', 'json', '--db', db], env);
-    // The container images and the CSV's hosts are not in the inventory: said once, as a count.
+    // Four assets of the scans are not in the inventory: said once, as a count.
     expect(listed.stderr).toMatch(/4 asset\(s\) not in the inventory are decided as high mission impact/);
     const all: Listed[] = JSON.parse(listed.stdout);
     expect(all).toHaveLength(11);
