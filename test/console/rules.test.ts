@@ -30,6 +30,28 @@ detection:
 level: medium
 `;
 
+/** A rule that only feeds a correlation (no `generate`): the correlation alone reports. */
+const CORRELATION_RULES = `title: Lab failure
+id: 5b0e1f7e-0000-4000-8000-00000000d010
+status: test
+logsource: { product: lab }
+detection:
+  selection: { action: fail }
+  condition: selection
+level: low
+---
+title: Repeated lab failures
+id: 5b0e1f7e-0000-4000-8000-00000000d011
+status: test
+correlation:
+  type: event_count
+  rules: [5b0e1f7e-0000-4000-8000-00000000d010]
+  group-by: [host]
+  timespan: 10m
+  condition: { gte: 3 }
+level: high
+`;
+
 /** A rule whose texts are markup: the rules screen shows them as text. */
 const HOSTILE_RULE = `title: '<img src=x onerror="window.__pwned = 1"><b>Hostile</b>'
 id: 5b0e1f7e-0000-4000-8000-00000000d00f
@@ -102,6 +124,7 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
     data = join(dir, 'data');
     mkdirSync(join(dir, 'rules'));
     writeFileSync(join(dir, 'rules', 'evil.yml'), GLOBAL_RULE);
+    writeFileSync(join(dir, 'rules', 'failures.yml'), CORRELATION_RULES);
     writeFileSync(join(dir, 'rules', '<i>hostile.yml'), HOSTILE_RULE);
     writeFileSync(
       join(dir, 'rules', 'broken.yml'),
@@ -109,6 +132,8 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
     );
     acme = provision(data, 'acme', ['ingest', 'admin', 'analyst']) as typeof acme;
     globex = provision(data, 'globex', ['ingest', 'admin']) as typeof globex;
+    // A short lateness: a quiet stream lets correlation windows go on within the test.
+    writeFileSync(join(data, 'config.yml'), 'lateness: 2s\n');
     root = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin', '--name', 'mssp'])
       .stdout.trim()
       .split('\n')
@@ -279,6 +304,59 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
     await reloadedBeyond(again);
     await send(acme.ingest, [event('web5', 'evil', 1)]);
     expect((await stats(acme.admin)).detections).toBe(acmeBefore + 1);
+    await context.close();
+  });
+
+  it('disables a correlation for one tenant: it stops firing, the rule it reads stays quiet, and it fires again once enabled', async () => {
+    const CORRELATION = 'Repeated lab failures';
+    const alertsOf = async (token: string, title: string) =>
+      (await api(service, token, 'GET', `/api/v1/alerts?rule=${encodeURIComponent(title)}`)).body.alerts as {
+        host: string;
+      }[];
+    const failures = (host: string) => [5, 4, 3].map((minutes) => event(host, 'fail', minutes));
+    async function firedFor(token: string, host: string): Promise<void> {
+      for (let i = 0; i < 300; i++) {
+        if ((await alertsOf(token, CORRELATION)).some((a) => a.host === host)) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no correlation alert for ${host}\n${service.log()}`);
+    }
+
+    const { context, page } = await session(acme.admin);
+    await page.goto(`${service.url}/console/rules?q=failures`);
+    const row = () => page.locator('#rules tr[data-rule="5b0e1f7e-0000-4000-8000-00000000d011"]');
+    expect(await row().locator('.level').textContent()).toBe('correlation');
+    const before = await reloads();
+    await navigating(page, () => row().locator('button:text("Disable")').click());
+    expect(await page.textContent('#rules-notice')).toContain('disabled for acme');
+    expect(await row().locator('.rule-state').textContent()).toBe('disabled');
+    await reloadedBeyond(before);
+
+    // Acme's failures first; then globex's, whose correlation still runs: once it has fired,
+    // acme's (older, and judged first) would have too.
+    await send(acme.ingest, failures('c1'));
+    await send(globex.ingest, failures('g1'));
+    await firedFor(globex.admin, 'g1');
+    expect(await alertsOf(acme.admin, CORRELATION)).toEqual([]);
+    // The rule only the correlation read did not start alerting on its own.
+    expect(await alertsOf(acme.admin, 'Lab failure')).toEqual([]);
+    const audit = await api(service, acme.admin, 'GET', '/api/v1/audit?limit=1000');
+    expect(
+      audit.body.entries.some(
+        (e: { action: string; target: string }) =>
+          e.action === 'rule.disable' && e.target === '5b0e1f7e-0000-4000-8000-00000000d011',
+      ),
+    ).toBe(true);
+
+    const again = await reloads();
+    await navigating(page, () => row().locator('button:text("Enable")').click());
+    expect(await row().locator('.rule-state').textContent()).toBe('loaded');
+    await reloadedBeyond(again);
+    await send(acme.ingest, failures('c2'));
+    await firedFor(acme.admin, 'c2');
+    // What came while it was off stays unjudged; the rule it reads is still quiet.
+    expect((await alertsOf(acme.admin, CORRELATION)).map((a) => a.host)).toEqual(['c2']);
+    expect(await alertsOf(acme.admin, 'Lab failure')).toEqual([]);
     await context.close();
   });
 
