@@ -7,7 +7,7 @@ import { describeError } from '../core/index.js';
 import { workerScript } from '../detect/index.js';
 import type { DetectionService } from '../service/index.js';
 import type { AssessMessage, AssessSummary, AssessTask } from './assess-worker.js';
-import { tenantInventory } from './tenant-coverage.js';
+import { storedEvents } from './tenant-coverage.js';
 
 /** Assessments kept per tenant to look at again (in memory: a restart forgets them). */
 const KEPT_PER_TENANT = 20;
@@ -92,7 +92,7 @@ export class Assessments {
         advisory,
         fetch: { allowHosts: policy.allowHosts, maxBytes: policy.maxBytes, timeoutMs: policy.timeoutMs },
         rules: [...this.service.deployedSetup(job.tenant).rules],
-        inventory: await tenantInventory(this.service, job.tenant),
+        events: storedEvents(this.service, job.tenant),
         content: this.content,
       };
       const outcome = await this.onThread(task);

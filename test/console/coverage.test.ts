@@ -25,6 +25,18 @@ level: high
 tags: [attack.execution, attack.t1059.003]
 `;
 
+/** A CloudTrail rule: seen by a tenant whose events the pipelines recognize as AWS CloudTrail. */
+const BUCKET_RULE = `title: Objects read from a bucket
+id: 5b0e1f7e-0000-4000-8000-00000000e002
+status: test
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { eventSource: s3.amazonaws.com, eventName: GetObject }
+  condition: selection
+level: low
+tags: [attack.collection, attack.t1530]
+`;
+
 function sysmonProcess(host: string, image: string, parent: string): string {
   return JSON.stringify({
     Channel: 'Microsoft-Windows-Sysmon/Operational',
@@ -49,6 +61,7 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
   let service: RunningService;
   let browser: Browser;
   let acme: Record<'ingest' | 'analyst' | 'viewer', string>;
+  let globex: Record<'ingest' | 'viewer', string>;
   let root: string;
   let advisoryServer: Server;
   let redirector: Server;
@@ -62,7 +75,9 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     data = join(dir, 'data');
     mkdirSync(join(dir, 'rules'));
     writeFileSync(join(dir, 'rules', 'cmd.yml'), CMD_RULE);
+    writeFileSync(join(dir, 'rules', 'bucket.yml'), BUCKET_RULE);
     acme = provision(data, 'acme', ['ingest', 'analyst', 'viewer']) as typeof acme;
+    globex = provision(data, 'globex', ['ingest', 'viewer']) as typeof globex;
     root = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin', '--name', 'mssp'])
       .stdout.trim()
       .split('\n')
@@ -99,6 +114,16 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
       'application/x-ndjson',
     );
     expect(sent.body.rejected).toEqual([]);
+    // Globex sends no Windows events: AWS CloudTrail and Zeek, real samples as shippers send them.
+    const beyond = (...path: string[]) =>
+      readFileSync(contentPath('..', 'datasets', 'logs-beyond-windows', ...path), 'utf8');
+    for (const text of [
+      beyond('aws-cloudtrail-otrf', 'ec2_proxy_s3_exfiltration.ndjson'),
+      beyond('zeek-otrf-lsass', 'all.converted.ndjson'),
+    ]) {
+      const taken = await api(service, globex.ingest, 'POST', '/api/v1/events', text, 'application/x-ndjson');
+      expect(taken.body.rejected).toEqual([]);
+    }
     for (let i = 0; i < 300; i++) {
       const stats = await api(service, root, 'GET', '/api/v1/stats');
       if (stats.body.processed === stats.body.accepted && stats.body.alerts > 0) break;
@@ -133,6 +158,28 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     expect(await page.textContent('#technique')).toContain('Shell started by an office program');
     expect(await page.textContent('#backlog')).toBeTruthy();
     await context.close();
+  });
+
+  it("counts what a tenant's non-Windows events show as collected: its cloud rule covered, another tenant's blind", async () => {
+    const { context, page } = await session(globex.viewer);
+    await page.goto(`${service.url}/console/coverage`);
+    const seen = await page.textContent('#collected-sources');
+    expect(seen).toContain('0 Windows channels');
+    expect(seen).toContain('aws/cloudtrail');
+    expect(seen).toMatch(/zeek\/(conn|dns)/);
+    await page.goto(`${service.url}/console/coverage?technique=T1530`);
+    expect(await page.textContent('#technique-state')).toBe('covered');
+    expect(await page.textContent('#technique')).toContain('Objects read from a bucket');
+    // The backlog does not ask globex to collect what it sends.
+    expect(await page.textContent('#backlog')).not.toMatch(/cloudtrail/i);
+    await context.close();
+
+    // Acme's events are Windows only: the same rule is blind there, and nothing of globex's shows.
+    const other = await session(acme.viewer);
+    await other.page.goto(`${service.url}/console/coverage?technique=T1530`);
+    expect(await other.page.textContent('#technique-state')).toBe('blind');
+    expect(await other.page.textContent('#collected-sources')).not.toContain('aws');
+    await other.context.close();
   });
 
   it("goes from an alert's technique to the coverage of that technique", async () => {
