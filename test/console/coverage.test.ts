@@ -68,6 +68,13 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
   let advisoryUrl: string;
   let redirectUrl: string;
   let advisoryAsked = 0;
+  /** The address of the assessment of an uploaded advisory, once made. */
+  let uploaded = '';
+  const start = () =>
+    startService(data, ['--rules', join(dir, 'rules')], {
+      VIGIL_HOME: join(dir, 'home'),
+      VIGIL_CONTENT_DIR: contentPath(),
+    });
   const advisoryFile = () => contentPath('..', 'datasets', 'advisories', 'cisa-aa21-076a.txt');
 
   beforeAll(async () => {
@@ -95,13 +102,7 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     const redirectPort = await listen(redirector, '127.0.0.2');
     redirectUrl = `http://127.0.0.2:${redirectPort}/advisory.txt`;
     writeFileSync(join(data, 'config.yml'), 'fetch:\n  allow_hosts: [127.0.0.2]\n');
-    [service, browser] = await Promise.all([
-      startService(data, ['--rules', join(dir, 'rules')], {
-        VIGIL_HOME: join(dir, 'home'),
-        VIGIL_CONTENT_DIR: contentPath(),
-      }),
-      launchBrowser(),
-    ]);
+    [service, browser] = await Promise.all([start(), launchBrowser()]);
     const sent = await api(
       service,
       acme.ingest,
@@ -207,6 +208,7 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     expect(report.headers()['content-security-policy']).toContain('sandbox');
     expect(report.headers()['content-security-policy']).not.toContain('script-src');
     await screenshot(page, 'assessment');
+    uploaded = page.url();
     await context.close();
   });
 
@@ -227,5 +229,52 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     // The loopback server was never asked for the advisory.
     expect(advisoryAsked).toBe(0);
     await context.close();
+  });
+
+  it("keeps a tenant's assessments across a restart, out of another tenant's reach; one the stop cut short is failed", async () => {
+    expect(uploaded).not.toBe('');
+    const path = new URL(uploaded).pathname;
+    // What a stop in the middle of an assessment leaves in the data folder.
+    const cut = 'cutShortByTheStop-000001';
+    writeFileSync(
+      join(data, 'assessments', 'acme', `${cut}.json`),
+      JSON.stringify({
+        id: cut,
+        tenant: 'acme',
+        requestedBy: 'analyst',
+        source: 'advisory.pdf',
+        status: 'running',
+        startedAt: new Date().toISOString(),
+      }),
+    );
+    service.process.kill('SIGTERM');
+    await service.exited;
+    service = await start();
+
+    const { context, page } = await session(acme.analyst);
+    await page.goto(`${service.url}/console/assess`);
+    const listed = await page
+      .locator('#assessments a')
+      .evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+    // The upload, the two refused URLs, and the one cut short.
+    expect(listed).toHaveLength(4);
+    expect(listed).toContain(path);
+    await page.goto(`${service.url}${path}`);
+    expect(await page.getAttribute('#assess-status', 'data-status')).toBe('done');
+    await expect(page.frameLocator('#report').locator('h1').textContent()).resolves.toBe('Vigil assessment');
+    await page.goto(`${service.url}/console/assess/${cut}`);
+    expect(await page.getAttribute('#assess-status', 'data-status')).toBe('failed');
+    expect(await page.textContent('#assess-error')).toContain('the service stopped during the assessment');
+    await context.close();
+
+    // Another tenant's analyst lists none of them and reaches none by its address.
+    const other = await session(globex.viewer);
+    await other.page.goto(`${service.url}/console/assess`);
+    expect(await other.page.locator('#assessments a').count()).toBe(0);
+    for (const address of [path, `${path}/report`, `/console/assess/${cut}`]) {
+      const response = await other.page.goto(`${service.url}${address}`);
+      expect(response?.status()).toBe(404);
+    }
+    await other.context.close();
   });
 });
