@@ -37,6 +37,8 @@ level: low
 tags: [attack.collection, attack.t1530]
 `;
 
+const HOSTILE_TITLE = '<img src=x onerror="window.__pwned = 8">Hostile advisory';
+
 function sysmonProcess(host: string, image: string, parent: string): string {
   return JSON.stringify({
     Channel: 'Microsoft-Windows-Sysmon/Operational',
@@ -247,6 +249,20 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
         startedAt: new Date().toISOString(),
       }),
     );
+    // An advisory whose title is markup: its assessment is listed and shown as text, before and after the restart.
+    const hostileFile = join(dir, 'hostile-advisory.txt');
+    writeFileSync(
+      hostileFile,
+      `${HOSTILE_TITLE}\n\nThe actors used PowerShell (T1059.001) and scheduled tasks (T1053.005).\n`,
+    );
+    const before = await session(acme.analyst);
+    await before.page.goto(`${service.url}/console/assess`);
+    await before.page.setInputFiles('#advisory-file', hostileFile);
+    await navigating(before.page, () => before.page.click('#assess-upload-submit'));
+    await before.page.waitForSelector('#assess-status[data-status="done"]', { timeout: 60_000 });
+    const hostilePath = new URL(before.page.url()).pathname;
+    await before.context.close();
+
     service.process.kill('SIGTERM');
     await service.exited;
     service = await start();
@@ -256,9 +272,14 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     const listed = await page
       .locator('#assessments a')
       .evaluateAll((links) => links.map((a) => a.getAttribute('href')));
-    // The upload, the two refused URLs, and the one cut short.
-    expect(listed).toHaveLength(4);
+    // The two uploads, the two refused URLs, and the one cut short.
+    expect(listed).toHaveLength(5);
     expect(listed).toContain(path);
+    expect(await page.textContent('#assessments')).toContain(HOSTILE_TITLE);
+    await page.goto(`${service.url}${hostilePath}`);
+    expect(await page.textContent('h1')).toBe(HOSTILE_TITLE);
+    expect(await page.locator('#assessments img, h1 *, .crumbs img').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     await page.goto(`${service.url}${path}`);
     expect(await page.getAttribute('#assess-status', 'data-status')).toBe('done');
     await expect(page.frameLocator('#report').locator('h1').textContent()).resolves.toBe('Vigil assessment');

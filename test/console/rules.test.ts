@@ -61,6 +61,17 @@ detection:
   selection: { action: '<svg onload="window.__pwned = 3">' }
   condition: selection
 level: low
+---
+title: '<svg onload="window.__pwned = 5"><b>Hostile correlation</b>'
+id: 5b0e1f7e-0000-4000-8000-00000000d01f
+status: test
+correlation:
+  type: event_count
+  rules: [5b0e1f7e-0000-4000-8000-00000000d00f]
+  group-by: [host]
+  timespan: 10m
+  condition: { gte: 2 }
+level: low
 `;
 
 /** Recent events: a backtest reads the last days only. */
@@ -357,6 +368,16 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
     // What came while it was off stays unjudged; the rule it reads is still quiet.
     expect((await alertsOf(acme.admin, CORRELATION)).map((a) => a.host)).toEqual(['c2']);
     expect(await alertsOf(acme.admin, 'Lab failure')).toEqual([]);
+
+    // A correlation whose title is markup: its row, its button and the notice after show it as text.
+    await page.goto(`${service.url}/console/rules?q=hostile`);
+    const hostile = page.locator('#rules tr[data-rule="5b0e1f7e-0000-4000-8000-00000000d01f"]');
+    await navigating(page, () => hostile.locator('button:text("Disable")').click());
+    expect(await page.textContent('#rules-notice')).toContain(
+      '<svg onload="window.__pwned = 5"><b>Hostile correlation</b>: disabled for acme',
+    );
+    expect(await page.locator('#rules-notice *, #rules td.title svg, #rules td.title b').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     await context.close();
   });
 
@@ -373,6 +394,21 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
       `${service.url}/console/rules/edit?file=${encodeURIComponent('../acme/sneaky.yml')}`,
     );
     expect(traversal?.status()).toBe(404);
+
+    // Globex's admin cannot turn off a rule of acme's own folder: the form names its own tenant's rules only.
+    await page.goto(`${service.url}/console/rules`);
+    const csrf = await page.getAttribute('form.rule-toggle input[name=_csrf]', 'value');
+    const refused = await page.evaluate<number>(
+      `fetch('/console/rules/state', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'rule=5b0e1f7e-0000-4000-8000-00000000d002&enabled=0&_csrf=' + encodeURIComponent(${JSON.stringify(csrf)}) }).then((r) => r.status)`,
+    );
+    expect(refused).toBe(404);
+    const audit = await api(service, root, 'GET', '/api/v1/audit?limit=1000');
+    expect(
+      audit.body.entries.filter(
+        (e: { action: string; target: string }) =>
+          e.action === 'rule.disable' && e.target === '5b0e1f7e-0000-4000-8000-00000000d002',
+      ),
+    ).toEqual([]);
     await context.close();
   });
 });
