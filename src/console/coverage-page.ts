@@ -93,12 +93,13 @@ function backlog(view: CoverageView): Html {
   )}</ol>`;
 }
 
-/** What the tenant's events show it collects: its Windows channels, and the other sources recognized. */
+/** What the tenant's events show it collects: its Windows channels, and the log sources recognized. */
 function collectedLine(run: CoverageView['run']): Html {
   const channels = `${run.channels.toLocaleString('en')} Windows channel${run.channels === 1 ? '' : 's'}`;
-  return run.sources.length
-    ? html`Seen: ${channels}, and ${run.sources.length} other log source${run.sources.length === 1 ? '' : 's'}: ${run.sources.map((s, i) => html`${i ? ', ' : ''}<code>${s}</code>`)}`
-    : html`Seen: ${channels}, no other log source recognized.`;
+  const count = run.sources.length;
+  return count
+    ? html`Seen: ${channels}; ${count} log source${count === 1 ? '' : 's'} recognized by the pipelines: ${run.sources.map((s, i) => html`${i ? ', ' : ''}<code>${s}</code>`)}`
+    : html`Seen: ${channels}; no log source recognized by the pipelines.`;
 }
 
 export function coverageBody(view: CoverageView): Html {

@@ -26,7 +26,7 @@ export interface CoverageSnapshot {
   collected: string;
   /** Windows channels among it. */
   channels: number;
-  /** The other log sources it shows, by product (`aws/cloudtrail`, `zeek/dns`). */
+  /** The log sources the pipelines recognized its events as (`aws/cloudtrail`, `zeek/dns`). */
   sources: string[];
   /** Inputs that could not be read, in words. */
   problems: string[];
