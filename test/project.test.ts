@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -65,5 +65,25 @@ describe('the checkout', () => {
       })
       .map(([path, entry]) => `${path}@${entry.version} needs node ${entry.engines!.node}`);
     expect(tooNew).toEqual([]);
+  });
+
+  it('shows in the README a screenshot of each console screen its tests photograph, and every image it links exists', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)]+\.png)\)/g)].map((m) => m[1]!);
+    for (const image of images) expect(existsSync(join(ROOT, image)), image).toBe(true);
+    const folder = join(ROOT, 'test', 'console');
+    const taken = readdirSync(folder)
+      .filter((file) => file.endsWith('.test.ts'))
+      .flatMap((file) =>
+        [...readFileSync(join(folder, file), 'utf8').matchAll(/screenshot\(\w+, '([\w-]+)'/g)].map(
+          (m) => m[1]!,
+        ),
+      );
+    // Other states of screens the README shows already: the whole alert page, the queue after a
+    // live alert, and the queue of 100,000 alerts.
+    const variants = new Set(['alert-full', 'queue-live', 'queue-100k']);
+    const screens = [...new Set(taken)].filter((name) => !variants.has(name));
+    expect(screens.length).toBeGreaterThan(10);
+    for (const name of screens) expect(images, name).toContain(`docs/console-${name}.png`);
   });
 });

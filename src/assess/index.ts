@@ -20,7 +20,7 @@ export {
   loadCoverageInputs,
   runCoverage,
 } from './coverage-run.js';
-export type { InventoryOptions } from './inventory.js';
+export { type InventoryOptions, RecognizedLogs } from './inventory.js';
 export { incomplete, type Notice, type NoticeInput, type NoticeListener } from './notices.js';
 export type { RuleOptions } from './rules.js';
 export type { ThreatOptions } from './threats.js';

@@ -1,8 +1,8 @@
-import { collectFiles, VigilError } from '../core/index.js';
+import { collectFiles, type LogEvent, VigilError } from '../core/index.js';
 import { CollectedLogs, type Inventory, readInventory } from '../coverage/index.js';
 import { DetectionEngine, ReadTally, recognizedLogsources } from '../detect/index.js';
 import { LOG_EXTENSIONS, readEvents } from '../logs/index.js';
-import { builtinPipelines, combinePipelines } from '../sigma/index.js';
+import { builtinPipelines, combinePipelines, type PipelineSet } from '../sigma/index.js';
 import type { NoticeListener } from './notices.js';
 
 /** What is collected: a log-source inventory, or else what sample logs hold. */
@@ -23,7 +23,7 @@ export interface InventoryOptions {
 export async function coverageInventory(
   options: InventoryOptions,
   tell: NoticeListener,
-  collected?: CollectedLogs,
+  collected?: { inventory(origin: string): Inventory },
 ): Promise<Inventory | undefined> {
   if (options.inventory) return options.inventory;
   if (options.logsources) return readInventory(options.logsources);
@@ -52,25 +52,48 @@ export async function logFiles(
   return { files, unread: errors.length + empty.length };
 }
 
-/** Every (channel, event ID) the logs hold; a log nothing could be read from is told as an error. */
-async function collectedIn(paths: string[], tell: NoticeListener): Promise<CollectedLogs> {
+/**
+ * What events show is collected, told event by event: every Windows channel and event ID, and the
+ * Sigma log sources the pipelines recognize the other events as (Linux, Zeek, cloud …), by the
+ * same recognition `hunt` counts its events by. What `coverage --logs` and the service's console
+ * (from a tenant's stored events) both take as collected.
+ */
+export class RecognizedLogs {
+  private readonly collected = new CollectedLogs();
+  /** An engine without rules only recognizes what each event is, by the pipelines. */
+  private readonly recognizer: DetectionEngine;
+
+  constructor(private readonly pipelines: PipelineSet) {
+    this.recognizer = new DetectionEngine([], pipelines);
+  }
+
+  add(event: LogEvent): void {
+    this.collected.add(event);
+    this.recognizer.evaluate(event);
+  }
+
+  /** What was seen so far, as an inventory named after where it came from. */
+  inventory(origin: string): Inventory {
+    for (const [label] of this.recognizer.takeRecognized())
+      for (const logsource of recognizedLogsources(this.pipelines, label))
+        this.collected.addLogsource(logsource);
+    return this.collected.inventory(origin);
+  }
+}
+
+/** What the logs show is collected (by the built-in pipelines); a log nothing could be read from is told as an error. */
+async function collectedIn(paths: string[], tell: NoticeListener): Promise<RecognizedLogs> {
   const { files } = await logFiles(paths, tell);
-  const collected = new CollectedLogs();
+  const collected = new RecognizedLogs(combinePipelines(await builtinPipelines()));
   const tally = new ReadTally();
-  // An engine without rules only recognizes what each event is, by the built-in pipelines.
-  const pipelines = combinePipelines(await builtinPipelines());
-  const recognizer = new DetectionEngine([], pipelines);
   for (const file of files) {
     let events = 0;
     for await (const event of readEvents(file, { onError: (error) => tally.problem(error.location) })) {
       collected.add(event);
-      recognizer.evaluate(event);
       events++;
     }
     tally.add(file, events);
   }
-  for (const [label] of recognizer.takeRecognized())
-    for (const logsource of recognizedLogsources(pipelines, label)) collected.addLogsource(logsource);
   tell({
     severity: 'error',
     input: 'logs',

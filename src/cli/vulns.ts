@@ -9,7 +9,6 @@ import { extractIndicators, readAdvisory } from '../intel/index.js';
 import {
   AssetIndex,
   BOD_TIMELINE_DAYS,
-  byUrgency,
   DECISION_ORDER,
   DEFAULT_EPSS_THRESHOLD,
   type Decision,
@@ -17,9 +16,8 @@ import {
   type FindingFacts,
   groupFindings,
   importFindings,
-  knownVectors,
   type Prioritized,
-  prioritize,
+  prioritizeStored,
   readAssets,
   type ScanReport,
   staleContent,
@@ -444,23 +442,14 @@ async function prioritizedFindings(
         'no EPSS scores: exploitation outside KEV is taken as public PoC (vigil content update --only epss)',
       );
     for (const warning of staleContent(options, today)) warn(warning);
-    const sources = store.sources();
-    options.knownVectors = knownVectors(sources);
-    const findings = groupFindings(sources, {
-      assets,
-      assetScans: store.assetScans(),
-      acceptances: store.acceptances(),
-      owners: store.owners(),
-    }).filter((f) => flags.all || f.status === 'open');
-    warnUnmatchedAssets(findings, assets);
-    return findings.map((f) => prioritize(f, options)).sort(byUrgency);
+    return prioritizeStored(store, options, { all: flags.all, assets, onFindings: warnUnmatchedAssets });
   } finally {
     store.close();
   }
 }
 
 /** Names that match several inventory assets, and how many assets the inventory lacks. */
-function warnUnmatchedAssets(findings: FindingFacts[], assets: AssetIndex): void {
+function warnUnmatchedAssets(findings: readonly FindingFacts[], assets: AssetIndex): void {
   const ambiguous = new Map<string, string[]>();
   const missing = new Set<string>();
   for (const f of findings) {

@@ -139,7 +139,8 @@ export function registerAssess(
   scope.get('/assess/:id/report', async (request, reply) => {
     const user = userOf(request);
     const job = assessments.get(user.scope, (request.params as { id: string }).id);
-    if (!job?.html) return sendPage(reply, 404, errorPage(404, 'There is no such report here.', user));
-    return reply.headers(REPORT_HEADERS).type('text/html; charset=utf-8').send(job.html);
+    const report = job && assessments.report(job);
+    if (!report) return sendPage(reply, 404, errorPage(404, 'There is no such report here.', user));
+    return reply.headers(REPORT_HEADERS).type('text/html; charset=utf-8').send(report);
   });
 }

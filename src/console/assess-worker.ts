@@ -1,15 +1,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runAssessment } from '../assess/index.js';
 import { describeError, type FetchOptions } from '../core/index.js';
-import type { Inventory } from '../coverage/index.js';
 import { renderHtml } from '../report/index.js';
+import { type StoredEvents, tenantInventory } from './tenant-inventory.js';
 
 export interface AssessTask {
   /** A file of the server's or a URL. */
   advisory: string;
   fetch: FetchOptions;
   rules: string[];
-  inventory: Inventory;
+  /** What the tenant collects is what these show. */
+  events: StoredEvents;
   content: string | undefined;
 }
 
@@ -34,7 +35,7 @@ async function run(task: AssessTask): Promise<AssessMessage> {
     advisories: [task.advisory],
     fetch: task.fetch,
     rules: task.rules,
-    inventory: task.inventory,
+    inventory: await tenantInventory(task.events),
     content: task.content,
   });
   const report = result.run.report;

@@ -93,11 +93,21 @@ function backlog(view: CoverageView): Html {
   )}</ol>`;
 }
 
+/** What the tenant's events show it collects: its Windows channels, and the log sources recognized. */
+function collectedLine(run: CoverageView['run']): Html {
+  const channels = `${run.channels.toLocaleString('en')} Windows channel${run.channels === 1 ? '' : 's'}`;
+  const count = run.sources.length;
+  return count
+    ? html`Seen: ${channels}; ${count} log source${count === 1 ? '' : 's'} recognized by the pipelines: ${run.sources.map((s, i) => html`${i ? ', ' : ''}<code>${s}</code>`)}`
+    : html`Seen: ${channels}; no log source recognized by the pipelines.`;
+}
+
 export function coverageBody(view: CoverageView): Html {
   const { report } = view.run;
   const m = report.maturity;
   return html`<h1>Coverage of ${view.tenant}</h1>
 <p class="summary-line">ATT&amp;CK v${view.run.attackVersion ?? '?'} · ${view.run.deployed.toLocaleString('en')} rules deployed · collected: ${view.run.collected} · computed ${shortTime(new Date(view.run.computedAt).toISOString())} UTC, again after a rule reload</p>
+<p class="hint" id="collected-sources">${collectedLine(view.run)}</p>
 ${view.problems.length > 0 && html`<ul class="problems">${view.problems.map((p) => html`<li>${p}</li>`)}</ul>`}
 <div class="counts" id="coverage-counts">
   <span class="facet"><b>${m.score}</b>/100 maturity</span>

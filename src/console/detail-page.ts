@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { FieldValue } from '../core/index.js';
+import type { IndicatorContext } from '../detect/index.js';
 import { toLogEvent } from '../logs/index.js';
 import { showFact } from '../respond/index.js';
 import {
@@ -64,12 +65,27 @@ function eventFields(event: unknown, matched: Record<string, FieldValue>): Html 
   return html`<table class="fields"><tbody>${rows}</tbody></table>`;
 }
 
+/** What is known of the indicator a detection matched: where it came from, how sure and how old. */
+function indicatorFacts(indicator: IndicatorContext): Html {
+  return html`<h4>Indicator</h4>
+  <dl class="facts indicator" id="indicator">
+    <dt>Value</dt><dd><mark>${shown(indicator.value)}</mark> (${indicator.type}, in ${indicator.field})</dd>
+    <dt>Source</dt><dd>${basename(indicator.source)}</dd>
+    <dt>Confidence</dt><dd>${indicator.confidence}/100</dd>
+    ${indicator.firstSeen && html`<dt>First seen</dt><dd>${shortTime(indicator.firstSeen)} UTC</dd>`}
+    ${indicator.lastSeen && html`<dt>Last seen</dt><dd>${shortTime(indicator.lastSeen)} UTC</dd>`}
+    ${indicator.ageDays !== undefined && html`<dt>Age</dt><dd>${indicator.ageDays} days since last seen</dd>`}
+    ${indicator.note && html`<dt>Note</dt><dd>${shown(indicator.note)}</dd>`}
+  </dl>`;
+}
+
 function detectionBlock(stored: StoredDetection, index: number): Html {
   const d = stored.detection;
   const matched = d.matched ?? {};
   const events = stored.events;
   return html`<details class="detection"${index === 0 ? html` open` : ''} id="detection-${stored.id}">
   <summary>${d.time ? shortTime(d.time) : 'no event time'} · event ${d.source.record} · ${Object.keys(matched).length} matched field${Object.keys(matched).length === 1 ? '' : 's'}${d.correlation && html` · correlation (${d.correlation.type}, ${d.correlation.value})`}</summary>
+  ${d.indicator && indicatorFacts(d.indicator)}
   <h4>Why it fired</h4>
   <table class="fields why"><tbody>${Object.entries(matched).map(
     ([name, value]) =>

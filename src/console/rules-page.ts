@@ -72,15 +72,14 @@ function ruleRow(row: RuleRow, view: RulesView): Html {
   const kind = 'correlation' in rule && rule.correlation ? 'correlation' : (rule as DetectionRule).level;
   const total = row.hits.reduce((a, b) => a + b, 0);
   const file = basename(rule.origin.file);
-  const toggle =
-    view.user.may('manage') && !('correlation' in rule && rule.correlation)
-      ? html`<form method="post" action="/console/rules/state" class="rule-toggle">
+  const toggle = view.user.may('manage')
+    ? html`<form method="post" action="/console/rules/state" class="rule-toggle">
       <input type="hidden" name="_csrf" value="${view.user.session.csrf}">
       <input type="hidden" name="rule" value="${row.key}">
       <input type="hidden" name="enabled" value="${row.state === 'disabled' ? '1' : '0'}">
       <button type="submit" class="small">${row.state === 'disabled' ? 'Enable' : 'Disable'}</button>
     </form>`
-      : '';
+    : '';
   return html`<tr class="rule-row" data-rule="${row.key}">
   <td class="title">${clip(rule.title, 160)}${rule.id && html`<br><small class="hint">${rule.id}</small>`}</td>
   <td><span class="level level-${kind}">${kind}</span></td>

@@ -193,7 +193,7 @@ export function registerRules(
     const key = field(form, 'rule') ?? '';
     const enable = field(form, 'enabled') === '1';
     const rules = service.tenantRules(tenant);
-    const rule = rules.rules.find((r) => deployedRuleKey(r) === key);
+    const rule = [...rules.rules, ...rules.correlations].find((r) => deployedRuleKey(r) === key);
     if (!rule) return renderRules(request, reply, 404, { problem: 'There is no such rule for this tenant.' });
     const changed = await store.setRuleDisabled(tenant, key, !enable, actor(user));
     if (changed) void reload(user);

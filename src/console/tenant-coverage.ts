@@ -1,38 +1,20 @@
 import { Worker } from 'node:worker_threads';
 import { describeError } from '../core/index.js';
-import { CollectedLogs, type Inventory } from '../coverage/index.js';
 import { workerScript } from '../detect/index.js';
-import { toLogEvent } from '../logs/index.js';
-import type { DetectionService } from '../service/index.js';
+import { type DetectionService, dataPaths } from '../service/index.js';
 import type { CoverageMessage, CoverageSnapshot, CoverageTask } from './coverage-worker.js';
+import type { StoredEvents } from './tenant-inventory.js';
 
-/** The newest stored events read to learn what a tenant collects: enough for every source it sends. */
-const EVENTS_SAMPLED = 50_000;
-const READ_BATCH = 2000;
 /** What a tenant collects can change without a rule reload: looked at again after this long. */
 const FRESH_MS = 10 * 60_000;
 
-/** What the tenant's stored events show it collects (Windows channels and event IDs). */
-export async function tenantInventory(service: DetectionService, tenant: string): Promise<Inventory> {
-  const log = service.events;
-  const collected = new CollectedLogs();
-  const head = log.head(tenant);
-  let from = Math.max(log.tail(tenant), head - EVENTS_SAMPLED + 1);
-  let seen = 0;
-  while (from <= head) {
-    const records = await log.read(tenant, from, READ_BATCH);
-    if (records.length === 0) break;
-    for (const record of records) {
-      try {
-        collected.add(toLogEvent(JSON.parse(record.event), record.source, record.seq));
-        seen++;
-      } catch {
-        // An event detection could not read either: it shows nothing collected.
-      }
-    }
-    from = records.at(-1)!.seq + 1;
-  }
-  return collected.inventory(`the ${seen.toLocaleString('en')} newest stored events of ${tenant}`);
+/** Where the tenant's stored events are, for a thread that reads what they show it collects. */
+export function storedEvents(service: DetectionService, tenant: string): StoredEvents {
+  return {
+    eventsDir: dataPaths(service.options.dataDir).events,
+    tenant,
+    setup: service.deployedSetup(tenant),
+  };
 }
 
 /**
@@ -76,7 +58,7 @@ export class CoverageCache {
   private async compute(tenant: string): Promise<CoverageSnapshot> {
     const task: CoverageTask = {
       rules: [...this.service.deployedSetup(tenant).rules],
-      inventory: await tenantInventory(this.service, tenant),
+      events: storedEvents(this.service, tenant),
       content: this.content,
       disabled: (await this.service.store.disabledRules(tenant)).map((d) => d.rule),
     };

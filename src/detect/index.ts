@@ -55,6 +55,7 @@ export {
   type DetectionSetup,
   loadDetectionSetup,
   loadRuleSetup,
+  loadSetupPipelines,
   type RuleSetup,
   ruleSetDigest,
   type SetupOptions,

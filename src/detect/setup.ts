@@ -67,11 +67,18 @@ function rulesToRun(ruleSet: RuleSet, report: ReportScope): DetectionRule[] {
   return ruleSet.rules.filter((rule) => read.has(rule) || reports(rule));
 }
 
-/** Rules, pipelines and placeholders loaded, without the cost of compiling an engine. */
-export async function loadRuleSetup(options: SetupOptions): Promise<RuleSetup> {
+/** The pipelines of a setup: its files over the built-in ones (unless left out). */
+export async function loadSetupPipelines(
+  options: Pick<SetupOptions, 'pipelines' | 'builtinPipeline'>,
+): Promise<PipelineSet> {
   const pipelineList: Pipeline[] = options.builtinPipeline === false ? [] : await builtinPipelines();
   for (const file of options.pipelines ?? []) pipelineList.push(await loadPipeline(file));
-  const pipelines = combinePipelines(pipelineList);
+  return combinePipelines(pipelineList);
+}
+
+/** Rules, pipelines and placeholders loaded, without the cost of compiling an engine. */
+export async function loadRuleSetup(options: SetupOptions): Promise<RuleSetup> {
+  const pipelines = await loadSetupPipelines(options);
   const placeholders = new Map(pipelines.placeholders);
   if (options.placeholders)
     for (const [k, v] of await loadPlaceholders(options.placeholders)) placeholders.set(k, v);

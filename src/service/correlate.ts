@@ -9,7 +9,7 @@ import {
   type Level,
 } from '../sigma/index.js';
 import { type CorrelationInputData, ruleRef } from './evaluate.js';
-import type { TenantRules } from './rules.js';
+import { runningCorrelations, type TenantRules } from './rules.js';
 
 interface Buffered {
   rule: string;
@@ -57,8 +57,9 @@ export class TenantCorrelator {
     const resolve = referenceResolver(rules);
     this.rulesByRef = new Map(rules.rules.map((rule) => [ruleRef(rule), rule]));
     this.levels = memberLevels(rules.correlations, resolve);
+    // Of every correlation, those turned off too: a correlation only they read stays quiet.
     this.silenced = silencedRules(rules.correlations, resolve);
-    return new CorrelationEngine(rules.correlations, resolve);
+    return new CorrelationEngine(runningCorrelations(rules), resolve);
   }
 
   /** The correlation's level: its own, else the highest of the rules it names. */
@@ -142,10 +143,5 @@ export class TenantCorrelator {
     this.engine = this.build(rules);
     this.engine.restore(saved);
     this.dirty = true;
-  }
-
-  /** Whether the tenant has correlations at all (else nothing here is needed). */
-  static needed(rules: TenantRules): boolean {
-    return rules.correlations.length > 0;
   }
 }

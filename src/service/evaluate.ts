@@ -12,7 +12,7 @@ import {
 import { toLogEvent } from '../logs/index.js';
 import { type CorrelatedRule, CorrelationEngine, type DetectionRule } from '../sigma/index.js';
 import type { LogRecord } from './event-log.js';
-import type { CompiledServiceRules, TenantRules } from './rules.js';
+import { type CompiledServiceRules, runningCorrelations, type TenantRules } from './rules.js';
 
 /** A detection rule's match, as it leaves the thread that found it. */
 export interface FoundDetection {
@@ -127,7 +127,8 @@ export class ServiceEvaluator {
       const resolve = referenceResolver(rules);
       view = {
         rules,
-        correlations: new CorrelationEngine(rules.correlations, resolve),
+        correlations: new CorrelationEngine(runningCorrelations(rules), resolve),
+        // Of every correlation, those turned off too: the rules only they read stay quiet.
         silenced: silencedRules(rules.correlations, resolve),
       };
       this.views.set(tenant, view);

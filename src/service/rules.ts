@@ -37,6 +37,12 @@ export interface TenantRules {
   local: DetectionRule[];
   /** Global rules whose matches do not count for this tenant (a filtered copy stands in). */
   replaced: Set<DetectionRule>;
+  /**
+   * Correlations the tenant turned off: they do not run (see runningCorrelations), but they stay
+   * in `correlations`, so the rules they name stay as quiet as while they ran and the correlations
+   * that read them still know them (and wait for them in vain).
+   */
+  off: ReadonlySet<CorrelationRule>;
   errors: VigilError[];
   warnings: VigilError[];
 }
@@ -68,15 +74,25 @@ export function deployedRuleKey(rule: DetectionRule | CorrelationRule): string {
 
 /**
  * A tenant's rules less those it turned off: a global rule joins the ones whose matches do not
- * count for it, a rule of its own leaves its engine. The rule list keeps them (correlations name
- * rules by index).
+ * count for it, a rule of its own leaves its engine, a correlation stops running. The lists keep
+ * them all (correlations name rules by index, and the rules a correlation silenced stay silent).
  */
 function withoutDisabled(rules: TenantRules, disabled: ReadonlySet<string>): TenantRules {
   if (disabled.size === 0) return rules;
-  const off = (rule: DetectionRule) => disabled.has(deployedRuleKey(rule));
+  const isOff = (rule: DetectionRule | CorrelationRule) => disabled.has(deployedRuleKey(rule));
   const replaced = new Set(rules.replaced);
-  for (const rule of rules.rules) if (off(rule) && !rules.local.includes(rule)) replaced.add(rule);
-  return { ...rules, local: rules.local.filter((rule) => !off(rule)), replaced };
+  for (const rule of rules.rules) if (isOff(rule) && !rules.local.includes(rule)) replaced.add(rule);
+  return {
+    ...rules,
+    local: rules.local.filter((rule) => !isOff(rule)),
+    replaced,
+    off: new Set(rules.correlations.filter(isOff)),
+  };
+}
+
+/** The correlations that run for a tenant: all of them but those it turned off. */
+export function runningCorrelations(rules: TenantRules): CorrelationRule[] {
+  return rules.off.size ? rules.correlations.filter((rule) => !rules.off.has(rule)) : rules.correlations;
 }
 
 export async function linkTenantRules(
@@ -114,6 +130,7 @@ export async function linkTenantRules(
     correlations: linked.correlations,
     local,
     replaced,
+    off: new Set(),
     errors: linked.errors,
     // Global rules share ids with nothing new: only warnings about the tenant's files matter here.
     warnings: linked.warnings.filter((warning) => warning.location.file?.startsWith(dir) ?? false),
@@ -127,6 +144,7 @@ export function globalOnly(global: RuleSetup): TenantRules {
     correlations: global.ruleSet.correlations,
     local: [],
     replaced: new Set(),
+    off: new Set(),
     errors: [],
     warnings: [],
   };

@@ -140,6 +140,8 @@ export function dataPaths(dataDir: string) {
     events: join(dataDir, 'events'),
     tenantRules: join(dataDir, 'rules'),
     indicators: join(dataDir, 'indicators'),
+    /** The console's advisory assessments, a folder per tenant. */
+    assessments: join(dataDir, 'assessments'),
   };
 }
 

@@ -25,6 +25,20 @@ level: high
 tags: [attack.execution, attack.t1059.003]
 `;
 
+/** A CloudTrail rule: seen by a tenant whose events the pipelines recognize as AWS CloudTrail. */
+const BUCKET_RULE = `title: Objects read from a bucket
+id: 5b0e1f7e-0000-4000-8000-00000000e002
+status: test
+logsource: { product: aws, service: cloudtrail }
+detection:
+  selection: { eventSource: s3.amazonaws.com, eventName: GetObject }
+  condition: selection
+level: low
+tags: [attack.collection, attack.t1530]
+`;
+
+const HOSTILE_TITLE = '<img src=x onerror="window.__pwned = 8">Hostile advisory';
+
 function sysmonProcess(host: string, image: string, parent: string): string {
   return JSON.stringify({
     Channel: 'Microsoft-Windows-Sysmon/Operational',
@@ -49,12 +63,20 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
   let service: RunningService;
   let browser: Browser;
   let acme: Record<'ingest' | 'analyst' | 'viewer', string>;
+  let globex: Record<'ingest' | 'viewer', string>;
   let root: string;
   let advisoryServer: Server;
   let redirector: Server;
   let advisoryUrl: string;
   let redirectUrl: string;
   let advisoryAsked = 0;
+  /** The address of the assessment of an uploaded advisory, once made. */
+  let uploaded = '';
+  const start = () =>
+    startService(data, ['--rules', join(dir, 'rules')], {
+      VIGIL_HOME: join(dir, 'home'),
+      VIGIL_CONTENT_DIR: contentPath(),
+    });
   const advisoryFile = () => contentPath('..', 'datasets', 'advisories', 'cisa-aa21-076a.txt');
 
   beforeAll(async () => {
@@ -62,7 +84,9 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     data = join(dir, 'data');
     mkdirSync(join(dir, 'rules'));
     writeFileSync(join(dir, 'rules', 'cmd.yml'), CMD_RULE);
+    writeFileSync(join(dir, 'rules', 'bucket.yml'), BUCKET_RULE);
     acme = provision(data, 'acme', ['ingest', 'analyst', 'viewer']) as typeof acme;
+    globex = provision(data, 'globex', ['ingest', 'viewer']) as typeof globex;
     root = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin', '--name', 'mssp'])
       .stdout.trim()
       .split('\n')
@@ -80,13 +104,7 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     const redirectPort = await listen(redirector, '127.0.0.2');
     redirectUrl = `http://127.0.0.2:${redirectPort}/advisory.txt`;
     writeFileSync(join(data, 'config.yml'), 'fetch:\n  allow_hosts: [127.0.0.2]\n');
-    [service, browser] = await Promise.all([
-      startService(data, ['--rules', join(dir, 'rules')], {
-        VIGIL_HOME: join(dir, 'home'),
-        VIGIL_CONTENT_DIR: contentPath(),
-      }),
-      launchBrowser(),
-    ]);
+    [service, browser] = await Promise.all([start(), launchBrowser()]);
     const sent = await api(
       service,
       acme.ingest,
@@ -99,6 +117,16 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
       'application/x-ndjson',
     );
     expect(sent.body.rejected).toEqual([]);
+    // Globex sends no Windows events: AWS CloudTrail and Zeek, real samples as shippers send them.
+    const beyond = (...path: string[]) =>
+      readFileSync(contentPath('..', 'datasets', 'logs-beyond-windows', ...path), 'utf8');
+    for (const text of [
+      beyond('aws-cloudtrail-otrf', 'ec2_proxy_s3_exfiltration.ndjson'),
+      beyond('zeek-otrf-lsass', 'all.converted.ndjson'),
+    ]) {
+      const taken = await api(service, globex.ingest, 'POST', '/api/v1/events', text, 'application/x-ndjson');
+      expect(taken.body.rejected).toEqual([]);
+    }
     for (let i = 0; i < 300; i++) {
       const stats = await api(service, root, 'GET', '/api/v1/stats');
       if (stats.body.processed === stats.body.accepted && stats.body.alerts > 0) break;
@@ -135,6 +163,28 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     await context.close();
   });
 
+  it("counts what a tenant's non-Windows events show as collected: its cloud rule covered, another tenant's blind", async () => {
+    const { context, page } = await session(globex.viewer);
+    await page.goto(`${service.url}/console/coverage`);
+    const seen = await page.textContent('#collected-sources');
+    expect(seen).toContain('0 Windows channels');
+    expect(seen).toContain('aws/cloudtrail');
+    expect(seen).toMatch(/zeek\/(conn|dns)/);
+    await page.goto(`${service.url}/console/coverage?technique=T1530`);
+    expect(await page.textContent('#technique-state')).toBe('covered');
+    expect(await page.textContent('#technique')).toContain('Objects read from a bucket');
+    // The backlog does not ask globex to collect what it sends.
+    expect(await page.textContent('#backlog')).not.toMatch(/cloudtrail/i);
+    await context.close();
+
+    // Acme's events are Windows only: the same rule is blind there, and nothing of globex's shows.
+    const other = await session(acme.viewer);
+    await other.page.goto(`${service.url}/console/coverage?technique=T1530`);
+    expect(await other.page.textContent('#technique-state')).toBe('blind');
+    expect(await other.page.textContent('#collected-sources')).not.toContain('aws');
+    await other.context.close();
+  });
+
   it("goes from an alert's technique to the coverage of that technique", async () => {
     const { context, page } = await session(acme.analyst);
     await page.goto(`${service.url}/console/alerts?host=ws1`);
@@ -160,6 +210,7 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     expect(report.headers()['content-security-policy']).toContain('sandbox');
     expect(report.headers()['content-security-policy']).not.toContain('script-src');
     await screenshot(page, 'assessment');
+    uploaded = page.url();
     await context.close();
   });
 
@@ -180,5 +231,71 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     // The loopback server was never asked for the advisory.
     expect(advisoryAsked).toBe(0);
     await context.close();
+  });
+
+  it("keeps a tenant's assessments across a restart, out of another tenant's reach; one the stop cut short is failed", async () => {
+    expect(uploaded).not.toBe('');
+    const path = new URL(uploaded).pathname;
+    // What a stop in the middle of an assessment leaves in the data folder.
+    const cut = 'cutShortByTheStop-000001';
+    writeFileSync(
+      join(data, 'assessments', 'acme', `${cut}.json`),
+      JSON.stringify({
+        id: cut,
+        tenant: 'acme',
+        requestedBy: 'analyst',
+        source: 'advisory.pdf',
+        status: 'running',
+        startedAt: new Date().toISOString(),
+      }),
+    );
+    // An advisory whose title is markup: its assessment is listed and shown as text, before and after the restart.
+    const hostileFile = join(dir, 'hostile-advisory.txt');
+    writeFileSync(
+      hostileFile,
+      `${HOSTILE_TITLE}\n\nThe actors used PowerShell (T1059.001) and scheduled tasks (T1053.005).\n`,
+    );
+    const before = await session(acme.analyst);
+    await before.page.goto(`${service.url}/console/assess`);
+    await before.page.setInputFiles('#advisory-file', hostileFile);
+    await navigating(before.page, () => before.page.click('#assess-upload-submit'));
+    await before.page.waitForSelector('#assess-status[data-status="done"]', { timeout: 60_000 });
+    const hostilePath = new URL(before.page.url()).pathname;
+    await before.context.close();
+
+    service.process.kill('SIGTERM');
+    await service.exited;
+    service = await start();
+
+    const { context, page } = await session(acme.analyst);
+    await page.goto(`${service.url}/console/assess`);
+    const listed = await page
+      .locator('#assessments a')
+      .evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+    // The two uploads, the two refused URLs, and the one cut short.
+    expect(listed).toHaveLength(5);
+    expect(listed).toContain(path);
+    expect(await page.textContent('#assessments')).toContain(HOSTILE_TITLE);
+    await page.goto(`${service.url}${hostilePath}`);
+    expect(await page.textContent('h1')).toBe(HOSTILE_TITLE);
+    expect(await page.locator('#assessments img, h1 *, .crumbs img').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    await page.goto(`${service.url}${path}`);
+    expect(await page.getAttribute('#assess-status', 'data-status')).toBe('done');
+    await expect(page.frameLocator('#report').locator('h1').textContent()).resolves.toBe('Vigil assessment');
+    await page.goto(`${service.url}/console/assess/${cut}`);
+    expect(await page.getAttribute('#assess-status', 'data-status')).toBe('failed');
+    expect(await page.textContent('#assess-error')).toContain('the service stopped during the assessment');
+    await context.close();
+
+    // Another tenant's analyst lists none of them and reaches none by its address.
+    const other = await session(globex.viewer);
+    await other.page.goto(`${service.url}/console/assess`);
+    expect(await other.page.locator('#assessments a').count()).toBe(0);
+    for (const address of [path, `${path}/report`, `/console/assess/${cut}`]) {
+      const response = await other.page.goto(`${service.url}${address}`);
+      expect(response?.status()).toBe(404);
+    }
+    await other.context.close();
   });
 });

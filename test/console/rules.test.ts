@@ -30,6 +30,28 @@ detection:
 level: medium
 `;
 
+/** A rule that only feeds a correlation (no `generate`): the correlation alone reports. */
+const CORRELATION_RULES = `title: Lab failure
+id: 5b0e1f7e-0000-4000-8000-00000000d010
+status: test
+logsource: { product: lab }
+detection:
+  selection: { action: fail }
+  condition: selection
+level: low
+---
+title: Repeated lab failures
+id: 5b0e1f7e-0000-4000-8000-00000000d011
+status: test
+correlation:
+  type: event_count
+  rules: [5b0e1f7e-0000-4000-8000-00000000d010]
+  group-by: [host]
+  timespan: 10m
+  condition: { gte: 3 }
+level: high
+`;
+
 /** A rule whose texts are markup: the rules screen shows them as text. */
 const HOSTILE_RULE = `title: '<img src=x onerror="window.__pwned = 1"><b>Hostile</b>'
 id: 5b0e1f7e-0000-4000-8000-00000000d00f
@@ -38,6 +60,17 @@ logsource: { product: lab }
 detection:
   selection: { action: '<svg onload="window.__pwned = 3">' }
   condition: selection
+level: low
+---
+title: '<svg onload="window.__pwned = 5"><b>Hostile correlation</b>'
+id: 5b0e1f7e-0000-4000-8000-00000000d01f
+status: test
+correlation:
+  type: event_count
+  rules: [5b0e1f7e-0000-4000-8000-00000000d00f]
+  group-by: [host]
+  timespan: 10m
+  condition: { gte: 2 }
 level: low
 `;
 
@@ -102,6 +135,7 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
     data = join(dir, 'data');
     mkdirSync(join(dir, 'rules'));
     writeFileSync(join(dir, 'rules', 'evil.yml'), GLOBAL_RULE);
+    writeFileSync(join(dir, 'rules', 'failures.yml'), CORRELATION_RULES);
     writeFileSync(join(dir, 'rules', '<i>hostile.yml'), HOSTILE_RULE);
     writeFileSync(
       join(dir, 'rules', 'broken.yml'),
@@ -109,6 +143,8 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
     );
     acme = provision(data, 'acme', ['ingest', 'admin', 'analyst']) as typeof acme;
     globex = provision(data, 'globex', ['ingest', 'admin']) as typeof globex;
+    // A short lateness: a quiet stream lets correlation windows go on within the test.
+    writeFileSync(join(data, 'config.yml'), 'lateness: 2s\n');
     root = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin', '--name', 'mssp'])
       .stdout.trim()
       .split('\n')
@@ -282,6 +318,69 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
     await context.close();
   });
 
+  it('disables a correlation for one tenant: it stops firing, the rule it reads stays quiet, and it fires again once enabled', async () => {
+    const CORRELATION = 'Repeated lab failures';
+    const alertsOf = async (token: string, title: string) =>
+      (await api(service, token, 'GET', `/api/v1/alerts?rule=${encodeURIComponent(title)}`)).body.alerts as {
+        host: string;
+      }[];
+    const failures = (host: string) => [5, 4, 3].map((minutes) => event(host, 'fail', minutes));
+    async function firedFor(token: string, host: string): Promise<void> {
+      for (let i = 0; i < 300; i++) {
+        if ((await alertsOf(token, CORRELATION)).some((a) => a.host === host)) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no correlation alert for ${host}\n${service.log()}`);
+    }
+
+    const { context, page } = await session(acme.admin);
+    await page.goto(`${service.url}/console/rules?q=failures`);
+    const row = () => page.locator('#rules tr[data-rule="5b0e1f7e-0000-4000-8000-00000000d011"]');
+    expect(await row().locator('.level').textContent()).toBe('correlation');
+    const before = await reloads();
+    await navigating(page, () => row().locator('button:text("Disable")').click());
+    expect(await page.textContent('#rules-notice')).toContain('disabled for acme');
+    expect(await row().locator('.rule-state').textContent()).toBe('disabled');
+    await reloadedBeyond(before);
+
+    // Acme's failures first; then globex's, whose correlation still runs: once it has fired,
+    // acme's (older, and judged first) would have too.
+    await send(acme.ingest, failures('c1'));
+    await send(globex.ingest, failures('g1'));
+    await firedFor(globex.admin, 'g1');
+    expect(await alertsOf(acme.admin, CORRELATION)).toEqual([]);
+    // The rule only the correlation read did not start alerting on its own.
+    expect(await alertsOf(acme.admin, 'Lab failure')).toEqual([]);
+    const audit = await api(service, acme.admin, 'GET', '/api/v1/audit?limit=1000');
+    expect(
+      audit.body.entries.some(
+        (e: { action: string; target: string }) =>
+          e.action === 'rule.disable' && e.target === '5b0e1f7e-0000-4000-8000-00000000d011',
+      ),
+    ).toBe(true);
+
+    const again = await reloads();
+    await navigating(page, () => row().locator('button:text("Enable")').click());
+    expect(await row().locator('.rule-state').textContent()).toBe('loaded');
+    await reloadedBeyond(again);
+    await send(acme.ingest, failures('c2'));
+    await firedFor(acme.admin, 'c2');
+    // What came while it was off stays unjudged; the rule it reads is still quiet.
+    expect((await alertsOf(acme.admin, CORRELATION)).map((a) => a.host)).toEqual(['c2']);
+    expect(await alertsOf(acme.admin, 'Lab failure')).toEqual([]);
+
+    // A correlation whose title is markup: its row, its button and the notice after show it as text.
+    await page.goto(`${service.url}/console/rules?q=hostile`);
+    const hostile = page.locator('#rules tr[data-rule="5b0e1f7e-0000-4000-8000-00000000d01f"]');
+    await navigating(page, () => hostile.locator('button:text("Disable")').click());
+    expect(await page.textContent('#rules-notice')).toContain(
+      '<svg onload="window.__pwned = 5"><b>Hostile correlation</b>: disabled for acme',
+    );
+    expect(await page.locator('#rules-notice *, #rules td.title svg, #rules td.title b').count()).toBe(0);
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    await context.close();
+  });
+
   it("keeps a tenant out of another's rule files and backtests", async () => {
     const { context, page } = await session(globex.admin);
     await page.goto(`${service.url}/console/rules`);
@@ -295,6 +394,21 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
       `${service.url}/console/rules/edit?file=${encodeURIComponent('../acme/sneaky.yml')}`,
     );
     expect(traversal?.status()).toBe(404);
+
+    // Globex's admin cannot turn off a rule of acme's own folder: the form names its own tenant's rules only.
+    await page.goto(`${service.url}/console/rules`);
+    const csrf = await page.getAttribute('form.rule-toggle input[name=_csrf]', 'value');
+    const refused = await page.evaluate<number>(
+      `fetch('/console/rules/state', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'rule=5b0e1f7e-0000-4000-8000-00000000d002&enabled=0&_csrf=' + encodeURIComponent(${JSON.stringify(csrf)}) }).then((r) => r.status)`,
+    );
+    expect(refused).toBe(404);
+    const audit = await api(service, root, 'GET', '/api/v1/audit?limit=1000');
+    expect(
+      audit.body.entries.filter(
+        (e: { action: string; target: string }) =>
+          e.action === 'rule.disable' && e.target === '5b0e1f7e-0000-4000-8000-00000000d002',
+      ),
+    ).toEqual([]);
     await context.close();
   });
 });
