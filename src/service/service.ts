@@ -116,6 +116,12 @@ export function dataPaths(dataDir: string) {
   };
 }
 
+const OWNERSHIP_CHANGES = {
+  gained: 'detection taken on by this node',
+  'handed-over': 'detection handed over to another node',
+  lost: 'lease lost to another node; its detection is theirs now',
+} as const;
+
 /**
  * The detection service of one data folder: takes events in (durably), detects on them in the
  * background, and keeps detections and alerts. The HTTP server, syslog and folder listeners are
@@ -257,6 +263,7 @@ export class DetectionService {
       this.responder.alertOpened(note.tenant, note.id);
     } else if (note.kind === 'event-error')
       log(`event skipped: tenant ${note.tenant}: ${describeError(note.error)}`);
+    else if (note.kind === 'ownership') log(`tenant ${note.tenant}: ${OWNERSHIP_CHANGES[note.change]}`);
     else log(`detection stopped: ${describeError(note.error)}`);
   }
 
