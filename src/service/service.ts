@@ -17,6 +17,7 @@ import type { EventLog, NewRecord } from './event-log.js';
 import { FileEventLog } from './file-event-log.js';
 import { type IndicatorSets, ServiceIndicators } from './indicators.js';
 import { lockDataDir } from './lock.js';
+import { EveryTenant, type TenantOwnership } from './ownership.js';
 import { Processor, type ProcessorNote } from './processor.js';
 import { Responder } from './responder.js';
 import { RetroHunts } from './retro-hunts.js';
@@ -143,6 +144,8 @@ export class DetectionService {
   private indicatorSets: IndicatorSets | undefined;
   /** Playbooks run on the alerts detection opens. */
   responder!: Responder;
+  /** The tenants this process detects for: all of them, unless it is a node of a cluster. */
+  private ownership: TenantOwnership = new EveryTenant();
   private readonly alertListeners = new Set<(opened: OpenedAlert) => void>();
   /** Events accepted per tenant and input, since start (for metrics). */
   readonly accepted = new Map<string, number>();
@@ -240,6 +243,7 @@ export class DetectionService {
       latenessMs: config.latenessMs,
       rulesOf: (tenant) => this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global),
       onNote: (note) => this.note(note),
+      ownership: this.ownership,
     });
     await this.processor.start();
   }
@@ -472,6 +476,8 @@ export class DetectionService {
   async applyRetention(now = Date.now()): Promise<void> {
     const retention = this.options.config.retention;
     for (const tenant of this.events.tenants()) {
+      // The node detecting for a tenant knows what its detection still needs.
+      if (!this.ownership.active(tenant)) continue;
       const policy = { ...retention.default, ...retention.tenants.get(tenant) };
       const snapshot = await this.store.snapshot(tenant);
       const keepFrom =
