@@ -205,6 +205,19 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      "offset" bigint NOT NULL,
      record bigint NOT NULL
    );`,
+  // Cluster: the nodes and which one detects for each tenant (see postgres-leases.ts).
+  `CREATE TABLE nodes (
+     node text PRIMARY KEY,
+     started_at timestamptz NOT NULL,
+     seen_at timestamptz NOT NULL,
+     info jsonb NOT NULL DEFAULT '{}'
+   );
+   CREATE TABLE leases (
+     tenant text PRIMARY KEY,
+     node text,
+     epoch bigint NOT NULL,
+     expires_at timestamptz NOT NULL
+   );`,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;

@@ -10,6 +10,7 @@ import {
   verifyAuditChain,
 } from './audit.js';
 import { checkSchemaVersion, openPool, schemaVersion, storeError } from './postgres.js';
+import { checkFence, type LeaseOptions, PostgresLeases } from './postgres-leases.js';
 import { type PostgresLocation, parsePostgresUrl } from './postgres-url.js';
 import type {
   Alert,
@@ -142,6 +143,11 @@ export class PostgresServiceStore implements ServiceStore {
       throw storeError(location, error);
     }
     return new PostgresServiceStore(pool, location);
+  }
+
+  /** Tenant leases for a node of a cluster, kept in this store's database. */
+  tenantLeases(options: LeaseOptions): PostgresLeases {
+    return new PostgresLeases(this.pool, options);
   }
 
   private now(): string {
@@ -397,6 +403,7 @@ export class PostgresServiceStore implements ServiceStore {
     const now = this.now();
     return this.transaction(async (client) => {
       await client.query(COMMIT_LOCK, [batch.tenant]);
+      if (batch.fence) await checkFence(client, batch.tenant, batch.fence);
       let result: CommitResult = { stored: 0, suppressed: 0, opened: [] };
       if (batch.detections.length) {
         const candidates = await this.openAlerts(client, batch.tenant, batch.detections, now);

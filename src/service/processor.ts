@@ -5,6 +5,7 @@ import type { CorrelationResult } from '../sigma/index.js';
 import { TenantCorrelator } from './correlate.js';
 import { type BatchTask, type EvaluatedBatch, packBatch } from './evaluate.js';
 import type { EventLog } from './event-log.js';
+import { EveryTenant, LeaseLost, type TenantOwnership } from './ownership.js';
 import type { TenantRules } from './rules.js';
 import type { CommitResult, NewDetection, ServiceStore } from './store.js';
 import { ruleKey } from './store-logic.js';
@@ -31,6 +32,8 @@ export interface ProcessorOptions {
   rulesOf: (tenant: string) => TenantRules;
   /** Told of what is worth a line in the service's log. */
   onNote?: (note: ProcessorNote) => void;
+  /** Which tenants this node processes (every one, unless it is a node of a cluster). */
+  ownership?: TenantOwnership;
 }
 
 export type ProcessorNote =
@@ -38,6 +41,7 @@ export type ProcessorNote =
   | { kind: 'event-error'; tenant: string; error: VigilError }
   /** The log could not be read (a bus away): detection waits and tries again. */
   | { kind: 'log-unreadable'; tenant: string; error: Error }
+  | { kind: 'ownership'; tenant: string; change: 'gained' | 'handed-over' | 'lost' }
   | { kind: 'failure'; error: Error };
 
 export interface ProcessorCounters {
@@ -63,6 +67,8 @@ interface TenantProgress {
   /** Position and time of the last correlation snapshot stored. */
   snapshotSeq: number;
   snapshotAt: number;
+  /** Asked to hand the tenant to another node: nothing new starts; what is under way finishes. */
+  handingOver?: boolean;
 }
 
 /**
@@ -74,7 +80,13 @@ interface TenantProgress {
  */
 export class Processor {
   private readonly tenants = new Map<string, TenantProgress>();
-  private readonly inFlight: { task: BatchTask; result: Promise<EvaluatedBatch> }[] = [];
+  /** Tasks under way, each with the progress it was sent for (a tenant lost meanwhile is not it). */
+  private readonly inFlight: {
+    task: BatchTask;
+    progress: TenantProgress;
+    result: Promise<EvaluatedBatch>;
+  }[] = [];
+  private readonly ownership: TenantOwnership;
   private wake: (() => void) | undefined;
   private stopping = false;
   private running: Promise<void> | undefined;
@@ -91,11 +103,30 @@ export class Processor {
     private readonly store: ServiceStore,
     private pool: WorkerPool<BatchTask, EvaluatedBatch>,
     private readonly options: ProcessorOptions,
-  ) {}
+  ) {
+    this.ownership = options.ownership ?? new EveryTenant();
+    this.ownership.listen({
+      gained: (tenants) => {
+        for (const tenant of tenants) this.options.onNote?.({ kind: 'ownership', tenant, change: 'gained' });
+        void Promise.all(tenants.map((t) => this.track(t))).then(() => this.wake?.());
+      },
+      lost: (tenants, handover) => {
+        for (const tenant of tenants) {
+          const progress = this.tenants.get(tenant);
+          if (handover && progress) progress.handingOver = true;
+          else this.forget(tenant, handover ? 'handed-over' : 'lost');
+        }
+        this.wake?.();
+      },
+    });
+  }
 
-  /** Picks up every tenant's position and correlation state and starts working; returns at once. */
+  /** Picks up every owned tenant's position and correlation state and starts working; returns at once. */
   async start(): Promise<void> {
-    for (const tenant of this.log.tenants()) await this.track(tenant);
+    for (const tenant of this.log.tenants()) {
+      this.ownership.noticeTenant(tenant);
+      if (this.ownership.active(tenant)) await this.track(tenant);
+    }
     this.running = this.loop().catch((error: Error) => this.options.onNote?.({ kind: 'failure', error }));
   }
 
@@ -120,8 +151,17 @@ export class Processor {
     return progress;
   }
 
+  /** Drops what this node knew of a tenant it no longer owns; the owner resumes from the store. */
+  private forget(tenant: string, change: 'handed-over' | 'lost'): void {
+    const hadIt = this.tenants.delete(tenant);
+    if (change === 'handed-over') this.ownership.released(tenant);
+    if (hadIt || change === 'handed-over') this.options.onNote?.({ kind: 'ownership', tenant, change });
+  }
+
   /** Says a tenant's log grew. */
   notify(tenant: string): void {
+    this.ownership.noticeTenant(tenant);
+    if (!this.ownership.active(tenant)) return;
     if (!this.tenants.has(tenant)) void this.track(tenant).then(() => this.wake?.());
     else this.wake?.();
   }
@@ -157,14 +197,16 @@ export class Processor {
   }
 
   /** The next tenant with events not yet sent, taking tenants in turn so none starves the others. */
-  private nextRun(): { tenant: string; from: number } | undefined {
+  private nextRun(): { tenant: string; from: number; progress: TenantProgress } | undefined {
     const tenants = [...this.tenants.keys()];
     for (let i = 0; i < tenants.length; i++) {
       const tenant = tenants[(this.turn + i) % tenants.length]!;
-      const from = this.tenants.get(tenant)!.dispatched + 1;
+      const progress = this.tenants.get(tenant)!;
+      if (progress.handingOver || !this.ownership.active(tenant)) continue;
+      const from = progress.dispatched + 1;
       if (this.log.head(tenant) < from) continue;
       this.turn = (this.turn + i + 1) % tenants.length;
-      return { tenant, from };
+      return { tenant, from, progress };
     }
     return undefined;
   }
@@ -188,9 +230,13 @@ export class Processor {
       this.readFailing = false;
       if (records.length === 0) return;
       const task = packBatch(run.tenant, records);
-      this.tenants.get(run.tenant)!.dispatched = records.at(-1)!.seq;
+      // Given up (and perhaps taken again, from the store) while the read was under way.
+      const progress = run.progress;
+      if (this.tenants.get(run.tenant) !== progress) continue;
+      progress.dispatched = records.at(-1)!.seq;
       this.inFlight.push({
         task,
+        progress,
         result: this.pool.run(task, [task.meta.buffer as ArrayBuffer, task.sourceOf.buffer as ArrayBuffer]),
       });
     }
@@ -203,7 +249,9 @@ export class Processor {
       if (next) {
         const batch = await next.result;
         this.inFlight.shift();
-        await this.handle(batch);
+        // A tenant given up meanwhile is the new owner's to redo.
+        if (this.tenants.get(batch.tenant) === next.progress) await this.handle(batch, next.progress);
+        await this.finishHandovers();
         if (Date.now() - this.lastTick >= IDLE_TICK_MS) await this.tick();
         continue;
       }
@@ -214,6 +262,7 @@ export class Processor {
       await this.tick();
       const retrying = this.unreadable;
       this.unreadable = false;
+      await this.finishHandovers();
       await new Promise<void>((resolve) => {
         // Growth would wake it at once; a log that failed to read is given the whole tick.
         if (!retrying) this.wake = resolve;
@@ -241,8 +290,19 @@ export class Processor {
     return moved && now - progress.snapshotAt >= SNAPSHOT_EVERY_MS;
   }
 
-  private async handle(batch: EvaluatedBatch): Promise<void> {
-    const progress = await this.track(batch.tenant);
+  /** Tenants being handed over with nothing under way: their state is stored, then let go. */
+  private async finishHandovers(): Promise<void> {
+    for (const [tenant, progress] of [...this.tenants]) {
+      if (!progress.handingOver || this.inFlight.some((f) => f.progress === progress)) continue;
+      if (progress.correlator) {
+        progress.snapshotAt = 0;
+        await this.commit(tenant, progress, [], progress.committed, true);
+      }
+      if (this.tenants.get(tenant) === progress) this.forget(tenant, 'handed-over');
+    }
+  }
+
+  private async handle(batch: EvaluatedBatch, progress: TenantProgress): Promise<void> {
     this.counters.events += batch.events;
     for (const problem of batch.errors) {
       this.counters.eventErrors++;
@@ -279,12 +339,26 @@ export class Processor {
     progress: TenantProgress,
     detections: NewDetection[],
     processed: number,
+    forceSnapshot = false,
   ): Promise<CommitResult> {
     const now = Date.now();
-    const snapshot = this.snapshotDue(progress, now)
-      ? { seq: progress.handled, state: progress.correlator!.snapshot() }
-      : undefined;
-    const result = await this.store.commit({ tenant, detections, processed, snapshot });
+    const snapshot =
+      forceSnapshot || this.snapshotDue(progress, now)
+        ? { seq: progress.handled, state: progress.correlator!.snapshot() }
+        : undefined;
+    if (!this.ownership.owns(tenant)) {
+      this.forget(tenant, 'lost');
+      return { stored: 0, suppressed: 0, opened: [] };
+    }
+    let result: CommitResult;
+    try {
+      const fence = this.ownership.fence(tenant);
+      result = await this.store.commit({ tenant, detections, processed, snapshot, ...(fence && { fence }) });
+    } catch (error) {
+      if (!(error instanceof LeaseLost)) throw error;
+      this.forget(tenant, 'lost');
+      return { stored: 0, suppressed: 0, opened: [] };
+    }
     progress.committed = processed;
     if (snapshot) {
       progress.snapshotSeq = snapshot.seq;

@@ -32,6 +32,11 @@ export interface ResponderOptions {
   backoffMs?: number;
   /** Carries out the lookups of enrich steps (the service's stores); without it they fail. */
   enricher?: Enricher;
+  /**
+   * Whether this node keeps a tenant's time-driven work (expiries, reverts, steps left running):
+   * in a cluster, the node that detects for the tenant; alone, every tenant.
+   */
+  owns?: (tenant: string) => boolean;
 }
 
 /** What a hand run asks for: one playbook, or all those meant for the alert; a ceiling on modes. */
@@ -95,7 +100,7 @@ export class Responder {
 
   /** Finishes steps a stopped service left running, then looks for due work now and then. */
   async start(): Promise<void> {
-    for (const record of await this.store.dueResponses(Date.now()))
+    for (const record of await this.dueResponses(Date.now()))
       if (record.state === 'running') await this.act(this.contextOf(record, 'service'), record.decidedBy);
     await this.tick();
     this.timer = setInterval(() => void this.serial(() => this.tick()), this.options.tickMs ?? 30_000);
@@ -430,10 +435,16 @@ export class Responder {
     );
   }
 
+  private async dueResponses(now: number): Promise<ResponseRecord[]> {
+    const owns = this.options.owns;
+    const due = await this.store.dueResponses(now);
+    return owns ? due.filter((record) => owns(record.tenant)) : due;
+  }
+
   /** Lapsed approvals expire; containments whose time is up are reverted. */
   private async tick(): Promise<void> {
     const now = Date.now();
-    for (const record of await this.store.dueResponses(now)) {
+    for (const record of await this.dueResponses(now)) {
       try {
         if (record.state === 'awaiting-approval')
           await this.save(this.contextOf(record, 'service'), { state: 'expired' }, 'response.expire');

@@ -18,6 +18,7 @@ import type { EventLog, NewRecord } from './event-log.js';
 import { type IndicatorSets, ServiceIndicators } from './indicators.js';
 import { lockDataDir } from './lock.js';
 import { describeEventLogPlace, eventLogPlace, openEventLog } from './open-event-log.js';
+import { EveryTenant, type TenantOwnership } from './ownership.js';
 import { Processor, type ProcessorNote } from './processor.js';
 import { Responder } from './responder.js';
 import { ServiceEnricher } from './response-lookups.js';
@@ -145,6 +146,12 @@ export function dataPaths(dataDir: string) {
   };
 }
 
+const OWNERSHIP_CHANGES = {
+  gained: 'detection taken on by this node',
+  'handed-over': 'detection handed over to another node',
+  lost: 'lease lost to another node; its detection is theirs now',
+} as const;
+
 /**
  * The detection service of one data folder: takes events in (durably), detects on them in the
  * background, and keeps detections and alerts. The HTTP server, syslog and folder listeners are
@@ -166,6 +173,8 @@ export class DetectionService {
   private indicatorSets: IndicatorSets | undefined;
   /** Playbooks run on the alerts detection opens. */
   responder!: Responder;
+  /** The tenants this process detects for: all of them, unless it is a node of a cluster. */
+  private ownership: TenantOwnership = new EveryTenant();
   private readonly alertListeners = new Set<(opened: OpenedAlert) => void>();
   private stopHearingGrowth: (() => void) | undefined;
   /** Events accepted per tenant and input, since start (for metrics). */
@@ -276,6 +285,7 @@ export class DetectionService {
       latenessMs: config.latenessMs,
       rulesOf: (tenant) => this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global),
       onNote: (note) => this.note(note),
+      ownership: this.ownership,
     });
     // Growth from this node's inputs and, in a cluster, from other nodes': detection takes it up.
     this.stopHearingGrowth = this.events.onGrowth((tenant) => this.processor.notify(tenant));
@@ -305,6 +315,7 @@ export class DetectionService {
       log(
         `detection waits: the event log of tenant ${note.tenant} cannot be read (${describeError(note.error)}); trying again every second`,
       );
+    else if (note.kind === 'ownership') log(`tenant ${note.tenant}: ${OWNERSHIP_CHANGES[note.change]}`);
     else log(`detection stopped: ${describeError(note.error)}`);
   }
 
@@ -514,6 +525,8 @@ export class DetectionService {
   async applyRetention(now = Date.now()): Promise<void> {
     const retention = this.options.config.retention;
     for (const tenant of this.events.tenants()) {
+      // The node detecting for a tenant knows what its detection still needs.
+      if (!this.ownership.active(tenant)) continue;
       const policy = { ...retention.default, ...retention.tenants.get(tenant) };
       const snapshot = await this.store.snapshot(tenant);
       const keepFrom =

@@ -3,6 +3,7 @@ import type { Detection } from '../detect/index.js';
 import type { Facts } from '../respond/index.js';
 import type { Principal, Role } from './access.js';
 import type { AuditEntry, AuditRecord, AuditVerdict } from './audit.js';
+import type { Fence } from './ownership.js';
 
 export const ALERT_STATUSES = ['open', 'acknowledged', 'closed'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
@@ -83,6 +84,11 @@ export interface BatchOutcome {
   processed: number;
   /** Correlation state as of position `seq`, to resume from after a restart. */
   snapshot?: { seq: number; state: string };
+  /**
+   * The committing node's lease on the tenant: a store shared by nodes refuses the batch (LeaseLost)
+   * once another node took the tenant over. The embedded store has one node and ignores it.
+   */
+  fence?: Fence;
 }
 
 export interface CommitResult {
