@@ -10,6 +10,7 @@ import {
   loadServiceConfig,
   migrateServiceStore,
   openServiceStore,
+  parseServiceConfig,
   ROLES,
   type Role,
   redactUrl,
@@ -17,6 +18,7 @@ import {
   type StoreChoice,
   storeChoice,
 } from '../service/index.js';
+import { registerClusterStatus } from './admin-cluster.js';
 import { storeFlag } from './store-option.js';
 import { table, UsageError } from './terminal.js';
 
@@ -251,6 +253,12 @@ export function registerAdmin(program: Command): void {
         }
       });
     });
+
+  registerClusterStatus(admin, async (command) => {
+    const flags = command.optsWithGlobals() as AdminFlags;
+    const config = flags.data ? loadServiceConfig(resolve(flags.data)) : parseServiceConfig({}, 'defaults');
+    return { store: await openServiceStore(chosenStore(command)), config };
+  });
 
   const rules = admin.command('rules').description('the rules of a running service');
   rules

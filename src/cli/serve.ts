@@ -11,6 +11,7 @@ import {
   DetectionService,
   FolderWatch,
   loadServiceConfig,
+  NODE_NAME,
   redactUrl,
   type ServiceConfig,
   SyslogInput,
@@ -40,6 +41,7 @@ interface ServeFlags extends RuleFlags {
   allowPlaintext?: boolean;
   store?: string;
   bus?: string;
+  node?: string;
 }
 
 /** One line per event of note, stamped, on standard error (standard output stays free). */
@@ -62,6 +64,10 @@ export function registerServe(program: Command): void {
     .option(
       '--bus <nats://host:port>',
       "keep the event log in NATS JetStream (one stream per tenant) instead of the data folder's files",
+    )
+    .option(
+      '--node <name>',
+      'this node of a cluster (--bus and a postgres:// --store): its name in cluster status (default: the host name, or config.yml)',
     )
     .option(
       '--syslog-udp <[host:]port>',
@@ -162,11 +168,14 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     rules,
   );
   const store = storeFlag(flags.store) ?? config.store;
+  if (flags.node !== undefined && !NODE_NAME.test(flags.node))
+    throw new UsageError(`--node must be letters, digits, '.', '_' or '-' (at most 64), not '${flags.node}'`);
   logLine(`vigil serve: data folder ${dataDir}${store ? `; store ${redactUrl(store)}` : ''}; loading rules`);
   const service = await DetectionService.open({
     dataDir,
     config,
     store,
+    node: flags.node,
     rules: setup,
     threads,
     log: (line) => logLine(line),

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -43,6 +44,17 @@ export interface ServiceConfig {
   store?: string;
   /** The event log on NATS JetStream (a cluster node) instead of files in the data folder. */
   bus?: BusConfig;
+  /** This node's name among the others, and how tenants' leases are kept (bus and store shared). */
+  cluster: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  /** Shown in cluster status; a running node is told apart by a suffix of its own. */
+  node: string;
+  /** A node silent this long is taken for dead, and its tenants move. */
+  leaseTtlMs: number;
+  /** How often a node renews its leases and looks for tenants to take or hand over. */
+  heartbeatMs: number;
 }
 
 export interface BusConfig {
@@ -120,6 +132,8 @@ const bus = z.preprocess(
     replicas: z.number().int().min(1).max(5).optional(),
   }),
 );
+
+export const NODE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
 const schema = z.strictObject({
   listen: address.optional(),
@@ -202,11 +216,33 @@ const schema = z.strictObject({
     })
     .optional(),
   bus: bus.optional(),
+  cluster: z
+    .strictObject({
+      node: z.string().regex(NODE_NAME, "letters, digits, '.', '_' or '-' (at most 64)").optional(),
+      lease_ttl: duration.optional(),
+      heartbeat: duration.optional(),
+    })
+    .optional(),
 });
 
 export const CONFIG_FILE = 'config.yml';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8600';
+
+function clusterOf(c: { node?: string; lease_ttl?: string; heartbeat?: string } | undefined): ClusterConfig {
+  const leaseTtlMs = parseTimespan(c?.lease_ttl ?? '15s')!;
+  // Several renewals fit in a lease, so one slow round does not lose it.
+  const heartbeatMs = c?.heartbeat ? parseTimespan(c.heartbeat)! : Math.max(200, Math.floor(leaseTtlMs / 5));
+  return {
+    node:
+      c?.node ??
+      hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .slice(0, 64),
+    leaseTtlMs,
+    heartbeatMs,
+  };
+}
 
 /** Reads `config.yml` of the data folder (all defaults when absent); errors name the file, line and key. */
 export function loadServiceConfig(dataDir: string): ServiceConfig {
@@ -286,6 +322,7 @@ export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
       sessionMaxMs: ms(c.console?.session_max) ?? 12 * 3_600_000,
     },
     store: c.store,
+    cluster: clusterOf(c.cluster),
     ...(c.bus && {
       bus: {
         url: c.bus.url.trim(),

@@ -16,7 +16,9 @@ export {
   DEFAULT_BUS_PREFIX,
   DEFAULT_LISTEN,
   loadServiceConfig,
+  NODE_NAME,
   parseBusUrl,
+  parseServiceConfig,
   parseSize,
   type ServiceConfig,
   type SyslogListener,
@@ -27,7 +29,9 @@ export { FolderWatch } from './folder-watch.js';
 export { type IndicatorSets, ServiceIndicators } from './indicators.js';
 export { BodyTooLarge, type ParsedBody, parseJsonBody, parseNdjson } from './ingest.js';
 export { describeEventLogPlace, type EventLogPlace, eventLogPlace, openEventLog } from './open-event-log.js';
+export type { LeaseRow, NodeRow } from './postgres-leases.js';
 export { POSTGRES_SCHEMA_VERSION } from './postgres-schema.js';
+export type { PostgresServiceStore } from './postgres-store.js';
 export { isPostgresUrl, redactUrl } from './postgres-url.js';
 export {
   type PlaybookChoice,

@@ -10,7 +10,13 @@ import {
   verifyAuditChain,
 } from './audit.js';
 import { checkSchemaVersion, openPool, schemaVersion, storeError } from './postgres.js';
-import { checkFence, type LeaseOptions, PostgresLeases } from './postgres-leases.js';
+import {
+  checkFence,
+  type LeaseOptions,
+  type LeaseRow,
+  type NodeRow,
+  PostgresLeases,
+} from './postgres-leases.js';
 import { type PostgresLocation, parsePostgresUrl } from './postgres-url.js';
 import type {
   Alert,
@@ -148,6 +154,14 @@ export class PostgresServiceStore implements ServiceStore {
   /** Tenant leases for a node of a cluster, kept in this store's database. */
   tenantLeases(options: LeaseOptions): PostgresLeases {
     return new PostgresLeases(this.pool, options);
+  }
+
+  /** The cluster's nodes (live: heard from within `ttlMs`) and who holds each tenant's lease. */
+  async cluster(ttlMs: number): Promise<{ nodes: NodeRow[]; leases: LeaseRow[] }> {
+    return {
+      nodes: await PostgresLeases.nodes(this.pool, ttlMs),
+      leases: await PostgresLeases.leases(this.pool),
+    };
   }
 
   private now(): string {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { describeError, VigilError } from '../core/index.js';
@@ -19,6 +20,7 @@ import { type IndicatorSets, ServiceIndicators } from './indicators.js';
 import { lockDataDir } from './lock.js';
 import { describeEventLogPlace, eventLogPlace, openEventLog } from './open-event-log.js';
 import { EveryTenant, type TenantOwnership } from './ownership.js';
+import type { PostgresServiceStore } from './postgres-store.js';
 import { Processor, type ProcessorNote } from './processor.js';
 import { Responder } from './responder.js';
 import { ServiceEnricher } from './response-lookups.js';
@@ -52,6 +54,8 @@ export interface ServiceOptions {
   vulnDecisions?: () => PrioritizeOptions;
   /** The cluster store, a postgres:// URL (default: the configuration's, else SQLite in the data folder). */
   store?: string;
+  /** This node's name in a cluster (default: the configuration's, else the host name). */
+  node?: string;
 }
 
 /** What adding indicators did: those kept (judged now), the entries refused, the sweeps started. */
@@ -101,6 +105,7 @@ async function openResponder(
   options: ServiceOptions,
   store: ServiceStore,
   indicators: () => Promise<IndicatorSets>,
+  owns: (tenant: string) => boolean,
 ): Promise<Responder> {
   const { response } = options.config;
   const inData = (path: string) => (isAbsolute(path) ? path : join(options.dataDir, path));
@@ -117,6 +122,7 @@ async function openResponder(
     connectors,
     log: options.log,
     tickMs: response.tickMs,
+    owns,
     enricher: new ServiceEnricher({
       store,
       dataDir: options.dataDir,
@@ -132,6 +138,39 @@ export function noVulnDecisions(): never {
     'SSVC_MISSING',
     'no SSVC decision tables and KEV at hand. Get them with: vigil content update --only ssvc,kev',
   );
+}
+
+/** A store nodes share (PostgreSQL), told apart without loading its driver for the embedded one. */
+function isClusterStore(store: ServiceStore): store is PostgresServiceStore {
+  return typeof (store as Partial<PostgresServiceStore>).tenantLeases === 'function';
+}
+
+/**
+ * Makes this process a node of a cluster (events on JetStream, the store in PostgreSQL): it takes
+ * its share of tenants to detect for, and hands them over as nodes come and go.
+ */
+async function joinCluster(
+  options: ServiceOptions,
+  store: PostgresServiceStore,
+  events: EventLog,
+): Promise<TenantOwnership> {
+  const { cluster } = options.config;
+  // A restarted node is a new one: the old process's leases lapse rather than being taken over
+  // by a process that cannot know what the old one left half-done.
+  const node = `${options.node ?? cluster.node}#${randomBytes(3).toString('hex')}`;
+  const leases = store.tenantLeases({
+    node,
+    ttlMs: cluster.leaseTtlMs,
+    heartbeatMs: cluster.heartbeatMs,
+    tenants: () => events.tenants(),
+    info: () => ({ pid: process.pid, listen: options.config.listen }),
+    onError: (error) => options.log(`cluster: ${describeError(error)}`),
+  });
+  await leases.start();
+  options.log(
+    `cluster: node ${node} joined; lease ${cluster.leaseTtlMs} ms, heartbeat ${cluster.heartbeatMs} ms`,
+  );
+  return leases;
 }
 
 /** Where the service keeps things in its data folder. */
@@ -195,44 +234,52 @@ export class DetectionService {
     mkdirSync(paths.tenantRules, { recursive: true });
     let store: ServiceStore | undefined;
     let events: EventLog | undefined;
+    let service: DetectionService | undefined;
     try {
       store = await openServiceStore(storeChoice(options.store ?? options.config.store, paths.database));
       const place = eventLogPlace(paths.events, options.config.bus);
       events = await openEventLog(place, { name: `vigil serve ${options.dataDir}` });
       options.log(`event log: ${describeEventLogPlace(place)}`);
-      const service = new DetectionService(options, store, events, unlock);
+      const opened = new DetectionService(options, store, events, unlock);
+      service = opened;
+      if (place.kind === 'jetstream' && isClusterStore(store))
+        opened.ownership = await joinCluster(options, store, events);
       const { fetch } = options.config;
-      service.indicators = new ServiceIndicators({
+      opened.indicators = new ServiceIndicators({
         dir: paths.indicators,
         config: options.config.indicators,
         fetch: { allowHosts: fetch.allowHosts, maxBytes: fetch.maxBytes, timeoutMs: fetch.timeoutMs },
         warningLists: options.warningLists,
         log: options.log,
       });
-      await store.failRunningHunts('the service stopped during the hunt');
-      service.hunts = new RetroHunts(
+      // A hunt runs on the node it was asked of; another node's may be running right now.
+      if (!isClusterStore(store) || place.kind !== 'jetstream')
+        await store.failRunningHunts('the service stopped during the hunt');
+      opened.hunts = new RetroHunts(
         store,
         options.dataDir,
         place,
-        (tenant) => service.deployedSetup(tenant),
+        (tenant) => opened.deployedSetup(tenant),
         options.log,
       );
-      service.responder = await openResponder(
+      opened.responder = await openResponder(
         options,
         store,
-        async () => service.indicatorSets ?? (await service.indicators.load()),
+        async () => opened.indicatorSets ?? (await opened.indicators.load()),
+        (tenant) => opened.ownership.owns(tenant),
       );
-      await service.startDetection();
-      await service.responder.start();
-      service.watchRules();
-      service.retentionTimer = setInterval(
+      await opened.startDetection();
+      await opened.responder.start();
+      opened.watchRules();
+      opened.retentionTimer = setInterval(
         () =>
-          service.applyRetention().catch((error) => options.log(`retention failed: ${describeError(error)}`)),
+          opened.applyRetention().catch((error) => options.log(`retention failed: ${describeError(error)}`)),
         RETENTION_EVERY_MS,
       );
-      service.retentionTimer.unref();
-      return service;
+      opened.retentionTimer.unref();
+      return opened;
     } catch (error) {
+      await service?.ownership.stop();
       await events?.close();
       await store?.close();
       unlock();
