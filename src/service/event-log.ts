@@ -67,6 +67,13 @@ export interface EventLog {
    * cluster, another node; a tenant's first events announce a new tenant). Returns how to stop.
    */
   onGrowth(listener: (tenant: string) => void): () => void;
+  /**
+   * Tells the other nodes sharing this log of an alert this node opened, so their consoles' live
+   * queues show it too; a log of one process has nobody to tell and leaves these out.
+   */
+  announceAlert?(alert: { tenant: string; id: number }): void;
+  /** Tells `listener` of the alerts other nodes opened. Returns how to stop. */
+  onAlertElsewhere?(listener: (alert: { tenant: string; id: number }) => void): () => void;
   /** Removes the oldest events beyond the policy, but never any at or after `keepFrom`. */
   applyRetention(
     tenant: string,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   JetStreamApiError,
   type JetStreamManager,
@@ -141,6 +142,8 @@ export class JetStreamEventLog implements EventLog {
   private readonly streams = new Map<string, TenantStream>();
   private readonly creating = new Map<string, Promise<TenantStream>>();
   private readonly listeners = new Set<(tenant: string) => void>();
+  /** Tells this process's own notices apart from other nodes' on shared subjects. */
+  private readonly instance = randomBytes(8).toString('hex');
   /**
    * Publishes waiting for JetStream's acknowledgement, by the reply subject's last token. One
    * subscription answers them all: the client's request per message costs more than the storing.
@@ -661,6 +664,32 @@ export class JetStreamEventLog implements EventLog {
   onGrowth(listener: (tenant: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Core NATS, not JetStream: a notice missed while a node is away is of no use later. */
+  announceAlert(alert: { tenant: string; id: number }): void {
+    if (!this.isConnected) return;
+    this.nc.publish(
+      `${this.prefix}.alerts`,
+      JSON.stringify({ tenant: alert.tenant, id: alert.id, from: this.instance }),
+    );
+  }
+
+  onAlertElsewhere(listener: (alert: { tenant: string; id: number }) => void): () => void {
+    const sub = this.nc.subscribe(`${this.prefix}.alerts`, {
+      callback: (error, msg) => {
+        if (error) return;
+        try {
+          const notice = JSON.parse(msg.string()) as { tenant?: unknown; id?: unknown; from?: unknown };
+          if (notice.from === this.instance) return;
+          if (typeof notice.tenant === 'string' && typeof notice.id === 'number')
+            listener({ tenant: notice.tenant, id: notice.id });
+        } catch {
+          // Not one of ours: nothing to tell.
+        }
+      },
+    });
+    return () => sub.unsubscribe();
   }
 
   /**

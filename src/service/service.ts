@@ -216,6 +216,7 @@ export class DetectionService {
   private ownership: TenantOwnership = new EveryTenant();
   private readonly alertListeners = new Set<(opened: OpenedAlert) => void>();
   private stopHearingGrowth: (() => void) | undefined;
+  private stopHearingAlerts: (() => void) | undefined;
   /** Events accepted per tenant and input, since start (for metrics). */
   readonly accepted = new Map<string, number>();
   readonly rejected = new Map<string, number>();
@@ -336,6 +337,9 @@ export class DetectionService {
     });
     // Growth from this node's inputs and, in a cluster, from other nodes': detection takes it up.
     this.stopHearingGrowth = this.events.onGrowth((tenant) => this.processor.notify(tenant));
+    this.stopHearingAlerts = this.events.onAlertElsewhere?.((opened) => {
+      for (const listener of this.alertListeners) listener(opened);
+    });
     await this.processor.start();
   }
 
@@ -355,6 +359,7 @@ export class DetectionService {
         `alert ${note.id} opened: tenant ${note.tenant}, ${note.rule} (${note.level}) on ${note.host || 'no host'}`,
       );
       for (const listener of this.alertListeners) listener({ tenant: note.tenant, id: note.id });
+      this.events.announceAlert?.({ tenant: note.tenant, id: note.id });
       this.responder.alertOpened(note.tenant, note.id);
     } else if (note.kind === 'event-error')
       log(`event skipped: tenant ${note.tenant}: ${describeError(note.error)}`);
@@ -602,6 +607,7 @@ export class DetectionService {
     await this.hunts.close();
     await this.processor.stop();
     this.stopHearingGrowth?.();
+    this.stopHearingAlerts?.();
     await this.responder.stop();
     await this.pool.close();
     await this.events.close();

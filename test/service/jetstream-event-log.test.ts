@@ -129,6 +129,30 @@ describe.skipIf(!hasNats)('JetStreamEventLog', () => {
     await Promise.all([reader.close(), writer.close()]);
   });
 
+  it('tells the other nodes of the alerts one opens (their live queues), and not itself', async () => {
+    const [a, b] = await Promise.all([open(), open()]);
+    const heardByA: unknown[] = [];
+    const heardByB: unknown[] = [];
+    a.onAlertElsewhere((alert) => heardByA.push(alert));
+    b.onAlertElsewhere((alert) => heardByB.push(alert));
+    // A subscription reaches the server a moment after it is made: announce until it is heard.
+    await until(() => {
+      a.announceAlert({ tenant: 'acme', id: 7 });
+      return heardByB.length > 0;
+    }, 'the other node hears of the alert');
+    await until(() => {
+      b.announceAlert({ tenant: 'acme', id: 8 });
+      return heardByA.length > 0;
+    }, 'the first node hears of the second one’s alert');
+    expect(new Set(heardByB.map((x) => JSON.stringify(x)))).toEqual(
+      new Set([JSON.stringify({ tenant: 'acme', id: 7 })]),
+    );
+    expect(new Set(heardByA.map((x) => JSON.stringify(x)))).toEqual(
+      new Set([JSON.stringify({ tenant: 'acme', id: 8 })]),
+    );
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('a look at the streams catches growth whose announcement was missed', async () => {
     const writer = await open();
     await writer.append('acme', records(3, 'w'));
