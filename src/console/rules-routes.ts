@@ -1,15 +1,17 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeError, type VigilError } from '../core/index.js';
 import {
   actorName,
+  checkRuleText as checkRule,
   type DetectionService,
   dataPaths,
   deployedRuleKey,
+  RULE_FILE,
   tenantRulesPath,
 } from '../service/index.js';
-import { type CorrelationRule, type DetectionRule, parseRuleText } from '../sigma/index.js';
+import type { CorrelationRule, DetectionRule } from '../sigma/index.js';
 import { type ConsoleOptions, type Form, field, sendPage, tenantChoice, userOf } from './context.js';
 import { errorPage, page } from './layout.js';
 import {
@@ -27,7 +29,6 @@ import type { ConsoleUser } from './session.js';
 /** Rules listed at once; a search finds the others. */
 const ROWS_SHOWN = 300;
 const BACKTEST_MATCHES_SHOWN = 200;
-const RULE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,115}\.ya?ml$/;
 const DAY_MS = 86_400_000;
 /** A backtest reads at most the newest this many events of the tenant, whatever its days. */
 const BACKTEST_EVENTS = 1_000_000;
@@ -43,10 +44,9 @@ function pageTenant(user: ConsoleUser, reply: FastifyReply): string | undefined 
   return undefined;
 }
 
-/** The loader's verdict on a rule text: its problems with line and field, or the titles it holds. */
+/** The loader's verdict on a rule text, its problems worded as the page shows them. */
 function checkRuleText(text: string, file: string): { problems: string[]; titles: string[] } {
-  const { rules, errors } = parseRuleText(text, file);
-  return { problems: errors.map(problemText), titles: rules.map((r) => r.title) };
+  return checkRule(text, file, problemText);
 }
 
 /** The rules screen: the tenant's rules and the global packs, their state and hits, the editor and backtests. */
@@ -255,20 +255,7 @@ export function registerRules(
       const shown = problems.length ? problems : ['The text holds no rule.'];
       return renderEditor(reply, 400, user, tenant, file, text, shown, tenants);
     }
-    const folder = folderOf(tenant);
-    mkdirSync(folder, { recursive: true });
-    // Written whole then renamed: a reload never reads half a rule.
-    const path = join(folder, file);
-    writeFileSync(`${path}.tmp`, text);
-    renameSync(`${path}.tmp`, path);
-    await store.audit({
-      actor: actor(user),
-      action: 'rule.save',
-      tenant,
-      target: file,
-      details: { rules: titles },
-    });
-    void reload(user);
+    await service.saveTenantRule(tenant, file, text, actor(user));
     return reply.redirect('/console/rules?saved=1', 303);
   });
 

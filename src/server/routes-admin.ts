@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { describeError } from '../core/index.js';
+import { describeError, VigilError } from '../core/index.js';
 import {
   actorName,
   checkTenantName,
@@ -235,6 +235,52 @@ export function registerAdminRoutes(app: FastifyInstance, book: RouteBook, servi
         failed:
           status.global.errors.length + [...status.tenants.values()].reduce((n, t) => n + t.errors.length, 0),
       };
+    },
+  });
+
+  book.add(app, {
+    method: 'PUT',
+    url: '/api/v1/rules/tenant/:file',
+    permission: 'manage',
+    summary: "Deploy one of a tenant's own rule files",
+    description:
+      "The file's text is checked as the loader checks rules (400 with every problem, its line and field, when it cannot be used), written into the tenant's rule folder, audited (`rule.save`) and loaded; in a cluster, every node gets it. A file of the same name is replaced.",
+    tags: ['rules'],
+    params: { type: 'object', properties: { file: { type: 'string' } }, required: ['file'] },
+    body: {
+      type: 'object',
+      properties: {
+        tenant: { type: 'string', description: "the tenant (a service-wide token's choice)" },
+        text: { type: 'string', description: 'the rule file: one or more Sigma rules in YAML' },
+      },
+      required: ['text'],
+      additionalProperties: false,
+    },
+    responses: {
+      200: { description: 'the rules the file holds, deployed', schema: { type: 'object' } },
+      400: { description: 'a file name or rule text that cannot be used', schema: errorSchema },
+    },
+    handler: async (request) => {
+      const { file } = request.params as { file: string };
+      const body = request.body as { tenant?: string; text: string };
+      const tenant = scopeOf(request.principal, body.tenant);
+      if (tenant === null)
+        throw new ApiError(400, 'INVALID_REQUEST', "a service-wide token names the rules' tenant: tenant");
+      if (!(await store.hasTenant(tenant)))
+        throw new ApiError(404, 'UNKNOWN_TENANT', `no tenant '${tenant}'`);
+      try {
+        const { titles } = await service.saveTenantRule(
+          tenant,
+          file,
+          body.text,
+          actorName(principalOf(request)),
+        );
+        return { tenant, file, rules: titles };
+      } catch (error) {
+        if (error instanceof VigilError && (error.code === 'RULE_INVALID' || error.code === 'RULE_FILE_NAME'))
+          throw new ApiError(400, error.code, error.message);
+        throw error;
+      }
     },
   });
 

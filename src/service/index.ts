@@ -92,4 +92,5 @@ export {
 export { migrateServiceStore, openServiceStore, type StoreChoice, storeChoice } from './store-choice.js';
 export { storedEventUnits } from './stored-units.js';
 export { SyslogInput } from './syslog-listener.js';
+export { checkRuleText, RULE_FILE } from './tenant-rule-files.js';
 export { triageAlert } from './triage.js';

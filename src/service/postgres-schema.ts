@@ -218,6 +218,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      epoch bigint NOT NULL,
      expires_at timestamptz NOT NULL
    );`,
+  // Cluster: each tenant's own rule files, which every node writes into its data folder.
+  `CREATE SEQUENCE tenant_rule_versions;
+   CREATE TABLE tenant_rule_files (
+     tenant text NOT NULL REFERENCES tenants (name),
+     file text NOT NULL,
+     text text NOT NULL,
+     version bigint NOT NULL,
+     updated_by text NOT NULL,
+     updated_at timestamptz NOT NULL,
+     PRIMARY KEY (tenant, file)
+   );`,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;

@@ -91,6 +91,7 @@ import {
   SUPPRESSION_COLUMNS,
   suppressionValues,
 } from './store-writes.js';
+import type { SharedRuleFile } from './tenant-rule-files.js';
 
 /** Something to run a query on: the pool, or the one client of a transaction. */
 type Queryable = pg.Pool | pg.PoolClient;
@@ -154,6 +155,25 @@ export class PostgresServiceStore implements ServiceStore {
   /** Tenant leases for a node of a cluster, kept in this store's database. */
   tenantLeases(options: LeaseOptions): PostgresLeases {
     return new PostgresLeases(this.pool, options);
+  }
+
+  /** Shares a tenant's rule file with every node (a newer version of the file replaces the older). */
+  async shareTenantRule(rule: { tenant: string; file: string; text: string }, actor: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO tenant_rule_files (tenant, file, text, version, updated_by, updated_at)
+       VALUES ($1, $2, $3, nextval('tenant_rule_versions'), $4, now())
+       ON CONFLICT (tenant, file) DO UPDATE SET text = excluded.text, version = excluded.version,
+         updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+      [rule.tenant, rule.file, rule.text, actor],
+    );
+  }
+
+  /** The tenants' rule files changed after `version`, oldest change first. */
+  async sharedRuleFiles(after: number): Promise<SharedRuleFile[]> {
+    return this.rows<SharedRuleFile>(
+      'SELECT tenant, file, text, version FROM tenant_rule_files WHERE version > $1 ORDER BY version',
+      [after],
+    );
   }
 
   /** The cluster's nodes (live: heard from within `ttlMs`) and who holds each tenant's lease. */

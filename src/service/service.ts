@@ -35,6 +35,7 @@ import {
 } from './rules.js';
 import type { RetroHunt, ServiceStore } from './store.js';
 import { openServiceStore, storeChoice } from './store-choice.js';
+import { checkRuleText, RULE_FILE, writeRuleFile } from './tenant-rule-files.js';
 
 export interface ServiceOptions {
   dataDir: string;
@@ -217,6 +218,10 @@ export class DetectionService {
   private readonly alertListeners = new Set<(opened: OpenedAlert) => void>();
   private stopHearingGrowth: (() => void) | undefined;
   private stopHearingAlerts: (() => void) | undefined;
+  /** In a cluster, the store that shares the tenants' rule files, and the last version written here. */
+  private clusterStore: PostgresServiceStore | undefined;
+  private ruleVersion = 0;
+  private ruleSyncTimer: NodeJS.Timeout | undefined;
   /** Events accepted per tenant and input, since start (for metrics). */
   readonly accepted = new Map<string, number>();
   readonly rejected = new Map<string, number>();
@@ -243,8 +248,12 @@ export class DetectionService {
       options.log(`event log: ${describeEventLogPlace(place)}`);
       const opened = new DetectionService(options, store, events, unlock);
       service = opened;
-      if (place.kind === 'jetstream' && isClusterStore(store))
+      if (place.kind === 'jetstream' && isClusterStore(store)) {
         opened.ownership = await joinCluster(options, store, events);
+        opened.clusterStore = store;
+        // The tenants' own rules as the cluster has them, before the first rules are loaded.
+        await opened.syncTenantRules();
+      }
       const { fetch } = options.config;
       opened.indicators = new ServiceIndicators({
         dir: paths.indicators,
@@ -272,6 +281,16 @@ export class DetectionService {
       await opened.startDetection();
       await opened.responder.start();
       opened.watchRules();
+      if (opened.clusterStore) {
+        opened.ruleSyncTimer = setInterval(
+          () =>
+            opened
+              .syncTenantRules()
+              .catch((error) => options.log(`rule sync failed: ${describeError(error)}`)),
+          options.config.cluster.heartbeatMs,
+        );
+        opened.ruleSyncTimer.unref();
+      }
       opened.retentionTimer = setInterval(
         () =>
           opened.applyRetention().catch((error) => options.log(`retention failed: ${describeError(error)}`)),
@@ -285,6 +304,46 @@ export class DetectionService {
       await store?.close();
       unlock();
       throw error;
+    }
+  }
+
+  /**
+   * Deploys a tenant's own rule file: checked as the loader checks it (a VigilError listing every
+   * problem with its line and field when it cannot be used), written whole into the tenant's folder,
+   * audited, shared with the other nodes of a cluster, and loaded.
+   */
+  async saveTenantRule(
+    tenant: string,
+    file: string,
+    text: string,
+    actor: string,
+  ): Promise<{ titles: string[] }> {
+    if (!RULE_FILE.test(file))
+      throw new VigilError(
+        'RULE_FILE_NAME',
+        `'${file}' is not a rule file name: letters, digits, dots, dashes and underscores, ending in .yml or .yaml`,
+        { field: 'file' },
+      );
+    const { problems, titles } = checkRuleText(text, file);
+    if (problems.length > 0 || titles.length === 0)
+      throw new VigilError('RULE_INVALID', problems.length ? problems.join('\n') : 'the text holds no rule', {
+        file,
+      });
+    writeRuleFile(tenantRulesPath(dataPaths(this.options.dataDir).tenantRules, tenant), file, text);
+    await this.store.audit({ actor, action: 'rule.save', tenant, target: file, details: { rules: titles } });
+    await this.clusterStore?.shareTenantRule({ tenant, file, text }, actor);
+    this.reloadRules(actor).catch((error) => this.options.log(`reload failed: ${describeError(error)}`));
+    return { titles };
+  }
+
+  /** Writes the tenants' rule files other nodes deployed since the last look; the folder watch reloads. */
+  private async syncTenantRules(): Promise<void> {
+    if (!this.clusterStore) return;
+    const folder = dataPaths(this.options.dataDir).tenantRules;
+    for (const shared of await this.clusterStore.sharedRuleFiles(this.ruleVersion)) {
+      if (writeRuleFile(tenantRulesPath(folder, shared.tenant), shared.file, shared.text))
+        this.options.log(`tenant ${shared.tenant}: rule file ${shared.file} deployed from the cluster`);
+      this.ruleVersion = shared.version;
     }
   }
 
@@ -601,6 +660,7 @@ export class DetectionService {
   /** Finishes detection on everything accepted, then closes the log and the database. */
   async close(): Promise<void> {
     clearInterval(this.retentionTimer);
+    clearInterval(this.ruleSyncTimer);
     clearTimeout(this.reloadTimer);
     for (const watcher of this.watchers) watcher.close();
     await this.reloading?.catch(() => undefined);

@@ -387,6 +387,18 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
         'globex',
       );
     });
+    await check('PUT /api/v1/rules/tenant/{file}', async () => {
+      const text =
+        'title: acme own rule\nlogsource: { product: windows }\ndetection:\n  s: { EventID: 1 }\n  condition: s\n';
+      const path = '/api/v1/rules/tenant/own.yml';
+      expect((await asAcme('admin', 'PUT', path, { tenant: 'globex', text })).status).toBe(403);
+      expect((await asAcme('analyst', 'PUT', path, { text })).status).toBe(403);
+      const own = await asAcme('admin', 'PUT', path, { text });
+      expect(own.body).toEqual({ tenant: 'acme', file: 'own.yml', rules: ['acme own rule'] });
+      expect(
+        (await asAcme('admin', 'PUT', '/api/v1/rules/tenant/..%2Fglobex%2Fx.yml', { text })).status,
+      ).toBe(400);
+    });
     await check('POST /api/v1/rules/reload', async () => {
       expect((await asAcme('admin', 'POST', '/api/v1/rules/reload')).status).toBe(200);
     });

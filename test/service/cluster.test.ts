@@ -102,7 +102,10 @@ async function send(node: RunningService, token: string, lines: readonly string[
 }
 
 /** Who holds each tenant now and how far its detection is, once every tenant has a holder. */
-async function leasesNow(cluster: Cluster): Promise<{ tenant: string; node: string; processed: number }[]> {
+async function leasesNow(
+  cluster: Cluster,
+  tenants = TENANTS.length,
+): Promise<{ tenant: string; node: string; processed: number }[]> {
   for (let i = 0; ; i++) {
     const rows = await onDatabase(
       async (client) =>
@@ -114,7 +117,7 @@ async function leasesNow(cluster: Cluster): Promise<{ tenant: string; node: stri
           )
         ).rows as { tenant: string; node: string; processed: number }[],
     );
-    if (rows.length === TENANTS.length || i > 100) return rows;
+    if (rows.length === tenants || i > 100) return rows;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -253,5 +256,56 @@ describe.skipIf(!hasContent || !hasPostgres || !hasNats)('vigil serve as a clust
         d.rule.title === 'Brute Force Of One Windows Account From One Source',
     );
     expect(bruteForce).toHaveLength(1);
+  }, 300_000);
+
+  it('a rule deployed through one node is used by the node that detects for the tenant', async () => {
+    const cluster = newCluster(root, ['corp']);
+    clusters.push(cluster);
+    const identity = join(VIGIL_RULES_DIR, 'identity');
+    await Promise.all(['r1', 'r2'].map((n) => startNode(cluster, n, identity)));
+    // The tenant's first event makes its stream, and one of the nodes takes the tenant.
+    const [first, second] = failedLogons(2, { user: 'mallory', ip: '198.51.100.7' });
+    await send(cluster.nodes.get('r1')!, cluster.ingest.corp!, [first!]);
+    const [lease] = await leasesNow(cluster, 1);
+    const ownerName = lease!.node.split('#')[0]!;
+    const owner = cluster.nodes.get(ownerName)!;
+    const other = cluster.nodes.get(ownerName === 'r1' ? 'r2' : 'r1')!;
+
+    const broken = await api(other, cluster.admin, 'PUT', '/api/v1/rules/tenant/mallory.yml', {
+      tenant: 'corp',
+      text: 'title: no detection\nlogsource: {product: windows}\n',
+    });
+    expect(broken.status).toBe(400);
+    expect(broken.body.error.message).toMatch(/detection/);
+    const rule = [
+      'title: Failed logon of the account mallory',
+      'id: 5b0f8a52-6f3e-4c1e-9a57-3d2c1b0e9f11',
+      'status: test',
+      'logsource: { product: windows, service: security }',
+      'detection:',
+      '  selection: { EventID: 4625, TargetUserName: mallory }',
+      '  condition: selection',
+      'level: high',
+      '',
+    ].join('\n');
+    const put = await api(other, cluster.admin, 'PUT', '/api/v1/rules/tenant/mallory.yml', {
+      tenant: 'corp',
+      text: rule,
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.rules).toEqual(['Failed logon of the account mallory']);
+    // The owner writes it into its own folder from the store, and loads it.
+    for (let i = 0; ; i++) {
+      const status = await api(owner, cluster.admin, 'GET', '/api/v1/rules?tenant=corp');
+      if (status.body.tenants.corp?.rules === 1) break;
+      if (i > 120) throw new Error(`the owner never loaded the rule:\n${owner.log()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(owner.log()).toContain('rule file mallory.yml deployed from the cluster');
+    await send(other, cluster.ingest.corp!, [second!]);
+    await caughtUp(cluster, other, 2);
+    const found = await api(other, cluster.admin, 'GET', '/api/v1/detections?tenant=corp&limit=100');
+    const titles = found.body.detections.map((d: { rule: { title: string } }) => d.rule.title);
+    expect(titles).toEqual(['Failed logon of the account mallory']);
   }, 300_000);
 });
