@@ -67,15 +67,18 @@ export interface ProcessorTimes {
   storeCommit: number;
 }
 
-/** Adds the seconds `work` takes to `times[stage]`, whether it succeeds or not. */
+/**
+ * Adds the seconds `work` takes to `times[stage]`, whether it succeeds or not. Given as a function,
+ * so that the clock also covers work done before its first await (SQLite and file reads are synchronous).
+ */
 async function timedStep<T>(
   times: ProcessorTimes,
   stage: keyof ProcessorTimes,
-  work: Promise<T>,
+  work: () => Promise<T>,
 ): Promise<T> {
   const started = performance.now();
   try {
-    return await work;
+    return await work();
   } finally {
     times[stage] += (performance.now() - started) / 1000;
   }
@@ -249,9 +252,7 @@ export class Processor {
       if (!run) return;
       let records: Awaited<ReturnType<EventLog['read']>>;
       try {
-        records = await timedStep(
-          this.times,
-          'logRead',
+        records = await timedStep(this.times, 'logRead', () =>
           this.log.read(run.tenant, run.from, this.options.batchSize ?? DEFAULT_BATCH),
         );
       } catch (error) {
@@ -282,7 +283,7 @@ export class Processor {
       await this.fill();
       const next = this.inFlight[0];
       if (next) {
-        const batch = await timedStep(this.times, 'detectionWait', next.result);
+        const batch = await timedStep(this.times, 'detectionWait', () => next.result);
         this.times.detectionThreads += batch.threadMs / 1000;
         this.inFlight.shift();
         // A tenant given up meanwhile is the new owner's to redo.
@@ -389,9 +390,7 @@ export class Processor {
     let result: CommitResult;
     try {
       const fence = this.ownership.fence(tenant);
-      result = await timedStep(
-        this.times,
-        'storeCommit',
+      result = await timedStep(this.times, 'storeCommit', () =>
         this.store.commit({ tenant, detections, processed, snapshot, ...(fence && { fence }) }),
       );
     } catch (error) {
