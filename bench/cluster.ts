@@ -18,7 +18,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,9 +176,9 @@ async function stageSeconds(node: Node, admin: string): Promise<Stages> {
 const TICKS_PER_SECOND = 100;
 
 /** Processor time (user and system) of a process so far, in seconds; 0 when it is gone. */
-function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number, file = `/proc/${pid}/stat`): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     // Fields after the command (which may hold spaces), counted from the state field.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
@@ -187,7 +187,12 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-/** The processes of a program on this machine (nats-server, postgres and its backends). */
+/** Processor time of a process's main thread alone (where ingest, reads and commits run), in seconds. */
+function mainThreadSeconds(pid: number): number {
+  return cpuSeconds(pid, `/proc/${pid}/task/${pid}/stat`);
+}
+
+/** The processes of a program on this machine (the one nats-server). */
 function pidsOf(program: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -201,10 +206,86 @@ function pidsOf(program: string): number[] {
   return out;
 }
 
-/** CPU seconds of the shared services so far; PostgreSQL's backends come and go, so they are summed at each look. */
-function servicesCpu(): { nats: number; postgres: number } {
-  const sum = (pids: number[]) => pids.reduce((total, pid) => total + cpuSeconds(pid), 0);
-  return { nats: sum(pidsOf('nats-server')), postgres: sum(pidsOf('postgres')) };
+/** The local TCP ports of a process's sockets (its connections to PostgreSQL among them). */
+function localPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (socket) inodes.add(socket[1]!);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const columns = line.trim().split(/\s+/);
+      if (columns.length > 9 && inodes.has(columns[9]!))
+        ports.push(Number.parseInt(columns[1]!.split(':').at(-1)!, 16));
+    }
+  }
+  return ports;
+}
+
+/**
+ * The CPU the shared services spend on a run, sampled twice a second: nats-server as a whole, and
+ * the PostgreSQL backends serving the run's nodes alone (found by the nodes' client ports), so
+ * that other work on the same server is not counted. A backend's CPU is counted from when it is
+ * first seen (0 for one that starts during the run) to when it is last seen.
+ */
+class ServiceCpu {
+  private readonly nats = pidsOf('nats-server');
+  private readonly natsStart: number;
+  private readonly backends = new Map<number, { first: number; last: number }>();
+  private readonly timer: NodeJS.Timeout;
+  private sampling: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly nodePids: readonly number[],
+  ) {
+    this.natsStart = this.natsNow();
+    this.timer = setInterval(() => {
+      this.sampling = this.sampling.then(() => this.sample(false));
+    }, 500);
+  }
+
+  static async start(nodePids: readonly number[]): Promise<ServiceCpu> {
+    const client = new pg.Client({ connectionString: storeUrl });
+    await client.connect();
+    const cpu = new ServiceCpu(client, nodePids);
+    await cpu.sample(true);
+    return cpu;
+  }
+
+  private natsNow(): number {
+    return this.nats.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  }
+
+  private async sample(atStart: boolean): Promise<void> {
+    const ports = this.nodePids.flatMap((pid) => localPorts(pid));
+    const rows = (
+      await this.client.query('SELECT pid FROM pg_stat_activity WHERE client_port = ANY($1::int[])', [ports])
+    ).rows as { pid: number }[];
+    for (const { pid } of rows) {
+      const now = cpuSeconds(pid);
+      const seen = this.backends.get(pid);
+      if (seen) seen.last = Math.max(seen.last, now);
+      else this.backends.set(pid, { first: atStart ? now : 0, last: now });
+    }
+  }
+
+  /** CPU seconds since the start: nats-server's, and the run's PostgreSQL backends'. */
+  async stop(): Promise<{ nats: number; postgres: number }> {
+    clearInterval(this.timer);
+    await this.sampling;
+    await this.sample(false);
+    await this.client.end();
+    let postgres = 0;
+    for (const { first, last } of this.backends.values()) postgres += last - first;
+    return { nats: this.natsNow() - this.natsStart, postgres };
+  }
 }
 
 function loadAverage(): number {
@@ -219,8 +300,8 @@ interface Run {
   throttled: number;
   /** Stage seconds summed over the nodes. */
   stages: Stages;
-  /** CPU seconds during the run: the vigil processes, nats-server, PostgreSQL. */
-  cpu: { vigil: number; nats: number; postgres: number };
+  /** CPU seconds during the run: the vigil processes (and their main threads), nats-server, PostgreSQL. */
+  cpu: { vigil: number; vigilMain: number; nats: number; postgres: number };
   /** Tenants each node held at the end (cluster runs). */
   spread?: number[];
   load: number;
@@ -236,7 +317,8 @@ async function measure(
 ): Promise<Run> {
   const before = {
     vigil: nodes.map((n) => cpuSeconds(n.child.pid!)),
-    services: servicesCpu(),
+    vigilMain: nodes.map((n) => mainThreadSeconds(n.child.pid!)),
+    services: await ServiceCpu.start(nodes.map((n) => n.child.pid!)),
     stages: await Promise.all(nodes.map((n) => stageSeconds(n, admin))),
   };
   const started = performance.now();
@@ -249,7 +331,7 @@ async function measure(
   );
   await caughtUp(nodes[0]!, admin, totalEvents);
   const seconds = (performance.now() - started) / 1000;
-  const services = servicesCpu();
+  const services = await before.services.stop();
   const after = await Promise.all(nodes.map((n) => stageSeconds(n, admin)));
   const stages = Object.fromEntries(
     STAGES.map((s) => [s, after.reduce((sum, a, i) => sum + a[s] - before.stages[i]![s], 0)]),
@@ -263,8 +345,9 @@ async function measure(
     stages,
     cpu: {
       vigil: nodes.reduce((sum, n, i) => sum + cpuSeconds(n.child.pid!) - before.vigil[i]!, 0),
-      nats: services.nats - before.services.nats,
-      postgres: services.postgres - before.services.postgres,
+      vigilMain: nodes.reduce((sum, n, i) => sum + mainThreadSeconds(n.child.pid!) - before.vigilMain[i]!, 0),
+      nats: services.nats,
+      postgres: services.postgres,
     },
     load: loadAverage(),
   };
@@ -364,7 +447,7 @@ function rows(runs: readonly Run[]): [string, string][] {
     ]);
     out.push([
       '  CPU ms per event',
-      `vigil ${ms(run.cpu.vigil)}  nats-server ${ms(run.cpu.nats)}  PostgreSQL ${ms(run.cpu.postgres)}  (${cores.toFixed(2)} cores busy)`,
+      `vigil ${ms(run.cpu.vigil)} (main threads ${ms(run.cpu.vigilMain)})  nats-server ${ms(run.cpu.nats)}  PostgreSQL backends ${ms(run.cpu.postgres)}  (${cores.toFixed(2)} cores busy)`,
     ]);
     out.push([
       '  per core',
