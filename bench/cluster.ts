@@ -153,14 +153,26 @@ async function get(node: Node, token: string, path: string): Promise<Response> {
   return response;
 }
 
+/** How long detection may make no progress before the run is given up as stuck. */
+const STALL_MS = 120_000;
+
 /** Waits until every event sent is processed, as a node sees the whole cluster. */
 async function caughtUp(node: Node, admin: string, expected: number): Promise<void> {
+  let last = -1;
+  let movedAt = Date.now();
   for (;;) {
     const stats = (await (await get(node, admin, '/api/v1/stats')).json()) as {
       accepted: number;
       processed: number;
     };
     if (stats.accepted === expected && stats.processed === expected) return;
+    if (stats.processed !== last) {
+      last = stats.processed;
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt > STALL_MS)
+      throw new Error(
+        `detection made no progress for ${STALL_MS / 1000} s: ${JSON.stringify(stats)} of ${expected}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -173,6 +185,7 @@ async function stageSeconds(node: Node, admin: string): Promise<Stages> {
   return out;
 }
 
+/** The unit of CPU times in /proc (USER_HZ), 100 on Linux whatever the kernel's own tick. */
 const TICKS_PER_SECOND = 100;
 
 /** Processor time (user and system) of a process so far, in seconds; 0 when it is gone. */
