@@ -2,14 +2,89 @@
  * What the benchmarks share: timing a command with its peak memory, finding the reference data
  * and the peer tools, and printing aligned result rows.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { contentHelp, locateContent } from '../src/content/index.js';
 
 export const VIGIL = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
+const LOAD = fileURLToPath(new URL('./serve-load.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+/** Runs `vigil ARGS` to completion and returns its standard output; a failure stops the benchmark. */
+export function vigilOut(args: string[], env: NodeJS.ProcessEnv): string {
+  const result = spawnSync(process.execPath, [VIGIL, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 30,
+  });
+  if (result.status !== 0) throw new Error(`vigil ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/**
+ * Writes the lines of `samples` (a JSONL file) over and over to `out` until there are `total`;
+ * returns how many times the samples were taken.
+ */
+export function repeatLines(samples: string, out: string, total: number): number {
+  const lines = readFileSync(samples, 'utf8').split('\n').filter(Boolean);
+  const copies = Math.ceil(total / lines.length);
+  writeFileSync(
+    out,
+    `${Array.from({ length: copies }, () => lines.join('\n'))
+      .join('\n')
+      .split('\n')
+      .slice(0, total)
+      .join('\n')}\n`,
+  );
+  return copies;
+}
+
+export interface LoadResult {
+  events: number;
+  seconds: number;
+  /** Events per second accepted. */
+  rate: number;
+  /** 429 answers waited out. */
+  throttled: number;
+}
+
+/**
+ * Sends `events` lines of `file` to the services from a separate load process (bench/serve-load.ts),
+ * so that sending does not share a thread with any service: batches go to the URLs and tokens in
+ * turn, as fast as accepted, or at `rate` events/s.
+ */
+export function sendLoad(
+  urls: readonly string[],
+  tokens: readonly string[],
+  file: string,
+  events: number,
+  options: { rate?: number; concurrency?: number } = {},
+): Promise<LoadResult> {
+  const args = [
+    TSX,
+    LOAD,
+    urls.join(','),
+    tokens.join(','),
+    file,
+    '--events',
+    String(events),
+    ...(options.rate ? ['--rate', String(Math.round(options.rate))] : []),
+    ...(options.concurrency ? ['--concurrency', String(options.concurrency)] : []),
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`the load process failed (${code})`)),
+    );
+  });
+}
 
 export interface Timed {
   seconds: number;

@@ -1,20 +1,25 @@
 /**
- * The load side of bench:serve, run as its own process so that sending does not share a thread
- * with the service: posts NDJSON batches of a file's lines (over and over) to /api/v1/events.
+ * The load side of bench:serve and bench:cluster, run as its own process so that sending does not
+ * share a thread with the service: posts NDJSON batches of a file's lines (over and over) to
+ * /api/v1/events.
  *
- *   tsx bench/serve-load.ts URL TOKEN FILE --events N [--rate EVENTS_PER_S] [--batch N] [--concurrency N]
+ *   tsx bench/serve-load.ts URL[,URL...] TOKEN[,TOKEN...] FILE --events N [--rate EVENTS_PER_S] [--batch N] [--concurrency N]
  *
- * Without --rate it sends as fast as the service accepts (429 answers are waited out and retried);
- * with it, at that rate. Prints one JSON line: events sent, seconds, rate, 429 answers.
+ * With several URLs (the nodes of a cluster) or tokens (tenants), each batch goes to the next URL
+ * and the next token in turn. Without --rate it sends as fast as the services accept (429 answers
+ * are waited out and retried); with it, at that rate. Prints one JSON line: events sent, seconds,
+ * rate, 429 answers.
  */
 import { readFileSync } from 'node:fs';
 import { argNumber, argText } from './common.js';
 
-const [url, token, file] = process.argv.slice(2);
-if (!url || !token || !file) {
+const [urlList, tokenList, file] = process.argv.slice(2);
+if (!urlList || !tokenList || !file) {
   console.error('usage: serve-load URL TOKEN FILE --events N [--rate R] [--batch N] [--concurrency N]');
   process.exit(2);
 }
+const urls = urlList.split(',');
+const tokens = tokenList.split(',');
 const total = argNumber('events', 100_000);
 const batchSize = argNumber('batch', 1000);
 const rate = argText('rate') === undefined ? undefined : argNumber('rate', 0);
@@ -28,10 +33,14 @@ const sizes = bodies.map((body) => body.split('\n').length - 1);
 
 let next = 0;
 let sent = 0;
+let turn = 0;
 let throttled = 0;
 const started = performance.now();
 
 async function post(body: string): Promise<void> {
+  const url = urls[turn % urls.length]!;
+  const token = tokens[turn % tokens.length]!;
+  turn++;
   for (;;) {
     const response = await fetch(`${url}/api/v1/events`, {
       method: 'POST',

@@ -16,18 +16,25 @@
  *
  *   npm run bench:serve [-- --events N] [-- --seconds S] [-- --threads T] [-- --alerts N]
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fillAlerts } from './alert-fill.js';
-import { argNumber, attackSamplesDir, count, printRows, sigmaDir, timed, VIGIL } from './common.js';
+import {
+  argNumber,
+  attackSamplesDir,
+  count,
+  printRows,
+  repeatLines,
+  sendLoad,
+  sigmaDir,
+  timed,
+  VIGIL,
+  vigilOut,
+} from './common.js';
 import { timeQueueFilters } from './queue-timing.js';
-
-const LOAD = fileURLToPath(new URL('./serve-load.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
 const totalEvents = argNumber('events', 200_000);
 const seconds = argNumber('seconds', 20);
@@ -35,16 +42,6 @@ const threads = argNumber('threads', 1);
 const queueAlerts = argNumber('alerts', 100_000);
 /** What the console's queue must answer a filter change in (issue 19). */
 const QUEUE_BUDGET_MS = 300;
-
-function vigil(args: string[], env: NodeJS.ProcessEnv): string {
-  const result = spawnSync(process.execPath, [VIGIL, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 1 << 30,
-  });
-  if (result.status !== 0) throw new Error(`vigil ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
 
 interface Service {
   url: string;
@@ -89,33 +86,8 @@ async function drained(service: Service, token: string): Promise<void> {
   }
 }
 
-function load(
-  service: Service,
-  token: string,
-  file: string,
-  events: number,
-  rate?: number,
-): Promise<{ rate: number; throttled: number }> {
-  const args = [
-    TSX,
-    LOAD,
-    service.url,
-    token,
-    file,
-    '--events',
-    String(events),
-    ...(rate ? ['--rate', String(Math.round(rate))] : []),
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`the load process failed (${code})`)),
-    );
-  });
+function load(service: Service, token: string, file: string, events: number, rate?: number) {
+  return sendLoad([service.url], [token], file, events, { rate });
 }
 
 function rssMB(pid: number): number {
@@ -178,18 +150,9 @@ try {
   const env = { VIGIL_HOME: join(dir, 'home') };
   const rules = join(sigmaDir(), 'rules', 'windows');
   const samples = join(dir, 'samples.jsonl');
-  vigil(['dump', attackSamplesDir(), '-o', samples], env);
-  const sampleLines = readFileSync(samples, 'utf8').split('\n').filter(Boolean);
+  vigilOut(['dump', attackSamplesDir(), '-o', samples], env);
   const events = join(dir, 'events.jsonl');
-  const copies = Math.ceil(totalEvents / sampleLines.length);
-  writeFileSync(
-    events,
-    `${Array.from({ length: copies }, () => sampleLines.join('\n'))
-      .join('\n')
-      .split('\n')
-      .slice(0, totalEvents)
-      .join('\n')}\n`,
-  );
+  const copies = repeatLines(samples, events, totalEvents);
   // One event no rule matches: a hunt of it is the cost of loading the rules.
   const empty = join(dir, 'one.jsonl');
   writeFileSync(empty, '{"message":"nothing"}\n');
@@ -217,9 +180,9 @@ try {
   const huntRate = totalEvents / (hunted.seconds - loadOnly.seconds);
 
   const data = join(dir, 'data');
-  vigil(['admin', '--data', data, 'tenant', 'add', 'bench'], env);
+  vigilOut(['admin', '--data', data, 'tenant', 'add', 'bench'], env);
   const token = (role: string) =>
-    vigil(['admin', '--data', data, 'token', 'add', '--role', role, '--tenant', 'bench'], env)
+    vigilOut(['admin', '--data', data, 'token', 'add', '--role', role, '--tenant', 'bench'], env)
       .trim()
       .split('\n')
       .at(-1)!;

@@ -163,6 +163,19 @@ export function registerStatusRoutes(
           'Stored events that could not be evaluated since start.',
           [[{}, counters.eventErrors]],
         );
+        const stages = service.stageSeconds();
+        metric(
+          'vigil_stage_seconds_total',
+          'counter',
+          'Seconds spent since start in each stage: log_append (ingest, summed over requests), log_read, detection_threads (summed over threads), detection_wait (for the threads), store_commit.',
+          [
+            [{ stage: 'log_append' }, stages.logAppend],
+            [{ stage: 'log_read' }, stages.logRead],
+            [{ stage: 'detection_threads' }, stages.detectionThreads],
+            [{ stage: 'detection_wait' }, stages.detectionWait],
+            [{ stage: 'store_commit' }, stages.storeCommit],
+          ],
+        );
         const rules = service.rulesStatus();
         metric('vigil_rule_errors', 'gauge', 'Rules that could not be loaded, global and per tenant.', [
           [{ scope: 'global' }, rules.global.errors.length],

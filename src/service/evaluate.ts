@@ -51,6 +51,8 @@ export interface EvaluatedBatch {
   /** Matches that would feed a correlation but carry no time. */
   untimed: number;
   errors: ProblemData[];
+  /** Time the thread spent evaluating the batch, in ms (for the service's stage timers). */
+  threadMs: number;
 }
 
 /**
@@ -137,6 +139,7 @@ export class ServiceEvaluator {
   }
 
   evaluate(task: BatchTask): EvaluatedBatch {
+    const started = performance.now();
     const records = unpackBatch(task);
     const result: EvaluatedBatch = {
       tenant: task.tenant,
@@ -147,6 +150,7 @@ export class ServiceEvaluator {
       correlationInputs: [],
       untimed: 0,
       errors: [],
+      threadMs: 0,
     };
     const view = this.view(task.tenant);
     const local = this.compiled.localEngine(task.tenant);
@@ -207,6 +211,7 @@ export class ServiceEvaluator {
         }
       }
     }
+    result.threadMs = performance.now() - started;
     return result;
   }
 }

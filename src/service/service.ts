@@ -21,7 +21,7 @@ import { lockDataDir } from './lock.js';
 import { describeEventLogPlace, eventLogPlace, openEventLog } from './open-event-log.js';
 import { EveryTenant, type TenantOwnership } from './ownership.js';
 import type { PostgresServiceStore } from './postgres-store.js';
-import { Processor, type ProcessorNote } from './processor.js';
+import { Processor, type ProcessorNote, type ProcessorTimes } from './processor.js';
 import { Responder } from './responder.js';
 import { ServiceEnricher } from './response-lookups.js';
 import { RetroHunts } from './retro-hunts.js';
@@ -225,6 +225,8 @@ export class DetectionService {
   /** Events accepted per tenant and input, since start (for metrics). */
   readonly accepted = new Map<string, number>();
   readonly rejected = new Map<string, number>();
+  /** Seconds spent appending accepted events to the event log (the bus, in a cluster), summed over requests. */
+  private logAppendSeconds = 0;
 
   private constructor(
     readonly options: ServiceOptions,
@@ -601,6 +603,11 @@ export class DetectionService {
     return this.processor.counters;
   }
 
+  /** Where the service's time goes since start, in seconds per stage (see ProcessorTimes). */
+  stageSeconds(): ProcessorTimes & { logAppend: number } {
+    return { logAppend: this.logAppendSeconds, ...this.processor.times };
+  }
+
   /** Per tenant, matches left out of correlation for coming later than the lateness allows. */
   lateMatches(): Map<string, number> {
     return this.processor.lateMatches();
@@ -619,7 +626,12 @@ export class DetectionService {
         ? { received, source, event: e }
         : { received, source, event: e.event, time: e.time },
     );
-    await this.events.append(tenant, records);
+    const started = performance.now();
+    try {
+      await this.events.append(tenant, records);
+    } finally {
+      this.logAppendSeconds += (performance.now() - started) / 1000;
+    }
     const key = `${tenant}\0${source.split(':')[0]}`;
     this.accepted.set(key, (this.accepted.get(key) ?? 0) + events.length);
   }

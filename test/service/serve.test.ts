@@ -106,6 +106,15 @@ function huntStored(data: string, rules: string, env: NodeJS.ProcessEnv, extra: 
   );
 }
 
+/** The service's stage timers (seconds since start, by stage) from /metrics, as an admin sees them. */
+async function stageSeconds(service: RunningService, admin: string): Promise<Record<string, number>> {
+  const metrics = (await api(service, admin, 'GET', '/metrics')).body as string;
+  const out: Record<string, number> = {};
+  for (const [, stage, value] of metrics.matchAll(/^vigil_stage_seconds_total\{stage="(\w+)"\} (\S+)$/gm))
+    out[stage!] = Number(value);
+  return out;
+}
+
 async function stop(service: RunningService) {
   service.process.kill('SIGTERM');
   return service.exited;
@@ -146,8 +155,13 @@ describe.skipIf(!hasContent)('vigil serve over the EVTX-ATTACK-SAMPLES', () => {
   it('finds exactly what vigil hunt finds on the same events, sent over HTTP in batches', async () => {
     const data = join(dir, 'plain');
     const tokens = provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
+    const admin = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin'])
+      .stdout.trim()
+      .split('\n')
+      .at(-1)!;
     const service = await startService(data, ['--rules', rules()], env);
     try {
+      const timersBefore = await stageSeconds(service, admin);
       for (const body of batches(lines)) {
         const sent = await api(
           service,
@@ -164,6 +178,15 @@ describe.skipIf(!hasContent)('vigil serve over the EVTX-ATTACK-SAMPLES', () => {
       expect(stats.accepted).toBe(lines.length);
       expect(keys(await allDetections(service, tokens.viewer!))).toEqual(expected);
       alertsWithFiles = stats.alerts;
+      // Where the time went (what bench:cluster reads): every stage timed, and each grew with the work.
+      const timers = await stageSeconds(service, admin);
+      const stages = ['log_append', 'log_read', 'detection_threads', 'detection_wait', 'store_commit'];
+      expect(Object.keys(timers).sort()).toEqual([...stages].sort());
+      for (const stage of stages) expect(timers[stage], stage).toBeGreaterThan(timersBefore[stage] ?? 0);
+      // A tenant's token does not see the process-wide timers.
+      expect((await api(service, tokens.viewer, 'GET', '/metrics')).body).not.toContain(
+        'vigil_stage_seconds',
+      );
 
       // A retro-hunt of the stored events with the deployed rules finds the same, and opens no alert.
       expect(await retroHunt(service, tokens, lines.length)).toEqual(expected);
