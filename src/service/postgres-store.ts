@@ -134,6 +134,9 @@ const DETECTION_TYPES = [
  * unique by its key.
  */
 export class PostgresServiceStore implements ServiceStore {
+  /** The connection holding the sole-node claim (see claimSoleNode). */
+  private soleNode: pg.PoolClient | undefined;
+
   private constructor(
     private readonly pool: pg.Pool,
     readonly location: PostgresLocation,
@@ -150,6 +153,24 @@ export class PostgresServiceStore implements ServiceStore {
       throw storeError(location, error);
     }
     return new PostgresServiceStore(pool, location);
+  }
+
+  /**
+   * Claims this store (its schema) for one service whose events are in files of its own data
+   * folder: a second such service would detect on other events under the same tenants, positions
+   * and keys. Held by a connection kept open until close; false when another service holds it.
+   */
+  async claimSoleNode(): Promise<boolean> {
+    const client = await this.pool.connect();
+    const claimed = await client.query<{ ok: boolean }>(
+      "SELECT pg_try_advisory_lock(hashtext(current_schema() || ' vigil file-log node')) AS ok",
+    );
+    if (claimed.rows[0]?.ok) {
+      this.soleNode = client;
+      return true;
+    }
+    client.release();
+    return false;
   }
 
   /** Tenant leases for a node of a cluster, kept in this store's database. */
@@ -918,6 +939,11 @@ export class PostgresServiceStore implements ServiceStore {
   }
 
   async close(): Promise<void> {
+    if (this.soleNode) {
+      await this.soleNode.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+      this.soleNode.release(true);
+      this.soleNode = undefined;
+    }
     await this.pool.end();
   }
 }

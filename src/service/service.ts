@@ -250,6 +250,12 @@ export class DetectionService {
       options.log(`event log: ${describeEventLogPlace(place)}`);
       const opened = new DetectionService(options, store, events, unlock);
       service = opened;
+      if (place.kind === 'files' && isClusterStore(store) && !(await store.claimSoleNode()))
+        throw new VigilError(
+          'STORE_IN_USE',
+          `another vigil serve keeps its events in files and its state in this store (${store.location.shown}): nodes sharing a store must share the event log too (--bus nats://HOST:PORT)`,
+          {},
+        );
       if (place.kind === 'jetstream' && isClusterStore(store)) {
         opened.ownership = await joinCluster(options, store, events);
         opened.clusterStore = store;

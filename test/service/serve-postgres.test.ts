@@ -88,6 +88,21 @@ describe.skipIf(!hasPostgres)('vigil serve and vigil admin on a PostgreSQL store
     expect(alerts.body.alerts[0]).toMatchObject({ tenant: 'acme', host: 'web1', count: 3, status: 'open' });
     // Nothing of the service's state went to SQLite in the data folder.
     expect(existsSync(join(data, 'vigil.db'))).toBe(false);
+    // A second service with events of its own in files may not share the store: only a cluster may.
+    const second = await startService(
+      join(dir, 'data2'),
+      ['--store', url, '--rules', join(dir, 'rules')],
+      env,
+    ).then(
+      (started) => {
+        started.process.kill('SIGTERM');
+        return 'it started';
+      },
+      (error: Error) => error.message,
+    );
+    expect(second).toContain('nodes sharing a store must share the event log too (--bus');
+    expect(second).not.toContain('hunter2');
+    expect(second).not.toMatch(/\n\s+at /);
 
     const tenants = admin('tenant', 'list');
     expect(tenants.stdout).toContain('acme');
