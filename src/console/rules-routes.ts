@@ -255,7 +255,8 @@ export function registerRules(
       const shown = problems.length ? problems : ['The text holds no rule.'];
       return renderEditor(reply, 400, user, tenant, file, text, shown, tenants);
     }
-    await service.saveTenantRule(tenant, file, text, actor(user));
+    // Checked above, with the page's wording of the problems: deployed as it stands.
+    await service.deployTenantRule(tenant, file, text, titles, actor(user));
     return reply.redirect('/console/rules?saved=1', 303);
   });
 

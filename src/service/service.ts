@@ -317,8 +317,7 @@ export class DetectionService {
 
   /**
    * Deploys a tenant's own rule file: checked as the loader checks it (a VigilError listing every
-   * problem with its line and field when it cannot be used), written whole into the tenant's folder,
-   * audited, shared with the other nodes of a cluster, and loaded.
+   * problem with its line and field when it cannot be used), then deployed (deployTenantRule).
    */
   async saveTenantRule(
     tenant: string,
@@ -337,11 +336,25 @@ export class DetectionService {
       throw new VigilError('RULE_INVALID', problems.length ? problems.join('\n') : 'the text holds no rule', {
         file,
       });
+    await this.deployTenantRule(tenant, file, text, titles, actor);
+    return { titles };
+  }
+
+  /**
+   * Writes a rule file its caller has checked (name and text, holding the rules `titles`) whole into
+   * the tenant's folder, audits it, shares it with the other nodes of a cluster, and loads it.
+   */
+  async deployTenantRule(
+    tenant: string,
+    file: string,
+    text: string,
+    titles: string[],
+    actor: string,
+  ): Promise<void> {
     writeRuleFile(tenantRulesPath(dataPaths(this.options.dataDir).tenantRules, tenant), file, text);
     await this.store.audit({ actor, action: 'rule.save', tenant, target: file, details: { rules: titles } });
     await this.clusterStore?.shareTenantRule({ tenant, file, text }, actor);
     this.reloadRules(actor).catch((error) => this.options.log(`reload failed: ${describeError(error)}`));
-    return { titles };
   }
 
   /** Writes the tenants' rule files other nodes deployed since the last look; the folder watch reloads. */
