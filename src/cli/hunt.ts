@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { defaultRulePaths, warningListsFrom } from '../assess/index.js';
-import type { VigilError } from '../core/index.js';
+import { openGeoDatabase, type VigilError } from '../core/index.js';
 import {
   csvHeader,
   csvRow,
@@ -25,7 +25,7 @@ import { loadIndicators } from '../intel/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import { LEVELS } from '../sigma/index.js';
 import { fetchPolicy } from './fetch-policy.js';
-import { geoDatabase } from './geoip-option.js';
+import { geoipPath } from './geoip-option.js';
 import {
   chooseThreads,
   closeOutput,
@@ -177,7 +177,8 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   const iocs = flags.iocs
     ? await huntIndicators(flags.iocs, flags.iocsAddedAfter, contentFlag, onError)
     : undefined;
-  const locate = geoDatabase(flags.geoip);
+  const geoip = geoipPath(flags.geoip);
+  const locate = geoip === undefined ? undefined : openGeoDatabase(geoip);
   const bar = huntProgressBar(flags.progress);
   const line = (detection: Detection) =>
     flags.format === 'jsonl'

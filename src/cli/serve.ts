@@ -19,7 +19,7 @@ import {
 } from '../service/index.js';
 import { DEFAULT_EPSS_THRESHOLD } from '../vuln/index.js';
 import { withBus } from './bus-option.js';
-import { geoDatabase } from './geoip-option.js';
+import { geoipPath } from './geoip-option.js';
 import { parseThreads } from './io.js';
 import { printNotice } from './notices.js';
 import { addRuleOptions, type RuleFlags, setupOptions } from './rules-options.js';
@@ -184,7 +184,7 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     node: flags.node,
     rules: setup,
     threads,
-    locate: geoDatabase(flags.geoip ?? (config.geoip && resolve(dataDir, config.geoip))),
+    geoip: geoipPath(flags.geoip ?? (config.geoip && resolve(dataDir, config.geoip))),
     log: (line) => logLine(line),
     warningLists: warningListsFrom(contentFlag, printNotice),
     vulnDecisions: () =>

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { describeError, type Locate, VigilError } from '../core/index.js';
+import { describeError, type Locate, openGeoDatabase, VigilError } from '../core/index.js';
 import {
   indicatorTable,
   type RuleSetup,
@@ -57,8 +57,11 @@ export interface ServiceOptions {
   store?: string;
   /** This node's name in a cluster (default: the configuration's, else the host name). */
   node?: string;
-  /** Places addresses for the correlations that need it (impossible travel, new country). */
-  locate?: Locate;
+  /**
+   * A geolocation database (MaxMind DB format) for the correlations that place addresses
+   * (impossible travel, new country): opened at start, and by each retro-hunt's thread.
+   */
+  geoip?: string;
 }
 
 /** What adding indicators did: those kept (judged now), the entries refused, the sweeps started. */
@@ -229,13 +232,17 @@ export class DetectionService {
   readonly rejected = new Map<string, number>();
   /** Seconds spent appending accepted events to the event log (the bus, in a cluster), summed over requests. */
   private logAppendSeconds = 0;
+  /** Places addresses for the correlations that need it (impossible travel, new country). */
+  private readonly locate: Locate | undefined;
 
   private constructor(
     readonly options: ServiceOptions,
     readonly store: ServiceStore,
     readonly events: EventLog,
     private readonly unlock: () => void,
-  ) {}
+  ) {
+    this.locate = options.geoip === undefined ? undefined : openGeoDatabase(options.geoip);
+  }
 
   static async open(options: ServiceOptions): Promise<DetectionService> {
     mkdirSync(options.dataDir, { recursive: true });
@@ -281,6 +288,7 @@ export class DetectionService {
         place,
         (tenant) => opened.deployedSetup(tenant),
         options.log,
+        options.geoip,
       );
       opened.responder = await openResponder(
         options,
@@ -413,7 +421,7 @@ export class DetectionService {
     this.processor = new Processor(this.events, this.store, pool, {
       alertWindowMs: (rule) => (rule.id && config.alerts.rules.get(rule.id)) || config.alerts.windowMs,
       latenessMs: config.latenessMs,
-      locate: this.options.locate,
+      locate: this.locate,
       rulesOf: (tenant) => this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global),
       onNote: (note) => this.note(note),
       ownership: this.ownership,
@@ -461,7 +469,7 @@ export class DetectionService {
     );
     for (const error of g.errors.slice(0, 20)) this.options.log(`rule skipped: ${describeError(error)}`);
     const placing = this.rules.global.ruleSet.correlations.filter(needsGeolocation);
-    if (placing.length && !this.options.locate)
+    if (placing.length && !this.locate)
       this.options.log(
         `${placing.length} correlations place addresses (impossible travel, new country) and stay idle without a geolocation database: give --geoip or geoip: in config.yml`,
       );

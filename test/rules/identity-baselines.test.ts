@@ -195,7 +195,7 @@ describe("Vigil's baseline detections", () => {
       writeCityDatabase(join(data, 'city.mmdb'), TEST_PLACES);
       writeFileSync(join(data, 'config.yml'), 'lateness: 2s\ngeoip: city.mmdb\n');
       await start();
-    });
+    }, 60_000);
     afterAll(stop);
 
     async function send(logons: Logon[]): Promise<string[]> {
