@@ -171,6 +171,8 @@ describe("Vigil's baseline detections", () => {
     expect(summary).toContain(
       "4 matches of 'Impossible Travel Between Windows Logons', 'Windows Logon From A New Country' were not judged: they place addresses, which needs a geolocation database (--geoip",
     );
+    const check = JSON.parse(vigil(['rules', 'check', IDENTITY, '--json']).stdout);
+    expect(check.geolocation).toHaveLength(4);
     const broken = vigil(['hunt', path, '--rules', IDENTITY, '--geoip', join(dir, 'missing.mmdb')]);
     expect(broken.status).not.toBe(0);
     expect(broken.stderr).toContain('missing.mmdb: not a MaxMind DB geolocation database: no such file');
