@@ -236,7 +236,7 @@ function unplacedLines(s: HuntSummary): string[] {
   const which = s.unplacedCorrelationInputs.map((c) => `'${oneLine(c.key)}'`).join(', ');
   if (!s.geolocation)
     return [
-      pc.yellow(
+      pc.dim(
         `  ${formatCount(matches)} matches of ${which} were not judged: they place addresses, which needs a geolocation database (--geoip GeoLite2-City.mmdb, or VIGIL_GEOIP)`,
       ),
     ];
