@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { defaultRulePaths, warningListsFrom } from '../assess/index.js';
-import type { VigilError } from '../core/index.js';
+import { openGeoDatabase, type VigilError } from '../core/index.js';
 import {
   csvHeader,
   csvRow,
@@ -25,6 +25,7 @@ import { loadIndicators } from '../intel/index.js';
 import { LOG_EXTENSIONS } from '../logs/index.js';
 import { LEVELS } from '../sigma/index.js';
 import { fetchPolicy } from './fetch-policy.js';
+import { geoipPath } from './geoip-option.js';
 import {
   chooseThreads,
   closeOutput,
@@ -74,6 +75,7 @@ interface HuntFlags extends RuleFlags, EventScopeFlags, ReportScopeFlags {
   maxErrors: string;
   iocs?: string[];
   iocsAddedAfter?: string;
+  geoip?: string;
 }
 
 export function registerHunt(program: Command): void {
@@ -113,9 +115,10 @@ export function registerHunt(program: Command): void {
       '--iocs <sources...>',
       'also report events holding known indicators, from these sources: files (plain list, STIX bundle, MISP event JSON or CSV, advisory parse JSON), MISP feed folders, http(s) URLs, taxii+https:// servers',
     )
+    .option('--iocs-added-after <time>', 'with a TAXII source: only objects added after this time (RFC 3339)')
     .option(
-      '--iocs-added-after <time>',
-      'with a TAXII source: only objects added after this time (RFC 3339)',
+      '--geoip <file>',
+      'a geolocation database in the MaxMind DB format (GeoLite2-City.mmdb) for impossible travel and new-country sign-ins (default: $VIGIL_GEOIP)',
     );
   addReportScopeOptions(command);
   addEventScopeOptions(command);
@@ -174,6 +177,8 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   const iocs = flags.iocs
     ? await huntIndicators(flags.iocs, flags.iocsAddedAfter, contentFlag, onError)
     : undefined;
+  const geoip = geoipPath(flags.geoip);
+  const locate = geoip === undefined ? undefined : openGeoDatabase(geoip);
   const bar = huntProgressBar(flags.progress);
   const line = (detection: Detection) =>
     flags.format === 'jsonl'
@@ -192,6 +197,7 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
     onProgress: bar.update,
     pace: () => writer.pace(),
     ...(iocs ? { watch: { iocs } } : {}),
+    ...(locate ? { locate } : {}),
     onDetection: (detection) => {
       if (flags.timeline) timeline.push(detection);
       else write(line(detection));
@@ -223,6 +229,24 @@ async function runHunt(logs: string[], flags: HuntFlags, contentFlag: string | u
   if (unreadPaths > 0 || summary.unreadFiles.length > 0) process.exitCode = 1;
 }
 
+/** What the correlations that place addresses could not place, and what to do about it. */
+function unplacedLines(s: HuntSummary): string[] {
+  if (s.unplacedCorrelationInputs.length === 0) return [];
+  const matches = s.unplacedCorrelationInputs.reduce((sum, c) => sum + c.count, 0);
+  const which = s.unplacedCorrelationInputs.map((c) => `'${oneLine(c.key)}'`).join(', ');
+  if (!s.geolocation)
+    return [
+      pc.dim(
+        `  ${formatCount(matches)} matches of ${which} were not judged: they place addresses, which needs a geolocation database (--geoip GeoLite2-City.mmdb, or VIGIL_GEOIP)`,
+      ),
+    ];
+  return [
+    pc.dim(
+      `  ${formatCount(matches)} matches of ${which} could not be placed (private or unknown addresses, missing fields)`,
+    ),
+  ];
+}
+
 function tableHeader(): string {
   return `${'Time'.padEnd(24)} ${'Level'.padEnd(13)} ${'Rule'.padEnd(60)} Host / Event / Source`;
 }
@@ -243,7 +267,11 @@ function tableRow(d: Detection): string {
     .map((part) => oneLine(String(part)))
     .join('  ');
   const matched = oneLine(matchedText(d.matched));
-  const details = d.indicator ? `${oneLine(indicatorText(d.indicator))}: ${matched}` : matched;
+  const details = d.indicator
+    ? `${oneLine(indicatorText(d.indicator))}: ${matched}`
+    : d.correlation?.detail
+      ? `${oneLine(d.correlation.detail)}: ${matched}`
+      : matched;
   const short = details.length > 200 ? `${details.slice(0, 199)}…` : details;
   return `${time} ${level} ${title} ${where}${short ? `\n${' '.repeat(25)}${pc.dim(short)}` : ''}`;
 }
@@ -320,6 +348,7 @@ export function renderSummary(s: HuntSummary, output?: string, scope: EventScope
       ),
     );
   }
+  lines.push(...unplacedLines(s));
   if (s.detections === 0) return lines.join('\n');
   lines.push('', heading('Top rules'));
   lines.push(

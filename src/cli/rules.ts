@@ -9,6 +9,7 @@ import {
   type LogSourceMapping,
   loadLogSourceGaps,
   logSourceMappings,
+  needsGeolocation,
   STATUSES,
 } from '../sigma/index.js';
 import { addRuleOptions, type RuleFlags, rulePathOptions, setupOptions } from './rules-options.js';
@@ -75,6 +76,8 @@ export function checkReport(setup: DetectionSetup, logsources: readonly LogSourc
     loaded,
     failed: setup.errors.map(problem),
     warnings: ruleSet.warnings.map(problem),
+    /** Correlations that place addresses: idle without a geolocation database (--geoip). */
+    geolocation: ruleSet.correlations.filter(needsGeolocation).map((rule) => rule.id ?? rule.title),
     logsources: logsources.map((m) => ({
       ...m.logsource,
       rules: m.rules,
@@ -125,6 +128,10 @@ function renderCheck(
   lines.push(
     `  detection ${formatCount(ruleSet.rules.length)}, correlation ${formatCount(ruleSet.correlations.length)}, filter ${formatCount(ruleSet.filters.length)}`,
   );
+  if (report.geolocation.length)
+    lines.push(
+      `  ${formatCount(report.geolocation.length)} correlations place addresses (impossible travel, new country): hunt and serve need --geoip for them`,
+    );
   const statuses = countBy(ruleSet.rules, (r) => r.status ?? '(none)');
   const levels = countBy(ruleSet.rules, (r) => r.level ?? '(none)');
   const ordered = (map: Map<string, number>, order: readonly string[]) =>

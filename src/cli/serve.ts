@@ -19,6 +19,7 @@ import {
 } from '../service/index.js';
 import { DEFAULT_EPSS_THRESHOLD } from '../vuln/index.js';
 import { withBus } from './bus-option.js';
+import { geoipPath } from './geoip-option.js';
 import { parseThreads } from './io.js';
 import { printNotice } from './notices.js';
 import { addRuleOptions, type RuleFlags, setupOptions } from './rules-options.js';
@@ -42,6 +43,7 @@ interface ServeFlags extends RuleFlags {
   store?: string;
   bus?: string;
   node?: string;
+  geoip?: string;
 }
 
 /** One line per event of note, stamped, on standard error (standard output stays free). */
@@ -61,6 +63,10 @@ export function registerServe(program: Command): void {
     .option('--tls-key <file>', 'private key (PEM) for HTTPS')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (PEM)')
     .option('--allow-plaintext', 'allow plain HTTP on an address other than loopback')
+    .option(
+      '--geoip <file>',
+      'a geolocation database in the MaxMind DB format (GeoLite2-City.mmdb) for impossible travel and new-country sign-ins (default: geoip in config.yml, else $VIGIL_GEOIP)',
+    )
     .option(
       '--bus <nats://host:port>',
       "keep the event log in NATS JetStream (one stream per tenant) instead of the data folder's files",
@@ -178,6 +184,7 @@ async function runServe(flags: ServeFlags, contentFlag: string | undefined): Pro
     node: flags.node,
     rules: setup,
     threads,
+    geoip: geoipPath(flags.geoip ?? (config.geoip && resolve(dataDir, config.geoip))),
     log: (line) => logLine(line),
     warningLists: warningListsFrom(contentFlag, printNotice),
     vulnDecisions: () =>

@@ -86,6 +86,7 @@ function detectionBlock(stored: StoredDetection, index: number): Html {
   return html`<details class="detection"${index === 0 ? html` open` : ''} id="detection-${stored.id}">
   <summary>${d.time ? shortTime(d.time) : 'no event time'} · event ${d.source.record} · ${Object.keys(matched).length} matched field${Object.keys(matched).length === 1 ? '' : 's'}${d.correlation && html` · correlation (${d.correlation.type}, ${d.correlation.value})`}</summary>
   ${d.indicator && indicatorFacts(d.indicator)}
+  ${d.correlation?.detail && html`<p class="baseline">${d.correlation.detail}</p>`}
   <h4>Why it fired</h4>
   <table class="fields why"><tbody>${Object.entries(matched).map(
     ([name, value]) =>

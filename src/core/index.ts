@@ -25,6 +25,7 @@ export {
   safeFetch,
 } from './fetch.js';
 export { type CollectedFiles, collectFiles } from './files.js';
+export { describePlace, distanceKm, type Locate, openGeoDatabase, type Place } from './geoip.js';
 export {
   type Cidr,
   cidrContains,

@@ -2,6 +2,7 @@ import {
   eventChannel,
   type FieldValue,
   getField,
+  type Locate,
   type LogEvent,
   type SourceLocation,
   setFor,
@@ -235,6 +236,8 @@ export class UnitEvaluator {
 }
 
 export interface CollectorOptions extends ReportScope {
+  /** Places addresses for the correlations that need it (velocity, `|country`). */
+  locate?: Locate;
   onDetection: (detection: Detection) => void;
   onError?: (error: VigilError) => void;
   /** What the hunt's EventWatch saw, unit by unit in file and record order. */
@@ -256,6 +259,7 @@ export class HuntCollector {
   detections = 0;
   readErrors = 0;
   private untimed = 0;
+  private readonly unplaced: { key: string; count: number }[] = [];
 
   constructor(
     private readonly ruleSet: Pick<RuleSet, 'rules' | 'correlations'>,
@@ -295,7 +299,9 @@ export class HuntCollector {
   finish(run: { files: readonly string[]; bytes: number; durationMs: number }): HuntSummary {
     if (this.inputs.length) {
       const resolve = referenceResolver(this.ruleSet);
-      const engine = new CorrelationEngine(this.ruleSet.correlations, resolve);
+      const engine = new CorrelationEngine(this.ruleSet.correlations, resolve, {
+        locate: this.options.locate,
+      });
       const silenced = silencedRules(this.ruleSet.correlations, resolve);
       const levels = memberLevels(this.ruleSet.correlations, resolve);
       const emit = (results: ReturnType<CorrelationEngine['flush']>) => {
@@ -308,6 +314,8 @@ export class HuntCollector {
       for (const input of this.inputs)
         emit(engine.pushMatch(this.ruleSet.rules[input.rule]!, input.event, input.time));
       emit(engine.flush());
+      for (const { rule, matches } of engine.unplaced())
+        this.unplaced.push({ key: rule.title, count: matches });
     }
     return this.summary.build({
       files: run.files.length,
@@ -318,6 +326,8 @@ export class HuntCollector {
       outOfScope: this.outOfScope,
       readErrors: this.readErrors,
       untimedCorrelationInputs: this.untimed,
+      unplacedCorrelationInputs: this.unplaced,
+      geolocation: this.options.locate !== undefined,
       bySource: [...this.sources]
         .map(([key, count]) => ({ key, count }))
         .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key)),

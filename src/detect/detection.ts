@@ -34,6 +34,8 @@ export interface Detection {
     value: number;
     firstTime?: string;
     events: { file: string; record: number; time?: string }[];
+    /** Vigil's baseline correlations: the value in words (where from and to, which hour, how long). */
+    detail?: string;
   };
 }
 
@@ -124,6 +126,7 @@ export function detectionFromCorrelation(result: CorrelationResult, memberLevel:
       value: result.value,
       firstTime: iso(result.firstTime),
       events: result.events.map((e) => ({ file: e.source.file, record: e.source.record, time: iso(e.time) })),
+      ...(result.detail ? { detail: result.detail } : {}),
     },
   };
 }

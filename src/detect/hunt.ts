@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { VigilError } from '../core/index.js';
+import type { Locate, VigilError } from '../core/index.js';
 import { type EventWatch, HuntCollector, UnitEvaluator, type UnitResult, type Watched } from './collector.js';
 import type { Detection } from './detection.js';
 import { runOrdered } from './parallel.js';
@@ -40,6 +40,8 @@ export interface HuntOptions extends ReportScope {
   watch?: EventWatch;
   /** What the watch saw, unit by unit in file and record order. */
   onWatched?: (watched: Watched) => void;
+  /** Places addresses for the correlations that need it (velocity, `|country`). */
+  locate?: Locate;
 }
 
 /**

@@ -39,6 +39,13 @@ export interface HuntSummary {
   bySource: Count[];
   /** Matches of rules that feed correlations but carry no time, so could not be correlated. */
   untimedCorrelationInputs: number;
+  /**
+   * Matches velocity and rare_value correlations could not place or value (no geolocation
+   * database, an address it does not know, a missing field), by correlation title.
+   */
+  unplacedCorrelationInputs: Count[];
+  /** Whether a geolocation database placed addresses. */
+  geolocation: boolean;
 }
 
 /** Counts detections as they come, for the end-of-run summary. */

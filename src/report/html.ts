@@ -241,7 +241,8 @@ function timeCell(time: string | undefined): string {
 
 function eventCells(d: Detection): string[] {
   const event = d.correlation
-    ? `correlation ${d.correlation.type} ${d.correlation.value} (${d.correlation.events.length} events)`
+    ? (d.correlation.detail ??
+      `correlation ${d.correlation.type} ${d.correlation.value} (${d.correlation.events.length} events)`)
     : [d.eventId === undefined ? '' : String(d.eventId), d.channel].filter(Boolean).join(' ');
   return [d.time ?? '', event, matchedText(d.matched), `${d.source.file}#${d.source.record}`];
 }

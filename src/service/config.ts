@@ -29,6 +29,8 @@ export interface ServiceConfig {
   syslog: SyslogListener[];
   watch: { path: string; tenant: string }[];
   latenessMs: number;
+  /** A geolocation database (MaxMind DB format) for correlations that place addresses; relative to the data folder. */
+  geoip?: string;
   alerts: { windowMs: number; rules: Map<string, number> };
   retention: { default: Retention; tenants: Map<string, Retention> };
   limits: { bodyBytes: number; lineBytes: number; backlogEvents: number };
@@ -169,6 +171,7 @@ const schema = z.strictObject({
     .optional(),
   watch: z.array(z.strictObject({ path: z.string(), tenant: tenantName })).optional(),
   lateness: duration.optional(),
+  geoip: z.string().min(1).optional(),
   alerts: z
     .strictObject({
       window: duration.optional(),
@@ -287,6 +290,7 @@ export function parseServiceConfig(data: unknown, file: string): ServiceConfig {
     syslog: (c.syslog ?? []).map((s) => ({ ...s, sources: s.sources ?? [] })),
     watch: c.watch ?? [],
     latenessMs: ms(c.lateness) ?? 5 * 60_000,
+    ...(c.geoip ? { geoip: c.geoip } : {}),
     alerts: {
       windowMs: ms(c.alerts?.window) ?? 3_600_000,
       rules: new Map(Object.entries(c.alerts?.rules ?? {}).map(([rule, v]) => [rule, ms(v.window)!])),

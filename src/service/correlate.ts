@@ -1,4 +1,4 @@
-import type { LogEvent } from '../core/index.js';
+import type { Locate, LogEvent } from '../core/index.js';
 import { memberLevels, referenceResolver, silencedRules } from '../detect/index.js';
 import {
   CorrelationEngine,
@@ -49,6 +49,7 @@ export class TenantCorrelator {
   constructor(
     rules: TenantRules,
     private readonly latenessMs: number,
+    private readonly locate?: Locate,
   ) {
     this.engine = this.build(rules);
   }
@@ -59,7 +60,7 @@ export class TenantCorrelator {
     this.levels = memberLevels(rules.correlations, resolve);
     // Of every correlation, those turned off too: a correlation only they read stays quiet.
     this.silenced = silencedRules(rules.correlations, resolve);
-    return new CorrelationEngine(runningCorrelations(rules), resolve);
+    return new CorrelationEngine(runningCorrelations(rules), resolve, { locate: this.locate });
   }
 
   /** The correlation's level: its own, else the highest of the rules it names. */

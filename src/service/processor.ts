@@ -1,4 +1,4 @@
-import { type FieldValue, VigilError } from '../core/index.js';
+import { type FieldValue, type Locate, VigilError } from '../core/index.js';
 import { detectionFromCorrelation, type WorkerPool } from '../detect/index.js';
 import { toLogEvent } from '../logs/index.js';
 import type { CorrelationResult } from '../sigma/index.js';
@@ -28,6 +28,8 @@ export interface ProcessorOptions {
   alertWindowMs: (rule: { id?: string; title: string }) => number;
   /** How far out of order events may come and still be correlated. */
   latenessMs: number;
+  /** Places addresses for the correlations that need it. */
+  locate?: Locate;
   /** The rules a tenant's events meet now (they change when rules are reloaded). */
   rulesOf: (tenant: string) => TenantRules;
   /** Told of what is worth a line in the service's log. */
@@ -178,7 +180,11 @@ export class Processor {
       snapshotAt: Date.now(),
     };
     if (snapshot) {
-      progress.correlator = new TenantCorrelator(this.options.rulesOf(tenant), this.options.latenessMs);
+      progress.correlator = new TenantCorrelator(
+        this.options.rulesOf(tenant),
+        this.options.latenessMs,
+        this.options.locate,
+      );
       progress.correlator.restore(snapshot.state);
     }
     this.tenants.set(tenant, progress);
@@ -363,6 +369,7 @@ export class Processor {
       progress.correlator ??= new TenantCorrelator(
         this.options.rulesOf(batch.tenant),
         this.options.latenessMs,
+        this.options.locate,
       );
       const results = progress.correlator.push(batch.correlationInputs);
       detections.push(...(await this.correlationDetections(batch.tenant, progress.correlator, results)));

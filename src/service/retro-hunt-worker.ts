@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { describeError } from '../core/index.js';
+import { describeError, openGeoDatabase } from '../core/index.js';
 import {
   type Detection,
   type EventScope,
@@ -21,6 +21,8 @@ export interface RetroHuntTask {
   newest?: number;
   /** Rule keys (id, or file#title) whose detections are left out: rules the tenant turned off. */
   skipRules?: string[];
+  /** The service's geolocation database, for correlations that place addresses. */
+  geoip?: string;
 }
 
 export type RetroHuntMessage =
@@ -56,6 +58,7 @@ async function hunt(task: RetroHuntTask, log: EventLog, post: (message: RetroHun
       setup: task.setup,
       scope: task.scope,
       ...(task.indicators ? { watch: { iocs: task.indicators } } : {}),
+      ...(task.geoip ? { locate: openGeoDatabase(task.geoip) } : {}),
       onDetection: (detection) => {
         const rule = detection.rule;
         if (skip.has(rule.id ?? `${rule.file}#${rule.title}`)) return;

@@ -49,6 +49,8 @@ export class RetroHunts {
     /** The setup the tenant's deployed rules load with. */
     private readonly deployed: (tenant: string) => SetupOptions,
     private readonly log: (line: string) => void,
+    /** The geolocation database the service places addresses with, for the hunts to do the same. */
+    private readonly geoip?: string,
   ) {}
 
   /** Checks the rules, records the hunt and starts it; answers at once with the hunt as it begins. */
@@ -82,6 +84,7 @@ export class RetroHunts {
       scope,
       ...(request.indicators ? { indicators: request.indicators } : {}),
       newest: request.newest,
+      ...(this.geoip ? { geoip: this.geoip } : {}),
       // The deployed rules as the tenant's live detection runs them: without those it turned off.
       skipRules: request.rules ? [] : (await this.store.disabledRules(request.tenant)).map((d) => d.rule),
     };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { describeError, VigilError } from '../core/index.js';
+import { describeError, type Locate, openGeoDatabase, VigilError } from '../core/index.js';
 import {
   indicatorTable,
   type RuleSetup,
@@ -11,7 +11,7 @@ import {
 } from '../detect/index.js';
 import type { Indicator, WarningListIndex } from '../intel/index.js';
 import { loadConnectors, loadPlaybooks } from '../respond/index.js';
-import type { CorrelationRule, DetectionRule } from '../sigma/index.js';
+import { type CorrelationRule, type DetectionRule, needsGeolocation } from '../sigma/index.js';
 import type { PrioritizeOptions } from '../vuln/index.js';
 import type { ServiceConfig } from './config.js';
 import type { BatchTask, EvaluatedBatch } from './evaluate.js';
@@ -57,6 +57,11 @@ export interface ServiceOptions {
   store?: string;
   /** This node's name in a cluster (default: the configuration's, else the host name). */
   node?: string;
+  /**
+   * A geolocation database (MaxMind DB format) for the correlations that place addresses
+   * (impossible travel, new country): opened at start, and by each retro-hunt's thread.
+   */
+  geoip?: string;
 }
 
 /** What adding indicators did: those kept (judged now), the entries refused, the sweeps started. */
@@ -227,13 +232,17 @@ export class DetectionService {
   readonly rejected = new Map<string, number>();
   /** Seconds spent appending accepted events to the event log (the bus, in a cluster), summed over requests. */
   private logAppendSeconds = 0;
+  /** Places addresses for the correlations that need it (impossible travel, new country). */
+  private readonly locate: Locate | undefined;
 
   private constructor(
     readonly options: ServiceOptions,
     readonly store: ServiceStore,
     readonly events: EventLog,
     private readonly unlock: () => void,
-  ) {}
+  ) {
+    this.locate = options.geoip === undefined ? undefined : openGeoDatabase(options.geoip);
+  }
 
   static async open(options: ServiceOptions): Promise<DetectionService> {
     mkdirSync(options.dataDir, { recursive: true });
@@ -279,6 +288,7 @@ export class DetectionService {
         place,
         (tenant) => opened.deployedSetup(tenant),
         options.log,
+        options.geoip,
       );
       opened.responder = await openResponder(
         options,
@@ -411,6 +421,7 @@ export class DetectionService {
     this.processor = new Processor(this.events, this.store, pool, {
       alertWindowMs: (rule) => (rule.id && config.alerts.rules.get(rule.id)) || config.alerts.windowMs,
       latenessMs: config.latenessMs,
+      locate: this.locate,
       rulesOf: (tenant) => this.rules.tenants.get(tenant) ?? globalOnly(this.rules.global),
       onNote: (note) => this.note(note),
       ownership: this.ownership,
@@ -457,6 +468,11 @@ export class DetectionService {
       `rules loaded: ${g.rules} rules and ${g.correlations} correlations for every tenant${g.errors.length ? `, ${g.errors.length} could not be used` : ''}`,
     );
     for (const error of g.errors.slice(0, 20)) this.options.log(`rule skipped: ${describeError(error)}`);
+    const placing = this.rules.global.ruleSet.correlations.filter(needsGeolocation);
+    if (placing.length && !this.locate)
+      this.options.log(
+        `${placing.length} correlations place addresses (impossible travel, new country) and stay idle without a geolocation database: give --geoip or geoip: in config.yml`,
+      );
     for (const [tenant, t] of status.tenants) {
       for (const error of t.errors)
         this.options.log(`rule skipped: tenant ${tenant}: ${describeError(error)}`);

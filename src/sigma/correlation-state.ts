@@ -25,6 +25,8 @@ export interface CorrelationResult {
   events: readonly LogEvent[];
   /** What the correlations that name this one read of it: group values, else its last event's. */
   fields: Readonly<Record<string, FieldValue>>;
+  /** Baseline correlations: what the value means, in words (`8,600 km from … to … in 2 h`). */
+  detail?: string;
 }
 
 /** A match on its way into a correlation's group. */
@@ -36,6 +38,7 @@ export interface Sample {
 
 /** A correlation's state as JSON-safe data (times that may be infinite are null). */
 export interface StateSnapshot {
+  kind?: undefined;
   inputWatermark: number | null;
   clock: number | null;
   pending: string[];
@@ -90,7 +93,7 @@ const compare = {
   neq: (a: number, b: number) => a !== b,
 };
 
-function conditionHolds(condition: CorrelationCondition, value: number): boolean {
+export function conditionHolds(condition: CorrelationCondition, value: number): boolean {
   return condition.comparisons.every(({ op, value: threshold }) => compare[op](value, threshold));
 }
 

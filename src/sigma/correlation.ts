@@ -1,9 +1,11 @@
-import { type FieldValue, getField, type LogEvent } from '../core/index.js';
+import { type FieldValue, getField, type Locate, type LogEvent } from '../core/index.js';
 import type { FieldMap } from './compile.js';
+import { type BaselineSnapshot, BaselineState } from './correlation-baseline.js';
 import { type CorrelationResult, CorrelationState, type StateSnapshot } from './correlation-state.js';
-import type { CorrelationRule, DetectionRule } from './rule.js';
+import { type CorrelationRule, type DetectionRule, isBaselineType } from './rule.js';
 
 export { percentileOf } from './correlation-aggregate.js';
+export type { BaselineSnapshot } from './correlation-baseline.js';
 export type { CorrelationResult } from './correlation-state.js';
 
 /**
@@ -22,12 +24,25 @@ export type { CorrelationResult } from './correlation-state.js';
 
 export type CorrelatedRule = DetectionRule | CorrelationRule;
 
+/** The state of one correlation: Sigma's windows, or one of Vigil's baselines. */
+type Judge = CorrelationState | BaselineState;
+
+/** Whether a correlation places addresses (velocity, `|country`), which takes a geolocation database. */
+export function needsGeolocation(rule: CorrelationRule): boolean {
+  return BaselineState.needsGeolocation(rule);
+}
+
+export interface CorrelationEngineOptions {
+  /** Places addresses for velocity and `|country` correlations; without it they leave their matches out. */
+  locate?: Locate;
+}
+
 /** The state of a correlation engine as JSON-safe data: see CorrelationEngine.snapshot. */
 export interface EngineSnapshot {
   watermark: number | null;
   late: number;
   /** By correlation (its id, else its title and place). */
-  states: Record<string, StateSnapshot>;
+  states: Record<string, StateSnapshot | BaselineSnapshot>;
 }
 
 /**
@@ -47,11 +62,11 @@ const SWEEP_EVERY = 1024;
 
 export class CorrelationEngine {
   /** Inner correlations before the correlations that name them. */
-  private readonly states: CorrelationState[] = [];
+  private readonly states: Judge[] = [];
   /** rule -> the correlations that name it, with its position there. */
-  private readonly consumers = new Map<CorrelatedRule, { state: CorrelationState; member: number }[]>();
+  private readonly consumers = new Map<CorrelatedRule, { state: Judge; member: number }[]>();
   /** correlation -> the correlations and detection rules it names (null: a detection rule). */
-  private readonly sources = new Map<CorrelationState, (CorrelationState | null | undefined)[]>();
+  private readonly sources = new Map<Judge, (Judge | null | undefined)[]>();
   private readonly fieldCache = new Map<CorrelatedRule, string[]>();
   /** Every match before this time has been pushed. */
   private watermark = Number.NEGATIVE_INFINITY;
@@ -62,8 +77,9 @@ export class CorrelationEngine {
   constructor(
     correlations: readonly CorrelationRule[],
     resolve: (reference: string) => CorrelatedRule | undefined,
+    options: CorrelationEngineOptions = {},
   ) {
-    const stateOf = new Map<CorrelationRule, CorrelationState>();
+    const stateOf = new Map<CorrelationRule, Judge>();
     const membersOf = new Map<CorrelationRule, CorrelatedRule[]>();
     for (const rule of correlations) {
       const members = rule.correlation.rules
@@ -82,7 +98,12 @@ export class CorrelationEngine {
         }),
       }));
       const buffered = members.some((member) => member.kind === 'correlation');
-      stateOf.set(rule, new CorrelationState(rule, members.length, groupFields, buffered));
+      stateOf.set(
+        rule,
+        isBaselineType(rule.correlation.type)
+          ? new BaselineState(rule, groupFields, buffered, options.locate)
+          : new CorrelationState(rule, members.length, groupFields, buffered),
+      );
     }
     // Inner correlations first: one pass in this order takes results all the way up a chain.
     const placed = new Set<CorrelationRule>();
@@ -154,10 +175,7 @@ export class CorrelationEngine {
       ? (field: string): FieldValue | undefined => getField(event, fieldmap.get(field) ?? field)
       : (field: string): FieldValue | undefined => getField(event, field);
     const events = [event];
-    for (const { state, member } of consumers) {
-      const sample = state.sample(read, events, time, member);
-      if (sample) state.offer(sample, out);
-    }
+    for (const { state, member } of consumers) feed(state, read, events, time, member, out);
     if (++this.pushes % SWEEP_EVERY === 0) for (const state of this.states) state.sweep();
     return out;
   }
@@ -180,7 +198,7 @@ export class CorrelationEngine {
    * window that spans the restart still fires once.
    */
   snapshot(): EngineSnapshot {
-    const states: Record<string, StateSnapshot> = {};
+    const states: Record<string, StateSnapshot | BaselineSnapshot> = {};
     for (const state of this.states) states[stateKey(state.rule)] = state.snapshot();
     return { watermark: Number.isFinite(this.watermark) ? this.watermark : null, late: this.late, states };
   }
@@ -195,8 +213,21 @@ export class CorrelationEngine {
     this.late = snapshot.late;
     for (const state of this.states) {
       const saved = snapshot.states[stateKey(state.rule)];
-      if (saved) state.restore(saved);
+      if (!saved) continue;
+      if (state instanceof BaselineState) {
+        if (saved.kind === 'baseline') state.restore(saved);
+      } else if (saved.kind === undefined) state.restore(saved);
     }
+  }
+
+  /**
+   * Matches of each velocity and rare_value correlation that could not be placed or valued (no
+   * geolocation database, an address it does not know, a missing field).
+   */
+  unplaced(): { rule: CorrelationRule; matches: number }[] {
+    return this.states
+      .filter((state): state is BaselineState => state instanceof BaselineState && state.unplaced > 0)
+      .map((state) => ({ rule: state.rule, matches: state.unplaced }));
   }
 
   /** Open groups over all correlations (to show that state stays bounded). */
@@ -225,10 +256,25 @@ export class CorrelationEngine {
     const consumers = this.consumers.get(result.rule);
     if (!consumers) return;
     const read = (field: string): FieldValue | undefined => result.fields[field];
-    for (const { state, member } of consumers) {
-      const sample = state.sample(read, result.events, result.time, member);
-      // Buffered: taken in when the consumer's own advance comes, later in this pass.
-      if (sample) state.offer(sample, []);
-    }
+    // Buffered: taken in when the consumer's own advance comes, later in this pass.
+    for (const { state, member } of consumers) feed(state, read, result.events, result.time, member, []);
+  }
+}
+
+/** Reads what a correlation needs of a match and hands it over. */
+function feed(
+  state: Judge,
+  read: (field: string) => FieldValue | undefined,
+  events: readonly LogEvent[],
+  time: number,
+  member: number,
+  out: CorrelationResult[],
+): void {
+  if (state instanceof BaselineState) {
+    const sample = state.sample(read, events, time, member);
+    if (sample) state.offer(sample, out);
+  } else {
+    const sample = state.sample(read, events, time, member);
+    if (sample) state.offer(sample, out);
   }
 }

@@ -10,8 +10,10 @@ export { MatchContext } from './context.js';
 export {
   type CorrelatedRule,
   CorrelationEngine,
+  type CorrelationEngineOptions,
   type CorrelationResult,
   type EngineSnapshot,
+  needsGeolocation,
   percentileOf,
 } from './correlation.js';
 export { type Detection, type DetectionItem, parseDetection, type SearchNode } from './detection.js';

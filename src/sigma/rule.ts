@@ -18,7 +18,17 @@ export const CORRELATION_TYPES = [
   'value_percentile',
   'value_median',
 ] as const;
-export type CorrelationType = (typeof CORRELATION_TYPES)[number];
+/**
+ * Vigil's extensions to Sigma correlations, for what Sigma cannot say: judged match by match against
+ * what the group did before (where it was, which values and hours it had, when it was last seen).
+ */
+export const BASELINE_CORRELATION_TYPES = ['velocity', 'rare_value', 'rare_hour', 'dormant'] as const;
+export type BaselineCorrelationType = (typeof BASELINE_CORRELATION_TYPES)[number];
+export type CorrelationType = (typeof CORRELATION_TYPES)[number] | BaselineCorrelationType;
+
+export function isBaselineType(type: CorrelationType): type is BaselineCorrelationType {
+  return (BASELINE_CORRELATION_TYPES as readonly string[]).includes(type);
+}
 
 export interface RuleOrigin {
   file: string;
@@ -68,6 +78,12 @@ export interface CorrelationCondition {
   fields: string[];
   /** For value_percentile: which percentile (0-100). */
   percentile?: number;
+  /** rare_value: the fields written `FIELD|country`, whose address counts by its country. */
+  countryFields?: string[];
+  /** rare_value, rare_hour: how many earlier matches a group needs before it is judged. */
+  history?: number;
+  /** velocity: places closer than this (km) never count as travel. */
+  minDistanceKm?: number;
 }
 
 export interface Correlation {
@@ -236,7 +252,7 @@ export function parseTimespan(text: string): number | undefined {
 const COMPARISON_OPS = ['gt', 'gte', 'lt', 'lte', 'eq', 'neq'] as const;
 
 const correlationSchema = z.object({
-  type: z.enum(CORRELATION_TYPES),
+  type: z.enum([...CORRELATION_TYPES, ...BASELINE_CORRELATION_TYPES]),
   rules: z.union([z.string(), z.array(z.string()).min(1)]),
   'group-by': z.union([z.string(), z.array(z.string())]).nullish(),
   timespan: z.string(),
@@ -279,6 +295,10 @@ function parseCorrelationRule(data: Record<string, unknown>, origin: RuleOrigin)
   };
 }
 
+/** Defaults of the Vigil condition keys (see BASELINE_CORRELATION_TYPES). */
+const DEFAULT_HISTORY = { rare_value: 5, rare_hour: 20 } as const;
+const DEFAULT_MIN_DISTANCE_KM = 100;
+
 function correlationCondition(
   type: CorrelationType,
   raw: Record<string, unknown> | null | undefined,
@@ -292,6 +312,8 @@ function correlationCondition(
   const comparisons: CorrelationCondition['comparisons'] = [];
   let fields: string[] = [];
   let percentile: number | undefined;
+  let history: number | undefined;
+  let minDistanceKm: number | undefined;
   for (const [key, value] of Object.entries(raw)) {
     if ((COMPARISON_OPS as readonly string[]).includes(key)) {
       if (typeof value !== 'number')
@@ -307,15 +329,27 @@ function correlationCondition(
         throw new SigmaError('SIGMA_CORRELATION', 'condition percentile must be a number from 0 to 100');
       }
       percentile = value;
+    } else if (key === 'history' && (type === 'rare_value' || type === 'rare_hour')) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+        throw new SigmaError(
+          'SIGMA_CORRELATION',
+          'condition history must be a whole number of matches, 1 or more',
+        );
+      history = value;
+    } else if (key === 'min_distance' && type === 'velocity') {
+      if (typeof value !== 'number' || !(value >= 0))
+        throw new SigmaError('SIGMA_CORRELATION', 'condition min_distance must be a number of kilometres');
+      minDistanceKm = value;
     } else {
       throw new SigmaError(
         'SIGMA_CORRELATION',
-        `unknown condition key '${key}' (expected gt, gte, lt, lte, eq, neq, field or percentile)`,
+        `unknown condition key '${key}' (expected gt, gte, lt, lte, eq, neq, field${conditionExtras(type)})`,
       );
     }
   }
   if (comparisons.length === 0)
     throw new SigmaError('SIGMA_CORRELATION', 'the condition has no comparison (gt, gte, lt, lte, eq, neq)');
+  if (isBaselineType(type)) return baselineCondition(type, comparisons, fields, history, minDistanceKm);
   const needsField = type === 'value_count' || type.startsWith('value_');
   if (needsField && fields.length === 0) {
     throw new SigmaError('SIGMA_CORRELATION', `a ${type} correlation needs 'field' in its condition`);
@@ -323,7 +357,62 @@ function correlationCondition(
   if (type.startsWith('value_') && type !== 'value_count' && fields.length > 1) {
     throw new SigmaError('SIGMA_CORRELATION', `a ${type} correlation aggregates one field`);
   }
+  if (fields.some((field) => field.includes('|')))
+    throw new SigmaError(
+      'SIGMA_CORRELATION',
+      "a field modifier ('|country') is for rare_value correlations only",
+    );
   return { comparisons, fields, percentile };
+}
+
+function conditionExtras(type: CorrelationType): string {
+  if (type === 'rare_value' || type === 'rare_hour') return ' or history';
+  if (type === 'velocity') return ' or min_distance';
+  return type.startsWith('value_') ? ' or percentile' : '';
+}
+
+function baselineCondition(
+  type: BaselineCorrelationType,
+  comparisons: CorrelationCondition['comparisons'],
+  fields: string[],
+  history: number | undefined,
+  minDistanceKm: number | undefined,
+): CorrelationCondition {
+  switch (type) {
+    case 'velocity':
+      if (fields.length !== 1 && fields.length !== 2)
+        throw new SigmaError(
+          'SIGMA_CORRELATION',
+          "a velocity correlation needs 'field': an address field (placed with the geolocation database) or [latitude, longitude]",
+        );
+      if (fields.some((field) => field.includes('|')))
+        throw new SigmaError('SIGMA_CORRELATION', 'velocity fields take no modifier');
+      return { comparisons, fields, minDistanceKm: minDistanceKm ?? DEFAULT_MIN_DISTANCE_KM };
+    case 'rare_value': {
+      if (fields.length === 0)
+        throw new SigmaError('SIGMA_CORRELATION', "a rare_value correlation needs 'field' in its condition");
+      const plain: string[] = [];
+      const countryFields: string[] = [];
+      for (const field of fields) {
+        const [name, modifier, ...more] = field.split('|');
+        if (more.length || (modifier !== undefined && modifier !== 'country') || !name)
+          throw new SigmaError(
+            'SIGMA_CORRELATION',
+            `condition field '${field}': the only modifier is '|country' (the country of an address)`,
+          );
+        plain.push(name);
+        if (modifier) countryFields.push(name);
+      }
+      return { comparisons, fields: plain, countryFields, history: history ?? DEFAULT_HISTORY.rare_value };
+    }
+    case 'rare_hour':
+    case 'dormant':
+      if (fields.length)
+        throw new SigmaError('SIGMA_CORRELATION', `a ${type} correlation reads no field: remove 'field'`);
+      return type === 'rare_hour'
+        ? { comparisons, fields, history: history ?? DEFAULT_HISTORY.rare_hour }
+        : { comparisons, fields };
+  }
 }
 
 function parseFilterRule(

@@ -1,0 +1,278 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type FieldValue, type Locate, openGeoDatabase } from '../../src/core/index.js';
+import { referenceResolver } from '../../src/detect/index.js';
+import {
+  assembleRuleSet,
+  CorrelationEngine,
+  type CorrelationResult,
+  type DetectionRule,
+  parseRuleText,
+  type RuleSet,
+} from '../../src/sigma/index.js';
+import { TEST_PLACES, writeCityDatabase } from '../helpers/mmdb.js';
+import { event, ruleError } from '../helpers/sigma.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2026, 10, 2); // a Monday, 00:00 UTC
+
+const locate: Locate = openGeoDatabase(
+  writeCityDatabase(join(mkdtempSync(join(tmpdir(), 'vigil-geo-')), 'city.mmdb'), TEST_PLACES),
+);
+
+const BASE = `title: signin
+name: signin
+logsource: {product: test}
+detection:
+    selection:
+        EventID: 1
+    condition: selection
+`;
+
+function ruleSet(correlation: string): RuleSet {
+  const { rules, errors } = parseRuleText(
+    `title: baseline\nname: baseline\ncorrelation:\n${correlation}\n---\n${BASE}`,
+    'baseline.yml',
+  );
+  if (errors.length) throw new Error(errors.map((e) => e.describe()).join('\n'));
+  return assembleRuleSet(rules, 1);
+}
+
+type Step = [time: number, fields: Record<string, FieldValue>];
+
+function run(set: RuleSet, steps: Step[], options: { locate?: Locate } = { locate }) {
+  const resolve = referenceResolver(set);
+  const engine = new CorrelationEngine(set.correlations, resolve, options);
+  const signin = resolve('signin') as DetectionRule;
+  const out: CorrelationResult[] = [];
+  for (const [time, fields] of steps) out.push(...engine.pushMatch(signin, event(fields, time), time));
+  out.push(...engine.flush());
+  return { results: out, engine };
+}
+
+describe('velocity', () => {
+  const set = ruleSet(`    type: velocity
+    rules: signin
+    group-by: [user]
+    timespan: 1d
+    condition:
+        field: ip
+        gt: 1000`);
+
+  it('fires when the same user signs in from places too far apart for the time between', () => {
+    const { results } = run(set, [
+      [T0, { user: 'ana', ip: '192.0.2.10' }], // Paris
+      [T0 + 2 * HOUR, { user: 'ana', ip: '198.51.100.20' }], // Sydney, 17,000 km later
+    ]);
+    expect(results).toHaveLength(1);
+    const [result] = results;
+    expect(result!.group).toEqual({ user: 'ana' });
+    expect(result!.firstTime).toBe(T0);
+    expect(result!.time).toBe(T0 + 2 * HOUR);
+    expect(result!.value).toBeGreaterThan(8000);
+    expect(result!.events).toHaveLength(2);
+    expect(result!.detail).toMatch(/km from Paris, FR to Sydney, AU in 2 h: [\d,]+ km\/h/);
+  });
+
+  it('leaves alone journeys a plane makes, other users, places near each other and old sign-ins', () => {
+    const { results } = run(set, [
+      [T0, { user: 'ana', ip: '192.0.2.10' }], // Paris
+      [T0 + 3 * HOUR, { user: 'ana', ip: '203.0.113.5' }], // Nuremberg, 600 km in 3 h
+      [T0 + 3 * HOUR, { user: 'bo', ip: '198.51.100.20' }], // another user in Sydney
+      [T0 + 3 * HOUR + 60_000, { user: 'bo', ip: '198.51.100.21' }], // same city again
+      [T0 + 3 * DAY, { user: 'ana', ip: '198.51.100.20' }], // Sydney, beyond the timespan
+      [T0 + 3 * DAY + HOUR, { user: 'ana', ip: '10.1.2.3' }], // a private address: not placed
+    ]);
+    expect(results).toEqual([]);
+  });
+
+  it('subtracts the places accuracy and keeps a minimum distance', () => {
+    const near = ruleSet(`    type: velocity
+    rules: signin
+    group-by: [user]
+    timespan: 1d
+    condition:
+        field: [lat, lon]
+        min_distance: 500
+        gt: 1000`);
+    // 300 km in a minute is fast but under min_distance: geolocation is not that precise.
+    const { results } = run(near, [
+      [T0, { user: 'ana', lat: 48.85, lon: 2.35 }],
+      [T0 + 60_000, { user: 'ana', lat: 50.85, lon: 4.35 }],
+      [T0 + 120_000, { user: 'ana', lat: 40.71, lon: -74.0 }],
+    ]);
+    expect(results.map((r) => r.time)).toEqual([T0 + 120_000]);
+    expect(results[0]!.detail).toContain('km from 50.85, 4.35 to 40.71, -74.00');
+  });
+
+  it('counts matches it cannot place, and places nothing without a database', () => {
+    const steps: Step[] = [
+      [T0, { user: 'ana', ip: '192.0.2.10' }],
+      [T0 + HOUR, { user: 'ana', ip: '198.51.100.20' }],
+    ];
+    const { results, engine } = run(set, steps, {});
+    expect(results).toEqual([]);
+    expect(engine.unplaced()).toEqual([{ rule: set.correlations[0], matches: 2 }]);
+  });
+});
+
+describe('rare_value', () => {
+  const set = ruleSet(`    type: rare_value
+    rules: signin
+    group-by: [user]
+    timespan: 30d
+    condition:
+        field: ip|country
+        history: 5
+        eq: 0`);
+
+  const daily = (user: string, ip: string, days: number): Step[] =>
+    Array.from({ length: days }, (_, day) => [T0 + day * DAY + 9 * HOUR, { user, ip }] as Step);
+
+  it('fires on a sign-in from a country the user has not signed in from in the timespan', () => {
+    const { results } = run(set, [
+      ...daily('ana', '192.0.2.10', 10),
+      [T0 + 10 * DAY, { user: 'ana', ip: '198.51.100.1' }],
+    ]);
+    expect(results).toHaveLength(1);
+    expect(results[0]!.value).toBe(0);
+    expect(results[0]!.detail).toBe("AU: 0 of the group's 10 earlier matches in 30d");
+  });
+
+  it('waits for a history, and forgets what the timespan no longer covers', () => {
+    const { results } = run(set, [
+      ...daily('bo', '192.0.2.10', 3),
+      [T0 + 3 * DAY, { user: 'bo', ip: '198.51.100.1' }], // only 3 earlier sign-ins: not judged
+      ...daily('bo', '192.0.2.10', 8).map(([t, f]) => [t + 4 * DAY, f] as Step),
+      [T0 + 14 * DAY, { user: 'bo', ip: '198.51.100.1' }], // AU seen 11 days ago: known
+      [T0 + 60 * DAY, { user: 'bo', ip: '192.0.2.10' }], // baseline gone: too little history
+    ]);
+    expect(results).toEqual([]);
+  });
+
+  it('takes plain fields too (a country the product already gives)', () => {
+    const plain = ruleSet(`    type: rare_value
+    rules: signin
+    group-by: [user]
+    timespan: 30d
+    condition:
+        field: country
+        history: 2
+        lte: 1`);
+    const { results } = run(plain, [
+      [T0, { user: 'ana', country: 'FR' }],
+      [T0 + HOUR, { user: 'ana', country: 'FR' }],
+      [T0 + 2 * HOUR, { user: 'ana', country: 'BR' }],
+      [T0 + 3 * HOUR, { user: 'ana', country: 'BR' }],
+      [T0 + 4 * HOUR, { user: 'ana', country: 'BR' }],
+    ]);
+    expect(results.map((r) => r.value)).toEqual([0, 1]);
+  });
+});
+
+describe('rare_hour', () => {
+  const set = ruleSet(`    type: rare_hour
+    rules: signin
+    group-by: [user]
+    timespan: 30d
+    condition:
+        history: 20
+        lt: 5`);
+
+  const officeHours = (user: string): Step[] =>
+    Array.from({ length: 20 }, (_, i) => [T0 + i * DAY + (8 + (i % 9)) * HOUR, { user }] as Step);
+
+  it('fires on a logon at an hour the user never logs on at', () => {
+    const { results } = run(set, [...officeHours('ana'), [T0 + 20 * DAY + 3 * HOUR, { user: 'ana' }]]);
+    expect(results).toHaveLength(1);
+    expect(results[0]!.value).toBe(0);
+    expect(results[0]!.detail).toBe(
+      "03:00 UTC: 0 of the group's 20 earlier matches within an hour of it (0 %)",
+    );
+  });
+
+  it('leaves alone usual hours, the hour next to them, and users it has not learned yet', () => {
+    const { results } = run(set, [
+      ...officeHours('ana'),
+      [T0 + 20 * DAY + 10 * HOUR, { user: 'ana' }],
+      [T0 + 21 * DAY + 7 * HOUR, { user: 'ana' }], // within an hour of 8:00
+      [T0 + 21 * DAY + 3 * HOUR, { user: 'new' }],
+    ]);
+    expect(results).toEqual([]);
+  });
+});
+
+describe('dormant', () => {
+  const set = ruleSet(`    type: dormant
+    rules: signin
+    group-by: [user]
+    timespan: 365d
+    condition:
+        gte: 30`);
+
+  it('fires on the first sign-in after 30 days or more without one', () => {
+    const { results } = run(set, [
+      [T0, { user: 'ana' }],
+      [T0 + 10 * DAY, { user: 'ana' }],
+      [T0 + 55 * DAY, { user: 'ana' }],
+      [T0 + 56 * DAY, { user: 'ana' }],
+      [T0 + 56 * DAY, { user: 'bo' }],
+      [T0 + 500 * DAY, { user: 'bo' }], // beyond the timespan: not remembered
+    ]);
+    expect(results.map((r) => [r.time, r.value])).toEqual([[T0 + 55 * DAY, 45]]);
+    expect(results[0]!.detail).toMatch(/^first match in 45 days \(previous 2026-11-12T00:00:00.000Z\)$/);
+  });
+});
+
+describe('baseline state across a restart', () => {
+  it('a snapshot taken back goes on as if the engine had never stopped', () => {
+    const set = ruleSet(`    type: rare_hour
+    rules: signin
+    group-by: [user]
+    timespan: 30d
+    condition:
+        history: 5
+        lt: 10`);
+    const resolve = referenceResolver(set);
+    const signin = resolve('signin') as DetectionRule;
+    const first = new CorrelationEngine(set.correlations, resolve);
+    for (let day = 0; day < 6; day++)
+      first.pushMatch(signin, event({ user: 'ana' }, T0 + day * DAY + 9 * HOUR), T0 + day * DAY + 9 * HOUR);
+    const saved = JSON.parse(JSON.stringify(first.snapshot()));
+    const second = new CorrelationEngine(set.correlations, resolve);
+    second.restore(saved);
+    const late = T0 + 7 * DAY + 2 * HOUR;
+    const results = second.pushMatch(signin, event({ user: 'ana' }, late), late);
+    expect(results.map((r) => r.value)).toEqual([0]);
+  });
+});
+
+describe('rule checks', () => {
+  const rule = (condition: string, type = 'velocity') =>
+    `title: x\ncorrelation:\n    type: ${type}\n    rules: a\n    timespan: 1d\n    condition:\n${condition}`;
+
+  it('names what is wrong with a baseline condition', () => {
+    expect(ruleError(rule('        gt: 900'))?.message).toMatch(/velocity correlation needs 'field'/);
+    expect(ruleError(rule('        field: ip|country\n        gt: 900'))?.message).toMatch(
+      /velocity fields take no modifier/,
+    );
+    expect(ruleError(rule('        field: ip|city\n        eq: 0', 'rare_value'))?.message).toMatch(
+      /the only modifier is '\|country'/,
+    );
+    expect(ruleError(rule('        field: x\n        lt: 5', 'rare_hour'))?.message).toMatch(
+      /reads no field/,
+    );
+    expect(ruleError(rule('        history: 0\n        lt: 5', 'rare_hour'))?.message).toMatch(
+      /history must be a whole number/,
+    );
+    expect(ruleError(rule('        history: 3\n        gte: 30', 'dormant'))?.message).toMatch(
+      /unknown condition key 'history'/,
+    );
+    expect(ruleError(rule('        field: ip|country\n        gte: 3', 'value_count'))?.message).toMatch(
+      /for rare_value correlations only/,
+    );
+  });
+});
