@@ -1,5 +1,5 @@
-import { connect } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,7 +147,12 @@ function okta(kind: Kind, user: string, ip: string, at: number, n: number): stri
     severity: result === 'SUCCESS' ? 'INFO' : 'WARN',
     legacyEventType: eventType === 'user.session.start' ? 'core.user_auth.login' : undefined,
     displayMessage: message,
-    actor: { id: kind === 'unknown' ? 'unknown' : `00u${n}`, type: 'User', alternateId: user, displayName: user },
+    actor: {
+      id: kind === 'unknown' ? 'unknown' : `00u${n}`,
+      type: 'User',
+      alternateId: user,
+      displayName: user,
+    },
     client: {
       userAgent: { rawUserAgent: 'Mozilla/5.0', os: 'Windows 10', browser: 'CHROME' },
       zone: 'null',
@@ -244,10 +249,38 @@ function asa(kind: Kind, user: string, ip: string, at: number): string {
 }
 
 const SOURCES: Source[] = [
-  { name: 'Entra ID', event: entra, file: 'entra.jsonl', syslog: false, user: 'UserPrincipalName', ip: 'IPAddress' },
-  { name: 'Okta', event: okta, file: 'okta.jsonl', syslog: false, user: 'actor.alternateId', ip: 'client.ipAddress' },
-  { name: 'FortiGate SSL-VPN', event: fortigate, file: 'fortigate.log', syslog: true, user: 'user', ip: 'remip' },
-  { name: 'GlobalProtect', event: globalprotect, file: 'globalprotect.log', syslog: true, user: 'srcuser', ip: 'public_ip' },
+  {
+    name: 'Entra ID',
+    event: entra,
+    file: 'entra.jsonl',
+    syslog: false,
+    user: 'UserPrincipalName',
+    ip: 'IPAddress',
+  },
+  {
+    name: 'Okta',
+    event: okta,
+    file: 'okta.jsonl',
+    syslog: false,
+    user: 'actor.alternateId',
+    ip: 'client.ipAddress',
+  },
+  {
+    name: 'FortiGate SSL-VPN',
+    event: fortigate,
+    file: 'fortigate.log',
+    syslog: true,
+    user: 'user',
+    ip: 'remip',
+  },
+  {
+    name: 'GlobalProtect',
+    event: globalprotect,
+    file: 'globalprotect.log',
+    syslog: true,
+    user: 'srcuser',
+    ip: 'public_ip',
+  },
   { name: 'Cisco ASA', event: asa, file: 'asa.log', syslog: true, user: 'user.name', ip: 'source.ip' },
 ];
 
@@ -273,7 +306,12 @@ function attacks(source: Source, first: number): Attack[] {
   const alice = `alice${domain}`;
   const list: Attack[] = [];
   let d = first;
-  const fail = (user: string, ip: string, at: number, kind: Kind = 'failure'): Planned => ({ kind, user, ip, at });
+  const fail = (user: string, ip: string, at: number, kind: Kind = 'failure'): Planned => ({
+    kind,
+    user,
+    ip,
+    at,
+  });
   // Brute force, then the guess that worked.
   const bruteDay = day(d++);
   list.push({
@@ -298,7 +336,9 @@ function attacks(source: Source, first: number): Attack[] {
       // Six sources, none past the single-source threshold: only the spread shows.
       title: `${source.name} Distributed Password Spraying`,
       group: {},
-      events: users('person', 24, domain).map((u, i) => fail(u, `203.0.113.${1 + (i % 6)}`, spreadDay + i * 15_000)),
+      events: users('person', 24, domain).map((u, i) =>
+        fail(u, `203.0.113.${1 + (i % 6)}`, spreadDay + i * 15_000),
+      ),
     });
   }
   if (['Entra ID', 'Okta', 'FortiGate SSL-VPN'].includes(source.name)) {
@@ -306,7 +346,9 @@ function attacks(source: Source, first: number): Attack[] {
     list.push({
       title: `${source.name} Credential Stuffing From One Source`,
       group: { [source.ip]: '198.51.100.40' },
-      events: users('leaked', 9, domain).map((u, i) => fail(u, '198.51.100.40', stuffDay + i * 20_000, 'unknown')),
+      events: users('leaked', 9, domain).map((u, i) =>
+        fail(u, '198.51.100.40', stuffDay + i * 20_000, 'unknown'),
+      ),
     });
   }
   if (['Entra ID', 'Okta'].includes(source.name)) {
@@ -328,7 +370,9 @@ function attacks(source: Source, first: number): Attack[] {
       title: 'Okta MFA Fatigue: Approval After Many Pushes',
       group: { [source.user]: carol },
       events: [
-        ...Array.from({ length: 6 }, (_, i) => fail(carol, '198.51.100.60', bombDay + i * MINUTE, 'push-sent')),
+        ...Array.from({ length: 6 }, (_, i) =>
+          fail(carol, '198.51.100.60', bombDay + i * MINUTE, 'push-sent'),
+        ),
         fail(carol, '198.51.100.60', bombDay + 8 * MINUTE, 'mfa-approved'),
       ],
     });
@@ -373,7 +417,16 @@ interface HuntLine {
 }
 
 function hunt(file: string): HuntLine[] {
-  const result = vigil(['hunt', file, '--rules', IDENTITY, '--format', 'jsonl', '--no-summary', '--no-progress']);
+  const result = vigil([
+    'hunt',
+    file,
+    '--rules',
+    IDENTITY,
+    '--format',
+    'jsonl',
+    '--no-summary',
+    '--no-progress',
+  ]);
   if (result.status !== 0) throw new Error(result.stderr);
   return result.stdout
     .trim()
@@ -383,7 +436,8 @@ function hunt(file: string): HuntLine[] {
 }
 
 /** Building blocks and stages: they feed correlations and report nothing by themselves. */
-const SILENT = /\(Stage\)|Authentication Failure$|Unknown Account$|Successful Authentication$|MFA Push Denied$|MFA Approved$|Push Sent$|Failures (From|For) Many/;
+const SILENT =
+  /\(Stage\)|Authentication Failure$|Unknown Account$|Successful Authentication$|MFA Push Denied$|MFA Approved$|Push Sent$|Failures (From|For) Many/;
 
 describe("Vigil's identity pack beyond Windows", () => {
   let dir: string;
@@ -396,7 +450,13 @@ describe("Vigil's identity pack beyond Windows", () => {
     it('vigil hunt: each pattern fires on its own events, with its group, and building blocks stay silent', () => {
       const file = join(dir, `attacks-${source.file}`);
       const expected = attacks(source, 0);
-      writeFileSync(file, lines(source, expected.flatMap((a) => a.events)));
+      writeFileSync(
+        file,
+        lines(
+          source,
+          expected.flatMap((a) => a.events),
+        ),
+      );
       const found = hunt(file);
       for (const attack of expected) {
         const hits = found.filter((d) => d.rule.title === attack.title);
@@ -428,7 +488,8 @@ describe("Vigil's identity pack beyond Windows", () => {
 
     beforeAll(async () => {
       const data = join(dir, 'data');
-      for (const tenant of ['attacked', 'quiet']) tokens[tenant] = provision(data, tenant, ['ingest', 'viewer']);
+      for (const tenant of ['attacked', 'quiet'])
+        tokens[tenant] = provision(data, tenant, ['ingest', 'viewer']);
       writeFileSync(
         join(data, 'config.yml'),
         [
@@ -440,7 +501,9 @@ describe("Vigil's identity pack beyond Windows", () => {
         ].join('\n'),
       );
       service = await startService(data, ['--rules', IDENTITY], { VIGIL_HOME: join(dir, 'home') });
-      for (const [, port, tenant] of service.log().matchAll(/syslog over TCP on 127\.0\.0\.1:(\d+) for tenant (\w+)/g))
+      for (const [, port, tenant] of service
+        .log()
+        .matchAll(/syslog over TCP on 127\.0\.0\.1:(\d+) for tenant (\w+)/g))
         syslogPorts[tenant!] = Number(port);
     }, 60_000);
     afterAll(async () => {
@@ -479,7 +542,11 @@ describe("Vigil's identity pack beyond Windows", () => {
       const expected: Attack[] = [];
       for (const [index, source] of SOURCES.entries()) {
         const own = attacks(source, index * 10);
-        await send('attacked', source, own.flatMap((a) => a.events));
+        await send(
+          'attacked',
+          source,
+          own.flatMap((a) => a.events),
+        );
         expected.push(...own);
       }
       const raised = await titles('attacked');

@@ -2,6 +2,6 @@ export { CEF_HEADER_FIELDS, isCef, parseCef } from './cef.js';
 export { SyslogError } from './errors.js';
 export { type SyslogFrame, SyslogFrameSplitter } from './framing.js';
 export { parseKeyValues } from './pairs.js';
-export { addSshdFields } from './sshd.js';
 export { type ParsedSyslog, parseSyslog, type SyslogOptions, syslogEvent } from './parse.js';
 export { FACILITY_NAMES, SEVERITY_NAMES } from './priority.js';
+export { addSshdFields } from './sshd.js';

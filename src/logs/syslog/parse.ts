@@ -6,10 +6,10 @@ import { bodyTime } from './body-time.js';
 import { isCef, readCef } from './cef.js';
 import { SyslogError } from './errors.js';
 import { readKeyValues } from './pairs.js';
+import { panOsType, readPanOs } from './panos.js';
 import { FACILITY_NAMES, readPriority, SEVERITY_NAMES } from './priority.js';
 import { readRfc3164 } from './rfc3164.js';
 import { type HeaderRead, isRfc5424, readRfc5424 } from './rfc5424.js';
-import { panOsType, readPanOs } from './panos.js';
 import { addSshdFields } from './sshd.js';
 import { type ZoneConverter, zoneConverter } from './time.js';
 
