@@ -411,6 +411,38 @@ const lines = (source: Source, events: Planned[]) =>
 
 const IDENTITY = join(VIGIL_RULES_DIR, 'identity');
 
+/** Twelve refused SSH logins of root from one address within three minutes, from `at` on. */
+const sshdFailures = (at: number) =>
+  Array.from({ length: 12 }, (_, i) => ({
+    at: at + i * 15_000,
+    text: `Failed password for root from 203.0.113.9 port ${40_000 + i} ssh2`,
+  }));
+const SSH_BRUTE_FORCE = 'SSH Brute Force Of One Account From One Source';
+
+/** An OTLP/JSON request of sshd's messages, as a collector's journald or filelog receiver sends them. */
+const otlpSshd = (at: number) =>
+  JSON.stringify({
+    resourceLogs: [
+      {
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: 'sshd' } },
+            { key: 'host.name', value: { stringValue: 'bastion1' } },
+          ],
+        },
+        scopeLogs: [
+          {
+            logRecords: sshdFailures(at).map((m) => ({
+              timeUnixNano: `${m.at}000000`,
+              severityText: 'INFO',
+              body: { stringValue: m.text },
+            })),
+          },
+        ],
+      },
+    ],
+  });
+
 interface HuntLine {
   rule: { title: string };
   correlation?: { group: Record<string, string> };
@@ -471,6 +503,52 @@ describe("Vigil's identity pack beyond Windows", () => {
       writeFileSync(file, lines(source, benign(source, 10)));
       expect(hunt(file).map((d) => d.rule.title)).toEqual([]);
     });
+  });
+
+  it('sshd: the SSH rules fire on the systemd journal and on Sentinel Syslog rows as on syslog lines', () => {
+    const journal = join(dir, 'journal.jsonl');
+    writeFileSync(
+      journal,
+      sshdFailures(day(0))
+        .map((m) =>
+          JSON.stringify({
+            __REALTIME_TIMESTAMP: `${m.at}000`,
+            _HOSTNAME: 'bastion1',
+            SYSLOG_IDENTIFIER: 'sshd',
+            SYSLOG_FACILITY: '10',
+            PRIORITY: '6',
+            _PID: '913',
+            _SYSTEMD_UNIT: 'ssh.service',
+            MESSAGE: m.text,
+          }),
+        )
+        .join('\n'),
+    );
+    const sentinel = join(dir, 'sentinel-syslog.jsonl');
+    writeFileSync(
+      sentinel,
+      sshdFailures(day(0))
+        .map((m) =>
+          JSON.stringify({
+            TimeGenerated: iso(m.at),
+            Computer: 'bastion1',
+            Facility: 'authpriv',
+            SeverityLevel: 'info',
+            ProcessName: 'sshd',
+            ProcessID: 913,
+            SyslogMessage: m.text,
+            SourceSystem: 'Linux',
+            Type: 'Syslog',
+          }),
+        )
+        .join('\n'),
+    );
+    for (const file of [journal, sentinel]) {
+      const found = hunt(file).filter((d) => d.rule.title === SSH_BRUTE_FORCE);
+      expect(found.map((d) => d.correlation?.group)).toEqual([
+        { 'user.name': 'root', 'source.ip': '203.0.113.9' },
+      ]);
+    }
   });
 
   it('Entra ID: a reported fraud is reported on its own', () => {
@@ -556,5 +634,23 @@ describe("Vigil's identity pack beyond Windows", () => {
       for (const [index, source] of SOURCES.entries()) await send('quiet', source, benign(source, index * 5));
       expect(await titles('quiet')).toEqual([]);
     }, 120_000);
+
+    it('raises the SSH brute force alert for sshd messages sent as OpenTelemetry records', async () => {
+      const { ingest, viewer } = tokens.attacked!;
+      const before = (await api(service, viewer, 'GET', '/api/v1/stats')).body.accepted as number;
+      const sent = await fetch(`${service.url}/v1/logs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' },
+        body: otlpSshd(day(90)),
+      });
+      expect(sent.status).toBe(200);
+      for (let waited = 0; ; waited += 100) {
+        const stats = (await api(service, viewer, 'GET', '/api/v1/stats')).body;
+        if (stats.accepted >= before + 12 && stats.processed === stats.accepted) break;
+        if (waited > 30_000) throw new Error(`not processed in time:\n${service.log()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(await titles('attacked')).toContain(SSH_BRUTE_FORCE);
+    });
   });
 });

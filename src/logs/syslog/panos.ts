@@ -133,11 +133,15 @@ const TYPES = new Set([
   'CORRELATION',
 ]);
 
-const START = /^\d+,\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d,[^,]*,([A-Z]+),/;
+/** Sticky: tried at the message's start without copying the message. */
+const START = /\d+,\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d,[^,]*,([A-Z]+),/y;
 
 /** The log type of a PAN-OS CSV message starting at `start`, or undefined when it is not one. */
 export function panOsType(text: string, start = 0): string | undefined {
-  const type = START.exec(start === 0 ? text : text.slice(start))?.[1];
+  const first = text.charCodeAt(start);
+  if (first < 0x30 || first > 0x39) return undefined;
+  START.lastIndex = start;
+  const type = START.exec(text)?.[1];
   return type !== undefined && TYPES.has(type) ? type : undefined;
 }
 
