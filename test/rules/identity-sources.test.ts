@@ -469,7 +469,7 @@ function hunt(file: string): HuntLine[] {
 
 /** Building blocks and stages: they feed correlations and report nothing by themselves. */
 const SILENT =
-  /\(Stage\)|Authentication Failure$|Unknown Account$|Successful Authentication$|MFA Push Denied$|MFA Approved$|Push Sent$|Failures (From|For) Many/;
+  /\(Stage\)|Authentication Failure$|Unknown Account$|Successful Authentication$|MFA Request Denied$|Push Rejected$|MFA Approved$|Push Sent$|Failures (From|For) Many/;
 
 describe("Vigil's identity pack beyond Windows", () => {
   let dir: string;
