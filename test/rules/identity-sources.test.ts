@@ -330,17 +330,15 @@ function attacks(source: Source, first: number): Attack[] {
     group: { [source.ip]: '198.51.100.20' },
     events: users('staff', 10, domain).map((u, i) => fail(u, '198.51.100.20', sprayDay + i * 30_000)),
   });
-  if (source.name !== 'Cisco ASA') {
-    const spreadDay = day(d++);
-    list.push({
-      // Six sources, none past the single-source threshold: only the spread shows.
-      title: `${source.name} Distributed Password Spraying`,
-      group: {},
-      events: users('person', 24, domain).map((u, i) =>
-        fail(u, `203.0.113.${1 + (i % 6)}`, spreadDay + i * 15_000),
-      ),
-    });
-  }
+  const spreadDay = day(d++);
+  list.push({
+    // Six sources, none past the single-source threshold: only the spread shows.
+    title: `${source.name} Distributed Password Spraying`,
+    group: {},
+    events: users('person', 24, domain).map((u, i) =>
+      fail(u, `203.0.113.${1 + (i % 6)}`, spreadDay + i * 15_000),
+    ),
+  });
   if (['Entra ID', 'Okta', 'FortiGate SSL-VPN'].includes(source.name)) {
     const stuffDay = day(d++);
     list.push({
