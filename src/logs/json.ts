@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { type FieldValue, type LogEvent, parseTimestamp, VigilError } from '../core/index.js';
 import { isEventXml, parseEventXml } from './event-xml.js';
 import { JsonRecordSplitter, LineSplitter, type RecordText } from './json-records.js';
+import { addSshdFields } from './syslog/index.js';
 import {
   flattenCollectorWindowsEvent,
   flattenGeneric,
@@ -29,6 +30,9 @@ const TIME_FIELDS = [
   'eventTime',
   'UtcTime',
   'date',
+  // Log Analytics and Sentinel tables; the Okta System Log.
+  'TimeGenerated',
+  'published',
 ];
 
 /**
@@ -41,6 +45,8 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
     ? flattenWindowsEvent(windows)
     : (flattenWinlog(record) ?? flattenCollectorWindowsEvent(record) ?? flattenGeneric(record));
   addSyslogEventXml(fields);
+  // The journal's and Sentinel's sshd messages get the fields a syslog line of sshd gets.
+  if (!windows) addSshdFields(fields);
   let time: number | undefined;
   for (const name of TIME_FIELDS) {
     time = parseTimestamp(fields[name]);
@@ -75,7 +81,11 @@ function addSyslogEventXml(fields: Record<string, FieldValue>): void {
 /** A JSON record's text with its place, numbered 1.. in its file. */
 export interface JsonRecordText extends RecordText {
   number: number;
-  /** The record's time when no field of it holds one (kept beside it by the service's event log). */
+  /**
+   * The record's time as the reader that took it in found it (kept beside it by the service's event
+   * log: a syslog header's or body's time, an OpenTelemetry record's). It wins over the record's
+   * fields, which the reader already judged: a FortiGate message's `date` field is a day, not a time.
+   */
   time?: number;
 }
 
@@ -121,9 +131,7 @@ export function parseJsonRecord(
   const events = inner
     ? inner.map((item, i) => toLogEvent(item, file, record.number * WRAPPED_STRIDE + i, record.line))
     : [toLogEvent(value as JsonObject, file, record.number, record.line)];
-  return record.time === undefined
-    ? events
-    : events.map((event) => (event.time === undefined ? { ...event, time: record.time } : event));
+  return record.time === undefined ? events : events.map((event) => ({ ...event, time: record.time }));
 }
 
 /**

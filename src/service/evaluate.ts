@@ -166,7 +166,8 @@ export class ServiceEvaluator {
       try {
         const parsed = JSON.parse(record.event) as Record<string, FieldValue>;
         const read = toLogEvent(parsed, record.source, record.seq);
-        event = { ...read, source: { ...read.source, seq: record.seq }, time: read.time ?? record.time };
+        // The time stored beside the event is its reader's (a syslog message's), which knew its format.
+        event = { ...read, source: { ...read.source, seq: record.seq }, time: record.time ?? read.time };
       } catch (error) {
         problem(`stored event cannot be read: ${(error as Error).message}`);
         continue;

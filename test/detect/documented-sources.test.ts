@@ -7,10 +7,12 @@ import { contentPath, hasContent } from '../helpers/content.js';
 
 /**
  * Sources with no public sample under a licence the project accepts (see the datasets README):
- * events written here from each product's documented export format, with the values a SigmaHQ
- * rule for that source looks for. The README's table names these sources.
+ * events written here from each product's documented export format (a JSON record, or a syslog
+ * line as the device sends it), with the values a SigmaHQ rule for that source looks for. The
+ * README's table names these sources. A source SigmaHQ has no rule for names none: it must be
+ * recognized, and what Vigil's own identity pack reads of it is tested in test/rules.
  */
-const SAMPLES: { name: string; source: string; rule: string; event: object }[] = [
+const SAMPLES: { name: string; source: string; rule?: string; event: object | string }[] = [
   {
     // Okta System Log API, LogEvent object.
     name: 'okta-system-log.jsonl',
@@ -153,13 +155,65 @@ const SAMPLES: { name: string; source: string; rule: string; event: object }[] =
       MESSAGE: 'error: Corrupted MAC on input. [preauth]',
     },
   },
+  {
+    // FortiGate event log by syslog (FortiOS Log Message Reference, 44547 object attribute configured).
+    name: 'fortigate-event.log',
+    source: 'fortigate/event',
+    rule: 'FortiGate - New Local User Created',
+    event:
+      '<189>date=2024-05-01 time=10:00:00 devname="FGT-EDGE" devid="FG100FTK20000001" eventtime=1714557600000000000 tz="+0000" logid="0100044547" type="event" subtype="system" level="information" vd="root" logdesc="Object attribute configured" user="admin" ui="GUI(203.0.113.7)" action="Add" cfgtid=1234 cfgpath="user.local" cfgobj="backdoor" cfgattr="type[password]passwd[*]" msg="Add user.local backdoor"',
+  },
+  {
+    // FortiGate traffic log by syslog (logid 0000000013, forward traffic).
+    name: 'fortigate-traffic.log',
+    source: 'fortigate/traffic',
+    rule: 'Cleartext Protocol Usage',
+    event:
+      '<189>date=2024-05-01 time=10:00:00 devname="FGT-EDGE" devid="FG100FTK20000001" eventtime=1714557600000000000 tz="+0000" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=10.0.0.5 srcport=50122 srcintf="internal" dstip=198.51.100.23 dstport=23 dstintf="wan1" sessionid=8812 proto=6 action="accept" policyid=4 service="TELNET" duration=12 sentbyte=880 rcvdbyte=1460',
+  },
+  {
+    // PAN-OS GLOBALPROTECT log, CSV syslog (PAN-OS 10.1 field order), BSD header.
+    name: 'panos-globalprotect.log',
+    source: 'paloalto/globalprotect',
+    event:
+      '<14>May  1 10:00:00 PA-VM 1,2024/05/01 10:00:00,013201001234,GLOBALPROTECT,0,2817,2024/05/01 10:00:00,vsys1,gateway-auth,login,LDAP,,alice,US,LAPTOP-7,203.0.113.5,,0.0.0.0,,,,6.2.1,Windows,"Microsoft Windows 11 Pro , 64-bit",1,,Authentication failed: Invalid username or password,,failure,Paris,0,on-demand,0,GP-Portal,7000001,0x8000000000000000,2024-05-01T10:00:00.000+00:00,,,,,,0,0,0,0,,PA-VM,1,',
+  },
+  {
+    // PAN-OS SYSTEM log of GlobalProtect, as releases before 9.1 log its logins.
+    name: 'panos-system-gp.log',
+    source: 'paloalto/globalprotect',
+    event:
+      '<14>May  1 10:00:00 PA-VM 1,2024/05/01 10:00:00,013201001234,SYSTEM,globalprotect,0,2024/05/01 10:00:00,,globalprotectgateway-auth-fail,GP-Gateway-N,0,0,general,informational,"GlobalProtect gateway user authentication failed. Login from: 203.0.113.5, Source region: US, User name: alice, Client OS version: Microsoft Windows 11 Pro , 64-bit, Reason: Authentication failed: Invalid username or password, Auth type: profile.",7000002,0x0,0,0,0,0,,PA-VM',
+  },
+  {
+    // PAN-OS TRAFFIC log, CSV syslog.
+    name: 'panos-traffic.log',
+    source: 'paloalto/traffic',
+    event:
+      '<14>May  1 10:00:00 PA-VM 1,2024/05/01 10:00:00,013201001234,TRAFFIC,end,2817,2024/05/01 10:00:00,10.0.0.5,198.51.100.23,203.0.113.1,198.51.100.23,allow-out,,,telnet,vsys1,trust,untrust,ethernet1/2,ethernet1/1,default,,8812,1,50122,23,40122,23,0x400000,tcp,allow,2340,880,1460,20,2024/05/01 09:59:48,12,any,,7000003,0x0,10.0.0.0-10.255.255.255,US,,10,10,tcp-fin',
+  },
+  {
+    // Cisco ASA command accounting (ASA Series Syslog Messages, 111010).
+    name: 'asa-command.log',
+    source: 'cisco/aaa',
+    rule: 'Cisco Clear Logs',
+    event:
+      "<165>May 01 2024 10:00:00 asa-edge : %ASA-5-111010: User 'admin', running 'CLI' from IP 203.0.113.7, executed 'clear logging buffer'",
+  },
+  {
+    // Cisco ASA AnyConnect authentication (113005).
+    name: 'asa-auth.log',
+    source: 'cisco/asa',
+    event:
+      '<166>May 01 2024 10:00:00 asa-edge : %ASA-6-113005: AAA user authentication Rejected : reason = AAA failure : server = 10.1.1.10 : user = alice : user IP = 203.0.113.5',
+  },
 ];
 
 describe.skipIf(!hasContent)('sources without a public sample, from their documented formats', () => {
   let setup: DetectionSetup;
   let dir: string;
   const options = () => ({
-    rules: ['cloud', 'identity', 'application', 'linux'].map((folder) =>
+    rules: ['cloud', 'identity', 'application', 'linux', 'network'].map((folder) =>
       contentPath('sigma', 'rules', folder),
     ),
   });
@@ -167,10 +221,13 @@ describe.skipIf(!hasContent)('sources without a public sample, from their docume
   beforeAll(async () => {
     setup = await loadDetectionSetup(options());
     dir = await mkdtemp(join(tmpdir(), 'vigil-documented-'));
-    for (const sample of SAMPLES) await writeFile(join(dir, sample.name), JSON.stringify(sample.event));
+    for (const sample of SAMPLES) {
+      const text = typeof sample.event === 'string' ? `${sample.event}\n` : JSON.stringify(sample.event);
+      await writeFile(join(dir, sample.name), text);
+    }
   }, 60_000);
 
-  it.each(SAMPLES.map((s) => [s.name, s.source, s.rule, s] as const))(
+  it.each(SAMPLES.map((s) => [s.name, s.source, s.rule ?? 'no SigmaHQ rule', s] as const))(
     '%s is recognized as %s and "%s" fires',
     async (_name, source, rule, sample) => {
       const detections: Detection[] = [];
@@ -180,7 +237,8 @@ describe.skipIf(!hasContent)('sources without a public sample, from their docume
         onDetection: (d) => detections.push(d),
       });
       expect(summary.bySource).toEqual([{ key: source, count: 1 }]);
-      expect(detections.map((d) => d.rule.title)).toContain(rule);
+      if (sample.rule) expect(detections.map((d) => d.rule.title)).toContain(rule);
+      else expect(detections).toEqual([]);
     },
   );
 });

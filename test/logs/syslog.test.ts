@@ -2,7 +2,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/core/index.js';
-import { parseCef, parseKeyValues, parseSyslog, SyslogError, syslogEvent } from '../../src/logs/index.js';
+import {
+  decodeOtlpLogsJson,
+  parseCef,
+  parseKeyValues,
+  parseSyslog,
+  SyslogError,
+  syslogEvent,
+  toLogEvent,
+} from '../../src/logs/index.js';
 import { compileDetection, MatchContext, parseRuleText } from '../../src/sigma/index.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 
@@ -467,5 +475,131 @@ describe.skipIf(!hasContent)('real syslog files', () => {
       l.includes('useradd'),
     );
     expect(sample.filter(fires)).toEqual([]);
+  });
+});
+
+describe('sshd authentication fields, whatever carried the message', () => {
+  const failed = 'Failed password for invalid user admin from 203.0.113.5 port 52144 ssh2';
+  const expected = {
+    'event.action': 'failed-password',
+    'event.outcome': 'failure',
+    'user.name': 'admin',
+    'user.known': false,
+    'source.ip': '203.0.113.5',
+    'source.port': 52144,
+  };
+  const identity = (f: Record<string, unknown>) =>
+    Object.fromEntries(Object.keys(expected).map((name) => [name, f[name]]));
+
+  it('a syslog line, a journal entry, a Sentinel Syslog row and an OpenTelemetry record give the same fields', () => {
+    const syslog = fields(`<38>Apr  1 10:00:00 web1 sshd[913]: ${failed}`);
+    const journal = toLogEvent(
+      {
+        __REALTIME_TIMESTAMP: '1711965600000000',
+        _HOSTNAME: 'web1',
+        SYSLOG_IDENTIFIER: 'sshd',
+        _PID: '913',
+        MESSAGE: failed,
+      },
+      'journal.json',
+      1,
+    ).fields;
+    const sentinel = toLogEvent(
+      {
+        TimeGenerated: '2024-04-01T10:00:00Z',
+        Computer: 'web1',
+        ProcessName: 'sshd',
+        SyslogMessage: failed,
+        SourceSystem: 'Linux',
+        Type: 'Syslog',
+      },
+      'syslog.json',
+      1,
+    ).fields;
+    const otlp = decodeOtlpLogsJson(
+      JSON.stringify({
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'sshd' } }] },
+            scopeLogs: [
+              { logRecords: [{ timeUnixNano: '1711965600000000000', body: { stringValue: failed } }] },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(otlp.rejected).toEqual([]);
+    for (const form of [syslog, journal, sentinel, otlp.events[0]!.fields])
+      expect(identity(form)).toEqual(expected);
+    // Another program's message with the same text is left alone.
+    const other = toLogEvent({ SYSLOG_IDENTIFIER: 'myapp', MESSAGE: failed }, 'journal.json', 2).fields;
+    expect(other['user.name']).toBeUndefined();
+  });
+});
+
+describe('firewall and VPN products', () => {
+  it('reads PAN-OS CSV by its log type, quoted values with commas, extra columns kept', () => {
+    const f = fields(
+      '<14>May  1 10:00:00 PA-VM 1,2024/05/01 10:00:00,013201001234,GLOBALPROTECT,0,2817,2024/05/01 10:00:00,vsys1,gateway-auth,login,LDAP,,alice,US,LAPTOP-7,203.0.113.5,,0.0.0.0,,,,6.2.1,Windows,"Microsoft Windows 11 Pro , 64-bit",1,,"Authentication failed: ""bad"" password",,failure,Paris,0,on-demand,0,GP-Portal,7000001,0x8000000000000000,2024-05-01T10:00:00.000+00:00,,,,,,0,0,0,0,,PA-VM,1,,new-column',
+    );
+    expect(f).toMatchObject({
+      host: 'PA-VM',
+      type: 'GLOBALPROTECT',
+      eventid: 'gateway-auth',
+      srcuser: 'alice',
+      public_ip: '203.0.113.5',
+      client_os_ver: 'Microsoft Windows 11 Pro , 64-bit',
+      error: 'Authentication failed: "bad" password',
+      status: 'failure',
+      portal: 'GP-Portal',
+      device_name: 'PA-VM',
+      column51: 'new-column',
+    });
+    // An older release's SYSTEM event of GlobalProtect: user and address from its description.
+    const system = fields(
+      '<14>May  1 10:00:00 PA-VM 1,2024/05/01 10:00:00,013201001234,SYSTEM,globalprotect,0,2024/05/01 10:00:00,,globalprotectgateway-auth-fail,GP-Gateway-N,0,0,general,informational,"GlobalProtect gateway user authentication failed. Login from: 203.0.113.5, Source region: US, User name: alice, Reason: Authentication failed",7000002,0x0',
+    );
+    expect(system).toMatchObject({
+      eventid: 'globalprotectgateway-auth-fail',
+      srcuser: 'alice',
+      public_ip: '203.0.113.5',
+      'body.severity': 'informational',
+    });
+    // Text that only starts like PAN-OS stays a message.
+    expect(fields('<14>May  1 10:00:00 PA-VM 1,2024/05/01 10:00:00,0132,NOTATYPE,x').type).toBeUndefined();
+  });
+
+  it('gives Cisco ASA messages their number, and the authentication ones user, address and outcome', () => {
+    expect(
+      fields(
+        '<166>May 01 2024 10:00:00 asa-edge : %ASA-6-113005: AAA user authentication Rejected : reason = AAA failure : server = 10.1.1.10 : user = alice : user IP = 203.0.113.5',
+      ),
+    ).toMatchObject({
+      'event.code': '113005',
+      'event.outcome': 'failure',
+      'event.reason': 'AAA failure',
+      'user.name': 'alice',
+      'source.ip': '203.0.113.5',
+    });
+    expect(
+      fields(
+        '<166>May 01 2024 10:00:00 asa-edge : %ASA-6-113039: Group <Staff> User <bob> IP <198.51.100.7> AnyConnect parent session started.',
+      ),
+    ).toMatchObject({ 'event.outcome': 'success', 'user.name': 'bob', 'source.ip': '198.51.100.7' });
+    expect(
+      fields(
+        '<166>May 01 2024 10:00:00 asa-edge : %ASA-6-605004: Login denied from 203.0.113.9/40112 to outside:192.0.2.1/ssh for user "admin"',
+      ),
+    ).toMatchObject({
+      'event.action': 'device-login',
+      'event.outcome': 'failure',
+      'user.name': 'admin',
+      'source.ip': '203.0.113.9',
+    });
+    const other = fields(
+      '<166>May 01 2024 10:00:00 asa-edge : %ASA-6-302013: Built inbound TCP connection 1 for outside:203.0.113.9/4000 (203.0.113.9/4000) to inside:10.0.0.5/443 (10.0.0.5/443)',
+    );
+    expect(other['event.code']).toBe('302013');
+    expect(other['event.outcome']).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import type { EventSource, FieldValue, LogEvent } from '../../core/index.js';
 import { isEventXml, parseEventXml } from '../event-xml.js';
 import { toLogEvent } from '../json.js';
-import { isCef, parseCef } from '../syslog/index.js';
+import { addSshdFields, isCef, parseCef } from '../syslog/index.js';
 import { newFields } from '../windows-json.js';
 import type { OtlpContext, OtlpRecord } from './model.js';
 
@@ -88,6 +88,8 @@ export function otlpRecordEvent(record: OtlpRecord, context: OtlpContext, source
   setOnce(fields, 'scope.name', context.scopeName);
   setOnce(fields, 'scope.version', context.scopeVersion);
   addAttributes(fields, context.scopeAttributes);
+  // sshd's messages get the fields a syslog line of sshd gets, once `service.name` names the program.
+  addSshdFields(fields);
   const time = record.time ?? bodyTime ?? record.observedTime;
   return raw === undefined ? { fields, source, time } : { fields, raw, source, time };
 }

@@ -1,10 +1,12 @@
 import type { EventSource, FieldValue, LogEvent } from '../../core/index.js';
 import { isEventXml, parseEventXml } from '../event-xml.js';
 import { flattenWindowsEvent, newFields, windowsEventElement } from '../windows-json.js';
+import { addAsaFields } from './asa.js';
 import { bodyTime } from './body-time.js';
 import { isCef, readCef } from './cef.js';
 import { SyslogError } from './errors.js';
 import { readKeyValues } from './pairs.js';
+import { panOsType, readPanOs } from './panos.js';
 import { FACILITY_NAMES, readPriority, SEVERITY_NAMES } from './priority.js';
 import { readRfc3164 } from './rfc3164.js';
 import { type HeaderRead, isRfc5424, readRfc5424 } from './rfc5424.js';
@@ -100,6 +102,7 @@ export function parseSyslog(text: string, options: SyslogOptions = {}): ParsedSy
     fields.message = text.slice(header.messageStart);
     if (options.parseBody !== false && !header.error) {
       addSshdFields(fields);
+      addAsaFields(fields);
       const bodyError = addBody(fields, text, header.messageStart);
       error ??= bodyError;
       // A header without a time (FortiGate sends none): the body's own time, when it has one.
@@ -126,13 +129,18 @@ const HEADER_FIELDS = new Set([
 ]);
 
 /**
- * A CEF or key=value message's fields. A body field named like a header field (`host=` in a
+ * A CEF, PAN-OS CSV or key=value message's fields. A body field named like a header field (`host=` in a
  * key=value body) is `body.<name>`, whether or not the header had one, so the sender's host and
  * a host the message talks about never mix.
  */
 function addBody(fields: Record<string, FieldValue>, text: string, start: number): SyslogError | undefined {
   if (isCef(text, start)) return readCef(text, start, fields, bodyName);
   if (isEventXml(text, start)) return addEventXml(fields, text, start);
+  const panOs = panOsType(text, start);
+  if (panOs !== undefined) {
+    readPanOs(text, start, panOs, fields, bodyName);
+    return undefined;
+  }
   if (text.includes('=', start)) readKeyValues(text, start, fields, bodyName);
   return undefined;
 }

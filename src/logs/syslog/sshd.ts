@@ -59,13 +59,29 @@ const MESSAGES: { pattern: RegExp; read: (m: RegExpExecArray) => Record<string, 
 
 const PROGRAMS = new Set(['sshd', 'sshd-session']);
 
+/**
+ * Where a record names the program and holds its text: a syslog header (`app`, `message`), the
+ * systemd journal (`SYSLOG_IDENTIFIER`, `MESSAGE`), Sentinel's Syslog table (`ProcessName`,
+ * `SyslogMessage`) and an OpenTelemetry record (`service.name`, a text body read as `message`).
+ */
+const PROGRAM_AND_TEXT = [
+  ['app', 'message'],
+  ['SYSLOG_IDENTIFIER', 'MESSAGE'],
+  ['ProcessName', 'SyslogMessage'],
+  ['service.name', 'message'],
+] as const;
+
 /** Adds the fields of an sshd authentication message; other programs' and other messages stay as they are. */
 export function addSshdFields(fields: Record<string, FieldValue>): void {
-  if (!PROGRAMS.has(String(fields.app)) || typeof fields.message !== 'string') return;
-  for (const { pattern, read } of MESSAGES) {
-    const match = pattern.exec(fields.message);
-    if (!match) continue;
-    for (const [name, value] of Object.entries(read(match))) if (!(name in fields)) fields[name] = value;
+  for (const [program, text] of PROGRAM_AND_TEXT) {
+    const message = fields[text];
+    if (!PROGRAMS.has(String(fields[program])) || typeof message !== 'string') continue;
+    for (const { pattern, read } of MESSAGES) {
+      const match = pattern.exec(message);
+      if (!match) continue;
+      for (const [name, value] of Object.entries(read(match))) if (!(name in fields)) fields[name] = value;
+      return;
+    }
     return;
   }
 }
