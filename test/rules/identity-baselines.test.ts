@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIGIL_RULES_DIR } from '../../src/sigma/index.js';
 import { vigil } from '../helpers/cli.js';
+import { asa, entra, fortigate, globalprotect, okta } from '../helpers/identity-events.js';
 import { TEST_PLACES, writeCityDatabase } from '../helpers/mmdb.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
 import { securityEvent } from '../helpers/windows-events.js';
@@ -41,6 +42,12 @@ const windowsLogon = ({ user, ip, at }: Logon): string =>
 /** An sshd message as RFC 5424 syslog, as a collector writes it to a file. */
 const sshLogon = ({ user, ip, at }: Logon): string =>
   `<38>1 ${new Date(at).toISOString()} bastion sshd 4242 - - Accepted password for ${user} from ${ip} port 50122 ssh2`;
+
+/** A successful sign-in as an identity provider or VPN gateway writes it. */
+const byProduct =
+  (write: (kind: 'success', user: string, ip: string, at: number, n: number) => string) =>
+  ({ user, ip, at }: Logon): string =>
+    write('success', user, ip, at, record++);
 
 /** One logon a working day at office hours (8:00 to 16:00 UTC, varying), from one place. */
 const workdays = (user: string, ip: string, days: number, from = 0): Logon[] =>
@@ -136,6 +143,12 @@ describe("Vigil's baseline detections", () => {
   for (const [product, line, file] of [
     ['Windows', windowsLogon, 'logons.jsonl'],
     ['SSH', sshLogon, 'auth.log'],
+    // Entra ID and Okta place the sign-ins themselves; the gateways' addresses take the database.
+    ['Entra ID', byProduct(entra), 'entra.jsonl'],
+    ['Okta', byProduct(okta), 'okta.jsonl'],
+    ['FortiGate SSL-VPN', byProduct(fortigate), 'fortigate.log'],
+    ['GlobalProtect', byProduct(globalprotect), 'globalprotect.log'],
+    ['Cisco ASA', byProduct(asa), 'asa.log'],
   ] as const) {
     it(`vigil hunt, ${product}: each pattern fires for its account, with what made it fire`, () => {
       const path = join(dir, `attacks-${file}`);
@@ -150,7 +163,11 @@ describe("Vigil's baseline detections", () => {
       const fired = found.map((d) => [d.rule.title, Object.values(d.correlation?.group ?? {})[0]]);
       expect(fired.sort()).toEqual(expected.map((a) => [a.title.replace('%s', product), a.user]).sort());
       const travel = found.find((d) => d.rule.title.startsWith('Impossible Travel'));
-      expect(travel?.correlation?.detail).toMatch(/km from Paris, FR to Sydney, AU in 2 h: [\d,]+ km\/h$/);
+      // Places from the database have names; coordinates the product gave are shown as they are.
+      const route = ['Entra ID', 'Okta'].includes(product)
+        ? '48.86, 2.35 to -33.87, 151.21'
+        : 'Paris, FR to Sydney, AU';
+      expect(travel?.correlation?.detail).toMatch(new RegExp(`^16,961 km from ${route} in 2 h: [\\d,]+ km/h$`));
     });
 
     it(`vigil hunt, ${product}: nothing fires on two months of ordinary logons`, () => {
@@ -172,7 +189,7 @@ describe("Vigil's baseline detections", () => {
       "4 matches of 'Impossible Travel Between Windows Logons', 'Windows Logon From A New Country' were not judged: they place addresses, which needs a geolocation database (--geoip",
     );
     const check = JSON.parse(vigil(['rules', 'check', IDENTITY, '--json']).stdout);
-    expect(check.geolocation).toHaveLength(4);
+    expect(check.geolocation).toHaveLength(10);
     const broken = vigil(['hunt', path, '--rules', IDENTITY, '--geoip', join(dir, 'missing.mmdb')]);
     expect(broken.status).not.toBe(0);
     expect(broken.stderr).toContain('missing.mmdb: not a MaxMind DB geolocation database: no such file');
