@@ -167,7 +167,9 @@ describe("Vigil's baseline detections", () => {
       const route = ['Entra ID', 'Okta'].includes(product)
         ? '48.86, 2.35 to -33.87, 151.21'
         : 'Paris, FR to Sydney, AU';
-      expect(travel?.correlation?.detail).toMatch(new RegExp(`^16,961 km from ${route} in 2 h: [\\d,]+ km/h$`));
+      expect(travel?.correlation?.detail).toMatch(
+        new RegExp(`^16,961 km from ${route} in 2 h: [\\d,]+ km/h$`),
+      );
     });
 
     it(`vigil hunt, ${product}: nothing fires on two months of ordinary logons`, () => {
