@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +132,30 @@ function hunt(file: string, extra: string[]): { found: HuntLine[]; summary: stri
   return { found, summary: result.stderr };
 }
 
+/** Each source with how it writes a successful logon, and how it reaches a service. */
+const PRODUCTS = [
+  { product: 'Windows', tenant: 'windows', line: windowsLogon, file: 'logons.jsonl', syslog: false },
+  { product: 'SSH', tenant: 'ssh', line: sshLogon, file: 'auth.log', syslog: true },
+  // Entra ID and Okta place the sign-ins themselves; the gateways' addresses take the database.
+  { product: 'Entra ID', tenant: 'entra', line: byProduct(entra), file: 'entra.jsonl', syslog: false },
+  { product: 'Okta', tenant: 'okta', line: byProduct(okta), file: 'okta.jsonl', syslog: false },
+  {
+    product: 'FortiGate SSL-VPN',
+    tenant: 'fortigate',
+    line: byProduct(fortigate),
+    file: 'fortigate.log',
+    syslog: true,
+  },
+  {
+    product: 'GlobalProtect',
+    tenant: 'globalprotect',
+    line: byProduct(globalprotect),
+    file: 'globalprotect.log',
+    syslog: true,
+  },
+  { product: 'Cisco ASA', tenant: 'asa', line: byProduct(asa), file: 'asa.log', syslog: true },
+] as const;
+
 describe("Vigil's baseline detections", () => {
   let dir: string;
   let geoip: string;
@@ -140,16 +165,7 @@ describe("Vigil's baseline detections", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const [product, line, file] of [
-    ['Windows', windowsLogon, 'logons.jsonl'],
-    ['SSH', sshLogon, 'auth.log'],
-    // Entra ID and Okta place the sign-ins themselves; the gateways' addresses take the database.
-    ['Entra ID', byProduct(entra), 'entra.jsonl'],
-    ['Okta', byProduct(okta), 'okta.jsonl'],
-    ['FortiGate SSL-VPN', byProduct(fortigate), 'fortigate.log'],
-    ['GlobalProtect', byProduct(globalprotect), 'globalprotect.log'],
-    ['Cisco ASA', byProduct(asa), 'asa.log'],
-  ] as const) {
+  for (const { product, line, file } of PRODUCTS) {
     it(`vigil hunt, ${product}: each pattern fires for its account, with what made it fire`, () => {
       const path = join(dir, `attacks-${file}`);
       const expected = attacks();
@@ -200,9 +216,14 @@ describe("Vigil's baseline detections", () => {
   describe('vigil serve', () => {
     let data: string;
     let service: RunningService | undefined;
-    let tokens: Record<string, string>;
+    const tokens: Record<string, Record<string, string>> = {};
+    const syslogPorts: Record<string, number> = {};
     const start = async () => {
       service = await startService(data, ['--rules', IDENTITY], { VIGIL_HOME: join(dir, 'home') });
+      for (const [, port, tenant] of service
+        .log()
+        .matchAll(/syslog over TCP on 127\.0\.0\.1:(\d+) for tenant (\w+)/g))
+        syslogPorts[tenant!] = Number(port);
     };
     const stop = async () => {
       service?.process.kill('SIGTERM');
@@ -211,31 +232,49 @@ describe("Vigil's baseline detections", () => {
 
     beforeAll(async () => {
       data = join(dir, 'data');
-      tokens = provision(data, 'acme', ['ingest', 'viewer']);
+      for (const { tenant } of PRODUCTS) tokens[tenant] = provision(data, tenant, ['ingest', 'viewer']);
       // The database from config.yml, relative to the data folder.
       writeCityDatabase(join(data, 'city.mmdb'), TEST_PLACES);
-      writeFileSync(join(data, 'config.yml'), 'lateness: 2s\ngeoip: city.mmdb\n');
+      const listeners = PRODUCTS.filter((p) => p.syslog).map(
+        ({ tenant }) => `  - { protocol: tcp, listen: "127.0.0.1:0", tenant: ${tenant} }`,
+      );
+      writeFileSync(
+        join(data, 'config.yml'),
+        ['lateness: 2s', 'geoip: city.mmdb', 'syslog:', ...listeners, ''].join('\n'),
+      );
       await start();
     }, 60_000);
     afterAll(stop);
 
-    async function send(logons: Logon[]): Promise<string[]> {
-      const body = `${logons.map(windowsLogon).join('\n')}\n`;
-      const sent = await api(service!, tokens.ingest, 'POST', '/api/v1/events', body, 'application/x-ndjson');
-      expect(sent.body.accepted).toBe(logons.length);
+    /** Sends a product's logons to its tenant (JSON over HTTP, syslog over TCP) and waits until they are processed. */
+    async function send(source: (typeof PRODUCTS)[number], logons: Logon[]): Promise<void> {
+      const { ingest, viewer } = tokens[source.tenant]!;
+      const before = (await api(service!, viewer, 'GET', '/api/v1/stats')).body.accepted as number;
+      const text = `${logons.map(source.line).join('\n')}\n`;
+      if (source.syslog) {
+        const tcp = connect(syslogPorts[source.tenant]!, '127.0.0.1');
+        await new Promise<void>((resolve) => tcp.once('connect', () => resolve()));
+        await new Promise<void>((resolve) => tcp.end(text, () => resolve()));
+      } else {
+        const sent = await api(service!, ingest, 'POST', '/api/v1/events', text, 'application/x-ndjson');
+        expect(sent.body.accepted).toBe(logons.length);
+      }
       for (let waited = 0; ; waited += 100) {
-        const stats = await api(service!, tokens.viewer, 'GET', '/api/v1/stats');
-        if (stats.body.processed === stats.body.accepted) break;
+        const stats = (await api(service!, viewer, 'GET', '/api/v1/stats')).body;
+        if (stats.accepted >= before + logons.length && stats.processed === stats.accepted) return;
         if (waited > 30_000) throw new Error(`not processed in time:\n${service!.log()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      // The last matches wait for the lateness to pass: give it, then read.
-      await new Promise((r) => setTimeout(r, 2_500));
-      const list = await api(service!, tokens.viewer, 'GET', '/api/v1/alerts?limit=100');
-      return list.body.alerts.map((alert: { rule: { title: string } }) => alert.rule.title).sort();
     }
 
-    it('learns each account, keeps what it learned across a restart, and raises only the patterns', async () => {
+    async function titles(tenant: string): Promise<string[]> {
+      const list = await api(service!, tokens[tenant]!.viewer, 'GET', '/api/v1/alerts?limit=100');
+      return list.body.alerts.map((alert: { rule: { title: string } }) => alert.rule.title).sort();
+    }
+    // The last matches wait for the lateness to pass.
+    const lateness = () => new Promise((r) => setTimeout(r, 2_500));
+
+    it('learns each account of each source, keeps what it learned across a restart, and raises only the patterns', async () => {
       const stories = attacks();
       const lastHistory = BASE + 25 * DAY;
       const ordinary = benign().filter((logon) => logon.at < lastHistory);
@@ -246,12 +285,22 @@ describe("Vigil's baseline detections", () => {
         ...travel!.logons,
         ...others.flatMap((a) => a.logons.slice(0, -1)),
       ]);
-      const first = await send(history);
-      expect(first).toEqual(['Impossible Travel Between Windows Logons']);
+      for (const source of PRODUCTS) await send(source, history);
+      await lateness();
+      for (const { product, tenant } of PRODUCTS)
+        expect({ product, alerts: await titles(tenant) }).toEqual({
+          product,
+          alerts: [travel!.title.replace('%s', product)],
+        });
       await stop();
       await start();
-      const titles = await send(byTime(others.map((a) => a.logons.at(-1)!)));
-      expect(titles).toEqual(stories.map((a) => a.title.replace('%s', 'Windows')).sort());
+      for (const source of PRODUCTS) await send(source, byTime(others.map((a) => a.logons.at(-1)!)));
+      await lateness();
+      for (const { product, tenant } of PRODUCTS)
+        expect({ product, alerts: await titles(tenant) }).toEqual({
+          product,
+          alerts: stories.map((a) => a.title.replace('%s', product)).sort(),
+        });
     });
   });
 });
