@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { type FieldValue, type LogEvent, parseTimestamp, VigilError } from '../core/index.js';
 import { isEventXml, parseEventXml } from './event-xml.js';
 import { JsonRecordSplitter, LineSplitter, type RecordText } from './json-records.js';
-import { addSshdFields } from './syslog/index.js';
+import { addAuthenticationFields } from './syslog/index.js';
 import {
   flattenCollectorWindowsEvent,
   flattenGeneric,
@@ -46,7 +46,7 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
     : (flattenWinlog(record) ?? flattenCollectorWindowsEvent(record) ?? flattenGeneric(record));
   addSyslogEventXml(fields);
   // The journal's and Sentinel's sshd messages get the fields a syslog line of sshd gets.
-  if (!windows) addSshdFields(fields);
+  if (!windows) addAuthenticationFields(fields);
   let time: number | undefined;
   for (const name of TIME_FIELDS) {
     time = parseTimestamp(fields[name]);

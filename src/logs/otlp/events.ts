@@ -1,7 +1,7 @@
 import type { EventSource, FieldValue, LogEvent } from '../../core/index.js';
 import { isEventXml, parseEventXml } from '../event-xml.js';
 import { toLogEvent } from '../json.js';
-import { addSshdFields, isCef, parseCef } from '../syslog/index.js';
+import { addAuthenticationFields, isCef, parseCef } from '../syslog/index.js';
 import { newFields } from '../windows-json.js';
 import type { OtlpContext, OtlpRecord } from './model.js';
 
@@ -89,7 +89,7 @@ export function otlpRecordEvent(record: OtlpRecord, context: OtlpContext, source
   setOnce(fields, 'scope.version', context.scopeVersion);
   addAttributes(fields, context.scopeAttributes);
   // sshd's messages get the fields a syslog line of sshd gets, once `service.name` names the program.
-  addSshdFields(fields);
+  addAuthenticationFields(fields);
   const time = record.time ?? bodyTime ?? record.observedTime;
   return raw === undefined ? { fields, source, time } : { fields, raw, source, time };
 }

@@ -4,4 +4,4 @@ export { type SyslogFrame, SyslogFrameSplitter } from './framing.js';
 export { parseKeyValues } from './pairs.js';
 export { type ParsedSyslog, parseSyslog, type SyslogOptions, syslogEvent } from './parse.js';
 export { FACILITY_NAMES, SEVERITY_NAMES } from './priority.js';
-export { addSshdFields } from './sshd.js';
+export { addAuthenticationFields } from './sshd.js';

@@ -10,7 +10,7 @@ import { panOsType, readPanOs } from './panos.js';
 import { FACILITY_NAMES, readPriority, SEVERITY_NAMES } from './priority.js';
 import { readRfc3164 } from './rfc3164.js';
 import { type HeaderRead, isRfc5424, readRfc5424 } from './rfc5424.js';
-import { addSshdFields } from './sshd.js';
+import { addAuthenticationFields } from './sshd.js';
 import { type ZoneConverter, zoneConverter } from './time.js';
 
 export interface SyslogOptions {
@@ -101,7 +101,7 @@ export function parseSyslog(text: string, options: SyslogOptions = {}): ParsedSy
   if (header.messageStart < text.length) {
     fields.message = text.slice(header.messageStart);
     if (options.parseBody !== false && !header.error) {
-      addSshdFields(fields);
+      addAuthenticationFields(fields);
       addAsaFields(fields);
       const bodyError = addBody(fields, text, header.messageStart);
       error ??= bodyError;

@@ -1,4 +1,5 @@
 import type { FieldValue } from '../../core/index.js';
+import { pamFields } from './pam.js';
 
 /**
  * OpenSSH's authentication messages as fields, so that rules can count them by account and by
@@ -71,17 +72,26 @@ const PROGRAM_AND_TEXT = [
   ['service.name', 'message'],
 ] as const;
 
-/** Adds the fields of an sshd authentication message; other programs' and other messages stay as they are. */
-export function addSshdFields(fields: Record<string, FieldValue>): void {
+/**
+ * Adds the fields of an authentication message: sshd's own, and pam_unix's of any program (see
+ * pam.ts). Other messages stay as they are.
+ */
+export function addAuthenticationFields(fields: Record<string, FieldValue>): void {
   for (const [program, text] of PROGRAM_AND_TEXT) {
     const message = fields[text];
-    if (!PROGRAMS.has(String(fields[program])) || typeof message !== 'string') continue;
-    for (const { pattern, read } of MESSAGES) {
-      const match = pattern.exec(message);
-      if (!match) continue;
-      for (const [name, value] of Object.entries(read(match))) if (!(name in fields)) fields[name] = value;
-      return;
-    }
+    if (fields[program] === undefined || typeof message !== 'string') continue;
+    const found = PROGRAMS.has(String(fields[program])) ? sshdFields(message) : undefined;
+    const add = found ?? (message.startsWith('pam_unix(') ? pamFields(message) : undefined);
+    if (!add) continue;
+    for (const [name, value] of Object.entries(add)) if (!(name in fields)) fields[name] = value;
     return;
   }
+}
+
+function sshdFields(message: string): Record<string, FieldValue> | undefined {
+  for (const { pattern, read } of MESSAGES) {
+    const match = pattern.exec(message);
+    if (match) return read(match);
+  }
+  return undefined;
 }
