@@ -266,7 +266,7 @@ describe("Vigil's identity pack", () => {
       };
       writeFileSync(join(data, 'config.yml'), 'lateness: 2s\n');
       service = await startService(data, ['--rules', IDENTITY], { VIGIL_HOME: join(dir, 'home') });
-    });
+    }, 60_000);
     afterAll(async () => {
       service?.process.kill('SIGTERM');
       await service?.exited;
