@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIGIL_RULES_DIR } from '../../src/sigma/index.js';
-import { vigil } from '../helpers/cli.js';
+import { type HuntedDetection, huntDetections, vigil } from '../helpers/cli.js';
 import { asa, entra, fortigate, globalprotect, okta } from '../helpers/identity-events.js';
 import { TEST_PLACES, writeCityDatabase } from '../helpers/mmdb.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
@@ -116,20 +116,9 @@ function benign(): Logon[] {
 const byTime = (logons: Logon[]) => [...logons].sort((a, b) => a.at - b.at);
 const IDENTITY = join(VIGIL_RULES_DIR, 'identity');
 
-interface HuntLine {
-  rule: { title: string };
-  correlation?: { group: Record<string, string>; detail?: string };
-}
-
-function hunt(file: string, extra: string[]): { found: HuntLine[]; summary: string } {
-  const result = vigil(['hunt', file, '--rules', IDENTITY, '--format', 'jsonl', '--no-progress', ...extra]);
-  if (result.status !== 0) throw new Error(result.stderr);
-  const found = result.stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as HuntLine);
-  return { found, summary: result.stderr };
+function hunt(file: string, extra: string[]): { found: HuntedDetection[]; summary: string } {
+  const { detections, stderr } = huntDetections([file, '--rules', IDENTITY, ...extra]);
+  return { found: detections, summary: stderr };
 }
 
 /** Each source with how it writes a successful logon, and how it reaches a service. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIGIL_RULES_DIR } from '../../src/sigma/index.js';
-import { vigil } from '../helpers/cli.js';
+import { huntDetections } from '../helpers/cli.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
 
 /**
@@ -76,11 +76,6 @@ const EXPECTED = [
   ['Local Password Guessing Through su Or sudo', { host: 'web1', 'source.user.name': 'bob' }],
 ];
 
-interface HuntLine {
-  rule: { title: string };
-  correlation?: { group: Record<string, string> };
-}
-
 describe('Local password guessing through PAM', () => {
   let dir: string;
   beforeAll(() => {
@@ -91,23 +86,11 @@ describe('Local password guessing through PAM', () => {
   function hunt(lines: string[]): [string, Record<string, string> | undefined][] {
     const file = join(dir, 'auth.log');
     writeFileSync(file, `${lines.join('\n')}\n`);
-    const result = vigil([
-      'hunt',
-      file,
-      '--rules',
-      IDENTITY,
-      '--format',
-      'jsonl',
-      '--no-summary',
-      '--no-progress',
-    ]);
-    if (result.status !== 0) throw new Error(result.stderr);
-    return result.stdout
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((text) => JSON.parse(text) as HuntLine)
-      .map((d): [string, Record<string, string> | undefined] => [d.rule.title, d.correlation?.group])
+    return huntDetections([file, '--rules', IDENTITY, '--no-summary'])
+      .detections.map((d): [string, Record<string, string> | undefined] => [
+        d.rule.title,
+        d.correlation?.group,
+      ])
       .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIGIL_RULES_DIR } from '../../src/sigma/index.js';
-import { vigil } from '../helpers/cli.js';
+import { type HuntedDetection, huntDetections } from '../helpers/cli.js';
 import { asa, entra, fortigate, globalprotect, type Kind, okta } from '../helpers/identity-events.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
 
@@ -226,28 +226,8 @@ const otlpSshd = (at: number) =>
     ],
   });
 
-interface HuntLine {
-  rule: { title: string };
-  correlation?: { group: Record<string, string> };
-}
-
-function hunt(file: string): HuntLine[] {
-  const result = vigil([
-    'hunt',
-    file,
-    '--rules',
-    IDENTITY,
-    '--format',
-    'jsonl',
-    '--no-summary',
-    '--no-progress',
-  ]);
-  if (result.status !== 0) throw new Error(result.stderr);
-  return result.stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as HuntLine);
+function hunt(file: string): HuntedDetection[] {
+  return huntDetections([file, '--rules', IDENTITY, '--no-summary']).detections;
 }
 
 /** Building blocks and stages: they feed correlations and report nothing by themselves. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIGIL_RULES_DIR } from '../../src/sigma/index.js';
-import { vigil } from '../helpers/cli.js';
+import { type HuntedDetection, huntDetections, vigil } from '../helpers/cli.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
 import { securityEvent } from '../helpers/windows-events.js';
@@ -156,19 +156,8 @@ function benign(): AuthEvent[] {
 const lines = (events: AuthEvent[]) => `${events.map(windowsEvent).join('\n')}\n`;
 const IDENTITY = join(VIGIL_RULES_DIR, 'identity');
 
-interface HuntLine {
-  rule: { title: string };
-  correlation?: { group: Record<string, string> };
-}
-
-function hunt(file: string, rules: string[] = ['--rules', IDENTITY]): HuntLine[] {
-  const result = vigil(['hunt', file, ...rules, '--format', 'jsonl', '--no-summary', '--no-progress']);
-  if (result.status !== 0) throw new Error(result.stderr);
-  return result.stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as HuntLine);
+function hunt(file: string, rules: string[] = ['--rules', IDENTITY]): HuntedDetection[] {
+  return huntDetections([file, ...rules, '--no-summary']).detections;
 }
 
 describe("Vigil's identity pack", () => {
