@@ -537,6 +537,54 @@ describe('sshd authentication fields, whatever carried the message', () => {
   });
 });
 
+describe("pam_unix's messages", () => {
+  it('a refusal names the account asked for, who asked and the remote host; sshd gets no outcome', () => {
+    const su = fields(
+      '<86>Apr  1 10:00:00 web1 su[77]: pam_unix(su:auth): authentication failure; logname=bob uid=1000 euid=0 tty=/dev/pts/0 ruser=bob rhost=  user=root',
+    );
+    expect(su).toMatchObject({
+      'pam.service': 'su',
+      'event.action': 'pam-authentication-failure',
+      'event.outcome': 'failure',
+      'user.name': 'root',
+      'source.user.name': 'bob',
+    });
+    expect(su['source.ip']).toBeUndefined();
+    const login = toLogEvent(
+      {
+        SYSLOG_IDENTIFIER: 'login',
+        MESSAGE:
+          'pam_unix(login:auth): authentication failure; logname=LOGIN uid=0 euid=0 tty=tty1 ruser= rhost=198.51.100.4  user=alice',
+      },
+      'journal.json',
+      1,
+    ).fields;
+    expect(login).toMatchObject({
+      'user.name': 'alice',
+      'source.user.name': 'LOGIN',
+      'source.ip': '198.51.100.4',
+    });
+    const sshd = fields(
+      '<86>Apr  1 10:00:00 web1 sshd[913]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root',
+    );
+    expect(sshd).toMatchObject({ 'pam.service': 'sshd', 'user.name': 'root', 'source.ip': '203.0.113.9' });
+    expect(sshd['event.outcome']).toBeUndefined();
+  });
+
+  it('a session opened as another account names both', () => {
+    expect(
+      fields(
+        '<86>Apr  1 10:00:00 web1 su[78]: pam_unix(su:session): session opened for user root(uid=0) by bob(uid=1000)',
+      ),
+    ).toMatchObject({
+      'event.action': 'pam-session-opened',
+      'event.outcome': 'success',
+      'user.name': 'root',
+      'source.user.name': 'bob',
+    });
+  });
+});
+
 describe('firewall and VPN products', () => {
   it('reads PAN-OS CSV by its log type, quoted values with commas, extra columns kept', () => {
     const f = fields(
