@@ -31,6 +31,9 @@ const TIME_FIELDS = [
   'eventTime',
   'UtcTime',
   'date',
+  // Microsoft 365 message trace: Get-MessageTrace and the reporting web service, Graph.
+  'Received',
+  'receivedDateTime',
 ];
 
 /**
@@ -94,14 +97,27 @@ export interface JsonRecordText extends RecordText {
  */
 const WRAPPER_KEYS = ['Records', 'records'];
 
-function wrapped(value: object): JsonObject[] | undefined {
-  const keys = Object.keys(value);
-  if (keys.length !== 1 || !WRAPPER_KEYS.includes(keys[0]!)) return undefined;
-  const list = (value as JsonObject)[keys[0]!];
+function recordList(list: FieldValue | undefined): JsonObject[] | undefined {
   if (!Array.isArray(list) || list.length === 0) return undefined;
   return list.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))
     ? (list as JsonObject[])
     : undefined;
+}
+
+/**
+ * The records a file's one object wraps: `Records`/`records` alone, an OData answer as Microsoft's
+ * APIs give it (Graph's `{"@odata.context": …, "value": [...]}`, the Office 365 reporting web
+ * service's `{"d": {"results": [...]}}`, as its message trace is downloaded).
+ */
+function wrapped(value: JsonObject): JsonObject[] | undefined {
+  const keys = Object.keys(value);
+  if (keys.length === 1 && WRAPPER_KEYS.includes(keys[0]!)) return recordList(value[keys[0]!]);
+  if (keys.includes('value') && keys.every((key) => key === 'value' || key.startsWith('@odata.')))
+    return recordList(value.value);
+  const d = value.d;
+  if (keys.length === 1 && typeof d === 'object' && d !== null && !Array.isArray(d))
+    return recordList((d as JsonObject).results);
+  return undefined;
 }
 
 /**
@@ -126,7 +142,7 @@ export function parseJsonRecord(
     report('a record must be a JSON object');
     return [];
   }
-  const inner = wrapped(value);
+  const inner = wrapped(value as JsonObject);
   const events = inner
     ? inner.map((item, i) => toLogEvent(item, file, record.number * WRAPPED_STRIDE + i, record.line))
     : [toLogEvent(value as JsonObject, file, record.number, record.line)];

@@ -368,6 +368,93 @@ describe.skipIf(!hasContent)('sources without a public sample, from their docume
     for (const sample of SAMPLES) await writeFile(join(dir, sample.name), JSON.stringify(sample.event));
   }, 60_000);
 
+  it('sources SigmaHQ has no rules for are recognized: message traces, message tracking, the unified log', async () => {
+    const fixture = (name: string) => join(import.meta.dirname, '..', 'fixtures', 'logs', name);
+    const trace = {
+      Organization: 'contoso.onmicrosoft.com',
+      MessageId: '<CA+abc123@mail.fabrikam.example>',
+      Received: '/Date(1714557601000)/',
+      SenderAddress: 'mallory@fabrikam.example',
+      RecipientAddress: 'alice@contoso.com',
+      Subject: 'Invoice',
+      Status: 'Delivered',
+      ToIP: null,
+      FromIP: '203.0.113.7',
+      Size: 48213,
+      MessageTraceId: '5c1e2f3a-0000-4b1c-8d2e-08dc69a1b2c3',
+      Index: 0,
+    };
+    const files: [string, string, number][] = [
+      [fixture('MSGTRK2024050110-1.LOG'), 'exchange/message_tracking', 5],
+      [fixture('message-trace.csv'), 'm365/message_trace', 4],
+    ];
+    const written: [string, object, string, number][] = [
+      // The Office 365 reporting web service (OData v2), as its MessageTrace report downloads.
+      [
+        'reporting-trace.json',
+        { d: { results: [{ __metadata: { type: 'TenantReporting.MessageTrace' }, ...trace }] } },
+        'm365/message_trace',
+        1,
+      ],
+      // Microsoft Graph's message traces (OData v4).
+      [
+        'graph-trace.json',
+        {
+          '@odata.context': 'https://graph.microsoft.com/beta/$metadata#admin/exchange/tracing/messageTraces',
+          value: [
+            {
+              id: '5c1e2f3a-0000-4b1c-8d2e-08dc69a1b2c3',
+              senderAddress: 'mallory@fabrikam.example',
+              recipientAddress: 'alice@contoso.com',
+              receivedDateTime: '2024-05-01T10:00:01Z',
+              status: 'delivered',
+              subject: 'Invoice',
+              fromIP: '203.0.113.7',
+              size: 48213,
+            },
+          ],
+        },
+        'm365/message_trace',
+        1,
+      ],
+      [
+        'unified-log.json',
+        [
+          {
+            eventMessage: 'Authentication failed',
+            eventType: 'logEvent',
+            subsystem: 'com.apple.opendirectoryd',
+            processImagePath: '/usr/libexec/opendirectoryd',
+            timestamp: '2024-05-01 12:00:00.123456+0200',
+            processID: 123,
+          },
+        ],
+        'macos/unifiedlog',
+        1,
+      ],
+      [
+        'eslogger-write.json',
+        {
+          event_type: 33,
+          time: '2024-05-01T10:00:00Z',
+          process: esProcess('/usr/bin/vim', 800, 700),
+          event: { write: { target: { path: '/Users/alice/.zshrc' } } },
+        },
+        'macos/file_event',
+        1,
+      ],
+    ];
+    for (const [name, content] of written.map(([n, c]) => [n, c] as const))
+      await writeFile(join(dir, name), JSON.stringify(content));
+    for (const [path, source, count] of [
+      ...files,
+      ...written.map(([name, , source, count]) => [join(dir, name), source, count] as const),
+    ]) {
+      const summary = await hunt([path], { setup: options(), loaded: setup, onDetection: () => {} });
+      expect(summary.bySource, path).toEqual([{ key: source, count }]);
+    }
+  });
+
   it.each(SAMPLES.map((s) => [s.name, s.source, s.rule, s] as const))(
     '%s is recognized as %s and "%s" fires',
     async (_name, source, rule, sample) => {

@@ -5,8 +5,10 @@ import { LineSplitter, type RecordText } from '../json-records.js';
 import { parseSyslog } from '../syslog/index.js';
 import { readAccessLine } from './access.js';
 import { auditSerial, joinAuditRecords } from './auditd.js';
+import { isCsvTypeLine, readCsvLine, splitCsvLine } from './csv.js';
 import { readEximLine } from './exim.js';
 import { type LogFormat, sniffFormat, type TextFormat } from './formats.js';
+import { readMessageTrackingDirective, readMessageTrackingLine } from './message-tracking.js';
 import { readSquidLine } from './squid.js';
 import { readW3cDirective, readW3cLine, type W3cHeader } from './w3c.js';
 import { readZeekDirective, readZeekLine, type ZeekHeader } from './zeek-tsv.js';
@@ -30,6 +32,8 @@ export interface TextContext {
   format: TextFormat;
   zeek?: ZeekHeader;
   w3c?: W3cHeader;
+  /** The columns of a CSV file (its first line) or of an Exchange message tracking log (`#Fields:`). */
+  columns?: string[];
   /** When the file was last written (ms): RFC 3164 dates are read in the year before it. */
   receivedAt?: number;
 }
@@ -89,17 +93,21 @@ export async function* readTextRecordBatches(
     audit = [];
     serial = undefined;
   };
-  // Zeek and W3C files have `#` header lines between the records.
-  const headed = format === 'zeek-tsv' || format === 'w3c';
+  // Zeek, W3C and message tracking files have `#` header lines between the records.
+  const headed = format === 'zeek-tsv' || format === 'w3c' || format === 'message-tracking';
   const take = (record: RecordText) => {
     const text =
       record.text.charCodeAt(record.text.length - 1) === 0x0d ? record.text.slice(0, -1) : record.text;
     if (headed && text.charCodeAt(0) === 0x23) {
       flush();
-      context =
-        format === 'zeek-tsv'
-          ? { ...context, zeek: readZeekDirective(text, context.zeek) }
-          : { ...context, w3c: readW3cDirective(text, context.w3c) };
+      context = readDirective(text, context);
+      return;
+    }
+    if (format === 'csv' && context.columns === undefined) {
+      // The header (after Export-Csv's `#TYPE` line): a header that cannot be split leaves every
+      // record to be reported as coming before one.
+      if (!isCsvTypeLine(text) && text.trim() !== '')
+        context = { ...context, columns: splitCsvLine(text) ?? [] };
       return;
     }
     if (format === 'auditd') {
@@ -139,6 +147,18 @@ export async function* readTextRecordBatches(
   }
 }
 
+/** The context after a `#` line of a Zeek, W3C or message tracking file. */
+function readDirective(text: string, context: TextContext): TextContext {
+  switch (context.format) {
+    case 'zeek-tsv':
+      return { ...context, zeek: readZeekDirective(text, context.zeek) };
+    case 'w3c':
+      return { ...context, w3c: readW3cDirective(text, context.w3c) };
+    default:
+      return { ...context, columns: readMessageTrackingDirective(text, context.columns) };
+  }
+}
+
 function stripBom(chunk: Buffer): Buffer {
   return chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf ? chunk.subarray(3) : chunk;
 }
@@ -151,6 +171,8 @@ const FORMAT_NAMES: Record<TextFormat, string> = {
   'zeek-tsv': 'a Zeek TSV line',
   squid: 'a Squid access.log line',
   exim: 'an Exim mainlog line',
+  'message-tracking': 'a message tracking log line',
+  csv: 'a CSV line',
 };
 
 /** One record as an event; a damaged one is reported (file, line) and gives undefined. */
@@ -192,6 +214,12 @@ export function parseTextRecord(
       break;
     case 'zeek-tsv':
       read = readZeekLine(record.text, context.zeek);
+      break;
+    case 'message-tracking':
+      read = readMessageTrackingLine(record.text, context.columns);
+      break;
+    case 'csv':
+      read = readCsvLine(record.text, context.columns);
       break;
   }
   if (read === undefined) {
