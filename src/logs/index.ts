@@ -47,6 +47,7 @@ export {
 } from './syslog/index.js';
 
 export {
+  type AssembledRecord,
   detectFormat,
   type LogFormat,
   parseTextRecord,
@@ -57,6 +58,7 @@ export {
   type TextContext,
   type TextFormat,
   type TextRecord,
+  TextRecordAssembler,
 } from './text/index.js';
 
 /**

@@ -4,14 +4,15 @@ import { type FieldValue, type LogEvent, VigilError } from '../../core/index.js'
 import { LineSplitter, type RecordText } from '../json-records.js';
 import { parseSyslog } from '../syslog/index.js';
 import { readAccessLine } from './access.js';
-import { auditSerial, joinAuditRecords } from './auditd.js';
-import { isCsvTypeLine, readCsvLine, splitCsvLine } from './csv.js';
+import { type AssembledRecord, type TextContext, TextRecordAssembler } from './assemble.js';
+import { joinAuditRecords } from './auditd.js';
+import { readCsvLine } from './csv.js';
 import { readEximLine } from './exim.js';
 import { type LogFormat, sniffFormat, type TextFormat } from './formats.js';
-import { readMessageTrackingDirective, readMessageTrackingLine } from './message-tracking.js';
+import { readMessageTrackingLine } from './message-tracking.js';
 import { readSquidLine } from './squid.js';
-import { readW3cDirective, readW3cLine, type W3cHeader } from './w3c.js';
-import { readZeekDirective, readZeekLine, type ZeekHeader } from './zeek-tsv.js';
+import { readW3cLine } from './w3c.js';
+import { readZeekLine } from './zeek-tsv.js';
 
 export interface TextReadOptions {
   onError?: (error: VigilError) => void;
@@ -22,20 +23,6 @@ export interface TextReadOptions {
 /** A record of a text log: one line, or the lines of one audit event. Numbered 1.. in its file. */
 export interface TextRecord extends RecordText {
   number: number;
-}
-
-/**
- * What reading a record needs besides its text, as plain data (it crosses to worker threads):
- * the header of Zeek and W3C files, the file's time for syslog dates without a year.
- */
-export interface TextContext {
-  format: TextFormat;
-  zeek?: ZeekHeader;
-  w3c?: W3cHeader;
-  /** The columns of a CSV file (its first line) or of an Exchange message tracking log (`#Fields:`). */
-  columns?: string[];
-  /** When the file was last written (ms): RFC 3164 dates are read in the year before it. */
-  receivedAt?: number;
 }
 
 /** The format of a file, from its first 64 KiB. */
@@ -74,51 +61,25 @@ export async function* readTextRecordBatches(
   let size = 0;
   let number = 0;
   let bytes = 0;
-  // Lines of the audit event being gathered, and its serial.
-  let audit: RecordText[] = [];
-  let serial: string | undefined;
+  const assembler = new TextRecordAssembler(context);
   const ready: { context: TextContext; records: TextRecord[] }[] = [];
   const flush = () => {
     if (batch.length) ready.push({ context, records: batch });
     batch = [];
     size = 0;
   };
-  const push = (record: RecordText) => {
+  const take = (line: RecordText) => {
+    for (const record of assembler.feed(line.text, line.line, 0, 0)) push(record);
+  };
+  const push = (record: AssembledRecord) => {
+    // A header line closes the batch read in the context before it.
+    if (record.context !== context) {
+      flush();
+      context = record.context;
+    }
     batch.push({ text: record.text, line: record.line, number: ++number });
     size += record.text.length;
     if (size >= batchBytes) flush();
-  };
-  const endAudit = () => {
-    if (audit.length) push({ text: audit.map((r) => r.text).join('\n'), line: audit[0]!.line });
-    audit = [];
-    serial = undefined;
-  };
-  // Zeek, W3C and message tracking files have `#` header lines between the records.
-  const headed = format === 'zeek-tsv' || format === 'w3c' || format === 'message-tracking';
-  const take = (record: RecordText) => {
-    const text =
-      record.text.charCodeAt(record.text.length - 1) === 0x0d ? record.text.slice(0, -1) : record.text;
-    if (headed && text.charCodeAt(0) === 0x23) {
-      flush();
-      context = readDirective(text, context);
-      return;
-    }
-    if (format === 'csv' && context.columns === undefined) {
-      // The header (after Export-Csv's `#TYPE` line): a header that cannot be split leaves every
-      // record to be reported as coming before one.
-      if (!isCsvTypeLine(text) && text.trim() !== '')
-        context = { ...context, columns: splitCsvLine(text) ?? [] };
-      return;
-    }
-    if (format === 'auditd') {
-      const id = auditSerial(text);
-      if (!id || id.serial !== serial) endAudit();
-      audit.push({ text, line: record.line });
-      serial = id?.serial;
-      if (!id || id.last) endAudit();
-      return;
-    }
-    push({ text, line: record.line });
   };
   const splitter = new LineSplitter();
   try {
@@ -130,7 +91,7 @@ export async function* readTextRecordBatches(
     }
     const rest = splitter.end();
     if (rest) take(rest);
-    endAudit();
+    for (const record of assembler.finish()) push(record);
     flush();
     yield* ready.splice(0);
     if (number === 0) {
@@ -144,18 +105,6 @@ export async function* readTextRecordBatches(
     options.onError?.(
       new VigilError('FILE_UNREADABLE', `cannot read log file: ${(error as Error).message}`, { file }),
     );
-  }
-}
-
-/** The context after a `#` line of a Zeek, W3C or message tracking file. */
-function readDirective(text: string, context: TextContext): TextContext {
-  switch (context.format) {
-    case 'zeek-tsv':
-      return { ...context, zeek: readZeekDirective(text, context.zeek) };
-    case 'w3c':
-      return { ...context, w3c: readW3cDirective(text, context.w3c) };
-    default:
-      return { ...context, columns: readMessageTrackingDirective(text, context.columns) };
   }
 }
 
