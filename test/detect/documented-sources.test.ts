@@ -10,10 +10,11 @@ import { contentPath, hasContent } from '../helpers/content.js';
  * events written here from each product's documented export format, with the values a SigmaHQ
  * rule for that source looks for. The README's table names these sources.
  */
-const SAMPLES: { name: string; source: string; rule: string; event: object }[] = [
+const SAMPLES: { name: string; source: string; rule: string; event: object; host?: string }[] = [
   {
     // Okta System Log API, LogEvent object.
     name: 'okta-system-log.jsonl',
+    host: 'okta/example.com',
     source: 'okta/okta',
     rule: 'Okta User Account Locked Out',
     event: {
@@ -32,6 +33,7 @@ const SAMPLES: { name: string; source: string; rule: string; event: object }[] =
   {
     // Entra ID sign-in log, Azure Monitor diagnostic settings export (category SignInLogs).
     name: 'entra-signin.json',
+    host: 'entra/00000000-0000-0000-0000-000000000001',
     source: 'azure/signinlogs',
     rule: 'Login to Disabled Account',
     event: {
@@ -52,6 +54,7 @@ const SAMPLES: { name: string; source: string; rule: string; event: object }[] =
   {
     // Azure Activity log, diagnostic settings export (category Administrative).
     name: 'azure-activity.json',
+    host: 'azure/00000000-0000-0000-0000-000000000002',
     source: 'azure/activitylogs',
     rule: 'Azure Virtual Network Modified or Deleted',
     event: {
@@ -68,6 +71,7 @@ const SAMPLES: { name: string; source: string; rule: string; event: object }[] =
   {
     // Microsoft 365 unified audit log, Office 365 Management Activity API record.
     name: 'm365-audit.json',
+    host: 'm365/00000000-0000-0000-0000-000000000001',
     source: 'm365/audit',
     rule: 'Disabling Multi Factor Authentication',
     event: {
@@ -86,6 +90,7 @@ const SAMPLES: { name: string; source: string; rule: string; event: object }[] =
   {
     // Google Workspace admin audit log as Cloud Logging keeps it (LogEntry with an AuditLog payload).
     name: 'workspace-admin.json',
+    host: 'gcp/organizations/123456789',
     source: 'gcp/google_workspace.admin',
     rule: 'Google Workspace User Granted Admin Privileges',
     event: {
@@ -157,6 +162,7 @@ const SAMPLES: { name: string; source: string; rule: string; event: object }[] =
     // Auditbeat's auditd module (Elastic Agent's Auditd Manager writes the same document): a web
     // server's shell run by execve, the audit rule's key in `tags`.
     name: 'auditbeat-execve.json',
+    host: 'web1',
     source: 'linux/auditd',
     rule: 'Webshell Remote Command Execution',
     event: auditbeatExecve(),
@@ -466,6 +472,8 @@ describe.skipIf(!hasContent)('sources without a public sample, from their docume
       });
       expect(summary.bySource).toEqual([{ key: source, count: 1 }]);
       expect(detections.map((d) => d.rule.title)).toContain(rule);
+      // Cloud services name no machine: the account or tenant stands for one.
+      if (sample.host) expect(detections.find((d) => d.rule.title === rule)!.host).toBe(sample.host);
     },
   );
 });
