@@ -99,6 +99,9 @@ const HOST_FIELDS = [
   'DeviceName',
   // Exchange message tracking: the server that logged the event.
   'server-hostname',
+  // The systemd journal (`journalctl -o json`); auditd's `node=` (its name_format setting).
+  '_HOSTNAME',
+  'node',
 ];
 
 /** The Windows channel and event ID of an event, as written, when it has both. */
