@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { describeError, type LogEvent } from '../core/index.js';
 import {
+  type AssembledRecord,
   detectFormat,
   type LogFormat,
   parseTextRecord,
@@ -210,12 +211,20 @@ export class FolderWatch {
       assembler.context = { ...assembler.context, receivedAt: Date.now() };
       const events: IncomingEvent[] = [];
       let taken = position.offset;
-      const take = async (records: ReturnType<TextRecordAssembler['finish']>) => {
+      // Events written, then the place stored: a refusal (backpressure) leaves nothing taken twice.
+      const commit = async () => {
+        if (events.length) await this.write(path, position, events.splice(0), taken, 0);
+        if (taken !== position.offset) {
+          await this.save({ ...position, offset: taken });
+          position.offset = taken;
+        }
+      };
+      const take = async (records: AssembledRecord[]) => {
         for (const record of records) {
           const event = textEvent(path, record.text, record.context, record.start, this.service);
           if (event !== undefined) events.push(event);
           taken = record.end;
-          if (events.length >= BATCH) await this.write(path, position, events.splice(0), taken, 0);
+          if (events.length >= BATCH) await commit();
         }
       };
       let offset = position.offset;
@@ -223,13 +232,14 @@ export class FolderWatch {
         const buffer = Buffer.allocUnsafe(Math.min(size - offset, chunkBytes));
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
         const data = buffer.subarray(0, bytesRead);
-        let end = data.lastIndexOf(0x0a) + 1;
+        const end = data.lastIndexOf(0x0a) + 1;
         if (end === 0) {
           // Only whole lines are taken: the writer may be in the middle of the last one.
           if (bytesRead < chunkBytes) break;
           this.service.options.log(`watch ${path}: a line longer than 8 MiB at byte ${offset}; skipped`);
-          end = bytesRead;
-          taken = offset + end;
+          offset += bytesRead;
+          taken = offset;
+          continue;
         }
         for (let at = 0; at < end; ) {
           const next = data.indexOf(0x0a, at) + 1 || end;
@@ -242,12 +252,8 @@ export class FolderWatch {
       if (assembler.heldFrom !== undefined && this.quiet.get(path) === size) await take(assembler.finish());
       this.quiet.set(path, size);
       if (assembler.heldFrom === undefined && offset > taken) taken = offset;
-      if (events.length) await this.write(path, position, events, taken, 0);
+      await commit();
       this.contexts.set(path, { offset: taken, context: assembler.context });
-      if (taken !== position.offset) {
-        await this.save({ ...position, offset: taken });
-        position.offset = taken;
-      }
     } finally {
       await handle.close();
     }
@@ -261,7 +267,7 @@ export class FolderWatch {
    * the file's start (after a restart, the lines before `offset` are gone through, not taken).
    */
   private async contextAt(
-    handle: import('node:fs/promises').FileHandle,
+    handle: FileHandle,
     path: string,
     format: TextFormat,
     offset: number,
