@@ -393,6 +393,7 @@ describe.skipIf(!hasContent)('sources without a public sample, from their docume
     const files: [string, string, number][] = [
       [fixture('MSGTRK2024050110-1.LOG'), 'exchange/message_tracking', 5],
       [fixture('message-trace.csv'), 'm365/message_trace', 4],
+      [fixture('auditbeat.ndjson'), 'linux/auditd', 6],
     ];
     const written: [string, object, string, number][] = [
       // The Office 365 reporting web service (OData v2), as its MessageTrace report downloads.
@@ -459,6 +460,15 @@ describe.skipIf(!hasContent)('sources without a public sample, from their docume
       const summary = await hunt([path], { setup: options(), loaded: setup, onDetection: () => {} });
       expect(summary.bySource, path).toEqual([{ key: source, count }]);
     }
+    const esf = await hunt([fixture('eslogger.ndjson')], {
+      setup: options(),
+      loaded: setup,
+      onDetection: () => {},
+    });
+    expect(esf.bySource).toEqual([
+      { key: 'macos/process_creation', count: 3 },
+      { key: 'macos/file_event', count: 2 },
+    ]);
   });
 
   it.each(SAMPLES.map((s) => [s.name, s.source, s.rule, s] as const))(

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -196,6 +196,64 @@ describe('the macOS unified log (log show --style json / ndjson)', () => {
       expect(events.map((e) => [e.fields.eventMessage, e.source.line])).toEqual([['one', 2]]);
       expect(errors).toHaveLength(1);
       expect(errors[0]!.code).toBe('LOG_RECORD');
+    }
+  });
+});
+
+describe('damaged Auditbeat and eslogger documents (mutation fuzzing)', () => {
+  const fixtures = ['auditbeat.ndjson', 'eslogger.ndjson'].map((name) =>
+    join(import.meta.dirname, '..', 'fixtures', 'logs', name),
+  );
+  let seed = 1234;
+  const random = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const junk = (): FieldValue => {
+    const kinds: FieldValue[] = [null, 0, -1, 1e300, '', 'x', true, [], [null, 1, {}], {}, { path: 7 }];
+    return kinds[random(kinds.length)]!;
+  };
+  /** The document with one value somewhere in it replaced by a value of another type. */
+  const mutate = (value: FieldValue, depth = 0): FieldValue => {
+    if (random(4) === 0 || depth > 6) return junk();
+    if (Array.isArray(value)) return value.map((item) => (random(3) === 0 ? mutate(item, depth + 1) : item));
+    if (value !== null && typeof value === 'object')
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [key, random(3) === 0 ? mutate(item, depth + 1) : item]),
+      );
+    return value;
+  };
+
+  it.each(fixtures)('%s: values of the wrong type never crash the naming', async (path) => {
+    const documents = (await readFile(path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { [key: string]: FieldValue });
+    for (let round = 0; round < 300; round++) {
+      const document = documents[round % documents.length]!;
+      const mutated = mutate(document);
+      if (mutated === null || typeof mutated !== 'object' || Array.isArray(mutated)) continue;
+      expect(() => toLogEvent(mutated, path, round)).not.toThrow();
+    }
+  });
+
+  it.each(fixtures)('%s: damaged lines are reported with their line and skipped', async (path) => {
+    const lines = (await readFile(path, 'utf8')).trim().split('\n');
+    for (let round = 0; round < 20; round++) {
+      const damaged = lines.map((line) => {
+        if (random(3) !== 0) return line;
+        const at = random(line.length);
+        return random(2) === 0 ? line.slice(0, at) : `${line.slice(0, at)}"{[${line.slice(at + 3)}`;
+      });
+      const { events, errors } = await read('damaged.ndjson', `${damaged.join('\n')}\n`);
+      for (const error of errors) {
+        expect(error.code).toBe('LOG_RECORD');
+        expect(error.location.line).toBeGreaterThan(0);
+      }
+      // Every line left whole is read; no line gives more than one event or report.
+      const whole = damaged.filter((line, i) => line === lines[i]).length;
+      expect(events.length).toBeGreaterThanOrEqual(whole);
+      expect(events.length + errors.length).toBeLessThanOrEqual(lines.length);
     }
   });
 });
