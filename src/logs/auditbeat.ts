@@ -22,16 +22,6 @@ function text(value: FieldValue | undefined): string | undefined {
   return undefined;
 }
 
-/** `record.a.b.c` when every step is an object. */
-function at(record: JsonObject, ...path: string[]): FieldValue | undefined {
-  let node: FieldValue | undefined = record;
-  for (const key of path) {
-    if (!isObject(node)) return undefined;
-    node = node[key];
-  }
-  return node;
-}
-
 /** Whether the record is an audit document of Auditbeat, Elastic Agent or Filebeat. */
 export function isAuditbeatDocument(record: JsonObject): boolean {
   const auditd = record.auditd;
@@ -43,39 +33,42 @@ export function isAuditbeatDocument(record: JsonObject): boolean {
   );
 }
 
-/** ECS fields and the audit record fields they came from (`user.effective.id` was `euid`). */
-const ECS_NAMES: [string[], string][] = [
-  [['process', 'pid'], 'pid'],
-  [['process', 'ppid'], 'ppid'],
-  [['process', 'parent', 'pid'], 'ppid'],
-  [['process', 'executable'], 'exe'],
-  [['process', 'name'], 'comm'],
-  [['process', 'working_directory'], 'cwd'],
-  [['process', 'title'], 'proctitle'],
-  [['user', 'id'], 'uid'],
-  [['user', 'audit', 'id'], 'auid'],
-  [['user', 'effective', 'id'], 'euid'],
-  [['user', 'saved', 'id'], 'suid'],
-  [['user', 'filesystem', 'id'], 'fsuid'],
-  [['user', 'group', 'id'], 'gid'],
-  [['user', 'effective', 'group', 'id'], 'egid'],
-  [['user', 'saved', 'group', 'id'], 'sgid'],
-  [['user', 'filesystem', 'group', 'id'], 'fsgid'],
-  [['auditd', 'session'], 'ses'],
+/**
+ * ECS fields (as the flattened document names them) and the audit record fields they came from
+ * (`user.effective.id` was `euid`).
+ */
+const ECS_NAMES: [string, string][] = [
+  ['process.pid', 'pid'],
+  ['process.ppid', 'ppid'],
+  ['process.parent.pid', 'ppid'],
+  ['process.executable', 'exe'],
+  ['process.name', 'comm'],
+  ['process.working_directory', 'cwd'],
+  ['process.title', 'proctitle'],
+  ['user.id', 'uid'],
+  ['user.audit.id', 'auid'],
+  ['user.effective.id', 'euid'],
+  ['user.saved.id', 'suid'],
+  ['user.filesystem.id', 'fsuid'],
+  ['user.group.id', 'gid'],
+  ['user.effective.group.id', 'egid'],
+  ['user.saved.group.id', 'sgid'],
+  ['user.filesystem.group.id', 'fsgid'],
+  ['auditd.session', 'ses'],
 ];
 
 /** The PATH record fields Auditbeat keeps for each path (`auditd.paths[]`). */
 const PATH_NAMES = ['name', 'nametype', 'inode', 'dev', 'mode', 'ouid', 'ogid', 'rdev', 'item'];
 
 /**
- * Adds the raw audit names to a flattened Elastic audit document: `msg` is `audit(SECONDS.MS:SEQUENCE)`
+ * Adds the raw audit names to an Elastic audit document's flattened fields: `msg` is `audit(SECONDS.MS:SEQUENCE)`
  * (so the document is recognized as auditd, as a raw record is), `type` the record types the
  * event was built from, the syscall's own fields (`auditd.data`), the process and user fields by
  * their record names, the EXECVE arguments as `a0`, `a1` … beside the syscall's (as the records
  * of one serial join), the paths' fields, and the rule keys (`tags`) as `key`.
  */
 export function addAuditdNames(record: JsonObject, fields: Record<string, FieldValue>): void {
-  const log = at(record, 'auditd', 'log');
+  const log = (record.auditd as JsonObject).log;
   if (isObject(log)) {
     addFilebeatRecord(record, log, fields);
     return;
@@ -101,8 +94,8 @@ export function addAuditdNames(record: JsonObject, fields: Record<string, FieldV
   }
   if (auditd.result === 'success' || auditd.result === 'fail')
     add('success', auditd.result === 'success' ? 'yes' : 'no');
-  for (const [path, name] of ECS_NAMES) if (!values.has(name)) add(name, at(record, ...path));
-  const args = at(record, 'process', 'args');
+  for (const [path, name] of ECS_NAMES) if (!values.has(name)) add(name, fields[path]);
+  const args = fields['process.args'];
   if (Array.isArray(args) && args.length) {
     types.push('EXECVE');
     add('argc', args.length);
@@ -128,7 +121,7 @@ function addFilebeatRecord(record: JsonObject, log: JsonObject, fields: Record<s
   setAbsent(fields, 'msg', auditId(record, log.sequence));
   for (const [key, value] of Object.entries(log))
     if (key !== 'record_type' && key !== 'sequence' && !isObject(value)) setAbsent(fields, key, value);
-  for (const [path, name] of ECS_NAMES) setAbsent(fields, name, at(record, ...path) ?? undefined);
+  for (const [path, name] of ECS_NAMES) setAbsent(fields, name, fields[path]);
 }
 
 /** `audit(SECONDS.MS:SEQUENCE)`, the id a raw record carries, from the document's time and sequence. */
