@@ -90,15 +90,20 @@ describe('vigil serve --watch takes text logs of every format', () => {
       `#Software: Microsoft Internet Information Services 10.0\n#Fields: date time cs-method cs-uri-stem sc-status\n${W3C('/index.html')}`,
     );
     writeFileSync(join(drop, 'notes'), 'just some words\n');
+    // Zeek's JSON logs keep the .log name: taken line by line as JSON.
+    writeFileSync(
+      join(drop, 'dns.log'),
+      `${JSON.stringify({ _path: 'dns', ts: 1714557600.1, uid: 'D1', query: 'example.com', qtype_name: 'A' })}\n`,
+    );
     const start = () =>
       startService(data, ['--rules', join(dir, 'rules'), '--watch', drop, '--tenant', 'acme'], {
         VIGIL_HOME: join(dir, 'home'),
       });
     service = await start();
-    // auth.log 2, conn.log 2, audit.log 2 events, message tracking 5, W3C 1.
-    expect(await settled(service, tokens.viewer!, 12)).toBe(12);
-    appendFileSync(join(drop, 'auth.log'), FAILED(3));
+    // auth.log 2, conn.log 2, audit.log 2 events, message tracking 5, W3C 1, Zeek JSON 1.
     expect(await settled(service, tokens.viewer!, 13)).toBe(13);
+    appendFileSync(join(drop, 'auth.log'), FAILED(3));
+    expect(await settled(service, tokens.viewer!, 14)).toBe(14);
     expect(service.log()).toMatch(/auth\.log: the record at byte \d+: not a syslog line/);
     expect(service.log()).toMatch(/notes: a log of no known format; not taken/);
     service.process.kill('SIGTERM');
@@ -109,7 +114,7 @@ describe('vigil serve --watch takes text logs of every format', () => {
     appendFileSync(join(drop, 'audit.log'), AUDIT(103));
     appendFileSync(join(drop, 'u_ex240501.log'), W3C('/uploads/cmd.aspx'));
     service = await start();
-    expect(await settled(service, tokens.viewer!, 16)).toBe(16);
+    expect(await settled(service, tokens.viewer!, 17)).toBe(17);
     const fired = async (rule: string) =>
       (
         await api(
