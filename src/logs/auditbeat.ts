@@ -68,17 +68,20 @@ const PATH_NAMES = ['name', 'nametype', 'inode', 'dev', 'mode', 'ouid', 'ogid', 
  * of one serial join), the paths' fields, and the rule keys (`tags`) as `key`.
  */
 export function addAuditdNames(record: JsonObject, fields: Record<string, FieldValue>): void {
-  const log = (record.auditd as JsonObject).log;
-  if (isObject(log)) {
-    addFilebeatRecord(record, log, fields);
+  const auditd = record.auditd as JsonObject;
+  if (isObject(auditd.log)) {
+    addFilebeatRecord(record, auditd.log, fields);
     return;
   }
-  const auditd = record.auditd as JsonObject;
+  // Each raw name's values, in the order the records would give them.
   const values = new Map<string, FieldValue[]>();
   const add = (name: string, value: FieldValue | undefined) => {
     if (value === undefined || value === null || isObject(value)) return;
-    const list = values.get(name) ?? [];
-    values.set(name, list);
+    let list = values.get(name);
+    if (!list) {
+      list = [];
+      values.set(name, list);
+    }
     if (Array.isArray(value)) list.push(...value);
     else list.push(value);
   };
