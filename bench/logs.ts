@@ -9,6 +9,11 @@
  * of one serial: its JSON is one object per audit record (line), as auditbeat and Zircolite
  * write them, and both sides count records.
  *
+ * Formats with no public sample (Exchange message tracking, Get-MessageTrace CSV) are read from
+ * the hand-made files of test/fixtures/logs. A second table times JSON documents the reader adds
+ * names to (Auditbeat's auditd documents, eslogger's ESF events) against the same documents with
+ * the key that tells them apart renamed, so that no names are added.
+ *
  *   npm run bench:logs [-- --mb 16]
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { contentHelp, locateContent } from '../src/content/index.js';
-import { detectFormat, readEvents } from '../src/logs/index.js';
+import { detectFormat, readEvents, sniffFormat } from '../src/logs/index.js';
 import { readAuditHeader, readAuditRecord } from '../src/logs/text/auditd.js';
 import { argNumber, count } from './common.js';
 
@@ -32,6 +37,17 @@ const SAMPLES = [
   'email-fail2ban/exim_mainlog.log',
 ];
 
+const FIXTURES = join(import.meta.dirname, '..', 'test', 'fixtures', 'logs');
+
+/** Text formats with no public sample: hand-made files from the products' documented formats. */
+const FIXTURE_SAMPLES = ['MSGTRK2024050110-1.LOG', 'message-trace.csv'];
+
+/** JSON documents given names by the reader, and the key whose renaming stops that. */
+const NAMED_JSON: [string, string][] = [
+  ['auditbeat.ndjson', '"auditd":'],
+  ['eslogger.ndjson', '"event_type":'],
+];
+
 function samplesDir(): string {
   const content = locateContent();
   const dir = content && join(content.dir, '..', 'datasets', 'logs-beyond-windows');
@@ -43,11 +59,17 @@ function samplesDir(): string {
   return dir;
 }
 
-/** The sample's records repeated to about `bytes`, its header lines (Zeek, W3C) written once. */
+/**
+ * The sample's records repeated to about `bytes`, its header lines (Zeek, W3C, message tracking;
+ * a CSV's first line) written once.
+ */
 function grown(sample: string, bytes: number): string {
-  const lines = readFileSync(sample, 'utf8').split('\n');
+  const text = readFileSync(sample, 'utf8');
+  const lines = text.split(/\r?\n/);
   const header = lines.filter((line) => line.startsWith('#') && !line.startsWith('#close'));
-  const body = lines.filter((line) => line.trim() !== '' && !line.startsWith('#')).join('\n');
+  const records = lines.filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  if (sniffFormat(Buffer.from(text)) === 'csv') header.push(records.shift()!);
+  const body = records.join('\n');
   const copies = Math.max(1, Math.ceil(bytes / (body.length + 1)));
   return `${[...header, ...Array.from({ length: copies }, () => body)].join('\n')}\n`;
 }
@@ -115,10 +137,16 @@ async function main(): Promise<void> {
   const rows: string[][] = [
     ['format', 'sample', 'records', 'events', 'text rec/s', 'JSON rec/s', 'text/JSON'],
   ];
+  const named: string[][] = [['documents', 'records', 'named rec/s', 'plain rec/s', 'named/plain']];
   try {
-    for (const name of SAMPLES) {
+    const samples = [
+      ...SAMPLES.map((name) => join(dir, name)),
+      ...FIXTURE_SAMPLES.map((name) => join(FIXTURES, name)),
+    ];
+    for (const sample of samples) {
+      const name = sample.split('/').slice(-2).join('/');
       const text = join(work, name.replace('/', '_'));
-      writeFileSync(text, grown(join(dir, name), MB * 1024 * 1024));
+      writeFileSync(text, grown(sample, MB * 1024 * 1024));
       const format = await detectFormat(text);
       const jsonl = `${text}.jsonl`;
       writeFileSync(jsonl, await asJsonLines(text, format));
@@ -137,13 +165,36 @@ async function main(): Promise<void> {
         `${(textRate / jsonRate).toFixed(2)}x`,
       ]);
     }
+    for (const [name, key] of NAMED_JSON) {
+      const documents = grown(join(FIXTURES, name), MB * 1024 * 1024);
+      const withNames = join(work, name);
+      const plain = join(work, `plain-${name}`);
+      writeFileSync(withNames, documents);
+      writeFileSync(plain, documents.replaceAll(key, `${key.slice(0, -3)}_":`));
+      const [fromNamed, fromPlain] = await timeBoth(withNames, plain);
+      const namedRate = fromNamed.records / fromNamed.seconds;
+      const plainRate = fromPlain.records / fromPlain.seconds;
+      named.push([
+        name,
+        count(fromNamed.records),
+        count(namedRate),
+        count(plainRate),
+        `${(namedRate / plainRate).toFixed(2)}x`,
+      ]);
+    }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+  print(rows, 2);
+  console.log('\nJSON documents given their source names, against the same documents left plain\n');
+  print(named, 1);
+}
+
+function print(rows: string[][], textColumns: number): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows)
     console.log(
-      `  ${row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')}`,
+      `  ${row.map((cell, i) => (i < textColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')}`,
     );
 }
 

@@ -90,6 +90,10 @@ describe('time and IP helpers', () => {
     expect(parseTimestamp('2021-03-04T05:06:07.1234567Z')).toBe(Date.UTC(2021, 2, 4, 5, 6, 7, 123));
     expect(parseTimestamp('2021-03-04T05:06:07+02:00')).toBe(Date.UTC(2021, 2, 4, 3, 6, 7));
     expect(parseTimestamp('not a time')).toBeUndefined();
+    // .NET's JSON dates (ConvertTo-Json, the Office 365 reporting web service); the offset is display only.
+    expect(parseTimestamp('/Date(1714557601000)/')).toBe(Date.UTC(2024, 4, 1, 10, 0, 1));
+    expect(parseTimestamp('/Date(1714557601000+0200)/')).toBe(Date.UTC(2024, 4, 1, 10, 0, 1));
+    expect(parseTimestamp('/Date(x)/')).toBeUndefined();
     // Days the calendar does not have are refused, not rolled over into the next month.
     expect(parseTimestamp('2021-02-30 10:00:00')).toBeUndefined();
     expect(calendarDay('2021-02-30')).toBeUndefined();

@@ -87,7 +87,7 @@ export function registerHunt(program: Command): void {
     // Optional to commander so that a --rules list that took the logs is told apart (see variadic.ts).
     .argument(
       '[logs...]',
-      'log files (any name: the format is told by content) or folders (searched recursively for .evtx, .json, .jsonl, .ndjson, .log)',
+      'log files (any name: the format is told by content) or folders (searched recursively for .evtx, .json, .jsonl, .ndjson, .log, .csv)',
     )
     .usage('[options] <logs...>')
     .option('-f, --format <format>', 'detections as table, jsonl or csv', 'table')

@@ -61,7 +61,7 @@ export function registerSearch(program: Command): void {
     .description('find the events that hold a keyword or match a regular expression (EVTX, JSON, text logs)')
     .argument(
       '<logs...>',
-      'log files (any name: the format is told by content) or folders (searched recursively for .evtx, .json, .jsonl, .ndjson, .log)',
+      'log files (any name: the format is told by content) or folders (searched recursively for .evtx, .json, .jsonl, .ndjson, .log, .csv)',
     )
     .option('-k, --keyword <text>', 'text to find in a value, without case; repeatable', repeat)
     .option(

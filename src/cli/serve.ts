@@ -83,7 +83,7 @@ export function registerServe(program: Command): void {
     .option('--syslog-tls <[host:]port>', 'take syslog over TLS (RFC 5425), with --tls-cert and --tls-key')
     .option(
       '--watch <dir>',
-      'take in the .jsonl, .ndjson, .json, .evtx and text .log files of a folder as they appear or grow; repeatable',
+      'take in the .jsonl, .ndjson, .json, .evtx files and the text logs (.log, .csv, no extension) of a folder as they appear or grow; repeatable',
       collect,
     )
     .option(

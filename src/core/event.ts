@@ -2,6 +2,8 @@
  * The one event shape every reader produces and every detector consumes (see docs/DESIGN.md).
  * Field names are the ones Sigma rules use; values keep their JSON types.
  */
+import { cloudHost } from './cloud-host.js';
+
 export type FieldValue = string | number | boolean | null | FieldValue[] | { [key: string]: FieldValue };
 
 export interface EventSource {
@@ -74,16 +76,35 @@ function walkPath(
   return node;
 }
 
-/** Hostname of the event, whatever the source calls it. */
+/**
+ * Hostname of the event, whatever the source calls it; for a cloud service's event, the account,
+ * subscription, project or tenant it happened in (see `cloudHost`).
+ */
 export function eventHost(event: LogEvent): string | undefined {
   for (const name of HOST_FIELDS) {
     const value = event.fields[name];
     if (typeof value === 'string' && value !== '') return value;
   }
-  return undefined;
+  return cloudHost(event.fields);
 }
 
-const HOST_FIELDS = ['Computer', 'ComputerName', 'Hostname', 'host.name', 'hostname', 'host'];
+const HOST_FIELDS = [
+  'Computer',
+  'ComputerName',
+  'Hostname',
+  'host.name',
+  'hostname',
+  'host',
+  // Microsoft 365 Defender's device tables, Sentinel's CommonSecurityLog.
+  'DeviceName',
+  // Exchange message tracking: the server that logged the event.
+  'server-hostname',
+  // The systemd journal (`journalctl -o json`); auditd's `node=` (its name_format setting).
+  '_HOSTNAME',
+  'node',
+  // FortiGate's own name for itself, when no relay's syslog header names the sender.
+  'devname',
+];
 
 /** The Windows channel and event ID of an event, as written, when it has both. */
 export function eventChannel(event: LogEvent): { channel: string; id: number } | undefined {

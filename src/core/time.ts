@@ -29,7 +29,17 @@ export function parseTimestamp(value: unknown): number | undefined {
     const ms = Date.parse(`${date}T${trimmed}${offset}`);
     return Number.isNaN(ms) ? undefined : ms;
   }
-  return calendarDay(text);
+  return calendarDay(text) ?? microsoftJsonDate(text);
+}
+
+/**
+ * `/Date(1714557600000)/` or `/Date(1714557600000+0200)/`: how .NET's JSON serializers (Windows
+ * PowerShell's ConvertTo-Json, the Office 365 reporting web service) write a date; the number is
+ * ms since the epoch whatever the offset says.
+ */
+function microsoftJsonDate(text: string): number | undefined {
+  const match = /^\/Date\((-?\d{1,15})(?:[+-]\d{4})?\)\/$/.exec(text);
+  return match ? Number(match[1]) : undefined;
 }
 
 /**

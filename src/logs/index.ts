@@ -47,6 +47,7 @@ export {
 } from './syslog/index.js';
 
 export {
+  type AssembledRecord,
   detectFormat,
   type LogFormat,
   parseTextRecord,
@@ -57,13 +58,14 @@ export {
   type TextContext,
   type TextFormat,
   type TextRecord,
+  TextRecordAssembler,
 } from './text/index.js';
 
 /**
  * File extensions Vigil reads as logs when given a folder. A file named on the command line is
  * read whatever its name: its format is told by its content.
  */
-export const LOG_EXTENSIONS = ['.evtx', '.json', '.jsonl', '.ndjson', '.log'];
+export const LOG_EXTENSIONS = ['.evtx', '.json', '.jsonl', '.ndjson', '.log', '.csv'];
 
 /** The format to read a file in: by its content, else (empty, unreadable, unknown) by its extension. */
 export async function formatOf(file: string): Promise<LogFormat> {

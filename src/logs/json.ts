@@ -1,8 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { type FieldValue, type LogEvent, parseTimestamp, VigilError } from '../core/index.js';
+import { addAuditdNames, isAuditbeatDocument } from './auditbeat.js';
 import { isEventXml, parseEventXml } from './event-xml.js';
 import { JsonRecordSplitter, LineSplitter, type RecordText } from './json-records.js';
+import { addEsloggerNames, isEsloggerEvent } from './macos.js';
 import { addAuthenticationFields } from './syslog/index.js';
 import {
   flattenCollectorWindowsEvent,
@@ -33,6 +35,9 @@ const TIME_FIELDS = [
   // Log Analytics and Sentinel tables; the Okta System Log.
   'TimeGenerated',
   'published',
+  // Microsoft 365 message trace: Get-MessageTrace and the reporting web service, Graph.
+  'Received',
+  'receivedDateTime',
 ];
 
 /**
@@ -45,8 +50,11 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
     ? flattenWindowsEvent(windows)
     : (flattenWinlog(record) ?? flattenCollectorWindowsEvent(record) ?? flattenGeneric(record));
   addSyslogEventXml(fields);
-  // The journal's and Sentinel's sshd messages get the fields a syslog line of sshd gets.
-  if (!windows) addAuthenticationFields(fields);
+  if (!windows) {
+    addSourceNames(record, fields);
+    // The journal's and Sentinel's sshd and PAM messages get the fields a syslog line of them gets.
+    addAuthenticationFields(fields);
+  }
   let time: number | undefined;
   for (const name of TIME_FIELDS) {
     time = parseTimestamp(fields[name]);
@@ -56,6 +64,12 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
   // Windows events are known by their EventRecordID (as in an EVTX file); others by position.
   const number = windows && typeof fields.EventRecordID === 'number' ? fields.EventRecordID : recordNumber;
   return { fields, raw: record, source: { file, record: number, line }, time };
+}
+
+/** Names a rule needs that a source's JSON does not have as such (auditd's, ESF's). */
+function addSourceNames(record: JsonObject, fields: Record<string, FieldValue>): void {
+  if (isAuditbeatDocument(record)) addAuditdNames(record, fields);
+  else if (isEsloggerEvent(record)) addEsloggerNames(record, fields);
 }
 
 /** The systemd journal's `__REALTIME_TIMESTAMP`: microseconds since the epoch, as text. */
@@ -95,14 +109,27 @@ export interface JsonRecordText extends RecordText {
  */
 const WRAPPER_KEYS = ['Records', 'records'];
 
-function wrapped(value: object): JsonObject[] | undefined {
-  const keys = Object.keys(value);
-  if (keys.length !== 1 || !WRAPPER_KEYS.includes(keys[0]!)) return undefined;
-  const list = (value as JsonObject)[keys[0]!];
+function recordList(list: FieldValue | undefined): JsonObject[] | undefined {
   if (!Array.isArray(list) || list.length === 0) return undefined;
   return list.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))
     ? (list as JsonObject[])
     : undefined;
+}
+
+/**
+ * The records a file's one object wraps: `Records`/`records` alone, an OData answer as Microsoft's
+ * APIs give it (Graph's `{"@odata.context": …, "value": [...]}`, the Office 365 reporting web
+ * service's `{"d": {"results": [...]}}`, as its message trace is downloaded).
+ */
+function wrapped(value: JsonObject): JsonObject[] | undefined {
+  const keys = Object.keys(value);
+  if (keys.length === 1 && WRAPPER_KEYS.includes(keys[0]!)) return recordList(value[keys[0]!]);
+  if (keys.includes('value') && keys.every((key) => key === 'value' || key.startsWith('@odata.')))
+    return recordList(value.value);
+  const d = value.d;
+  if (keys.length === 1 && typeof d === 'object' && d !== null && !Array.isArray(d))
+    return recordList((d as JsonObject).results);
+  return undefined;
 }
 
 /**
@@ -127,7 +154,7 @@ export function parseJsonRecord(
     report('a record must be a JSON object');
     return [];
   }
-  const inner = wrapped(value);
+  const inner = wrapped(value as JsonObject);
   const events = inner
     ? inner.map((item, i) => toLogEvent(item, file, record.number * WRAPPED_STRIDE + i, record.line))
     : [toLogEvent(value as JsonObject, file, record.number, record.line)];
@@ -168,7 +195,11 @@ export async function* readJsonRecordBatches(
     for await (const read of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       // A UTF-8 byte order mark (as Windows tools write) is not part of the first record.
       const chunk =
-        bytes === 0 && read[0] === 0xef && read[1] === 0xbb && read[2] === 0xbf ? read.subarray(3) : read;
+        bytes > 0
+          ? read
+          : withoutPreamble(
+              read[0] === 0xef && read[1] === 0xbb && read[2] === 0xbf ? read.subarray(3) : read,
+            );
       bytes += read.length;
       for (const record of splitter.feed(chunk)) add(record);
       if (splitter instanceof JsonRecordSplitter) {
@@ -212,6 +243,19 @@ export async function* readJsonRecordBatches(
   } catch (error) {
     report(new VigilError('FILE_UNREADABLE', `cannot read log file: ${(error as Error).message}`, { file }));
   }
+}
+
+const PREAMBLE = Buffer.from('Filtering the log data');
+
+/**
+ * Without the line macOS's `log show` and `log stream` write before their JSON when given a
+ * predicate (`Filtering the log data using "process == "sshd""`): not a record, and not damage.
+ * Its line end is kept, so lines keep their numbers.
+ */
+function withoutPreamble(chunk: Buffer): Buffer {
+  if (!chunk.subarray(0, PREAMBLE.length).equals(PREAMBLE)) return chunk;
+  const end = chunk.indexOf(0x0a);
+  return end < 0 ? chunk.subarray(chunk.length) : chunk.subarray(end);
 }
 
 /** Events of a `.json`, `.jsonl` or `.ndjson` file, streamed; broken records are reported and skipped. */

@@ -1,13 +1,17 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { describeError, type LogEvent } from '../core/index.js';
 import {
+  type AssembledRecord,
   detectFormat,
+  type LogFormat,
   parseTextRecord,
   readEvtxEvents,
   readJsonEvents,
+  type TextContext,
   type TextFormat,
+  TextRecordAssembler,
 } from '../logs/index.js';
 import type { EventLog } from './event-log.js';
 import { Backpressure, type DetectionService, type IncomingEvent } from './service.js';
@@ -20,9 +24,11 @@ const BATCH = 5000;
 const RECOVERY_WINDOW = 4 * BATCH;
 const LINE_FILES = new Set(['.jsonl', '.ndjson']);
 const WHOLE_FILES = new Set(['.json', '.evtx']);
-/** Text logs, taken line by line as they grow when their format has one record per line. */
-const TEXT_FILES = new Set(['.log']);
-const LINE_FORMATS = new Set<TextFormat>(['syslog', 'access', 'squid', 'exim']);
+/**
+ * Text logs, taken as they grow, their format told by their content: `.log`, `.csv`, and files
+ * without an extension (`messages`, `secure`, `access_log`, `mainlog`).
+ */
+const TEXT_FILES = new Set(['.log', '.csv', '']);
 
 /** `watch:PATH@POSITION`: each event says how far into its file it reached (a byte offset, or `rN` an EVTX record). */
 function sourceOf(path: string, position: string): string {
@@ -33,12 +39,15 @@ const WATCH_SOURCE = /^watch:(.*)@(r?)(\d+)$/;
 
 /**
  * A folder of log files taken in as they appear or grow: `.jsonl`/`.ndjson` line by line from
- * where reading stopped, `.log` text logs of one record per line (syslog, access logs, Squid,
- * Exim) likewise, `.evtx` by the records not read yet, `.json` once, whole, when it has stopped
+ * where reading stopped, text logs of every format the readers know (syslog, auditd, access logs,
+ * W3C/IIS, Zeek TSV, Squid, Exim, Exchange message tracking, CSV; JSON lines in a `.log`) record by
+ * record likewise, `.evtx` by the records not read yet, `.json` once, whole, when it has stopped
  * changing. Positions survive restarts: they are stored after each write, and since each
  * event written names its file and position, a crash between the two is mended at start from the
  * event log itself, so every line and record is taken exactly once. A file replaced under the
- * same name (rotation) or cut shorter is read again from its start.
+ * same name (rotation) or cut shorter is read again from its start. The header a text log's
+ * records are read with (Zeek's `#fields`, W3C's `#Fields:`, a CSV's first line) is read again
+ * from the file's start after a restart.
  */
 export class FolderWatch {
   private timer: NodeJS.Timeout | undefined;
@@ -154,7 +163,8 @@ export class FolderWatch {
     if (TEXT_FILES.has(ext)) {
       if (stats.size <= position.offset) return;
       const format = await this.textFormat(path);
-      if (format) await this.takeLines(path, position, stats.size, textLine(path, format, this.service));
+      if (format === 'json') await this.takeLines(path, position, stats.size, jsonLine(path, this.service));
+      else if (format) await this.takeText(path, position, stats.size, format);
       return;
     }
     if (position.offset === stats.size) return;
@@ -169,20 +179,121 @@ export class FolderWatch {
   }
 
   /** Formats of the text logs seen, and those already said not to be taken (told once). */
-  private readonly formats = new Map<string, TextFormat | undefined>();
+  private readonly formats = new Map<string, TextFormat | 'json' | undefined>();
 
-  /** The format of a text log, when the watch takes it line by line (a log once otherwise). */
-  private async textFormat(path: string): Promise<TextFormat | undefined> {
+  /** The format a text log is taken in, from its content; a log of no known format is told once. */
+  private async textFormat(path: string): Promise<TextFormat | 'json' | undefined> {
     if (this.formats.has(path)) return this.formats.get(path);
-    const format = await detectFormat(path);
-    const taken =
-      format !== undefined && LINE_FORMATS.has(format as TextFormat) ? (format as TextFormat) : undefined;
+    const format: LogFormat | undefined = await detectFormat(path);
+    const taken = format === 'evtx' ? undefined : format;
     if (!taken)
       this.service.options.log(
-        `watch ${path}: ${format ? `${format} logs are` : 'a log of no known format is'} not taken by the folder watch (one record per line is: syslog, access, Squid, Exim); hunt it with vigil hunt`,
+        `watch ${path}: ${format ? `${format} files are read whole, by name (.evtx)` : 'a log of no known format'}; not taken`,
       );
     this.formats.set(path, taken);
     return taken;
+  }
+
+  /** Where each text log's reading stopped: the header its next records are read with. */
+  private readonly contexts = new Map<string, { offset: number; context: TextContext }>();
+
+  /**
+   * A text log from where its reading stopped, record by record. The newest audit event is held
+   * back until the file has held still for a poll, for its last records may not be written yet.
+   */
+  private async takeText(path: string, position: WatchPosition, size: number, format: TextFormat) {
+    const chunkBytes = 8 << 20;
+    const handle = await open(path, 'r');
+    try {
+      const assembler = new TextRecordAssembler(
+        await this.contextAt(handle, path, format, position.offset, chunkBytes),
+      );
+      assembler.context = { ...assembler.context, receivedAt: Date.now() };
+      const events: IncomingEvent[] = [];
+      let taken = position.offset;
+      // Events written, then the place stored: a refusal (backpressure) leaves nothing taken twice.
+      const commit = async () => {
+        if (events.length) await this.write(path, position, events.splice(0), taken, 0);
+        if (taken !== position.offset) {
+          await this.save({ ...position, offset: taken });
+          position.offset = taken;
+        }
+      };
+      const take = async (records: AssembledRecord[]) => {
+        for (const record of records) {
+          const event = textEvent(path, record.text, record.context, record.start, this.service);
+          if (event !== undefined) events.push(event);
+          taken = record.end;
+          if (events.length >= BATCH) await commit();
+        }
+      };
+      let offset = position.offset;
+      while (offset < size && !this.stopped) {
+        const buffer = Buffer.allocUnsafe(Math.min(size - offset, chunkBytes));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+        const data = buffer.subarray(0, bytesRead);
+        const end = data.lastIndexOf(0x0a) + 1;
+        if (end === 0) {
+          // Only whole lines are taken: the writer may be in the middle of the last one.
+          if (bytesRead < chunkBytes) break;
+          this.service.options.log(`watch ${path}: a line longer than 8 MiB at byte ${offset}; skipped`);
+          offset += bytesRead;
+          taken = offset;
+          continue;
+        }
+        for (let at = 0; at < end; ) {
+          const next = data.indexOf(0x0a, at) + 1 || end;
+          await take(assembler.feed(data.toString('utf8', at, next - 1), 0, offset + at, offset + next));
+          at = next;
+        }
+        offset += end;
+      }
+      // Held back: an audit event whose file has not grown since the last poll is whole.
+      if (assembler.heldFrom !== undefined && this.quiet.get(path) === size) await take(assembler.finish());
+      this.quiet.set(path, size);
+      if (assembler.heldFrom === undefined && offset > taken) taken = offset;
+      await commit();
+      this.contexts.set(path, { offset: taken, context: assembler.context });
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Sizes of text logs at the last poll, to know when a held audit event is whole. */
+  private readonly quiet = new Map<string, number>();
+
+  /**
+   * The header the records at `offset` are read with: kept from the last poll, else read from
+   * the file's start (after a restart, the lines before `offset` are gone through, not taken).
+   */
+  private async contextAt(
+    handle: FileHandle,
+    path: string,
+    format: TextFormat,
+    offset: number,
+    chunkBytes: number,
+  ): Promise<TextContext> {
+    const kept = this.contexts.get(path);
+    if (kept && kept.offset === offset && kept.context.format === format) return kept.context;
+    const assembler = new TextRecordAssembler({ format });
+    if (format === 'zeek-tsv' || format === 'w3c' || format === 'message-tracking' || format === 'csv') {
+      for (let at = 0; at < offset; ) {
+        const buffer = Buffer.allocUnsafe(Math.min(offset - at, chunkBytes));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+        if (bytesRead === 0) break;
+        const data = buffer.subarray(0, bytesRead);
+        const end = data.lastIndexOf(0x0a) + 1 || bytesRead;
+        for (let from = 0; from < end; ) {
+          const next = data.indexOf(0x0a, from) + 1 || end;
+          // Only header lines matter here; a record line is passed over unread.
+          if (data[from] === 0x23 || (format === 'csv' && assembler.context.columns === undefined))
+            assembler.feed(data.toString('utf8', from, next - 1), 0, at + from, at + next);
+          from = next;
+        }
+        at += end;
+      }
+    }
+    return assembler.context;
   }
 
   private async takeLines(
@@ -300,17 +411,20 @@ function jsonLine(path: string, service: Logger) {
 }
 
 /**
- * A line of a text log, kept as its reader's fields (the log holds JSON) with its time: detection
- * reads it back as the same event, so recognizes the same source.
+ * A record of a text log, kept as its reader's fields (the log holds JSON) with its time:
+ * detection reads it back as the same event, so recognizes the same source.
  */
-function textLine(path: string, format: TextFormat, service: Logger) {
-  const context = { format, receivedAt: Date.now() };
-  return (text: string, offset: number): IncomingEvent | undefined => {
-    const event = parseTextRecord({ text, line: 0, number: 0 }, context, path, (error) =>
-      service.options.log(`watch ${path}: the line at byte ${offset}: ${error.message}; skipped`),
-    );
-    return event && { event: JSON.stringify(event.fields), time: event.time };
-  };
+function textEvent(
+  path: string,
+  text: string,
+  context: TextContext,
+  offset: number,
+  service: Logger,
+): IncomingEvent | undefined {
+  const event = parseTextRecord({ text, line: 0, number: 0 }, context, path, (error) =>
+    service.options.log(`watch ${path}: the record at byte ${offset}: ${error.message}; skipped`),
+  );
+  return event && { event: JSON.stringify(event.fields), time: event.time };
 }
 
 function isJsonObject(text: string): boolean {

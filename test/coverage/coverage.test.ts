@@ -501,11 +501,12 @@ describe('rules as coverage sees them', () => {
       {
         kind: 'logsource',
         logsource: { product: 'linux', service: 'auditd' },
-        collect: "auditd's /var/log/audit/audit.log, with the audit rules the detections expect",
+        collect:
+          "auditd's /var/log/audit/audit.log (or Auditbeat's auditd module), with the audit rules the detections expect",
       },
     ]);
     expect(linux!.needs.map(needText)).toEqual([
-      "auditd's /var/log/audit/audit.log, with the audit rules the detections expect (product: linux, service: auditd)",
+      "auditd's /var/log/audit/audit.log (or Auditbeat's auditd module), with the audit rules the detections expect (product: linux, service: auditd)",
     ]);
   });
 });

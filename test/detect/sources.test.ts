@@ -185,6 +185,20 @@ describe.skipIf(!hasContent)('logs beyond Windows (shared samples)', () => {
     expect(fired).toHaveLength(count);
   });
 
+  it('detections on cloud events have the account, project or tenant as their host', () => {
+    const hosts = (file: string) => [...new Set(results.get(file)!.detections.map((d) => d.host))].sort();
+    expect(hosts('aws-cloudtrail-invictus-stratus/cloudtrail.ndjson')).toEqual([
+      'aws/123837392027/us-east-1',
+    ]);
+    expect(hosts('aws-cloudtrail-otrf/ec2_proxy_s3_exfiltration.ndjson')).toEqual([
+      'aws/123456789123/us-east-1',
+    ]);
+    expect(hosts('gcp-audit-wazuh/gcp_logging.ndjson')).toEqual(['gcp/wazuh-dev-258815']);
+    expect(hosts('azure-m365-otrf-goldensaml/aad_auditlogs.sentinel.ndjson')).toEqual([
+      'entra/00000000-0000-0000-0000-000000000000',
+    ]);
+  });
+
   it('rules of one product no longer fire on the events of another', () => {
     const titles = (file: string) => results.get(file)!.detections.map((d) => d.rule.title);
     const rdp = 'Publicly Accessible RDP Service';

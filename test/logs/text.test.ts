@@ -34,6 +34,9 @@ describe('text formats are told by content, not by name', () => {
       'squid',
     ],
     ['2013-01-04 17:03:46 login authenticator failed for x ([192.168.2.33]) [24.106.174.74]: 535', 'exim'],
+    ['#Software: Microsoft Exchange Server\n#Log-type: Message Tracking Log', 'message-tracking'],
+    ['#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace', 'csv'],
+    ['"Received","SenderAddress","RecipientAddress","Status"', 'csv'],
     ['  {"a": 1}', 'json'],
     ['just some words', undefined],
   ];
@@ -241,6 +244,70 @@ describe('mail logs', () => {
   });
 });
 
+describe('email traces', () => {
+  const fixture = (name: string) => join(import.meta.dirname, '..', 'fixtures', 'logs', name);
+
+  it('reads Exchange message tracking logs by their #Fields: header, quoted values included', async () => {
+    const { events, errors } = await readAll(fixture('MSGTRK2024050110-1.LOG'));
+    expect(errors).toEqual([]);
+    expect(events.map((e) => e.fields['event-id'])).toEqual([
+      'RECEIVE',
+      'AGENTINFO',
+      'DELIVER',
+      'SEND',
+      'FAIL',
+    ]);
+    expect(events[0]!.fields).toMatchObject({
+      'client-ip': '203.0.113.7',
+      'source-context': expect.stringContaining('[InternalId=1234, Hostname=EX01]'),
+      'recipient-address': 'alice@contoso.com;bob@contoso.com',
+      'message-subject': 'Invoice 4711, due "today"',
+      'total-bytes': 48213,
+      'recipient-count': 2,
+    });
+    expect(events[1]!.fields['client-ip']).toBeUndefined();
+    expect(events[0]!.time).toBe(Date.parse('2024-05-01T10:00:01.123Z'));
+  });
+
+  it('reads a CSV export (Get-MessageTrace | Export-Csv) by its header, US dates as UTC', async () => {
+    const { events, errors } = await readAll(fixture('message-trace.csv'));
+    expect(errors).toEqual([]);
+    expect(events).toHaveLength(4);
+    expect(events[0]!.fields).toMatchObject({
+      SenderAddress: 'mallory@fabrikam.example',
+      RecipientAddress: 'alice@contoso.com',
+      Subject: 'Invoice 4711, due "today"',
+      Status: 'Delivered',
+      FromIP: '203.0.113.7',
+    });
+    expect(events[0]!.fields.ToIP).toBeUndefined();
+    expect(events.map((e) => e.time)).toEqual([
+      Date.UTC(2024, 4, 1, 10, 0, 1),
+      Date.UTC(2024, 4, 1, 10, 0, 1),
+      Date.UTC(2024, 4, 1, 12, 5, 0),
+      Date.UTC(2024, 4, 1, 0, 30, 0),
+    ]);
+  });
+
+  it('reports a line whose values do not fit the header, an open quote, and a record before any header', async () => {
+    const file = await write(
+      'trace.csv',
+      'Received,SenderAddress,RecipientAddress\n2024-05-01T10:00:00Z,a@x,b@y\n2024-05-01T10:00:00Z,a@x\n"open,b,c\n',
+    );
+    const { events, errors } = await readAll(file);
+    expect(events).toHaveLength(1);
+    expect(errors.map((e) => [e.code, e.location.line])).toEqual([
+      ['LOG_RECORD', 3],
+      ['LOG_RECORD', 4],
+    ]);
+    const headless = await write(
+      'MSGTRK1.LOG',
+      '#Software: Microsoft Exchange Server\n#Log-type: Message Tracking Log\n2024-05-01T10:00:00Z,a\n',
+    );
+    expect((await readAll(headless)).errors[0]!.message).toMatch(/before any #Fields: line/);
+  });
+});
+
 describe.skipIf(!hasContent)('damaged lines of real logs (mutation fuzzing)', () => {
   const samples = [
     'linux-auditd/otrf_T1018_arp_cache_discovery.audit.log',
@@ -252,11 +319,15 @@ describe.skipIf(!hasContent)('damaged lines of real logs (mutation fuzzing)', ()
     'proxy-squid-fail2ban/squid_access.log',
     'email-fail2ban/exim_mainlog.log',
   ];
-  it.each(samples)('%s: reported and skipped, never a crash', async (sample) => {
-    const lines = (await readFile(contentPath('..', 'datasets', 'logs-beyond-windows', sample)))
-      .toString('latin1')
-      .split('\n')
-      .slice(0, 300);
+  // Formats with no public sample: the hand-made files of test/fixtures/logs.
+  const fixtures = ['MSGTRK2024050110-1.LOG', 'message-trace.csv'].map((name) =>
+    join(import.meta.dirname, '..', 'fixtures', 'logs', name),
+  );
+  it.each([...samples, ...fixtures])('%s: reported and skipped, never a crash', async (sample) => {
+    const path = sample.startsWith('/')
+      ? sample
+      : contentPath('..', 'datasets', 'logs-beyond-windows', sample);
+    const lines = (await readFile(path)).toString('latin1').split('\n').slice(0, 300);
     let seed = 4242;
     const random = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -280,7 +351,7 @@ describe.skipIf(!hasContent)('damaged lines of real logs (mutation fuzzing)', ()
       });
       // The first line keeps the file's format: a damaged header is another test (below).
       mutated[0] = lines[0]!;
-      const file = join(dir, `${round}-${sample.replace('/', '_')}`);
+      const file = join(dir, `${round}-${sample.split('/').slice(-2).join('_')}`);
       await writeFile(file, Buffer.from(mutated.join('\n'), 'latin1'));
       const { events, errors } = await readAll(file);
       const nonEmpty = mutated.filter((l) => l.trim() !== '').length;

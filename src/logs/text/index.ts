@@ -1,10 +1,10 @@
+export { type AssembledRecord, type TextContext, TextRecordAssembler } from './assemble.js';
 export { type LogFormat, sniffFormat, TEXT_FORMATS, type TextFormat } from './formats.js';
 export {
   detectFormat,
   parseTextRecord,
   readTextEvents,
   readTextRecordBatches,
-  type TextContext,
   type TextReadOptions,
   type TextRecord,
 } from './read.js';

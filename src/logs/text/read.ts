@@ -4,12 +4,15 @@ import { type FieldValue, type LogEvent, VigilError } from '../../core/index.js'
 import { LineSplitter, type RecordText } from '../json-records.js';
 import { parseSyslog } from '../syslog/index.js';
 import { readAccessLine } from './access.js';
-import { auditSerial, joinAuditRecords } from './auditd.js';
+import { type AssembledRecord, type TextContext, TextRecordAssembler } from './assemble.js';
+import { joinAuditRecords } from './auditd.js';
+import { readCsvLine } from './csv.js';
 import { readEximLine } from './exim.js';
 import { type LogFormat, sniffFormat, type TextFormat } from './formats.js';
+import { readMessageTrackingLine } from './message-tracking.js';
 import { readSquidLine } from './squid.js';
-import { readW3cDirective, readW3cLine, type W3cHeader } from './w3c.js';
-import { readZeekDirective, readZeekLine, type ZeekHeader } from './zeek-tsv.js';
+import { readW3cLine } from './w3c.js';
+import { readZeekLine } from './zeek-tsv.js';
 
 export interface TextReadOptions {
   onError?: (error: VigilError) => void;
@@ -20,18 +23,6 @@ export interface TextReadOptions {
 /** A record of a text log: one line, or the lines of one audit event. Numbered 1.. in its file. */
 export interface TextRecord extends RecordText {
   number: number;
-}
-
-/**
- * What reading a record needs besides its text, as plain data (it crosses to worker threads):
- * the header of Zeek and W3C files, the file's time for syslog dates without a year.
- */
-export interface TextContext {
-  format: TextFormat;
-  zeek?: ZeekHeader;
-  w3c?: W3cHeader;
-  /** When the file was last written (ms): RFC 3164 dates are read in the year before it. */
-  receivedAt?: number;
 }
 
 /** The format of a file, from its first 64 KiB. */
@@ -70,47 +61,25 @@ export async function* readTextRecordBatches(
   let size = 0;
   let number = 0;
   let bytes = 0;
-  // Lines of the audit event being gathered, and its serial.
-  let audit: RecordText[] = [];
-  let serial: string | undefined;
+  const assembler = new TextRecordAssembler(context);
   const ready: { context: TextContext; records: TextRecord[] }[] = [];
   const flush = () => {
     if (batch.length) ready.push({ context, records: batch });
     batch = [];
     size = 0;
   };
-  const push = (record: RecordText) => {
+  const take = (line: RecordText) => {
+    for (const record of assembler.feed(line.text, line.line, 0, 0)) push(record);
+  };
+  const push = (record: AssembledRecord) => {
+    // A header line closes the batch read in the context before it.
+    if (record.context !== context) {
+      flush();
+      context = record.context;
+    }
     batch.push({ text: record.text, line: record.line, number: ++number });
     size += record.text.length;
     if (size >= batchBytes) flush();
-  };
-  const endAudit = () => {
-    if (audit.length) push({ text: audit.map((r) => r.text).join('\n'), line: audit[0]!.line });
-    audit = [];
-    serial = undefined;
-  };
-  // Zeek and W3C files have `#` header lines between the records.
-  const headed = format === 'zeek-tsv' || format === 'w3c';
-  const take = (record: RecordText) => {
-    const text =
-      record.text.charCodeAt(record.text.length - 1) === 0x0d ? record.text.slice(0, -1) : record.text;
-    if (headed && text.charCodeAt(0) === 0x23) {
-      flush();
-      context =
-        format === 'zeek-tsv'
-          ? { ...context, zeek: readZeekDirective(text, context.zeek) }
-          : { ...context, w3c: readW3cDirective(text, context.w3c) };
-      return;
-    }
-    if (format === 'auditd') {
-      const id = auditSerial(text);
-      if (!id || id.serial !== serial) endAudit();
-      audit.push({ text, line: record.line });
-      serial = id?.serial;
-      if (!id || id.last) endAudit();
-      return;
-    }
-    push({ text, line: record.line });
   };
   const splitter = new LineSplitter();
   try {
@@ -122,7 +91,7 @@ export async function* readTextRecordBatches(
     }
     const rest = splitter.end();
     if (rest) take(rest);
-    endAudit();
+    for (const record of assembler.finish()) push(record);
     flush();
     yield* ready.splice(0);
     if (number === 0) {
@@ -151,6 +120,8 @@ const FORMAT_NAMES: Record<TextFormat, string> = {
   'zeek-tsv': 'a Zeek TSV line',
   squid: 'a Squid access.log line',
   exim: 'an Exim mainlog line',
+  'message-tracking': 'a message tracking log line',
+  csv: 'a CSV line',
 };
 
 /** One record as an event; a damaged one is reported (file, line) and gives undefined. */
@@ -192,6 +163,12 @@ export function parseTextRecord(
       break;
     case 'zeek-tsv':
       read = readZeekLine(record.text, context.zeek);
+      break;
+    case 'message-tracking':
+      read = readMessageTrackingLine(record.text, context.columns);
+      break;
+    case 'csv':
+      read = readCsvLine(record.text, context.columns);
       break;
   }
   if (read === undefined) {
