@@ -58,6 +58,20 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+const RECORD_START = Buffer.from('{"seq":');
+
+/** The position a record line starts with, read from its bytes (undefined when it is not one of ours). */
+function leadingSeq(data: Buffer, lineStart: number): number | undefined {
+  if (data.compare(RECORD_START, 0, RECORD_START.length, lineStart, lineStart + RECORD_START.length) !== 0)
+    return undefined;
+  let seq = 0;
+  let i = lineStart + RECORD_START.length;
+  const first = i;
+  for (let digit = data[i]! - 0x30; digit >= 0 && digit <= 9; digit = data[++i]! - 0x30)
+    seq = seq * 10 + digit;
+  return i > first && data[i] === 0x2c ? seq : undefined;
+}
+
 function segmentPath(dir: string, first: number, compressed: boolean): string {
   return join(dir, `${String(first).padStart(16, '0')}.jsonl${compressed ? '.gz' : ''}`);
 }
@@ -368,7 +382,7 @@ class TenantLog {
       if (i < 0) break;
       const segment = this.segments[i]!;
       const before = out.length;
-      this.readSegment(segment, position, max - out.length, out);
+      this.readSegment(segment, position, max, out);
       if (out.length === before) {
         // Nothing more in this segment: go on with the next one.
         const next = this.segments[i + 1];
@@ -395,13 +409,10 @@ class TenantLog {
     return found;
   }
 
+  /** Adds the segment's records from position `from` on to `out`, until `out` holds `max`. */
   private readSegment(segment: Segment, from: number, max: number, out: LogRecord[]): void {
     if (segment.compressed) {
-      for (const line of this.segmentLines(segment)) {
-        if (out.length >= max) return;
-        const record = line ? parseRecordLine(line) : undefined;
-        if (record && record.seq >= from) out.push(record);
-      }
+      this.readInflated(segment, from, max, out);
       return;
     }
     segment.index ??= this.buildIndex(segment);
@@ -425,18 +436,40 @@ class TenantLog {
         offset += n;
         // Lines are cut at newline bytes only, so no character is ever split between two reads.
         const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-        const end = data.lastIndexOf(0x0a) + 1;
-        carry = Buffer.from(data.subarray(end));
-        if (end === 0) continue;
-        for (const line of data.toString('utf8', 0, end - 1).split('\n')) {
-          const record = parseRecordLine(line);
-          if (!record || record.seq < from) continue;
-          out.push(record);
-          if (out.length >= max) return;
+        let lineStart = 0;
+        for (;;) {
+          const lineEnd = data.indexOf(0x0a, lineStart);
+          if (lineEnd < 0) break;
+          // Only the lines asked for are decoded: those before `from` are known by their head's bytes.
+          const seq = leadingSeq(data, lineStart);
+          if (seq === undefined || seq >= from) {
+            const record = parseRecordLine(data.toString('utf8', lineStart, lineEnd));
+            if (record && record.seq >= from) {
+              out.push(record);
+              if (out.length >= max) return;
+            }
+          }
+          lineStart = lineEnd + 1;
         }
+        carry = Buffer.from(data.subarray(lineStart));
       }
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /**
+   * Records of a compressed segment, from its decompressed lines. Positions within a segment follow
+   * one another, so the line of `from` is found by counting; it is checked, and should the file
+   * say otherwise, looked for from the segment's start.
+   */
+  private readInflated(segment: Segment, from: number, max: number, out: LogRecord[]): void {
+    const lines = this.segmentLines(segment);
+    const guess = from - segment.first;
+    const there = guess > 0 && lines[guess] ? parseRecordLine(lines[guess]) : undefined;
+    for (let i = there?.seq === from ? guess : 0; i < lines.length && out.length < max; i++) {
+      const record = lines[i] ? parseRecordLine(lines[i]!) : undefined;
+      if (record && record.seq >= from) out.push(record);
     }
   }
 

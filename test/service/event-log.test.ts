@@ -244,6 +244,29 @@ describe('FileEventLog', () => {
     await again.close();
   });
 
+  it('reads any run of records from the files, sealed and compressed or still plain', async () => {
+    const log = new FileEventLog(dir, { segmentBytes: 40_000 });
+    for (let i = 0; i < 10; i++) await log.append('acme', records(100, i * 100));
+    // One more, so that the last segment is one still plain.
+    await log.append('acme', records(1, 1000));
+    await log.close();
+    const files = readdirSync(join(dir, 'acme'));
+    expect(files.filter((f) => f.endsWith('.jsonl.gz')).length).toBeGreaterThanOrEqual(2);
+    expect(files.filter((f) => f.endsWith('.jsonl')).length).toBe(1);
+    // Opened again, so nothing is read from memory.
+    const again = new FileEventLog(dir, { segmentBytes: 40_000 });
+    for (const from of [1, 2, 255, 256, 257, 300, 333, 512, 700, 999, 1000, 1001]) {
+      for (const max of [1, 7, 300]) {
+        const got = await again.read('acme', from, max);
+        const expected = Array.from({ length: Math.min(max, 1002 - from) }, (_, i) => from + i);
+        expect(got.map((r) => r.seq)).toEqual(expected);
+        expect(got.map((r) => JSON.parse(r.event).n)).toEqual(expected.map((seq) => seq - 1));
+      }
+    }
+    expect(await again.read('acme', 1002, 10)).toEqual([]);
+    await again.close();
+  });
+
   it('seals and compresses full segments, and retention removes whole ones', async () => {
     const log = new FileEventLog(dir, { segmentBytes: 2000 });
     for (let i = 0; i < 20; i++) await log.append('acme', records(10, i * 10));
