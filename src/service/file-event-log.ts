@@ -21,9 +21,11 @@ import {
   type LogRecord,
   type NewRecord,
   parseRecordLine,
+  type RecordLines,
   type RetentionPolicy,
   type RetentionResult,
-  recordLine,
+  recordHead,
+  recordLineSeq,
 } from './event-log.js';
 
 const gzipAsync = promisify(gzip);
@@ -58,18 +60,44 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const RECORD_START = Buffer.from('{"seq":');
+/**
+ * Record lines in one buffer: those of one write (kept in memory for detection) or of one
+ * decompressed segment. Positions within it follow one another from `first`; line i spans
+ * `starts[i]` up to the newline before `starts[i + 1]`.
+ */
+interface LineChunk {
+  first: number;
+  data: Buffer;
+  starts: number[];
+}
 
-/** The position a record line starts with, read from its bytes (undefined when it is not one of ours). */
-function leadingSeq(data: Buffer, lineStart: number): number | undefined {
-  if (data.compare(RECORD_START, 0, RECORD_START.length, lineStart, lineStart + RECORD_START.length) !== 0)
-    return undefined;
-  let seq = 0;
-  let i = lineStart + RECORD_START.length;
-  const first = i;
-  for (let digit = data[i]! - 0x30; digit >= 0 && digit <= 9; digit = data[++i]! - 0x30)
-    seq = seq * 10 + digit;
-  return i > first && data[i] === 0x2c ? seq : undefined;
+/** The whole lines of `data` as a chunk (bytes after the last newline are not a line yet). */
+function chunkOf(first: number, data: Buffer): LineChunk {
+  const starts = [0];
+  for (let end = data.indexOf(0x0a); end >= 0; end = data.indexOf(0x0a, end + 1)) starts.push(end + 1);
+  return { first, data, starts };
+}
+
+/** Lines gathered for a read, each without its newline, with its position. */
+interface Gathered {
+  lines: Buffer[];
+  seqs: number[];
+}
+
+/** Adds a chunk's lines from position `from` on to `out`, until it holds `max`. */
+function gatherChunk(chunk: LineChunk, from: number, max: number, out: Gathered): void {
+  const count = chunk.starts.length - 1;
+  const guess = from - chunk.first;
+  // Found by counting; should the line there say otherwise, looked for from the chunk's start.
+  const start =
+    guess >= 0 && guess < count && recordLineSeq(chunk.data, chunk.starts[guess]!) === from ? guess : 0;
+  for (let i = start; i < count && out.lines.length < max; i++) {
+    const lineStart = chunk.starts[i]!;
+    const seq = recordLineSeq(chunk.data, lineStart);
+    if (seq === undefined || seq < from) continue;
+    out.lines.push(chunk.data.subarray(lineStart, chunk.starts[i + 1]! - 1));
+    out.seqs.push(seq);
+  }
 }
 
 function segmentPath(dir: string, first: number, compressed: boolean): string {
@@ -100,13 +128,12 @@ class TenantLog {
   /** Sealing in the background; awaited on close. */
   private sealing = new Set<Promise<void>>();
   /** The last compressed segment read, decompressed (retro-hunts read one segment after another). */
-  private inflated: { first: number; lines: string[] } | undefined;
+  private inflated: LineChunk | undefined;
   /**
-   * The newest records written, still in memory: detection, when it keeps up, reads what was just
-   * appended from here instead of from the file. `recentFirst` is the position of `recent[0]`.
+   * The newest writes, still in memory as the bytes written: detection, when it keeps up, reads
+   * what was just appended from here instead of from the file. They run without a gap to `head`.
    */
-  private recent: LogRecord[] = [];
-  private recentFirst = 1;
+  private recent: LineChunk[] = [];
   private recentBytes = 0;
 
   constructor(
@@ -160,12 +187,16 @@ class TenantLog {
     const last = this.segments.at(-1);
     if (!last) return;
     if (!last.compressed && !this.readOnly) this.cutTornWrite(last);
-    let head = last.first - 1;
-    for (const line of this.segmentLines(last)) {
-      const record = parseRecordLine(line);
-      if (record) head = record.seq;
+    // The head is the last line that reads as a record.
+    const lines = this.segmentChunk(last);
+    this.head = last.first - 1;
+    for (let i = lines.starts.length - 2; i >= 0; i--) {
+      const record = parseRecordLine(lines.data.toString('utf8', lines.starts[i], lines.starts[i + 1]! - 1));
+      if (record) {
+        this.head = record.seq;
+        break;
+      }
     }
-    this.head = head;
     // Segments a crash left sealed but plain are compressed now.
     for (const segment of this.segments)
       if (segment.sealed && !segment.compressed) this.startCompressing(segment);
@@ -186,17 +217,12 @@ class TenantLog {
     segment.bytes = complete;
   }
 
-  private segmentLines(segment: Segment): string[] {
-    if (segment.compressed) {
-      if (this.inflated?.first !== segment.first) {
-        const text = gunzipSync(readFileSync(segment.path)).toString('utf8');
-        this.inflated = { first: segment.first, lines: text.split('\n') };
-      }
-      return this.inflated.lines;
-    }
-    const text = readFileSync(segment.path, 'utf8');
-    const complete = text.lastIndexOf('\n') + 1;
-    return text.slice(0, complete).split('\n').slice(0, -1);
+  /** A segment's whole lines (a compressed one decompressed, and kept for the next read). */
+  private segmentChunk(segment: Segment): LineChunk {
+    if (!segment.compressed) return chunkOf(segment.first, readFileSync(segment.path));
+    if (this.inflated?.first !== segment.first)
+      this.inflated = chunkOf(segment.first, gunzipSync(readFileSync(segment.path)));
+    return this.inflated;
   }
 
   append(records: readonly NewRecord[]): Promise<number[]> {
@@ -223,27 +249,34 @@ class TenantLog {
       const firstSeq = this.head + 1;
       let seq = this.head;
       const positions: number[][] = [];
-      const parts: string[] = [];
-      const offsets: number[] = [];
+      // Each line is written straight into the one buffer of the write: head, event, end.
+      const heads: string[] = [];
+      const events: string[] = [];
       let bytes = 0;
-      const written: LogRecord[] = [];
       for (const pending of batch) {
         const given: number[] = [];
         for (const record of pending.records) {
-          const full = { ...record, seq: ++seq };
-          given.push(seq);
-          written.push(full);
-          const line = recordLine(full);
-          offsets.push(bytes);
-          parts.push(line);
-          bytes += Buffer.byteLength(line);
+          given.push(++seq);
+          const head = recordHead(record, seq);
+          heads.push(head);
+          events.push(record.event);
+          bytes += Buffer.byteLength(head) + Buffer.byteLength(record.event) + 2;
         }
         positions.push(given);
       }
+      const data = Buffer.allocUnsafe(bytes);
+      const starts: number[] = [];
+      let offset = 0;
+      for (let i = 0; i < heads.length; i++) {
+        starts.push(offset);
+        offset += data.write(heads[i]!, offset);
+        offset += data.write(events[i]!, offset);
+        offset += data.write('}\n', offset);
+      }
+      starts.push(offset);
       try {
         const segment = await this.activeSegment(firstSeq);
         const start = segment.bytes;
-        const data = Buffer.from(parts.join(''));
         try {
           await this.handle!.write(data, 0, data.length, start);
           await this.handle!.datasync();
@@ -254,15 +287,15 @@ class TenantLog {
         }
         segment.bytes += data.length;
         segment.modified = Date.now();
-        for (let i = 0; i < offsets.length; i++) {
+        for (let i = 0; i < heads.length; i++) {
           const recordSeq = firstSeq + i;
           if ((recordSeq - segment.first) % INDEX_EVERY === 0)
-            segment.index?.push([recordSeq, start + offsets[i]!]);
+            segment.index?.push([recordSeq, start + starts[i]!]);
         }
         this.head = seq;
-        this.remember(written, bytes);
+        this.remember({ first: firstSeq, data, starts });
         for (const [i, pending] of batch.entries()) pending.resolve(positions[i]!);
-        if (written.length) this.grew();
+        if (heads.length) this.grew();
       } catch (error) {
         const failure = new VigilError(
           'EVENT_LOG_WRITE',
@@ -352,44 +385,65 @@ class TenantLog {
     await unlink(plain);
   }
 
-  /** Keeps the records just written in memory, dropping the oldest past the budget. */
-  private remember(records: LogRecord[], bytes: number): void {
-    if (this.recent.length === 0 || this.recentFirst + this.recent.length !== records[0]!.seq) {
+  /** Keeps the lines just written in memory, dropping the oldest writes past the budget. */
+  private remember(written: LineChunk): void {
+    const last = this.recent.at(-1);
+    if (last && last.first + last.starts.length - 1 !== written.first) {
       this.recent = [];
-      this.recentFirst = records[0]!.seq;
       this.recentBytes = 0;
     }
-    for (const record of records) this.recent.push(record);
-    this.recentBytes += bytes;
-    if (this.recentBytes > RECENT_BYTES) {
-      // Drop about half: trimming seldom keeps it cheap.
-      const drop = Math.floor(this.recent.length / 2);
-      this.recent = this.recent.slice(drop);
-      this.recentFirst += drop;
-      this.recentBytes = Math.floor(this.recentBytes / 2);
-    }
+    this.recent.push(written);
+    this.recentBytes += written.data.length;
+    while (this.recentBytes > RECENT_BYTES && this.recent.length > 1)
+      this.recentBytes -= this.recent.shift()!.data.length;
   }
 
   read(from: number, max: number): LogRecord[] {
-    if (from >= this.recentFirst && from < this.recentFirst + this.recent.length) {
-      const start = from - this.recentFirst;
-      return this.recent.slice(start, start + max);
-    }
     const out: LogRecord[] = [];
+    for (const line of this.gather(from, max).lines) {
+      const record = parseRecordLine(line.toString('utf8'));
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  /** The records of `read` as their lines, copied into a buffer of their own (to be handed to a thread). */
+  readLines(from: number, max: number): RecordLines {
+    const { lines, seqs } = this.gather(from, max);
+    let bytes = Math.max(lines.length - 1, 0);
+    for (const line of lines) bytes += line.length;
+    const out = Buffer.allocUnsafeSlow(bytes);
+    let offset = 0;
+    for (const [i, line] of lines.entries()) {
+      if (i > 0) out[offset++] = 0x0a;
+      offset += line.copy(out, offset);
+    }
+    return { lines: out, count: lines.length, last: seqs.at(-1) ?? 0 };
+  }
+
+  /** Up to `max` lines from position `from` on: from memory when the writes there are still kept, else from the files. */
+  private gather(from: number, max: number): Gathered {
+    const out: Gathered = { lines: [], seqs: [] };
+    const kept = this.recent.findIndex((chunk) => from < chunk.first + chunk.starts.length - 1);
+    if (kept >= 0 && from >= this.recent[0]!.first) {
+      for (let i = kept; i < this.recent.length && out.lines.length < max; i++)
+        gatherChunk(this.recent[i]!, from, max, out);
+      return out;
+    }
     let position = Math.max(from, this.segments[0]?.first ?? 1);
-    while (out.length < max && position <= this.head) {
+    while (out.lines.length < max && position <= this.head) {
       const i = this.segmentOf(position);
       if (i < 0) break;
       const segment = this.segments[i]!;
-      const before = out.length;
-      this.readSegment(segment, position, max, out);
-      if (out.length === before) {
+      const before = out.lines.length;
+      this.gatherSegment(segment, position, max, out);
+      if (out.lines.length === before) {
         // Nothing more in this segment: go on with the next one.
         const next = this.segments[i + 1];
         if (!next) break;
         position = next.first;
       } else {
-        position = out.at(-1)!.seq + 1;
+        position = out.seqs.at(-1)! + 1;
       }
     }
     return out;
@@ -409,10 +463,10 @@ class TenantLog {
     return found;
   }
 
-  /** Adds the segment's records from position `from` on to `out`, until `out` holds `max`. */
-  private readSegment(segment: Segment, from: number, max: number, out: LogRecord[]): void {
+  /** Adds the segment's lines from position `from` on to `out`, until it holds `max`. */
+  private gatherSegment(segment: Segment, from: number, max: number, out: Gathered): void {
     if (segment.compressed) {
-      this.readInflated(segment, from, max, out);
+      gatherChunk(this.segmentChunk(segment), from, max, out);
       return;
     }
     segment.index ??= this.buildIndex(segment);
@@ -423,31 +477,27 @@ class TenantLog {
     }
     const fd = this.openPlain(segment);
     if (fd === undefined) {
-      this.readSegment(segment, from, max, out);
+      this.gatherSegment(segment, from, max, out);
       return;
     }
     try {
-      const chunk = Buffer.allocUnsafe(1 << 20);
       let carry = Buffer.alloc(0);
       let offset = start;
       for (;;) {
+        // A buffer for each read: the lines gathered are views of it.
+        const chunk = Buffer.allocUnsafeSlow(1 << 20);
         const n = readSync(fd, chunk, 0, chunk.length, offset);
         if (n === 0) return;
         offset += n;
         // Lines are cut at newline bytes only, so no character is ever split between two reads.
         const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
         let lineStart = 0;
-        for (;;) {
-          const lineEnd = data.indexOf(0x0a, lineStart);
-          if (lineEnd < 0) break;
-          // Only the lines asked for are decoded: those before `from` are known by their head's bytes.
-          const seq = leadingSeq(data, lineStart);
-          if (seq === undefined || seq >= from) {
-            const record = parseRecordLine(data.toString('utf8', lineStart, lineEnd));
-            if (record && record.seq >= from) {
-              out.push(record);
-              if (out.length >= max) return;
-            }
+        for (let lineEnd = data.indexOf(0x0a); lineEnd >= 0; lineEnd = data.indexOf(0x0a, lineStart)) {
+          const seq = recordLineSeq(data, lineStart);
+          if (seq !== undefined && seq >= from) {
+            out.lines.push(data.subarray(lineStart, lineEnd));
+            out.seqs.push(seq);
+            if (out.lines.length >= max) return;
           }
           lineStart = lineEnd + 1;
         }
@@ -455,21 +505,6 @@ class TenantLog {
       }
     } finally {
       closeSync(fd);
-    }
-  }
-
-  /**
-   * Records of a compressed segment, from its decompressed lines. Positions within a segment follow
-   * one another, so the line of `from` is found by counting; it is checked, and should the file
-   * say otherwise, looked for from the segment's start.
-   */
-  private readInflated(segment: Segment, from: number, max: number, out: LogRecord[]): void {
-    const lines = this.segmentLines(segment);
-    const guess = from - segment.first;
-    const there = guess > 0 && lines[guess] ? parseRecordLine(lines[guess]) : undefined;
-    for (let i = there?.seq === from ? guess : 0; i < lines.length && out.length < max; i++) {
-      const record = lines[i] ? parseRecordLine(lines[i]!) : undefined;
-      if (record && record.seq >= from) out.push(record);
     }
   }
 
@@ -580,6 +615,10 @@ export class FileEventLog implements EventLog {
 
   async read(tenant: string, from: number, max: number): Promise<LogRecord[]> {
     return this.logs.get(tenant)?.read(from, max) ?? [];
+  }
+
+  async readLines(tenant: string, from: number, max: number): Promise<RecordLines> {
+    return this.logs.get(tenant)?.readLines(from, max) ?? { lines: new Uint8Array(0), count: 0, last: 0 };
   }
 
   head(tenant: string): number {
