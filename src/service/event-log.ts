@@ -19,7 +19,11 @@ export interface LogRecord {
   time?: number;
 }
 
-export type NewRecord = Omit<LogRecord, 'seq'>;
+/**
+ * An event to append: its JSON text, or the UTF-8 bytes of that text as they arrived (NDJSON over
+ * HTTP), which the log keeps as they are instead of decoding them only to encode them again.
+ */
+export type NewRecord = Omit<LogRecord, 'seq' | 'event'> & { event: string | Uint8Array };
 
 export interface RetentionPolicy {
   /** Events older than this (by arrival) may go. */

@@ -251,7 +251,7 @@ class TenantLog {
       const positions: number[][] = [];
       // Each line is written straight into the one buffer of the write: head, event, end.
       const heads: string[] = [];
-      const events: string[] = [];
+      const events: (string | Uint8Array)[] = [];
       let bytes = 0;
       for (const pending of batch) {
         const given: number[] = [];
@@ -270,7 +270,12 @@ class TenantLog {
       for (let i = 0; i < heads.length; i++) {
         starts.push(offset);
         offset += data.write(heads[i]!, offset);
-        offset += data.write(events[i]!, offset);
+        const event = events[i]!;
+        if (typeof event === 'string') offset += data.write(event, offset);
+        else {
+          data.set(event, offset);
+          offset += event.length;
+        }
         offset += data.write('}\n', offset);
       }
       starts.push(offset);

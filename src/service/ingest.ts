@@ -7,8 +7,11 @@ import { jsonObjectSpan } from './json-check.js';
  * it back from the event log, so the log keeps events exactly as they were sent.
  */
 export interface ParsedBody {
-  /** Each accepted event as one line of JSON. */
-  events: string[];
+  /**
+   * Each accepted event as one line of JSON: for NDJSON, its bytes in the body (views, dropped
+   * with the request once the log has copied them), for a JSON array, text.
+   */
+  events: (string | Uint8Array)[];
   /** Lines (for an array: elements, counted from 1) that are not events, with why. */
   rejected: { line: number; error: string }[];
 }
@@ -34,9 +37,8 @@ function describeValue(value: unknown): string {
 
 /**
  * NDJSON: blank lines are skipped, a line that is not a JSON object is rejected with its number.
- * Read from the bytes line by line: each event is decoded on its own, so what is kept is a string
- * of its own rather than a slice that would hold the whole request body in memory. A line is
- * checked on its bytes (jsonObjectSpan) rather than parsed: detection parses it when it reads it.
+ * A line is checked on its bytes (jsonObjectSpan) and kept as those bytes, neither decoded nor
+ * parsed: detection decodes and parses it once, when it reads it from the log.
  */
 export function parseNdjson(body: Buffer, lineLimit: number): ParsedBody {
   const out: ParsedBody = { events: [], rejected: [] };
@@ -53,7 +55,7 @@ export function parseNdjson(body: Buffer, lineLimit: number): ParsedBody {
     const span = jsonObjectSpan(body, lineStart, end);
     if (span) {
       // Kept as sent: a line of valid JSON holds no raw newline, so it stays one line in the log.
-      out.events.push(body.toString('utf8', span.start, span.end));
+      out.events.push(body.subarray(span.start, span.end));
       continue;
     }
     const event = parsedLine(body.toString('utf8', lineStart, end).trim());
