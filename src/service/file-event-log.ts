@@ -78,26 +78,99 @@ function chunkOf(first: number, data: Buffer): LineChunk {
   return { first, data, starts };
 }
 
-/** Lines gathered for a read, each without its newline, with its position. */
-interface Gathered {
-  lines: Buffer[];
-  seqs: number[];
+/**
+ * Lines gathered for a read, copied one run at a time into one growing buffer of their own
+ * (separated by newlines, none after the last), so that what they were read from can be reused.
+ */
+class LineBuffer {
+  bytes: Buffer;
+  length = 0;
+  count = 0;
+  last = 0;
+
+  constructor(
+    readonly max: number,
+    capacity: number,
+  ) {
+    this.bytes = Buffer.allocUnsafeSlow(Math.max(capacity, 1));
+  }
+
+  get full(): boolean {
+    return this.count >= this.max;
+  }
+
+  /** Adds `lines` lines, `source[start, end)` (newlines between them, none after), the last at position `last`. */
+  add(source: Buffer, start: number, end: number, lines: number, last: number): void {
+    const needed = this.length + 1 + (end - start);
+    if (needed > this.bytes.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(needed, this.bytes.length * 2));
+      this.bytes.copy(grown, 0, 0, this.length);
+      this.bytes = grown;
+    }
+    if (this.count > 0) this.bytes[this.length++] = 0x0a;
+    this.length += source.copy(this.bytes, this.length, start, end);
+    this.count += lines;
+    this.last = last;
+  }
+
+  /** Each line, decoded. */
+  *texts(): Generator<string> {
+    for (let start = 0; start < this.length; ) {
+      let end = this.bytes.indexOf(0x0a, start);
+      if (end < 0 || end > this.length) end = this.length;
+      yield this.bytes.toString('utf8', start, end);
+      start = end + 1;
+    }
+  }
 }
 
-/** Adds a chunk's lines from position `from` on to `out`, until it holds `max`. */
-function gatherChunk(chunk: LineChunk, from: number, max: number, out: Gathered): void {
+/**
+ * Adds the lines of `data` between the offsets `starts[first]` and `starts[last + 1]` whose
+ * position is `from` or later, until `out` is full: each unbroken run of them in one copy.
+ * Returns whether `out` is full.
+ */
+function gatherLines(
+  data: Buffer,
+  starts: readonly number[],
+  first: number,
+  count: number,
+  from: number,
+  out: LineBuffer,
+): boolean {
+  let runStart = -1;
+  let runLines = 0;
+  let runLast = 0;
+  const flush = (end: number) => {
+    if (runLines > 0) out.add(data, starts[runStart]!, end - 1, runLines, runLast);
+    runStart = -1;
+    runLines = 0;
+  };
+  for (let i = first; i < first + count; i++) {
+    const seq = recordLineSeq(data, starts[i]!);
+    if (seq === undefined || seq < from) {
+      flush(starts[i]!);
+      continue;
+    }
+    if (runStart < 0) runStart = i;
+    runLines++;
+    runLast = seq;
+    if (out.count + runLines >= out.max) {
+      flush(starts[i + 1]!);
+      return true;
+    }
+  }
+  flush(starts[first + count]!);
+  return out.full;
+}
+
+/** Adds a chunk's lines from position `from` on to `out`, until it is full. */
+function gatherChunk(chunk: LineChunk, from: number, out: LineBuffer): void {
   const count = chunk.starts.length - 1;
   const guess = from - chunk.first;
   // Found by counting; should the line there say otherwise, looked for from the chunk's start.
   const start =
     guess >= 0 && guess < count && recordLineSeq(chunk.data, chunk.starts[guess]!) === from ? guess : 0;
-  for (let i = start; i < count && out.lines.length < max; i++) {
-    const lineStart = chunk.starts[i]!;
-    const seq = recordLineSeq(chunk.data, lineStart);
-    if (seq === undefined || seq < from) continue;
-    out.lines.push(chunk.data.subarray(lineStart, chunk.starts[i + 1]! - 1));
-    out.seqs.push(seq);
-  }
+  gatherLines(chunk.data, chunk.starts, start, count - start, from, out);
 }
 
 function segmentPath(dir: string, first: number, compressed: boolean): string {
@@ -135,6 +208,8 @@ class TenantLog {
    */
   private recent: LineChunk[] = [];
   private recentBytes = 0;
+  /** What plain segments are read into (the lines wanted are copied out of it). */
+  private scratch = Buffer.allocUnsafeSlow(1 << 20);
 
   constructor(
     readonly dir: string,
@@ -405,50 +480,48 @@ class TenantLog {
 
   read(from: number, max: number): LogRecord[] {
     const out: LogRecord[] = [];
-    for (const line of this.gather(from, max).lines) {
-      const record = parseRecordLine(line.toString('utf8'));
+    for (const line of this.gather(from, max).texts()) {
+      const record = parseRecordLine(line);
       if (record) out.push(record);
     }
     return out;
   }
 
-  /** The records of `read` as their lines, copied into a buffer of their own (to be handed to a thread). */
+  /** The records of `read` as their lines, in a buffer of their own (to be handed to a thread). */
   readLines(from: number, max: number): RecordLines {
-    const { lines, seqs } = this.gather(from, max);
-    let bytes = Math.max(lines.length - 1, 0);
-    for (const line of lines) bytes += line.length;
-    const out = Buffer.allocUnsafeSlow(bytes);
-    let offset = 0;
-    for (const [i, line] of lines.entries()) {
-      if (i > 0) out[offset++] = 0x0a;
-      offset += line.copy(out, offset);
-    }
-    return { lines: out, count: lines.length, last: seqs.at(-1) ?? 0 };
+    const gathered = this.gather(from, max);
+    return {
+      lines: new Uint8Array(gathered.bytes.buffer, 0, gathered.length),
+      count: gathered.count,
+      last: gathered.last,
+    };
   }
 
   /** Up to `max` lines from position `from` on: from memory when the writes there are still kept, else from the files. */
-  private gather(from: number, max: number): Gathered {
-    const out: Gathered = { lines: [], seqs: [] };
+  private gather(from: number, max: number): LineBuffer {
+    // Sized for the lines of the newest writes, the likeliest to be asked for.
+    const newest = this.recent.at(-1);
+    const lineBytes = newest ? newest.data.length / (newest.starts.length - 1) : 1024;
+    const out = new LineBuffer(max, Math.ceil(lineBytes * max * 1.1));
     const kept = this.recent.findIndex((chunk) => from < chunk.first + chunk.starts.length - 1);
     if (kept >= 0 && from >= this.recent[0]!.first) {
-      for (let i = kept; i < this.recent.length && out.lines.length < max; i++)
-        gatherChunk(this.recent[i]!, from, max, out);
+      for (let i = kept; i < this.recent.length && !out.full; i++) gatherChunk(this.recent[i]!, from, out);
       return out;
     }
     let position = Math.max(from, this.segments[0]?.first ?? 1);
-    while (out.lines.length < max && position <= this.head) {
+    while (!out.full && position <= this.head) {
       const i = this.segmentOf(position);
       if (i < 0) break;
       const segment = this.segments[i]!;
-      const before = out.lines.length;
-      this.gatherSegment(segment, position, max, out);
-      if (out.lines.length === before) {
+      const before = out.count;
+      this.gatherSegment(segment, position, out);
+      if (out.count === before) {
         // Nothing more in this segment: go on with the next one.
         const next = this.segments[i + 1];
         if (!next) break;
         position = next.first;
       } else {
-        position = out.seqs.at(-1)! + 1;
+        position = out.last + 1;
       }
     }
     return out;
@@ -468,45 +541,44 @@ class TenantLog {
     return found;
   }
 
-  /** Adds the segment's lines from position `from` on to `out`, until it holds `max`. */
-  private gatherSegment(segment: Segment, from: number, max: number, out: Gathered): void {
+  /** Adds the segment's lines from position `from` on to `out`, until it is full. */
+  private gatherSegment(segment: Segment, from: number, out: LineBuffer): void {
     if (segment.compressed) {
-      gatherChunk(this.segmentChunk(segment), from, max, out);
+      gatherChunk(this.segmentChunk(segment), from, out);
       return;
     }
     segment.index ??= this.buildIndex(segment);
-    let start = 0;
-    for (const [seq, offset] of segment.index) {
+    let offset = 0;
+    for (const [seq, at] of segment.index) {
       if (seq > from) break;
-      start = offset;
+      offset = at;
     }
     const fd = this.openPlain(segment);
     if (fd === undefined) {
-      this.gatherSegment(segment, from, max, out);
+      this.gatherSegment(segment, from, out);
       return;
     }
     try {
-      let carry = Buffer.alloc(0);
-      let offset = start;
+      // Bytes of a line not yet whole are kept at the start for the next read.
+      let carried = 0;
       for (;;) {
-        // A buffer for each read: the lines gathered are views of it.
-        const chunk = Buffer.allocUnsafeSlow(1 << 20);
-        const n = readSync(fd, chunk, 0, chunk.length, offset);
+        if (carried === this.scratch.length) {
+          // One line longer than the buffer: a larger one.
+          const larger = Buffer.allocUnsafeSlow(this.scratch.length * 2);
+          this.scratch.copy(larger, 0, 0, carried);
+          this.scratch = larger;
+        }
+        const n = readSync(fd, this.scratch, carried, this.scratch.length - carried, offset);
         if (n === 0) return;
         offset += n;
+        const data = this.scratch.subarray(0, carried + n);
         // Lines are cut at newline bytes only, so no character is ever split between two reads.
-        const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-        let lineStart = 0;
-        for (let lineEnd = data.indexOf(0x0a); lineEnd >= 0; lineEnd = data.indexOf(0x0a, lineStart)) {
-          const seq = recordLineSeq(data, lineStart);
-          if (seq !== undefined && seq >= from) {
-            out.lines.push(data.subarray(lineStart, lineEnd));
-            out.seqs.push(seq);
-            if (out.lines.length >= max) return;
-          }
-          lineStart = lineEnd + 1;
-        }
-        carry = Buffer.from(data.subarray(lineStart));
+        const starts = [0];
+        for (let end = data.indexOf(0x0a); end >= 0; end = data.indexOf(0x0a, end + 1)) starts.push(end + 1);
+        const whole = starts.length - 1;
+        if (whole > 0 && gatherLines(data, starts, 0, whole, from, out)) return;
+        carried = data.length - starts[whole]!;
+        data.copy(this.scratch, 0, starts[whole]!);
       }
     } finally {
       closeSync(fd);

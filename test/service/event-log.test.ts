@@ -280,6 +280,21 @@ describe('FileEventLog', () => {
     await again.close();
   });
 
+  it('reads back from the file an event longer than what it reads at once', async () => {
+    const log = new FileEventLog(dir);
+    const long = JSON.stringify({ n: 1, text: 'é'.repeat(1_500_000) });
+    await log.append('acme', [...records(2), { received: 1, source: 'http', event: long }, ...records(2, 3)]);
+    await log.close();
+    const again = new FileEventLog(dir);
+    expect((await again.read('acme', 2, 10)).map((r) => r.event.length)).toEqual([
+      records(2)[1]!.event.length,
+      long.length,
+      ...records(2, 3).map((r) => r.event.length),
+    ]);
+    expect((await again.read('acme', 3, 1))[0]!.event).toBe(long);
+    await again.close();
+  });
+
   it('seals and compresses full segments, and retention removes whole ones', async () => {
     const log = new FileEventLog(dir, { segmentBytes: 2000 });
     for (let i = 0; i < 20; i++) await log.append('acme', records(10, i * 10));
