@@ -11,7 +11,7 @@ import {
 } from '../detect/index.js';
 import { toLogEvent } from '../logs/index.js';
 import { type CorrelatedRule, CorrelationEngine, type DetectionRule } from '../sigma/index.js';
-import type { LogRecord } from './event-log.js';
+import { type LogRecord, parseRecordLine, recordLineSeq } from './event-log.js';
 import { type CompiledServiceRules, runningCorrelations, type TenantRules } from './rules.js';
 
 /** A detection rule's match, as it leaves the thread that found it. */
@@ -56,11 +56,20 @@ export interface EvaluatedBatch {
 }
 
 /**
- * A run of one tenant's log, packed to cross to a detection thread cheaply: the events as one
- * string (a stored event is one line of JSON, so lines split them) and the rest as numbers,
- * instead of thousands of small objects to copy one by one.
+ * A run of one tenant's log, packed to cross to a detection thread cheaply: either the lines the
+ * log keeps (bytes handed over whole, read on the detection thread), or, from a log that keeps no
+ * lines, the events as one string (a stored event is one line of JSON, so lines split them) and
+ * the rest as numbers, instead of thousands of small objects to copy one by one.
  */
-export interface BatchTask {
+export type BatchTask = PackedRecords | KeptLines;
+
+export interface KeptLines {
+  tenant: string;
+  /** The records as the log keeps them (recordHead, the event, `}`), separated by newlines. */
+  lines: Uint8Array;
+}
+
+export interface PackedRecords {
   tenant: string;
   /** The events as sent, one per line. */
   events: string;
@@ -71,7 +80,7 @@ export interface BatchTask {
   sources: string[];
 }
 
-export function packBatch(tenant: string, records: readonly LogRecord[]): BatchTask {
+export function packBatch(tenant: string, records: readonly LogRecord[]): PackedRecords {
   const meta = new Float64Array(records.length * 3);
   const sourceOf = new Uint32Array(records.length);
   const sources: string[] = [];
@@ -92,7 +101,25 @@ export function packBatch(tenant: string, records: readonly LogRecord[]): BatchT
   return { tenant, events: events.join('\n'), meta, sourceOf, sources };
 }
 
-function unpackBatch(task: BatchTask): LogRecord[] {
+/** A record, or the position of a line that does not read as one (a damaged log). */
+type Unpacked = LogRecord | { unreadable: number };
+
+function unpackLines(lines: Uint8Array): Unpacked[] {
+  const bytes = Buffer.from(lines.buffer, lines.byteOffset, lines.byteLength);
+  const out: Unpacked[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    out.push(
+      parseRecordLine(bytes.toString('utf8', start, end)) ?? { unreadable: recordLineSeq(bytes, start) ?? 0 },
+    );
+    start = end + 1;
+  }
+  return out;
+}
+
+function unpackBatch(task: BatchTask): Unpacked[] {
+  if ('lines' in task) return unpackLines(task.lines);
   return task.events.split('\n').map((event, i) => {
     const time = task.meta[i * 3 + 2]!;
     return {
@@ -141,10 +168,12 @@ export class ServiceEvaluator {
   evaluate(task: BatchTask): EvaluatedBatch {
     const started = performance.now();
     const records = unpackBatch(task);
+    const position = (record: Unpacked | undefined) =>
+      record === undefined ? 0 : 'unreadable' in record ? record.unreadable : record.seq;
     const result: EvaluatedBatch = {
       tenant: task.tenant,
-      first: records[0]?.seq ?? 0,
-      last: records.at(-1)?.seq ?? 0,
+      first: position(records[0]),
+      last: position(records.at(-1)),
       events: 0,
       detections: [],
       correlationInputs: [],
@@ -156,6 +185,14 @@ export class ServiceEvaluator {
     const local = this.compiled.localEngine(task.tenant);
     const iocs = this.compiled.iocMatcher(task.tenant);
     for (const record of records) {
+      if ('unreadable' in record) {
+        result.errors.push({
+          code: 'EVENT_FAILED',
+          message: 'a line of the event log is not a record',
+          location: { file: task.tenant, record: record.unreadable },
+        });
+        continue;
+      }
       const problem = (message: string) =>
         result.errors.push({
           code: 'EVENT_FAILED',

@@ -19,7 +19,11 @@ export interface LogRecord {
   time?: number;
 }
 
-export type NewRecord = Omit<LogRecord, 'seq'>;
+/**
+ * An event to append: its JSON text, or the UTF-8 bytes of that text as they arrived (NDJSON over
+ * HTTP), which the log keeps as they are instead of decoding them only to encode them again.
+ */
+export type NewRecord = Omit<LogRecord, 'seq' | 'event'> & { event: string | Uint8Array };
 
 export interface RetentionPolicy {
   /** Events older than this (by arrival) may go. */
@@ -51,6 +55,11 @@ export interface EventLog {
   append(tenant: string, records: readonly NewRecord[]): Promise<number[]>;
   /** Up to `max` records from position `from` on, in order (fewer at the end of the log). */
   read(tenant: string, from: number, max: number): Promise<LogRecord[]>;
+  /**
+   * The same records as `read`, as the lines the log keeps them in (`recordLine`), for a log that
+   * keeps them so: detection hands them to its thread as bytes, without reading them here.
+   */
+  readLines?(tenant: string, from: number, max: number): Promise<RecordLines>;
   /**
    * The last position appended to a tenant's log (0 when empty). In a cluster, as last heard:
    * appends by other nodes count once their growth is told (see `onGrowth`).
@@ -84,10 +93,34 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
-/** The line a record is kept as: built by hand, since the event is JSON text already. */
-export function recordLine(record: LogRecord): string {
+/** Records as their kept lines, one after another. */
+export interface RecordLines {
+  /** The lines, separated by newlines (none after the last), in a buffer of their own. */
+  lines: Uint8Array;
+  count: number;
+  /** The position of the last. */
+  last: number;
+}
+
+/** A record's line up to its event: built by hand, since the event is JSON text already. */
+export function recordHead(record: NewRecord, seq: number): string {
   const time = record.time === undefined ? '' : `"t":${record.time},`;
-  return `{"seq":${record.seq},"at":${record.received},"src":${JSON.stringify(record.source)},${time}"event":${record.event}}\n`;
+  return `{"seq":${seq},"at":${record.received},"src":${JSON.stringify(record.source)},${time}"event":`;
+}
+
+const LINE_START = Buffer.from('{"seq":');
+
+/** The position a kept line starts with, read from its bytes; undefined when it is not one of ours. */
+export function recordLineSeq(bytes: Uint8Array, lineStart: number): number | undefined {
+  for (let k = 0; k < LINE_START.length; k++) if (bytes[lineStart + k] !== LINE_START[k]) return undefined;
+  let i = lineStart + LINE_START.length;
+  let seq = 0;
+  for (; i < bytes.length; i++) {
+    const digit = bytes[i]! - 0x30;
+    if (digit < 0 || digit > 9) break;
+    seq = seq * 10 + digit;
+  }
+  return i > lineStart + LINE_START.length && bytes[i] === 0x2c ? seq : undefined;
 }
 
 const RECORD_HEAD = /^\{"seq":(\d+),"at":(\d+),"src":("(?:[^"\\]|\\.)*"),(?:"t":(-?\d+(?:\.\d+)?),)?"event":/;

@@ -21,9 +21,11 @@ import {
   type LogRecord,
   type NewRecord,
   parseRecordLine,
+  type RecordLines,
   type RetentionPolicy,
   type RetentionResult,
-  recordLine,
+  recordHead,
+  recordLineSeq,
 } from './event-log.js';
 
 const gzipAsync = promisify(gzip);
@@ -58,6 +60,119 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/**
+ * Record lines in one buffer: those of one write (kept in memory for detection) or of one
+ * decompressed segment. Positions within it follow one another from `first`; line i spans
+ * `starts[i]` up to the newline before `starts[i + 1]`.
+ */
+interface LineChunk {
+  first: number;
+  data: Buffer;
+  starts: number[];
+}
+
+/** The whole lines of `data` as a chunk (bytes after the last newline are not a line yet). */
+function chunkOf(first: number, data: Buffer): LineChunk {
+  const starts = [0];
+  for (let end = data.indexOf(0x0a); end >= 0; end = data.indexOf(0x0a, end + 1)) starts.push(end + 1);
+  return { first, data, starts };
+}
+
+/**
+ * Lines gathered for a read, copied one run at a time into one growing buffer of their own
+ * (separated by newlines, none after the last), so that what they were read from can be reused.
+ */
+class LineBuffer {
+  bytes: Buffer;
+  length = 0;
+  count = 0;
+  last = 0;
+
+  constructor(
+    readonly max: number,
+    capacity: number,
+  ) {
+    this.bytes = Buffer.allocUnsafeSlow(Math.max(capacity, 1));
+  }
+
+  get full(): boolean {
+    return this.count >= this.max;
+  }
+
+  /** Adds `lines` lines, `source[start, end)` (newlines between them, none after), the last at position `last`. */
+  add(source: Buffer, start: number, end: number, lines: number, last: number): void {
+    const needed = this.length + 1 + (end - start);
+    if (needed > this.bytes.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(needed, this.bytes.length * 2));
+      this.bytes.copy(grown, 0, 0, this.length);
+      this.bytes = grown;
+    }
+    if (this.count > 0) this.bytes[this.length++] = 0x0a;
+    this.length += source.copy(this.bytes, this.length, start, end);
+    this.count += lines;
+    this.last = last;
+  }
+
+  /** Each line, decoded. */
+  *texts(): Generator<string> {
+    for (let start = 0; start < this.length; ) {
+      let end = this.bytes.indexOf(0x0a, start);
+      if (end < 0 || end > this.length) end = this.length;
+      yield this.bytes.toString('utf8', start, end);
+      start = end + 1;
+    }
+  }
+}
+
+/**
+ * Adds the lines of `data` between the offsets `starts[first]` and `starts[last + 1]` whose
+ * position is `from` or later, until `out` is full: each unbroken run of them in one copy.
+ * Returns whether `out` is full.
+ */
+function gatherLines(
+  data: Buffer,
+  starts: readonly number[],
+  first: number,
+  count: number,
+  from: number,
+  out: LineBuffer,
+): boolean {
+  let runStart = -1;
+  let runLines = 0;
+  let runLast = 0;
+  const flush = (end: number) => {
+    if (runLines > 0) out.add(data, starts[runStart]!, end - 1, runLines, runLast);
+    runStart = -1;
+    runLines = 0;
+  };
+  for (let i = first; i < first + count; i++) {
+    const seq = recordLineSeq(data, starts[i]!);
+    if (seq === undefined || seq < from) {
+      flush(starts[i]!);
+      continue;
+    }
+    if (runStart < 0) runStart = i;
+    runLines++;
+    runLast = seq;
+    if (out.count + runLines >= out.max) {
+      flush(starts[i + 1]!);
+      return true;
+    }
+  }
+  flush(starts[first + count]!);
+  return out.full;
+}
+
+/** Adds a chunk's lines from position `from` on to `out`, until it is full. */
+function gatherChunk(chunk: LineChunk, from: number, out: LineBuffer): void {
+  const count = chunk.starts.length - 1;
+  const guess = from - chunk.first;
+  // Found by counting; should the line there say otherwise, looked for from the chunk's start.
+  const start =
+    guess >= 0 && guess < count && recordLineSeq(chunk.data, chunk.starts[guess]!) === from ? guess : 0;
+  gatherLines(chunk.data, chunk.starts, start, count - start, from, out);
+}
+
 function segmentPath(dir: string, first: number, compressed: boolean): string {
   return join(dir, `${String(first).padStart(16, '0')}.jsonl${compressed ? '.gz' : ''}`);
 }
@@ -86,14 +201,15 @@ class TenantLog {
   /** Sealing in the background; awaited on close. */
   private sealing = new Set<Promise<void>>();
   /** The last compressed segment read, decompressed (retro-hunts read one segment after another). */
-  private inflated: { first: number; lines: string[] } | undefined;
+  private inflated: LineChunk | undefined;
   /**
-   * The newest records written, still in memory: detection, when it keeps up, reads what was just
-   * appended from here instead of from the file. `recentFirst` is the position of `recent[0]`.
+   * The newest writes, still in memory as the bytes written: detection, when it keeps up, reads
+   * what was just appended from here instead of from the file. They run without a gap to `head`.
    */
-  private recent: LogRecord[] = [];
-  private recentFirst = 1;
+  private recent: LineChunk[] = [];
   private recentBytes = 0;
+  /** What plain segments are read into (the lines wanted are copied out of it). */
+  private scratch = Buffer.allocUnsafeSlow(1 << 20);
 
   constructor(
     readonly dir: string,
@@ -146,12 +262,16 @@ class TenantLog {
     const last = this.segments.at(-1);
     if (!last) return;
     if (!last.compressed && !this.readOnly) this.cutTornWrite(last);
-    let head = last.first - 1;
-    for (const line of this.segmentLines(last)) {
-      const record = parseRecordLine(line);
-      if (record) head = record.seq;
+    // The head is the last line that reads as a record.
+    const lines = this.segmentChunk(last);
+    this.head = last.first - 1;
+    for (let i = lines.starts.length - 2; i >= 0; i--) {
+      const record = parseRecordLine(lines.data.toString('utf8', lines.starts[i], lines.starts[i + 1]! - 1));
+      if (record) {
+        this.head = record.seq;
+        break;
+      }
     }
-    this.head = head;
     // Segments a crash left sealed but plain are compressed now.
     for (const segment of this.segments)
       if (segment.sealed && !segment.compressed) this.startCompressing(segment);
@@ -172,17 +292,12 @@ class TenantLog {
     segment.bytes = complete;
   }
 
-  private segmentLines(segment: Segment): string[] {
-    if (segment.compressed) {
-      if (this.inflated?.first !== segment.first) {
-        const text = gunzipSync(readFileSync(segment.path)).toString('utf8');
-        this.inflated = { first: segment.first, lines: text.split('\n') };
-      }
-      return this.inflated.lines;
-    }
-    const text = readFileSync(segment.path, 'utf8');
-    const complete = text.lastIndexOf('\n') + 1;
-    return text.slice(0, complete).split('\n').slice(0, -1);
+  /** A segment's whole lines (a compressed one decompressed, and kept for the next read). */
+  private segmentChunk(segment: Segment): LineChunk {
+    if (!segment.compressed) return chunkOf(segment.first, readFileSync(segment.path));
+    if (this.inflated?.first !== segment.first)
+      this.inflated = chunkOf(segment.first, gunzipSync(readFileSync(segment.path)));
+    return this.inflated;
   }
 
   append(records: readonly NewRecord[]): Promise<number[]> {
@@ -209,27 +324,39 @@ class TenantLog {
       const firstSeq = this.head + 1;
       let seq = this.head;
       const positions: number[][] = [];
-      const parts: string[] = [];
-      const offsets: number[] = [];
+      // Each line is written straight into the one buffer of the write: head, event, end.
+      const heads: string[] = [];
+      const events: (string | Uint8Array)[] = [];
       let bytes = 0;
-      const written: LogRecord[] = [];
       for (const pending of batch) {
         const given: number[] = [];
         for (const record of pending.records) {
-          const full = { ...record, seq: ++seq };
-          given.push(seq);
-          written.push(full);
-          const line = recordLine(full);
-          offsets.push(bytes);
-          parts.push(line);
-          bytes += Buffer.byteLength(line);
+          given.push(++seq);
+          const head = recordHead(record, seq);
+          heads.push(head);
+          events.push(record.event);
+          bytes += Buffer.byteLength(head) + Buffer.byteLength(record.event) + 2;
         }
         positions.push(given);
       }
+      const data = Buffer.allocUnsafe(bytes);
+      const starts: number[] = [];
+      let offset = 0;
+      for (let i = 0; i < heads.length; i++) {
+        starts.push(offset);
+        offset += data.write(heads[i]!, offset);
+        const event = events[i]!;
+        if (typeof event === 'string') offset += data.write(event, offset);
+        else {
+          data.set(event, offset);
+          offset += event.length;
+        }
+        offset += data.write('}\n', offset);
+      }
+      starts.push(offset);
       try {
         const segment = await this.activeSegment(firstSeq);
         const start = segment.bytes;
-        const data = Buffer.from(parts.join(''));
         try {
           await this.handle!.write(data, 0, data.length, start);
           await this.handle!.datasync();
@@ -240,15 +367,15 @@ class TenantLog {
         }
         segment.bytes += data.length;
         segment.modified = Date.now();
-        for (let i = 0; i < offsets.length; i++) {
+        for (let i = 0; i < heads.length; i++) {
           const recordSeq = firstSeq + i;
           if ((recordSeq - segment.first) % INDEX_EVERY === 0)
-            segment.index?.push([recordSeq, start + offsets[i]!]);
+            segment.index?.push([recordSeq, start + starts[i]!]);
         }
         this.head = seq;
-        this.remember(written, bytes);
+        this.remember({ first: firstSeq, data, starts });
         for (const [i, pending] of batch.entries()) pending.resolve(positions[i]!);
-        if (written.length) this.grew();
+        if (heads.length) this.grew();
       } catch (error) {
         const failure = new VigilError(
           'EVENT_LOG_WRITE',
@@ -338,44 +465,63 @@ class TenantLog {
     await unlink(plain);
   }
 
-  /** Keeps the records just written in memory, dropping the oldest past the budget. */
-  private remember(records: LogRecord[], bytes: number): void {
-    if (this.recent.length === 0 || this.recentFirst + this.recent.length !== records[0]!.seq) {
+  /** Keeps the lines just written in memory, dropping the oldest writes past the budget. */
+  private remember(written: LineChunk): void {
+    const last = this.recent.at(-1);
+    if (last && last.first + last.starts.length - 1 !== written.first) {
       this.recent = [];
-      this.recentFirst = records[0]!.seq;
       this.recentBytes = 0;
     }
-    for (const record of records) this.recent.push(record);
-    this.recentBytes += bytes;
-    if (this.recentBytes > RECENT_BYTES) {
-      // Drop about half: trimming seldom keeps it cheap.
-      const drop = Math.floor(this.recent.length / 2);
-      this.recent = this.recent.slice(drop);
-      this.recentFirst += drop;
-      this.recentBytes = Math.floor(this.recentBytes / 2);
-    }
+    this.recent.push(written);
+    this.recentBytes += written.data.length;
+    while (this.recentBytes > RECENT_BYTES && this.recent.length > 1)
+      this.recentBytes -= this.recent.shift()!.data.length;
   }
 
   read(from: number, max: number): LogRecord[] {
-    if (from >= this.recentFirst && from < this.recentFirst + this.recent.length) {
-      const start = from - this.recentFirst;
-      return this.recent.slice(start, start + max);
-    }
     const out: LogRecord[] = [];
+    for (const line of this.gather(from, max).texts()) {
+      const record = parseRecordLine(line);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  /** The records of `read` as their lines, in a buffer of their own (to be handed to a thread). */
+  readLines(from: number, max: number): RecordLines {
+    const gathered = this.gather(from, max);
+    return {
+      lines: new Uint8Array(gathered.bytes.buffer, 0, gathered.length),
+      count: gathered.count,
+      last: gathered.last,
+    };
+  }
+
+  /** Up to `max` lines from position `from` on: from memory when the writes there are still kept, else from the files. */
+  private gather(from: number, max: number): LineBuffer {
+    // Sized for the lines of the newest writes, the likeliest to be asked for.
+    const newest = this.recent.at(-1);
+    const lineBytes = newest ? newest.data.length / (newest.starts.length - 1) : 1024;
+    const out = new LineBuffer(max, Math.ceil(lineBytes * max * 1.1));
+    const kept = this.recent.findIndex((chunk) => from < chunk.first + chunk.starts.length - 1);
+    if (kept >= 0 && from >= this.recent[0]!.first) {
+      for (let i = kept; i < this.recent.length && !out.full; i++) gatherChunk(this.recent[i]!, from, out);
+      return out;
+    }
     let position = Math.max(from, this.segments[0]?.first ?? 1);
-    while (out.length < max && position <= this.head) {
+    while (!out.full && position <= this.head) {
       const i = this.segmentOf(position);
       if (i < 0) break;
       const segment = this.segments[i]!;
-      const before = out.length;
-      this.readSegment(segment, position, max - out.length, out);
-      if (out.length === before) {
+      const before = out.count;
+      this.gatherSegment(segment, position, out);
+      if (out.count === before) {
         // Nothing more in this segment: go on with the next one.
         const next = this.segments[i + 1];
         if (!next) break;
         position = next.first;
       } else {
-        position = out.at(-1)!.seq + 1;
+        position = out.last + 1;
       }
     }
     return out;
@@ -395,45 +541,44 @@ class TenantLog {
     return found;
   }
 
-  private readSegment(segment: Segment, from: number, max: number, out: LogRecord[]): void {
+  /** Adds the segment's lines from position `from` on to `out`, until it is full. */
+  private gatherSegment(segment: Segment, from: number, out: LineBuffer): void {
     if (segment.compressed) {
-      for (const line of this.segmentLines(segment)) {
-        if (out.length >= max) return;
-        const record = line ? parseRecordLine(line) : undefined;
-        if (record && record.seq >= from) out.push(record);
-      }
+      gatherChunk(this.segmentChunk(segment), from, out);
       return;
     }
     segment.index ??= this.buildIndex(segment);
-    let start = 0;
-    for (const [seq, offset] of segment.index) {
+    let offset = 0;
+    for (const [seq, at] of segment.index) {
       if (seq > from) break;
-      start = offset;
+      offset = at;
     }
     const fd = this.openPlain(segment);
     if (fd === undefined) {
-      this.readSegment(segment, from, max, out);
+      this.gatherSegment(segment, from, out);
       return;
     }
     try {
-      const chunk = Buffer.allocUnsafe(1 << 20);
-      let carry = Buffer.alloc(0);
-      let offset = start;
+      // Bytes of a line not yet whole are kept at the start for the next read.
+      let carried = 0;
       for (;;) {
-        const n = readSync(fd, chunk, 0, chunk.length, offset);
+        if (carried === this.scratch.length) {
+          // One line longer than the buffer: a larger one.
+          const larger = Buffer.allocUnsafeSlow(this.scratch.length * 2);
+          this.scratch.copy(larger, 0, 0, carried);
+          this.scratch = larger;
+        }
+        const n = readSync(fd, this.scratch, carried, this.scratch.length - carried, offset);
         if (n === 0) return;
         offset += n;
+        const data = this.scratch.subarray(0, carried + n);
         // Lines are cut at newline bytes only, so no character is ever split between two reads.
-        const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-        const end = data.lastIndexOf(0x0a) + 1;
-        carry = Buffer.from(data.subarray(end));
-        if (end === 0) continue;
-        for (const line of data.toString('utf8', 0, end - 1).split('\n')) {
-          const record = parseRecordLine(line);
-          if (!record || record.seq < from) continue;
-          out.push(record);
-          if (out.length >= max) return;
-        }
+        const starts = [0];
+        for (let end = data.indexOf(0x0a); end >= 0; end = data.indexOf(0x0a, end + 1)) starts.push(end + 1);
+        const whole = starts.length - 1;
+        if (whole > 0 && gatherLines(data, starts, 0, whole, from, out)) return;
+        carried = data.length - starts[whole]!;
+        data.copy(this.scratch, 0, starts[whole]!);
       }
     } finally {
       closeSync(fd);
@@ -547,6 +692,10 @@ export class FileEventLog implements EventLog {
 
   async read(tenant: string, from: number, max: number): Promise<LogRecord[]> {
     return this.logs.get(tenant)?.read(from, max) ?? [];
+  }
+
+  async readLines(tenant: string, from: number, max: number): Promise<RecordLines> {
+    return this.logs.get(tenant)?.readLines(from, max) ?? { lines: new Uint8Array(0), count: 0, last: 0 };
   }
 
   head(tenant: string): number {

@@ -1,3 +1,5 @@
+import { jsonObjectSpan } from './json-check.js';
+
 /**
  * Events sent to the service over HTTP, taken apart line by line: NDJSON (one JSON object per
  * line) or one JSON array of objects. Any object `vigil hunt` reads is an event (the nested
@@ -5,8 +7,11 @@
  * it back from the event log, so the log keeps events exactly as they were sent.
  */
 export interface ParsedBody {
-  /** Each accepted event as one line of JSON. */
-  events: string[];
+  /**
+   * Each accepted event as one line of JSON: for NDJSON, its bytes in the body (views, dropped
+   * with the request once the log has copied them), for a JSON array, text.
+   */
+  events: (string | Uint8Array)[];
   /** Lines (for an array: elements, counted from 1) that are not events, with why. */
   rejected: { line: number; error: string }[];
 }
@@ -32,8 +37,8 @@ function describeValue(value: unknown): string {
 
 /**
  * NDJSON: blank lines are skipped, a line that is not a JSON object is rejected with its number.
- * Read from the bytes line by line: each event is decoded on its own, so what is kept is a string
- * of its own rather than a slice that would hold the whole request body in memory.
+ * A line is checked on its bytes (jsonObjectSpan) and kept as those bytes, neither decoded nor
+ * parsed: detection decodes and parses it once, when it reads it from the log.
  */
 export function parseNdjson(body: Buffer, lineLimit: number): ParsedBody {
   const out: ParsedBody = { events: [], rejected: [] };
@@ -47,23 +52,34 @@ export function parseNdjson(body: Buffer, lineLimit: number): ParsedBody {
     start = end + 1;
     if (end > 0 && body[end - 1] === 0x0d) end--;
     if (end - lineStart > lineLimit) throw new BodyTooLarge(lineLimit, 'line', line);
-    const text = body.toString('utf8', lineStart, end).trim();
-    if (text === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      out.rejected.push({ line, error: `not valid JSON: ${(error as Error).message}` });
+    const span = jsonObjectSpan(body, lineStart, end);
+    if (span) {
+      // Kept as sent: a line of valid JSON holds no raw newline, so it stays one line in the log.
+      out.events.push(body.subarray(span.start, span.end));
       continue;
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      out.rejected.push({ line, error: `an event must be a JSON object, not ${describeValue(value)}` });
-      continue;
-    }
-    // Kept as sent: a line of valid JSON holds no raw newline, so it stays one line in the log.
-    out.events.push(text);
+    const event = parsedLine(body.toString('utf8', lineStart, end).trim());
+    if (typeof event === 'string') out.events.push(event);
+    else if (event) out.rejected.push({ line, error: event.error });
   }
   return out;
+}
+
+/**
+ * A line the byte check was not sure of, decided by JSON.parse: the event text, a rejection, or
+ * undefined for a blank line.
+ */
+function parsedLine(text: string): string | { error: string } | undefined {
+  if (text === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { error: `not valid JSON: ${(error as Error).message}` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { error: `an event must be a JSON object, not ${describeValue(value)}` };
+  return text;
 }
 
 /** A JSON array of events (or one object): elements that are not objects are rejected by position. */

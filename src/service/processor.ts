@@ -86,6 +86,13 @@ async function timedStep<T>(
   }
 }
 
+/** A run of a tenant's log read for detection: the task, its last position, what crosses to the thread without a copy. */
+interface ReadRun {
+  task: BatchTask;
+  last: number;
+  transfer: ArrayBuffer[];
+}
+
 const DEFAULT_BATCH = 2000;
 /** Correlation state is saved at most this often while it changes (and on every stop). */
 const SNAPSHOT_EVERY_MS = 1000;
@@ -117,7 +124,6 @@ export class Processor {
   private readonly tenants = new Map<string, TenantProgress>();
   /** Tasks under way, each with the progress it was sent for (a tenant lost meanwhile is not it). */
   private readonly inFlight: {
-    task: BatchTask;
     progress: TenantProgress;
     result: Promise<EvaluatedBatch>;
   }[] = [];
@@ -256,11 +262,9 @@ export class Processor {
     while (this.inFlight.length < max) {
       const run = this.nextRun();
       if (!run) return;
-      let records: Awaited<ReturnType<EventLog['read']>>;
+      let read: ReadRun | undefined;
       try {
-        records = await timedStep(this.times, 'logRead', () =>
-          this.log.read(run.tenant, run.from, this.options.batchSize ?? DEFAULT_BATCH),
-        );
+        read = await timedStep(this.times, 'logRead', () => this.readRun(run.tenant, run.from));
       } catch (error) {
         // Nothing was taken: the same events are asked for again at the next turn (a second on).
         if (!this.readFailing)
@@ -270,18 +274,39 @@ export class Processor {
         return;
       }
       this.readFailing = false;
-      if (records.length === 0) return;
-      const task = packBatch(run.tenant, records);
+      if (!read) return;
       // Given up (and perhaps taken again, from the store) while the read was under way.
       const progress = run.progress;
       if (this.tenants.get(run.tenant) !== progress) continue;
-      progress.dispatched = records.at(-1)!.seq;
-      this.inFlight.push({
-        task,
-        progress,
-        result: this.pool.run(task, [task.meta.buffer as ArrayBuffer, task.sourceOf.buffer as ArrayBuffer]),
-      });
+      progress.dispatched = read.last;
+      this.inFlight.push({ progress, result: this.pool.run(read.task, read.transfer) });
     }
+  }
+
+  /**
+   * The next run of a tenant's log as a task for a detection thread: the log's own lines when it
+   * keeps lines (handed over as bytes, not read here), else its records packed. Undefined when
+   * there is nothing from `from` on.
+   */
+  private async readRun(tenant: string, from: number): Promise<ReadRun | undefined> {
+    const max = this.options.batchSize ?? DEFAULT_BATCH;
+    if (this.log.readLines) {
+      const kept = await this.log.readLines(tenant, from, max);
+      if (kept.count === 0) return undefined;
+      return {
+        task: { tenant, lines: kept.lines },
+        last: kept.last,
+        transfer: [kept.lines.buffer as ArrayBuffer],
+      };
+    }
+    const records = await this.log.read(tenant, from, max);
+    if (records.length === 0) return undefined;
+    const task = packBatch(tenant, records);
+    return {
+      task,
+      last: records.at(-1)!.seq,
+      transfer: [task.meta.buffer as ArrayBuffer, task.sourceOf.buffer as ArrayBuffer],
+    };
   }
 
   private async loop(): Promise<void> {

@@ -72,10 +72,10 @@ export interface IndicatorsAdded {
 }
 
 /**
- * An event on its way in: JSON text as sent (HTTP), or fields a listener parsed, with the event's
- * time when no field of it holds the time (OTLP's `timeUnixNano`).
+ * An event on its way in: JSON text as sent (HTTP: its bytes, for NDJSON), or fields a listener
+ * parsed, with the event's time when no field of it holds the time (OTLP's `timeUnixNano`).
  */
-export type IncomingEvent = string | { event: string; time?: number };
+export type IncomingEvent = string | Uint8Array | { event: string; time?: number };
 
 /** An alert detection just opened. */
 export interface OpenedAlert {
@@ -657,7 +657,7 @@ export class DetectionService {
     if (backlog > this.options.config.limits.backlogEvents) throw new Backpressure(backlog, 5);
     if (events.length === 0) return;
     const records: NewRecord[] = events.map((e) =>
-      typeof e === 'string'
+      typeof e === 'string' || e instanceof Uint8Array
         ? { received, source, event: e }
         : { received, source, event: e.event, time: e.time },
     );

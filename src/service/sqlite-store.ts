@@ -354,7 +354,11 @@ export class SqliteServiceStore implements ServiceStore {
     return seen;
   }
 
-  /** An open alert of a rule and host that takes a detection at `time`, from the database. */
+  /**
+   * An open alert of a rule and host that takes a detection at `time`, from the database. The index
+   * is named: left to itself, SQLite walks the tenant's alerts by time (alerts_last_seen, for the
+   * ORDER BY), which grows with every alert the tenant has, where the rule and host find a handful.
+   */
   private openAlertFor(
     tenant: string,
     key: string,
@@ -363,7 +367,7 @@ export class SqliteServiceStore implements ServiceStore {
     windowMs: number,
   ): OpenAlert | undefined {
     return this.sql(
-      `SELECT * FROM alerts WHERE tenant = ? AND rule_key = ? AND host = ? AND status != 'closed'
+      `SELECT * FROM alerts INDEXED BY alerts_group WHERE tenant = ? AND rule_key = ? AND host = ? AND status != 'closed'
          AND last_seen >= ? AND first_seen <= ? ORDER BY last_seen DESC LIMIT 1`,
     ).get(tenant, key, host, time - windowMs, time + windowMs) as AlertRow | undefined;
   }

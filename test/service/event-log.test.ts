@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventLog } from '../../src/service/event-log.js';
+import { type EventLog, parseRecordLine } from '../../src/service/event-log.js';
 import { FileEventLog } from '../../src/service/file-event-log.js';
 import { JetStreamEventLog } from '../../src/service/jetstream-event-log.js';
 import { storedEventUnits } from '../../src/service/stored-units.js';
@@ -241,6 +241,57 @@ describe('FileEventLog', () => {
     expect(again.head('acme')).toBe(5);
     expect(await again.append('acme', records(1, 5))).toEqual([6]);
     expect((await again.read('acme', 1, 100)).map((r) => JSON.parse(r.event).n)).toEqual([0, 1, 2, 3, 4, 5]);
+    await again.close();
+  });
+
+  it('reads any run of records, as records or as kept lines, from memory and from the files (sealed and compressed, or plain)', async () => {
+    const expectRuns = async (log: FileEventLog) => {
+      for (const from of [1, 2, 255, 256, 257, 300, 333, 512, 700, 999, 1000, 1001]) {
+        for (const max of [1, 7, 300]) {
+          const got = await log.read('acme', from, max);
+          const expected = Array.from({ length: Math.min(max, 1002 - from) }, (_, i) => from + i);
+          expect(got.map((r) => r.seq)).toEqual(expected);
+          expect(got.map((r) => JSON.parse(r.event).n)).toEqual(expected.map((seq) => seq - 1));
+          const kept = await log.readLines('acme', from, max);
+          expect(kept).toMatchObject({ count: expected.length, last: expected.at(-1) });
+          expect(
+            Buffer.from(kept.lines)
+              .toString('utf8')
+              .split('\n')
+              .map((line) => parseRecordLine(line)),
+          ).toEqual(got);
+        }
+      }
+      expect(await log.read('acme', 1002, 10)).toEqual([]);
+      expect((await log.readLines('acme', 1002, 10)).count).toBe(0);
+    };
+    const log = new FileEventLog(dir, { segmentBytes: 40_000 });
+    for (let i = 0; i < 10; i++) await log.append('acme', records(100, i * 100));
+    // One more, so that the last segment is one still plain.
+    await log.append('acme', records(1, 1000));
+    await expectRuns(log);
+    await log.close();
+    const files = readdirSync(join(dir, 'acme'));
+    expect(files.filter((f) => f.endsWith('.jsonl.gz')).length).toBeGreaterThanOrEqual(2);
+    expect(files.filter((f) => f.endsWith('.jsonl')).length).toBe(1);
+    // Opened again, so nothing is read from memory.
+    const again = new FileEventLog(dir, { segmentBytes: 40_000 });
+    await expectRuns(again);
+    await again.close();
+  });
+
+  it('reads back from the file an event longer than what it reads at once', async () => {
+    const log = new FileEventLog(dir);
+    const long = JSON.stringify({ n: 1, text: 'é'.repeat(1_500_000) });
+    await log.append('acme', [...records(2), { received: 1, source: 'http', event: long }, ...records(2, 3)]);
+    await log.close();
+    const again = new FileEventLog(dir);
+    expect((await again.read('acme', 2, 10)).map((r) => r.event.length)).toEqual([
+      records(2)[1]!.event.length,
+      long.length,
+      ...records(2, 3).map((r) => r.event.length),
+    ]);
+    expect((await again.read('acme', 3, 1))[0]!.event).toBe(long);
     await again.close();
   });
 
