@@ -65,7 +65,11 @@ export {
  * File extensions Vigil reads as logs when given a folder. A file named on the command line is
  * read whatever its name: its format is told by its content.
  */
-export const LOG_EXTENSIONS = ['.evtx', '.json', '.jsonl', '.ndjson', '.log', '.csv'];
+/**
+ * What a folder given to hunt, search or assess is searched for. Not `.csv`: a folder of logs often
+ * holds a manifest or an inventory in CSV; a CSV export of logs (a message trace) is read when named.
+ */
+export const LOG_EXTENSIONS = ['.evtx', '.json', '.jsonl', '.ndjson', '.log'];
 
 /** The format to read a file in: by its content, else (empty, unreadable, unknown) by its extension. */
 export async function formatOf(file: string): Promise<LogFormat> {

@@ -585,7 +585,7 @@ describe('exit codes: 0 only when every input was read', () => {
       [[join(logs, 'noise.evtx')], /noise\.evtx: not an EVTX file/],
       [[join(logs, 'empty.jsonl')], /empty\.jsonl: the file is empty/],
       [[join(logs, 'missing.evtx')], /missing\.evtx: no such file or folder/],
-      [[nothing], /: no \.evtx, \.json, \.jsonl, \.ndjson, \.log, \.csv files in this folder/],
+      [[nothing], /: no \.evtx, \.json, \.jsonl, \.ndjson, \.log files in this folder/],
     ];
     for (const [bad, told] of cases) {
       const result = vigil(['hunt', good, ...bad, '--rules', rules, '--format', 'jsonl']);
