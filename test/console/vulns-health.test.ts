@@ -22,8 +22,8 @@ describe.skipIf(!hasContent)('the console vulnerabilities and health screens in 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-console-vulns-'));
     data = join(dir, 'data');
-    acme = provision(data, 'acme', ['ingest', 'analyst', 'viewer']) as typeof acme;
-    globex = provision(data, 'globex', ['analyst']) as typeof globex;
+    acme = (await provision(data, 'acme', ['ingest', 'analyst', 'viewer'])) as typeof acme;
+    globex = (await provision(data, 'globex', ['analyst'])) as typeof globex;
     [service, browser] = await Promise.all([
       startService(data, ['--rules', join(import.meta.dirname, '..', '..', 'rules', 'identity')], {
         VIGIL_HOME: join(dir, 'home'),

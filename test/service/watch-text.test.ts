@@ -35,7 +35,7 @@ describe('vigil serve --watch takes text logs', () => {
       join(dir, 'rules', 'ssh.yml'),
       "title: Failed password for root\nstatus: test\nlogsource: { product: linux, service: sshd }\ndetection: { keywords: ['Failed password for root'], condition: keywords }\nlevel: medium\n",
     );
-    const tokens = provision(data, 'acme', ['viewer']);
+    const tokens = await provision(data, 'acme', ['viewer']);
     writeFileSync(join(drop, 'auth.log'), `${FAILED(1)}${FAILED(2)}not a syslog line\n`);
     writeFileSync(join(drop, 'conn.log'), '#separator \\x09\n#fields\tts\tuid\n1.0\tC1\n');
     service = await startService(data, ['--rules', join(dir, 'rules'), '--watch', drop, '--tenant', 'acme'], {
