@@ -23,6 +23,9 @@ interface Cluster {
   schema: string;
   prefix: string;
   dir: string;
+  /** The nodes' VIGIL_HOME: the one of the test's vigil hunt, whose parsed-rule cache spares each
+   * node parsing the rules again. */
+  home: string;
   nodes: Map<string, RunningService>;
   admin: string;
   ingest: Record<string, string>;
@@ -51,6 +54,7 @@ function newCluster(root: string, tenants: readonly string[]): Cluster {
     schema: schema.name,
     prefix,
     dir,
+    home: join(root, 'home'),
     nodes: new Map(),
     admin: admin('token', 'add', '--role', 'admin').trim().split('\n').at(-1)!,
     ingest,
@@ -78,7 +82,7 @@ async function startNode(cluster: Cluster, name: string, rules: string, extra = 
     join(data, 'config.yml'),
     `store: ${JSON.stringify(cluster.store)}\nbus: { url: "${natsUrl}", prefix: ${cluster.prefix} }\ncluster: { node: ${name}, lease_ttl: 3s }\n${extra}`,
   );
-  const node = await startService(data, ['--rules', rules], { VIGIL_HOME: join(cluster.dir, 'home') });
+  const node = await startService(data, ['--rules', rules], { VIGIL_HOME: cluster.home });
   cluster.nodes.set(name, node);
   return node;
 }
