@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vigil } from '../helpers/cli.js';
-import { contentPath, hasContent } from '../helpers/content.js';
+import { contentWithEpssOf, hasContent } from '../helpers/content.js';
 
 const samples = join(import.meta.dirname, '..', 'vuln', 'samples');
 const sample = (name: string) => join(samples, name);
@@ -37,7 +37,12 @@ describe.skipIf(!hasContent)('vigil vulns', () => {
   };
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-vulns-cli-'));
-    env = { VIGIL_HOME: join(dir, 'home'), VIGIL_CONTENT_DIR: contentPath() };
+    // EPSS scores of the CVEs the samples and this file's own scans name: all the commands look up.
+    const inputs = [...readdirSync(samples).map(sample), import.meta.filename];
+    env = {
+      VIGIL_HOME: join(dir, 'home'),
+      VIGIL_CONTENT_DIR: contentWithEpssOf(join(dir, 'content'), inputs),
+    };
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -8,7 +8,7 @@ import { launchBrowser } from '../helpers/browser.js';
 import { vigil } from '../helpers/cli.js';
 import { navigating, openSession, screenshot } from '../helpers/console.js';
 import { contentPath, hasContent } from '../helpers/content.js';
-import { api, provision, type RunningService, startService } from '../helpers/serve.js';
+import { api, everyTenantToken, provision, type RunningService, startService } from '../helpers/serve.js';
 
 const EVIL_RULE = `title: Evil action
 id: 5b0e1f7e-0000-4000-8000-00000000c011
@@ -100,12 +100,9 @@ describe.skipIf(!hasContent)('the operator console in Chromium', () => {
     mkdirSync(join(dir, 'rules'));
     writeFileSync(join(dir, 'rules', 'evil.yml'), EVIL_RULE);
     writeFileSync(join(dir, 'rules', 'hostile.yml'), HOSTILE_RULE);
-    acme = provision(data, 'acme', ['ingest', 'viewer', 'analyst']) as typeof acme;
-    globex = provision(data, 'globex', ['ingest', 'analyst']) as typeof globex;
-    root = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin', '--name', 'mssp'])
-      .stdout.trim()
-      .split('\n')
-      .at(-1)!;
+    acme = (await provision(data, 'acme', ['ingest', 'viewer', 'analyst'])) as typeof acme;
+    globex = (await provision(data, 'globex', ['ingest', 'analyst'])) as typeof globex;
+    root = await everyTenantToken(data, 'admin', 'mssp');
     [service, browser] = await Promise.all([
       startService(data, ['--rules', join(dir, 'rules')], {
         VIGIL_HOME: join(dir, 'home'),

@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
-import { vigil } from '../helpers/cli.js';
 import { navigating, openSession, screenshot } from '../helpers/console.js';
 import { contentPath, hasContent } from '../helpers/content.js';
-import { api, provision, type RunningService, startService } from '../helpers/serve.js';
+import { api, everyTenantToken, provision, type RunningService, startService } from '../helpers/serve.js';
 
 /** A process-creation rule: covered once Sysmon's process events are seen in the tenant's events. */
 const CMD_RULE = `title: Shell started by an office program
@@ -85,12 +84,9 @@ describe.skipIf(!hasContent)('the console coverage and assessment screens in Chr
     mkdirSync(join(dir, 'rules'));
     writeFileSync(join(dir, 'rules', 'cmd.yml'), CMD_RULE);
     writeFileSync(join(dir, 'rules', 'bucket.yml'), BUCKET_RULE);
-    acme = provision(data, 'acme', ['ingest', 'analyst', 'viewer']) as typeof acme;
-    globex = provision(data, 'globex', ['ingest', 'viewer']) as typeof globex;
-    root = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin', '--name', 'mssp'])
-      .stdout.trim()
-      .split('\n')
-      .at(-1)!;
+    acme = (await provision(data, 'acme', ['ingest', 'analyst', 'viewer'])) as typeof acme;
+    globex = (await provision(data, 'globex', ['ingest', 'viewer'])) as typeof globex;
+    root = await everyTenantToken(data, 'admin', 'mssp');
     // An advisory on this machine (loopback: refused), and a host an admin allowed that redirects there.
     advisoryServer = createServer((_request, response) => {
       advisoryAsked++;

@@ -33,8 +33,8 @@ describe.skipIf(!CHROMIUM)('console: the alert of an indicator match', () => {
       join(dir, 'acme.txt'),
       '198.51.100.7 # <b onmouseover="window.__pwned = 1">seen at acme</b>\n',
     );
-    acme = provision(data, 'acme', ['ingest', 'viewer']) as typeof acme;
-    globex = provision(data, 'globex', ['viewer']) as typeof globex;
+    acme = (await provision(data, 'acme', ['ingest', 'viewer'])) as typeof acme;
+    globex = (await provision(data, 'globex', ['viewer'])) as typeof globex;
     writeFileSync(
       join(data, 'config.yml'),
       `indicators:\n  tenants:\n    acme: [${join(dir, 'acme.txt')}]\n`,

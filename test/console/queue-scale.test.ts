@@ -19,7 +19,7 @@ describe('the alert queue of a tenant with 100,000 alerts', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-console-scale-'));
     const data = join(dir, 'data');
-    analyst = provision(data, 'big', ['analyst']).analyst!;
+    analyst = (await provision(data, 'big', ['analyst'])).analyst!;
     mkdirSync(join(dir, 'rules'));
     [service, browser] = await Promise.all([
       startService(data, ['--rules', join(dir, 'rules')], { VIGIL_HOME: join(dir, 'home') }),

@@ -60,7 +60,7 @@ describe.skipIf(!CHROMIUM)('console: response steps on the alert page', () => {
       });
     });
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-    tokens = provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
+    tokens = await provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
     writeFileSync(join(data, 'config.yml'), 'lateness: 2s\n');
     writeFileSync(
       join(data, 'connectors.yml'),

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
-import { vigil } from '../helpers/cli.js';
 import { navigating, openSession, screenshot } from '../helpers/console.js';
 import { contentPath, hasContent } from '../helpers/content.js';
-import { api, provision, type RunningService, startService } from '../helpers/serve.js';
+import { api, everyTenantToken, provision, type RunningService, startService } from '../helpers/serve.js';
 
 const GLOBAL_RULE = `title: Evil action
 id: 5b0e1f7e-0000-4000-8000-00000000d001
@@ -141,14 +140,11 @@ describe.skipIf(!hasContent)('the console rules screen in Chromium', () => {
       join(dir, 'rules', 'broken.yml'),
       'title: Broken\nlogsource: { product: lab }\ndetection:\n  selection: { action: x }\n',
     );
-    acme = provision(data, 'acme', ['ingest', 'admin', 'analyst']) as typeof acme;
-    globex = provision(data, 'globex', ['ingest', 'admin']) as typeof globex;
+    acme = (await provision(data, 'acme', ['ingest', 'admin', 'analyst'])) as typeof acme;
+    globex = (await provision(data, 'globex', ['ingest', 'admin'])) as typeof globex;
     // A short lateness: a quiet stream lets correlation windows go on within the test.
     writeFileSync(join(data, 'config.yml'), 'lateness: 2s\n');
-    root = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin', '--name', 'mssp'])
-      .stdout.trim()
-      .split('\n')
-      .at(-1)!;
+    root = await everyTenantToken(data, 'admin', 'mssp');
     [service, browser] = await Promise.all([
       startService(data, ['--rules', join(dir, 'rules')], {
         VIGIL_HOME: join(dir, 'home'),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { vigil } from '../helpers/cli.js';
 import { navigating, openSession, screenshot } from '../helpers/console.js';
-import { contentPath, hasContent } from '../helpers/content.js';
+import { contentWithEpssOf, hasContent } from '../helpers/content.js';
 import { api, provision, type RunningService, startService } from '../helpers/serve.js';
 
 const SAMPLES = join(import.meta.dirname, '..', 'vuln', 'samples');
@@ -18,16 +18,22 @@ describe.skipIf(!hasContent)('the console vulnerabilities and health screens in 
   let browser: Browser;
   let acme: Record<'ingest' | 'analyst' | 'viewer', string>;
   let globex: Record<'analyst', string>;
+  let content: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-console-vulns-'));
     data = join(dir, 'data');
-    acme = provision(data, 'acme', ['ingest', 'analyst', 'viewer']) as typeof acme;
-    globex = provision(data, 'globex', ['analyst']) as typeof globex;
+    acme = (await provision(data, 'acme', ['ingest', 'analyst', 'viewer'])) as typeof acme;
+    globex = (await provision(data, 'globex', ['analyst'])) as typeof globex;
+    // EPSS scores of the CVEs of the samples: the service reads the scores for each import.
+    content = contentWithEpssOf(
+      join(dir, 'content'),
+      readdirSync(SAMPLES).map((file) => join(SAMPLES, file)),
+    );
     [service, browser] = await Promise.all([
       startService(data, ['--rules', join(import.meta.dirname, '..', '..', 'rules', 'identity')], {
         VIGIL_HOME: join(dir, 'home'),
-        VIGIL_CONTENT_DIR: contentPath(),
+        VIGIL_CONTENT_DIR: content,
       }),
       launchBrowser(),
     ]);
@@ -67,7 +73,7 @@ describe.skipIf(!hasContent)('the console vulnerabilities and health screens in 
     expect(await page.textContent('#vulns-notice')).toContain('imported before (as scan.nessus,');
     // The tenant's database is the one vigil vulns reads.
     const listed = vigil(['vulns', 'list', '--db', join(data, 'vulns', 'acme.db'), '--format', 'json'], {
-      VIGIL_CONTENT_DIR: contentPath(),
+      VIGIL_CONTENT_DIR: content,
     });
     expect(listed.status).toBe(0);
     expect(JSON.parse(listed.stdout).length).toBe(await rows.count());

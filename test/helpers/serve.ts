@@ -1,6 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { vigil } from './cli.js';
+import {
+  dataPaths,
+  loadServiceConfig,
+  openServiceStore,
+  type Role,
+  type ServiceStore,
+  storeChoice,
+} from '../../src/service/index.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
 
@@ -51,17 +58,44 @@ export function startService(
   });
 }
 
-/** Makes a tenant and the tokens a test needs, through `vigil admin` as an operator would. */
-export function provision(dataDir: string, tenant: string, roles: string[]): Record<string, string> {
-  const add = vigil(['admin', '--data', dataDir, 'tenant', 'add', tenant]);
-  if (add.status !== 0) throw new Error(add.stderr);
-  const tokens: Record<string, string> = {};
-  for (const role of roles) {
-    const made = vigil(['admin', '--data', dataDir, 'token', 'add', '--role', role, '--tenant', tenant]);
-    if (made.status !== 0) throw new Error(made.stderr);
-    tokens[role] = made.stdout.trim().split('\n').at(-1)!;
+/** The data folder's store, opened as `vigil admin --data DIR` opens it, for the work given. */
+async function withDataStore<T>(dataDir: string, work: (store: ServiceStore) => Promise<T>): Promise<T> {
+  const store = await openServiceStore(
+    storeChoice(loadServiceConfig(dataDir).store, dataPaths(dataDir).database),
+  );
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
   }
-  return tokens;
+}
+
+/**
+ * Makes a tenant and the tokens a test needs in the data folder's store, with the store calls
+ * `vigil admin tenant add` and `token add` make. In-process: a spawn of `vigil admin` costs more
+ * than half a second of start-up, and the tests that use this check the service, not the command
+ * (which access.test.ts and serve-postgres.test.ts run as an operator would).
+ */
+export function provision(
+  dataDir: string,
+  tenant: string,
+  roles: readonly Role[],
+): Promise<Record<string, string>> {
+  return withDataStore(dataDir, async (store) => {
+    await store.addTenant(tenant, 'test-provision');
+    const tokens: Record<string, string> = {};
+    for (const role of roles)
+      tokens[role] = (await store.addToken({ role, tenant, label: null }, 'test-provision')).secret;
+    return tokens;
+  });
+}
+
+/** A token of every tenant (an MSSP's), made in-process like those of `provision`. */
+export function everyTenantToken(dataDir: string, role: Role, label: string | null = null): Promise<string> {
+  return withDataStore(
+    dataDir,
+    async (store) => (await store.addToken({ role, tenant: null, label }, 'test-provision')).secret,
+  );
 }
 
 export async function api(

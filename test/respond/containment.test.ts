@@ -91,7 +91,7 @@ describe.skipIf(!canRun)('containment: alert -> playbook -> nftables -> revert',
     ]);
     for (let i = 0; i < 50 && !reachable(); i++) await new Promise((r) => setTimeout(r, 100));
 
-    const tokens = provision(data, 'acme', ['ingest', 'viewer']);
+    const tokens = await provision(data, 'acme', ['ingest', 'viewer']);
     // A short lateness, so that the correlation closes soon after the last event.
     writeFileSync(join(data, 'config.yml'), 'lateness: 2s\n');
     service = await startService(data, ['--rules', join(VIGIL_RULES_DIR, 'identity')], {

@@ -26,7 +26,7 @@ describe.skipIf(!hasSlapd)('vigil serve disables a guessed account in a real dir
     slapd = await startSlapd();
     await slapd.addPerson('alice');
     await slapd.addPerson('bob');
-    tokens = provision(data, 'acme', ['ingest', 'viewer', 'analyst', 'admin']);
+    tokens = await provision(data, 'acme', ['ingest', 'viewer', 'analyst', 'admin']);
     writeFileSync(join(data, 'config.yml'), 'lateness: 2s\n');
     writeFileSync(
       join(data, 'connectors.yml'),

@@ -116,8 +116,8 @@ describe.skipIf(!hasContent)('enrich and decide steps on a service’s stores', 
       });
     });
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-    acme = provision(data, 'acme', ['ingest', 'viewer', 'analyst', 'admin']);
-    globex = provision(data, 'globex', ['analyst', 'admin']);
+    acme = await provision(data, 'acme', ['ingest', 'viewer', 'analyst', 'admin']);
+    globex = await provision(data, 'globex', ['analyst', 'admin']);
     writeFileSync(join(data, 'config.yml'), 'lateness: 2s\n');
     writeFileSync(
       join(data, 'connectors.yml'),

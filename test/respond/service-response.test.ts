@@ -46,7 +46,7 @@ describe.skipIf(!canRun)('vigil serve runs playbooks on its alerts', () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-svc-response-'));
     data = join(dir, 'data');
     if (sh(['ip', 'netns', 'add', NS]).status !== 0) throw new Error(`cannot make namespace ${NS}`);
-    tokens = provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
+    tokens = await provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
     writeFileSync(join(data, 'config.yml'), 'lateness: 2s\nresponse:\n  tick: 1s\n');
     writeFileSync(
       join(data, 'connectors.yml'),

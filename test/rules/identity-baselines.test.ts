@@ -221,7 +221,7 @@ describe("Vigil's baseline detections", () => {
 
     beforeAll(async () => {
       data = join(dir, 'data');
-      for (const { tenant } of PRODUCTS) tokens[tenant] = provision(data, tenant, ['ingest', 'viewer']);
+      for (const { tenant } of PRODUCTS) tokens[tenant] = await provision(data, tenant, ['ingest', 'viewer']);
       // The database from config.yml, relative to the data folder.
       writeCityDatabase(join(data, 'city.mmdb'), TEST_PLACES);
       const listeners = PRODUCTS.filter((p) => p.syslog).map(

@@ -104,7 +104,7 @@ describe('Local password guessing through PAM', () => {
 
   it('vigil serve: the same over syslog', async () => {
     const data = join(dir, 'data');
-    const tokens = provision(data, 'acme', ['viewer']);
+    const tokens = await provision(data, 'acme', ['viewer']);
     writeFileSync(
       join(data, 'config.yml'),
       'lateness: 2s\nsyslog:\n  - { protocol: tcp, listen: "127.0.0.1:0", tenant: acme }\n',

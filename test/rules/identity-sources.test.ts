@@ -330,7 +330,7 @@ describe("Vigil's identity pack beyond Windows", () => {
     beforeAll(async () => {
       const data = join(dir, 'data');
       for (const tenant of ['attacked', 'quiet'])
-        tokens[tenant] = provision(data, tenant, ['ingest', 'viewer']);
+        tokens[tenant] = await provision(data, tenant, ['ingest', 'viewer']);
       writeFileSync(
         join(data, 'config.yml'),
         [

@@ -250,8 +250,8 @@ describe("Vigil's identity pack", () => {
     beforeAll(async () => {
       data = join(dir, 'data');
       tokens = {
-        attacked: provision(data, 'attacked', ['ingest', 'viewer']),
-        quiet: provision(data, 'quiet', ['ingest', 'viewer']),
+        attacked: await provision(data, 'attacked', ['ingest', 'viewer']),
+        quiet: await provision(data, 'quiet', ['ingest', 'viewer']),
       };
       writeFileSync(join(data, 'config.yml'), 'lateness: 2s\n');
       service = await startService(data, ['--rules', IDENTITY], { VIGIL_HOME: join(dir, 'home') });

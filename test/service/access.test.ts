@@ -62,9 +62,13 @@ describe('vigil serve: tokens, roles, tenants and the audit log', () => {
     data = join(dir, 'data');
     mkdirSync(join(dir, 'rules'));
     writeFileSync(join(dir, 'rules', 'evil.yml'), RULE);
-    acme = provision(data, 'acme', ['ingest', 'viewer', 'analyst', 'admin']);
-    globex = provision(data, 'globex', ['ingest', 'viewer', 'analyst', 'admin']);
+    acme = await provision(data, 'acme', ['ingest', 'viewer', 'analyst', 'admin']);
+    // Globex is made as an operator would, with the command (the other tests provision in-process).
     const token = (args: string[]) => vigil(['admin', '--data', data, 'token', 'add', ...args]).stdout.trim();
+    expect(vigil(['admin', '--data', data, 'tenant', 'add', 'globex']).stdout).toBe('tenant globex added\n');
+    globex = {};
+    for (const role of ['ingest', 'viewer', 'analyst', 'admin'])
+      globex[role] = token(['--role', role, '--tenant', 'globex']);
     root = token(['--role', 'admin', '--name', 'mssp-admin']);
     rootViewer = token(['--role', 'viewer', '--name', 'noc']);
     // Every alert asks for an approval, so that each tenant has response steps of its own.

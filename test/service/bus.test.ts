@@ -118,7 +118,7 @@ describe.skipIf(!canStartNats)('vigil serve --bus while the bus goes away and co
     mkdirSync(rules);
     writeFileSync(join(rules, 'evil.yml'), RULE);
     const data = join(dir, 'data');
-    const tokens = provision(data, 'acme', ['ingest', 'viewer']);
+    const tokens = await provision(data, 'acme', ['ingest', 'viewer']);
     const port = await freePort();
     const store = join(dir, 'nats');
     let nats = await startNatsServer(port, store);

@@ -74,12 +74,12 @@ describe('vigil serve: correlations on a live stream', () => {
   const env = () => ({ VIGIL_HOME: join(dir, 'home') });
   const start = () => startService(data, ['--rules', join(dir, 'rules')], env());
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-serve-corr-'));
     data = join(dir, 'data');
     mkdirSync(join(dir, 'rules'));
     writeFileSync(join(dir, 'rules', 'brute-force.yml'), RULES);
-    tokens = provision(data, 'acme', ['ingest', 'viewer']);
+    tokens = await provision(data, 'acme', ['ingest', 'viewer']);
     mkdirSync(data, { recursive: true });
     // A short lateness, so that a quiet stream lets windows go on within the test.
     writeFileSync(join(data, 'config.yml'), 'lateness: 2s\n');

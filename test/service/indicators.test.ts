@@ -2,8 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { vigil } from '../helpers/cli.js';
-import { api, provision, type RunningService, startService } from '../helpers/serve.js';
+import { api, everyTenantToken, provision, type RunningService, startService } from '../helpers/serve.js';
 
 const RULE = `title: Never fires
 id: 5b0e1f7e-0000-4000-8000-00000000e412
@@ -48,9 +47,9 @@ describe('vigil serve: indicators per tenant and for all, matched live and swept
     writeFileSync(join(dir, 'rules', 'never.yml'), RULE);
     writeFileSync(join(dir, 'everyone.txt'), '# shared feed\nevil-c2.net\n');
     writeFileSync(join(dir, 'acme.txt'), '198.51.100.7 # seen at acme\nbroken value\n');
-    acme = provision(data, 'acme', ['ingest', 'viewer', 'admin']);
-    globex = provision(data, 'globex', ['ingest', 'viewer', 'admin']);
-    root = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin']).stdout.trim();
+    acme = await provision(data, 'acme', ['ingest', 'viewer', 'admin']);
+    globex = await provision(data, 'globex', ['ingest', 'viewer', 'admin']);
+    root = await everyTenantToken(data, 'admin');
     writeFileSync(
       join(data, 'config.yml'),
       `indicators:\n  global: [${join(dir, 'everyone.txt')}]\n  tenants:\n    acme: [${join(dir, 'acme.txt')}]\n`,

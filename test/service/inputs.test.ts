@@ -57,8 +57,8 @@ describe('vigil serve: syslog and OpenTelemetry inputs', () => {
     const data = join(dir, 'data');
     mkdirSync(join(dir, 'rules'));
     writeFileSync(join(dir, 'rules', 'ssh.yml'), RULE);
-    tokens = provision(data, 'acme', ['ingest', 'viewer']);
-    globex = provision(data, 'globex', ['viewer']);
+    tokens = await provision(data, 'acme', ['ingest', 'viewer']);
+    globex = await provision(data, 'globex', ['viewer']);
     // TCP routes by source address: loopback is globex's; UDP goes to acme.
     writeFileSync(
       join(data, 'config.yml'),

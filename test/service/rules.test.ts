@@ -48,8 +48,8 @@ describe("vigil serve: global rules, a tenant's own rules and filters, reloads",
     data = join(dir, 'data');
     mkdirSync(join(dir, 'global'));
     writeFileSync(join(dir, 'global', 'evil.yml'), GLOBAL);
-    acme = provision(data, 'acme', ['ingest', 'viewer', 'admin']);
-    globex = provision(data, 'globex', ['ingest', 'viewer']);
+    acme = await provision(data, 'acme', ['ingest', 'viewer', 'admin']);
+    globex = await provision(data, 'globex', ['ingest', 'viewer']);
     // acme's own rule, and its filter: the global rule does not fire for acme's service account.
     mkdirSync(join(data, 'rules', 'acme'), { recursive: true });
     writeFileSync(

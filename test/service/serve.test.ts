@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vigil } from '../helpers/cli.js';
 import { contentPath, hasContent } from '../helpers/content.js';
 import { deleteStreams, hasNats, natsUrl, testPrefix } from '../helpers/nats.js';
-import { api, provision, type RunningService, startService } from '../helpers/serve.js';
+import { api, everyTenantToken, provision, type RunningService, startService } from '../helpers/serve.js';
 
 const BATCH = 500;
 
@@ -154,11 +154,8 @@ describe.skipIf(!hasContent)('vigil serve over the EVTX-ATTACK-SAMPLES', () => {
 
   it('finds exactly what vigil hunt finds on the same events, sent over HTTP in batches', async () => {
     const data = join(dir, 'plain');
-    const tokens = provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
-    const admin = vigil(['admin', '--data', data, 'token', 'add', '--role', 'admin'])
-      .stdout.trim()
-      .split('\n')
-      .at(-1)!;
+    const tokens = await provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
+    const admin = await everyTenantToken(data, 'admin');
     const service = await startService(data, ['--rules', rules()], env);
     try {
       const timersBefore = await stageSeconds(service, admin);
@@ -203,7 +200,7 @@ describe.skipIf(!hasContent)('vigil serve over the EVTX-ATTACK-SAMPLES', () => {
       const data = join(dir, 'bus');
       const prefix = testPrefix();
       try {
-        const tokens = provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
+        const tokens = await provision(data, 'acme', ['ingest', 'viewer', 'analyst']);
         // The prefix from config.yml, the address from the flag (which wins over config.yml's).
         writeFileSync(join(data, 'config.yml'), `bus:\n  url: nats://127.0.0.1:1\n  prefix: ${prefix}\n`);
         const service = await startService(data, ['--rules', rules(), '--bus', natsUrl], env);
@@ -240,7 +237,7 @@ describe.skipIf(!hasContent)('vigil serve over the EVTX-ATTACK-SAMPLES', () => {
 
   it('loses nothing and counts nothing twice when killed right after an acknowledged batch', async () => {
     const data = join(dir, 'crash');
-    const tokens = provision(data, 'acme', ['ingest', 'viewer']);
+    const tokens = await provision(data, 'acme', ['ingest', 'viewer']);
     const parts = batches(lines);
     let service = await startService(data, ['--rules', rules()], env);
     let sent = 0;

@@ -39,7 +39,7 @@ describe.skipIf(!hasContent)('vigil serve recognizes the sources of posted event
       security_protocol: 'HYBRID',
     });
     const data = join(dir, 'data');
-    const tokens = provision(data, 'acme', ['ingest', 'viewer']);
+    const tokens = await provision(data, 'acme', ['ingest', 'viewer']);
     const rules = ['network/zeek', 'cloud/aws', 'network/cisco'].map((folder) =>
       contentPath('sigma', 'rules', folder),
     );

@@ -121,7 +121,7 @@ describe('vigil serve over TLS', () => {
       join(dir, 'rules', 'r.yml'),
       "title: Sudo to root\nstatus: test\nlogsource: { product: linux }\ndetection: { keywords: ['COMMAND=/bin/bash'], condition: keywords }\nlevel: high\n",
     );
-    tokens = provision(join(dir, 'data'), 'acme', ['viewer']);
+    tokens = await provision(join(dir, 'data'), 'acme', ['viewer']);
     service = await startService(
       join(dir, 'data'),
       [

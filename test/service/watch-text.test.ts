@@ -76,7 +76,7 @@ describe('vigil serve --watch takes text logs of every format', () => {
     mkdirSync(join(dir, 'rules'));
     for (const [name, text] of Object.entries(RULES))
       writeFileSync(join(dir, 'rules', name), `${text}status: test\nlevel: medium\n`);
-    const tokens = provision(data, 'acme', ['viewer']);
+    const tokens = await provision(data, 'acme', ['viewer']);
     writeFileSync(join(drop, 'auth.log'), `${FAILED(1)}${FAILED(2)}not a syslog line\n`);
     writeFileSync(join(drop, 'conn.log'), `${ZEEK_HEADER}\n${CONN(1, 443)}${CONN(2, 3389)}`);
     // The second event's end is not written yet: it is taken once the file has held still.

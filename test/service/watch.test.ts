@@ -47,7 +47,7 @@ describe.skipIf(!hasContent)('vigil serve --watch', () => {
     expect(await service!.exited).toBe(0);
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-watch-'));
     data = join(dir, 'data');
     drop = join(dir, 'drop');
@@ -57,7 +57,7 @@ describe.skipIf(!hasContent)('vigil serve --watch', () => {
       join(dir, 'rules', 'evil.yml'),
       'title: Evil\nstatus: test\nlogsource: { product: lab }\ndetection: { selection: { action: evil }, condition: selection }\nlevel: high\n',
     );
-    tokens = provision(data, 'acme', ['viewer']);
+    tokens = await provision(data, 'acme', ['viewer']);
     const sample = join(
       contentPath(),
       '..',
