@@ -1,5 +1,6 @@
 import {
   eventChannel,
+  eventHost,
   type FieldValue,
   getField,
   type Locate,
@@ -100,7 +101,12 @@ export function slim(event: LogEvent, fields: readonly string[], fieldmap: Field
     const value = getField(event, name);
     if (value !== undefined && !(name in kept)) kept[name] = value;
   }
-  return { fields: kept, source: event.source, time: event.time };
+  const slimmed: LogEvent = { fields: kept, source: event.source, time: event.time };
+  // A host the kept fields do not tell (a device table's DeviceName, a cloud account and region):
+  // kept as `host`, so that a correlation's detection names the same host its events do.
+  const host = eventHost(event);
+  if (host !== undefined && !('host' in kept) && eventHost(slimmed) !== host) kept.host = host;
+  return slimmed;
 }
 
 export function referenceResolver(

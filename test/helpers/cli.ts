@@ -22,6 +22,7 @@ export function vigil(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
 /** A detection as `vigil hunt --format jsonl` writes it, as far as tests read it. */
 export interface HuntedDetection {
   rule: { title: string; id?: string };
+  host?: string;
   correlation?: { group: Record<string, string>; detail?: string };
 }
 

@@ -8,18 +8,7 @@ import {
   SyslogError,
   SyslogFrameSplitter,
 } from '../../src/logs/index.js';
-
-/** A small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/random.js';
 
 const SPECIAL = '<>[]"\\=|: -\n\0\uFEFF\u00e9';
 
@@ -53,7 +42,7 @@ const SYSLOG = [
 
 describe('ingest parsers on damaged input', () => {
   it('syslog: never throws, always gives fields, reports only SyslogErrors', () => {
-    const next = random(5424);
+    const next = seededRandom(5424);
     for (let i = 0; i < 5_000; i++) {
       const text = mutate(SYSLOG[i % SYSLOG.length]!, next);
       const parsed = parseSyslog(text, { receivedAt: Date.UTC(2024, 3, 1), timeZone: 'Europe/Paris' });
@@ -64,7 +53,7 @@ describe('ingest parsers on damaged input', () => {
   });
 
   it('TCP framing: random bytes in random chunks never throw nor give more bytes than came in', () => {
-    const next = random(6587);
+    const next = seededRandom(6587);
     for (let i = 0; i < 300; i++) {
       const stream = Buffer.from(
         Array.from({ length: 2000 }, () => {
@@ -105,7 +94,7 @@ describe('ingest parsers on damaged input', () => {
 
   it('OTLP/protobuf: damaged requests give events, rejected records or an OtlpError, nothing else', () => {
     const valid = Buffer.from(ProtobufLogsSerializer.serializeRequest(records)!);
-    const next = random(4317);
+    const next = seededRandom(4317);
     for (let i = 0; i < 5_000; i++) {
       const bytes = Buffer.from(valid);
       const edits = 1 + Math.floor(next() * 4);
@@ -150,7 +139,7 @@ describe('ingest parsers on damaged input', () => {
       }),
     );
     const replacements = [null, 1, -1.5, 'x', '', true, [], {}, [1], { a: 1 }];
-    const next = random(4318);
+    const next = seededRandom(4318);
     const paths: (string | number)[][] = [];
     const walk = (value: unknown, path: (string | number)[]) => {
       paths.push(path);

@@ -123,17 +123,32 @@ function hunt(file: string, extra: string[]): { found: HuntedDetection[]; summar
 
 /** Each source with how it writes a successful logon, and how it reaches a service. */
 const PRODUCTS = [
-  { product: 'Windows', tenant: 'windows', line: windowsLogon, file: 'logons.jsonl', syslog: false },
-  { product: 'SSH', tenant: 'ssh', line: sshLogon, file: 'auth.log', syslog: true },
+  {
+    product: 'Windows',
+    tenant: 'windows',
+    line: windowsLogon,
+    file: 'logons.jsonl',
+    syslog: false,
+    host: 'dc1.corp.example',
+  },
+  { product: 'SSH', tenant: 'ssh', line: sshLogon, file: 'auth.log', syslog: true, host: 'bastion' },
   // Entra ID and Okta place the sign-ins themselves; the gateways' addresses take the database.
-  { product: 'Entra ID', tenant: 'entra', line: byProduct(entra), file: 'entra.jsonl', syslog: false },
-  { product: 'Okta', tenant: 'okta', line: byProduct(okta), file: 'okta.jsonl', syslog: false },
+  {
+    product: 'Entra ID',
+    tenant: 'entra',
+    line: byProduct(entra),
+    file: 'entra.jsonl',
+    syslog: false,
+    host: 'entra/00000000-0000-0000-0000-000000000001',
+  },
+  { product: 'Okta', tenant: 'okta', line: byProduct(okta), file: 'okta.jsonl', syslog: false, host: 'okta' },
   {
     product: 'FortiGate SSL-VPN',
     tenant: 'fortigate',
     line: byProduct(fortigate),
     file: 'fortigate.log',
     syslog: true,
+    host: 'FGT-EDGE',
   },
   {
     product: 'GlobalProtect',
@@ -141,8 +156,16 @@ const PRODUCTS = [
     line: byProduct(globalprotect),
     file: 'globalprotect.log',
     syslog: true,
+    host: 'PA-VM',
   },
-  { product: 'Cisco ASA', tenant: 'asa', line: byProduct(asa), file: 'asa.log', syslog: true },
+  {
+    product: 'Cisco ASA',
+    tenant: 'asa',
+    line: byProduct(asa),
+    file: 'asa.log',
+    syslog: true,
+    host: 'asa-edge',
+  },
 ] as const;
 
 describe("Vigil's baseline detections", () => {
@@ -154,7 +177,7 @@ describe("Vigil's baseline detections", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const { product, line, file } of PRODUCTS) {
+  for (const { product, line, file, host } of PRODUCTS) {
     it(`vigil hunt, ${product}: each pattern fires for its account, with what made it fire`, () => {
       const path = join(dir, `attacks-${file}`);
       const expected = attacks();
@@ -172,6 +195,8 @@ describe("Vigil's baseline detections", () => {
       const route = ['Entra ID', 'Okta'].includes(product)
         ? '48.86, 2.35 to -33.87, 151.21'
         : 'Paris, FR to Sydney, AU';
+      // The host its events name: the machine, the syslog sender, the product's tenant.
+      expect(travel?.host).toBe(host);
       expect(travel?.correlation?.detail).toMatch(
         new RegExp(`^16,961 km from ${route} in 2 h: [\\d,]+ km/h$`),
       );

@@ -3,18 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BodyTooLarge, parseNdjson } from '../../src/service/index.js';
 import { jsonObjectSpan } from '../../src/service/json-check.js';
 import { contentPath, hasContent } from '../helpers/content.js';
-
-/** A small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/random.js';
 
 /** What JSON.parse says of the text: an object, another value, or not JSON. */
 function verdict(text: string): 'object' | 'other' | 'invalid' {
@@ -68,7 +57,7 @@ describe('the byte check of an NDJSON line', () => {
   });
 
   it.skipIf(!hasContent)('never takes a damaged line that JSON.parse refuses or that is no object', () => {
-    const next = random(8259);
+    const next = seededRandom(8259);
     const lines = readFileSync(
       contentPath(
         '..',
