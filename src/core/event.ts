@@ -88,7 +88,8 @@ export function eventHost(event: LogEvent): string | undefined {
   return cloudHost(event.fields);
 }
 
-const HOST_FIELDS = [
+/** The fields that name an event's host, in the order they are looked at. */
+export const HOST_FIELDS: readonly string[] = [
   'Computer',
   'ComputerName',
   'Hostname',

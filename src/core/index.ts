@@ -13,6 +13,7 @@ export {
   eventHost,
   type FieldValue,
   getField,
+  HOST_FIELDS,
   type LogEvent,
 } from './event.js';
 export {

@@ -3,6 +3,7 @@ import {
   eventHost,
   type FieldValue,
   getField,
+  HOST_FIELDS,
   type Locate,
   type LogEvent,
   type SourceLocation,
@@ -73,16 +74,7 @@ export interface UnitResult {
 }
 
 /** Fields a detection shows besides those correlations use. */
-const PLACE_FIELDS = [
-  'Computer',
-  'ComputerName',
-  'Hostname',
-  'host.name',
-  'hostname',
-  'host',
-  'Channel',
-  'EventID',
-];
+const PLACE_FIELDS = [...HOST_FIELDS, 'Channel', 'EventID'];
 
 /**
  * What a correlation needs to keep of a matched event until the end of the run: the fields it
@@ -102,8 +94,8 @@ export function slim(event: LogEvent, fields: readonly string[], fieldmap: Field
     if (value !== undefined && !(name in kept)) kept[name] = value;
   }
   const slimmed: LogEvent = { fields: kept, source: event.source, time: event.time };
-  // A host the kept fields do not tell (a device table's DeviceName, a cloud account and region):
-  // kept as `host`, so that a correlation's detection names the same host its events do.
+  // A host no field names (a cloud account and region, told by several fields): kept as `host`,
+  // so that a correlation's detection names the same host its events do.
   const host = eventHost(event);
   if (host !== undefined && !('host' in kept) && eventHost(slimmed) !== host) kept.host = host;
   return slimmed;
