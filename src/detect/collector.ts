@@ -94,10 +94,12 @@ export function slim(event: LogEvent, fields: readonly string[], fieldmap: Field
     if (value !== undefined && !(name in kept)) kept[name] = value;
   }
   const slimmed: LogEvent = { fields: kept, source: event.source, time: event.time };
-  // A host no field names (a cloud account and region, told by several fields): kept as `host`,
-  // so that a correlation's detection names the same host its events do.
-  const host = eventHost(event);
-  if (host !== undefined && !('host' in kept) && eventHost(slimmed) !== host) kept.host = host;
+  // The host fields are kept above; a host no field names (a cloud account and region, told by
+  // several fields) is kept as `host`, so that a correlation's detection names its events' host.
+  if (!('host' in kept) && eventHost(slimmed) === undefined) {
+    const host = eventHost(event);
+    if (host !== undefined) kept.host = host;
+  }
   return slimmed;
 }
 
