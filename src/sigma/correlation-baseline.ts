@@ -6,7 +6,13 @@ import {
   type LogEvent,
   type Place,
 } from '../core/index.js';
-import { type CorrelationResult, conditionHolds, valueKey } from './correlation-state.js';
+import {
+  type CorrelationResult,
+  conditionHolds,
+  groupOf,
+  keptFields,
+  valueKey,
+} from './correlation-state.js';
 import type { BaselineCorrelationType, CorrelationRule } from './rule.js';
 
 /**
@@ -108,14 +114,8 @@ export class BaselineState {
     time: number,
     member: number,
   ): BaselineSample | undefined {
-    const group: Record<string, FieldValue> = Object.create(null);
-    const keyParts: FieldValue[] = [];
-    for (const field of this.groupFields) {
-      const value = read(field.perMember[member]!) ?? null;
-      group[field.name] = value;
-      keyParts.push(value);
-    }
-    const sample: BaselineSample = { key: valueKey(keyParts), group, time, events, fields: this.keep(read) };
+    const { key, group } = groupOf(this.groupFields, read, member);
+    const sample: BaselineSample = { key, group, time, events, fields: keptFields(this.outerFields, read) };
     const condition = this.rule.correlation.condition;
     if (this.type === 'velocity') {
       const place = this.placeOf(condition.fields.map(read));
@@ -205,15 +205,6 @@ export class BaselineState {
         history: days.reduce((sum, d) => sum + d.total, 0),
       });
     }
-  }
-
-  private keep(read: (field: string) => FieldValue | undefined): Readonly<Record<string, FieldValue>> {
-    const kept: Record<string, FieldValue> = Object.create(null);
-    for (const name of this.outerFields) {
-      const found = read(name);
-      if (found !== undefined) kept[name] = found;
-    }
-    return kept;
   }
 
   /** An address placed by the database, or latitude and longitude fields. */

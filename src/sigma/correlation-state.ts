@@ -114,6 +114,36 @@ export function valueKey(values: readonly FieldValue[]): string {
   );
 }
 
+/** A match's group: the group-by values (after aliases), and their key. */
+export function groupOf(
+  groupFields: readonly { name: string; perMember: readonly string[] }[],
+  read: (field: string) => FieldValue | undefined,
+  member: number,
+): { key: string; group: Record<string, FieldValue> } {
+  const group: Record<string, FieldValue> = Object.create(null);
+  const keyParts: FieldValue[] = [];
+  for (const field of groupFields) {
+    const value = read(field.perMember[member]!) ?? null;
+    group[field.name] = value;
+    keyParts.push(value);
+  }
+  return { key: valueKey(keyParts), group };
+}
+
+/** What the correlations reading a correlation's results need of one match. */
+export function keptFields(
+  names: readonly string[],
+  read: (field: string) => FieldValue | undefined,
+): Readonly<Record<string, FieldValue>> {
+  if (names.length === 0) return NO_FIELDS;
+  const kept: Record<string, FieldValue> = Object.create(null);
+  for (const name of names) {
+    const found = read(name);
+    if (found !== undefined) kept[name] = found;
+  }
+  return kept;
+}
+
 /**
  * The groups of one correlation rule, fed with samples in time order (see `offer`), judged as
  * time moves on (see `advance`).
@@ -167,13 +197,7 @@ export class CorrelationState {
     member: number,
   ): Sample | undefined {
     const c = this.rule.correlation;
-    const group: Record<string, FieldValue> = Object.create(null);
-    const keyParts: FieldValue[] = [];
-    for (const field of this.groupFields) {
-      const value = read(field.perMember[member]!) ?? null;
-      group[field.name] = value;
-      keyParts.push(value);
-    }
+    const { key, group } = groupOf(this.groupFields, read, member);
     let value: string | number | undefined;
     if (c.condition.fields.length) {
       const values = c.condition.fields.map(read);
@@ -184,16 +208,8 @@ export class CorrelationState {
         if (value === undefined) return undefined;
       }
     }
-    let fields = NO_FIELDS;
-    if (this.outerFields.length) {
-      const kept: Record<string, FieldValue> = Object.create(null);
-      for (const name of this.outerFields) {
-        const found = read(name);
-        if (found !== undefined) kept[name] = found;
-      }
-      fields = kept;
-    }
-    return { key: valueKey(keyParts), group, entry: { time, member, value, events, fields } };
+    const fields = keptFields(this.outerFields, read);
+    return { key, group, entry: { time, member, value, events, fields } };
   }
 
   /** Takes a sample: at once, or, for a buffered correlation, once `advance` says its time is safe. */
