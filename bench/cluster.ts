@@ -32,6 +32,7 @@ import {
   count,
   printRows,
   repeatLines,
+  secondsSinceFirstRequest,
   sendLoad,
   sigmaDir,
   VIGIL,
@@ -334,7 +335,6 @@ async function measure(
     services: await ServiceCpu.start(nodes.map((n) => n.child.pid!)),
     stages: await Promise.all(nodes.map((n) => stageSeconds(n, admin))),
   };
-  const started = performance.now();
   const sent = await sendLoad(
     nodes.map((n) => n.url),
     ingest,
@@ -343,7 +343,7 @@ async function measure(
     { concurrency: CONCURRENCY_PER_NODE * nodes.length },
   );
   await caughtUp(nodes[0]!, admin, totalEvents);
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = secondsSinceFirstRequest(sent);
   const services = await before.services.stop();
   const after = await Promise.all(nodes.map((n) => stageSeconds(n, admin)));
   const stages = Object.fromEntries(

@@ -45,10 +45,14 @@ export function repeatLines(samples: string, out: string, total: number): number
 export interface LoadResult {
   events: number;
   seconds: number;
+  /** When the first request left, in ms since the epoch: the service's clock starts there. */
+  firstRequestAt: number;
   /** Events per second accepted. */
   rate: number;
   /** 429 answers waited out. */
   throttled: number;
+  /** The load process's own processor time while it sent, which the service's machine paid. */
+  cpuSeconds: number;
 }
 
 /**
@@ -84,6 +88,11 @@ export function sendLoad(
       code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`the load process failed (${code})`)),
     );
   });
+}
+
+/** Seconds from a load's first request until now: how long the service took over its events. */
+export function secondsSinceFirstRequest(load: LoadResult): number {
+  return (performance.timeOrigin + performance.now() - load.firstRequestAt) / 1000;
 }
 
 export interface Timed {
