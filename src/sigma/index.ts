@@ -12,6 +12,7 @@ export {
   CorrelationEngine,
   type CorrelationEngineOptions,
   type CorrelationResult,
+  type BaselineSnapshot,
   type EngineSnapshot,
   needsGeolocation,
   percentileOf,

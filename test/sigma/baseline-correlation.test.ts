@@ -6,6 +6,7 @@ import { type FieldValue, type Locate, openGeoDatabase } from '../../src/core/in
 import { referenceResolver } from '../../src/detect/index.js';
 import {
   assembleRuleSet,
+  type BaselineSnapshot,
   CorrelationEngine,
   type CorrelationResult,
   type DetectionRule,
@@ -13,6 +14,7 @@ import {
   type RuleSet,
 } from '../../src/sigma/index.js';
 import { TEST_PLACES, writeCityDatabase } from '../helpers/mmdb.js';
+import { seededRandom } from '../helpers/random.js';
 import { event, ruleError } from '../helpers/sigma.js';
 
 const HOUR = 3_600_000;
@@ -247,6 +249,116 @@ describe('baseline state across a restart', () => {
     const late = T0 + 7 * DAY + 2 * HOUR;
     const results = second.pushMatch(signin, event({ user: 'ana' }, late), late);
     expect(results.map((r) => r.value)).toEqual([0]);
+  });
+
+  // Accounts that sign in on some days and not others, from a few countries, over three months: a
+  // snapshot taken at any point and restored must judge the rest exactly as the engine that went on.
+  it('restored from a snapshot at any point, judges the rest as the engine that never stopped', () => {
+    const random = seededRandom(7);
+    const steps: Step[] = [];
+    for (let day = 0; day < 90; day++)
+      for (const user of ['ana', 'bo', 'cy'])
+        if (random() < 0.6) {
+          const ip = random() < 0.9 ? '192.0.2.10' : random() < 0.5 ? '198.51.100.1' : '203.0.113.5';
+          steps.push([T0 + day * DAY + Math.floor(random() * 24) * HOUR, { user, ip }]);
+        }
+    steps.sort((a, b) => a[0] - b[0]);
+    const sets = [
+      ruleSet(`    type: rare_value
+    rules: signin
+    group-by: [user]
+    timespan: 14d
+    condition:
+        field: ip|country
+        history: 3
+        lte: 1`),
+      ruleSet(`    type: rare_hour
+    rules: signin
+    group-by: [user]
+    timespan: 10d
+    condition:
+        history: 4
+        lt: 20`),
+    ];
+    for (const set of sets) {
+      const resolve = referenceResolver(set);
+      const signin = resolve('signin') as DetectionRule;
+      const feed = (engine: CorrelationEngine, part: Step[]) =>
+        part.flatMap(([time, fields]) => engine.pushMatch(signin, event(fields, time), time));
+      const described = (r: CorrelationResult) => `${r.time} ${r.value} ${r.detail}`;
+      const whole = feed(new CorrelationEngine(set.correlations, resolve, { locate }), steps);
+      expect(whole.length).toBeGreaterThan(5);
+      for (const cut of [1, 40, 77, 120, steps.length - 1]) {
+        const before = new CorrelationEngine(set.correlations, resolve, { locate });
+        const found = feed(before, steps.slice(0, cut));
+        const restored = new CorrelationEngine(set.correlations, resolve, { locate });
+        restored.restore(JSON.parse(JSON.stringify(before.snapshot())));
+        found.push(...feed(restored, steps.slice(cut)));
+        expect(found.map(described)).toEqual(whole.map(described));
+      }
+    }
+  });
+
+  it('saves counts as a first day and a count per day, days without one as minus their number', () => {
+    const set = ruleSet(`    type: rare_value
+    rules: signin
+    group-by: [user]
+    timespan: 30d
+    condition:
+        field: country
+        eq: 0`);
+    const day0 = Math.floor(T0 / DAY);
+    const { engine } = run(set, [
+      [T0, { user: 'ana', country: 'FR' }],
+      [T0 + HOUR, { user: 'ana', country: 'FR' }],
+      [T0 + DAY, { user: 'ana', country: 'FR' }],
+      [T0 + 5 * DAY, { user: 'ana', country: 'FR' }],
+      [T0 + 5 * DAY + HOUR, { user: 'ana', country: 'DE' }],
+    ]);
+    const [state] = Object.values(engine.snapshot().states) as BaselineSnapshot[];
+    expect(state!.groups[0]!.counts).toEqual({ '=FR': [day0, 2, 1, -3, 1], '=DE': [day0 + 5, 1] });
+  });
+
+  it('reads the snapshots earlier versions saved, an object per day', () => {
+    const set = ruleSet(`    type: rare_value
+    rules: signin
+    group-by: [user]
+    timespan: 30d
+    condition:
+        field: country
+        history: 3
+        eq: 0`);
+    const resolve = referenceResolver(set);
+    const engine = new CorrelationEngine(set.correlations, resolve);
+    const day0 = Math.floor(T0 / DAY);
+    const [key] = Object.keys(engine.snapshot().states);
+    engine.restore({
+      watermark: T0 + 2 * DAY,
+      late: 0,
+      states: {
+        [key!]: {
+          kind: 'baseline',
+          inputWatermark: T0 + 2 * DAY,
+          buffer: [],
+          groups: [
+            {
+              key: '=ana',
+              values: { user: 'ana' },
+              days: [
+                { day: day0, counts: { '=FR': 2 }, total: 2 },
+                { day: day0 + 2, counts: { '=FR': 1, '=DE': 1 }, total: 2 },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    const signin = resolve('signin') as DetectionRule;
+    const at = T0 + 3 * DAY;
+    const judged = (country: string) =>
+      engine.pushMatch(signin, event({ user: 'ana', country }, at), at).map((r) => r.detail);
+    expect(judged('DE')).toEqual([]);
+    expect(judged('BR')).toEqual(["BR: 0 of the group's 5 earlier matches in 30d"]);
   });
 });
 
