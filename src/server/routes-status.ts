@@ -167,13 +167,14 @@ export function registerStatusRoutes(
         metric(
           'vigil_stage_seconds_total',
           'counter',
-          'Seconds spent since start in each stage: log_append (ingest, summed over requests), log_read, detection_threads (summed over threads), detection_wait (for the threads), store_commit.',
+          'Seconds spent since start in each stage: log_append (ingest, summed over requests), log_read, detection_threads (summed over threads), detection_wait (for the threads), store_commit, correlation_snapshot (writing correlation state out to save it).',
           [
             [{ stage: 'log_append' }, stages.logAppend],
             [{ stage: 'log_read' }, stages.logRead],
             [{ stage: 'detection_threads' }, stages.detectionThreads],
             [{ stage: 'detection_wait' }, stages.detectionWait],
             [{ stage: 'store_commit' }, stages.storeCommit],
+            [{ stage: 'correlation_snapshot' }, stages.correlationSnapshot],
           ],
         );
         const rules = service.rulesStatus();

@@ -67,6 +67,8 @@ export interface ProcessorTimes {
   detectionWait: number;
   /** Storing detections and positions (PostgreSQL commits, in a cluster). */
   storeCommit: number;
+  /** Writing correlation state out for a snapshot (storing it is part of storeCommit). */
+  correlationSnapshot: number;
 }
 
 /**
@@ -96,6 +98,17 @@ interface ReadRun {
 const DEFAULT_BATCH = 2000;
 /** Correlation state is saved at most this often while it changes (and on every stop). */
 const SNAPSHOT_EVERY_MS = 1000;
+/**
+ * The most of its time a tenant's detection gives to saving correlation state: a large state (the
+ * baselines of tens of thousands of accounts) is saved less often rather than every second, and
+ * a restart replays the few seconds more of the log it then needs.
+ */
+const SNAPSHOT_SHARE = 0.05;
+
+/** How long to wait between two snapshots of a state that took `costMs` to build and store. */
+export function snapshotInterval(costMs: number): number {
+  return Math.max(SNAPSHOT_EVERY_MS, costMs / SNAPSHOT_SHARE);
+}
 const IDLE_TICK_MS = 1000;
 
 interface TenantProgress {
@@ -109,6 +122,8 @@ interface TenantProgress {
   /** Position and time of the last correlation snapshot stored. */
   snapshotSeq: number;
   snapshotAt: number;
+  /** What the last snapshot took to build and store, in ms: larger states are saved less often. */
+  snapshotCostMs: number;
   /** Asked to hand the tenant to another node: nothing new starts; what is under way finishes. */
   handingOver?: boolean;
 }
@@ -138,7 +153,13 @@ export class Processor {
   private readFailing = false;
   private lastTick = 0;
   readonly counters: ProcessorCounters = { events: 0, detections: 0, suppressed: 0, eventErrors: 0 };
-  readonly times: ProcessorTimes = { logRead: 0, detectionThreads: 0, detectionWait: 0, storeCommit: 0 };
+  readonly times: ProcessorTimes = {
+    logRead: 0,
+    detectionThreads: 0,
+    detectionWait: 0,
+    storeCommit: 0,
+    correlationSnapshot: 0,
+  };
 
   constructor(
     private readonly log: EventLog,
@@ -184,6 +205,7 @@ export class Processor {
       handled: snapshot ? Math.min(snapshot.seq, position) : position,
       snapshotSeq: snapshot?.seq ?? 0,
       snapshotAt: Date.now(),
+      snapshotCostMs: 0,
     };
     if (snapshot) {
       progress.correlator = new TenantCorrelator(
@@ -355,7 +377,7 @@ export class Processor {
     if (!progress.correlator) return false;
     if (progress.snapshotSeq === 0) return true;
     const moved = progress.correlator.dirty || progress.handled > progress.snapshotSeq;
-    return moved && now - progress.snapshotAt >= SNAPSHOT_EVERY_MS;
+    return moved && now - progress.snapshotAt >= snapshotInterval(progress.snapshotCostMs);
   }
 
   /** Tenants being handed over with nothing under way: their state is stored, then let go. */
@@ -411,10 +433,12 @@ export class Processor {
     forceSnapshot = false,
   ): Promise<CommitResult> {
     const now = Date.now();
+    const started = performance.now();
     const snapshot =
       forceSnapshot || this.snapshotDue(progress, now)
         ? { seq: progress.handled, state: progress.correlator!.snapshot() }
         : undefined;
+    if (snapshot) this.times.correlationSnapshot += (performance.now() - started) / 1000;
     if (!this.ownership.owns(tenant)) {
       this.forget(tenant, 'lost');
       return { stored: 0, suppressed: 0, opened: [] };
@@ -434,6 +458,7 @@ export class Processor {
     if (snapshot) {
       progress.snapshotSeq = snapshot.seq;
       progress.snapshotAt = now;
+      progress.snapshotCostMs = performance.now() - started;
       progress.correlator!.dirty = false;
     }
     this.counters.detections += result.stored;
