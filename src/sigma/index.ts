@@ -8,11 +8,11 @@ export {
 export { type ConditionNode, parseCondition } from './condition.js';
 export { MatchContext } from './context.js';
 export {
+  type BaselineSnapshot,
   type CorrelatedRule,
   CorrelationEngine,
   type CorrelationEngineOptions,
   type CorrelationResult,
-  type BaselineSnapshot,
   type EngineSnapshot,
   needsGeolocation,
   percentileOf,
