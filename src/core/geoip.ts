@@ -11,6 +11,8 @@ export interface Place {
   /** ISO 3166-1 alpha-2 code. */
   country?: string;
   city?: string;
+  /** What the event itself calls the place (`Paris, FR`), for places given as coordinates. */
+  name?: string;
 }
 
 /** Places an address; undefined when it is unknown, private or not an address. */
@@ -90,6 +92,7 @@ export function distanceKm(
 
 /** `Paris, FR`, `FR`, or the coordinates when nothing else is known. */
 export function describePlace(place: Place): string {
+  if (place.name) return place.name;
   if (place.city && place.country) return `${place.city}, ${place.country}`;
   return place.country ?? `${place.latitude.toFixed(2)}, ${place.longitude.toFixed(2)}`;
 }

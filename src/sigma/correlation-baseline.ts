@@ -144,7 +144,11 @@ export class BaselineState {
         this.unplaced++;
         return undefined;
       }
-      sample.place = place;
+      const name = condition.placeNameFields
+        ?.map(read)
+        .filter((value) => (typeof value === 'string' && value !== '') || typeof value === 'number')
+        .join(', ');
+      sample.place = name ? { ...place, name } : place;
     } else if (this.type === 'rare_value') {
       const values: FieldValue[] = [];
       for (const field of condition.fields) {

@@ -146,7 +146,8 @@ export class CorrelationEngine {
       this.fieldCache.set(rule, []); // a correlation chain that loops ends here
       for (const { state, member } of this.consumers.get(rule) ?? []) {
         for (const group of state.groupFields) set.add(group.perMember[member]!);
-        for (const field of state.rule.correlation.condition.fields) set.add(field);
+        const { condition } = state.rule.correlation;
+        for (const field of [...condition.fields, ...(condition.placeNameFields ?? [])]) set.add(field);
         // A correlation's result reads missing fields from its last event: keep what its readers need.
         for (const field of this.fieldsFor(state.rule)) set.add(field);
       }

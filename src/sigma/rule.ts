@@ -84,6 +84,8 @@ export interface CorrelationCondition {
   history?: number;
   /** velocity: places closer than this (km) never count as travel. */
   minDistanceKm?: number;
+  /** velocity by coordinates: fields that name the place (city, country), for the detail. */
+  placeNameFields?: string[];
 }
 
 export interface Correlation {
@@ -314,6 +316,7 @@ function correlationCondition(
   let percentile: number | undefined;
   let history: number | undefined;
   let minDistanceKm: number | undefined;
+  let placeNameFields: string[] | undefined;
   for (const [key, value] of Object.entries(raw)) {
     if ((COMPARISON_OPS as readonly string[]).includes(key)) {
       if (typeof value !== 'number')
@@ -340,6 +343,15 @@ function correlationCondition(
       if (typeof value !== 'number' || !(value >= 0))
         throw new SigmaError('SIGMA_CORRELATION', 'condition min_distance must be a number of kilometres');
       minDistanceKm = value;
+    } else if (key === 'place_name' && type === 'velocity') {
+      if (typeof value === 'string') placeNameFields = [value];
+      else if (Array.isArray(value) && value.length && value.every((v) => typeof v === 'string'))
+        placeNameFields = value;
+      else
+        throw new SigmaError(
+          'SIGMA_CORRELATION',
+          'condition place_name must be a field name or a list of them (city, then country)',
+        );
     } else {
       throw new SigmaError(
         'SIGMA_CORRELATION',
@@ -349,7 +361,8 @@ function correlationCondition(
   }
   if (comparisons.length === 0)
     throw new SigmaError('SIGMA_CORRELATION', 'the condition has no comparison (gt, gte, lt, lte, eq, neq)');
-  if (isBaselineType(type)) return baselineCondition(type, comparisons, fields, history, minDistanceKm);
+  if (isBaselineType(type))
+    return baselineCondition(type, comparisons, fields, { history, minDistanceKm, placeNameFields });
   const needsField = type === 'value_count' || type.startsWith('value_');
   if (needsField && fields.length === 0) {
     throw new SigmaError('SIGMA_CORRELATION', `a ${type} correlation needs 'field' in its condition`);
@@ -367,7 +380,7 @@ function correlationCondition(
 
 function conditionExtras(type: CorrelationType): string {
   if (type === 'rare_value' || type === 'rare_hour') return ' or history';
-  if (type === 'velocity') return ' or min_distance';
+  if (type === 'velocity') return ', min_distance or place_name';
   return type.startsWith('value_') ? ' or percentile' : '';
 }
 
@@ -375,9 +388,9 @@ function baselineCondition(
   type: BaselineCorrelationType,
   comparisons: CorrelationCondition['comparisons'],
   fields: string[],
-  history: number | undefined,
-  minDistanceKm: number | undefined,
+  extras: Pick<CorrelationCondition, 'history' | 'minDistanceKm' | 'placeNameFields'>,
 ): CorrelationCondition {
+  const { history, minDistanceKm, placeNameFields } = extras;
   switch (type) {
     case 'velocity':
       if (fields.length !== 1 && fields.length !== 2)
@@ -387,7 +400,17 @@ function baselineCondition(
         );
       if (fields.some((field) => field.includes('|')))
         throw new SigmaError('SIGMA_CORRELATION', 'velocity fields take no modifier');
-      return { comparisons, fields, minDistanceKm: minDistanceKm ?? DEFAULT_MIN_DISTANCE_KM };
+      if (placeNameFields && fields.length === 1)
+        throw new SigmaError(
+          'SIGMA_CORRELATION',
+          'place_name is for places given as [latitude, longitude]: the geolocation database names its own',
+        );
+      return {
+        comparisons,
+        fields,
+        minDistanceKm: minDistanceKm ?? DEFAULT_MIN_DISTANCE_KM,
+        ...(placeNameFields && { placeNameFields }),
+      };
     case 'rare_value': {
       if (fields.length === 0)
         throw new SigmaError('SIGMA_CORRELATION', "a rare_value correlation needs 'field' in its condition");

@@ -91,6 +91,26 @@ describe('velocity', () => {
     expect(results).toEqual([]);
   });
 
+  it('names places given as coordinates by the fields place_name gives, as far as the event fills them', () => {
+    const named = ruleSet(`    type: velocity
+    rules: signin
+    group-by: [user]
+    timespan: 1d
+    condition:
+        field: [lat, lon]
+        place_name: [city, country]
+        gt: 1000`);
+    const { results } = run(named, [
+      [T0, { user: 'ana', lat: 48.8566, lon: 2.3522, city: 'Paris', country: 'FR' }],
+      [T0 + HOUR, { user: 'ana', lat: -33.8688, lon: 151.2093, country: 'AU' }],
+      [T0 + 2 * HOUR, { user: 'ana', lat: 40.7128, lon: -74.006 }],
+    ]);
+    expect(results.map((r) => r.detail?.replace(/ in .*/, ''))).toEqual([
+      '16,961 km from Paris, FR to AU',
+      '15,989 km from AU to 40.71, -74.01',
+    ]);
+  });
+
   it('subtracts the places accuracy and keeps a minimum distance', () => {
     const near = ruleSet(`    type: velocity
     rules: signin
@@ -385,6 +405,15 @@ describe('rule checks', () => {
     );
     expect(ruleError(rule('        field: ip|country\n        gte: 3', 'value_count'))?.message).toMatch(
       /for rare_value correlations only/,
+    );
+    expect(ruleError(rule('        field: ip\n        place_name: city\n        gt: 900'))?.message).toMatch(
+      /place_name is for places given as \[latitude, longitude\]/,
+    );
+    expect(
+      ruleError(rule('        field: [lat, lon]\n        place_name: {}\n        gt: 900'))?.message,
+    ).toMatch(/place_name must be a field name or a list of them/);
+    expect(ruleError(rule('        place_name: city\n        gte: 30', 'dormant'))?.message).toMatch(
+      /unknown condition key 'place_name'/,
     );
   });
 });
