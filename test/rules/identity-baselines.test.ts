@@ -192,8 +192,7 @@ describe("Vigil's baseline detections", () => {
       expect(fired.sort()).toEqual(expected.map((a) => [a.title.replace('%s', product), a.user]).sort());
       const travel = found.find((d) => d.rule.title.startsWith('Impossible Travel'));
       // Places from the database have their names; places the product gave, the names it gave them.
-      const route =
-        product === 'Okta' ? 'Paris, France to Sydney, Australia' : 'Paris, FR to Sydney, AU';
+      const route = product === 'Okta' ? 'Paris, France to Sydney, Australia' : 'Paris, FR to Sydney, AU';
       // The host its events name: the machine, the syslog sender, the product's tenant.
       expect(travel?.host).toBe(host);
       expect(travel?.correlation?.detail).toMatch(
