@@ -1,4 +1,13 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +69,27 @@ describe.skipIf(!hasContent)('the parsed-rule cache', () => {
     expect(names).not.toContain('rules-0000000000000000.json');
     expect(names).toContain('rules-1111111111111111.json');
     expect(names).toContain('attack-0000000000000000.json');
+  });
+
+  it('keeps each folder in a file of its own, and reads only the folders a run loads', async () => {
+    const own = join(dir, 'own');
+    mkdirSync(own);
+    writeFileSync(
+      join(own, 'local.yml'),
+      'title: Local\nlogsource: { product: windows, category: process_creation }\ndetection: { sel: { Image: x }, condition: sel }\n',
+    );
+    const separate = join(dir, 'separate-cache');
+    const both = await loadRules([rules, own], { cacheDir: separate });
+    const files = readdirSync(separate).map((name) => join(separate, name));
+    expect(files).toHaveLength(2);
+    const earlier = new Date(Date.now() - 3600 * 1000);
+    for (const file of files) utimesSync(file, earlier, earlier);
+    const local = await loadRules([own], { cacheDir: separate });
+    expect(local.rules.map((r) => r.title)).toEqual(['Local']);
+    // The pack's file was not read (reading marks a cache file used), only the folder's own.
+    const touched = files.filter((file) => statSync(file).mtimeMs > earlier.getTime() + 1000);
+    expect(touched).toHaveLength(1);
+    expect(await loadRules([rules, own], { cacheDir: separate })).toEqual(both);
   });
 
   it('ignores a damaged cache file', async () => {
