@@ -63,6 +63,11 @@ const CURSORS_PER_TENANT = 4;
 const CURSOR_IDLE_MS = 60_000;
 /** JetStream's error code when a stream exists under the name with another configuration. */
 const STREAM_NAME_IN_USE = 10058;
+/**
+ * JetStream's answer when another stream takes the subjects: also what a node gets when another
+ * makes the same stream at the same moment (the server checks subjects before names).
+ */
+const SUBJECTS_OVERLAP = 10065;
 
 /** What is known of one tenant's stream without asking the server. */
 interface TenantStream {
@@ -393,9 +398,18 @@ export class JetStreamEventLog implements EventLog {
       info = await this.jsm.streams.add(config);
     } catch (error) {
       // Another node made it first (with other settings, say another replica count): use it.
-      if (!(error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE))
-        throw unavailable(this.url, `did not make the stream ${name}`, error);
-      info = await this.jsm.streams.info(name);
+      const raced =
+        error instanceof JetStreamApiError &&
+        (error.code === STREAM_NAME_IN_USE || error.code === SUBJECTS_OVERLAP);
+      if (!raced) throw unavailable(this.url, `did not make the stream ${name}`, error);
+      try {
+        info = await this.jsm.streams.info(name);
+      } catch {
+        throw new VigilError(
+          'EVENT_LOG_CONFLICT',
+          `another stream on ${this.url} takes ${this.subjectOf(tenant)}, which Vigil's stream ${name} needs: it is not Vigil's`,
+        );
+      }
       if (this.ours(info) !== tenant)
         throw new VigilError(
           'EVENT_LOG_CONFLICT',
