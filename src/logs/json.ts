@@ -48,7 +48,9 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
   const windows = windowsEventElement(record);
   const fields = windows
     ? flattenWindowsEvent(windows)
-    : (flattenWinlog(record) ?? flattenCollectorWindowsEvent(record) ?? flattenGeneric(record));
+    : (flattenWinlog(record) ??
+      flattenCollectorWindowsEvent(record) ??
+      flattenGeneric(withDynamicColumns(record)));
   addSyslogEventXml(fields);
   if (!windows) {
     addSourceNames(record, fields);
@@ -64,6 +66,40 @@ export function toLogEvent(record: JsonObject, file: string, recordNumber: numbe
   // Windows events are known by their EventRecordID (as in an EVTX file); others by position.
   const number = windows && typeof fields.EventRecordID === 'number' ? fields.EventRecordID : recordNumber;
   return { fields, raw: record, source: { file, record: number, line }, time };
+}
+
+/**
+ * A Log Analytics (Sentinel) row as its query API and its exports give it: the dynamic columns
+ * (SigninLogs' LocationDetails, Status, DeviceDetail ...) come as JSON text. They are read as the
+ * objects they hold, so that `LocationDetails.city` is a field as it is in the table itself; the
+ * event's raw record stays as it came.
+ */
+function withDynamicColumns(record: JsonObject): JsonObject {
+  if (
+    typeof record.TimeGenerated !== 'string' ||
+    (record.Type === undefined && record.TenantId === undefined)
+  )
+    return record;
+  let expanded: JsonObject | undefined;
+  for (const key in record) {
+    const value = record[key];
+    if (typeof value !== 'string' || !looksLikeJsonObject(value)) continue;
+    try {
+      const parsed = JSON.parse(value) as FieldValue;
+      if (typeof parsed !== 'object' || parsed === null) continue;
+      expanded ??= { ...record };
+      expanded[key] = parsed;
+    } catch {
+      // Text that only looks like JSON stays text.
+    }
+  }
+  return expanded ?? record;
+}
+
+function looksLikeJsonObject(text: string): boolean {
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  return (first === 0x7b && last === 0x7d) || (first === 0x5b && last === 0x5d); // {...} or [...]
 }
 
 /** Names a rule needs that a source's JSON does not have as such (auditd's, ESF's). */

@@ -28,7 +28,8 @@ function placeOf(ip: string) {
 }
 
 // Entra ID: the diagnostic settings export and Sentinel's SigninLogs table, alternately, so that
-// one pattern spans both shapes.
+// one pattern spans both shapes; every other SigninLogs row as the Log Analytics query API gives
+// it, its dynamic columns (Status, LocationDetails) as JSON text.
 const ENTRA_RESULT: Record<Kind, { code: string; details?: string }> = {
   failure: { code: '50126' },
   unknown: { code: '50034' },
@@ -49,6 +50,7 @@ export function entra(kind: Kind, user: string, ip: string, at: number, n: numbe
   const place = placeOf(ip);
   const requirement = kind.startsWith('mfa') ? 'multiFactorAuthentication' : 'singleFactorAuthentication';
   const status = { errorCode: Number(code), failureReason: DESCRIPTIONS[code], additionalDetails: details };
+  const asQueried = (column: object) => (n % 4 === 3 ? JSON.stringify(column) : column);
   if (n % 2 === 0) {
     return JSON.stringify({
       time: iso(at),
@@ -95,10 +97,10 @@ export function entra(kind: Kind, user: string, ip: string, at: number, n: numbe
     ClientAppUsed: 'Browser',
     IPAddress: ip,
     IsInteractive: true,
-    Status: status,
+    Status: asQueried(status),
     UserPrincipalName: user,
     Type: 'SigninLogs',
-    ...(place && { Location: place.country, LocationDetails: entraLocation(place) }),
+    ...(place && { Location: place.country, LocationDetails: asQueried(entraLocation(place)) }),
   });
 }
 

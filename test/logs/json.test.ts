@@ -262,3 +262,37 @@ describe.skipIf(!hasContent)('SigmaHQ regression events (reference content)', ()
     expect(count).toBe(238);
   });
 });
+
+describe('Log Analytics rows with dynamic columns as JSON text', () => {
+  // A SigninLogs row as Sentinel's query API returns it.
+  const row = {
+    TenantId: '00000000-0000-0000-0000-000000000001',
+    TimeGenerated: '2026-11-02T09:00:00Z',
+    UserPrincipalName: 'ana@example.com',
+    ResultType: '50126',
+    Status: '{"errorCode":50126,"failureReason":"Invalid username or password."}',
+    LocationDetails:
+      '{"city":"Paris","countryOrRegion":"FR","geoCoordinates":{"latitude":48.8566,"longitude":2.3522}}',
+    ConditionalAccessPolicies: '[]',
+    UserAgent: '{not json}',
+    Type: 'SigninLogs',
+  };
+
+  it('reads the columns as the objects they hold, and leaves the raw row as it came', () => {
+    const event = toLogEvent(row, 'signinlogs.json', 1);
+    expect(event.fields['Status.errorCode']).toBe(50126);
+    expect(event.fields['LocationDetails.city']).toBe('Paris');
+    expect(event.fields['LocationDetails.geoCoordinates.latitude']).toBe(48.8566);
+    expect(event.fields.ConditionalAccessPolicies).toEqual([]);
+    expect(event.fields.UserAgent).toBe('{not json}');
+    expect(event.raw).toEqual(row);
+    expect(event.time).toBe(Date.parse('2026-11-02T09:00:00Z'));
+  });
+
+  it('leaves JSON-looking text alone in records that are not Log Analytics rows', () => {
+    const { TenantId: _tenant, Type: _type, ...other } = row;
+    const event = toLogEvent(other, 'other.json', 1);
+    expect(event.fields.LocationDetails).toBe(row.LocationDetails);
+    expect(event.fields['LocationDetails.city']).toBeUndefined();
+  });
+});
