@@ -15,12 +15,10 @@
  *
  *   npm run bench:baselines [-- --accounts N] [-- --days D]
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { referenceResolver } from '../src/detect/index.js';
 import { toLogEvent } from '../src/logs/index.js';
-import { assembleRuleSet, CorrelationEngine, type DetectionRule, parseRuleText } from '../src/sigma/index.js';
+import { CorrelationEngine, type DetectionRule, loadRules } from '../src/sigma/index.js';
 import { argNumber, count, printRows } from './common.js';
 
 const ACCOUNTS = argNumber('accounts', 10_000);
@@ -38,12 +36,8 @@ const CITIES = [
 ];
 
 const rulesDir = fileURLToPath(new URL('../rules/identity/', import.meta.url));
-const parsed = ['entra-signin.yml', 'baselines.yml'].flatMap((file) => {
-  const { rules, errors } = parseRuleText(readFileSync(join(rulesDir, file), 'utf8'), file);
-  if (errors.length) throw new Error(errors.map((e) => e.describe()).join('\n'));
-  return rules;
-});
-const set = assembleRuleSet(parsed, 2);
+const set = await loadRules([rulesDir]);
+if (set.errors.length) throw new Error(set.errors.map((e) => e.describe()).join('\n'));
 const resolve = referenceResolver(set);
 const signIn = resolve('vigil_entra_auth_success') as DetectionRule;
 const engine = new CorrelationEngine(set.correlations, resolve);

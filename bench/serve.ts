@@ -6,7 +6,8 @@
  *   2. `vigil serve` with the same rules, fed the same events over HTTP by a separate load process
  *      as fast as it accepts them: sustained events/s, from the first request to the moment
  *      detection has processed the last event, and the CPU each of its threads spent per 1,000
- *      events meanwhile (robust where wall time is not: on a machine others share);
+ *      events meanwhile (robust where wall time is not: on a machine others share), with the load
+ *      process's own CPU, which the same cores paid;
  *   3. at half that rate for --seconds, and again for ten times as long: the event-to-alert
  *      latency of every detection (stored time minus the time its event was accepted), p50 and
  *      p99, and the service's resident memory, sampled every second (peak and at the end), so

@@ -104,12 +104,12 @@ const SNAPSHOT_EVERY_MS = 1000;
  * a restart replays the few seconds more of the log it then needs.
  */
 const SNAPSHOT_SHARE = 0.05;
+const IDLE_TICK_MS = 1000;
 
 /** How long to wait between two snapshots of a state that took `costMs` to build and store. */
 export function snapshotInterval(costMs: number): number {
   return Math.max(SNAPSHOT_EVERY_MS, costMs / SNAPSHOT_SHARE);
 }
-const IDLE_TICK_MS = 1000;
 
 interface TenantProgress {
   /** Last position sent to a detection thread. */
